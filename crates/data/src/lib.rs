@@ -1,0 +1,198 @@
+//! BreastMNIST as bytes in, validated arrays out.
+//!
+//! This crate owns everything about the dataset *file*: which official variants exist
+//! ([`Variant`]), how a downloaded file is verified ([`verify`]: size and MD5), and how an `.npz`
+//! archive is decoded into a [`Dataset`] ([`decode_npz`]) with every member, dtype, shape, split
+//! size and label checked.
+//!
+//! It must not know about URLs, the browser, tensors or models: callers hand it bytes. It builds
+//! for wasm32 with no web dependency and no backend, so the first paint of the app can use it
+//! without pulling in burn.
+
+mod npz;
+mod variant;
+
+pub use npz::{DecodeOptions, decode_npz};
+pub use variant::{Variant, md5_hex, verify};
+
+use std::fmt;
+
+/// One of the three official splits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Split {
+    Train,
+    Val,
+    Test,
+}
+
+impl Split {
+    pub const ALL: [Split; 3] = [Split::Train, Split::Val, Split::Test];
+
+    /// The prefix of this split's members in the npz (`train_images`, `val_labels`, ...).
+    pub fn key(self) -> &'static str {
+        match self {
+            Split::Train => "train",
+            Split::Val => "val",
+            Split::Test => "test",
+        }
+    }
+
+    /// Number of images in the official BreastMNIST split.
+    pub fn official_len(self) -> usize {
+        match self {
+            Split::Train => 546,
+            Split::Val => 78,
+            Split::Test => 156,
+        }
+    }
+
+    /// Parses `train`, `val` or `test` (as used in URLs and on the command line).
+    pub fn parse(s: &str) -> Option<Split> {
+        Split::ALL.into_iter().find(|sp| sp.key() == s)
+    }
+}
+
+impl fmt::Display for Split {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+/// The two BreastMNIST classes. The numeric label is the official one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Class {
+    /// Label 0.
+    Malignant = 0,
+    /// Label 1 (normal or benign).
+    Benign = 1,
+}
+
+impl Class {
+    pub const ALL: [Class; 2] = [Class::Malignant, Class::Benign];
+
+    pub fn from_label(label: u8) -> Option<Class> {
+        match label {
+            0 => Some(Class::Malignant),
+            1 => Some(Class::Benign),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> u8 {
+        self as u8
+    }
+
+    /// Human name, as the MedMNIST metadata gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::Malignant => "malignant",
+            Class::Benign => "normal, benign",
+        }
+    }
+}
+
+/// The images and labels of one split, row-major `uint8`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SplitData {
+    /// `len * side * side * channels` bytes, sample-major, then row, column, channel.
+    pub images: Vec<u8>,
+    /// One label per image, each `< num_classes`.
+    pub labels: Vec<u8>,
+}
+
+impl SplitData {
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Number of images per class label.
+    pub fn class_counts(&self) -> [usize; 2] {
+        let mut counts = [0; 2];
+        for &l in &self.labels {
+            counts[l as usize] += 1;
+        }
+        counts
+    }
+}
+
+/// A decoded, validated BreastMNIST file (any resolution).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dataset {
+    /// Image height and width in pixels (28, 64, 128 or 224 for the official files).
+    pub side: usize,
+    /// 1 for the official (grayscale) files; 3 if an RGB `(N,H,W,3)` file was given.
+    pub channels: usize,
+    pub train: SplitData,
+    pub val: SplitData,
+    pub test: SplitData,
+}
+
+impl Dataset {
+    pub fn split(&self, split: Split) -> &SplitData {
+        match split {
+            Split::Train => &self.train,
+            Split::Val => &self.val,
+            Split::Test => &self.test,
+        }
+    }
+
+    /// Bytes of one image.
+    pub fn image_len(&self) -> usize {
+        self.side * self.side * self.channels
+    }
+
+    /// The pixels of image `index` of `split` (`side * side * channels` bytes).
+    pub fn image(&self, split: Split, index: usize) -> &[u8] {
+        let n = self.image_len();
+        &self.split(split).images[index * n..(index + 1) * n]
+    }
+
+    /// The label of image `index` of `split`.
+    pub fn label(&self, split: Split, index: usize) -> Class {
+        Class::from_label(self.split(split).labels[index]).expect("labels validated at decode")
+    }
+
+    /// Total number of images across the three splits.
+    pub fn len(&self) -> usize {
+        Split::ALL.iter().map(|&s| self.split(s).len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Everything that can be wrong with a dataset file, each saying what and where.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum DataError {
+    #[error("the file has {got} bytes, but the official {file} has {expected}")]
+    Size { file: &'static str, expected: u64, got: u64 },
+    #[error("checksum mismatch for {file}: MD5 is {got}, expected {expected}")]
+    Checksum { file: &'static str, expected: &'static str, got: String },
+    #[error("not a readable npz (zip) archive: {0}")]
+    Archive(String),
+    #[error("the archive has no member '{0}.npy'")]
+    MissingMember(String),
+    #[error("unexpected archive member '{0}' (expected train/val/test _images/_labels .npy)")]
+    UnexpectedMember(String),
+    #[error("member '{member}' decompresses to {size} bytes, over the {limit}-byte limit")]
+    TooLarge { member: String, size: u64, limit: u64 },
+    #[error("member '{member}' is not a valid .npy array: {reason}")]
+    Npy { member: String, reason: String },
+    #[error("member '{member}' has dtype {got}, expected uint8 (|u1)")]
+    DType { member: String, got: String },
+    #[error("member '{member}' has shape {got:?}, expected {expected}")]
+    Shape { member: String, expected: String, got: Vec<u64> },
+    #[error("split '{split}' has {got} images, expected {expected}")]
+    SplitSize { split: Split, expected: usize, got: usize },
+    #[error("split '{split}' has {images} images but {labels} labels")]
+    LabelCount { split: Split, images: usize, labels: usize },
+    #[error("label {value} at index {index} of split '{split}' is out of range (labels are 0 or 1)")]
+    LabelRange { split: Split, index: usize, value: u8 },
+    #[error("the splits disagree on image size: {0}")]
+    Inconsistent(String),
+}

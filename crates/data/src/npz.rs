@@ -1,0 +1,184 @@
+//! Decoding a MedMNIST `.npz` (a zip of `.npy` arrays) into a validated [`Dataset`].
+//!
+//! The zip layer is the `zip` crate (stored or deflated members, any order) and the `.npy` header
+//! is parsed by `npyz`; this module only decides what is acceptable.
+
+use std::io::{Cursor, Read};
+
+use npyz::{DType, NpyFile, Order, TypeChar};
+
+use crate::{DataError, Dataset, Split, SplitData};
+
+/// Limits and expectations applied while decoding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodeOptions {
+    /// Largest accepted decompressed size of one member, in bytes (guards against zip bombs).
+    pub max_member_bytes: u64,
+    /// Required image count of train, val and test; `None` accepts any non-empty split.
+    pub split_sizes: Option<[usize; 3]>,
+}
+
+impl Default for DecodeOptions {
+    /// The official BreastMNIST split sizes and a limit that fits the 224 px file with room.
+    fn default() -> Self {
+        Self {
+            max_member_bytes: 96 * 1024 * 1024,
+            split_sizes: Some(Split::ALL.map(Split::official_len)),
+        }
+    }
+}
+
+const KINDS: [&str; 2] = ["images", "labels"];
+
+/// Decodes and validates an npz archive.
+pub fn decode_npz(bytes: &[u8], options: &DecodeOptions) -> Result<Dataset, DataError> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| DataError::Archive(e.to_string()))?;
+
+    // Every member must be one we know; directories and extra arrays are rejected.
+    for i in 0..archive.len() {
+        let name = archive
+            .name_for_index(i)
+            .ok_or_else(|| DataError::Archive(format!("member {i} is missing")))?
+            .map_err(|e| DataError::Archive(format!("member {i}: {e}")))?
+            .to_string();
+        let known = name.strip_suffix(".npy").is_some_and(|stem| {
+            Split::ALL
+                .iter()
+                .any(|s| KINDS.iter().any(|k| stem == format!("{}_{k}", s.key())))
+        });
+        if !known {
+            return Err(DataError::UnexpectedMember(name));
+        }
+    }
+
+    let mut splits = Vec::with_capacity(3);
+    let mut geometry: Option<(usize, usize)> = None;
+    for (si, split) in Split::ALL.into_iter().enumerate() {
+        let images_name = format!("{}_images", split.key());
+        let labels_name = format!("{}_labels", split.key());
+        let images = read_array(&mut archive, &images_name, options.max_member_bytes)?;
+        let labels = read_array(&mut archive, &labels_name, options.max_member_bytes)?;
+
+        let (n, side, channels) = image_shape(&images_name, &images.shape)?;
+        match geometry {
+            None => geometry = Some((side, channels)),
+            Some((s, c)) if (s, c) != (side, channels) => {
+                return Err(DataError::Inconsistent(format!(
+                    "{images_name} is {side}x{side}x{channels}, earlier splits are {s}x{s}x{c}"
+                )));
+            }
+            Some(_) => {}
+        }
+        let n_labels = label_shape(&labels_name, &labels.shape)?;
+        if let Some(sizes) = options.split_sizes
+            && n != sizes[si]
+        {
+            return Err(DataError::SplitSize { split, expected: sizes[si], got: n });
+        }
+        if n_labels != n {
+            return Err(DataError::LabelCount { split, images: n, labels: n_labels });
+        }
+        if n == 0 {
+            return Err(DataError::SplitSize { split, expected: split.official_len(), got: 0 });
+        }
+        if let Some((index, &value)) = labels.data.iter().enumerate().find(|&(_, &v)| v > 1) {
+            return Err(DataError::LabelRange { split, index, value });
+        }
+        splits.push(SplitData { images: images.data, labels: labels.data });
+    }
+
+    let (side, channels) = geometry.expect("three splits were read");
+    let test = splits.pop().expect("three splits");
+    let val = splits.pop().expect("three splits");
+    let train = splits.pop().expect("three splits");
+    Ok(Dataset { side, channels, train, val, test })
+}
+
+/// A `uint8` array read from one member.
+struct Array {
+    shape: Vec<u64>,
+    data: Vec<u8>,
+}
+
+fn read_array<R: Read + std::io::Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    stem: &str,
+    limit: u64,
+) -> Result<Array, DataError> {
+    let name = format!("{stem}.npy");
+    let mut file = match archive.by_name(&name) {
+        Ok(f) => f,
+        Err(zip::result::ZipError::FileNotFound) => {
+            return Err(DataError::MissingMember(stem.to_string()));
+        }
+        Err(e) => return Err(DataError::Archive(format!("{name}: {e}"))),
+    };
+    if file.size() > limit {
+        return Err(DataError::TooLarge { member: name, size: file.size(), limit });
+    }
+    // The declared size can lie: never read more than the limit plus one byte.
+    let mut buf = Vec::with_capacity(file.size() as usize);
+    (&mut file)
+        .take(limit + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| DataError::Archive(format!("{name}: {e}")))?;
+    if buf.len() as u64 > limit {
+        return Err(DataError::TooLarge { member: name, size: buf.len() as u64, limit });
+    }
+    drop(file);
+
+    let npy = |reason: String| DataError::Npy { member: name.clone(), reason };
+    let parsed = NpyFile::new(&buf[..]).map_err(|e| npy(e.to_string()))?;
+    let is_u8 = matches!(parsed.dtype(), DType::Plain(ref t)
+        if t.type_char() == TypeChar::Uint && t.size_field() == 1);
+    if !is_u8 {
+        return Err(DataError::DType { member: name, got: parsed.dtype().descr().trim_matches('\'').to_string() });
+    }
+    if parsed.order() != Order::C && parsed.shape().iter().filter(|&&d| d > 1).count() > 1 {
+        return Err(npy("Fortran-ordered arrays are not supported".into()));
+    }
+    let shape = parsed.shape().to_vec();
+    let expected_len = shape
+        .iter()
+        .try_fold(1u64, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| npy(format!("shape {shape:?} overflows")))?;
+    let data: &[u8] = parsed.into_inner();
+    if data.len() as u64 != expected_len {
+        return Err(npy(format!(
+            "shape {shape:?} needs {expected_len} bytes of data, the member holds {}",
+            data.len()
+        )));
+    }
+    Ok(Array { shape, data: data.to_vec() })
+}
+
+/// `(N, H, W)` or `(N, H, W, C)` with square images and C in {1, 3}.
+fn image_shape(member: &str, shape: &[u64]) -> Result<(usize, usize, usize), DataError> {
+    let bad = || DataError::Shape {
+        member: format!("{member}.npy"),
+        expected: "(N, H, W) or (N, H, W, C) with H = W > 0 and C = 1 or 3".into(),
+        got: shape.to_vec(),
+    };
+    let (n, h, w, c) = match *shape {
+        [n, h, w] => (n, h, w, 1),
+        [n, h, w, c] => (n, h, w, c),
+        _ => return Err(bad()),
+    };
+    if h != w || h == 0 || !(c == 1 || c == 3) {
+        return Err(bad());
+    }
+    Ok((n as usize, h as usize, c as usize))
+}
+
+/// `(N, 1)` (the MedMNIST layout) or `(N,)`.
+fn label_shape(member: &str, shape: &[u64]) -> Result<usize, DataError> {
+    match *shape {
+        [n, 1] | [n] => Ok(n as usize),
+        _ => Err(DataError::Shape {
+            member: format!("{member}.npy"),
+            expected: "(N, 1)".into(),
+            got: shape.to_vec(),
+        }),
+    }
+}

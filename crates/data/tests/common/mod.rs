@@ -1,0 +1,77 @@
+//! Helpers shared by the data tests: finding the real files and building synthetic npz archives.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use zip::write::SimpleFileOptions;
+
+/// The first folder that holds `file`: `BREASTMNIST_DATA_DIR`, the served `assets/data`, then
+/// `../shared/data` beside the repository.
+pub fn real_file(file: &str) -> Option<Vec<u8>> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut dirs: Vec<PathBuf> = std::env::var_os("BREASTMNIST_DATA_DIR").map(PathBuf::from).into_iter().collect();
+    dirs.push(root.join("assets/data"));
+    dirs.push(root.join("../shared/data"));
+    let found = dirs.iter().map(|d| d.join(file)).find(|p| p.is_file());
+    match found {
+        Some(p) => Some(std::fs::read(p).expect("readable data file")),
+        None => {
+            eprintln!("SKIP: {file} not found in {dirs:?}");
+            None
+        }
+    }
+}
+
+/// A `.npy` v1.0 file of the given descr, shape and raw data.
+pub fn npy(descr: &str, shape: &[usize], data: &[u8]) -> Vec<u8> {
+    let shape_txt = match shape {
+        [n] => format!("({n},)"),
+        _ => format!("({})", shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
+    };
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_txt}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+/// One member of a synthetic archive.
+pub struct Member {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The six members of a valid archive with official split sizes and `side` px images; labels
+/// alternate 0/1 and pixel values encode the sample index.
+pub fn valid_members(side: usize) -> Vec<Member> {
+    let mut members = Vec::new();
+    for (split, n) in [("train", 546), ("val", 78), ("test", 156)] {
+        let images: Vec<u8> = (0..n).flat_map(|i| std::iter::repeat_n((i % 251) as u8, side * side)).collect();
+        let labels: Vec<u8> = (0..n).map(|i| (i % 2) as u8).collect();
+        members.push(Member { name: format!("{split}_images.npy"), bytes: npy("|u1", &[n, side, side], &images) });
+        members.push(Member { name: format!("{split}_labels.npy"), bytes: npy("|u1", &[n, 1], &labels) });
+    }
+    members
+}
+
+/// Zips the members, deflated or stored.
+pub fn zip(members: &[Member], deflate: bool) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let method = if deflate { zip::CompressionMethod::Deflated } else { zip::CompressionMethod::Stored };
+    let opts = SimpleFileOptions::default().compression_method(method);
+    for m in members {
+        w.start_file(m.name.as_str(), opts).unwrap();
+        w.write_all(&m.bytes).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+pub fn replace(members: &mut [Member], name: &str, bytes: Vec<u8>) {
+    members.iter_mut().find(|m| m.name == name).expect("member exists").bytes = bytes;
+}
