@@ -1,0 +1,1 @@
+//! The ML core (to be written).
