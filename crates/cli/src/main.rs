@@ -1,1 +1,387 @@
-fn main() {}
+//! `breastmnist`: train, evaluate and benchmark the core natively.
+//!
+//! Thin glue: clap parses raw arguments, [`validate`](TrainArgs::validate) turns them once into
+//! the core's typed configuration, the core does the work, and this file prints progress and
+//! writes files. It must not hold ML logic of its own.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use breastmnist_core::batch::{Batcher, ImageView};
+use breastmnist_core::checkpoint::Checkpoint;
+use breastmnist_core::eval;
+use breastmnist_core::export::{Environment, MetricsFile, predictions_csv};
+use breastmnist_core::model::{ModelSize, UnknownModel};
+use breastmnist_core::rng::Rng;
+use breastmnist_core::train::{self, Schedule, TrainConfig, TrainEvent, Trainer};
+use breastmnist_core::{Device, ModelConfig};
+use breastmnist_data::{DecodeOptions, Split, decode_npz};
+use clap::{Parser, Subcommand, ValueEnum};
+use futures_lite::future::block_on;
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Parser, Debug)]
+#[command(name = "breastmnist", version, about = "Train, evaluate and benchmark BreastMNIST ResNets")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Train a model and write metrics.json, predictions.csv and best.ckpt to --out.
+    Train(TrainArgs),
+    /// Evaluate a checkpoint on a split and print AUC, ACC and the confusion matrix.
+    Eval(EvalArgs),
+    /// Time training steps of each model size on each compiled-in backend.
+    Bench(BenchArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum BackendArg {
+    Flex,
+    Wgpu,
+}
+
+#[derive(clap::Args, Debug)]
+struct TrainArgs {
+    /// The BreastMNIST .npz file (28 or 64 px).
+    #[arg(long)]
+    data: PathBuf,
+    /// tiny, small, medium or resnet18.
+    #[arg(long, default_value = "resnet18")]
+    model: String,
+    #[arg(long, default_value_t = 100)]
+    epochs: usize,
+    #[arg(long, default_value_t = 128)]
+    batch: usize,
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output folder (created if missing).
+    #[arg(long)]
+    out: PathBuf,
+    /// Train on the first N training images.
+    #[arg(long)]
+    subset: Option<usize>,
+    /// Random flips, rotations and shifts.
+    #[arg(long)]
+    augment: bool,
+    /// Mixup with Beta(A, A).
+    #[arg(long, value_name = "A")]
+    mixup: Option<f64>,
+    #[arg(long, default_value_t = 0.0)]
+    weight_decay: f64,
+    /// Cosine learning-rate schedule instead of the multi-step one.
+    #[arg(long)]
+    cosine: bool,
+    /// Resize inputs to N px inside the model.
+    #[arg(long, value_name = "N")]
+    resize: Option<usize>,
+    /// Fine-tune from this checkpoint instead of starting from scratch.
+    #[arg(long, value_name = "FILE")]
+    init: Option<PathBuf>,
+    /// With --init: train only the last stage and the classifier.
+    #[arg(long)]
+    freeze_backbone: bool,
+    #[arg(long, value_enum, default_value = "flex")]
+    backend: BackendArg,
+}
+
+#[derive(clap::Args, Debug)]
+struct EvalArgs {
+    #[arg(long)]
+    data: PathBuf,
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// train, val or test.
+    #[arg(long, default_value = "test")]
+    split: String,
+    #[arg(long, value_enum, default_value = "flex")]
+    backend: BackendArg,
+}
+
+#[derive(clap::Args, Debug)]
+struct BenchArgs {
+    /// Comma-separated model sizes.
+    #[arg(long, default_value = "tiny,small,medium,resnet18")]
+    models: String,
+    /// Timed steps per measurement (after one warm-up step).
+    #[arg(long, default_value_t = 3)]
+    steps: usize,
+    /// Batch sizes to time.
+    #[arg(long, default_value = "32,128")]
+    batches: String,
+}
+
+/// Everything that ends the program with a message.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not a usable BreastMNIST file: {source}")]
+    Data { path: PathBuf, source: breastmnist_data::DataError },
+    #[error("{path}: {source}")]
+    Checkpoint { path: PathBuf, source: breastmnist_core::CheckpointError },
+    #[error(transparent)]
+    Model(#[from] UnknownModel),
+    #[error("invalid setting: {0}")]
+    Config(#[from] train::ConfigError),
+    #[error("training failed: {0}")]
+    Train(#[from] train::TrainError),
+    #[error("evaluation failed: {0}")]
+    Eval(#[from] eval::EvalError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("training stopped: {0}")]
+    Failure(train::TrainFailure),
+    #[error("the wgpu backend is not available: {0}")]
+    NoWgpu(String),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Train(a) => cmd_train(a),
+        Command::Eval(a) => cmd_eval(a),
+        Command::Bench(a) => cmd_bench(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(|source| CliError::Read { path: path.to_path_buf(), source })
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    std::fs::write(path, bytes).map_err(|source| CliError::Write { path: path.to_path_buf(), source })
+}
+
+fn load_data(path: &Path) -> Result<breastmnist_data::Dataset, CliError> {
+    let bytes = read(path)?;
+    decode_npz(&bytes, &DecodeOptions::default()).map_err(|source| CliError::Data { path: path.to_path_buf(), source })
+}
+
+/// The device for a backend choice, with the names the metrics JSON records.
+fn device(backend: BackendArg) -> Result<(Device, Environment), CliError> {
+    match backend {
+        BackendArg::Flex => Ok((Device::flex(), Environment::new("flex", "cpu"))),
+        BackendArg::Wgpu => wgpu_device().map(|d| (d, Environment::new("wgpu", "default adapter"))),
+    }
+}
+
+#[cfg(feature = "wgpu")]
+fn wgpu_device() -> Result<Device, CliError> {
+    // Creating the device is lazy; the first tensor operation finds the adapter, and panics
+    // when there is none. Probe it once here so the failure is a clear message.
+    let probe = std::panic::catch_unwind(|| {
+        let d = Device::wgpu(Default::default());
+        let t = breastmnist_core::burn::tensor::Tensor::<1>::ones([4], &d);
+        block_on(t.into_data_async()).map(|_| d)
+    });
+    match probe {
+        Ok(Ok(d)) => Ok(d),
+        Ok(Err(e)) => Err(CliError::NoWgpu(format!("{e:?}"))),
+        Err(_) => Err(CliError::NoWgpu("no GPU/Vulkan adapter found".into())),
+    }
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn wgpu_device() -> Result<Device, CliError> {
+    Err(CliError::NoWgpu("this binary was built without the `wgpu` feature".into()))
+}
+
+impl TrainArgs {
+    /// The one place raw arguments become the core's typed configuration.
+    fn validate(&self, train_len: usize) -> Result<TrainConfig, CliError> {
+        let model: ModelSize = self.model.parse()?;
+        if self.freeze_backbone && self.init.is_none() {
+            return Err(CliError::Usage("--freeze-backbone needs --init CHECKPOINT".into()));
+        }
+        let config = TrainConfig::new()
+            .with_model(model)
+            .with_epochs(self.epochs)
+            .with_batch_size(self.batch)
+            .with_lr(self.lr)
+            .with_seed(self.seed)
+            .with_subset(self.subset)
+            .with_augment(self.augment)
+            .with_mixup(self.mixup)
+            .with_weight_decay(self.weight_decay)
+            .with_schedule(if self.cosine { Schedule::Cosine } else { Schedule::MultiStep })
+            .with_resize(self.resize)
+            .with_freeze_backbone(self.freeze_backbone);
+        config.validate(train_len)?;
+        Ok(config)
+    }
+}
+
+fn cmd_train(a: TrainArgs) -> Result<(), CliError> {
+    // Validate what needs no file first, so typos fail fast.
+    let _: ModelSize = a.model.parse()?;
+    let data = Arc::new(load_data(&a.data)?);
+    let config = a.validate(data.train.len())?;
+    let (device, env) = device(a.backend)?;
+    std::fs::create_dir_all(&a.out).map_err(|source| CliError::Write { path: a.out.clone(), source })?;
+    let mut trainer = match &a.init {
+        Some(path) => {
+            let ckpt = Checkpoint::from_bytes(&read(path)?)
+                .map_err(|source| CliError::Checkpoint { path: path.clone(), source })?;
+            Trainer::from_checkpoint(config, data.clone(), &ckpt, &device)?
+        }
+        None => Trainer::new(config, data.clone(), &device)?,
+    };
+    let total = (trainer.config().epochs * trainer.steps_per_epoch()) as u64;
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} steps {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    eprintln!(
+        "training {} on {} images ({} px), {} epochs × {} steps, backend {}",
+        trainer.config().model,
+        trainer.config().subset.unwrap_or(data.train.len()),
+        data.side,
+        trainer.config().epochs,
+        trainer.steps_per_epoch(),
+        env.backend
+    );
+    let outcome = block_on(train::run_to_end(&mut trainer, |ev| match ev {
+        TrainEvent::Step { epoch, loss, lr, .. } => {
+            bar.inc(1);
+            bar.set_message(format!("epoch {epoch} loss {loss:.4} lr {lr:.1e}"));
+        }
+        TrainEvent::Epoch(m) => bar.println(format!(
+            "epoch {:>3}  train loss {:.4} acc {:.3} | val loss {:.4} acc {:.3} auc {:.4}{}",
+            m.epoch,
+            m.train_loss,
+            m.train_acc,
+            m.val_loss,
+            m.val_acc,
+            m.val_auc,
+            if m.is_best { "  *best" } else { "" }
+        )),
+        _ => {}
+    }))?;
+    bar.finish_and_clear();
+    // Keep the best model even when the run stopped early.
+    if let Some(bytes) = block_on(trainer.best_checkpoint())? {
+        write(&a.out.join("best.ckpt"), &bytes)?;
+    }
+    let result = outcome.map_err(CliError::Failure)?;
+    let file = MetricsFile::new(&result, env);
+    write(&a.out.join("metrics.json"), file.to_json().as_bytes())?;
+    write(&a.out.join("predictions.csv"), predictions_csv(&result.test.predictions).as_bytes())?;
+    let c = result.test.confusion;
+    println!(
+        "best epoch {} (val AUC {:.4}, ACC {:.4})\ntest AUC {:.4}  ACC {:.4}  confusion [[tn {}, fp {}], [fn {}, tp {}]]",
+        result.best_epoch,
+        result.val.auc,
+        result.val.acc,
+        result.test.auc,
+        result.test.acc,
+        c.tn(),
+        c.fp(),
+        c.fn_(),
+        c.tp()
+    );
+    println!("wrote {}/{{metrics.json, predictions.csv, best.ckpt}}", a.out.display());
+    Ok(())
+}
+
+fn cmd_eval(a: EvalArgs) -> Result<(), CliError> {
+    let split = Split::parse(&a.split)
+        .ok_or_else(|| CliError::Usage(format!("unknown split '{}' (expected train, val or test)", a.split)))?;
+    let ckpt = Checkpoint::from_bytes(&read(&a.checkpoint)?)
+        .map_err(|source| CliError::Checkpoint { path: a.checkpoint.clone(), source })?;
+    let data = load_data(&a.data)?;
+    if ckpt.config.input_size != data.side || ckpt.config.in_channels != data.channels {
+        return Err(CliError::Usage(format!(
+            "the checkpoint is for {} px images but {} has {} px images",
+            ckpt.config.input_size,
+            a.data.display(),
+            data.side
+        )));
+    }
+    let (device, _) = device(a.backend)?;
+    let model = ckpt.load(&device).map_err(|source| CliError::Checkpoint { path: a.checkpoint.clone(), source })?;
+    let view = ImageView::of(&data, split);
+    let (ev, _) = block_on(eval::evaluate(&model, &view, &device))?;
+    let c = ev.confusion;
+    println!("model {} on {split} ({} images)", ckpt.config.size, view.len());
+    println!("AUC {:.4}\nACC {:.4}", ev.auc, ev.acc);
+    println!("confusion (rows true, cols predicted; label 1 positive):");
+    println!("            pred 0  pred 1\n  true 0  {:>7} {:>7}\n  true 1  {:>7} {:>7}", c.tn(), c.fp(), c.fn_(), c.tp());
+    Ok(())
+}
+
+fn cmd_bench(a: BenchArgs) -> Result<(), CliError> {
+    let models: Vec<ModelSize> =
+        a.models.split(',').filter(|s| !s.trim().is_empty()).map(str::parse).collect::<Result<_, _>>()?;
+    let batches: Vec<usize> = a
+        .batches
+        .split(',')
+        .map(|s| s.trim().parse::<usize>().map_err(|_| CliError::Usage(format!("bad batch size '{s}'"))))
+        .collect::<Result<_, _>>()?;
+    if a.steps == 0 || batches.iter().any(|&b| b == 0) {
+        return Err(CliError::Usage("--steps and batch sizes must be at least 1".into()));
+    }
+    let mut backends = vec![("flex", Device::flex())];
+    if cfg!(feature = "wgpu") {
+        match wgpu_device() {
+            Ok(d) => backends.push(("wgpu", d)),
+            Err(e) => println!("wgpu: skipped ({e})"),
+        }
+    } else {
+        println!("wgpu: not compiled in (build with --features wgpu); timing flex only");
+    }
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    println!("train-step time (forward + backward + Adam), 28 px, {} timed steps after 1 warm-up; {threads} CPU threads", a.steps);
+    println!("{:<9} {:<7} {:>12} {:>6} {:>12} {:>14}", "model", "backend", "params", "batch", "s/step", "s/epoch(546)");
+    for &size in &models {
+        for (name, dev) in &backends {
+            for &bs in &batches {
+                let (params, secs) = bench_one(size, dev, bs, a.steps)?;
+                let epoch = secs * 546usize.div_ceil(bs) as f64;
+                println!("{:<9} {:<7} {:>12} {:>6} {:>12.3} {:>14.1}", size.name(), name, params, bs, secs, epoch);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Seconds per training step of `size` at batch `bs` on `device`, and the parameter count.
+fn bench_one(size: ModelSize, device: &Device, bs: usize, steps: usize) -> Result<(usize, f64), CliError> {
+    let ad = device.clone().autodiff();
+    let mc = ModelConfig::of(size);
+    let mut model = mc.init(&ad, 0).map_err(train::TrainError::from)?;
+    let params = breastmnist_core::model::trainable_params(&model);
+    let mut rng = Rng::new(1);
+    let images: Vec<u8> = (0..bs * 784).map(|_| rng.below(256) as u8).collect();
+    let labels: Vec<u8> = (0..bs).map(|i| (i % 2) as u8).collect();
+    let view = ImageView { images: &images, labels: &labels, side: 28, channels: 1 };
+    let idx: Vec<usize> = (0..bs).collect();
+    let batch = Batcher::eval().host_batch(&view, &idx, &mut rng);
+    let config = TrainConfig::new().with_model(size);
+    let mut optim = train::optimizer(&config);
+    let (m, _) = block_on(train::train_step(model, &mut optim, &batch, 1e-3, &ad))?;
+    model = m;
+    let start = Instant::now();
+    for _ in 0..steps {
+        let (m, _) = block_on(train::train_step(model, &mut optim, &batch, 1e-3, &ad))?;
+        model = m;
+    }
+    Ok((params, start.elapsed().as_secs_f64() / steps as f64))
+}

@@ -1,0 +1,219 @@
+//! Checkpoints: a model's configuration and weights as one self-describing byte buffer.
+//!
+//! Layout (all little-endian):
+//!
+//! | bytes        | content                                                   |
+//! |--------------|-----------------------------------------------------------|
+//! | 8            | magic `BMNCKPT1`                                          |
+//! | 4            | `u32` length `L` of the JSON                              |
+//! | `L`          | the [`ModelConfig`] as JSON                               |
+//! | rest         | burn's record of the weights (`Module::into_record` → burnpack bytes) |
+//!
+//! The same bytes serve files (`best.ckpt`) and browser storage. burn's `into_record` reads
+//! every parameter *synchronously*, which panics on WebGPU; [`save_async`] therefore reads the
+//! parameters with `into_data_async`, places them on the CPU (Flex) device, and records that
+//! copy, producing byte-identical output. Use [`save`] only where synchronous reads are allowed
+//! (native code, the Flex backend). Loading never reads tensors back, so it works everywhere.
+//!
+//! This module must not know about files, training or the browser: it maps models to bytes.
+
+use std::collections::HashMap;
+
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::store::ModuleRecord;
+use burn::tensor::{Bytes, Device, Tensor, TensorData};
+
+use crate::model::{ModelConfig, ModelError, ResNet};
+
+/// The first 8 bytes of every checkpoint.
+pub const MAGIC: &[u8; 8] = b"BMNCKPT1";
+
+/// Everything that can be wrong with a checkpoint.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CheckpointError {
+    #[error("not a BreastMNIST Lab checkpoint (the file does not start with '{}')", String::from_utf8_lossy(MAGIC))]
+    Magic,
+    #[error("the checkpoint is truncated ({0})")]
+    Truncated(&'static str),
+    #[error("the checkpoint's model configuration is unreadable: {0}")]
+    Config(String),
+    #[error("the checkpoint holds a '{found}' model ({found_config}) but a '{expected}' model ({expected_config}) was asked for")]
+    Mismatch { expected: String, found: String, expected_config: String, found_config: String },
+    #[error("the checkpoint's weights do not fit its '{model}' configuration: {reason}")]
+    Weights { model: String, reason: String },
+    #[error("writing the weights failed: {0}")]
+    Record(String),
+    #[error("reading the weights back from the device failed: {0}")]
+    Read(String),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+}
+
+/// A checkpoint split into its configuration and its burn record bytes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checkpoint {
+    pub config: ModelConfig,
+    /// burnpack bytes of the weights (burn's `ModuleRecord::into_bytes`).
+    pub record: Vec<u8>,
+}
+
+impl Checkpoint {
+    /// The full byte buffer: magic, JSON length, JSON config, record.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let json = serde_json::to_vec(&self.config).unwrap_or_default();
+        let mut out = Vec::with_capacity(12 + json.len() + self.record.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&(json.len() as u32).to_le_bytes());
+        out.extend_from_slice(&json);
+        out.extend_from_slice(&self.record);
+        out
+    }
+
+    /// Parses the header and keeps the record bytes (nothing is loaded yet).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, CheckpointError> {
+        if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+            return Err(CheckpointError::Magic);
+        }
+        let rest = &bytes[MAGIC.len()..];
+        if rest.len() < 4 {
+            return Err(CheckpointError::Truncated("no configuration length"));
+        }
+        let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+        let rest = &rest[4..];
+        if rest.len() < len {
+            return Err(CheckpointError::Truncated("configuration cut short"));
+        }
+        let config: ModelConfig =
+            serde_json::from_slice(&rest[..len]).map_err(|e| CheckpointError::Config(e.to_string()))?;
+        config.validate()?;
+        Ok(Checkpoint { config, record: rest[len..].to_vec() })
+    }
+
+    /// Builds the model the checkpoint describes on `device` and loads its weights.
+    pub fn load(&self, device: &Device) -> Result<ResNet, CheckpointError> {
+        let model = self.config.init(device, 0)?;
+        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(self.record.clone()))
+            .map_err(|e| CheckpointError::Weights { model: self.config.size.to_string(), reason: e.to_string() })?;
+        model
+            .try_load_record(record)
+            .map_err(|e| CheckpointError::Weights { model: self.config.size.to_string(), reason: e.to_string() })
+    }
+
+    /// Like [`load`](Self::load), but first checks the checkpoint is of the `expected`
+    /// architecture (size, channels, classes, input size, resize).
+    pub fn load_as(&self, expected: &ModelConfig, device: &Device) -> Result<ResNet, CheckpointError> {
+        if &self.config != expected {
+            return Err(CheckpointError::Mismatch {
+                expected: expected.size.to_string(),
+                found: self.config.size.to_string(),
+                expected_config: describe(expected),
+                found_config: describe(&self.config),
+            });
+        }
+        self.load(device)
+    }
+}
+
+fn describe(c: &ModelConfig) -> String {
+    let resize = c.resize.map(|r| format!(", resized to {r} px")).unwrap_or_default();
+    format!("{} ch, {} classes, {} px{resize}", c.in_channels, c.num_classes, c.input_size)
+}
+
+/// Checkpoint bytes of `model`, reading weights synchronously through burn's `into_record`.
+/// Native/Flex only: synchronous reads panic on WebGPU — use [`save_async`] there.
+pub fn save(model: &ResNet, config: &ModelConfig) -> Result<Vec<u8>, CheckpointError> {
+    let record = model.clone().into_record().into_bytes().map_err(|e| CheckpointError::Record(e.to_string()))?;
+    Ok(Checkpoint { config: config.clone(), record: record.to_vec() }.to_bytes())
+}
+
+/// Checkpoint bytes of `model` on any backend: reads each parameter with `into_data_async`,
+/// rebuilds the model on the CPU (Flex) device and records that copy with burn's record
+/// machinery. The output equals [`save`]'s for the same weights.
+pub async fn save_async(model: &ResNet, config: &ModelConfig) -> Result<Vec<u8>, CheckpointError> {
+    // 1. Collect every float tensor (parameters and BatchNorm running statistics) by path.
+    struct Collect {
+        path: Vec<String>,
+        tensors: Vec<(String, Tensor<1>)>,
+    }
+    impl ModuleVisitor for Collect {
+        fn enter_module(&mut self, name: &str, _: &str) {
+            self.path.push(name.to_string());
+        }
+        fn exit_module(&mut self, _: &str, _: &str) {
+            self.path.pop();
+        }
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let t = param.transform_for_save().val();
+            let n = t.shape().num_elements();
+            self.tensors.push((self.path.join("."), t.reshape([n])));
+        }
+    }
+    let mut c = Collect { path: Vec::new(), tensors: Vec::new() };
+    model.visit(&mut c);
+    // 2. Read them back asynchronously.
+    let mut values: HashMap<String, Vec<f32>> = HashMap::with_capacity(c.tensors.len());
+    for (path, t) in c.tensors {
+        let data = t.into_data_async().await.map_err(|e| CheckpointError::Read(format!("{e:?}")))?;
+        let v = data.try_into_vec::<f32>().map_err(|e| CheckpointError::Read(format!("{e:?}")))?;
+        values.insert(path, v);
+    }
+    // 3. Put them into a CPU copy of the model.
+    struct Fill {
+        path: Vec<String>,
+        values: HashMap<String, Vec<f32>>,
+        missing: Vec<String>,
+    }
+    impl ModuleMapper for Fill {
+        fn enter_module(&mut self, name: &str, _: &str) {
+            self.path.push(name.to_string());
+        }
+        fn exit_module(&mut self, _: &str, _: &str) {
+            self.path.pop();
+        }
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            let path = self.path.join(".");
+            let shape = param.lazy_shape();
+            match self.values.remove(&path) {
+                Some(v) if v.len() == shape.num_elements() => {
+                    let t = Tensor::<D>::from_data(TensorData::new(v, shape), &param.lazy_device());
+                    let id = param.id;
+                    param.transform_for_load(t, id)
+                }
+                _ => {
+                    self.missing.push(path);
+                    param
+                }
+            }
+        }
+    }
+    let cpu = Device::flex();
+    let copy = config.init(&cpu, 0)?;
+    let mut fill = Fill { path: Vec::new(), values, missing: Vec::new() };
+    let copy = copy.map(&mut fill);
+    if !fill.missing.is_empty() {
+        return Err(CheckpointError::Weights {
+            model: config.size.to_string(),
+            reason: format!("parameters not found: {:?}", fill.missing),
+        });
+    }
+    save(&copy, config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_errors_are_typed() {
+        assert_eq!(Checkpoint::from_bytes(b"PK\x03\x04garbage"), Err(CheckpointError::Magic));
+        assert_eq!(Checkpoint::from_bytes(b"BMNCKPT1\x01"), Err(CheckpointError::Truncated("no configuration length")));
+        let mut b = MAGIC.to_vec();
+        b.extend_from_slice(&100u32.to_le_bytes());
+        b.extend_from_slice(b"{}");
+        assert_eq!(Checkpoint::from_bytes(&b), Err(CheckpointError::Truncated("configuration cut short")));
+        let mut b = MAGIC.to_vec();
+        b.extend_from_slice(&3u32.to_le_bytes());
+        b.extend_from_slice(b"{x}");
+        assert!(matches!(Checkpoint::from_bytes(&b), Err(CheckpointError::Config(_))));
+    }
+}

@@ -1,0 +1,229 @@
+//! Exports of a finished run: the metrics JSON (schema version 1, see `SCHEMA.md`) and the
+//! test predictions as CSV.
+//!
+//! Owns the layout of those documents and nothing else: it turns a [`RunResult`] plus an
+//! [`Environment`] into text and back. It must not know about files, tensors or the browser.
+
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::{Confusion, RocPoint};
+use crate::model::ModelConfig;
+use crate::train::{EpochMetrics, Prediction, RunResult, TestReport, TrainConfig};
+
+/// The version of the metrics JSON layout this crate writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The exact top-level keys of the metrics JSON, in order.
+pub const TOP_LEVEL_KEYS: [&str; 6] = ["schema_version", "config", "environment", "history", "val", "test"];
+
+/// The burn version the core is built with.
+pub const BURN_VERSION: &str = "0.22.1";
+
+/// Errors reading or writing exports.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ExportError {
+    #[error("the metrics JSON is invalid: {0}")]
+    Json(String),
+    #[error("the metrics JSON has schema_version {0}; this build reads version {SCHEMA_VERSION}")]
+    Version(u64),
+}
+
+/// Where a run was computed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Environment {
+    /// `flex` (CPU) or `wgpu`/`webgpu`.
+    pub backend: String,
+    /// The GPU adapter's name, or `cpu`.
+    pub adapter: String,
+    pub burn_version: String,
+    /// The version of this crate.
+    pub core_version: String,
+}
+
+impl Environment {
+    pub fn new(backend: impl Into<String>, adapter: impl Into<String>) -> Self {
+        Environment {
+            backend: backend.into(),
+            adapter: adapter.into(),
+            burn_version: BURN_VERSION.to_string(),
+            core_version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+/// `config`: the training configuration (flattened) plus the model's configuration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    #[serde(flatten)]
+    pub train: TrainConfig,
+    pub model_config: ModelConfig,
+}
+
+/// `val`: the kept model's validation metrics and its epoch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ValSummary {
+    pub auc: f64,
+    pub acc: f64,
+    /// The 1-based epoch chosen by validation AUC.
+    pub epoch: usize,
+    /// `[[tn, fp], [fn, tp]]`, label 1 positive.
+    pub confusion: Confusion,
+}
+
+/// The metrics JSON document (schema version 1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricsFile {
+    pub schema_version: u32,
+    pub config: RunConfig,
+    pub environment: Environment,
+    pub history: Vec<EpochMetrics>,
+    pub val: ValSummary,
+    pub test: TestReport,
+}
+
+impl MetricsFile {
+    /// The document of `result` computed in `environment`.
+    pub fn new(result: &RunResult, environment: Environment) -> Self {
+        MetricsFile {
+            schema_version: SCHEMA_VERSION,
+            config: RunConfig { train: result.config.clone(), model_config: result.model.clone() },
+            environment,
+            history: result.history.clone(),
+            val: ValSummary {
+                auc: result.val.auc,
+                acc: result.val.acc,
+                epoch: result.best_epoch,
+                confusion: result.val.confusion,
+            },
+            test: result.test.clone(),
+        }
+    }
+
+    /// Pretty-printed JSON.
+    pub fn to_json(&self) -> String {
+        // Serialising these plain structs cannot fail (no maps with non-string keys); non-finite
+        // floats become `null`.
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+
+    /// Parses a metrics JSON, checking its schema version first.
+    pub fn from_json(text: &str) -> Result<Self, ExportError> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| ExportError::Json(e.to_string()))?;
+        let version = value.get("schema_version").and_then(|v| v.as_u64()).unwrap_or(0);
+        if version != SCHEMA_VERSION as u64 {
+            return Err(ExportError::Version(version));
+        }
+        serde_json::from_value(value).map_err(|e| ExportError::Json(e.to_string()))
+    }
+
+    /// Test AUC as a convenience.
+    pub fn test_auc(&self) -> f64 {
+        self.test.auc
+    }
+
+    /// Test ROC curve as a convenience.
+    pub fn roc(&self) -> &[RocPoint] {
+        &self.test.roc
+    }
+}
+
+/// The test predictions as CSV: header `id,label,score`, one row per test image in the order
+/// of the official test split; `id` is the index in that split, `label` the true label (0
+/// malignant, 1 normal/benign), `score` the softmax probability of label 1.
+pub fn predictions_csv(predictions: &[Prediction]) -> String {
+    let mut out = String::from("id,label,score\n");
+    for p in predictions {
+        out.push_str(&format!("{},{},{:.8}\n", p.index, p.label, p.score));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::{self, Evaluation};
+    use crate::model::ModelSize;
+    use crate::train::TestReport;
+
+    fn sample() -> RunResult {
+        let labels = [0u8, 1, 1, 0, 1];
+        let scores = [0.2f32, 0.9, 0.4, 0.6, 0.7];
+        let ev = metrics::evaluate(&labels, &scores).unwrap();
+        RunResult {
+            config: TrainConfig::new().with_model(ModelSize::Tiny).with_epochs(2),
+            model: ModelConfig::of(ModelSize::Tiny),
+            history: vec![EpochMetrics {
+                epoch: 1,
+                train_loss: 0.7,
+                train_acc: 0.5,
+                val_loss: 0.69,
+                val_acc: 0.6,
+                val_auc: 0.75,
+                lr: 1e-3,
+                is_best: true,
+            }],
+            best_epoch: 1,
+            val: Evaluation { auc: 0.75, acc: 0.6, confusion: metrics::Confusion([[1, 1], [0, 2]]) },
+            test: TestReport {
+                auc: ev.auc,
+                acc: ev.acc,
+                confusion: ev.confusion,
+                roc: metrics::roc_curve(&labels, &scores).unwrap(),
+                predictions: labels
+                    .iter()
+                    .zip(scores)
+                    .enumerate()
+                    .map(|(index, (&label, s))| Prediction { index, label, score: s as f64 })
+                    .collect(),
+            },
+        }
+    }
+
+    #[test]
+    fn json_round_trips_with_exactly_the_schema_keys() {
+        let file = MetricsFile::new(&sample(), Environment::new("flex", "cpu"));
+        let text = file.to_json();
+        let back = MetricsFile::from_json(&text).unwrap();
+        assert_eq!(back, file);
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut expected = TOP_LEVEL_KEYS.to_vec();
+        expected.sort();
+        let mut got = keys.clone();
+        got.sort();
+        assert_eq!(got, expected);
+        assert_eq!(v["schema_version"], 1);
+        for k in ["backend", "adapter", "burn_version"] {
+            assert!(v["environment"][k].is_string(), "environment.{k}");
+        }
+        for k in ["epoch", "train_loss", "val_loss", "val_acc", "val_auc", "train_acc", "lr"] {
+            assert!(v["history"][0][k].is_number(), "history.{k}");
+        }
+        for k in ["auc", "acc", "epoch"] {
+            assert!(v["val"][k].is_number(), "val.{k}");
+        }
+        assert_eq!(v["test"]["confusion"], serde_json::json!([[1, 1], [1, 2]]));
+        assert!(v["test"]["roc"][0]["fpr"].is_number() && v["test"]["roc"][0]["threshold"].is_number());
+        assert_eq!(v["test"]["predictions"][1], serde_json::json!({"index": 1, "label": 1, "score": 0.8999999761581421}));
+        assert_eq!(v["config"]["model"], "tiny");
+        assert_eq!(v["config"]["model_config"]["size"], "tiny");
+    }
+
+    #[test]
+    fn wrong_version_and_garbage_are_errors() {
+        let file = MetricsFile::new(&sample(), Environment::new("flex", "cpu"));
+        let mut v: serde_json::Value = serde_json::from_str(&file.to_json()).unwrap();
+        v["schema_version"] = serde_json::json!(2);
+        assert_eq!(MetricsFile::from_json(&v.to_string()), Err(ExportError::Version(2)));
+        assert!(matches!(MetricsFile::from_json("not json"), Err(ExportError::Json(_))));
+    }
+
+    #[test]
+    fn csv_has_header_and_one_row_per_prediction() {
+        let csv = predictions_csv(&sample().test.predictions);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], "id,label,score");
+        assert_eq!(lines.len(), 6);
+        assert_eq!(lines[2], "1,1,0.89999998");
+    }
+}

@@ -1,0 +1,106 @@
+//! Architecture tests: parameter counts, output and feature shapes, and memorisation.
+
+mod common;
+
+use breastmnist_core::burn::module::Module;
+use breastmnist_core::burn::tensor::{Tensor, TensorData};
+use breastmnist_core::model::{ModelConfig, ModelSize, RESNET18_TRAINABLE_PARAMS, Stage, trainable_params};
+use breastmnist_core::train::{Schedule, TrainConfig, TrainEvent, Trainer};
+use breastmnist_core::Device;
+use std::sync::Arc;
+
+#[test]
+fn resnet18_has_the_medmnist_parameter_count() {
+    let model = ModelConfig::of(ModelSize::Resnet18).init(&Device::flex(), 0).unwrap();
+    // Conv/linear weights and biases plus BatchNorm gamma/beta: the figure MedMNIST reports.
+    assert_eq!(trainable_params(&model), RESNET18_TRAINABLE_PARAMS);
+    assert_eq!(trainable_params(&model), 11_170_242);
+    // burn's `num_params` visits every float tensor, BatchNorm running mean and variance included
+    // (non-trainable state): ResNet-18 has 4,800 BatchNorm channels, so 2 × 4,800 more.
+    assert_eq!(model.num_params(), 11_170_242 + 2 * 4_800);
+}
+
+#[test]
+fn lighter_members_are_smaller_and_names_round_trip() {
+    let device = Device::flex();
+    let mut last = 0;
+    for size in ModelSize::ALL {
+        assert_eq!(size.name().parse::<ModelSize>().unwrap(), size);
+        assert_eq!(size.to_string(), size.name());
+        let n = trainable_params(&ModelConfig::of(size).init(&device, 0).unwrap());
+        assert!(n > last, "{size} has {n} params, not more than {last}");
+        last = n;
+    }
+    let err = "resnet50".parse::<ModelSize>().unwrap_err();
+    assert!(err.to_string().contains("resnet50") && err.to_string().contains("tiny"));
+}
+
+#[test]
+fn output_and_stage_shapes_at_28_and_64_px_and_resized() {
+    let device = Device::flex();
+    let cases = [(28, None, [28, 14, 7, 4]), (64, None, [64, 32, 16, 8]), (28, Some(64), [64, 32, 16, 8])];
+    for size in ModelSize::ALL {
+        for (side, resize, sides) in cases {
+            let config = ModelConfig::of(size).with_input_size(side).with_resize(resize);
+            let model = config.init(&device, 1).unwrap();
+            let x = Tensor::<4>::from_data(TensorData::new(vec![0.1f32; 2 * side * side], [2, 1, side, side]), &device);
+            let (logits, l3, l4) = model.valid().forward_with_features(x.clone());
+            assert_eq!(logits.dims(), [2, 2], "{size} at {side}");
+            let w = size.base_width();
+            assert_eq!(l3.dims(), [2, 4 * w, sides[2], sides[2]], "{size} layer3 at {side}->{resize:?}");
+            assert_eq!(l4.dims(), [2, 8 * w, sides[3], sides[3]], "{size} layer4 at {side}->{resize:?}");
+            for (stage, s) in [Stage::Layer1, Stage::Layer2, Stage::Layer3, Stage::Layer4].into_iter().zip(sides) {
+                assert_eq!(config.stage_side(stage), s);
+                assert_eq!(config.stage_channels(stage), model.valid().forward_to(x.clone(), stage).dims()[1]);
+            }
+        }
+    }
+}
+
+#[test]
+fn same_seed_same_weights_other_seed_other_weights() {
+    let device = Device::flex();
+    let c = ModelConfig::of(ModelSize::Tiny);
+    let w = |seed| c.init(&device, seed).unwrap().conv1.weight.val().into_data().try_into_vec::<f32>().unwrap();
+    assert_eq!(w(3), w(3));
+    assert_ne!(w(3), w(4));
+}
+
+#[test]
+fn bad_model_configs_are_errors() {
+    let device = Device::flex();
+    assert!(ModelConfig::of(ModelSize::Tiny).with_input_size(4).init(&device, 0).is_err());
+    assert!(ModelConfig::of(ModelSize::Tiny).with_in_channels(2).init(&device, 0).is_err());
+    assert!(ModelConfig::of(ModelSize::Tiny).with_resize(Some(1000)).init(&device, 0).is_err());
+}
+
+#[test]
+fn tiny_model_memorises_32_noise_images() {
+    let data = Arc::new(common::noise_dataset(28, 32, 11));
+    let config = TrainConfig::new()
+        .with_model(ModelSize::Tiny)
+        .with_epochs(400)
+        .with_batch_size(32)
+        .with_lr(3e-3)
+        .with_schedule(Schedule::Constant)
+        .with_seed(1);
+    let mut trainer = Trainer::new(config, data, &Device::flex()).unwrap();
+    let mut first = None;
+    let mut last = f64::INFINITY;
+    let mut steps = 0;
+    'outer: while steps < 400 {
+        for ev in common::run(trainer.step()).unwrap() {
+            if let TrainEvent::Step { loss, .. } = ev {
+                steps += 1;
+                first.get_or_insert(loss);
+                last = loss;
+                if loss < 0.05 {
+                    break 'outer;
+                }
+            }
+        }
+    }
+    eprintln!("memorisation: loss {first:?} -> {last} in {steps} steps");
+    assert!(first.unwrap() > 0.5, "starts near ln 2");
+    assert!(last < 0.05, "loss {last} after {steps} steps");
+}
