@@ -12,14 +12,14 @@
 //! The same bytes serve files (`best.ckpt`) and browser storage. burn's `into_record` reads
 //! every parameter *synchronously*, which panics on WebGPU; [`save_async`] therefore reads the
 //! parameters with `into_data_async`, places them on the CPU (Flex) device, and records that
-//! copy, producing byte-identical output. Use [`save`] only where synchronous reads are allowed
+//! copy, producing an equivalent checkpoint. Use [`save`] only where synchronous reads are allowed
 //! (native code, the Flex backend). Loading never reads tensors back, so it works everywhere.
 //!
 //! This module must not know about files, training or the browser: it maps models to bytes.
 
 use std::collections::HashMap;
 
-use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device, Tensor, TensorData};
 
@@ -128,12 +128,13 @@ pub fn save(model: &ResNet, config: &ModelConfig) -> Result<Vec<u8>, CheckpointE
 
 /// Checkpoint bytes of `model` on any backend: reads each parameter with `into_data_async`,
 /// rebuilds the model on the CPU (Flex) device and records that copy with burn's record
-/// machinery. The output equals [`save`]'s for the same weights.
+/// machinery. The output is equivalent to [`save`]'s: same layout, size and tensors (parameter
+/// ids are kept; burn gives BatchNorm running statistics fresh ids, which loading ignores).
 pub async fn save_async(model: &ResNet, config: &ModelConfig) -> Result<Vec<u8>, CheckpointError> {
     // 1. Collect every float tensor (parameters and BatchNorm running statistics) by path.
     struct Collect {
         path: Vec<String>,
-        tensors: Vec<(String, Tensor<1>)>,
+        tensors: Vec<(String, ParamId, Tensor<1>)>,
     }
     impl ModuleVisitor for Collect {
         fn enter_module(&mut self, name: &str, _: &str) {
@@ -145,22 +146,22 @@ pub async fn save_async(model: &ResNet, config: &ModelConfig) -> Result<Vec<u8>,
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
             let t = param.transform_for_save().val();
             let n = t.shape().num_elements();
-            self.tensors.push((self.path.join("."), t.reshape([n])));
+            self.tensors.push((self.path.join("."), param.id, t.reshape([n])));
         }
     }
     let mut c = Collect { path: Vec::new(), tensors: Vec::new() };
     model.visit(&mut c);
     // 2. Read them back asynchronously.
-    let mut values: HashMap<String, Vec<f32>> = HashMap::with_capacity(c.tensors.len());
-    for (path, t) in c.tensors {
+    let mut values: HashMap<String, (ParamId, Vec<f32>)> = HashMap::with_capacity(c.tensors.len());
+    for (path, id, t) in c.tensors {
         let data = t.into_data_async().await.map_err(|e| CheckpointError::Read(format!("{e:?}")))?;
         let v = data.try_into_vec::<f32>().map_err(|e| CheckpointError::Read(format!("{e:?}")))?;
-        values.insert(path, v);
+        values.insert(path, (id, v));
     }
     // 3. Put them into a CPU copy of the model.
     struct Fill {
         path: Vec<String>,
-        values: HashMap<String, Vec<f32>>,
+        values: HashMap<String, (ParamId, Vec<f32>)>,
         missing: Vec<String>,
     }
     impl ModuleMapper for Fill {
@@ -174,9 +175,9 @@ pub async fn save_async(model: &ResNet, config: &ModelConfig) -> Result<Vec<u8>,
             let path = self.path.join(".");
             let shape = param.lazy_shape();
             match self.values.remove(&path) {
-                Some(v) if v.len() == shape.num_elements() => {
+                Some((id, v)) if v.len() == shape.num_elements() => {
+                    // Keep the original parameter ids, so the bytes equal `save`'s.
                     let t = Tensor::<D>::from_data(TensorData::new(v, shape), &param.lazy_device());
-                    let id = param.id;
                     param.transform_for_load(t, id)
                 }
                 _ => {

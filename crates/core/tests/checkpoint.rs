@@ -25,9 +25,10 @@ fn round_trip_gives_identical_predictions() {
     let device = Device::flex();
     let bytes = checkpoint::save(&model, trainer.model_config()).unwrap();
     assert_eq!(&bytes[..8], checkpoint::MAGIC);
-    // The async path (the one WebGPU needs) writes the same bytes.
+    // The async path (the one WebGPU needs) writes an equivalent checkpoint: same layout and
+    // size (only the ids burn gives BatchNorm running statistics may differ), same weights.
     let async_bytes = common::run(checkpoint::save_async(&model, trainer.model_config())).unwrap();
-    assert_eq!(bytes, async_bytes);
+    assert_eq!(bytes.len(), async_bytes.len());
 
     let ckpt = Checkpoint::from_bytes(&bytes).unwrap();
     assert_eq!(&ckpt.config, trainer.model_config());
@@ -36,6 +37,8 @@ fn round_trip_gives_identical_predictions() {
     let before = common::run(eval::scores(&model, &view, &device)).unwrap();
     let after = common::run(eval::scores(&loaded, &view, &device)).unwrap();
     assert_eq!(before, after);
+    let from_async = Checkpoint::from_bytes(&async_bytes).unwrap().load(&device).unwrap();
+    assert_eq!(before, common::run(eval::scores(&from_async, &view, &device)).unwrap());
     // Trained weights differ from a fresh init's, so the round trip is not trivially equal.
     let fresh = trainer.model_config().init(&device, 2).unwrap();
     let fresh_scores = common::run(eval::scores(&fresh, &view, &device)).unwrap();
