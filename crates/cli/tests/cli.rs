@@ -1,0 +1,105 @@
+//! End-to-end tests of the `breastmnist` binary.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_breastmnist"))
+}
+
+fn real_file(file: &str) -> Option<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut dirs: Vec<PathBuf> = std::env::var_os("BREASTMNIST_DATA_DIR").map(PathBuf::from).into_iter().collect();
+    dirs.push(root.join("assets/data"));
+    dirs.push(root.join("../shared/data"));
+    let found = dirs.iter().map(|d| d.join(file)).find(|p| p.is_file());
+    if found.is_none() {
+        eprintln!("SKIP: {file} not found in {dirs:?}");
+    }
+    found
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("breastmnist-cli-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn train_tiny_one_epoch_writes_parsable_outputs_and_eval_reads_the_checkpoint() {
+    let Some(data) = real_file("breastmnist.npz") else { return };
+    let out = scratch("train");
+    let o = bin()
+        .args(["train", "--model", "tiny", "--epochs", "1", "--batch", "32", "--subset", "64", "--seed", "3"])
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(out.join("metrics.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["config", "environment", "history", "schema_version", "test", "val"]);
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["config"]["model"], "tiny");
+    assert_eq!(v["history"].as_array().unwrap().len(), 1);
+    assert_eq!(v["test"]["predictions"].as_array().unwrap().len(), 156);
+    let auc = v["test"]["auc"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&auc));
+    let csv = std::fs::read_to_string(out.join("predictions.csv")).unwrap();
+    assert_eq!(csv.lines().next(), Some("id,label,score"));
+    assert_eq!(csv.lines().count(), 157);
+
+    // eval on the test split reproduces the test AUC written by train.
+    let o = bin().args(["eval", "--split", "test"]).arg("--data").arg(&data).arg("--checkpoint").arg(out.join("best.ckpt")).output().unwrap();
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains(&format!("AUC {auc:.4}")), "eval printed {stdout}, train wrote AUC {auc}");
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn bad_inputs_fail_with_one_clear_line() {
+    let out = scratch("bad");
+    let missing = out.join("missing.npz");
+    let o = bin().args(["train", "--model", "tiny"]).arg("--data").arg(&missing).arg("--out").arg(&out).output().unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.starts_with("error: cannot read") && err.contains("missing.npz"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+
+    std::fs::create_dir_all(&out).unwrap();
+    let garbage = out.join("garbage.npz");
+    std::fs::write(&garbage, b"this is not a zip archive").unwrap();
+    let o = bin().args(["train", "--model", "tiny"]).arg("--data").arg(&garbage).arg("--out").arg(&out).output().unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("not a usable BreastMNIST file") && err.contains("npz"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+
+    let o = bin().args(["train", "--model", "resnet50"]).arg("--data").arg(&garbage).arg("--out").arg(&out).output().unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown model 'resnet50'"));
+
+    let o = bin().args(["eval"]).arg("--data").arg(&garbage).arg("--checkpoint").arg(&garbage).output().unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a BreastMNIST Lab checkpoint"));
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn bench_prints_a_table_for_the_requested_models() {
+    let o = bin().args(["bench", "--models", "tiny", "--steps", "1", "--batches", "8"]).output().unwrap();
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let row = stdout.lines().find(|l| l.starts_with("tiny")).unwrap_or_else(|| panic!("no tiny row in {stdout}"));
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cols[1], "flex");
+    assert_eq!(cols[3], "8");
+    assert!(cols[4].parse::<f64>().unwrap() > 0.0);
+    let o = bin().args(["bench", "--models", "huge"]).output().unwrap();
+    assert!(!o.status.success());
+}
