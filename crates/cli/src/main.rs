@@ -335,7 +335,7 @@ fn cmd_bench(a: BenchArgs) -> Result<(), CliError> {
         .split(',')
         .map(|s| s.trim().parse::<usize>().map_err(|_| CliError::Usage(format!("bad batch size '{s}'"))))
         .collect::<Result<_, _>>()?;
-    if a.steps == 0 || batches.iter().any(|&b| b == 0) {
+    if a.steps == 0 || batches.contains(&0) {
         return Err(CliError::Usage("--steps and batch sizes must be at least 1".into()));
     }
     let mut backends = vec![("flex", Device::flex())];

@@ -717,7 +717,7 @@ mod tests {
         assert_eq!(c.validate(546), Ok(()));
         assert_eq!(c.clone().with_epochs(0).validate(546), Err(ConfigError::Epochs(0)));
         assert_eq!(c.clone().with_subset(Some(600)).validate(546), Err(ConfigError::Subset { got: 600, max: 546 }));
-        assert_eq!(c.clone().with_lr(f64::NAN).validate(546).is_err(), true);
+        assert!(matches!(c.clone().with_lr(f64::NAN).validate(546), Err(ConfigError::Lr(_))));
         assert_eq!(c.with_mixup(Some(0.0)).validate(546), Err(ConfigError::Mixup(0.0)));
     }
 
