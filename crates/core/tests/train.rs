@@ -38,8 +38,13 @@ fn same_seed_gives_identical_histories_and_predictions() {
     let (ev_a, a) = full_run(tiny(7), d.clone());
     let (ev_b, b) = full_run(tiny(7), d.clone());
     assert_eq!(a.history.len(), 2);
-    assert_eq!(ev_a, ev_b, "every step loss, epoch metric and prediction must match");
-    assert_eq!(a, b);
+    assert!(ev_a == ev_b, "every step loss, epoch metric and prediction must match");
+    // Every event survives JSON (what a worker or the export would send).
+    for e in &ev_a {
+        let back: TrainEvent = serde_json::from_str(&serde_json::to_string(e).unwrap()).unwrap();
+        assert!(&back == e, "{e:?} does not round-trip");
+    }
+    assert!(a == b, "identical results");
     let (_, c) = full_run(tiny(8), d);
     assert_ne!(a.history, c.history, "another seed gives another run");
 }
