@@ -1,1 +1,326 @@
+//! Support for the browser end-to-end tests: a static server for the built app (with
+//! per-path overrides, to serve a corrupted or missing file), chromedriver + headless Chromium
+//! through fantoccini, waiting on `data-testid` hooks, and screenshots under target/e2e/.
 
+use std::collections::HashMap;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+/// The built app (`E2E_DIST`, else dist/), which must exist.
+pub fn dist() -> PathBuf {
+    let dir = std::env::var_os("E2E_DIST").map(PathBuf::from).unwrap_or_else(|| root().join("dist"));
+    assert!(
+        dir.join("index.html").is_file(),
+        "{} has no index.html: build the app first (`cargo xtask test` does)",
+        dir.display()
+    );
+    dir
+}
+
+/// Where screenshots and figures go.
+pub fn artifacts() -> PathBuf {
+    let dir = root().join("target/e2e");
+    std::fs::create_dir_all(&dir).expect("target/e2e is writable");
+    dir
+}
+
+/// What the server answers for an overridden path.
+#[derive(Clone)]
+pub enum Override {
+    Bytes(Vec<u8>),
+    Status(u16),
+}
+
+/// A static file server on 127.0.0.1 for the built app, on its own thread.
+pub struct StaticServer {
+    pub base: String,
+    overrides: Arc<Mutex<HashMap<String, Override>>>,
+    server: Arc<tiny_http::Server>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" => "text/javascript",
+        "wasm" => "application/wasm",
+        "css" => "text/css",
+        "svg" => "image/svg+xml",
+        "json" => "application/json",
+        _ => "application/octet-stream",
+    }
+}
+
+impl StaticServer {
+    pub fn start(dir: PathBuf) -> StaticServer {
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind 127.0.0.1"));
+        let port = server.server_addr().to_ip().expect("an IP address").port();
+        let overrides: Arc<Mutex<HashMap<String, Override>>> = Arc::default();
+        let (srv, ovr) = (server.clone(), overrides.clone());
+        let thread = std::thread::spawn(move || {
+            for req in srv.incoming_requests() {
+                let path = req.url().split('?').next().unwrap_or("/").to_string();
+                let rel = if path == "/" { "index.html".to_string() } else { path.trim_start_matches('/').to_string() };
+                let ov = ovr.lock().unwrap().get(&rel).cloned();
+                let file = dir.join(&rel);
+                let header = |v: &str| tiny_http::Header::from_bytes("Content-Type", v).unwrap();
+                let no_store = tiny_http::Header::from_bytes("Cache-Control", "no-store").unwrap();
+                // No keep-alive: once stopped, the server must refuse connections at once.
+                let close = tiny_http::Header::from_bytes("Connection", "close").unwrap();
+                let _ = match ov {
+                    Some(Override::Status(code)) => req.respond(tiny_http::Response::empty(code).with_header(close)),
+                    Some(Override::Bytes(b)) => req.respond(
+                        tiny_http::Response::from_data(b).with_header(header(content_type(&file))).with_header(no_store).with_header(close),
+                    ),
+                    None if !rel.contains("..") && file.is_file() => {
+                        let bytes = std::fs::read(&file).unwrap_or_default();
+                        req.respond(
+                            tiny_http::Response::from_data(bytes).with_header(header(content_type(&file))).with_header(no_store).with_header(close),
+                        )
+                    }
+                    None => req.respond(tiny_http::Response::empty(404).with_header(close)),
+                };
+            }
+        });
+        StaticServer { base: format!("http://127.0.0.1:{port}/"), overrides, server, thread: Some(thread) }
+    }
+
+    /// Serves `over` instead of the file at `rel` (e.g. `data/breastmnist.npz`).
+    pub fn set(&self, rel: &str, over: Override) {
+        self.overrides.lock().unwrap().insert(rel.to_string(), over);
+    }
+
+    pub fn clear(&self, rel: &str) {
+        self.overrides.lock().unwrap().remove(rel);
+    }
+
+    /// Stops answering (for the offline test).
+    pub fn stop(mut self) {
+        self.server.unblock();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for StaticServer {
+    fn drop(&mut self) {
+        self.server.unblock();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// chromedriver, killed on drop.
+pub struct Driver {
+    child: Child,
+    pub port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Driver {
+    pub fn start() -> Driver {
+        let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+        let port = free_port();
+        let child = Command::new(&bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {bin}: {e} (apt-get install chromium-driver)"));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Driver { child, port }
+    }
+}
+
+/// Browser options.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub width: u32,
+    pub height: u32,
+    /// Expose WebGPU through SwiftShader.
+    pub webgpu: bool,
+    /// Emulate `prefers-color-scheme: dark`.
+    pub dark: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { width: 1280, height: 900, webgpu: false, dark: false }
+    }
+}
+
+/// A headless Chromium session with a fresh profile.
+pub struct Browser {
+    pub client: Client,
+    _driver: Driver,
+    _profile: TempDir,
+}
+
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Browser {
+    pub async fn start(opts: Options) -> Browser {
+        let driver = Driver::start();
+        let profile = std::env::temp_dir().join(format!("bmn-e2e-{}-{}", std::process::id(), driver.port));
+        std::fs::create_dir_all(&profile).unwrap();
+        let mut args = vec![
+            "--headless=new".to_string(),
+            "--no-sandbox".into(),
+            "--disable-dev-shm-usage".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            format!("--window-size={},{}", opts.width, opts.height),
+            format!("--user-data-dir={}", profile.display()),
+        ];
+        if opts.webgpu {
+            args.extend([
+                "--enable-unsafe-webgpu".into(),
+                "--enable-features=Vulkan".into(),
+                "--use-webgpu-adapter=swiftshader".into(),
+            ]);
+        }
+        if opts.dark {
+            args.push("--force-dark-mode".into());
+            args.push("--blink-settings=preferredColorScheme=0".into());
+        }
+        let binary = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let caps = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": { "binary": binary, "args": args },
+        });
+        // Plain HTTP to the local chromedriver: no TLS stack needed.
+        let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+        builder.capabilities(caps.as_object().unwrap().clone());
+        let client = builder
+            .connect(&format!("http://127.0.0.1:{}", driver.port))
+            .await
+            .expect("a chromedriver session");
+        Browser { client, _driver: driver, _profile: TempDir(profile) }
+    }
+
+    /// The `data-testid` locator string.
+    pub fn tid(id: &str) -> String {
+        format!("[data-testid=\"{id}\"]")
+    }
+
+    /// Waits until the element `data-testid=id` exists and its text satisfies `ok`; returns the text.
+    pub async fn wait_text(&self, id: &str, timeout: Duration, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + timeout;
+        let css = Self::tid(id);
+        let mut last = String::from("<absent>");
+        loop {
+            if let Ok(el) = self.client.find(Locator::Css(&css)).await
+                && let Ok(text) = el.text().await
+            {
+                if ok(&text) {
+                    return text;
+                }
+                last = text;
+            }
+            if Instant::now() > deadline {
+                let _ = self.screenshot(&format!("timeout-{id}")).await;
+                panic!("timed out after {timeout:?} waiting on [data-testid={id}]; last text: {last:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until `script` returns `true` (errors while the page navigates count as not yet).
+    pub async fn wait_js(&self, script: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(serde_json::Value::Bool(true)) = self.client.execute(script, vec![]).await {
+                return;
+            }
+            if Instant::now() > deadline {
+                let _ = self.screenshot("timeout-js").await;
+                panic!("timed out after {timeout:?} waiting for `{script}`");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Number of elements with `data-testid=id`.
+    pub async fn count(&self, id: &str) -> usize {
+        self.client.find_all(Locator::Css(&Self::tid(id))).await.map(|v| v.len()).unwrap_or(0)
+    }
+
+    /// Scrolls the element `data-testid=id` to the middle of the viewport and clicks it.
+    pub async fn click(&self, id: &str) {
+        let el = self
+            .client
+            .find(Locator::Css(&Self::tid(id)))
+            .await
+            .unwrap_or_else(|e| panic!("no [data-testid={id}]: {e}"));
+        self.client
+            .execute("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", vec![serde_json::to_value(&el).unwrap()])
+            .await
+            .unwrap_or_else(|e| panic!("scroll to [data-testid={id}]: {e}"));
+        el.click()
+            .await
+            .unwrap_or_else(|e| panic!("click [data-testid={id}]: {e}"));
+    }
+
+    /// Runs `script` (a function body; `arguments` are `args`) and returns its value.
+    pub async fn js(&self, script: &str, args: Vec<serde_json::Value>) -> serde_json::Value {
+        self.client.execute(script, args).await.unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
+    /// Saves a full-page PNG under target/e2e/ (the window grows to the document's height).
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let height = self
+            .client
+            .execute("return document.documentElement.scrollHeight", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_u64())
+            .unwrap_or(900)
+            .clamp(400, 16000) as u32;
+        let width = self.client.execute("return window.outerWidth", vec![]).await.ok().and_then(|v| v.as_u64()).unwrap_or(1280) as u32;
+        let _ = self.client.set_window_size(width, height).await;
+        let _ = self.client.execute("window.scrollTo(0, 0)", vec![]).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let png = self.client.screenshot().await.expect("a screenshot");
+        let path = artifacts().join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("screenshot written");
+        eprintln!("screenshot: {}", path.display());
+        path
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}

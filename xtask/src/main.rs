@@ -1,1 +1,119 @@
-fn main() {}
+//! Project tasks, run as `cargo xtask <task>` (the cargo-xtask convention): set-up needs nothing
+//! but cargo. Each task prints what it does and fails with one clear message.
+//!
+//! - `serve [--port N]`: install missing tools, prepare the data, serve the app on 127.0.0.1.
+//! - `test [--no-browser]`: every test, native and in headless Chromium.
+//! - `setup`: install missing tools and prepare the data, nothing else.
+//! - `data`: prepare the data only (copy from a local folder or download, verify).
+//! - `build`: the release bundle in dist/, with its sizes.
+
+mod data;
+mod sh;
+mod tools;
+
+use std::process::ExitCode;
+
+use sh::{Failure, root, step};
+
+const USAGE: &str = "usage: cargo xtask <serve [--port N] | test [--no-browser] | setup | data | build>";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(msg)) => {
+            eprintln!("\nxtask: error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<(), Failure> {
+    let (task, rest) = args.split_first().ok_or_else(|| Failure(USAGE.into()))?;
+    match task.as_str() {
+        "serve" => serve(parse_port(rest)?),
+        "test" => test(rest),
+        "setup" => {
+            tools::ensure_all()?;
+            data::prepare()
+        }
+        "data" => data::prepare(),
+        "build" => {
+            tools::ensure_all()?;
+            data::prepare()?;
+            build_dist()
+        }
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(Failure(format!("unknown task '{other}'\n{USAGE}"))),
+    }
+}
+
+fn parse_port(rest: &[String]) -> Result<u16, Failure> {
+    match rest {
+        [] => Ok(8080),
+        [flag, n] if flag == "--port" => {
+            n.parse().map_err(|_| Failure(format!("--port wants a number from 1 to 65535, got '{n}'")))
+        }
+        _ => Err(Failure(format!("serve takes only --port N\n{USAGE}"))),
+    }
+}
+
+fn serve(port: u16) -> Result<(), Failure> {
+    tools::ensure_all()?;
+    data::prepare()?;
+    step(&format!("serving on http://127.0.0.1:{port} (Ctrl-C to stop)"));
+    sh::run(tools::trunk().args(["serve", "--offline", "--address", "127.0.0.1", "--port", &port.to_string()]))
+}
+
+/// `trunk build --release` into dist/, then print the bundle's sizes.
+fn build_dist() -> Result<(), Failure> {
+    step("building the release bundle (trunk build --release)");
+    let started = std::time::Instant::now();
+    sh::run(tools::trunk().args(["build", "--release", "--offline"]))?;
+    println!("    built in {:.1} s", started.elapsed().as_secs_f64());
+    for entry in std::fs::read_dir(root().join("dist")).map_err(|e| Failure(format!("dist/: {e}")))? {
+        let path = entry.map_err(|e| Failure(e.to_string()))?.path();
+        if path.extension().is_some_and(|e| e == "wasm") {
+            let bytes = std::fs::read(&path).map_err(|e| Failure(e.to_string()))?;
+            println!(
+                "    {}: {} bytes raw, {} bytes gzipped",
+                path.file_name().unwrap_or_default().to_string_lossy(),
+                bytes.len(),
+                sh::gzipped_len(&path)?
+            );
+        }
+    }
+    Ok(())
+}
+
+fn test(rest: &[String]) -> Result<(), Failure> {
+    let browser = match rest {
+        [] => true,
+        [f] if f == "--no-browser" => false,
+        _ => return Err(Failure(format!("test takes only --no-browser\n{USAGE}"))),
+    };
+    if browser {
+        tools::ensure_all()?;
+    }
+    data::prepare()?;
+    let mut tally = sh::Tally::default();
+    step("native tests: data, core, cli, app view-model, xtask");
+    tally.cargo_test(&[
+        "--profile", "ci", "-p", "breastmnist-data", "-p", "breastmnist-core", "-p", "breastmnist-cli",
+        "-p", "breastmnist-lab", "-p", "xtask",
+    ])?;
+    if browser {
+        build_dist()?;
+        tools::ensure_chromedriver()?;
+        step("browser tests: the built app in headless Chromium");
+        tally.cargo_test(&["-p", "breastmnist-e2e", "--", "--test-threads=1"])?;
+    }
+    println!("\n{} passed, {} failed", tally.passed, tally.failed);
+    if tally.failed > 0 {
+        return Err(Failure(format!("{} test(s) failed", tally.failed)));
+    }
+    Ok(())
+}

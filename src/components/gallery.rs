@@ -1,0 +1,88 @@
+//! The animated, scrollable, filterable gallery of every image in the dataset.
+
+use breastmnist_data::{Class, Split};
+use leptos::html::Canvas;
+use leptos::prelude::*;
+
+use super::dataset_card::DataCtx;
+use crate::draw::paint_image;
+use crate::gallery_model::{ClassFilter, GalleryFilter, SampleRef, SplitFilter};
+
+#[component]
+pub fn Gallery() -> impl IntoView {
+    let ctx = use_context::<DataCtx>().expect("DataCtx provided by App");
+    let filter = RwSignal::new(GalleryFilter::default());
+    let samples = Memo::new(move |_| {
+        let f = filter.get();
+        ctx.loaded.with(|l| l.as_ref().map(|l| f.select(&l.dataset)).unwrap_or_default())
+    });
+
+    let split_button = move |label: &'static str, value: SplitFilter| {
+        let pressed = move || filter.get().split == value;
+        view! {
+            <button class="chip" aria-pressed=move || pressed().to_string()
+                data-testid=format!("filter-split-{}", label)
+                on:click=move |_| filter.update(|f| f.split = value)>{label}</button>
+        }
+    };
+    let class_button = move |label: &'static str, id: &'static str, value: ClassFilter| {
+        let pressed = move || filter.get().class == value;
+        view! {
+            <button class="chip" aria-pressed=move || pressed().to_string()
+                data-testid=format!("filter-class-{}", id)
+                on:click=move |_| filter.update(|f| f.class = value)>{label}</button>
+        }
+    };
+
+    view! {
+        <div class="gallery-controls" role="group" aria-label="Gallery filters">
+            <span class="group-label">"Split"</span>
+            {split_button("all", SplitFilter::All)}
+            {split_button("train", SplitFilter::Only(Split::Train))}
+            {split_button("val", SplitFilter::Only(Split::Val))}
+            {split_button("test", SplitFilter::Only(Split::Test))}
+            <span class="group-label">"Class"</span>
+            {class_button("all", "all", ClassFilter::All)}
+            {class_button("malignant", "malignant", ClassFilter::Only(Class::Malignant))}
+            {class_button("normal/benign", "benign", ClassFilter::Only(Class::Benign))}
+            <span class="gallery-count" data-testid="gallery-count" aria-live="polite">
+                {move || format!("{} images", samples.with(Vec::len))}
+            </span>
+        </div>
+        <div class="gallery" data-testid="gallery" tabindex="0" aria-label="Sample images">
+            <Show when=move || ctx.loaded.with(Option::is_some)
+                fallback=|| view! { <p class="placeholder">"The images appear here once the dataset is verified."</p> }>
+                <For each=move || samples.get() key=|s| s.key() let(sample)>
+                    <Thumb sample=sample ctx=ctx />
+                </For>
+            </Show>
+        </div>
+    }
+}
+
+/// One image, painted once at native resolution and scaled pixel-crisp by CSS.
+#[component]
+fn Thumb(sample: SampleRef, ctx: DataCtx) -> impl IntoView {
+    let canvas = NodeRef::<Canvas>::new();
+    Effect::new(move |_| {
+        let Some(el) = canvas.get() else { return };
+        ctx.loaded.with(|l| {
+            if let Some(l) = l {
+                let ds = &l.dataset;
+                paint_image(&el, ds.side, ds.channels, ds.image(sample.split, sample.index));
+            }
+        });
+    });
+    let class = match sample.class {
+        Class::Malignant => "thumb malignant",
+        Class::Benign => "thumb benign",
+    };
+    let title = format!("{} #{} — {}", sample.split, sample.index, sample.class.name());
+    view! {
+        <figure class=class data-testid="gallery-item" data-split=sample.split.key()
+            data-index=sample.index.to_string() data-label=sample.class.label().to_string() title=title.clone()>
+            <canvas node_ref=canvas role="img" aria-label=title.clone()></canvas>
+            <figcaption>{sample.split.key()}" "{sample.index}</figcaption>
+        </figure>
+    }
+}

@@ -1,0 +1,5 @@
+//! The article's widgets, one per file. Each takes what it needs from context or props and
+//! renders; the async work lives in `runtime`.
+
+pub mod dataset_card;
+pub mod gallery;

@@ -1,0 +1,129 @@
+//! Getting a verified [`Dataset`] into the page: browser cache, then network, or a local file.
+
+use breastmnist_data::{DataError, Dataset, DecodeOptions, Variant, decode_npz, md5_hex, verify};
+
+use super::{cache, fetch};
+
+/// Where the bytes came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    Network,
+    BrowserCache,
+    LocalFile(String),
+}
+
+/// A decoded, verified dataset and what is known about its file.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    pub dataset: Dataset,
+    pub variant: Variant,
+    pub source: Source,
+    pub bytes: usize,
+    pub md5: String,
+}
+
+/// Everything that can stop the dataset from arriving.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoadError {
+    Fetch(fetch::FetchError),
+    Data(DataError),
+    /// A local file whose MD5 matches none of the official files.
+    NotOfficial { name: String, md5: String },
+    /// A local file could not be read.
+    File(String),
+}
+
+impl LoadError {
+    /// What the reader can do about it.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            LoadError::Fetch(fetch::FetchError::Status { status: 404, .. }) => {
+                "The data file is not on this server. If you run the app yourself, `cargo xtask serve` prepares it; \
+                 or pick the official .npz from Zenodo (record 10519652) below."
+            }
+            LoadError::Fetch(_) => "Check your connection and retry, or pick a local copy of the .npz below.",
+            LoadError::Data(DataError::Size { .. } | DataError::Checksum { .. }) => {
+                "The file is damaged or not the official one. Retry the download, or pick a verified copy."
+            }
+            LoadError::Data(_) => "The file is not a valid BreastMNIST archive. Pick the official .npz instead.",
+            LoadError::NotOfficial { .. } => {
+                "Only the official files are accepted (breastmnist.npz, breastmnist_64.npz, _128, _224 from Zenodo record 10519652)."
+            }
+            LoadError::File(_) => "The browser could not read that file; try picking it again.",
+        }
+    }
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Fetch(e) => write!(f, "Download failed: {e}"),
+            LoadError::Data(e) => write!(f, "Verification failed: {e}"),
+            LoadError::NotOfficial { name, md5 } => {
+                write!(f, "{name} is not an official BreastMNIST file (MD5 {md5})")
+            }
+            LoadError::File(e) => write!(f, "Could not read the file: {e}"),
+        }
+    }
+}
+
+impl From<DataError> for LoadError {
+    fn from(e: DataError) -> Self {
+        LoadError::Data(e)
+    }
+}
+
+/// The URL the app serves `variant` under (relative to the page).
+pub fn url(variant: Variant) -> String {
+    format!("data/{}", variant.file_name())
+}
+
+fn decode(bytes: &[u8]) -> Result<Dataset, LoadError> {
+    Ok(decode_npz(bytes, &DecodeOptions::default())?)
+}
+
+/// Loads an official file: from Cache Storage when it holds a copy that still verifies, else from
+/// the network with `progress(received, total)`; verified by size and MD5 before decoding, and
+/// cached only once verified.
+pub async fn load_official(
+    variant: Variant,
+    on_verify: impl FnOnce(),
+    progress: impl FnMut(u64, Option<u64>),
+) -> Result<Loaded, LoadError> {
+    let key = url(variant);
+    if let Some(bytes) = cache::get(&key).await {
+        if verify(&bytes, variant).is_ok() {
+            let dataset = decode(&bytes)?;
+            return Ok(Loaded { dataset, variant, source: Source::BrowserCache, bytes: bytes.len(), md5: variant.md5().into() });
+        }
+        cache::delete(&key).await;
+    }
+    let bytes = fetch::fetch_bytes(&key, variant.size(), progress).await.map_err(LoadError::Fetch)?;
+    on_verify();
+    yield_now().await;
+    verify(&bytes, variant)?;
+    let dataset = decode(&bytes)?;
+    cache::put(&key, &bytes).await;
+    Ok(Loaded { dataset, variant, source: Source::Network, bytes: bytes.len(), md5: variant.md5().into() })
+}
+
+/// Accepts a local file if its MD5 is one of the official ones.
+pub fn load_local(name: String, bytes: &[u8]) -> Result<Loaded, LoadError> {
+    let md5 = md5_hex(bytes);
+    let Some(variant) = Variant::ALL.into_iter().find(|v| v.md5() == md5) else {
+        return Err(LoadError::NotOfficial { name, md5 });
+    };
+    verify(bytes, variant)?;
+    let dataset = decode(bytes)?;
+    Ok(Loaded { dataset, variant, source: Source::LocalFile(name), bytes: bytes.len(), md5 })
+}
+
+/// Lets the browser paint before a long synchronous step.
+pub async fn yield_now() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}

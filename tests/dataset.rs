@@ -1,0 +1,131 @@
+//! The dataset arrives, verifies and fills the gallery; filters work; a reload takes the file
+//! from Cache Storage; corrupted, missing and local files behave. Screenshots land in target/e2e/.
+
+use std::time::{Duration, Instant};
+
+use breastmnist_e2e::{Browser, Options, Override, StaticServer, dist, root};
+use fantoccini::Locator;
+
+const READY: Duration = Duration::from_secs(90);
+
+fn has_split_sizes(t: &str) -> bool {
+    t.contains("546") && t.contains("78") && t.contains("156")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dataset_loads_gallery_filters_and_reload_uses_the_cache() {
+    let server = StaticServer::start(dist());
+    let b = Browser::start(Options::default()).await;
+    let started = Instant::now();
+    b.client.goto(&server.base).await.unwrap();
+    let status = b.wait_text("dataset-status", READY, has_split_sizes).await;
+    eprintln!("FIGURE navigation to dataset-ready: {:.0} ms", started.elapsed().as_secs_f64() * 1e3);
+    assert!(status.contains("breastmnist.npz") && status.contains("downloaded"), "{status}");
+    assert_eq!(b.count("error").await, 0);
+
+    // The gallery shows all 780 images, then each filter its subset.
+    b.wait_text("gallery-count", READY, |t| t.starts_with("780")).await;
+    assert_eq!(b.count("gallery-item").await, 780);
+    b.click("filter-class-malignant").await;
+    b.wait_text("gallery-count", READY, |t| t.starts_with("210")).await;
+    assert_eq!(b.count("gallery-item").await, 147 + 21 + 42);
+    b.click("filter-split-test").await;
+    b.wait_text("gallery-count", READY, |t| t.starts_with("42 ")).await;
+    let labels = b
+        .js("return [...document.querySelectorAll('[data-testid=gallery-item]')].map(e => e.dataset.split + ':' + e.dataset.label)", vec![])
+        .await;
+    let labels: Vec<String> = serde_json::from_value(labels).unwrap();
+    assert_eq!(labels.len(), 42);
+    assert!(labels.iter().all(|l| l == "test:0"), "{labels:?}");
+    b.click("filter-class-benign").await;
+    b.wait_text("gallery-count", READY, |t| t.starts_with("114")).await;
+    assert_eq!(b.count("gallery-item").await, 114);
+
+    // Thumbnails are painted (not blank) and pixel-crisp.
+    let painted = b
+        .js(
+            "const c = document.querySelector('[data-testid=gallery-item] canvas');
+             const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+             let lo = 255, hi = 0; for (let i = 0; i < d.length; i += 4) { lo = Math.min(lo, d[i]); hi = Math.max(hi, d[i]); }
+             return [c.width, hi - lo, getComputedStyle(c).imageRendering];",
+            vec![],
+        )
+        .await;
+    assert_eq!(painted[0], 28, "{painted}");
+    assert!(painted[1].as_u64().unwrap() > 20, "thumbnail looks blank: {painted}");
+    assert_eq!(painted[2], "pixelated");
+
+    // The class-balance chart has been drawn.
+    let inked = b
+        .js(
+            "const c = document.querySelector('[data-testid=class-balance-chart]');
+             const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+             let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] !== d[0] || d[i+1] !== d[1] || d[i+2] !== d[2]) n++;
+             return n;",
+            vec![],
+        )
+        .await;
+    assert!(inked.as_u64().unwrap() > 2000, "class-balance chart looks empty: {inked}");
+    b.click("filter-split-all").await;
+    b.click("filter-class-all").await;
+    b.wait_text("gallery-count", READY, |t| t.starts_with("780")).await;
+    b.screenshot("dataset-loaded").await;
+
+    // Reload: the verified file now comes from Cache Storage, not the network.
+    b.client.refresh().await.unwrap();
+    let status = b.wait_text("dataset-status", READY, has_split_sizes).await;
+    assert!(status.contains("browser cache"), "{status}");
+
+    assert_eq!(b.count("gallery-item").await, 780);
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn corrupted_and_missing_files_show_an_error_with_retry() {
+    let server = StaticServer::start(dist());
+    let mut bytes = std::fs::read(root().join("assets/data/breastmnist.npz")).expect("prepared data");
+    bytes[4242] ^= 0x5a;
+    server.set("data/breastmnist.npz", Override::Bytes(bytes));
+    let b = Browser::start(Options::default()).await;
+    b.client.goto(&server.base).await.unwrap();
+    let err = b.wait_text("error", READY, |t| !t.is_empty()).await;
+    assert!(err.contains("checksum mismatch") && err.contains("750601b1f35ba3300ea97c75c52ff8f6"), "{err}");
+    assert_eq!(b.count("gallery-item").await, 0, "nothing unverified reaches the gallery");
+    b.screenshot("dataset-corrupted").await;
+
+    // A 404 says so too.
+    server.set("data/breastmnist.npz", Override::Status(404));
+    b.click("retry").await;
+    b.wait_text("error", READY, |t| t.contains("404")).await;
+
+    // Retry once the server is fixed.
+    server.clear("data/breastmnist.npz");
+    b.click("retry").await;
+    b.wait_text("dataset-status", READY, has_split_sizes).await;
+    assert_eq!(b.count("error").await, 0);
+    assert_eq!(b.count("gallery-item").await, 780);
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_local_file_can_be_picked_and_a_foreign_one_is_refused() {
+    let server = StaticServer::start(dist());
+    server.set("data/breastmnist.npz", Override::Status(404));
+    let b = Browser::start(Options::default()).await;
+    b.client.goto(&server.base).await.unwrap();
+    b.wait_text("error", READY, |t| t.contains("404")).await;
+
+    let input = b.client.find(Locator::Css("[data-testid=dataset-file]")).await.unwrap();
+    let foreign = root().join("Cargo.toml");
+    input.send_keys(&foreign.display().to_string()).await.unwrap();
+    b.wait_text("error", READY, |t| t.contains("not an official BreastMNIST file")).await;
+
+    let input = b.client.find(Locator::Css("[data-testid=dataset-file]")).await.unwrap();
+    let local = root().join("assets/data/breastmnist_64.npz");
+    input.send_keys(&local.display().to_string()).await.unwrap();
+    let status = b.wait_text("dataset-status", READY, has_split_sizes).await;
+    assert!(status.contains("64×64") && status.contains("breastmnist_64.npz"), "{status}");
+    let side = b.js("return document.querySelector('[data-testid=gallery-item] canvas').width", vec![]).await;
+    assert_eq!(side, 64);
+    b.close().await;
+}

@@ -1,0 +1,153 @@
+//! The build tools, installed when missing, at exactly the versions the project pins.
+//!
+//! Trunk uses a tool found on PATH only when its version equals Trunk.toml `[tools]`; otherwise it
+//! tries to download one (which fails offline). So the versions here are read from Trunk.toml and
+//! Cargo.lock, and a mismatch between them is reported before anything is built.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::sh::{self, Failure, root, step};
+
+pub const TRUNK_VERSION: &str = "0.22.1";
+
+/// Where npm installs binaryen (git-ignored, inside target/).
+fn npm_prefix() -> PathBuf {
+    root().join("target/tools/npm")
+}
+
+/// PATH with the project's npm tools first.
+fn tool_path() -> std::ffi::OsString {
+    let mut paths = vec![npm_prefix().join("node_modules/.bin")];
+    if let Some(home) = std::env::var_os("CARGO_HOME").map(PathBuf::from).or_else(|| {
+        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo"))
+    }) {
+        paths.push(home.join("bin"));
+    }
+    paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    std::env::join_paths(paths).expect("PATH entries are valid")
+}
+
+/// A command for a tool, with the project's tool PATH.
+pub fn tool(name: &str) -> Command {
+    let mut cmd = Command::new(name);
+    cmd.env("PATH", tool_path());
+    cmd
+}
+
+/// A `trunk` command.
+pub fn trunk() -> Command {
+    tool("trunk")
+}
+
+fn read(rel: &str) -> Result<String, Failure> {
+    std::fs::read_to_string(root().join(rel)).map_err(|e| Failure(format!("cannot read {rel}: {e}")))
+}
+
+/// The value of `key = "..."` in Trunk.toml's `[tools]`.
+fn trunk_tool(key: &str) -> Result<String, Failure> {
+    let text = read("Trunk.toml")?;
+    text.lines()
+        .skip_while(|l| l.trim() != "[tools]")
+        .find_map(|l| {
+            let (k, v) = l.split_once('=')?;
+            (k.trim() == key).then(|| v.trim().trim_matches('"').to_string())
+        })
+        .ok_or_else(|| Failure(format!("Trunk.toml [tools] has no {key}")))
+}
+
+/// The version of package `name` in Cargo.lock.
+fn locked(name: &str) -> Result<String, Failure> {
+    let text = read("Cargo.lock")?;
+    let needle = format!("name = \"{name}\"");
+    let mut lines = text.lines();
+    while let Some(l) = lines.next() {
+        if l == needle {
+            return lines
+                .next()
+                .and_then(|v| v.strip_prefix("version = \""))
+                .map(|v| v.trim_end_matches('"').to_string())
+                .ok_or_else(|| Failure(format!("Cargo.lock entry for {name} has no version")));
+        }
+    }
+    Err(Failure(format!("Cargo.lock has no {name}; run `cargo generate-lockfile`")))
+}
+
+/// Checks that the pins agree: Trunk.toml's wasm_bindgen equals Cargo.lock's wasm-bindgen.
+pub fn wasm_bindgen_version() -> Result<String, Failure> {
+    let lock = locked("wasm-bindgen")?;
+    let trunk = trunk_tool("wasm_bindgen")?;
+    if lock != trunk {
+        return Err(Failure(format!(
+            "Cargo.lock has wasm-bindgen {lock} but Trunk.toml [tools] wasm_bindgen = \"{trunk}\": make them equal"
+        )));
+    }
+    Ok(lock)
+}
+
+fn version_of(name: &str, arg: &str) -> Option<String> {
+    sh::output(tool(name).arg(arg)).map(|s| s.trim().to_string())
+}
+
+/// Installs whatever is missing: the wasm32 target, wasm-bindgen-cli, trunk and wasm-opt.
+pub fn ensure_all() -> Result<(), Failure> {
+    step("checking the build tools");
+    let installed = sh::output(Command::new("rustup").args(["target", "list", "--installed"]))
+        .ok_or_else(|| Failure("rustup is needed (https://rustup.rs)".into()))?;
+    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        println!("    wasm32-unknown-unknown target: present");
+    } else {
+        sh::run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+
+    let wb = wasm_bindgen_version()?;
+    match version_of("wasm-bindgen", "--version") {
+        Some(v) if v == format!("wasm-bindgen {wb}") => println!("    {v}: present"),
+        found => {
+            println!("    wasm-bindgen-cli {wb} missing (found {found:?}); installing (about 5 minutes)");
+            // 0.2.130 installs only without --locked.
+            sh::run(Command::new(env!("CARGO")).args(["install", "wasm-bindgen-cli", "--version", &wb, "--force"]))?;
+        }
+    }
+
+    match version_of("trunk", "--version") {
+        Some(v) if v == format!("trunk {TRUNK_VERSION}") => println!("    {v}: present"),
+        found => {
+            println!("    trunk {TRUNK_VERSION} missing (found {found:?}); installing (about 15 minutes)");
+            sh::run(Command::new(env!("CARGO")).args([
+                "install", "trunk", "--version", TRUNK_VERSION, "--locked", "--ignore-rust-version", "--force",
+            ]))?;
+        }
+    }
+
+    let opt = trunk_tool("wasm_opt")?;
+    let want = opt.trim_start_matches("version_");
+    match version_of("wasm-opt", "--version") {
+        Some(v) if v.contains(&format!("version {want} ")) || v.ends_with(&format!("version {want}")) => {
+            println!("    {v}: present")
+        }
+        found => {
+            println!("    wasm-opt {want} missing (found {found:?}); installing binaryen@{want} from npm");
+            let prefix = npm_prefix();
+            std::fs::create_dir_all(&prefix).map_err(|e| Failure(format!("{}: {e}", prefix.display())))?;
+            sh::run(Command::new("npm").args(["install", "--no-audit", "--no-fund", "--prefix"]).arg(&prefix).arg(format!("binaryen@{want}")))
+                .map_err(|Failure(m)| Failure(format!("{m}\n  (wasm-opt comes from npm's binaryen; install Node.js and npm)")))?;
+        }
+    }
+    Ok(())
+}
+
+/// Chromium and chromedriver for the browser tests (Debian packages).
+pub fn ensure_chromedriver() -> Result<(), Failure> {
+    step("checking Chromium and chromedriver");
+    let have = |bin: &str| sh::output(Command::new(bin).arg("--version"));
+    if let (Some(c), Some(d)) = (have("chromium"), have("chromedriver")) {
+        println!("    {}; {}", c.trim(), d.split(" (").next().unwrap_or("").trim());
+        return Ok(());
+    }
+    Err(Failure(
+        "the browser tests need Chromium and chromedriver: `apt-get install chromium chromium-driver` \
+         (.ci/run does this), or run `cargo xtask test --no-browser`"
+            .into(),
+    ))
+}
