@@ -263,7 +263,7 @@ fn cmd_train(a: TrainArgs) -> Result<(), CliError> {
             bar.inc(1);
             bar.set_message(format!("epoch {epoch} loss {loss:.4} lr {lr:.1e}"));
         }
-        TrainEvent::Epoch(m) => bar.println(format!(
+        TrainEvent::Epoch(m) => say(&bar, format!(
             "epoch {:>3}  train loss {:.4} acc {:.3} | val loss {:.4} acc {:.3} auc {:.4}{}",
             m.epoch,
             m.train_loss,
@@ -299,6 +299,15 @@ fn cmd_train(a: TrainArgs) -> Result<(), CliError> {
     );
     println!("wrote {}/{{metrics.json, predictions.csv, best.ckpt}}", a.out.display());
     Ok(())
+}
+
+/// Prints a line above the progress bar, or to stderr when the bar is hidden (not a terminal).
+fn say(bar: &ProgressBar, line: String) {
+    if bar.is_hidden() {
+        eprintln!("{line}");
+    } else {
+        bar.println(line);
+    }
 }
 
 fn cmd_eval(a: EvalArgs) -> Result<(), CliError> {

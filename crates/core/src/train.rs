@@ -349,6 +349,9 @@ impl Trainer {
         config.validate(data.train.len())?;
         let model_config = config.model_config(data.side, data.channels);
         let ad = device.clone().autodiff();
+        // Nothing in the loop draws from burn's RNG (init, shuffling, augmentation and mixup use
+        // the crate's own seeded generator); seeding it too keeps any future use reproducible.
+        ad.seed(config.seed);
         let model = model_config.init(&ad, config.seed)?;
         Self::with_model(config, model_config, data, ad, model)
     }
