@@ -3,3 +3,5 @@
 
 pub mod dataset_card;
 pub mod gallery;
+pub mod benchmark_table;
+pub mod toc;

@@ -180,6 +180,20 @@ pub struct Browser {
     _profile: TempDir,
 }
 
+/// chromedriver's (non-W3C) browser-log endpoint.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type":"browser"}"#.to_string()))
+    }
+}
+
 struct TempDir(PathBuf);
 
 impl Drop for TempDir {
@@ -220,6 +234,7 @@ impl Browser {
         let caps = json!({
             "browserName": "chrome",
             "goog:chromeOptions": { "binary": binary, "args": args },
+            "goog:loggingPrefs": { "browser": "ALL" },
         });
         // Plain HTTP to the local chromedriver: no TLS stack needed.
         let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
@@ -280,18 +295,21 @@ impl Browser {
 
     /// Scrolls the element `data-testid=id` to the middle of the viewport and clicks it.
     pub async fn click(&self, id: &str) {
-        let el = self
-            .client
-            .find(Locator::Css(&Self::tid(id)))
-            .await
-            .unwrap_or_else(|e| panic!("no [data-testid={id}]: {e}"));
+        self.click_css(&Self::tid(id)).await
+    }
+
+    /// Scrolls the element matching `css` to the middle of the viewport (instantly: the page's
+    /// smooth scrolling would move it under the pointer) and clicks it.
+    pub async fn click_css(&self, css: &str) {
+        let el = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css}: {e}"));
         self.client
-            .execute("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", vec![serde_json::to_value(&el).unwrap()])
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})",
+                vec![serde_json::to_value(&el).unwrap()],
+            )
             .await
-            .unwrap_or_else(|e| panic!("scroll to [data-testid={id}]: {e}"));
-        el.click()
-            .await
-            .unwrap_or_else(|e| panic!("click [data-testid={id}]: {e}"));
+            .unwrap_or_else(|e| panic!("scroll to {css}: {e}"));
+        el.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
     /// Runs `script` (a function body; `arguments` are `args`) and returns its value.
@@ -318,6 +336,46 @@ impl Browser {
         std::fs::write(&path, png).expect("screenshot written");
         eprintln!("screenshot: {}", path.display());
         path
+    }
+
+    /// The browser console entries at `SEVERE` level since the last call (chromedriver's log).
+    pub async fn console_errors(&self) -> Vec<String> {
+        let entries = self.client.issue_cmd(BrowserLog).await.unwrap_or_default();
+        entries
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter(|e| e["level"] == "SEVERE")
+                    .map(|e| e["message"].as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Injects axe-core (from npm, installed by xtask) and returns the violations of impact
+    /// `serious` or `critical` as `id: help (n nodes)` lines.
+    pub async fn axe_serious_violations(&self) -> Vec<String> {
+        let path = root().join("target/tools/npm/node_modules/axe-core/axe.min.js");
+        let source = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (cargo xtask test installs axe-core)", path.display()));
+        self.client.execute(&source, vec![]).await.expect("axe-core injected");
+        let result = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document)
+                   .then(r => done({ passes: r.passes.length, violations: r.violations
+                     .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                     .map(v => v.id + ': ' + v.help + ' (' + v.nodes.length + ' nodes, e.g. ' + v.nodes[0].target.join(' ') + ')') }))
+                   .catch(e => done({ passes: 0, violations: ['axe failed: ' + e] }));",
+                vec![],
+            )
+            .await
+            .expect("axe-core ran");
+        let passes = result["passes"].as_u64().unwrap_or(0);
+        assert!(passes > 10, "axe-core checked almost nothing ({passes} rules passed): {result}");
+        eprintln!("axe-core: {passes} rules passed");
+        serde_json::from_value(result["violations"].clone()).expect("a list of violations")
     }
 
     pub async fn close(self) {

@@ -107,7 +107,7 @@ fn test(rest: &[String]) -> Result<(), Failure> {
     ])?;
     if browser {
         build_dist()?;
-        tools::ensure_chromedriver()?;
+        tools::ensure_browser_tools()?;
         step("browser tests: the built app in headless Chromium");
         tally.cargo_test(&["-p", "breastmnist-e2e", "--", "--test-threads=1"])?;
     }

@@ -137,9 +137,24 @@ pub fn ensure_all() -> Result<(), Failure> {
     Ok(())
 }
 
-/// Chromium and chromedriver for the browser tests (Debian packages).
-pub fn ensure_chromedriver() -> Result<(), Failure> {
-    step("checking Chromium and chromedriver");
+/// axe-core, injected by the accessibility test.
+pub const AXE_CORE_VERSION: &str = "4.14.1";
+
+/// Chromium, chromedriver (Debian packages) and axe-core (npm) for the browser tests.
+pub fn ensure_browser_tools() -> Result<(), Failure> {
+    step("checking Chromium, chromedriver and axe-core");
+    let axe = npm_prefix().join("node_modules/axe-core/axe.min.js");
+    if axe.is_file() {
+        println!("    axe-core: present");
+    } else {
+        println!("    axe-core {AXE_CORE_VERSION} missing; installing from npm");
+        sh::run(
+            Command::new("npm")
+                .args(["install", "--no-audit", "--no-fund", "--prefix"])
+                .arg(npm_prefix())
+                .arg(format!("axe-core@{AXE_CORE_VERSION}")),
+        )?;
+    }
     let have = |bin: &str| sh::output(Command::new(bin).arg("--version"));
     if let (Some(c), Some(d)) = (have("chromium"), have("chromedriver")) {
         println!("    {}; {}", c.trim(), d.split(" (").next().unwrap_or("").trim());

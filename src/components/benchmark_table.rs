@@ -1,0 +1,85 @@
+//! The published MedMNIST v2 results for BreastMNIST, sortable, with a slot for the reader's run.
+
+use leptos::prelude::*;
+
+/// One published result (test split).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Published {
+    pub method: &'static str,
+    pub auc: f64,
+    pub acc: f64,
+}
+
+/// MedMNIST v2 (Yang et al., 2023), Table: BreastMNIST test AUC / ACC.
+pub const PUBLISHED: [Published; 7] = [
+    Published { method: "ResNet-18 (28)", auc: 0.901, acc: 0.863 },
+    Published { method: "ResNet-18 (224)", auc: 0.891, acc: 0.833 },
+    Published { method: "ResNet-50 (28)", auc: 0.857, acc: 0.812 },
+    Published { method: "ResNet-50 (224)", auc: 0.866, acc: 0.842 },
+    Published { method: "auto-sklearn", auc: 0.836, acc: 0.803 },
+    Published { method: "AutoKeras", auc: 0.871, acc: 0.831 },
+    Published { method: "Google AutoML Vision", auc: 0.919, acc: 0.861 },
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SortKey {
+    Published,
+    Auc,
+    Acc,
+}
+
+#[component]
+pub fn BenchmarkTable() -> impl IntoView {
+    let sort = RwSignal::new(SortKey::Published);
+    let rows = move || {
+        let mut rows = PUBLISHED.to_vec();
+        match sort.get() {
+            SortKey::Published => {}
+            SortKey::Auc => rows.sort_by(|a, b| b.auc.total_cmp(&a.auc)),
+            SortKey::Acc => rows.sort_by(|a, b| b.acc.total_cmp(&a.acc)),
+        }
+        let best_auc = PUBLISHED.iter().map(|r| r.auc).fold(0.0, f64::max);
+        rows.into_iter()
+            .map(|r| {
+                view! {
+                    <tr data-testid="benchmark-row" class:best=r.auc == best_auc>
+                        <th scope="row">{r.method}</th>
+                        <td>{format!("{:.3}", r.auc)}</td>
+                        <td>{format!("{:.3}", r.acc)}</td>
+                        <td class="bar-cell" aria-hidden="true">
+                            <span class="bar" style=format!("width: {:.0}%", (r.auc - 0.5) / 0.5 * 100.0)></span>
+                        </td>
+                    </tr>
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    let header = move |label: &'static str, key: SortKey| {
+        let aria = move || if sort.get() == key { "descending" } else { "none" };
+        view! {
+            <th scope="col" aria-sort=aria>
+                <button class="sort" on:click=move |_| sort.set(key)>{label}</button>
+            </th>
+        }
+    };
+    view! {
+        <figure class="table-figure">
+            <table class="benchmark" data-testid="benchmark-table">
+                <thead>
+                    <tr>
+                        {header("Method", SortKey::Published)}
+                        {header("Test AUC", SortKey::Auc)}
+                        {header("Test ACC", SortKey::Acc)}
+                        <th scope="col"><span class="visually-hidden">"AUC bar"</span></th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+            <figcaption>
+                "Table 1. BreastMNIST test results published with MedMNIST v2 (Yang et al., 2023). "
+                "Numbers in parentheses are input sizes in pixels; bars span AUC 0.5 (chance) to 1. "
+                "Click a column header to sort. Your own run joins this table once the trainer lands."
+            </figcaption>
+        </figure>
+    }
+}

@@ -1,0 +1,65 @@
+//! The table of contents, which follows the scroll: the section in view is marked current.
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use web_sys::{IntersectionObserver, IntersectionObserverEntry, IntersectionObserverInit};
+
+/// The article's sections: (element id, title).
+pub const SECTIONS: [(&str, &str); 9] = [
+    ("why", "Why BreastMNIST"),
+    ("benchmark", "The benchmark"),
+    ("data", "1 · Download and verify"),
+    ("gallery", "2 · Look at the data"),
+    ("train", "3 · Train"),
+    ("resolution", "The resolution question"),
+    ("ideas", "Newer training ideas"),
+    ("conclusion", "Conclusion"),
+    ("references", "References"),
+];
+
+#[component]
+pub fn Toc() -> impl IntoView {
+    let current = RwSignal::new(SECTIONS[0].0.to_string());
+    // Observe the sections once the article is mounted; the callback only reports which is in view.
+    Effect::new(move |_| {
+        let callback = Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
+            for entry in entries.iter() {
+                let entry: IntersectionObserverEntry = entry.unchecked_into();
+                if entry.is_intersecting() {
+                    current.set(entry.target().id());
+                }
+            }
+        });
+        let init = IntersectionObserverInit::new();
+        init.set_root_margin("-20% 0px -70% 0px");
+        let Ok(observer) = IntersectionObserver::new_with_options(callback.as_ref().unchecked_ref(), &init) else {
+            return;
+        };
+        callback.forget();
+        let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+        for (id, _) in SECTIONS {
+            if let Some(el) = doc.get_element_by_id(id) {
+                observer.observe(&el);
+            }
+        }
+    });
+    view! {
+        <nav class="toc" data-testid="toc" aria-label="Contents">
+            <p class="toc-title">"Contents"</p>
+            <ol>
+                {SECTIONS
+                    .into_iter()
+                    .map(|(id, title)| {
+                        view! {
+                            <li>
+                                <a href=format!("#{id}") data-target=id
+                                    aria-current=move || (current.get() == id).then_some("location")>{title}</a>
+                            </li>
+                        }
+                    })
+                    .collect::<Vec<_>>()}
+            </ol>
+        </nav>
+    }
+}

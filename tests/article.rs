@@ -1,0 +1,77 @@
+//! The article: every section, the benchmark table, a TOC that scrolls to its sections, no
+//! console errors, no serious or critical axe-core violations; screenshots in light and dark
+//! mode and at phone width.
+
+use std::time::Duration;
+
+use breastmnist_e2e::{Browser, Options, StaticServer, dist};
+
+const READY: Duration = Duration::from_secs(90);
+const SECTIONS: [&str; 10] =
+    ["why", "benchmark", "data", "gallery", "train", "resolution", "ideas", "conclusion", "references", "appendix"];
+
+async fn open(opts: Options) -> (StaticServer, Browser) {
+    let server = StaticServer::start(dist());
+    let b = Browser::start(opts).await;
+    b.client.goto(&server.base).await.unwrap();
+    b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
+    (server, b)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn article_sections_table_toc_console_and_accessibility() {
+    let (_server, b) = open(Options::default()).await;
+    assert_eq!(b.count("article").await, 1);
+    for id in SECTIONS {
+        let h2 = b.js(&format!("const s = document.getElementById('{id}'); return s && s.querySelector('h2') ? s.querySelector('h2').textContent : null"), vec![]).await;
+        assert!(h2.as_str().is_some_and(|t| !t.is_empty()), "section #{id} is missing or has no heading");
+    }
+    assert_eq!(b.count("resolution-experiment").await, 1);
+
+    // The benchmark table: the 7 published rows, sortable by AUC.
+    assert_eq!(b.count("benchmark-row").await, 7);
+    let table = b.wait_text("benchmark-table", READY, |t| t.contains("0.901")).await;
+    for v in ["0.901", "0.863", "0.891", "0.833", "0.857", "0.812", "0.866", "0.842", "0.919", "0.861", "0.871", "0.831", "0.836", "0.803"] {
+        assert!(table.contains(v), "benchmark table lacks {v}");
+    }
+    b.click_css("[data-testid=benchmark-table] th:nth-child(2) button").await;
+    let first = b.js("return document.querySelector('[data-testid=benchmark-row] th').textContent", vec![]).await;
+    assert_eq!(first, "Google AutoML Vision", "sorted by AUC, AutoML Vision (0.919) comes first");
+
+    // The TOC (visible at this width) scrolls to each section and marks it current.
+    assert_eq!(b.count("toc").await, 1);
+    for id in ["references", "benchmark", "gallery"] {
+        b.click_css(&format!("[data-testid=toc] a[data-target={id}]")).await;
+        tokio::time::sleep(Duration::from_millis(900)).await;
+        let top = b.js(&format!("return document.getElementById('{id}').getBoundingClientRect().top"), vec![]).await;
+        let top = top.as_f64().unwrap();
+        assert!((-5.0..200.0).contains(&top), "after clicking the TOC link, #{id} is at {top}px");
+        let current = b.js("const a = document.querySelector('[data-testid=toc] a[aria-current=location]'); return a && a.dataset.target", vec![]).await;
+        assert_eq!(current, id, "the TOC marks the section in view");
+    }
+
+    let errors = b.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    let violations = b.axe_serious_violations().await;
+    assert!(violations.is_empty(), "axe-core serious/critical violations:\n{}", violations.join("\n"));
+    b.screenshot("article-light").await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dark_mode_and_phone_width() {
+    let (_server, b) = open(Options { dark: true, ..Options::default() }).await;
+    let bg = b.js("return getComputedStyle(document.body).backgroundColor", vec![]).await;
+    assert_eq!(bg, "rgb(24, 26, 27)", "the page follows the system's dark scheme");
+    let violations = b.axe_serious_violations().await;
+    assert!(violations.is_empty(), "axe-core (dark):\n{}", violations.join("\n"));
+    b.screenshot("article-dark").await;
+    b.close().await;
+
+    let (_server, b) = open(Options { width: 390, height: 844, ..Options::default() }).await;
+    let overflow = b.js("return document.documentElement.scrollWidth - window.innerWidth", vec![]).await;
+    assert!(overflow.as_i64().unwrap() <= 0, "horizontal overflow at phone width: {overflow}px");
+    assert_eq!(b.js("return getComputedStyle(document.querySelector('[data-testid=toc]')).display", vec![]).await, "none");
+    b.screenshot("article-phone").await;
+    b.close().await;
+}
