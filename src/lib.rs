@@ -6,6 +6,7 @@
 //! the browser modules compile for wasm32 only.
 
 pub mod gallery_model;
+pub mod train_model;
 
 #[cfg(target_arch = "wasm32")]
 mod app;

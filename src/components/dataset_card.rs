@@ -38,7 +38,7 @@ impl DataCtx {
         Self {
             phase: RwSignal::new(LoadPhase::Idle),
             loaded: RwSignal::new(None),
-            variant: RwSignal::new(Variant::Px28),
+            variant: RwSignal::new(crate::runtime::url::param("res").and_then(|r| r.parse().ok()).and_then(Variant::from_side).filter(|v| Variant::SERVED.contains(v)).unwrap_or(Variant::Px28)),
         }
     }
 
@@ -202,7 +202,7 @@ fn status_text(l: &Loaded) -> String {
     format!(
         "✓ {} verified ({}, MD5 {}…, {}): {} images of {}×{} px — train {} · val {} · test {}",
         l.variant.file_name(),
-        format_bytes(l.bytes as u64),
+        format_bytes(l.bytes() as u64),
         &l.md5[..8],
         source,
         ds.len(),

@@ -18,8 +18,16 @@ pub struct Loaded {
     pub dataset: Dataset,
     pub variant: Variant,
     pub source: Source,
-    pub bytes: usize,
+    /// The verified file itself (the trainer worker decodes its own copy).
+    pub file: std::sync::Arc<Vec<u8>>,
     pub md5: String,
+}
+
+impl Loaded {
+    /// Size of the file in bytes.
+    pub fn bytes(&self) -> usize {
+        self.file.len()
+    }
 }
 
 /// Everything that can stop the dataset from arriving.
@@ -94,7 +102,7 @@ pub async fn load_official(
     if let Some(bytes) = cache::get(&key).await {
         if verify(&bytes, variant).is_ok() {
             let dataset = decode(&bytes)?;
-            return Ok(Loaded { dataset, variant, source: Source::BrowserCache, bytes: bytes.len(), md5: variant.md5().into() });
+            return Ok(Loaded { dataset, variant, source: Source::BrowserCache, file: bytes.into(), md5: variant.md5().into() });
         }
         cache::delete(&key).await;
     }
@@ -104,7 +112,7 @@ pub async fn load_official(
     verify(&bytes, variant)?;
     let dataset = decode(&bytes)?;
     cache::put(&key, &bytes).await;
-    Ok(Loaded { dataset, variant, source: Source::Network, bytes: bytes.len(), md5: variant.md5().into() })
+    Ok(Loaded { dataset, variant, source: Source::Network, file: bytes.into(), md5: variant.md5().into() })
 }
 
 /// Accepts a local file if its MD5 is one of the official ones.
@@ -115,7 +123,7 @@ pub fn load_local(name: String, bytes: &[u8]) -> Result<Loaded, LoadError> {
     };
     verify(bytes, variant)?;
     let dataset = decode(bytes)?;
-    Ok(Loaded { dataset, variant, source: Source::LocalFile(name), bytes: bytes.len(), md5 })
+    Ok(Loaded { dataset, variant, source: Source::LocalFile(name), file: bytes.to_vec().into(), md5 })
 }
 
 /// Lets the browser paint before a long synchronous step.

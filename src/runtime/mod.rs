@@ -6,3 +6,5 @@
 pub mod cache;
 pub mod dataset;
 pub mod fetch;
+pub mod trainer;
+pub mod url;

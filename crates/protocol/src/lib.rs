@@ -1,0 +1,156 @@
+//! The wire format between the page and the training worker.
+//!
+//! The page must stay light (no burn in its bundle), so it cannot hold the core's types; the
+//! worker translates the core's `TrainEvent`s into these plain structs. Messages travel as JSON
+//! strings; the dataset and checkpoint bytes travel beside them as `Uint8Array`s.
+
+use serde::{Deserialize, Serialize};
+
+/// Which backend the reader asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendChoice {
+    /// WebGPU on a hardware adapter, else the CPU.
+    #[default]
+    Auto,
+    WebGpu,
+    Cpu,
+}
+
+impl BackendChoice {
+    pub fn parse(s: &str) -> Option<BackendChoice> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" => Some(BackendChoice::Auto),
+            "webgpu" | "gpu" => Some(BackendChoice::WebGpu),
+            "cpu" => Some(BackendChoice::Cpu),
+            _ => None,
+        }
+    }
+}
+
+/// The training settings the page sends (validated again by the core in the worker).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainRequest {
+    /// `tiny`, `small`, `medium` or `resnet18`.
+    pub model: String,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    pub seed: u64,
+    pub subset: Option<usize>,
+    pub augment: bool,
+    pub mixup: Option<f64>,
+    pub backend: BackendChoice,
+}
+
+/// Page → worker. `Start` comes with the verified dataset file's bytes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "snake_case")]
+pub enum ToWorker {
+    Start(TrainRequest),
+    Pause,
+    Resume,
+    Stop,
+}
+
+/// One epoch's metrics (1-based epoch).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochView {
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub train_acc: f64,
+    pub val_loss: f64,
+    pub val_acc: f64,
+    pub val_auc: f64,
+    pub lr: f64,
+    pub is_best: bool,
+}
+
+/// The finished run, as the page shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DoneView {
+    pub best_epoch: usize,
+    pub val_auc: f64,
+    pub test_auc: f64,
+    pub test_acc: f64,
+    /// `[[tn, fp], [fn, tp]]`, label 1 positive.
+    pub confusion: [[usize; 2]; 2],
+    /// ROC points `(fpr, tpr)`.
+    pub roc: Vec<(f64, f64)>,
+    /// The core's metrics JSON (schema version 1), ready to download.
+    pub metrics_json: String,
+}
+
+/// Worker → page. `Checkpoint` comes with the checkpoint's bytes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "msg", rename_all = "snake_case")]
+pub enum FromWorker {
+    /// The worker's wasm is loaded and listening.
+    Ready,
+    /// The backend in use; `notice` says why it is not the one asked for.
+    Backend { kind: String, adapter: String, notice: Option<String> },
+    Step { epoch: usize, step: usize, steps_per_epoch: usize, loss: f64 },
+    Eval { split: String, done: usize, total: usize },
+    Epoch(EpochView),
+    Done(DoneView),
+    Checkpoint { name: String },
+    Paused,
+    Resumed,
+    Stopped,
+    /// The run could not continue (bad settings, NaN loss, lost device...).
+    Failed { message: String },
+}
+
+impl ToWorker {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("plain data serialises")
+    }
+}
+
+impl FromWorker {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("plain data serialises")
+    }
+
+    pub fn from_json(s: &str) -> Result<FromWorker, String> {
+        serde_json::from_str(s).map_err(|e| e.to_string())
+    }
+}
+
+impl ToWorker {
+    pub fn from_json(s: &str) -> Result<ToWorker, String> {
+        serde_json::from_str(s).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip() {
+        let start = ToWorker::Start(TrainRequest {
+            model: "tiny".into(),
+            epochs: 2,
+            batch_size: 32,
+            lr: 1e-3,
+            seed: 7,
+            subset: Some(64),
+            augment: true,
+            mixup: None,
+            backend: BackendChoice::Cpu,
+        });
+        assert_eq!(ToWorker::from_json(&start.to_json()).unwrap(), start);
+        assert!(start.to_json().contains("\"cmd\":\"start\""));
+        let step = FromWorker::Step { epoch: 1, step: 3, steps_per_epoch: 5, loss: 0.5 };
+        assert_eq!(FromWorker::from_json(&step.to_json()).unwrap(), step);
+        assert!(FromWorker::from_json("{\"msg\":\"nope\"}").is_err());
+    }
+
+    #[test]
+    fn backend_names() {
+        assert_eq!(BackendChoice::parse("WebGPU"), Some(BackendChoice::WebGpu));
+        assert_eq!(BackendChoice::parse("cpu"), Some(BackendChoice::Cpu));
+        assert_eq!(BackendChoice::parse("tpu"), None);
+    }
+}
