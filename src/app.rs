@@ -6,10 +6,12 @@ use crate::components::benchmark_table::BenchmarkTable;
 use crate::components::dataset_card::{DataCtx, DatasetCard};
 use crate::components::gallery::Gallery;
 use crate::components::toc::Toc;
+use crate::components::train_panel::{TrainCtx, TrainPanel};
 
 #[component]
 pub fn App() -> impl IntoView {
     provide_context(DataCtx::new());
+    provide_context(TrainCtx::new());
     view! {
         <a class="skip-link" href="#data">"Skip to the dataset"</a>
         <div class="layout">
@@ -109,12 +111,15 @@ fn Prose() -> impl IntoView {
                 "[-1, 1], no augmentation — and the checkpoint kept is the one with the best validation AUC, "
                 "so the test split is used exactly once."
             </p>
-            <p class="pending" role="status">
-                "The in-browser trainer (WebGPU, with a CPU fallback) is not part of this version of the page "
-                "yet. Meanwhile the same training core runs natively: "
-                <code>"breastmnist train --data breastmnist.npz --model tiny --epochs 20 --out run"</code>
-                " writes the metrics JSON described in the appendix."
+            <p>
+                "Press Start to train in this tab. The trainer loads on demand in a background worker, "
+                "uses your GPU through WebGPU when a hardware adapter is present and burn's CPU backend "
+                "otherwise, and keeps the page responsive while it works. Every setting can also be given "
+                "in the page address ("<code>"?model=tiny&epochs=5&backend=cpu&subset=128"</code>"), so an "
+                "experiment can be shared as a link. The same core runs natively: "
+                <code>"breastmnist train --data breastmnist.npz --model tiny --epochs 20 --out run"</code>"."
             </p>
+            <TrainPanel />
         </section>
 
         <section id="resolution" aria-labelledby="resolution-h" data-testid="resolution-experiment">

@@ -3,6 +3,7 @@
 //! Colours are the Okabe–Ito palette, distinguishable under the common colour-vision deficiencies.
 
 pub mod class_balance;
+pub mod curves;
 
 use plotters::style::RGBColor;
 

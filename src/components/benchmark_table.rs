@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use super::train_panel::TrainCtx;
+
 /// One published result (test split).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Published {
@@ -54,6 +56,23 @@ pub fn BenchmarkTable() -> impl IntoView {
             })
             .collect::<Vec<_>>()
     };
+    // The reader's finished run, highlighted.
+    let train = use_context::<TrainCtx>();
+    let reader_row = move || {
+        let (done, req, backend) = train?.state.with(|s| (s.done.clone(), s.request.clone(), s.backend.clone()));
+        let (done, req) = (done?, req?);
+        let on = backend.map(|b| if b.kind == "webgpu" { "WebGPU" } else { "CPU" }).unwrap_or("?");
+        Some(view! {
+            <tr class="reader" data-testid="results-row">
+                <th scope="row">{format!("Your run: {} · {} epochs · {on}", req.model, req.epochs)}</th>
+                <td>{format!("{:.3}", done.test_auc)}</td>
+                <td>{format!("{:.3}", done.test_acc)}</td>
+                <td class="bar-cell" aria-hidden="true">
+                    <span class="bar reader" style=format!("width: {:.0}%", ((done.test_auc - 0.5) / 0.5 * 100.0).clamp(0.0, 100.0))></span>
+                </td>
+            </tr>
+        })
+    };
     let header = move |label: &'static str, key: SortKey| {
         let aria = move || if sort.get() == key { "descending" } else { "none" };
         view! {
@@ -73,12 +92,12 @@ pub fn BenchmarkTable() -> impl IntoView {
                         <th scope="col"><span class="visually-hidden">"AUC bar"</span></th>
                     </tr>
                 </thead>
-                <tbody>{rows}</tbody>
+                <tbody>{rows}{reader_row}</tbody>
             </table>
             <figcaption>
                 "Table 1. BreastMNIST test results published with MedMNIST v2 (Yang et al., 2023). "
                 "Numbers in parentheses are input sizes in pixels; bars span AUC 0.5 (chance) to 1. "
-                "Click a column header to sort. Your own run joins this table once the trainer lands."
+                "Click a column header to sort. Your own run joins this table, highlighted, when it finishes."
             </figcaption>
         </figure>
     }

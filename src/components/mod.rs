@@ -5,3 +5,4 @@ pub mod dataset_card;
 pub mod gallery;
 pub mod benchmark_table;
 pub mod toc;
+pub mod train_panel;

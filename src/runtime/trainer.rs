@@ -69,17 +69,6 @@ impl TrainerWorker {
     }
 }
 
-/// Offers `bytes` as a file download named `name`.
-pub fn download(name: &str, mime: &str, bytes: &[u8]) -> Result<(), String> {
-    let url = object_url(mime, bytes)?;
-    let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
-    let a: web_sys::HtmlAnchorElement = doc.create_element("a").map_err(|e| format!("{e:?}"))?.unchecked_into();
-    a.set_href(&url);
-    a.set_download(name);
-    a.click();
-    Ok(())
-}
-
 /// A `blob:` URL holding `bytes`.
 pub fn object_url(mime: &str, bytes: &[u8]) -> Result<String, String> {
     let parts = js_sys::Array::of1(&Uint8Array::from(bytes));
