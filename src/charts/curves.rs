@@ -15,22 +15,14 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
-/// Loss against epochs: thin line per step, points+lines per epoch (train, val).
-pub fn draw_loss(canvas: HtmlCanvasElement, steps: &[(f64, f64)], history: &[EpochView], epochs: usize) -> Result<(), String> {
-    let theme = Theme::current();
-    let root = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D canvas context")?.into_drawing_area();
+type Chart<'a> = ChartContext<'a, CanvasBackend, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
+
+/// Clears `canvas` and draws the shared frame: epochs on x, `y_desc` on y in `0..y_max`.
+fn frame<'a>(root: &'a DrawingArea<CanvasBackend, plotters::coord::Shift>, theme: &Theme, epochs: usize, y_max: f64, y_desc: &str) -> Result<Chart<'a>, String> {
     root.fill(&theme.bg).map_err(err)?;
-    let y_max = steps
-        .iter()
-        .map(|p| p.1)
-        .chain(history.iter().flat_map(|h| [h.train_loss, h.val_loss]))
-        .filter(|v| v.is_finite())
-        .fold(0.1f64, f64::max)
-        * 1.1;
-    let font = ("sans-serif", 13).into_font().color(&theme.fg);
-    let mut chart = ChartBuilder::on(&root)
+    let mut chart = ChartBuilder::on(root)
         .margin(10)
-        .x_label_area_size(30)
+        .x_label_area_size(40)
         .y_label_area_size(44)
         .build_cartesian_2d(0f64..epochs.max(1) as f64, 0f64..y_max)
         .map_err(err)?;
@@ -39,70 +31,71 @@ pub fn draw_loss(canvas: HtmlCanvasElement, steps: &[(f64, f64)], history: &[Epo
         .light_line_style(theme.grid)
         .bold_line_style(theme.grid)
         .axis_style(theme.fg)
-        .label_style(font.clone())
+        .label_style(("sans-serif", 13).into_font().color(&theme.fg))
         .x_desc("epoch")
-        .y_desc("loss")
+        .y_desc(y_desc)
         .draw()
         .map_err(err)?;
-    chart.draw_series(LineSeries::new(steps.iter().copied(), theme.grid.stroke_width(1))).map_err(err)?
-        .label("step loss").legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], theme.grid));
-    let train: Vec<(f64, f64)> = history.iter().map(|h| (h.epoch as f64, h.train_loss)).collect();
-    let val: Vec<(f64, f64)> = history.iter().map(|h| (h.epoch as f64, h.val_loss)).collect();
-    for (points, color, name) in [(train, BENIGN, "train loss"), (val, MALIGNANT, "val loss")] {
-        chart.draw_series(LineSeries::new(points.clone(), color.stroke_width(2))).map_err(err)?
-            .label(name).legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
-        chart.draw_series(points.into_iter().map(|p| Circle::new(p, 3, color.filled()))).map_err(err)?;
-    }
+    Ok(chart)
+}
+
+/// One per-epoch series: a line with a dot at each epoch, and its legend entry.
+fn epoch_series(chart: &mut Chart<'_>, points: Vec<(f64, f64)>, color: RGBColor, name: &str) -> Result<(), String> {
+    chart
+        .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
+        .map_err(err)?
+        .label(name)
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
+    chart.draw_series(points.into_iter().map(|p| Circle::new(p, 3, color.filled()))).map_err(err)?;
+    Ok(())
+}
+
+/// The legend box, then the canvas is presented.
+fn finish(chart: &mut Chart<'_>, theme: &Theme, position: SeriesLabelPosition) -> Result<(), String> {
     chart
         .configure_series_labels()
         .background_style(theme.bg.mix(0.8))
         .border_style(theme.grid)
-        .label_font(font)
-        .position(SeriesLabelPosition::UpperRight)
+        .label_font(("sans-serif", 13).into_font().color(&theme.fg))
+        .position(position)
         .draw()
         .map_err(err)?;
-    root.present().map_err(err)
+    chart.plotting_area().present().map_err(err)
+}
+
+/// Loss against epochs: thin line per step, points+lines per epoch (train, val).
+pub fn draw_loss(canvas: HtmlCanvasElement, steps: &[(f64, f64)], history: &[EpochView], epochs: usize) -> Result<(), String> {
+    let theme = Theme::current();
+    let root = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D canvas context")?.into_drawing_area();
+    let y_max = steps
+        .iter()
+        .map(|p| p.1)
+        .chain(history.iter().flat_map(|h| [h.train_loss, h.val_loss]))
+        .filter(|v| v.is_finite())
+        .fold(0.1f64, f64::max)
+        * 1.1;
+    let mut chart = frame(&root, &theme, epochs, y_max, "loss")?;
+    let grid = theme.grid;
+    chart
+        .draw_series(LineSeries::new(steps.iter().copied(), grid.stroke_width(1)))
+        .map_err(err)?
+        .label("step loss")
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], grid));
+    epoch_series(&mut chart, history.iter().map(|h| (h.epoch as f64, h.train_loss)).collect(), BENIGN, "train loss")?;
+    epoch_series(&mut chart, history.iter().map(|h| (h.epoch as f64, h.val_loss)).collect(), MALIGNANT, "val loss")?;
+    finish(&mut chart, &theme, SeriesLabelPosition::UpperRight)
 }
 
 /// Validation ACC and AUC per epoch on [0, 1]; the kept (best) epoch is ringed.
 pub fn draw_metrics(canvas: HtmlCanvasElement, history: &[EpochView], epochs: usize) -> Result<(), String> {
     let theme = Theme::current();
     let root = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D canvas context")?.into_drawing_area();
-    root.fill(&theme.bg).map_err(err)?;
-    let font = ("sans-serif", 13).into_font().color(&theme.fg);
-    let mut chart = ChartBuilder::on(&root)
-        .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(44)
-        .build_cartesian_2d(0f64..epochs.max(1) as f64, 0f64..1f64)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .light_line_style(theme.grid)
-        .bold_line_style(theme.grid)
-        .axis_style(theme.fg)
-        .label_style(font.clone())
-        .x_desc("epoch")
-        .y_desc("validation")
-        .draw()
-        .map_err(err)?;
-    let auc: Vec<(f64, f64)> = history.iter().map(|h| (h.epoch as f64, h.val_auc)).collect();
-    let acc: Vec<(f64, f64)> = history.iter().map(|h| (h.epoch as f64, h.val_acc)).collect();
-    for (points, color, name) in [(auc, BENIGN, "val AUC"), (acc, GREEN, "val ACC")] {
-        chart.draw_series(LineSeries::new(points.clone(), color.stroke_width(2))).map_err(err)?
-            .label(name).legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
-        chart.draw_series(points.into_iter().map(|p| Circle::new(p, 3, color.filled()))).map_err(err)?;
-    }
+    let mut chart = frame(&root, &theme, epochs, 1.0, "validation")?;
+    epoch_series(&mut chart, history.iter().map(|h| (h.epoch as f64, h.val_auc)).collect(), BENIGN, "val AUC")?;
+    epoch_series(&mut chart, history.iter().map(|h| (h.epoch as f64, h.val_acc)).collect(), GREEN, "val ACC")?;
     if let Some(best) = history.iter().rev().find(|h| h.is_best) {
-        chart.draw_series(std::iter::once(Circle::new((best.epoch as f64, best.val_auc), 7, theme.fg.stroke_width(2)))).map_err(err)?;
+        let ring = Circle::new((best.epoch as f64, best.val_auc), 7, theme.fg.stroke_width(2));
+        chart.draw_series(std::iter::once(ring)).map_err(err)?;
     }
-    chart
-        .configure_series_labels()
-        .background_style(theme.bg.mix(0.8))
-        .border_style(theme.grid)
-        .label_font(font)
-        .position(SeriesLabelPosition::LowerRight)
-        .draw()
-        .map_err(err)?;
-    root.present().map_err(err)
+    finish(&mut chart, &theme, SeriesLabelPosition::LowerRight)
 }

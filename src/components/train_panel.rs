@@ -211,7 +211,7 @@ fn Status() -> impl IntoView {
             match &s.phase {
                 Phase::Idle => String::new(),
                 Phase::Starting => "Loading the trainer and choosing a backend…".into(),
-                Phase::Done => format!("Done: {} epochs", s.epochs_total()),
+                Phase::Done => format!("Done: {} epoch{}", s.epochs_total(), if s.epochs_total() == 1 { "" } else { "s" }),
                 Phase::Stopped => format!("Stopped at epoch {} of {}", s.epoch, s.epochs_total()),
                 Phase::Failed(_) => format!("Stopped at epoch {}, step {}", s.epoch, s.step),
                 Phase::Training | Phase::Paused => {
