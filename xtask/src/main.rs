@@ -65,7 +65,8 @@ fn serve(port: u16) -> Result<(), Failure> {
     tools::ensure_all()?;
     data::prepare()?;
     step(&format!("serving on http://127.0.0.1:{port} (Ctrl-C to stop)"));
-    sh::run(tools::trunk().args(["serve", "--offline", "--address", "127.0.0.1", "--port", &port.to_string()]))
+    // Release: the trainer is burn, which is unusably slow unoptimised.
+    sh::run(tools::trunk().args(["serve", "--release", "--offline", "--address", "127.0.0.1", "--port", &port.to_string()]))
 }
 
 /// `trunk build --release` into dist/, then print the bundle's sizes.
