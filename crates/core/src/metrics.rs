@@ -43,15 +43,21 @@ fn check(labels: &[u8], scores: &[f32]) -> Result<(), MetricsError> {
     Ok(())
 }
 
-/// Area under the ROC curve with label 1 positive: `P(s_pos > s_neg) + 0.5 P(s_pos = s_neg)`,
-/// computed from average ranks (Mann–Whitney U), which equals scikit-learn's `roc_auc_score`.
-pub fn roc_auc(labels: &[u8], scores: &[f32]) -> Result<f64, MetricsError> {
+/// Checks the inputs and counts (positives, negatives); ROC needs both classes.
+fn both_classes(labels: &[u8], scores: &[f32]) -> Result<(usize, usize), MetricsError> {
     check(labels, scores)?;
     let positives = labels.iter().filter(|&&l| l == 1).count();
     let negatives = labels.len() - positives;
     if positives == 0 || negatives == 0 {
         return Err(MetricsError::OneClass { positives, negatives });
     }
+    Ok((positives, negatives))
+}
+
+/// Area under the ROC curve with label 1 positive: `P(s_pos > s_neg) + 0.5 P(s_pos = s_neg)`,
+/// computed from average ranks (Mann–Whitney U), which equals scikit-learn's `roc_auc_score`.
+pub fn roc_auc(labels: &[u8], scores: &[f32]) -> Result<f64, MetricsError> {
+    let (positives, negatives) = both_classes(labels, scores)?;
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
     // Sum of the (1-based, tie-averaged) ranks of the positives.
@@ -129,12 +135,7 @@ pub struct RocPoint {
 /// Thresholds decrease; the first point's threshold is `max score + 1` (scikit-learn < 1.3's
 /// convention, kept because JSON has no infinity).
 pub fn roc_curve(labels: &[u8], scores: &[f32]) -> Result<Vec<RocPoint>, MetricsError> {
-    check(labels, scores)?;
-    let positives = labels.iter().filter(|&&l| l == 1).count();
-    let negatives = labels.len() - positives;
-    if positives == 0 || negatives == 0 {
-        return Err(MetricsError::OneClass { positives, negatives });
-    }
+    let (positives, negatives) = both_classes(labels, scores)?;
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
     let max = scores[order[0]] as f64;
