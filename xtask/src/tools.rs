@@ -11,9 +11,17 @@ use crate::sh::{self, Failure, root, step};
 
 pub const TRUNK_VERSION: &str = "0.22.1";
 
-/// Where npm installs binaryen (git-ignored, inside target/).
+/// Where npm installs binaryen and axe-core (git-ignored, inside target/).
 fn npm_prefix() -> PathBuf {
     root().join("target/tools/npm")
+}
+
+/// Installs an npm package (`name@version`) into the project's npm prefix.
+fn npm_install(package: &str) -> Result<(), Failure> {
+    let prefix = npm_prefix();
+    std::fs::create_dir_all(&prefix).map_err(|e| Failure(format!("{}: {e}", prefix.display())))?;
+    sh::run(Command::new("npm").args(["install", "--no-audit", "--no-fund", "--prefix"]).arg(&prefix).arg(package))
+        .map_err(|Failure(m)| Failure(format!("{m}\n  ({package} comes from npm: install Node.js and npm)")))
 }
 
 /// PATH with the project's npm tools first.
@@ -128,10 +136,7 @@ pub fn ensure_all() -> Result<(), Failure> {
         }
         found => {
             println!("    wasm-opt {want} missing (found {found:?}); installing binaryen@{want} from npm");
-            let prefix = npm_prefix();
-            std::fs::create_dir_all(&prefix).map_err(|e| Failure(format!("{}: {e}", prefix.display())))?;
-            sh::run(Command::new("npm").args(["install", "--no-audit", "--no-fund", "--prefix"]).arg(&prefix).arg(format!("binaryen@{want}")))
-                .map_err(|Failure(m)| Failure(format!("{m}\n  (wasm-opt comes from npm's binaryen; install Node.js and npm)")))?;
+            npm_install(&format!("binaryen@{want}"))?;
         }
     }
     Ok(())
@@ -148,12 +153,7 @@ pub fn ensure_browser_tools() -> Result<(), Failure> {
         println!("    axe-core: present");
     } else {
         println!("    axe-core {AXE_CORE_VERSION} missing; installing from npm");
-        sh::run(
-            Command::new("npm")
-                .args(["install", "--no-audit", "--no-fund", "--prefix"])
-                .arg(npm_prefix())
-                .arg(format!("axe-core@{AXE_CORE_VERSION}")),
-        )?;
+        npm_install(&format!("axe-core@{AXE_CORE_VERSION}"))?;
     }
     let have = |bin: &str| sh::output(Command::new(bin).arg("--version"));
     if let (Some(c), Some(d)) = (have("chromium"), have("chromedriver")) {
