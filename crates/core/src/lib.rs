@@ -8,6 +8,7 @@
 //! - [`eval`]: inference over a split (chunked, async reads).
 //! - [`metrics`]: AUC, ACC, confusion matrix, ROC — plain Rust.
 //! - [`gradcam`]: Grad-CAM maps.
+//! - [`explain`]: a split's probabilities and both classes' maps as bytes; activation grids.
 //! - [`checkpoint`]: model config + burn record as bytes.
 //! - [`export`]: the metrics JSON (`SCHEMA.md`) and predictions CSV.
 //! - [`rng`]: the seeded generator behind every random draw.
@@ -20,6 +21,7 @@
 pub mod batch;
 pub mod checkpoint;
 pub mod eval;
+pub mod explain;
 pub mod export;
 pub mod gradcam;
 pub mod metrics;

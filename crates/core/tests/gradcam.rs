@@ -122,3 +122,40 @@ fn trained_maps_follow_the_object_differ_between_samples_and_fail_randomisation(
     eprintln!("trained vs re-initialised correlation: {rand_corr:.3}; random-model localisation {rand_hits}/{}", idx.len());
     assert!(rand_corr < 0.5, "maps survive weight randomisation (correlation {rand_corr})");
 }
+
+#[test]
+fn explanations_match_grad_cam_chunk_for_chunk() {
+    use breastmnist_core::batch::ImageView;
+    use breastmnist_core::eval;
+    use breastmnist_core::explain::{activations, explain};
+    let device = Device::flex();
+    let config = ModelConfig::of(ModelSize::Tiny);
+    let model = config.init(&device, 3).unwrap();
+    let (data, _) = common::synthetic_dataset(28, [4, 4, 5], 11);
+    let view = ImageView::of(&data, Split::Test);
+    let whole = common::run(explain(&model, &config, &view, &[0, 1, 2, 3, 4], Stage::Layer3, &device)).unwrap();
+    let mut parts = common::run(explain(&model, &config, &view, &[0, 1, 2], Stage::Layer3, &device)).unwrap();
+    parts.extend(common::run(explain(&model, &config, &view, &[3, 4], Stage::Layer3, &device)).unwrap());
+    assert_eq!((whole.len(), whole.side, whole.num_classes, whole.maps.len()), (5, 28, 2, 5 * 2 * 784));
+    assert_eq!(parts.maps, whole.maps);
+    // Probabilities are the model's softmax, rows sum to one.
+    let probs = common::run(eval::probabilities(&model, &view, &[0, 1, 2, 3, 4], &device)).unwrap();
+    for (a, b) in whole.probabilities.iter().zip(&probs) {
+        assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+    }
+    // Each map is the quantised Grad-CAM of that image and class.
+    for class in 0..2 {
+        let map = common::run(gradcam::grad_cam(&model, &config, view.image(4), class, Stage::Layer3, &device)).unwrap();
+        let q: Vec<u8> = map.values.iter().map(|v| (v * 255.0).round() as u8).collect();
+        let diff = q.iter().zip(whole.map(4, class)).map(|(&a, &b)| (a as i32 - b as i32).abs()).max().unwrap();
+        assert!(diff <= 1, "map of image 4, class {class} differs by {diff}");
+    }
+    // Activation grids: the stage's spatial size, strongest channels first, scaled to 255.
+    let grid = common::run(activations(&model, &config, view.image(0), Stage::Layer3, 8, &device)).unwrap();
+    assert_eq!((grid.side, grid.channels.len(), grid.values.len()), (7, 8, 8 * 49));
+    assert!(grid.total_channels >= 8);
+    assert!(grid.means.windows(2).all(|w| w[0] >= w[1]), "{:?}", grid.means);
+    assert!(grid.values.chunks(49).zip(&grid.means).all(|(m, &mean)| mean <= 0.0 || m.contains(&255)));
+    let err = common::run(activations(&model, &config, &[0u8; 10], Stage::Layer3, 8, &device)).unwrap_err();
+    assert!(matches!(err, GradCamError::ImageSize { .. }));
+}
