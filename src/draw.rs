@@ -23,13 +23,7 @@ pub fn context_2d(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d
 
 /// Paints a `side`x`side` image at native resolution; CSS scales it pixel-crisp.
 pub fn paint_image(canvas: &HtmlCanvasElement, side: usize, channels: usize, pixels: &[u8]) {
-    canvas.set_width(side as u32);
-    canvas.set_height(side as u32);
-    let rgba = to_rgba(pixels, channels);
-    let Some(ctx) = context_2d(canvas) else { return };
-    if let Ok(data) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), side as u32, side as u32) {
-        let _ = ctx.put_image_data(&data, 0.0, 0.0);
-    }
+    paint_rgba(canvas, side, &to_rgba(pixels, channels));
 }
 
 /// Human-readable byte counts ("559.6 kB").
@@ -38,5 +32,15 @@ pub fn format_bytes(n: u64) -> String {
         n if n >= 1_000_000 => format!("{:.1} MB", n as f64 / 1e6),
         n if n >= 1_000 => format!("{:.1} kB", n as f64 / 1e3),
         n => format!("{n} B"),
+    }
+}
+
+/// Paints `side`x`side` RGBA pixels at native resolution.
+pub fn paint_rgba(canvas: &HtmlCanvasElement, side: usize, rgba: &[u8]) {
+    canvas.set_width(side as u32);
+    canvas.set_height(side as u32);
+    let Some(ctx) = context_2d(canvas) else { return };
+    if let Ok(data) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(rgba), side as u32, side as u32) {
+        let _ = ctx.put_image_data(&data, 0.0, 0.0);
     }
 }

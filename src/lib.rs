@@ -5,7 +5,9 @@
 //! never the reverse. Pure view-model logic (`gallery_model`) builds and is tested natively;
 //! the browser modules compile for wasm32 only.
 
+pub mod explore_model;
 pub mod gallery_model;
+pub mod resolution_model;
 pub mod train_model;
 
 #[cfg(target_arch = "wasm32")]

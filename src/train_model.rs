@@ -4,6 +4,7 @@
 //! No signals and no DOM, so every rule here is tested natively.
 
 use breastmnist_protocol::{BackendChoice, DoneView, EpochView, FromWorker, TrainRequest};
+use serde::{Deserialize, Serialize};
 
 /// Model names, lightest first (the CLI's names).
 pub const MODELS: [&str; 4] = ["tiny", "small", "medium", "resnet18"];
@@ -20,6 +21,10 @@ pub struct Draft {
     pub augment: bool,
     pub mixup: String,
     pub backend: BackendChoice,
+    /// Start from the imported checkpoint.
+    pub fine_tune: bool,
+    /// When fine-tuning, train only layer4 and the head.
+    pub freeze_backbone: bool,
 }
 
 impl Default for Draft {
@@ -35,6 +40,8 @@ impl Default for Draft {
             augment: false,
             mixup: String::new(),
             backend: BackendChoice::Auto,
+            fine_tune: false,
+            freeze_backbone: true,
         }
     }
 }
@@ -96,7 +103,20 @@ impl Draft {
                 _ => return Err(format!("mixup alpha must be a positive number or empty (got '{s}')")),
             },
         };
-        Ok(TrainRequest { model, epochs, batch_size, lr, seed, subset, augment: self.augment, mixup, backend: self.backend })
+        Ok(TrainRequest {
+            model,
+            epochs,
+            batch_size,
+            lr,
+            seed,
+            subset,
+            augment: self.augment,
+            mixup,
+            backend: self.backend,
+            fine_tune: self.fine_tune,
+            freeze_backbone: self.fine_tune && self.freeze_backbone,
+            resize: None,
+        })
     }
 }
 
@@ -112,6 +132,9 @@ pub enum Phase {
     Done,
     Stopped,
     Failed(String),
+    /// A run restored after a reload that had not finished: it can continue from its last
+    /// snapshot.
+    Interrupted,
 }
 
 impl Phase {
@@ -121,7 +144,7 @@ impl Phase {
 }
 
 /// The backend the worker runs on.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BackendInfo {
     pub kind: String,
     pub adapter: String,
@@ -146,6 +169,47 @@ pub struct TrainState {
     /// When training (not set-up) began, and the steps taken since, for the ETA.
     pub first_step_ms: Option<f64>,
     pub steps_done: usize,
+    /// The last epoch whose snapshot the worker sent (the page stores it).
+    pub snapshot_epoch: Option<usize>,
+    /// The file name, when the results are an imported checkpoint's evaluation.
+    pub evaluated: Option<String>,
+}
+
+/// What the page stores after every epoch so a reload finds the run (the snapshot and
+/// checkpoint bytes are stored beside it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavedRun {
+    pub version: u32,
+    pub request: TrainRequest,
+    /// Image side of the dataset the run used (28 or 64).
+    pub side: usize,
+    pub backend: Option<BackendInfo>,
+    pub steps_per_epoch: usize,
+    pub step_losses: Vec<(f64, f64)>,
+    pub history: Vec<EpochView>,
+    pub done: Option<DoneView>,
+    pub checkpoint_name: Option<String>,
+    pub snapshot_epoch: Option<usize>,
+    pub evaluated: Option<String>,
+    /// Why the run ended early, if it did.
+    pub failure: Option<String>,
+}
+
+impl SavedRun {
+    pub const VERSION: u32 = 1;
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("plain data serialises")
+    }
+
+    /// The stored run, or why it cannot be read (an older format, say).
+    pub fn from_json(s: &str) -> Result<SavedRun, String> {
+        let run: SavedRun = serde_json::from_str(s).map_err(|e| e.to_string())?;
+        if run.version != Self::VERSION {
+            return Err(format!("saved by another version ({})", run.version));
+        }
+        Ok(run)
+    }
 }
 
 impl TrainState {
@@ -185,11 +249,94 @@ impl TrainState {
                 self.eval = None;
             }
             FromWorker::Checkpoint { name } => self.checkpoint_name = Some(name.clone()),
+            FromWorker::Snapshot { epoch } => self.snapshot_epoch = Some(*epoch),
             FromWorker::Paused => self.phase = Phase::Paused,
             FromWorker::Resumed => self.phase = Phase::Training,
             FromWorker::Stopped => self.phase = Phase::Stopped,
             FromWorker::Failed { message } => self.phase = Phase::Failed(message.clone()),
+            // Explanations belong to the explorer, not to the run.
+            FromWorker::Explaining { .. }
+            | FromWorker::Explained(_)
+            | FromWorker::ActivationGrid(_)
+            | FromWorker::ExplainFailed { .. } => {}
         }
+    }
+
+    /// Evaluating an imported checkpoint named `name`.
+    pub fn evaluating(name: &str, request: TrainRequest) -> TrainState {
+        TrainState { evaluated: Some(name.to_string()), ..TrainState::starting(request) }
+    }
+
+    /// What to store; `None` before a run has a request.
+    pub fn saved(&self, side: usize) -> Option<SavedRun> {
+        Some(SavedRun {
+            version: SavedRun::VERSION,
+            request: self.request.clone()?,
+            side,
+            backend: self.backend.clone(),
+            steps_per_epoch: self.steps_per_epoch,
+            step_losses: self.step_losses.clone(),
+            history: self.history.clone(),
+            done: self.done.clone(),
+            checkpoint_name: self.checkpoint_name.clone(),
+            snapshot_epoch: self.snapshot_epoch,
+            evaluated: self.evaluated.clone(),
+            failure: match &self.phase {
+                Phase::Failed(m) => Some(m.clone()),
+                _ => None,
+            },
+        })
+    }
+
+    /// A stored run as the page shows it after a reload: finished, or interrupted at its last
+    /// snapshot (steps after it are dropped: the run continues from there).
+    pub fn restored(run: SavedRun) -> TrainState {
+        let epoch = run.snapshot_epoch.unwrap_or(run.history.len());
+        let finished = run.done.is_some();
+        let mut history = run.history;
+        let mut step_losses = run.step_losses;
+        if !finished {
+            history.retain(|h| h.epoch <= epoch);
+            step_losses.retain(|&(x, _)| x <= epoch as f64 + 1e-9);
+        }
+        TrainState {
+            phase: if finished { Phase::Done } else { Phase::Interrupted },
+            request: Some(run.request),
+            backend: run.backend,
+            epoch,
+            step: if finished { 0 } else { run.steps_per_epoch },
+            steps_per_epoch: run.steps_per_epoch,
+            eval: None,
+            step_losses,
+            history,
+            done: run.done,
+            checkpoint_name: run.checkpoint_name,
+            first_step_ms: None,
+            steps_done: 0,
+            snapshot_epoch: run.snapshot_epoch,
+            evaluated: run.evaluated,
+        }
+    }
+
+    /// Continuing this (interrupted) run: its history stays, the clock restarts.
+    pub fn continuing(&self, backend: BackendChoice) -> TrainState {
+        let mut next = self.clone();
+        next.phase = Phase::Starting;
+        next.backend = None;
+        next.first_step_ms = None;
+        next.steps_done = 0;
+        next.done = None;
+        if let Some(r) = &mut next.request {
+            r.backend = backend;
+        }
+        next
+    }
+
+    /// Whether the run can continue from a stored snapshot.
+    pub fn can_continue(&self) -> bool {
+        self.snapshot_epoch.is_some()
+            && matches!(self.phase, Phase::Interrupted | Phase::Failed(_) | Phase::Stopped)
+            && self.done.is_none()
     }
 
     pub fn epochs_total(&self) -> usize {
@@ -218,6 +365,36 @@ impl TrainState {
         let per_step = (now_ms - start) / 1000.0 / (self.steps_done - 1) as f64;
         let done = (self.epoch.max(1) - 1) * self.steps_per_epoch + self.step;
         Some(per_step * total.saturating_sub(done) as f64)
+    }
+}
+
+/// The charts' plotting area on their 560-px-wide canvases: plotters' margin (10) plus the
+/// y-label area (44) on the left, the margin on the right.
+pub const CHART_WIDTH: f64 = 560.0;
+const PLOT_LEFT: f64 = 54.0;
+const PLOT_RIGHT: f64 = 550.0;
+
+/// The x value (epochs, `0..epochs`) under canvas pixel `x`.
+pub fn epoch_at(x: f64, epochs: usize) -> f64 {
+    ((x - PLOT_LEFT) / (PLOT_RIGHT - PLOT_LEFT)).clamp(0.0, 1.0) * epochs.max(1) as f64
+}
+
+/// The history entry nearest to `x` epochs (ties: the earlier).
+pub fn nearest_epoch(history: &[EpochView], x: f64) -> Option<&EpochView> {
+    history.iter().min_by(|a, b| (a.epoch as f64 - x).abs().total_cmp(&(b.epoch as f64 - x).abs()))
+}
+
+/// Which series a chart draws (the reader toggles them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Series {
+    pub steps: bool,
+    pub train: bool,
+    pub val: bool,
+}
+
+impl Default for Series {
+    fn default() -> Self {
+        Series { steps: true, train: true, val: true }
     }
 }
 
@@ -273,5 +450,57 @@ mod tests {
         s.apply(&FromWorker::Failed { message: "loss became NaN".into() }, 0.0);
         assert_eq!(s.phase, Phase::Failed("loss became NaN".into()));
         assert!(!s.phase.is_active());
+    }
+
+    fn epoch(e: usize) -> EpochView {
+        EpochView { epoch: e, train_loss: 0.5, train_acc: 0.7, val_loss: 0.6, val_acc: 0.7, val_auc: 0.8, lr: 1e-3, is_best: e == 1 }
+    }
+
+    #[test]
+    fn a_saved_run_restores_at_its_last_snapshot_and_continues() {
+        let request = Draft::default().validate(546).unwrap();
+        let mut s = TrainState::starting(request);
+        s.apply(&FromWorker::Backend { kind: "cpu".into(), adapter: "flex".into(), notice: None }, 0.0);
+        for e in 1..=3 {
+            for step in 1..=2 {
+                s.apply(&FromWorker::Step { epoch: e, step, steps_per_epoch: 2, loss: 0.5 }, 0.0);
+            }
+            s.apply(&FromWorker::Epoch(epoch(e)), 0.0);
+            if e < 3 {
+                s.apply(&FromWorker::Snapshot { epoch: e }, 0.0);
+            }
+        }
+        // Saved after epoch 2's snapshot, but the state already holds epoch 3: it is dropped.
+        let saved = SavedRun::from_json(&s.saved(28).unwrap().to_json()).unwrap();
+        let r = TrainState::restored(saved);
+        assert_eq!(r.phase, Phase::Interrupted);
+        assert_eq!((r.epoch, r.history.len(), r.step_losses.len()), (2, 2, 4));
+        assert!(r.can_continue());
+        assert!(!r.phase.is_active());
+        let c = r.continuing(BackendChoice::Cpu);
+        assert_eq!(c.phase, Phase::Starting);
+        assert_eq!(c.history.len(), 2);
+        assert_eq!(c.request.as_ref().unwrap().backend, BackendChoice::Cpu);
+        // A finished run restores as done and cannot continue.
+        let mut d = s.clone();
+        d.apply(&FromWorker::Done(DoneView { best_epoch: 1, val_auc: 0.8, test_auc: 0.8, test_acc: 0.7, confusion: [[1, 2], [3, 4]], roc: vec![], metrics_json: "{}".into() }), 0.0);
+        let r = TrainState::restored(d.saved(28).unwrap());
+        assert_eq!((r.phase.clone(), r.history.len()), (Phase::Done, 3));
+        assert!(!r.can_continue());
+        assert!(SavedRun::from_json("{}").is_err());
+        assert!(SavedRun::from_json(&d.saved(28).unwrap().to_json().replace("\"version\":1", "\"version\":9")).is_err());
+    }
+
+    #[test]
+    fn hover_finds_the_nearest_epoch() {
+        let h: Vec<EpochView> = (1..=4).map(epoch).collect();
+        assert_eq!(epoch_at(54.0, 4), 0.0);
+        assert_eq!(epoch_at(550.0, 4), 4.0);
+        assert_eq!(epoch_at(9999.0, 4), 4.0);
+        assert!((epoch_at(302.0, 4) - 2.0).abs() < 1e-9);
+        assert_eq!(nearest_epoch(&h, epoch_at(302.0, 4)).unwrap().epoch, 2);
+        assert_eq!(nearest_epoch(&h, 0.0).unwrap().epoch, 1);
+        assert_eq!(nearest_epoch(&h, 3.6).unwrap().epoch, 4);
+        assert!(nearest_epoch(&[], 1.0).is_none());
     }
 }

@@ -129,3 +129,37 @@ async fn a_local_file_can_be_picked_and_a_foreign_one_is_refused() {
     assert_eq!(side, 64);
     b.close().await;
 }
+
+/// Offline: after one visit, a reload with the server gone still shows the article (the service
+/// worker's app shell) and the verified dataset (Cache Storage).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reload_without_the_server_still_works() {
+    let server = StaticServer::start(dist());
+    let base = server.base.clone();
+    let b = Browser::start(Options::default()).await;
+    b.client.goto(&base).await.unwrap();
+    b.wait_text("dataset-status", READY, has_split_sizes).await;
+    // The service worker controls the page and holds the shell (page, script, wasm, styles).
+    b.wait_js("return !!(navigator.serviceWorker && navigator.serviceWorker.controller)", READY).await;
+    let shell = b
+        .client
+        .execute_async(
+            "const done = arguments[0]; caches.open('breastmnist-lab-shell-v1').then(c => c.keys()).then(k => done(k.map(r => new URL(r.url).pathname)))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let shell: Vec<String> = serde_json::from_value(shell).unwrap();
+    assert!(shell.iter().any(|p| p.ends_with(".wasm")) && shell.iter().any(|p| p == "/"), "shell cache: {shell:?}");
+
+    server.stop();
+    let started = Instant::now();
+    b.client.goto(&format!("{base}?split=test&i=3")).await.unwrap();
+    let status = b.wait_text("dataset-status", READY, has_split_sizes).await;
+    eprintln!("FIGURE offline reload to dataset-ready: {:.0} ms", started.elapsed().as_secs_f64() * 1e3);
+    assert!(status.contains("browser cache"), "{status}");
+    assert_eq!(b.count("article").await, 1);
+    b.wait_text("gallery-count", READY, |t| t.starts_with("780")).await;
+    b.screenshot("offline-reload").await;
+    b.close().await;
+}

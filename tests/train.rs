@@ -22,6 +22,12 @@ async fn train(backend: &str, epochs: usize) {
     assert_eq!(filled, serde_json::json!(["tiny", epochs.to_string(), "32", "64", backend]), "the URL fills the form");
     assert_eq!(b.count("train-progress").await, 0, "nothing starts before the reader presses Start");
 
+    // Main-thread long tasks (> 50 ms) while the worker trains.
+    b.js(
+        "window.__longtasks = []; new PerformanceObserver(l => window.__longtasks.push(...l.getEntries().map(e => e.duration))).observe({type: 'longtask'});",
+        vec![],
+    )
+    .await;
     let started = Instant::now();
     b.click("train-start").await;
     let badge = b.wait_text("backend-badge", READY, |t| !t.is_empty()).await;
@@ -36,6 +42,10 @@ async fn train(backend: &str, epochs: usize) {
     let secs = started.elapsed().as_secs_f64();
     eprintln!("FIGURE {backend}: tiny, {epochs} epoch(s) on 64 images + evaluation: {secs:.1} s ({metrics})");
     assert!(metrics.contains("ACC"), "{metrics}");
+    let long = b.js("return window.__longtasks", vec![]).await;
+    let long: Vec<f64> = long.as_array().unwrap().iter().filter_map(|v| v.as_f64()).collect();
+    let worst = long.iter().copied().fold(0.0, f64::max);
+    eprintln!("FIGURE {backend}: main-thread long tasks during the run: {} (longest {worst:.0} ms)", long.len());
 
     let fraction = b.js("return document.querySelector('[data-testid=train-progress]').dataset.fraction", vec![]).await;
     assert_eq!(fraction, "1.0000");
@@ -45,6 +55,22 @@ async fn train(backend: &str, epochs: usize) {
     assert_eq!(points, serde_json::json!([epochs.to_string(), (epochs * 2).to_string(), epochs.to_string()]), "one point per epoch, one per step (64 / 32)");
     assert_eq!(b.count("results-row").await, 1);
     assert_eq!(b.count("export-checkpoint").await, 1);
+    assert_eq!(data_attr(&b, "roc-chart", "points").await.parse::<usize>().map(|n| n >= 2), Ok(true));
+
+    // Hover: the readout follows the pointer to the nearest epoch (the latest otherwise).
+    let latest = b.wait_text("metric-readout", READY, |t| t.starts_with("epoch")).await;
+    assert!(latest.starts_with(&format!("epoch {epochs}:")), "{latest}");
+    b.js(
+        "const c = document.querySelector('[data-testid=metric-chart]'), r = c.getBoundingClientRect();
+         const x = r.left + r.width * 60 / 560;
+         c.dispatchEvent(new MouseEvent('mousemove', {clientX: x, clientY: r.top + r.height / 2, bubbles: true}));",
+        vec![],
+    )
+    .await;
+    let hovered = b.wait_text("metric-readout", READY, |t| t.starts_with("epoch 1:")).await;
+    assert!(hovered.contains("val AUC") && hovered.contains("val ACC"), "{hovered}");
+    let loss = b.wait_text("loss-readout", READY, |t| t.starts_with("epoch 1:")).await;
+    assert!(loss.contains("train loss") && loss.contains("val loss"), "{loss}");
 
     let json = b
         .client
@@ -83,4 +109,111 @@ async fn trains_on_webgpu_swiftshader() {
 #[tokio::test(flavor = "multi_thread")]
 async fn trains_on_the_cpu() {
     train("cpu", 2).await;
+}
+
+async fn data_attr(b: &Browser, id: &str, name: &str) -> String {
+    let v = b
+        .js("const e = document.querySelector(`[data-testid=${arguments[0]}]`); return e ? (e.dataset[arguments[1]] || '') : ''", vec![serde_json::json!(id), serde_json::json!(name)])
+        .await;
+    v.as_str().unwrap_or_default().to_string()
+}
+
+async fn history_len(b: &Browser) -> usize {
+    let json = b
+        .client
+        .execute_async(
+            "const done = arguments[0]; fetch(document.querySelector('[data-testid=export-metrics]').href).then(r => r.json()).then(j => done(j.history.length))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    json.as_u64().unwrap() as usize
+}
+
+/// Nothing lost: a reload mid-run finds the run at its last epoch; it continues to the end;
+/// a second reload finds the finished results and can load the model into the explorer.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reload_mid_run_keeps_the_run_and_it_continues() {
+    let server = StaticServer::start(dist());
+    let b = Browser::start(Options::default()).await;
+    let url = format!("{}?model=tiny&epochs=12&batch=32&subset=256&seed=4&backend=cpu", server.base);
+    b.client.goto(&url).await.unwrap();
+    b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
+    b.click("train-start").await;
+    b.wait_js("const e = document.querySelector('[data-testid=metric-chart]'); return e && Number(e.dataset.epochs) >= 2", TRAINED).await;
+    // Give the page a moment to store the epoch's snapshot, then reload mid-run.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    b.client.goto(&url).await.unwrap();
+    let banner = b.wait_text("run-restored", READY, |t| t.contains("epochs done")).await;
+    let saved: usize = data_attr(&b, "metric-chart", "epochs").await.parse().unwrap();
+    assert!((1..12).contains(&saved), "restored at epoch {saved}: {banner}");
+    assert!(banner.contains(&format!("{saved} of 12")), "{banner}");
+    b.screenshot("train-restored").await;
+
+    // Continue: the run ends with all twelve epochs in its history.
+    b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
+    b.click("train-resume").await;
+    b.wait_text("test-metrics", TRAINED, |t| t.contains("Test AUC")).await;
+    assert_eq!(data_attr(&b, "metric-chart", "epochs").await, "12");
+    assert_eq!(history_len(&b).await, 12);
+    let metrics = b.wait_text("test-metrics", READY, |t| t.contains("Test AUC")).await;
+
+    // A reload after the end shows the results; the model can be explored again.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    b.client.goto(&url).await.unwrap();
+    b.wait_text("run-restored", READY, |t| t.contains("results")).await;
+    let again = b.wait_text("test-metrics", READY, |t| t.contains("Test AUC")).await;
+    assert_eq!(again.split(" (").next(), metrics.split(" (").next(), "the same results");
+    assert_eq!(b.count("export-checkpoint").await, 1);
+    b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
+    b.click("explore-restored").await;
+    b.wait_js("return document.querySelector('[data-testid=sample-view]').dataset.ready === 'true'", TRAINED).await;
+    let errors = b.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    b.close().await;
+}
+
+/// Import: the exported checkpoint, imported again, evaluates to the same test metrics; it can
+/// be fine-tuned; a file that is not a checkpoint gets a clear error.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_exported_checkpoint_imports_evaluates_and_fine_tunes() {
+    let server = StaticServer::start(dist());
+    let b = Browser::start(Options::default()).await;
+    b.client.goto(&format!("{}?model=tiny&epochs=2&batch=32&subset=128&seed=5&backend=cpu", server.base)).await.unwrap();
+    b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
+    b.click("train-start").await;
+    let trained = b.wait_text("test-metrics", TRAINED, |t| t.contains("Test AUC")).await;
+    let roc_points: usize = data_attr(&b, "roc-chart", "points").await.parse().unwrap();
+    assert!(roc_points >= 2, "the ROC chart has its points");
+
+    // Re-import the exported checkpoint through the file input.
+    let import = |href_js: &'static str, name: &'static str| {
+        format!(
+            "const done = arguments[0]; fetch({href_js}).then(r => r.blob()).then(blob => {{
+                const dt = new DataTransfer(); dt.items.add(new File([blob], '{name}'));
+                const input = document.querySelector('[data-testid=import-checkpoint]');
+                input.files = dt.files; input.dispatchEvent(new Event('change', {{bubbles: true}})); done(true); }})"
+        )
+    };
+    b.client.execute_async(&import("document.querySelector('[data-testid=export-checkpoint]').href", "mine.ckpt"), vec![]).await.unwrap();
+    let imported = b.wait_text("test-metrics", TRAINED, |t| t.contains("imported checkpoint mine.ckpt")).await;
+    assert_eq!(imported.split(" (").next(), trained.split(" (").next(), "same test AUC and ACC: {imported} vs {trained}");
+    b.wait_js("return document.querySelector('[data-testid=sample-view]').dataset.ready === 'true'", TRAINED).await;
+
+    // Fine-tune it for one epoch.
+    b.js("document.querySelector('[data-testid=train-finetune]').click()", vec![]).await;
+    b.js("const e = document.querySelector('[data-testid=train-epochs]'); e.value = '1'; e.dispatchEvent(new Event('change', {bubbles: true}))", vec![]).await;
+    b.click("train-start").await;
+    b.wait_text("train-progress", TRAINED, |t| t.starts_with("Done: 1 epoch")).await;
+    b.wait_text("test-metrics", READY, |t| t.contains("model of epoch 1")).await;
+
+    // Garbage is refused with a message, and nothing is lost.
+    b.client
+        .execute_async(&import("URL.createObjectURL(new Blob([new Uint8Array([1, 2, 3, 4])]))", "junk.ckpt"), vec![])
+        .await
+        .unwrap();
+    let error = b.wait_text("error", TRAINED, |t| t.contains("junk.ckpt")).await;
+    assert!(error.contains("not a BreastMNIST Lab checkpoint"), "{error}");
+    b.wait_text("test-metrics", READY, |t| t.contains("model of epoch 1")).await;
+    b.close().await;
 }

@@ -2,6 +2,8 @@
 //! metrics (ACC, AUC) per epoch.
 
 use breastmnist_protocol::EpochView;
+
+use crate::train_model::Series;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
@@ -63,8 +65,25 @@ fn finish(chart: &mut Chart<'_>, theme: &Theme, position: SeriesLabelPosition) -
     chart.plotting_area().present().map_err(err)
 }
 
-/// Loss against epochs: thin line per step, points+lines per epoch (train, val).
-pub fn draw_loss(canvas: HtmlCanvasElement, steps: &[(f64, f64)], history: &[EpochView], epochs: usize) -> Result<(), String> {
+/// A vertical guide at the hovered epoch.
+fn guide(chart: &mut Chart<'_>, theme: &Theme, hover: Option<usize>, y_max: f64) -> Result<(), String> {
+    if let Some(e) = hover {
+        let line = PathElement::new([(e as f64, 0.0), (e as f64, y_max)], theme.fg.mix(0.5).stroke_width(1));
+        chart.draw_series(std::iter::once(line)).map_err(err)?;
+    }
+    Ok(())
+}
+
+/// Loss against epochs: thin line per step, points+lines per epoch (train, val); `series` says
+/// which are shown, `hover` marks an epoch.
+pub fn draw_loss(
+    canvas: HtmlCanvasElement,
+    steps: &[(f64, f64)],
+    history: &[EpochView],
+    epochs: usize,
+    series: Series,
+    hover: Option<usize>,
+) -> Result<(), String> {
     let theme = Theme::current();
     let root = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D canvas context")?.into_drawing_area();
     let y_max = steps
@@ -75,24 +94,37 @@ pub fn draw_loss(canvas: HtmlCanvasElement, steps: &[(f64, f64)], history: &[Epo
         .fold(0.1f64, f64::max)
         * 1.1;
     let mut chart = frame(&root, &theme, epochs, y_max, "loss")?;
+    guide(&mut chart, &theme, hover, y_max)?;
     let grid = theme.grid;
-    chart
-        .draw_series(LineSeries::new(steps.iter().copied(), grid.stroke_width(1)))
-        .map_err(err)?
-        .label("step loss")
-        .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], grid));
-    epoch_series(&mut chart, history.iter().map(|h| (h.epoch as f64, h.train_loss)).collect(), BENIGN, "train loss")?;
-    epoch_series(&mut chart, history.iter().map(|h| (h.epoch as f64, h.val_loss)).collect(), MALIGNANT, "val loss")?;
+    if series.steps {
+        chart
+            .draw_series(LineSeries::new(steps.iter().copied(), grid.stroke_width(1)))
+            .map_err(err)?
+            .label("step loss")
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], grid));
+    }
+    if series.train {
+        epoch_series(&mut chart, history.iter().map(|h| (h.epoch as f64, h.train_loss)).collect(), BENIGN, "train loss")?;
+    }
+    if series.val {
+        epoch_series(&mut chart, history.iter().map(|h| (h.epoch as f64, h.val_loss)).collect(), MALIGNANT, "val loss")?;
+    }
     finish(&mut chart, &theme, SeriesLabelPosition::UpperRight)
 }
 
-/// Validation ACC and AUC per epoch on [0, 1]; the kept (best) epoch is ringed.
-pub fn draw_metrics(canvas: HtmlCanvasElement, history: &[EpochView], epochs: usize) -> Result<(), String> {
+/// Validation ACC and AUC per epoch on [0, 1]; the kept (best) epoch is ringed. `series.train`
+/// shows AUC and `series.val` ACC.
+pub fn draw_metrics(canvas: HtmlCanvasElement, history: &[EpochView], epochs: usize, series: Series, hover: Option<usize>) -> Result<(), String> {
     let theme = Theme::current();
     let root = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D canvas context")?.into_drawing_area();
     let mut chart = frame(&root, &theme, epochs, 1.0, "validation")?;
-    epoch_series(&mut chart, history.iter().map(|h| (h.epoch as f64, h.val_auc)).collect(), BENIGN, "val AUC")?;
-    epoch_series(&mut chart, history.iter().map(|h| (h.epoch as f64, h.val_acc)).collect(), GREEN, "val ACC")?;
+    guide(&mut chart, &theme, hover, 1.0)?;
+    if series.train {
+        epoch_series(&mut chart, history.iter().map(|h| (h.epoch as f64, h.val_auc)).collect(), BENIGN, "val AUC")?;
+    }
+    if series.val {
+        epoch_series(&mut chart, history.iter().map(|h| (h.epoch as f64, h.val_acc)).collect(), GREEN, "val ACC")?;
+    }
     if let Some(best) = history.iter().rev().find(|h| h.is_best) {
         let ring = Circle::new((best.epoch as f64, best.val_auc), 7, theme.fg.stroke_width(2));
         chart.draw_series(std::iter::once(ring)).map_err(err)?;

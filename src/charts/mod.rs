@@ -4,6 +4,7 @@
 
 pub mod class_balance;
 pub mod curves;
+pub mod roc;
 
 use plotters::style::RGBColor;
 

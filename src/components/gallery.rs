@@ -5,17 +5,37 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use super::dataset_card::DataCtx;
+use super::explorer::ExploreCtx;
 use crate::draw::paint_image;
-use crate::gallery_model::{ClassFilter, GalleryFilter, SampleRef, SplitFilter};
+use crate::explore_model::{Correctness, predicted};
+use crate::gallery_model::{ClassFilter, GalleryFilter, SampleRef, SplitFilter, SplitScores};
 
 #[component]
 pub fn Gallery() -> impl IntoView {
     let ctx = use_context::<DataCtx>().expect("DataCtx provided by App");
+    let explore = use_context::<ExploreCtx>().expect("ExploreCtx provided by App");
     let filter = RwSignal::new(GalleryFilter::default());
+    // The trained model's label-1 scores per split, where computed.
+    let scores = Memo::new(move |_| {
+        explore.explained.track();
+        [Split::Train, Split::Val, Split::Test].map(|sp| explore.scores(sp).map(|e| e.info.scores.clone()))
+    });
     let samples = Memo::new(move |_| {
         let f = filter.get();
-        ctx.loaded.with(|l| l.as_ref().map(|l| f.select(&l.dataset)).unwrap_or_default())
+        scores.with(|sc| {
+            let sc: SplitScores<'_> = [sc[0].as_deref(), sc[1].as_deref(), sc[2].as_deref()];
+            ctx.loaded.with(|l| l.as_ref().map(|l| f.select(&l.dataset, &sc)).unwrap_or_default())
+        })
     });
+    let has_predictions = Memo::new(move |_| scores.with(|s| s.iter().any(Option::is_some)));
+    let correct_button = move |label: &'static str, value: Correctness| {
+        let pressed = move || filter.get().correctness == value;
+        view! {
+            <button class="chip" aria-pressed=move || pressed().to_string()
+                data-testid=format!("gallery-correct-{}", value.key())
+                on:click=move |_| filter.update(|f| f.correctness = value)>{label}</button>
+        }
+    };
 
     let split_button = move |label: &'static str, value: SplitFilter| {
         let pressed = move || filter.get().split == value;
@@ -45,6 +65,12 @@ pub fn Gallery() -> impl IntoView {
             {class_button("all", "all", ClassFilter::All)}
             {class_button("malignant", "malignant", ClassFilter::Only(Class::Malignant))}
             {class_button("normal/benign", "benign", ClassFilter::Only(Class::Benign))}
+            <Show when=move || has_predictions.get()>
+                <span class="group-label">"Model"</span>
+                {correct_button("all", Correctness::All)}
+                {correct_button("correct", Correctness::Correct)}
+                {correct_button("mistakes", Correctness::Incorrect)}
+            </Show>
             <span class="gallery-count" data-testid="gallery-count" aria-live="polite">
                 {move || format!("{} images", samples.with(Vec::len))}
             </span>
@@ -53,7 +79,7 @@ pub fn Gallery() -> impl IntoView {
             <Show when=move || ctx.loaded.with(Option::is_some)
                 fallback=|| view! { <p class="placeholder">"The images appear here once the dataset is verified."</p> }>
                 <For each=move || samples.get() key=|s| s.key() let(sample)>
-                    <Thumb sample=sample ctx=ctx />
+                    <Thumb sample=sample ctx=ctx explore=explore />
                 </For>
             </Show>
         </div>
@@ -62,7 +88,7 @@ pub fn Gallery() -> impl IntoView {
 
 /// One image, painted once at native resolution and scaled pixel-crisp by CSS.
 #[component]
-fn Thumb(sample: SampleRef, ctx: DataCtx) -> impl IntoView {
+fn Thumb(sample: SampleRef, ctx: DataCtx, explore: ExploreCtx) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     Effect::new(move |_| {
         let Some(el) = canvas.get() else { return };
@@ -77,10 +103,20 @@ fn Thumb(sample: SampleRef, ctx: DataCtx) -> impl IntoView {
         Class::Malignant => "thumb malignant",
         Class::Benign => "thumb benign",
     };
+    // Right or wrong under the trained model, once its split is explained.
+    let correct = Memo::new(move |_| {
+        explore.explained.track();
+        explore
+            .scores(sample.split)
+            .and_then(|e| e.info.scores.get(sample.index).map(|&s| predicted(s) == sample.class.label()))
+    });
     let title = format!("{} #{} — {}", sample.split, sample.index, sample.class.name());
     view! {
-        <figure class=class data-testid="gallery-item" data-split=sample.split.key()
-            data-index=sample.index.to_string() data-label=sample.class.label().to_string() title=title.clone()>
+        <figure class=class class:mistake=move || correct.get() == Some(false) data-testid="gallery-item"
+            data-split=sample.split.key() data-index=sample.index.to_string() data-label=sample.class.label().to_string()
+            data-correct=move || correct.get().map(|c| c.to_string())
+            title=format!("{title} · open in the explorer")
+            on:click=move |_| explore.open(sample.split, sample.index)>
             <canvas node_ref=canvas role="img" aria-label=title.clone()></canvas>
             <figcaption>{sample.split.key()}" "{sample.index}</figcaption>
         </figure>

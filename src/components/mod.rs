@@ -2,6 +2,8 @@
 //! renders; the async work lives in `runtime`.
 
 pub mod dataset_card;
+pub mod explorer;
+pub mod resolution;
 pub mod gallery;
 pub mod benchmark_table;
 pub mod toc;

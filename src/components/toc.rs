@@ -6,12 +6,13 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{IntersectionObserver, IntersectionObserverEntry, IntersectionObserverInit};
 
 /// The article's sections: (element id, title).
-pub const SECTIONS: [(&str, &str); 9] = [
+pub const SECTIONS: [(&str, &str); 10] = [
     ("why", "Why BreastMNIST"),
     ("benchmark", "The benchmark"),
     ("data", "1 · Download and verify"),
     ("gallery", "2 · Look at the data"),
     ("train", "3 · Train"),
+    ("explore", "4 · What the model sees"),
     ("resolution", "The resolution question"),
     ("ideas", "Newer training ideas"),
     ("conclusion", "Conclusion"),

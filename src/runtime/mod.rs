@@ -6,5 +6,7 @@
 pub mod cache;
 pub mod dataset;
 pub mod fetch;
+pub mod offline;
+pub mod runs;
 pub mod trainer;
 pub mod url;

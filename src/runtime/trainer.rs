@@ -58,12 +58,16 @@ impl TrainerWorker {
         Ok(TrainerWorker { worker, _on_message: on_message, _on_error: on_error })
     }
 
-    /// Sends a command, with bytes for `Start` (the dataset file, copied).
-    pub fn send(&self, cmd: &ToWorker, bytes: Option<&[u8]>) -> Result<(), String> {
+    /// Sends a command, with the dataset file's bytes (`bytes`) and a checkpoint or snapshot
+    /// (`init`) where the command needs them (both copied).
+    pub fn send(&self, cmd: &ToWorker, bytes: Option<&[u8]>, init: Option<&[u8]>) -> Result<(), String> {
         let obj = Object::new();
         let _ = Reflect::set(&obj, &"json".into(), &cmd.to_json().into());
         if let Some(b) = bytes {
             let _ = Reflect::set(&obj, &"bytes".into(), &Uint8Array::from(b));
+        }
+        if let Some(b) = init {
+            let _ = Reflect::set(&obj, &"init".into(), &Uint8Array::from(b));
         }
         self.worker.post_message(&obj).map_err(|e| format!("{e:?}"))
     }

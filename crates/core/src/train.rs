@@ -294,6 +294,50 @@ pub struct Snapshot {
     pub best: Option<Vec<u8>>,
 }
 
+const SNAPSHOT_MAGIC: &[u8; 8] = b"BMNSNAP1";
+
+impl Snapshot {
+    /// `BMNSNAP1`, then three length-prefixed (u64 LE) parts: the state as JSON, the current
+    /// model's checkpoint, the best model's checkpoint (empty when there is none yet).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let state = serde_json::to_vec(&self.state).expect("plain data serialises");
+        let best = self.best.as_deref().unwrap_or_default();
+        let mut out = Vec::with_capacity(8 + 24 + state.len() + self.current.len() + best.len());
+        out.extend_from_slice(SNAPSHOT_MAGIC);
+        for part in [&state[..], &self.current, best] {
+            out.extend_from_slice(&(part.len() as u64).to_le_bytes());
+            out.extend_from_slice(part);
+        }
+        out
+    }
+
+    /// Reads [`Snapshot::to_bytes`]; anything else is a [`TrainError::State`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Snapshot, TrainError> {
+        let bad = |why: &str| TrainError::State(why.to_string());
+        let mut rest = bytes.strip_prefix(SNAPSHOT_MAGIC).ok_or_else(|| bad("not a BreastMNIST Lab snapshot"))?;
+        let mut parts = Vec::with_capacity(3);
+        for _ in 0..3 {
+            let (len, tail) = rest.split_first_chunk::<8>().ok_or_else(|| bad("truncated"))?;
+            let len = usize::try_from(u64::from_le_bytes(*len)).map_err(|_| bad("a part is too large"))?;
+            if tail.len() < len {
+                return Err(bad("truncated"));
+            }
+            let (part, tail) = tail.split_at(len);
+            parts.push(part);
+            rest = tail;
+        }
+        if !rest.is_empty() {
+            return Err(bad("trailing bytes"));
+        }
+        let state: TrainState = serde_json::from_slice(parts[0]).map_err(|e| TrainError::State(e.to_string()))?;
+        Ok(Snapshot {
+            state,
+            current: parts[1].to_vec(),
+            best: (!parts[2].is_empty()).then(|| parts[2].to_vec()),
+        })
+    }
+}
+
 struct Best {
     epoch: usize,
     auc: f64,
@@ -624,15 +668,7 @@ impl Trainer {
             self.phase = Phase::Test { done: end };
             return Ok(events);
         }
-        let test = metrics::evaluate(view.labels, &self.test_scores)?;
-        let roc = metrics::roc_curve(view.labels, &self.test_scores)?;
-        let predictions = view
-            .labels
-            .iter()
-            .zip(&self.test_scores)
-            .enumerate()
-            .map(|(index, (&label, &s))| Prediction { index, label, score: s as f64 })
-            .collect();
+        let test = test_report(view.labels, &self.test_scores)?;
         let best_epoch = best.epoch;
         let val = match &best.val {
             Some(v) => v.clone(),
@@ -644,13 +680,56 @@ impl Trainer {
             history: self.history.clone(),
             best_epoch,
             val,
-            test: TestReport { auc: test.auc, acc: test.acc, confusion: test.confusion, roc, predictions },
+            test,
         };
         self.result = Some(result.clone());
         self.phase = Phase::Done;
         events.push(TrainEvent::Done(Box::new(result)));
         Ok(events)
     }
+}
+
+/// The test report of label-1 `scores` against `labels`: AUC, ACC, confusion, ROC and one
+/// prediction per image.
+pub fn test_report(labels: &[u8], scores: &[f32]) -> Result<TestReport, MetricsError> {
+    let ev = metrics::evaluate(labels, scores)?;
+    let roc = metrics::roc_curve(labels, scores)?;
+    let predictions = labels
+        .iter()
+        .zip(scores)
+        .enumerate()
+        .map(|(index, (&label, &s))| Prediction { index, label, score: s as f64 })
+        .collect();
+    Ok(TestReport { auc: ev.auc, acc: ev.acc, confusion: ev.confusion, roc, predictions })
+}
+
+/// An imported checkpoint evaluated as a run of zero epochs: its model's validation and test
+/// metrics (empty history, `best_epoch` 0, the default recipe as `config` with the checkpoint's
+/// architecture). Returns the loaded model too (plain device, evaluation mode).
+pub async fn evaluate_checkpoint(
+    checkpoint: &Checkpoint,
+    data: &Dataset,
+    device: &Device,
+) -> Result<(RunResult, ResNet), TrainError> {
+    let mc = checkpoint.config.clone();
+    if mc.input_size != data.side || mc.in_channels != data.channels {
+        return Err(TrainError::DataShape {
+            ckpt: mc.input_size,
+            ckpt_ch: mc.in_channels,
+            data: data.side,
+            data_ch: data.channels,
+        });
+    }
+    let plain = device.clone().without_autodiff();
+    let model = checkpoint.load(&plain)?.valid();
+    let (val, _) = eval::evaluate(&model, &ImageView::of(data, Split::Val), &plain).await?;
+    let test_view = ImageView::of(data, Split::Test);
+    let scores = eval::scores(&model, &test_view, &plain).await?;
+    let test = test_report(test_view.labels, &scores)?;
+    let mut config = TrainConfig::new().with_model(mc.size);
+    config.resize = mc.resize;
+    let result = RunResult { config, model: mc, history: Vec::new(), best_epoch: 0, val, test };
+    Ok((result, model))
 }
 
 /// One optimisation step outside a [`Trainer`] (for benchmarks): forward, cross-entropy on the

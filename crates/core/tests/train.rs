@@ -7,7 +7,7 @@ use std::sync::Arc;
 use breastmnist_core::Device;
 use breastmnist_core::checkpoint::Checkpoint;
 use breastmnist_core::model::ModelSize;
-use breastmnist_core::train::{Phase, Schedule, TrainConfig, TrainEvent, TrainFailure, Trainer, run_to_end};
+use breastmnist_core::train::{Phase, Schedule, TrainConfig, TrainError, TrainEvent, TrainFailure, Trainer, run_to_end};
 use breastmnist_data::Dataset;
 
 fn data() -> Arc<Dataset> {
@@ -93,6 +93,13 @@ fn snapshot_and_resume_continue_the_run() {
     let snap = common::run(trainer.snapshot()).unwrap();
     assert_eq!(snap.state.next_epoch, 2);
     assert!(snap.best.is_some());
+    // Snapshots travel as bytes (the browser stores them after every epoch).
+    let bytes = snap.to_bytes();
+    let snap = breastmnist_core::train::Snapshot::from_bytes(&bytes).unwrap();
+    assert_eq!(snap.to_bytes(), bytes);
+    for bad in [&bytes[..bytes.len() - 1], &bytes[1..], b"BMNSNAP1".as_slice()] {
+        assert!(matches!(breastmnist_core::train::Snapshot::from_bytes(bad), Err(TrainError::State(_))));
+    }
     let mut resumed = Trainer::resume(&snap, d.clone(), &Device::flex()).unwrap();
     assert_eq!(resumed.phase(), &Phase::Train { epoch: 2, step: 0 });
     let r = common::run(run_to_end(&mut resumed, |_| {})).unwrap().unwrap();
@@ -101,6 +108,13 @@ fn snapshot_and_resume_continue_the_run() {
     // The resumed model starts from the snapshot's weights: its first-epoch row is carried over
     // and the second epoch trains on (the run is complete, with test predictions).
     assert_eq!(r.test.predictions.len(), d.test.len());
+
+    // The kept model, exported and imported again, evaluates to the run's own test metrics.
+    let ckpt = Checkpoint::from_bytes(&common::run(resumed.best_checkpoint()).unwrap().unwrap()).unwrap();
+    let (imported, _) = common::run(breastmnist_core::train::evaluate_checkpoint(&ckpt, &d, &Device::flex())).unwrap();
+    assert!((imported.test.auc - r.test.auc).abs() < 1e-9, "{} vs {}", imported.test.auc, r.test.auc);
+    assert_eq!(imported.test.confusion, r.test.confusion);
+    assert_eq!((imported.best_epoch, imported.history.len()), (0, 0));
 }
 
 #[test]

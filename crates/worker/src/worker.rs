@@ -1,12 +1,21 @@
 //! The worker's message loop, backend selection and training driver.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use breastmnist_core::{Device, Environment, MetricsFile, ModelSize, TrainConfig, TrainEvent, Trainer};
-use breastmnist_data::{DecodeOptions, decode_npz};
-use breastmnist_protocol::{BackendChoice, DoneView, EpochView, FromWorker, ToWorker, TrainRequest};
+use breastmnist_core::batch::ImageView;
+use breastmnist_core::explain::{Explanations, activations, explain};
+use breastmnist_core::train::{Snapshot, evaluate_checkpoint};
+use breastmnist_core::{
+    Checkpoint, Device, Environment, MetricsFile, ModelConfig, ModelSize, ResNet, RunResult, Stage, TrainConfig, TrainEvent,
+    Trainer,
+};
+use breastmnist_data::{Dataset, DecodeOptions, Split, decode_npz};
+use breastmnist_protocol::{
+    ActivationGridView, BackendChoice, DoneView, EpochView, Explained, FromWorker, ToWorker, TrainRequest,
+};
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
@@ -38,6 +47,113 @@ struct Control {
     paused: Cell<bool>,
     stop: Cell<bool>,
     running: Cell<bool>,
+    /// The finished run's model, which answers `explain` and `activations`.
+    session: RefCell<Option<Rc<Session>>>,
+    /// Pending `explain`/`activations` requests, answered one at a time.
+    queue: RefCell<VecDeque<ToWorker>>,
+    pumping: Cell<bool>,
+}
+
+/// What explanations need once training is over.
+struct Session {
+    device: Device,
+    backend: &'static str,
+    data: Arc<Dataset>,
+    model: ResNet,
+    config: ModelConfig,
+}
+
+/// Images per Grad-CAM pass when explaining a split.
+const EXPLAIN_CHUNK: usize = 64;
+/// Channels in an activation grid.
+const GRID_CHANNELS: usize = 16;
+
+/// Queues an explanation request and starts answering if idle; a request already queued is
+/// not queued twice.
+fn enqueue(control: &Rc<Control>, cmd: ToWorker) {
+    if control.queue.borrow().contains(&cmd) {
+        return;
+    }
+    control.queue.borrow_mut().push_back(cmd);
+    if !control.pumping.replace(true) {
+        let control = control.clone();
+        spawn_local(async move {
+            loop {
+                let next = control.queue.borrow_mut().pop_front();
+                let Some(cmd) = next else { break };
+                if let Err(message) = answer(&control, cmd).await {
+                    post(&FromWorker::ExplainFailed { message }, None);
+                }
+                yield_now(0).await;
+            }
+            control.pumping.set(false);
+        });
+    }
+}
+
+fn parse_target(split: &str, stage: &str) -> Result<(Split, Stage), String> {
+    let split = Split::parse(split).ok_or_else(|| format!("unknown split '{split}' (train, val or test)"))?;
+    let stage: Stage = stage.parse()?;
+    Ok((split, stage))
+}
+
+async fn answer(control: &Control, cmd: ToWorker) -> Result<(), String> {
+    let session = control.session.borrow().clone().ok_or("there is no trained model yet: train one first")?;
+    match cmd {
+        ToWorker::Explain { split, stage } => {
+            let (sp, st) = parse_target(&split, &stage)?;
+            let view = ImageView::of(&session.data, sp);
+            let started = js_sys::Date::now();
+            let all: Vec<usize> = (0..view.len()).collect();
+            let mut out: Option<Explanations> = None;
+            for chunk in all.chunks(EXPLAIN_CHUNK) {
+                let part = explain(&session.model, &session.config, &view, chunk, st, &session.device)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                match &mut out {
+                    Some(o) => o.extend(part),
+                    None => out = Some(part),
+                }
+                let done = out.as_ref().map_or(0, Explanations::len);
+                post(&FromWorker::Explaining { split: split.clone(), stage: stage.clone(), done, total: all.len() }, None);
+                yield_now(0).await;
+            }
+            let out = out.ok_or("the split is empty")?;
+            let k = out.num_classes;
+            let scores = out.probabilities.chunks(k).map(|row| row[1]).collect();
+            let view = Explained {
+                split,
+                stage,
+                side: out.side,
+                scores,
+                millis: js_sys::Date::now() - started,
+                backend: session.backend.into(),
+            };
+            post(&FromWorker::Explained(view), Some(out.maps));
+        }
+        ToWorker::Activations { split, index, stage } => {
+            let (sp, st) = parse_target(&split, &stage)?;
+            let view = ImageView::of(&session.data, sp);
+            if index >= view.len() {
+                return Err(format!("{split} has {} images; there is no image {index}", view.len()));
+            }
+            let grid = activations(&session.model, &session.config, view.image(index), st, GRID_CHANNELS, &session.device)
+                .await
+                .map_err(|e| e.to_string())?;
+            let msg = ActivationGridView {
+                split,
+                index,
+                stage,
+                side: grid.side,
+                total_channels: grid.total_channels,
+                channels: grid.channels,
+                means: grid.means,
+            };
+            post(&FromWorker::ActivationGrid(msg), Some(grid.values));
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Installs the message handler and announces readiness.
@@ -47,22 +163,41 @@ pub fn listen() {
         let data = ev.data();
         let json = Reflect::get(&data, &"json".into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
         match ToWorker::from_json(&json) {
-            Ok(ToWorker::Start(req)) => {
+            Ok(cmd @ (ToWorker::Start(_) | ToWorker::Continue(_) | ToWorker::Evaluate { .. })) => {
                 if control.running.get() {
                     post(&FromWorker::Failed { message: "a run is already in progress".into() }, None);
                     return;
                 }
-                let bytes = Reflect::get(&data, &"bytes".into())
-                    .ok()
-                    .filter(|v| v.is_instance_of::<Uint8Array>())
-                    .map(|v| Uint8Array::from(v).to_vec())
-                    .unwrap_or_default();
+                let buffer = |key: &str| {
+                    Reflect::get(&data, &key.into())
+                        .ok()
+                        .filter(|v| v.is_instance_of::<Uint8Array>())
+                        .map(|v| Uint8Array::from(v).to_vec())
+                };
+                let bytes = buffer("bytes").unwrap_or_default();
+                let init = buffer("init");
                 control.stop.set(false);
                 control.paused.set(false);
                 control.running.set(true);
                 let control = control.clone();
                 spawn_local(async move {
-                    if let Err(message) = run(req, bytes, &control).await {
+                    let outcome = match cmd {
+                        ToWorker::Start(req) if req.fine_tune => match init {
+                            Some(b) => run(req, bytes, Init::FineTune(b), &control).await,
+                            None => Err("fine-tuning needs a checkpoint: import one first".into()),
+                        },
+                        ToWorker::Start(req) => run(req, bytes, Init::Fresh, &control).await,
+                        ToWorker::Continue(req) => match init {
+                            Some(b) => run(req, bytes, Init::Continue(b), &control).await,
+                            None => Err("there is no saved snapshot to continue from".into()),
+                        },
+                        ToWorker::Evaluate { backend, name } => match init {
+                            Some(b) => evaluate(backend, name, bytes, b, &control).await,
+                            None => Err("no checkpoint file was sent".into()),
+                        },
+                        _ => Ok(()),
+                    };
+                    if let Err(message) = outcome {
                         post(&FromWorker::Failed { message }, None);
                     }
                     control.running.set(false);
@@ -77,6 +212,7 @@ pub fn listen() {
                 post(&FromWorker::Resumed, None);
             }
             Ok(ToWorker::Stop) => control.stop.set(true),
+            Ok(cmd @ (ToWorker::Explain { .. } | ToWorker::Activations { .. })) => enqueue(&control, cmd),
             Err(e) => post(&FromWorker::Failed { message: format!("unreadable command: {e}") }, None),
         }
     });
@@ -151,17 +287,79 @@ fn config_of(req: &TrainRequest) -> Result<TrainConfig, String> {
         .with_seed(req.seed)
         .with_subset(req.subset)
         .with_augment(req.augment)
-        .with_mixup(req.mixup))
+        .with_mixup(req.mixup)
+        .with_resize(req.resize))
 }
 
-async fn run(req: TrainRequest, bytes: Vec<u8>, control: &Control) -> Result<(), String> {
+/// Where a run's weights come from.
+enum Init {
+    Fresh,
+    /// Checkpoint bytes to fine-tune.
+    FineTune(Vec<u8>),
+    /// Snapshot bytes of an interrupted run.
+    Continue(Vec<u8>),
+}
+
+/// Keeps `model` for the explorer.
+fn keep(control: &Control, device: &Device, backend: &'static str, data: &Arc<Dataset>, model: &ResNet, config: &ModelConfig) {
+    control.session.replace(Some(Rc::new(Session {
+        device: device.clone(),
+        backend,
+        data: data.clone(),
+        model: model.clone(),
+        config: config.clone(),
+    })));
+}
+
+fn checkpoint_name(req: &TrainRequest) -> String {
+    format!("breastmnist-{}-seed{}.ckpt", req.model, req.seed)
+}
+
+/// Evaluates an imported checkpoint and keeps it for the explorer.
+async fn evaluate(choice: BackendChoice, name: String, bytes: Vec<u8>, ckpt: Vec<u8>, control: &Control) -> Result<(), String> {
     let data = Arc::new(decode_npz(&bytes, &DecodeOptions::default()).map_err(|e| e.to_string())?);
     drop(bytes);
-    let config = config_of(&req)?;
+    let checkpoint = Checkpoint::from_bytes(&ckpt).map_err(|e| format!("{name} is not a usable checkpoint: {e}"))?;
+    let (device, backend, adapter, notice) = pick_device(choice).await;
+    post(&FromWorker::Backend { kind: backend.into(), adapter: adapter.clone(), notice }, None);
+    let (result, model) = evaluate_checkpoint(&checkpoint, &data, &device).await.map_err(|e| e.to_string())?;
+    keep(control, &device, backend, &data, &model, &result.model);
+    post(&FromWorker::Checkpoint { name }, Some(ckpt));
+    post(&FromWorker::Done(done_view(&result, backend, &adapter)), None);
+    Ok(())
+}
+
+fn done_view(result: &RunResult, backend: &str, adapter: &str) -> DoneView {
+    DoneView {
+        best_epoch: result.best_epoch,
+        val_auc: result.val.auc,
+        test_auc: result.test.auc,
+        test_acc: result.test.acc,
+        confusion: result.test.confusion.0.map(|row| row.map(|v| v as usize)),
+        roc: result.test.roc.iter().map(|p| (p.fpr, p.tpr)).collect(),
+        metrics_json: MetricsFile::new(result, Environment::new(backend, adapter)).to_json(),
+    }
+}
+
+async fn run(req: TrainRequest, bytes: Vec<u8>, init: Init, control: &Control) -> Result<(), String> {
+    let data = Arc::new(decode_npz(&bytes, &DecodeOptions::default()).map_err(|e| e.to_string())?);
+    drop(bytes);
+    let config = config_of(&req)?.with_freeze_backbone(req.fine_tune && req.freeze_backbone);
     config.validate(data.train.len()).map_err(|e| e.to_string())?;
     let (device, backend, adapter, notice) = pick_device(req.backend).await;
     post(&FromWorker::Backend { kind: backend.into(), adapter: adapter.clone(), notice }, None);
-    let mut trainer = Trainer::new(config, data, &device).map_err(|e| e.to_string())?;
+    let mut trainer = match init {
+        Init::Fresh => Trainer::new(config, data.clone(), &device),
+        Init::FineTune(b) => {
+            let ckpt = Checkpoint::from_bytes(&b).map_err(|e| format!("the imported checkpoint is not usable: {e}"))?;
+            Trainer::from_checkpoint(config, data.clone(), &ckpt, &device)
+        }
+        Init::Continue(b) => {
+            let snap = Snapshot::from_bytes(&b).map_err(|e| e.to_string())?;
+            Trainer::resume(&snap, data.clone(), &device)
+        }
+    }
+    .map_err(|e| e.to_string())?;
 
     while !trainer.is_finished() {
         if control.stop.get() {
@@ -173,43 +371,60 @@ async fn run(req: TrainRequest, bytes: Vec<u8>, control: &Control) -> Result<(),
             continue;
         }
         let events = trainer.step().await.map_err(|e| e.to_string())?;
+        let mut epoch_ended = None;
         for event in events {
             match event {
                 TrainEvent::Step { epoch, step, steps_per_epoch, loss, .. } => {
                     post(&FromWorker::Step { epoch, step, steps_per_epoch, loss }, None)
                 }
                 TrainEvent::Eval { split, done, total } => post(&FromWorker::Eval { split, done, total }, None),
-                TrainEvent::Epoch(m) => post(
-                    &FromWorker::Epoch(EpochView {
-                        epoch: m.epoch,
-                        train_loss: m.train_loss,
-                        train_acc: m.train_acc,
-                        val_loss: m.val_loss,
-                        val_acc: m.val_acc,
-                        val_auc: m.val_auc,
-                        lr: m.lr,
-                        is_best: m.is_best,
-                    }),
-                    None,
-                ),
+                TrainEvent::Epoch(m) => {
+                    epoch_ended = Some(m.epoch);
+                    post(
+                        &FromWorker::Epoch(EpochView {
+                            epoch: m.epoch,
+                            train_loss: m.train_loss,
+                            train_acc: m.train_acc,
+                            val_loss: m.val_loss,
+                            val_acc: m.val_acc,
+                            val_auc: m.val_auc,
+                            lr: m.lr,
+                            is_best: m.is_best,
+                        }),
+                        None,
+                    )
+                }
                 TrainEvent::Done(result) => {
-                    let metrics_json = MetricsFile::new(&result, Environment::new(backend, adapter.clone())).to_json();
-                    let done = DoneView {
-                        best_epoch: result.best_epoch,
-                        val_auc: result.val.auc,
-                        test_auc: result.test.auc,
-                        test_acc: result.test.acc,
-                        confusion: result.test.confusion.0.map(|row| row.map(|v| v as usize)),
-                        roc: result.test.roc.iter().map(|p| (p.fpr, p.tpr)).collect(),
-                        metrics_json,
-                    };
+                    let done = done_view(&result, backend, &adapter);
                     if let Ok(Some(ckpt)) = trainer.best_checkpoint().await {
-                        let name = format!("breastmnist-{}-seed{}.ckpt", req.model, req.seed);
-                        post(&FromWorker::Checkpoint { name }, Some(ckpt));
+                        post(&FromWorker::Checkpoint { name: checkpoint_name(&req) }, Some(ckpt));
+                    }
+                    if let Some((_, model)) = trainer.best_model() {
+                        keep(control, &device, backend, &data, model, trainer.model_config());
                     }
                     post(&FromWorker::Done(done), None);
                 }
-                TrainEvent::Error(failure) => post(&FromWorker::Failed { message: failure.to_string() }, None),
+                TrainEvent::Error(failure) => {
+                    // The run ends; the best model so far stays downloadable and explorable.
+                    let mut message = failure.to_string();
+                    match trainer.best_checkpoint().await {
+                        Ok(Some(ckpt)) => {
+                            post(&FromWorker::Checkpoint { name: checkpoint_name(&req) }, Some(ckpt));
+                            if let Some((epoch, model)) = trainer.best_model() {
+                                keep(control, &device, backend, &data, model, trainer.model_config());
+                                message = format!("{message} (the checkpoint of epoch {epoch} can be downloaded below)");
+                            }
+                        }
+                        _ => message = format!("{message}; no epoch had finished, so there is no model to keep"),
+                    }
+                    post(&FromWorker::Failed { message }, None);
+                }
+            }
+        }
+        // A resumable snapshot after every epoch (the page stores it).
+        if let Some(epoch) = epoch_ended.filter(|_| !trainer.is_finished()) {
+            if let Ok(snap) = trainer.snapshot().await {
+                post(&FromWorker::Snapshot { epoch }, Some(snap.to_bytes()));
             }
         }
         yield_now(0).await;

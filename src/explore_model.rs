@@ -1,0 +1,330 @@
+//! The explorer's rules as plain data: which samples a filter keeps and in what order, what the
+//! page address says about the view (deep links), predictions read from label-1 scores, and the
+//! Grad-CAM colour map.
+//!
+//! No signals and no DOM, so every rule here is tested natively.
+
+use breastmnist_data::{Class, Split};
+
+/// MedMNIST's threshold: label 1 is predicted when its score is above 0.5.
+pub const THRESHOLD: f32 = 0.5;
+
+/// Stages the explorer explains (the last two: coarse but class-specific).
+pub const GRADCAM_STAGES: [&str; 2] = ["layer4", "layer3"];
+/// Stages whose activations can be shown.
+pub const GRID_STAGES: [&str; 5] = ["stem", "layer1", "layer2", "layer3", "layer4"];
+
+/// The predicted label of a label-1 score.
+pub fn predicted(score: f32) -> u8 {
+    u8::from(score > THRESHOLD)
+}
+
+/// The probability of the predicted class (0.5 to 1).
+pub fn confidence(score: f32) -> f32 {
+    score.max(1.0 - score)
+}
+
+/// Cross-entropy of the true label under the score.
+pub fn loss(label: u8, score: f32) -> f32 {
+    let p = if label == 1 { score } else { 1.0 - score };
+    -p.max(1e-7).ln()
+}
+
+/// Which samples by correctness (needs predictions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Correctness {
+    #[default]
+    All,
+    Correct,
+    Incorrect,
+}
+
+impl Correctness {
+    pub fn key(self) -> &'static str {
+        match self {
+            Correctness::All => "all",
+            Correctness::Correct => "correct",
+            Correctness::Incorrect => "incorrect",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Correctness> {
+        [Correctness::All, Correctness::Correct, Correctness::Incorrect].into_iter().find(|c| c.key() == s)
+    }
+
+    pub fn accepts(self, label: u8, score: Option<f32>) -> bool {
+        match (self, score) {
+            (Correctness::All, _) => true,
+            // Without predictions nothing is known to be right or wrong.
+            (_, None) => false,
+            (Correctness::Correct, Some(s)) => predicted(s) == label,
+            (Correctness::Incorrect, Some(s)) => predicted(s) != label,
+        }
+    }
+}
+
+/// The order of the scrubber.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    /// Official order.
+    #[default]
+    Index,
+    /// Most confident first.
+    Confidence,
+    /// Highest loss first.
+    Loss,
+}
+
+impl SortOrder {
+    pub fn key(self) -> &'static str {
+        match self {
+            SortOrder::Index => "index",
+            SortOrder::Confidence => "confidence",
+            SortOrder::Loss => "loss",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SortOrder> {
+        [SortOrder::Index, SortOrder::Confidence, SortOrder::Loss].into_iter().find(|o| o.key() == s)
+    }
+}
+
+/// The explorer's filter over one split.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ExploreFilter {
+    pub class: Option<Class>,
+    pub correctness: Correctness,
+    /// Confidence range, inclusive (0.5 to 1 keeps everything).
+    pub conf_min: f32,
+    pub conf_max: f32,
+    pub sort: SortOrder,
+}
+
+impl Default for ExploreFilter {
+    fn default() -> Self {
+        ExploreFilter { class: None, correctness: Correctness::All, conf_min: 0.5, conf_max: 1.0, sort: SortOrder::Index }
+    }
+}
+
+impl ExploreFilter {
+    /// The most confident mistakes first.
+    pub fn hardest() -> Self {
+        ExploreFilter { correctness: Correctness::Incorrect, sort: SortOrder::Confidence, ..Self::default() }
+    }
+
+    fn conf_is_full(&self) -> bool {
+        self.conf_min <= 0.5 && self.conf_max >= 1.0
+    }
+
+    /// Whether this filter needs predictions to mean anything.
+    pub fn needs_predictions(&self) -> bool {
+        self.correctness != Correctness::All || !self.conf_is_full() || self.sort != SortOrder::Index
+    }
+
+    /// Indices of the split's samples this filter keeps, in its order. `scores` are the label-1
+    /// scores of the whole split, when predictions exist; without them only the class filter
+    /// applies and the order is the official one.
+    pub fn select(&self, labels: &[u8], scores: Option<&[f32]>) -> Vec<usize> {
+        let scores = scores.filter(|s| s.len() == labels.len());
+        let mut out: Vec<usize> = (0..labels.len())
+            .filter(|&i| self.class.is_none_or(|c| c.label() == labels[i]))
+            .filter(|&i| self.correctness.accepts(labels[i], scores.map(|s| s[i])))
+            .filter(|&i| match scores {
+                Some(s) if !self.conf_is_full() => (self.conf_min..=self.conf_max).contains(&confidence(s[i])),
+                _ => true,
+            })
+            .collect();
+        if let Some(s) = scores {
+            match self.sort {
+                SortOrder::Index => {}
+                SortOrder::Confidence => out.sort_by(|&a, &b| confidence(s[b]).total_cmp(&confidence(s[a])).then(a.cmp(&b))),
+                SortOrder::Loss => {
+                    out.sort_by(|&a, &b| loss(labels[b], s[b]).total_cmp(&loss(labels[a], s[a])).then(a.cmp(&b)))
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Everything a deep link restores: `?split=test&i=42&class=malignant&correct=incorrect&conf=0.8-1&sort=loss&stage=layer3`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExploreView {
+    pub split: Split,
+    /// The official index within the split of the sample shown.
+    pub index: usize,
+    pub filter: ExploreFilter,
+    /// `layer4` or `layer3`.
+    pub stage: &'static str,
+}
+
+impl Default for ExploreView {
+    fn default() -> Self {
+        ExploreView { split: Split::Test, index: 0, filter: ExploreFilter::default(), stage: GRADCAM_STAGES[0] }
+    }
+}
+
+/// The query keys the explorer owns.
+pub const QUERY_KEYS: [&str; 7] = ["split", "i", "class", "correct", "conf", "sort", "stage"];
+
+impl ExploreView {
+    /// The default view overridden by the query parameters; values that do not parse are ignored.
+    pub fn from_query(get: impl Fn(&str) -> Option<String>) -> ExploreView {
+        let mut v = ExploreView::default();
+        if let Some(s) = get("split").as_deref().and_then(Split::parse) {
+            v.split = s;
+        }
+        if let Some(i) = get("i").and_then(|i| i.trim().parse().ok()) {
+            v.index = i;
+        }
+        v.filter.class = match get("class").as_deref() {
+            Some("malignant" | "0") => Some(Class::Malignant),
+            Some("benign" | "1") => Some(Class::Benign),
+            _ => None,
+        };
+        if let Some(c) = get("correct").as_deref().and_then(Correctness::parse) {
+            v.filter.correctness = c;
+        }
+        if let Some((lo, hi)) = get("conf").as_deref().and_then(parse_range) {
+            v.filter.conf_min = lo;
+            v.filter.conf_max = hi;
+        }
+        if let Some(o) = get("sort").as_deref().and_then(SortOrder::parse) {
+            v.filter.sort = o;
+        }
+        if let Some(st) = get("stage").and_then(|s| GRADCAM_STAGES.into_iter().find(|g| *g == s)) {
+            v.stage = st;
+        }
+        v
+    }
+
+    /// The query pairs that describe this view (defaults left out, except split and index).
+    pub fn to_query(&self) -> Vec<(&'static str, String)> {
+        let d = ExploreFilter::default();
+        let f = &self.filter;
+        let mut q = vec![("split", self.split.key().to_string()), ("i", self.index.to_string())];
+        if let Some(c) = f.class {
+            q.push(("class", if c == Class::Malignant { "malignant" } else { "benign" }.into()));
+        }
+        if f.correctness != d.correctness {
+            q.push(("correct", f.correctness.key().into()));
+        }
+        if !f.conf_is_full() {
+            q.push(("conf", format!("{}-{}", f.conf_min, f.conf_max)));
+        }
+        if f.sort != d.sort {
+            q.push(("sort", f.sort.key().into()));
+        }
+        if self.stage != GRADCAM_STAGES[0] {
+            q.push(("stage", self.stage.into()));
+        }
+        q
+    }
+}
+
+/// `"0.6-1"` to `(0.6, 1.0)`, clamped to `[0.5, 1]` and ordered.
+pub fn parse_range(s: &str) -> Option<(f32, f32)> {
+    let (a, b) = s.split_once('-')?;
+    let (a, b): (f32, f32) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+    if !(a.is_finite() && b.is_finite()) {
+        return None;
+    }
+    let (a, b) = (a.clamp(0.5, 1.0), b.clamp(0.5, 1.0));
+    Some((a.min(b), a.max(b)))
+}
+
+/// A Grad-CAM map (bytes, 255 = strongest) as opaque RGBA through the perceptually uniform
+/// `inferno` colour map.
+pub fn heat_rgba(map: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(map.len() * 4);
+    for &v in map {
+        let c = colorous::INFERNO.eval_rational(v as usize, 256);
+        out.extend_from_slice(&[c.r, c.g, c.b, 255]);
+    }
+    out
+}
+
+/// A channel activation map (bytes) as RGBA through `viridis`.
+pub fn activation_rgba(map: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(map.len() * 4);
+    for &v in map {
+        let c = colorous::VIRIDIS.eval_rational(v as usize, 256);
+        out.extend_from_slice(&[c.r, c.g, c.b, 255]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LABELS: [u8; 6] = [0, 0, 1, 1, 1, 0];
+    // predicted:            1  0  1  0  1  0  → wrong at 0 and 3
+    const SCORES: [f32; 6] = [0.9, 0.2, 0.7, 0.45, 0.99, 0.5];
+
+    #[test]
+    fn predictions_follow_medmnist_threshold() {
+        assert_eq!(predicted(0.5), 0);
+        assert_eq!(predicted(0.5001), 1);
+        assert!((confidence(0.2) - 0.8).abs() < 1e-6);
+        assert!(loss(1, 0.99) < loss(0, 0.99));
+    }
+
+    #[test]
+    fn filters_select_and_sort() {
+        let all = ExploreFilter::default();
+        assert_eq!(all.select(&LABELS, Some(&SCORES)), [0, 1, 2, 3, 4, 5]);
+        assert_eq!(all.select(&LABELS, None), [0, 1, 2, 3, 4, 5]);
+        let wrong = ExploreFilter { correctness: Correctness::Incorrect, ..all };
+        assert_eq!(wrong.select(&LABELS, Some(&SCORES)), [0, 3]);
+        // Without predictions nothing is known to be wrong.
+        assert!(wrong.select(&LABELS, None).is_empty());
+        let right = ExploreFilter { correctness: Correctness::Correct, ..all };
+        assert_eq!(right.select(&LABELS, Some(&SCORES)), [1, 2, 4, 5]);
+        let malignant = ExploreFilter { class: Some(Class::Malignant), ..all };
+        assert_eq!(malignant.select(&LABELS, None), [0, 1, 5]);
+        // Confidence range 0.75..=0.95 keeps 0.9 (idx 0) and 0.8 (idx 1).
+        let conf = ExploreFilter { conf_min: 0.75, conf_max: 0.95, ..all };
+        assert_eq!(conf.select(&LABELS, Some(&SCORES)), [0, 1]);
+        let by_conf = ExploreFilter { sort: SortOrder::Confidence, ..all };
+        assert_eq!(by_conf.select(&LABELS, Some(&SCORES)), [4, 0, 1, 2, 3, 5]);
+        let by_loss = ExploreFilter { sort: SortOrder::Loss, ..all };
+        assert_eq!(by_loss.select(&LABELS, Some(&SCORES))[..3], [0, 3, 5]);
+        // Hardest: mistakes, most confident first.
+        assert_eq!(ExploreFilter::hardest().select(&LABELS, Some(&SCORES)), [0, 3]);
+        // Scores of the wrong length are ignored rather than misread.
+        assert!(wrong.select(&LABELS, Some(&SCORES[..3])).is_empty());
+    }
+
+    #[test]
+    fn deep_links_round_trip() {
+        let q = |s: &'static str| {
+            move |k: &str| s.split('&').filter_map(|p| p.split_once('=')).find(|(a, _)| *a == k).map(|(_, b)| b.to_string())
+        };
+        let v = ExploreView::from_query(q("split=val&i=7&class=malignant&correct=incorrect&conf=1-0.6&sort=loss&stage=layer3"));
+        assert_eq!((v.split, v.index, v.stage), (Split::Val, 7, "layer3"));
+        assert_eq!(v.filter.class, Some(Class::Malignant));
+        assert_eq!(v.filter.correctness, Correctness::Incorrect);
+        assert_eq!((v.filter.conf_min, v.filter.conf_max), (0.6, 1.0));
+        assert_eq!(v.filter.sort, SortOrder::Loss);
+        let back: String = v.to_query().iter().map(|(k, v)| format!("{k}={v}&")).collect();
+        let w = ExploreView::from_query(move |k: &str| {
+            back.split('&').filter_map(|p| p.split_once('=')).find(|(a, _)| *a == k).map(|(_, b)| b.to_string())
+        });
+        assert_eq!(v, w);
+        // Bad values fall back to the defaults.
+        let d = ExploreView::from_query(q("split=nope&i=x&conf=a-b&sort=zzz&stage=layer9"));
+        assert_eq!(d, ExploreView::default());
+        assert_eq!(ExploreView::default().to_query(), [("split", "test".to_string()), ("i", "0".to_string())]);
+    }
+
+    #[test]
+    fn colour_maps_are_ordered_dark_to_bright() {
+        let rgba = heat_rgba(&[0, 128, 255]);
+        assert_eq!(rgba.len(), 12);
+        let lum = |p: &[u8]| 0.2126 * p[0] as f32 + 0.7152 * p[1] as f32 + 0.0722 * p[2] as f32;
+        assert!(lum(&rgba[0..4]) < lum(&rgba[4..8]) && lum(&rgba[4..8]) < lum(&rgba[8..12]));
+        assert!(rgba.chunks(4).all(|p| p[3] == 255));
+        assert_eq!(activation_rgba(&[0, 255]).len(), 8);
+    }
+}
