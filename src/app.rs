@@ -6,6 +6,7 @@ use crate::components::benchmark_table::BenchmarkTable;
 use crate::components::dataset_card::{DataCtx, DatasetCard};
 use crate::components::explorer::{ExploreCtx, Explorer};
 use crate::components::gallery::Gallery;
+use crate::components::lazy::Lazy;
 use crate::components::resolution::ResolutionExperiment;
 use crate::components::toc::Toc;
 use crate::components::train_panel::{TrainCtx, TrainPanel};
@@ -146,7 +147,10 @@ fn Prose() -> impl IntoView {
                 "the model, not about the patient: they pass the weight-randomisation check of Adebayo et al. "
                 "(2018) in our tests, yet a bright region says only that the model used it."
             </p>
-            <Explorer />
+            // A deep link into the explorer mounts it at once.
+            <Lazy what="the explorer" eager=crate::explore_model::QUERY_KEYS.iter().any(|k| crate::runtime::url::param(k).is_some())>
+                <Explorer />
+            </Lazy>
         </section>
 
         <section id="resolution" aria-labelledby="resolution-h" data-testid="resolution-experiment">
@@ -168,7 +172,9 @@ fn Prose() -> impl IntoView {
                 "if native 64 wins, detail lost at 28 pixels mattered. With 156 test images, differences below "
                 "about 0.03 AUC are within the noise of a single seed, so run it more than once before concluding."
             </p>
-            <ResolutionExperiment />
+            <Lazy what="the resolution experiment" eager=crate::runtime::url::param("res_model").is_some()>
+                <ResolutionExperiment />
+            </Lazy>
         </section>
 
         <section id="ideas" aria-labelledby="ideas-h">

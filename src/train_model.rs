@@ -169,6 +169,8 @@ pub struct TrainState {
     /// When training (not set-up) began, and the steps taken since, for the ETA.
     pub first_step_ms: Option<f64>,
     pub steps_done: usize,
+    /// Worker-measured milliseconds of each step of this session (the benchmark reads them).
+    pub step_millis: Vec<f64>,
     /// The last epoch whose snapshot the worker sent (the page stores it).
     pub snapshot_epoch: Option<usize>,
     /// The file name, when the results are an imported checkpoint's evaluation.
@@ -225,7 +227,8 @@ impl TrainState {
             FromWorker::Backend { kind, adapter, notice } => {
                 self.backend = Some(BackendInfo { kind: kind.clone(), adapter: adapter.clone(), notice: notice.clone() });
             }
-            FromWorker::Step { epoch, step, steps_per_epoch, loss } => {
+            FromWorker::Step { epoch, step, steps_per_epoch, loss, millis } => {
+                self.step_millis.push(*millis);
                 if self.phase == Phase::Starting {
                     self.phase = Phase::Training;
                 }
@@ -313,6 +316,7 @@ impl TrainState {
             checkpoint_name: run.checkpoint_name,
             first_step_ms: None,
             steps_done: 0,
+            step_millis: Vec::new(),
             snapshot_epoch: run.snapshot_epoch,
             evaluated: run.evaluated,
         }
@@ -325,6 +329,7 @@ impl TrainState {
         next.backend = None;
         next.first_step_ms = None;
         next.steps_done = 0;
+        next.step_millis.clear();
         next.done = None;
         if let Some(r) = &mut next.request {
             r.backend = backend;
@@ -436,7 +441,7 @@ mod tests {
         s.apply(&FromWorker::Backend { kind: "cpu".into(), adapter: "flex".into(), notice: None }, 0.0);
         assert_eq!(s.phase, Phase::Starting);
         for step in 1..=4 {
-            s.apply(&FromWorker::Step { epoch: 1, step, steps_per_epoch: 4, loss: 1.0 / step as f64 }, step as f64 * 1000.0);
+            s.apply(&FromWorker::Step { epoch: 1, step, steps_per_epoch: 4, loss: 1.0 / step as f64, millis: 5.0 }, step as f64 * 1000.0);
         }
         assert_eq!(s.phase, Phase::Training);
         assert_eq!(s.step_losses.len(), 4);
@@ -463,7 +468,7 @@ mod tests {
         s.apply(&FromWorker::Backend { kind: "cpu".into(), adapter: "flex".into(), notice: None }, 0.0);
         for e in 1..=3 {
             for step in 1..=2 {
-                s.apply(&FromWorker::Step { epoch: e, step, steps_per_epoch: 2, loss: 0.5 }, 0.0);
+                s.apply(&FromWorker::Step { epoch: e, step, steps_per_epoch: 2, loss: 0.5, millis: 1.0 }, 0.0);
             }
             s.apply(&FromWorker::Epoch(epoch(e)), 0.0);
             if e < 3 {

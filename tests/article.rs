@@ -28,6 +28,14 @@ async fn article_sections_table_toc_console_and_accessibility() {
     }
     assert_eq!(b.count("resolution-experiment").await, 1);
 
+    // Widgets below the fold mount when scrolled near, not before.
+    assert_eq!(b.count("explorer").await, 0, "the explorer is not built at first paint");
+    b.js("document.getElementById('explore').scrollIntoView({behavior: 'instant'})", vec![]).await;
+    b.wait_js("return !!document.querySelector('[data-testid=explorer]')", READY).await;
+    b.js("document.getElementById('resolution').scrollIntoView({behavior: 'instant'})", vec![]).await;
+    b.wait_js("return !!document.querySelector('[data-testid=resolution-run]')", READY).await;
+    b.js("window.scrollTo({top: 0, behavior: 'instant'})", vec![]).await;
+
     // The benchmark table: the 7 published rows, sortable by AUC.
     assert_eq!(b.count("benchmark-row").await, 7);
     let table = b.wait_text("benchmark-table", READY, |t| t.contains("0.901")).await;

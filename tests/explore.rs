@@ -68,6 +68,8 @@ async fn train_and_wait(b: &Browser, query: &str, server: &StaticServer) -> f64 
     b.click("train-start").await;
     b.wait_text("test-metrics", TRAINED, |t| t.contains("Test AUC")).await;
     let started = Instant::now();
+    // The explorer mounts when scrolled near (it is lazy).
+    b.js("document.getElementById('explore').scrollIntoView({behavior: 'instant'})", vec![]).await;
     wait_attr(b, "sample-view", "data-ready", "true", TRAINED).await;
     started.elapsed().as_secs_f64()
 }
@@ -159,7 +161,20 @@ async fn scrubs_filters_and_deep_links_after_cpu_training() {
     b.js("document.querySelector('[data-testid=gradcam-side-by-side]').click()", vec![]).await;
     b.screenshot("explore-side-by-side").await;
 
-    // Frame time while scrubbing: 60 key presses, one per animation frame.
+    // Frame time while scrubbing: 60 key presses, one per animation frame (and 60 idle frames
+    // for comparison).
+    let idle = b
+        .client
+        .execute_async(
+            r#"const done = arguments[0], times = []; let n = 0, last = performance.now();
+               function tick(t) { times.push(t - last); last = t; if (++n < 60) requestAnimationFrame(tick); else done(times.slice(1)); }
+               requestAnimationFrame(tick);"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    let idle: Vec<f64> = idle.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    eprintln!("FIGURE idle frames: mean {:.1} ms", idle.iter().sum::<f64>() / idle.len() as f64);
     let frames = b
         .client
         .execute_async(

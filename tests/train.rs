@@ -167,6 +167,7 @@ async fn a_reload_mid_run_keeps_the_run_and_it_continues() {
     assert_eq!(b.count("export-checkpoint").await, 1);
     b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
     b.click("explore-restored").await;
+    b.js("document.getElementById('explore').scrollIntoView({behavior: 'instant'})", vec![]).await;
     b.wait_js("return document.querySelector('[data-testid=sample-view]').dataset.ready === 'true'", TRAINED).await;
     let errors = b.console_errors().await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");
@@ -198,6 +199,7 @@ async fn an_exported_checkpoint_imports_evaluates_and_fine_tunes() {
     b.client.execute_async(&import("document.querySelector('[data-testid=export-checkpoint]').href", "mine.ckpt"), vec![]).await.unwrap();
     let imported = b.wait_text("test-metrics", TRAINED, |t| t.contains("imported checkpoint mine.ckpt")).await;
     assert_eq!(imported.split(" (").next(), trained.split(" (").next(), "same test AUC and ACC: {imported} vs {trained}");
+    b.js("document.getElementById('explore').scrollIntoView({behavior: 'instant'})", vec![]).await;
     b.wait_js("return document.querySelector('[data-testid=sample-view]').dataset.ready === 'true'", TRAINED).await;
 
     // Fine-tune it for one epoch.

@@ -205,8 +205,9 @@ pub fn Explorer() -> impl IntoView {
         ctx.explained.track();
         ctx.scores(split.get())
     });
+    let filter = Memo::new(move |_| view.with(|v| v.filter));
     let list = Memo::new(move |_| {
-        let f = view.with(|v| v.filter);
+        let f = filter.get();
         let s = scores.get();
         labels.with(|l| f.select(l, s.as_ref().map(|e| e.info.scores.as_slice())))
     });
@@ -222,11 +223,20 @@ pub fn Explorer() -> impl IntoView {
             view.update(|v| v.index = first);
         }
     });
-    // Deep link: the address always describes the view.
+    // Deep link: the address describes the view, written at most every 300 ms (browsers
+    // throttle history updates, and scrubbing changes the view every frame).
+    let url_pending = StoredValue::new(false);
     Effect::new(move |prev: Option<()>| {
-        let v = view.get();
-        if prev.is_some() || v != ExploreView::default() {
-            write_url(&v);
+        let changed = view.with(|v| v != &ExploreView::default());
+        if (prev.is_some() || changed) && !url_pending.get_value() {
+            url_pending.set_value(true);
+            set_timeout(
+                move || {
+                    url_pending.set_value(false);
+                    view.with_untracked(write_url);
+                },
+                std::time::Duration::from_millis(300),
+            );
         }
     });
     // Ask the worker for what the view needs, once per model, split and stage.

@@ -5,6 +5,7 @@ pub mod dataset_card;
 pub mod explorer;
 pub mod resolution;
 pub mod gallery;
+pub mod lazy;
 pub mod benchmark_table;
 pub mod toc;
 pub mod train_panel;

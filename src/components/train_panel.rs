@@ -421,7 +421,8 @@ fn Status() -> impl IntoView {
     view! {
         {badge}
         <Show when=move || state.with(|s| s.phase != Phase::Idle)>
-            <div class="progress" data-testid="train-progress" data-fraction=move || format!("{:.4}", state.with(|s| s.fraction()))>
+            <div class="progress" data-testid="train-progress" data-fraction=move || format!("{:.4}", state.with(|s| s.fraction()))
+                data-step-ms=move || state.with(|s| s.step_millis.iter().map(|m| format!("{m:.0}")).collect::<Vec<_>>().join(","))>
                 <progress max="1" prop:value=move || state.with(|s| s.fraction()) aria-label="Training progress"></progress>
                 <span>{progress_text}</span>
             </div>
@@ -630,7 +631,13 @@ fn RunTools() -> impl IntoView {
             let text = if restored {
                 format!("Restored from your last visit: {model}, {epoch} of {total} epochs done.")
             } else {
-                format!("The run can continue from its snapshot after epoch {epoch} of {total} (on the backend chosen above).")
+                let gpu = s.backend.as_ref().is_some_and(|b| b.kind == "webgpu");
+                let hint = if gpu && matches!(s.phase, Phase::Failed(_)) {
+                    " If the GPU was lost or reset, choose the CPU backend above first."
+                } else {
+                    ""
+                };
+                format!("The run can continue from its snapshot after epoch {epoch} of {total}, on the backend chosen above.{hint}")
             };
             return Some(view! {
                 <p class="notice restored" data-testid="run-restored" role="status">{text}" "

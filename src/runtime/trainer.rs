@@ -50,7 +50,8 @@ impl TrainerWorker {
             let message = Reflect::get(&ev, &"message".into())
                 .ok()
                 .and_then(|m| m.as_string())
-                .unwrap_or_else(|| "the training worker failed to load".into());
+                .map(|m| format!("the training worker stopped: {m}"))
+                .unwrap_or_else(|| "the training worker failed to load or crashed".into());
             (callback.borrow_mut())(Report { msg: FromWorker::Failed { message }, bytes: None });
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use sh::{Failure, root, step};
 
-const USAGE: &str = "usage: cargo xtask <serve [--port N] | test [--no-browser] | setup | data | build>";
+const USAGE: &str = "usage: cargo xtask <serve [--port N] | test [--no-browser] | setup | data | build | bench [browser-bench args]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -43,6 +43,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
             data::prepare()?;
             build_dist()
         }
+        "bench" => bench(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
@@ -88,6 +89,20 @@ fn build_dist() -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// Figures, not tests: the native core's `bench` (every compiled-in backend), then ms per
+/// training step in headless Chromium per model size and backend (`rest` goes to browser-bench,
+/// e.g. `--models tiny,small --backends cpu`).
+fn bench(rest: &[String]) -> Result<(), Failure> {
+    tools::ensure_all()?;
+    data::prepare()?;
+    step("native: breastmnist bench (seconds per step)");
+    sh::run(std::process::Command::new(env!("CARGO")).args(["run", "--release", "-p", "breastmnist-cli", "--", "bench", "--batches", "32"]))?;
+    build_dist()?;
+    tools::ensure_browser_tools()?;
+    step("browser: ms per step in headless Chromium");
+    sh::run(std::process::Command::new(env!("CARGO")).args(["run", "--release", "-p", "breastmnist-e2e", "--bin", "browser-bench", "--"]).args(rest))
 }
 
 fn test(rest: &[String]) -> Result<(), Failure> {

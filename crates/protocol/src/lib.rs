@@ -113,7 +113,16 @@ pub enum FromWorker {
     Ready,
     /// The backend in use; `notice` says why it is not the one asked for.
     Backend { kind: String, adapter: String, notice: Option<String> },
-    Step { epoch: usize, step: usize, steps_per_epoch: usize, loss: f64 },
+    /// One optimisation step; `millis`: how long the worker spent on it (reading the loss back
+    /// included).
+    Step {
+        epoch: usize,
+        step: usize,
+        steps_per_epoch: usize,
+        loss: f64,
+        #[serde(default)]
+        millis: f64,
+    },
     Eval { split: String, done: usize, total: usize },
     Epoch(EpochView),
     Done(DoneView),
@@ -210,7 +219,7 @@ mod tests {
         assert!(matches!(ToWorker::from_json(old), Ok(ToWorker::Continue(r)) if !r.fine_tune));
         assert_eq!(ToWorker::from_json(&start.to_json()).unwrap(), start);
         assert!(start.to_json().contains("\"cmd\":\"start\""));
-        let step = FromWorker::Step { epoch: 1, step: 3, steps_per_epoch: 5, loss: 0.5 };
+        let step = FromWorker::Step { epoch: 1, step: 3, steps_per_epoch: 5, loss: 0.5, millis: 12.0 };
         assert_eq!(FromWorker::from_json(&step.to_json()).unwrap(), step);
         assert!(FromWorker::from_json("{\"msg\":\"nope\"}").is_err());
         let explain = ToWorker::Explain { split: "test".into(), stage: "layer4".into() };

@@ -370,12 +370,14 @@ async fn run(req: TrainRequest, bytes: Vec<u8>, init: Init, control: &Control) -
             yield_now(100).await;
             continue;
         }
+        let started = js_sys::Date::now();
         let events = trainer.step().await.map_err(|e| e.to_string())?;
+        let millis = js_sys::Date::now() - started;
         let mut epoch_ended = None;
         for event in events {
             match event {
                 TrainEvent::Step { epoch, step, steps_per_epoch, loss, .. } => {
-                    post(&FromWorker::Step { epoch, step, steps_per_epoch, loss }, None)
+                    post(&FromWorker::Step { epoch, step, steps_per_epoch, loss, millis }, None)
                 }
                 TrainEvent::Eval { split, done, total } => post(&FromWorker::Eval { split, done, total }, None),
                 TrainEvent::Epoch(m) => {

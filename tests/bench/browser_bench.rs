@@ -1,0 +1,72 @@
+//! `cargo xtask bench` (browser part): milliseconds per training step in headless Chromium for
+//! each model size on WebGPU (here: SwiftShader) and on the CPU (burn flex, wasm SIMD), as the
+//! worker measures them, and the page's main-thread long tasks meanwhile.
+//!
+//! Each measurement opens the page with `?model=M&epochs=1&batch=B&subset=3B&backend=X`, presses
+//! Start, waits for three steps (the first includes shader compilation and warm-up), then stops
+//! the run. Usage: `browser-bench [--models tiny,small] [--backends cpu,webgpu] [--batch 32]`.
+
+use std::time::{Duration, Instant};
+
+use breastmnist_e2e::{Browser, Options, StaticServer, dist};
+
+fn arg(args: &[String], name: &str, default: &str) -> String {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned().unwrap_or_else(|| default.to_string())
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let models = arg(&args, "--models", "tiny,small,medium,resnet18");
+    let backends = arg(&args, "--backends", "cpu,webgpu");
+    let batch: usize = arg(&args, "--batch", "32").parse().expect("--batch N");
+    let limit = Duration::from_secs(arg(&args, "--limit-s", "900").parse().expect("--limit-s N"));
+    let server = StaticServer::start(dist());
+    println!("| model | backend | adapter | batch | step 1 (warm-up) ms | steps 2-3 ms (mean) | main-thread long tasks |");
+    println!("|---|---|---|---|---|---|---|");
+    for backend in backends.split(',') {
+        for model in models.split(',') {
+            let b = Browser::start(Options { webgpu: backend == "webgpu", ..Options::default() }).await;
+            let url = format!("{}?model={model}&epochs=1&batch={batch}&subset={}&backend={backend}&seed=0", server.base, 3 * batch);
+            b.client.goto(&url).await.unwrap();
+            b.wait_text("dataset-status", Duration::from_secs(90), |t| t.contains("546")).await;
+            b.js(
+                "window.__longtasks = []; new PerformanceObserver(l => window.__longtasks.push(...l.getEntries().map(e => e.duration))).observe({type: 'longtask'});",
+                vec![],
+            )
+            .await;
+            b.click("train-start").await;
+            let started = Instant::now();
+            let mut ms: Vec<f64> = Vec::new();
+            while ms.len() < 3 && started.elapsed() < limit {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                let v = b
+                    .js("const p = document.querySelector('[data-testid=train-progress]'); return p ? (p.dataset.stepMs || '') : ''", vec![])
+                    .await;
+                ms = v.as_str().unwrap_or_default().split(',').filter_map(|x| x.parse().ok()).collect();
+                let failed = b.js("return !!document.querySelector('[data-testid=error]')", vec![]).await;
+                if failed == serde_json::json!(true) {
+                    let e = b.wait_text("error", Duration::from_secs(1), |_| true).await;
+                    println!("| {model} | {backend} | – | {batch} | failed: {e} | | |");
+                    break;
+                }
+            }
+            let badge = b.js("const e = document.querySelector('[data-testid=backend-badge]'); return e ? e.textContent : ''", vec![]).await;
+            let long = b.js("return window.__longtasks", vec![]).await;
+            let long: Vec<f64> = long.as_array().map(|a| a.iter().filter_map(|v| v.as_f64()).collect()).unwrap_or_default();
+            let worst = long.iter().copied().fold(0.0, f64::max);
+            if !ms.is_empty() {
+                let rest = &ms[1..];
+                let mean = if rest.is_empty() { f64::NAN } else { rest.iter().sum::<f64>() / rest.len() as f64 };
+                println!(
+                    "| {model} | {backend} | {} | {batch} | {:.0} | {} | {} (longest {worst:.0} ms) |",
+                    badge.as_str().unwrap_or_default(),
+                    ms[0],
+                    if mean.is_nan() { format!("(stopped after {} s)", limit.as_secs()) } else { format!("{mean:.0}") },
+                    long.len()
+                );
+            }
+            b.close().await;
+        }
+    }
+}
