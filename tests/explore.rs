@@ -175,22 +175,23 @@ async fn scrubs_filters_and_deep_links_after_cpu_training() {
         .unwrap();
     let idle: Vec<f64> = idle.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
     eprintln!("FIGURE idle frames: mean {:.1} ms", idle.iter().sum::<f64>() / idle.len() as f64);
-    let frames = b
-        .client
-        .execute_async(
-            r#"const done = arguments[0], el = document.querySelector('[data-testid=explorer]'), times = [];
+    const SCRUB: &str = r#"const done = arguments[0], el = document.querySelector('[data-testid=explorer]'), times = [];
                let n = 0, last = performance.now();
                function tick(t) { times.push(t - last); last = t; el.dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowRight', bubbles: true}));
                  if (++n < 60) requestAnimationFrame(tick); else done(times.slice(1)); }
-               requestAnimationFrame(tick);"#,
-            vec![],
-        )
-        .await
-        .unwrap();
-    let frames: Vec<f64> = frames.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
-    let mean = frames.iter().sum::<f64>() / frames.len() as f64;
-    let max = frames.iter().copied().fold(0.0, f64::max);
-    eprintln!("FIGURE scrubbing: {} frames, mean {mean:.1} ms, max {max:.1} ms per frame (one sample per frame)", frames.len());
+               requestAnimationFrame(tick);"#;
+    for (name, setup) in [
+        ("with motion", ""),
+        ("without transitions or animations", "const s = document.createElement('style'); s.id = 'still'; s.textContent = '* { transition: none !important; animation: none !important; }'; document.head.append(s);"),
+    ] {
+        b.js(setup, vec![]).await;
+        let frames = b.client.execute_async(SCRUB, vec![]).await.unwrap();
+        let frames: Vec<f64> = frames.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let mean = frames.iter().sum::<f64>() / frames.len() as f64;
+        let max = frames.iter().copied().fold(0.0, f64::max);
+        eprintln!("FIGURE scrubbing {name}: {} frames, mean {mean:.1} ms, max {max:.1} ms per frame (one sample per frame)", frames.len());
+    }
+    b.js("const s = document.getElementById('still'); if (s) s.remove();", vec![]).await;
 
     // The address carries the view; opening it restores it.
     set(&b, "filter-correct", "incorrect", "change").await;

@@ -254,8 +254,9 @@ pub fn Explorer() -> impl IntoView {
             train.send(ToWorker::Explain { split: key.0.key().into(), stage: key.1.into() });
         }
     });
-    // Activations of the current sample, one request in flight at a time (scrubbing fast
-    // skips the samples passed over).
+    // Activations of the current sample once it has been shown for 200 ms (samples passed over
+    // while scrubbing are skipped, so the worker does not compete with the page), one request in
+    // flight at a time.
     Effect::new(move |_| {
         if !ctx.ready.get() || explained.with(Option::is_none) || ctx.grid_pending.get() {
             return;
@@ -264,8 +265,17 @@ pub fn Explorer() -> impl IntoView {
         if key.1 >= labels.with(Vec::len) || ctx.grids.with(|g| g.contains_key(&key)) {
             return;
         }
-        ctx.grid_pending.set(true);
-        train.send(ToWorker::Activations { split: key.0.key().into(), index: key.1, stage: key.2.into() });
+        set_timeout(
+            move || {
+                let now = (split.get_untracked(), view.with_untracked(|v| v.index), grid_stage.get_untracked());
+                if now != key || ctx.grid_pending.get_untracked() || ctx.grids.with_untracked(|g| g.contains_key(&key)) {
+                    return;
+                }
+                ctx.grid_pending.set(true);
+                train.send(ToWorker::Activations { split: key.0.key().into(), index: key.1, stage: key.2.into() });
+            },
+            std::time::Duration::from_millis(200),
+        );
     });
 
     let go = move |delta: isize| {
@@ -573,7 +583,7 @@ fn Bar(name: &'static str, p: f32) -> impl IntoView {
     view! {
         <div class="bar-row">
             <span class="bar-name">{name}</span>
-            <span class="bar"><span class="bar-fill" style:width=format!("{:.1}%", p * 100.0)></span></span>
+            <span class="bar"><span class="bar-fill" style:transform=format!("scaleX({:.4})", p.clamp(0.0, 1.0))></span></span>
             <span class="bar-value">{format!("{:.1} %", p * 100.0)}</span>
         </div>
     }
