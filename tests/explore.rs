@@ -149,6 +149,15 @@ async fn scrubs_filters_and_deep_links_after_cpu_training() {
     b.click("filter-reset").await;
     b.wait_text("explorer-count", READY, |t| t == "156 samples").await;
 
+    // A gallery image opens in the explorer.
+    let picked = b
+        .js("const g = document.querySelector('[data-testid=gallery-item][data-split=test][data-index=\"33\"]'); g.click(); return g.dataset.label", vec![])
+        .await;
+    wait_attr(&b, "sample-view", "data-index", "33", READY).await;
+    assert_eq!(attr(&b, "sample-view", "data-split").await, "test");
+    let label = b.js("return document.querySelector('[data-testid=sample-label]').textContent", vec![]).await;
+    assert!(label.as_str().unwrap().contains(&format!("({})", picked.as_str().unwrap())), "{label} vs label {picked}");
+
     // Grad-CAM settings: opacity, stage (layer3 is computed on request), side by side.
     set(&b, "gradcam-opacity", "0.2", "input").await;
     b.wait_js("return document.querySelector('[data-testid=gradcam-canvas]').style.opacity === '0.2'", READY).await;

@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
-use super::{BENIGN, MALIGNANT, Theme};
+use super::{BENIGN, Chart, MALIGNANT, Theme, draw_mesh};
 
 /// Okabe–Ito bluish green, for the third series.
 const GREEN: RGBColor = RGBColor(0, 158, 115);
@@ -17,7 +17,6 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
-type Chart<'a> = ChartContext<'a, CanvasBackend, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
 
 /// Clears `canvas` and draws the shared frame: epochs on x, `y_desc` on y in `0..y_max`.
 fn frame<'a>(root: &'a DrawingArea<CanvasBackend, plotters::coord::Shift>, theme: &Theme, epochs: usize, y_max: f64, y_desc: &str) -> Result<Chart<'a>, String> {
@@ -28,16 +27,7 @@ fn frame<'a>(root: &'a DrawingArea<CanvasBackend, plotters::coord::Shift>, theme
         .y_label_area_size(44)
         .build_cartesian_2d(0f64..epochs.max(1) as f64, 0f64..y_max)
         .map_err(err)?;
-    chart
-        .configure_mesh()
-        .light_line_style(theme.grid)
-        .bold_line_style(theme.grid)
-        .axis_style(theme.fg)
-        .label_style(("sans-serif", 13).into_font().color(&theme.fg))
-        .x_desc("epoch")
-        .y_desc(y_desc)
-        .draw()
-        .map_err(err)?;
+    draw_mesh(&mut chart, theme, "epoch", y_desc)?;
     Ok(chart)
 }
 

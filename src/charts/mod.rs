@@ -6,7 +6,27 @@ pub mod class_balance;
 pub mod curves;
 pub mod roc;
 
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
 use plotters::style::RGBColor;
+use plotters_canvas::CanvasBackend;
+
+/// A chart with numeric axes on a canvas (every line chart of the page).
+pub type Chart<'a> = ChartContext<'a, CanvasBackend, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Axes, grid and axis descriptions in the page's theme.
+pub fn draw_mesh(chart: &mut Chart<'_>, theme: &Theme, x_desc: &str, y_desc: &str) -> Result<(), String> {
+    chart
+        .configure_mesh()
+        .light_line_style(theme.grid)
+        .bold_line_style(theme.grid)
+        .axis_style(theme.fg)
+        .label_style(("sans-serif", 13).into_font().color(&theme.fg))
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .draw()
+        .map_err(|e| e.to_string())
+}
 
 /// Malignant (label 0): Okabe–Ito vermillion.
 pub const MALIGNANT: RGBColor = RGBColor(213, 94, 0);

@@ -5,7 +5,7 @@ use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
-use super::{BENIGN, Theme};
+use super::{BENIGN, Theme, draw_mesh};
 
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
@@ -22,16 +22,7 @@ pub fn draw_roc(canvas: HtmlCanvasElement, roc: &[(f64, f64)], auc: f64) -> Resu
         .y_label_area_size(44)
         .build_cartesian_2d(0f64..1f64, 0f64..1f64)
         .map_err(err)?;
-    chart
-        .configure_mesh()
-        .light_line_style(theme.grid)
-        .bold_line_style(theme.grid)
-        .axis_style(theme.fg)
-        .label_style(("sans-serif", 13).into_font().color(&theme.fg))
-        .x_desc("false-positive rate")
-        .y_desc("true-positive rate")
-        .draw()
-        .map_err(err)?;
+    draw_mesh(&mut chart, &theme, "false-positive rate", "true-positive rate")?;
     let grid = theme.grid;
     chart
         .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], grid.stroke_width(1)))

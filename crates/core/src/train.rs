@@ -409,15 +409,7 @@ impl Trainer {
         device: &Device,
     ) -> Result<Self, TrainError> {
         config.validate(data.train.len())?;
-        let mc = checkpoint.config.clone();
-        if mc.input_size != data.side || mc.in_channels != data.channels {
-            return Err(TrainError::DataShape {
-                ckpt: mc.input_size,
-                ckpt_ch: mc.in_channels,
-                data: data.side,
-                data_ch: data.channels,
-            });
-        }
+        let mc = checkpoint_config_for(checkpoint, &data)?;
         config.model = mc.size;
         config.resize = mc.resize;
         let ad = device.clone().autodiff();
@@ -703,14 +695,8 @@ pub fn test_report(labels: &[u8], scores: &[f32]) -> Result<TestReport, MetricsE
     Ok(TestReport { auc: ev.auc, acc: ev.acc, confusion: ev.confusion, roc, predictions })
 }
 
-/// An imported checkpoint evaluated as a run of zero epochs: its model's validation and test
-/// metrics (empty history, `best_epoch` 0, the default recipe as `config` with the checkpoint's
-/// architecture). Returns the loaded model too (plain device, evaluation mode).
-pub async fn evaluate_checkpoint(
-    checkpoint: &Checkpoint,
-    data: &Dataset,
-    device: &Device,
-) -> Result<(RunResult, ResNet), TrainError> {
+/// The checkpoint's model configuration, if its images have the data's side and channels.
+fn checkpoint_config_for(checkpoint: &Checkpoint, data: &Dataset) -> Result<ModelConfig, TrainError> {
     let mc = checkpoint.config.clone();
     if mc.input_size != data.side || mc.in_channels != data.channels {
         return Err(TrainError::DataShape {
@@ -720,6 +706,18 @@ pub async fn evaluate_checkpoint(
             data_ch: data.channels,
         });
     }
+    Ok(mc)
+}
+
+/// An imported checkpoint evaluated as a run of zero epochs: its model's validation and test
+/// metrics (empty history, `best_epoch` 0, the default recipe as `config` with the checkpoint's
+/// architecture). Returns the loaded model too (plain device, evaluation mode).
+pub async fn evaluate_checkpoint(
+    checkpoint: &Checkpoint,
+    data: &Dataset,
+    device: &Device,
+) -> Result<(RunResult, ResNet), TrainError> {
+    let mc = checkpoint_config_for(checkpoint, data)?;
     let plain = device.clone().without_autodiff();
     let model = checkpoint.load(&plain)?.valid();
     let (val, _) = eval::evaluate(&model, &ImageView::of(data, Split::Val), &plain).await?;
