@@ -236,22 +236,22 @@ pub fn parse_range(s: &str) -> Option<(f32, f32)> {
 /// A Grad-CAM map (bytes, 255 = strongest) as opaque RGBA through the perceptually uniform
 /// `inferno` colour map.
 pub fn heat_rgba(map: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(map.len() * 4);
-    for &v in map {
-        let c = colorous::INFERNO.eval_rational(v as usize, 256);
-        out.extend_from_slice(&[c.r, c.g, c.b, 255]);
-    }
-    out
+    gradient_rgba(map, &colorous::INFERNO)
 }
 
 /// A channel activation map (bytes) as RGBA through `viridis`.
 pub fn activation_rgba(map: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(map.len() * 4);
-    for &v in map {
-        let c = colorous::VIRIDIS.eval_rational(v as usize, 256);
-        out.extend_from_slice(&[c.r, c.g, c.b, 255]);
-    }
-    out
+    gradient_rgba(map, &colorous::VIRIDIS)
+}
+
+/// Bytes (0 to 255) to opaque RGBA through `gradient`.
+fn gradient_rgba(map: &[u8], gradient: &colorous::Gradient) -> Vec<u8> {
+    map.iter()
+        .flat_map(|&v| {
+            let c = gradient.eval_rational(v as usize, 256);
+            [c.r, c.g, c.b, 255]
+        })
+        .collect()
 }
 
 #[cfg(test)]

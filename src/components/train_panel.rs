@@ -90,10 +90,7 @@ impl TrainCtx {
     fn publish_exports(self, state: &TrainState) {
         let Some(done) = &state.done else { return };
         let metrics = object_url("application/json", done.metrics_json.as_bytes()).unwrap_or_default();
-        let ckpt = self.checkpoint.with_value(|c| {
-            c.as_ref().and_then(|(name, b)| object_url("application/octet-stream", b).ok().map(|u| (name.clone(), u)))
-        });
-        self.exports.set(Some((metrics, ckpt)));
+        self.exports.set(Some((metrics, self.checkpoint_url())));
     }
 
     fn dataset(self, data: DataCtx) -> Option<(std::sync::Arc<Vec<u8>>, usize, usize)> {
@@ -274,11 +271,16 @@ impl TrainCtx {
         }
     }
 
+    /// The kept checkpoint's name and a download URL for it.
+    fn checkpoint_url(self) -> Option<(String, String)> {
+        self.checkpoint.with_value(|c| {
+            c.as_ref().and_then(|(name, b)| object_url("application/octet-stream", b).ok().map(|u| (name.clone(), u)))
+        })
+    }
+
     /// After a failure: the kept checkpoint stays downloadable.
     fn publish_checkpoint_only(self) {
-        let ckpt = self.checkpoint.with_value(|c| {
-            c.as_ref().and_then(|(name, b)| object_url("application/octet-stream", b).ok().map(|u| (name.clone(), u)))
-        });
+        let ckpt = self.checkpoint_url();
         if ckpt.is_some() {
             self.exports.set(Some((String::new(), ckpt)));
         }
