@@ -4,7 +4,7 @@
 //!
 //! No signals and no DOM, so the rules are tested natively.
 
-use breastmnist_protocol::{BackendChoice, FromWorker, TrainRequest};
+use breastmnist_protocol::{Augment, BackendChoice, FromWorker, Selection, TrainRequest};
 
 /// One configuration of the comparison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,12 +33,16 @@ impl Arm {
             lr: 1e-3,
             seed,
             subset: None,
-            augment: false,
+            augment: Augment::None,
             mixup: None,
             backend,
             fine_tune: false,
             freeze_backbone: false,
             resize: (self.model_side != self.file_side).then_some(self.model_side),
+            selection: Selection::BestValAuc,
+            ema_decay: None,
+            tta: false,
+            preset: None,
         }
     }
 }

@@ -3,11 +3,14 @@
 //!
 //! No signals and no DOM, so every rule here is tested natively.
 
-use breastmnist_protocol::{BackendChoice, DoneView, EpochView, FromWorker, TrainRequest};
+use breastmnist_protocol::{Augment, BackendChoice, DoneView, EpochView, FromWorker, Preset, Selection, TrainRequest};
 use serde::{Deserialize, Serialize};
 
-/// Model names, lightest first (the CLI's names).
-pub const MODELS: [&str; 4] = ["tiny", "small", "medium", "resnet18"];
+/// Model names (the CLI's): the ResNets lightest first, then the plain CNNs.
+pub const MODELS: [&str; 7] = ["tiny", "small", "medium", "resnet18", "c8", "c16", "c32"];
+
+/// The preset a fresh page starts from.
+pub const DEFAULT_PRESET: Preset = Preset::Reader;
 
 /// The form as typed: strings, validated once by [`Draft::validate`].
 #[derive(Clone, Debug, PartialEq)]
@@ -18,8 +21,13 @@ pub struct Draft {
     pub lr: String,
     pub seed: String,
     pub subset: String,
-    pub augment: bool,
+    pub augment: Augment,
     pub mixup: String,
+    pub selection: Selection,
+    /// Flip test-time augmentation.
+    pub tta: bool,
+    /// The weight average's decay under `ema-last` (`None`: the core's default).
+    pub ema_decay: Option<f64>,
     pub backend: BackendChoice,
     /// Start from the imported checkpoint.
     pub fine_tune: bool,
@@ -28,29 +36,67 @@ pub struct Draft {
 }
 
 impl Default for Draft {
-    /// A light default that finishes in about a minute on a laptop CPU.
+    /// The `reader` preset: the best recipe that finishes in about two minutes on a laptop CPU.
     fn default() -> Self {
-        Draft {
-            model: "tiny".into(),
-            epochs: "10".into(),
-            batch: "64".into(),
-            lr: "0.001".into(),
+        let mut d = Draft {
+            model: String::new(),
+            epochs: String::new(),
+            batch: String::new(),
+            lr: String::new(),
             seed: "0".into(),
             subset: String::new(),
-            augment: false,
+            augment: Augment::None,
             mixup: String::new(),
+            selection: Selection::BestValAuc,
+            tta: false,
+            ema_decay: None,
             backend: BackendChoice::Auto,
             fine_tune: false,
             freeze_backbone: true,
-        }
+        };
+        d.apply_preset(DEFAULT_PRESET);
+        d
     }
 }
 
+/// Prints a number as the form shows it (`0.001`, not `1e-3`).
+fn number(x: f64) -> String {
+    format!("{x}")
+}
+
 impl Draft {
-    /// The default draft overridden by query parameters (`model`, `epochs`, `batch`, `lr`, `seed`,
-    /// `subset`, `backend`, `augment`, `mixup`); `get` looks one up.
+    /// Fills the recipe fields (model, epochs, batch, learning rate, augmentation, mixup,
+    /// selection, TTA) from `preset`; seed, subset and backend stay.
+    pub fn apply_preset(&mut self, preset: Preset) {
+        let r = preset.request();
+        self.model = r.model;
+        self.epochs = r.epochs.to_string();
+        self.batch = r.batch_size.to_string();
+        self.lr = number(r.lr);
+        self.augment = r.augment;
+        self.mixup = r.mixup.map(number).unwrap_or_default();
+        self.selection = r.selection;
+        self.tta = r.tta;
+        self.ema_decay = r.ema_decay;
+    }
+
+    /// The preset whose recipe the form holds, or `None` once the reader changed a field.
+    pub fn preset(&self) -> Option<Preset> {
+        Preset::ALL.into_iter().find(|&p| {
+            let mut other = self.clone();
+            other.apply_preset(p);
+            other == *self
+        })
+    }
+
+    /// The default draft overridden by query parameters: `preset` first (`paper`, `reader` or
+    /// `best`), then `model`, `epochs`, `batch`, `lr`, `seed`, `subset`, `backend`, `augment`
+    /// (`none|flip|full`, or a boolean), `mixup`, `selection` and `tta`; `get` looks one up.
     pub fn from_query(get: impl Fn(&str) -> Option<String>) -> Draft {
         let mut d = Draft::default();
+        if let Some(p) = get("preset").as_deref().and_then(Preset::parse) {
+            d.apply_preset(p);
+        }
         for (key, field) in [
             ("model", &mut d.model),
             ("epochs", &mut d.epochs),
@@ -67,8 +113,14 @@ impl Draft {
         if let Some(b) = get("backend").as_deref().and_then(BackendChoice::parse) {
             d.backend = b;
         }
-        if let Some(a) = get("augment") {
-            d.augment = matches!(a.as_str(), "1" | "true" | "on" | "yes");
+        if let Some(a) = get("augment").as_deref().and_then(Augment::parse) {
+            d.augment = a;
+        }
+        if let Some(s) = get("selection").as_deref().and_then(Selection::parse) {
+            d.selection = s;
+        }
+        if let Some(t) = get("tta") {
+            d.tta = matches!(t.as_str(), "1" | "true" | "on" | "yes");
         }
         d
     }
@@ -116,6 +168,10 @@ impl Draft {
             fine_tune: self.fine_tune,
             freeze_backbone: self.fine_tune && self.freeze_backbone,
             resize: None,
+            selection: self.selection,
+            ema_decay: (self.selection == Selection::EmaLast).then_some(self.ema_decay).flatten(),
+            tta: self.tta,
+            preset: self.preset(),
         })
     }
 }
@@ -417,6 +473,27 @@ mod tests {
         let r = d.validate(546).unwrap();
         assert_eq!((r.model.as_str(), r.epochs, r.subset, r.lr, r.backend), ("small", 2, Some(64), 0.01, BackendChoice::Cpu));
         assert_eq!(r.batch_size, 64, "unset parameters keep their defaults");
+        assert_eq!(r.preset, None, "a changed recipe is no longer the preset");
+    }
+
+    #[test]
+    fn the_default_is_the_reader_preset_and_presets_fill_the_form() {
+        let r = Draft::default().validate(546).unwrap();
+        assert_eq!(r, TrainRequest { backend: BackendChoice::Auto, ..Preset::Reader.request() });
+        for p in Preset::ALL {
+            let d = Draft::from_query(query(&[("preset", p.name()), ("seed", "4"), ("backend", "cpu")]));
+            assert_eq!(d.preset(), Some(p));
+            let r = d.validate(546).unwrap();
+            assert_eq!(r, TrainRequest { seed: 4, backend: BackendChoice::Cpu, ..p.request() }, "{}", p.name());
+        }
+        // A URL parameter after the preset overrides it and makes the recipe custom.
+        let d = Draft::from_query(query(&[("preset", "best"), ("epochs", "5"), ("augment", "full"), ("selection", "last")]));
+        let r = d.validate(546).unwrap();
+        assert_eq!((r.model.as_str(), r.epochs, r.augment, r.selection, r.tta), ("c16", 5, Augment::Full, Selection::Last, true));
+        assert_eq!((d.preset(), r.preset, r.ema_decay), (None, None, None));
+        // Older links with augment=1 still mean the full augmentation.
+        assert_eq!(Draft::from_query(query(&[("augment", "1")])).augment, Augment::Full);
+        assert_eq!(Draft::from_query(query(&[("preset", "nope")])), Draft::default());
     }
 
     #[test]

@@ -111,6 +111,43 @@ async fn trains_on_the_cpu() {
     train("cpu", 2).await;
 }
 
+/// What a reader gets by pressing Start on a fresh page (only the backend pinned to the CPU):
+/// the `reader` preset, a finished run with its test AUC, within minutes.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_default_reader_run_reports_its_test_auc() {
+    let server = StaticServer::start(dist());
+    let b = Browser::start(Options::default()).await;
+    b.client.goto(&format!("{}?backend=cpu", server.base)).await.unwrap();
+    b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
+    let filled = b
+        .js("return ['preset','model','epochs','batch','augment','selection'].map(k => document.querySelector('[data-testid=train-' + k + ']').value).concat([document.querySelector('[data-testid=train-tta]').checked])", vec![])
+        .await;
+    assert_eq!(filled, serde_json::json!(["reader", "c16", "20", "64", "flip", "last", true]), "the default is the reader preset");
+    let started = Instant::now();
+    b.click("train-start").await;
+    let metrics = b.wait_text("test-metrics", TRAINED, |t| t.contains("Test AUC")).await;
+    let secs = started.elapsed().as_secs_f64();
+    let json = b
+        .client
+        .execute_async(
+            "const done = arguments[0]; fetch(document.querySelector('[data-testid=export-metrics]').href).then(r => r.text()).then(done)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(json.as_str().unwrap()).unwrap();
+    let (auc, acc) = (doc["test"]["auc"].as_f64().unwrap(), doc["test"]["acc"].as_f64().unwrap());
+    eprintln!("FIGURE reader preset in the tab (CPU): {secs:.0} s to a finished run; test AUC {auc:.3}, ACC {acc:.3}");
+    assert_eq!((doc["config"]["preset"].as_str(), doc["config"]["model"].as_str()), (Some("reader"), Some("c16")));
+    assert_eq!(doc["history"].as_array().unwrap().len(), 20);
+    assert_eq!(doc["val"]["epoch"], 20, "the reader preset keeps the last epoch");
+    assert!(metrics.contains(&format!("{auc:.3}")), "the page shows the exported AUC: {metrics} vs {auc}");
+    // The same seed natively gives this AUC (see the README); far below means a broken trainer.
+    assert!(auc >= 0.85, "test AUC {auc}");
+    b.screenshot("train-reader").await;
+    b.close().await;
+}
+
 async fn data_attr(b: &Browser, id: &str, name: &str) -> String {
     let v = b
         .js("const e = document.querySelector(`[data-testid=${arguments[0]}]`); return e ? (e.dataset[arguments[1]] || '') : ''", vec![serde_json::json!(id), serde_json::json!(name)])

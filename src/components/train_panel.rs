@@ -4,7 +4,7 @@
 //! The trainer runs in a Web Worker loaded on demand (`runtime::trainer`); this component only
 //! folds its reports into a [`TrainState`] and draws.
 
-use breastmnist_protocol::{BackendChoice, FromWorker, ToWorker, TrainRequest};
+use breastmnist_protocol::{Augment, BackendChoice, FromWorker, Preset, Selection, ToWorker, TrainRequest};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -317,6 +317,18 @@ pub fn TrainPanel() -> impl IntoView {
     view! {
         <div class="card train-card" aria-labelledby="train-h">
             <form class="train-form" on:submit=move |ev| { ev.prevent_default(); ctx.start(data); }>
+                <label class="field">"Recipe"
+                    <select data-testid="train-preset" disabled=move || active.get()
+                        prop:value=move || draft.with(|d| d.preset().map_or("custom", Preset::name))
+                        on:change=move |ev| {
+                            if let Some(p) = Preset::parse(&event_target_value(&ev)) { draft.update(|d| d.apply_preset(p)); }
+                        }>
+                        <option value="reader">"reader — c16, 20 epochs, ~2 min on a CPU"</option>
+                        <option value="best">"best — c16, 60 epochs, weight average"</option>
+                        <option value="paper">"paper — ResNet-18, 100 epochs (official)"</option>
+                        <option value="custom" disabled=true>"custom"</option>
+                    </select>
+                </label>
                 <label class="field">"Model"
                     <select data-testid="train-model" prop:value=move || draft.with(|d| d.model.clone()) disabled=move || active.get()
                         on:change=move |ev| { let v = event_target_value(&ev); draft.update(|d| d.model = v); }>
@@ -342,11 +354,29 @@ pub fn TrainPanel() -> impl IntoView {
                 {text_field("Seed", "seed", |d| d.seed.clone(), |d, v| d.seed = v)}
                 {text_field("Subset (first N)", "subset", |d| d.subset.clone(), |d, v| d.subset = v)}
                 {text_field("Mixup α", "mixup", |d| d.mixup.clone(), |d, v| d.mixup = v)}
+                <label class="field">"Augment"
+                    <select data-testid="train-augment" disabled=move || active.get()
+                        prop:value=move || draft.with(|d| d.augment.name())
+                        on:change=move |ev| { if let Some(a) = Augment::parse(&event_target_value(&ev)) { draft.update(|d| d.augment = a); } }>
+                        <option value="none">"none"</option>
+                        <option value="flip">"flips"</option>
+                        <option value="full">"flips, turns, shifts"</option>
+                    </select>
+                </label>
+                <label class="field">"Keep"
+                    <select data-testid="train-selection" disabled=move || active.get()
+                        prop:value=move || draft.with(|d| d.selection.name())
+                        on:change=move |ev| { if let Some(v) = Selection::parse(&event_target_value(&ev)) { draft.update(|d| d.selection = v); } }>
+                        <option value="best-val-auc">"best validation AUC"</option>
+                        <option value="last">"last epoch"</option>
+                        <option value="ema-last">"weight average, last epoch"</option>
+                    </select>
+                </label>
                 <label class="field check">
-                    <input type="checkbox" data-testid="train-augment" prop:checked=move || draft.with(|d| d.augment)
+                    <input type="checkbox" data-testid="train-tta" prop:checked=move || draft.with(|d| d.tta)
                         disabled=move || active.get()
-                        on:change=move |ev| { let on = event_target_checked(&ev); draft.update(|d| d.augment = on); } />
-                    " Augment (flips, small shifts)"
+                        on:change=move |ev| { let on = event_target_checked(&ev); draft.update(|d| d.tta = on); } />
+                    " Flip test-time augmentation"
                 </label>
                 <label class="field">"Backend"
                     <select data-testid="train-backend" disabled=move || active.get()

@@ -116,10 +116,10 @@ fn test(rest: &[String]) -> Result<(), Failure> {
     }
     data::prepare()?;
     let mut tally = sh::Tally::default();
-    step("native tests: data, core, cli, protocol, app view-model, xtask");
+    step("native tests: data, core, cli, protocol, worker conversions, app view-model, xtask");
     tally.cargo_test(&[
         "--profile", "ci", "-p", "breastmnist-data", "-p", "breastmnist-core", "-p", "breastmnist-cli",
-        "-p", "breastmnist-protocol", "-p", "breastmnist-lab", "-p", "xtask",
+        "-p", "breastmnist-protocol", "-p", "breastmnist-worker", "-p", "breastmnist-lab", "-p", "xtask",
     ])?;
     if browser {
         build_dist()?;

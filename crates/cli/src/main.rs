@@ -9,13 +9,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use breastmnist_core::batch::{Batcher, ImageView};
+use breastmnist_core::batch::{Augmentation, Batcher, ImageView};
 use breastmnist_core::checkpoint::Checkpoint;
 use breastmnist_core::eval;
-use breastmnist_core::export::{Environment, MetricsFile, predictions_csv};
+use breastmnist_core::export::{EnsembleFile, EnsembleMember, Environment, MetricsFile, ValSummary, predictions_csv};
 use breastmnist_core::model::{ModelSize, UnknownModel};
 use breastmnist_core::rng::Rng;
-use breastmnist_core::train::{self, Schedule, TrainConfig, TrainEvent, Trainer};
+use breastmnist_core::train::{self, Curriculum, Order, Preset, Schedule, Selection, TrainConfig, TrainEvent, Trainer};
 use breastmnist_core::{Device, ModelConfig};
 use breastmnist_data::{DecodeOptions, Split, decode_npz};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -32,11 +32,30 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Train a model and write metrics.json, predictions.csv and best.ckpt to --out.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Evaluate a checkpoint on a split and print AUC, ACC and the confusion matrix.
     Eval(EvalArgs),
     /// Time training steps of each model size on each compiled-in backend.
     Bench(BenchArgs),
+    /// Evaluate several checkpoints as one model (the mean of their probabilities) and write
+    /// ensemble.json and predictions.csv to --out.
+    Ensemble(EnsembleArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct EnsembleArgs {
+    #[arg(long)]
+    data: PathBuf,
+    /// Two or more checkpoints, comma-separated (e.g. the best.ckpt of three seeds).
+    #[arg(long, value_delimiter = ',', num_args = 1.., required = true)]
+    checkpoints: Vec<PathBuf>,
+    /// Flip test-time augmentation for every member.
+    #[arg(long)]
+    tta: bool,
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long, value_enum, default_value = "flex")]
+    backend: BackendArg,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -45,20 +64,26 @@ enum BackendArg {
     Wgpu,
 }
 
+/// `breastmnist train`: a preset (default `paper`, MedMNIST's official recipe) and flags that
+/// override its values, whatever their order.
 #[derive(clap::Args, Debug)]
 struct TrainArgs {
     /// The BreastMNIST .npz file (28 or 64 px).
     #[arg(long)]
     data: PathBuf,
-    /// tiny, small, medium or resnet18.
-    #[arg(long, default_value = "resnet18")]
-    model: String,
-    #[arg(long, default_value_t = 100)]
-    epochs: usize,
-    #[arg(long, default_value_t = 128)]
-    batch: usize,
-    #[arg(long, default_value_t = 1e-3)]
-    lr: f64,
+    /// Start from a named recipe: paper (ResNet-18, 100 epochs, best validation AUC), reader
+    /// (c16, 20 epochs, flips, last epoch, flip TTA) or best (c16, 60 epochs, EMA, flip TTA).
+    #[arg(long, default_value = "paper")]
+    preset: String,
+    /// tiny, small, medium, resnet18, c8, c16 or c32 [preset's].
+    #[arg(long)]
+    model: Option<String>,
+    #[arg(long)]
+    epochs: Option<usize>,
+    #[arg(long)]
+    batch: Option<usize>,
+    #[arg(long)]
+    lr: Option<f64>,
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Output folder (created if missing).
@@ -67,17 +92,36 @@ struct TrainArgs {
     /// Train on the first N training images.
     #[arg(long)]
     subset: Option<usize>,
-    /// Random flips, rotations and shifts.
-    #[arg(long)]
-    augment: bool,
+    /// none, flip, or full (flips, rotations and shifts); `--augment` alone means full.
+    #[arg(long, value_name = "MODE", num_args = 0..=1, default_missing_value = "full")]
+    augment: Option<String>,
     /// Mixup with Beta(A, A).
     #[arg(long, value_name = "A")]
     mixup: Option<f64>,
-    #[arg(long, default_value_t = 0.0)]
-    weight_decay: f64,
+    #[arg(long)]
+    weight_decay: Option<f64>,
     /// Cosine learning-rate schedule instead of the multi-step one.
     #[arg(long)]
     cosine: bool,
+    /// Which model to keep: best-val-auc, last or ema-last.
+    #[arg(long, value_name = "RULE")]
+    selection: Option<String>,
+    /// Per-step decay of the weight average (with --selection ema-last).
+    #[arg(long, value_name = "DECAY")]
+    ema: Option<f64>,
+    /// Flip test-time augmentation (true/false; the flag alone means true).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    tta: Option<bool>,
+    /// Curriculum learning by each image's last loss: easy-first (curriculum), hard-first
+    /// (anti-curriculum) or random (the control).
+    #[arg(long, value_name = "ORDER")]
+    curriculum: Option<String>,
+    /// With --curriculum: the fraction of images used at epoch 2.
+    #[arg(long, value_name = "F", default_value_t = 0.4)]
+    curriculum_start: f64,
+    /// With --curriculum: the epoch from which all images are used [half the epochs].
+    #[arg(long, value_name = "K")]
+    curriculum_full_at: Option<usize>,
     /// Resize inputs to N px inside the model.
     #[arg(long, value_name = "N")]
     resize: Option<usize>,
@@ -100,14 +144,17 @@ struct EvalArgs {
     /// train, val or test.
     #[arg(long, default_value = "test")]
     split: String,
+    /// Flip test-time augmentation.
+    #[arg(long)]
+    tta: bool,
     #[arg(long, value_enum, default_value = "flex")]
     backend: BackendArg,
 }
 
 #[derive(clap::Args, Debug)]
 struct BenchArgs {
-    /// Comma-separated model sizes.
-    #[arg(long, default_value = "tiny,small,medium,resnet18")]
+    /// Comma-separated model names.
+    #[arg(long, default_value = "tiny,small,medium,resnet18,c8,c16,c32")]
     models: String,
     /// Timed steps per measurement (after one warm-up step).
     #[arg(long, default_value_t = 3)]
@@ -130,6 +177,8 @@ enum CliError {
     Checkpoint { path: PathBuf, source: breastmnist_core::CheckpointError },
     #[error(transparent)]
     Model(#[from] UnknownModel),
+    #[error("{0}")]
+    Arg(String),
     #[error("invalid setting: {0}")]
     Config(#[from] train::ConfigError),
     #[error("training failed: {0}")]
@@ -147,9 +196,10 @@ enum CliError {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Train(a) => cmd_train(a),
+        Command::Train(a) => cmd_train(*a),
         Command::Eval(a) => cmd_eval(a),
         Command::Bench(a) => cmd_bench(a),
+        Command::Ensemble(a) => cmd_ensemble(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -204,24 +254,58 @@ fn wgpu_device() -> Result<Device, CliError> {
 
 impl TrainArgs {
     /// The one place raw arguments become the core's typed configuration.
-    fn validate(&self, train_len: usize) -> Result<TrainConfig, CliError> {
-        let model: ModelSize = self.model.parse()?;
+    /// The preset's recipe with every given flag applied over it.
+    fn recipe(&self) -> Result<TrainConfig, CliError> {
+        let preset: Preset = self.preset.parse().map_err(CliError::Arg)?;
         if self.freeze_backbone && self.init.is_none() {
             return Err(CliError::Usage("--freeze-backbone needs --init CHECKPOINT".into()));
         }
-        let config = TrainConfig::new()
-            .with_model(model)
-            .with_epochs(self.epochs)
-            .with_batch_size(self.batch)
-            .with_lr(self.lr)
-            .with_seed(self.seed)
-            .with_subset(self.subset)
-            .with_augment(self.augment)
-            .with_mixup(self.mixup)
-            .with_weight_decay(self.weight_decay)
-            .with_schedule(if self.cosine { Schedule::Cosine } else { Schedule::MultiStep })
-            .with_resize(self.resize)
-            .with_freeze_backbone(self.freeze_backbone);
+        let mut c = preset.config().with_seed(self.seed).with_subset(self.subset).with_resize(self.resize);
+        c.freeze_backbone = self.freeze_backbone;
+        if let Some(m) = &self.model {
+            c.model = m.parse::<ModelSize>()?;
+        }
+        if let Some(v) = self.epochs {
+            c.epochs = v;
+        }
+        if let Some(v) = self.batch {
+            c.batch_size = v;
+        }
+        if let Some(v) = self.lr {
+            c.lr = v;
+        }
+        if let Some(a) = &self.augment {
+            c.augment = a.parse::<Augmentation>().map_err(CliError::Arg)?;
+        }
+        if self.mixup.is_some() {
+            c.mixup = self.mixup;
+        }
+        if let Some(v) = self.weight_decay {
+            c.weight_decay = v;
+        }
+        if self.cosine {
+            c.schedule = Schedule::Cosine;
+        }
+        if let Some(r) = &self.selection {
+            c.selection = r.parse::<Selection>().map_err(CliError::Arg)?;
+        }
+        if let Some(v) = self.ema {
+            c.ema_decay = v;
+        }
+        if let Some(v) = self.tta {
+            c.tta = v;
+        }
+        if let Some(o) = &self.curriculum {
+            let order: Order = o.parse().map_err(CliError::Arg)?;
+            let full_at = self.curriculum_full_at.unwrap_or((c.epochs / 2).max(2));
+            c.curriculum = Some(Curriculum { order, start: self.curriculum_start, full_at });
+        }
+        Ok(c)
+    }
+
+    /// The one place raw arguments become the core's typed, validated configuration.
+    fn validate(&self, train_len: usize) -> Result<TrainConfig, CliError> {
+        let config = self.recipe()?;
         config.validate(train_len)?;
         Ok(config)
     }
@@ -229,7 +313,7 @@ impl TrainArgs {
 
 fn cmd_train(a: TrainArgs) -> Result<(), CliError> {
     // Validate what needs no file first, so typos fail fast.
-    let _: ModelSize = a.model.parse()?;
+    a.recipe()?;
     let data = Arc::new(load_data(&a.data)?);
     let config = a.validate(data.train.len())?;
     let (device, env) = device(a.backend)?;
@@ -250,12 +334,15 @@ fn cmd_train(a: TrainArgs) -> Result<(), CliError> {
             .progress_chars("=> "),
     );
     eprintln!(
-        "training {} on {} images ({} px), {} epochs × {} steps, backend {}",
+        "training {} ({}) on {} images ({} px), {} epochs × {} steps, keeping {}{}, backend {}",
         trainer.config().model,
+        trainer.config().preset.map_or("custom recipe".to_string(), |p| format!("preset {p}")),
         trainer.config().subset.unwrap_or(data.train.len()),
         data.side,
         trainer.config().epochs,
         trainer.steps_per_epoch(),
+        trainer.config().selection,
+        if trainer.config().tta { ", flip TTA" } else { "" },
         env.backend
     );
     let outcome = block_on(train::run_to_end(&mut trainer, |ev| match ev {
@@ -271,7 +358,7 @@ fn cmd_train(a: TrainArgs) -> Result<(), CliError> {
             m.val_loss,
             m.val_acc,
             m.val_auc,
-            if m.is_best { "  *best" } else { "" }
+            if m.is_best { "  *kept" } else { "" }
         )),
         _ => {}
     }))?;
@@ -286,7 +373,7 @@ fn cmd_train(a: TrainArgs) -> Result<(), CliError> {
     write(&a.out.join("predictions.csv"), predictions_csv(&result.test.predictions).as_bytes())?;
     let c = result.test.confusion;
     println!(
-        "best epoch {} (val AUC {:.4}, ACC {:.4})\ntest AUC {:.4}  ACC {:.4}  confusion [[tn {}, fp {}], [fn {}, tp {}]]",
+        "kept epoch {} (val AUC {:.4}, ACC {:.4})\ntest AUC {:.4}  ACC {:.4}  confusion [[tn {}, fp {}], [fn {}, tp {}]]",
         result.best_epoch,
         result.val.auc,
         result.val.acc,
@@ -327,12 +414,65 @@ fn cmd_eval(a: EvalArgs) -> Result<(), CliError> {
     let (device, _) = device(a.backend)?;
     let model = ckpt.load(&device).map_err(|source| CliError::Checkpoint { path: a.checkpoint.clone(), source })?;
     let view = ImageView::of(&data, split);
-    let (ev, _) = block_on(eval::evaluate(&model, &view, &device))?;
+    let (ev, _) = block_on(eval::evaluate(&model, &view, &device, a.tta))?;
     let c = ev.confusion;
     println!("model {} on {split} ({} images)", ckpt.config.size, view.len());
     println!("AUC {:.4}\nACC {:.4}", ev.auc, ev.acc);
     println!("confusion (rows true, cols predicted; label 1 positive):");
     println!("            pred 0  pred 1\n  true 0  {:>7} {:>7}\n  true 1  {:>7} {:>7}", c.tn(), c.fp(), c.fn_(), c.tp());
+    Ok(())
+}
+
+fn cmd_ensemble(a: EnsembleArgs) -> Result<(), CliError> {
+    if a.checkpoints.len() < 2 {
+        return Err(CliError::Usage("an ensemble needs at least two --checkpoints".into()));
+    }
+    let data = load_data(&a.data)?;
+    let (device, env) = device(a.backend)?;
+    let mut models = Vec::with_capacity(a.checkpoints.len());
+    let mut members = Vec::with_capacity(a.checkpoints.len());
+    for path in &a.checkpoints {
+        let ckpt = Checkpoint::from_bytes(&read(path)?).map_err(|source| CliError::Checkpoint { path: path.clone(), source })?;
+        if ckpt.config.input_size != data.side || ckpt.config.in_channels != data.channels {
+            return Err(CliError::Usage(format!(
+                "{} is for {} px images but {} has {} px images",
+                path.display(),
+                ckpt.config.input_size,
+                a.data.display(),
+                data.side
+            )));
+        }
+        models.push(ckpt.load(&device).map_err(|source| CliError::Checkpoint { path: path.clone(), source })?);
+        members.push(EnsembleMember { source: path.display().to_string(), model_config: ckpt.config });
+    }
+    let val_view = ImageView::of(&data, Split::Val);
+    let val_scores = block_on(eval::ensemble_scores(&models, &val_view, &device, a.tta))?;
+    let val = breastmnist_core::metrics::evaluate(val_view.labels, &val_scores).map_err(eval::EvalError::from)?;
+    let test_view = ImageView::of(&data, Split::Test);
+    let test_scores = block_on(eval::ensemble_scores(&models, &test_view, &device, a.tta))?;
+    let test = train::test_report(test_view.labels, &test_scores).map_err(eval::EvalError::from)?;
+    std::fs::create_dir_all(&a.out).map_err(|source| CliError::Write { path: a.out.clone(), source })?;
+    let file = EnsembleFile {
+        schema_version: breastmnist_core::export::SCHEMA_VERSION,
+        kind: "mean-probability".into(),
+        members,
+        tta: a.tta,
+        environment: env,
+        val: ValSummary { auc: val.auc, acc: val.acc, epoch: 0, confusion: val.confusion },
+        test,
+    };
+    write(&a.out.join("ensemble.json"), file.to_json().as_bytes())?;
+    write(&a.out.join("predictions.csv"), predictions_csv(&file.test.predictions).as_bytes())?;
+    println!(
+        "ensemble of {} (mean probability{}): val AUC {:.4} ACC {:.4}\ntest AUC {:.4}  ACC {:.4}",
+        models.len(),
+        if a.tta { ", flip TTA" } else { "" },
+        file.val.auc,
+        file.val.acc,
+        file.test.auc,
+        file.test.acc
+    );
+    println!("wrote {}/{{ensemble.json, predictions.csv}}", a.out.display());
     Ok(())
 }
 
@@ -384,7 +524,7 @@ fn bench_one(size: ModelSize, device: &Device, bs: usize, steps: usize) -> Resul
     let idx: Vec<usize> = (0..bs).collect();
     let batch = Batcher::eval().host_batch(&view, &idx, &mut rng);
     let config = TrainConfig::new().with_model(size);
-    let mut optim = train::optimizer(&config);
+    let mut optim = config.optimizer();
     let (m, _) = block_on(train::train_step(model, &mut optim, &batch, 1e-3, &ad))?;
     model = m;
     let start = Instant::now();

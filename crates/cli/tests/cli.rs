@@ -62,6 +62,33 @@ fn train_tiny_one_epoch_writes_parsable_outputs_and_eval_reads_the_checkpoint() 
 }
 
 #[test]
+fn a_preset_sets_the_recipe_and_later_flags_override_it() {
+    let Some(data) = real_file("breastmnist.npz") else { return };
+    let out = scratch("preset");
+    let o = bin()
+        .args(["train", "--preset", "reader", "--epochs", "1", "--subset", "64", "--seed", "2"])
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    let c = &v["config"];
+    assert_eq!((c["preset"].as_str(), c["model"].as_str(), c["batch_size"].as_u64()), (Some("reader"), Some("c16"), Some(64)));
+    assert_eq!((c["augment"].as_str(), c["selection"].as_str(), c["tta"].as_bool()), (Some("flip"), Some("last"), Some(true)));
+    assert_eq!((c["epochs"].as_u64(), c["subset"].as_u64(), c["seed"].as_u64()), (Some(1), Some(64), Some(2)));
+    assert_eq!(v["val"]["epoch"], 1);
+    // eval with --tta reproduces the test AUC of a TTA run.
+    let auc = v["test"]["auc"].as_f64().unwrap();
+    let o = bin().args(["eval", "--tta"]).arg("--data").arg(&data).arg("--checkpoint").arg(out.join("best.ckpt")).output().unwrap();
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains(&format!("AUC {auc:.4}")));
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
 fn bad_inputs_fail_with_one_clear_line() {
     let out = scratch("bad");
     let missing = out.join("missing.npz");
@@ -84,6 +111,13 @@ fn bad_inputs_fail_with_one_clear_line() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("unknown model 'resnet50'"));
 
+    let o = bin().args(["train", "--preset", "fast"]).arg("--data").arg(&garbage).arg("--out").arg(&out).output().unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown preset 'fast'"));
+    let o = bin().args(["train", "--selection", "median"]).arg("--data").arg(&garbage).arg("--out").arg(&out).output().unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown selection rule 'median'"));
+
     let o = bin().args(["eval"]).arg("--data").arg(&garbage).arg("--checkpoint").arg(&garbage).output().unwrap();
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("not a BreastMNIST Lab checkpoint"));
@@ -102,4 +136,44 @@ fn bench_prints_a_table_for_the_requested_models() {
     assert!(cols[4].parse::<f64>().unwrap() > 0.0);
     let o = bin().args(["bench", "--models", "huge"]).output().unwrap();
     assert!(!o.status.success());
+}
+
+fn scores_of(csv: &std::path::Path) -> Vec<f64> {
+    std::fs::read_to_string(csv).unwrap().lines().skip(1).map(|l| l.rsplit(',').next().unwrap().parse().unwrap()).collect()
+}
+
+#[test]
+fn an_ensemble_scores_the_mean_of_its_members() {
+    let Some(data) = real_file("breastmnist.npz") else { return };
+    let out = scratch("ensemble");
+    let mut members = Vec::new();
+    for seed in ["1", "2"] {
+        let dir = out.join(format!("seed{seed}"));
+        let o = bin()
+            .args(["train", "--model", "tiny", "--epochs", "1", "--batch", "32", "--subset", "64", "--seed", seed])
+            .arg("--data")
+            .arg(&data)
+            .arg("--out")
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+        members.push(dir);
+    }
+    let list = members.iter().map(|d| d.join("best.ckpt").display().to_string()).collect::<Vec<_>>().join(",");
+    let o = bin().args(["ensemble", "--checkpoints", &list]).arg("--data").arg(&data).arg("--out").arg(out.join("ens")).output().unwrap();
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let (a, b) = (scores_of(&members[0].join("predictions.csv")), scores_of(&members[1].join("predictions.csv")));
+    let ens = scores_of(&out.join("ens/predictions.csv"));
+    assert_eq!(ens.len(), 156);
+    for i in 0..156 {
+        assert!((ens[i] - (a[i] + b[i]) / 2.0).abs() < 1e-6, "image {i}: {} vs mean of {} and {}", ens[i], a[i], b[i]);
+    }
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("ens/ensemble.json")).unwrap()).unwrap();
+    assert_eq!((v["kind"].as_str(), v["members"].as_array().map(Vec::len)), (Some("mean-probability"), Some(2)));
+    assert_eq!(v["test"]["predictions"].as_array().unwrap().len(), 156);
+    let o = bin().args(["ensemble", "--checkpoints", list.split(',').next().unwrap()]).arg("--data").arg(&data).arg("--out").arg(out.join("one")).output().unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("at least two"));
+    let _ = std::fs::remove_dir_all(&out);
 }

@@ -11,7 +11,7 @@
 //!
 //! The same bytes serve files (`best.ckpt`) and browser storage. burn's `into_record` reads
 //! every parameter *synchronously*, which panics on WebGPU; [`save_async`] therefore reads the
-//! parameters with `into_data_async`, places them on the CPU (Flex) device, and records that
+//! parameters in one asynchronous transaction, places them on the CPU (Flex) device, and records that
 //! copy, producing an equivalent checkpoint. Use [`save`] only where synchronous reads are allowed
 //! (native code, the Flex backend). Loading never reads tensors back, so it works everywhere.
 //!
@@ -23,7 +23,8 @@ use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device, Tensor, TensorData};
 
-use crate::model::{ModelConfig, ModelError, ResNet};
+use crate::model::{ModelConfig, ModelError, Network};
+use crate::read::{ReadError, read_all};
 
 /// The first 8 bytes of every checkpoint.
 pub const MAGIC: &[u8; 8] = b"BMNCKPT1";
@@ -43,8 +44,8 @@ pub enum CheckpointError {
     Weights { model: String, reason: String },
     #[error("writing the weights failed: {0}")]
     Record(String),
-    #[error("reading the weights back from the device failed: {0}")]
-    Read(String),
+    #[error(transparent)]
+    Read(#[from] ReadError),
     #[error(transparent)]
     Model(#[from] ModelError),
 }
@@ -90,18 +91,24 @@ impl Checkpoint {
     }
 
     /// Builds the model the checkpoint describes on `device` and loads its weights.
-    pub fn load(&self, device: &Device) -> Result<ResNet, CheckpointError> {
+    ///
+    /// The record holds the family's own module (a `ResNet` or a `Cnn`), not the [`Network`]
+    /// wrapper, so checkpoints written before the CNN family existed load unchanged.
+    pub fn load(&self, device: &Device) -> Result<Network, CheckpointError> {
         let model = self.config.init(device, 0)?;
-        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(self.record.clone()))
-            .map_err(|e| CheckpointError::Weights { model: self.config.size.to_string(), reason: e.to_string() })?;
-        model
-            .try_load_record(record)
-            .map_err(|e| CheckpointError::Weights { model: self.config.size.to_string(), reason: e.to_string() })
+        let weights = |e: String| CheckpointError::Weights { model: self.config.size.to_string(), reason: e };
+        let record =
+            ModuleRecord::from_bytes(Bytes::from_bytes_vec(self.record.clone())).map_err(|e| weights(e.to_string()))?;
+        match model {
+            Network::ResNet(m) => m.try_load_record(record).map(Network::ResNet),
+            Network::Cnn(m) => m.try_load_record(record).map(Network::Cnn),
+        }
+        .map_err(|e| weights(e.to_string()))
     }
 
     /// Like [`load`](Self::load), but first checks the checkpoint is of the `expected`
     /// architecture (size, channels, classes, input size, resize).
-    pub fn load_as(&self, expected: &ModelConfig, device: &Device) -> Result<ResNet, CheckpointError> {
+    pub fn load_as(&self, expected: &ModelConfig, device: &Device) -> Result<Network, CheckpointError> {
         if &self.config != expected {
             return Err(CheckpointError::Mismatch {
                 expected: expected.size.to_string(),
@@ -121,8 +128,12 @@ fn describe(c: &ModelConfig) -> String {
 
 /// Checkpoint bytes of `model`, reading weights synchronously through burn's `into_record`.
 /// Native/Flex only: synchronous reads panic on WebGPU — use [`save_async`] there.
-pub fn save(model: &ResNet, config: &ModelConfig) -> Result<Vec<u8>, CheckpointError> {
-    let record = model.clone().into_record().into_bytes().map_err(|e| CheckpointError::Record(e.to_string()))?;
+pub fn save(model: &Network, config: &ModelConfig) -> Result<Vec<u8>, CheckpointError> {
+    let record = match model.clone() {
+        Network::ResNet(m) => m.into_record(),
+        Network::Cnn(m) => m.into_record(),
+    };
+    let record = record.into_bytes().map_err(|e| CheckpointError::Record(e.to_string()))?;
     Ok(Checkpoint { config: config.clone(), record: record.to_vec() }.to_bytes())
 }
 
@@ -130,7 +141,7 @@ pub fn save(model: &ResNet, config: &ModelConfig) -> Result<Vec<u8>, CheckpointE
 /// rebuilds the model on the CPU (Flex) device and records that copy with burn's record
 /// machinery. The output is equivalent to [`save`]'s: same layout, size and tensors (parameter
 /// ids are kept; burn gives BatchNorm running statistics fresh ids, which loading ignores).
-pub async fn save_async(model: &ResNet, config: &ModelConfig) -> Result<Vec<u8>, CheckpointError> {
+pub async fn save_async(model: &Network, config: &ModelConfig) -> Result<Vec<u8>, CheckpointError> {
     // 1. Collect every float tensor (parameters and BatchNorm running statistics) by path.
     struct Collect {
         path: Vec<String>,
@@ -153,9 +164,8 @@ pub async fn save_async(model: &ResNet, config: &ModelConfig) -> Result<Vec<u8>,
     model.visit(&mut c);
     // 2. Read them back asynchronously.
     let mut values: HashMap<String, (ParamId, Vec<f32>)> = HashMap::with_capacity(c.tensors.len());
-    for (path, id, t) in c.tensors {
-        let data = t.into_data_async().await.map_err(|e| CheckpointError::Read(format!("{e:?}")))?;
-        let v = data.try_into_vec::<f32>().map_err(|e| CheckpointError::Read(format!("{e:?}")))?;
+    let (keys, tensors): (Vec<_>, Vec<_>) = c.tensors.into_iter().map(|(path, id, t)| ((path, id), t)).unzip();
+    for ((path, id), v) in keys.into_iter().zip(read_all(tensors).await?) {
         values.insert(path, (id, v));
     }
     // 3. Put them into a CPU copy of the model.

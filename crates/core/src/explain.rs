@@ -7,11 +7,11 @@
 //! about colour maps, canvases or the browser.
 
 use burn::module::Module;
-use burn::tensor::TensorData;
 
 use crate::batch::{Batcher, ImageView};
 use crate::gradcam::{GradCamError, grad_cam_batch};
-use crate::model::{ModelConfig, ResNet, Stage};
+use crate::model::{ModelConfig, Network, Stage};
+use crate::read::read_f32;
 use crate::rng::Rng;
 use burn::tensor::Device;
 
@@ -53,13 +53,16 @@ impl Explanations {
 }
 
 /// Probabilities and the Grad-CAM maps of every class at `stage` for images `indices` of `view`.
+/// With `tta` the probabilities are flip test-time augmented (as the run's metrics were), the
+/// maps explain the image as shown.
 pub async fn explain(
-    model: &ResNet,
+    model: &Network,
     config: &ModelConfig,
     view: &ImageView<'_>,
     indices: &[usize],
     stage: Stage,
     device: &Device,
+    tta: bool,
 ) -> Result<Explanations, GradCamError> {
     let k = config.num_classes;
     let side = config.input_size;
@@ -79,6 +82,9 @@ pub async fn explain(
         for heatmaps in &per_class {
             maps.extend(heatmaps[i].values.iter().map(|&v| (v * 255.0).round().clamp(0.0, 255.0) as u8));
         }
+    }
+    if tta {
+        probabilities = crate::eval::probabilities(model, view, indices, device, true).await?;
     }
     Ok(Explanations { side, num_classes: k, stage, probabilities, maps })
 }
@@ -101,7 +107,7 @@ pub struct ActivationGrid {
 
 /// The `max_channels` channels of `stage` with the largest mean activation for `image`.
 pub async fn activations(
-    model: &ResNet,
+    model: &Network,
     config: &ModelConfig,
     image: &[u8],
     stage: Stage,
@@ -119,8 +125,7 @@ pub async fn activations(
     let plain = device.clone().without_autodiff();
     let features = model.valid().forward_to(batch.images(&plain), stage);
     let [_, c, h, w] = features.dims();
-    let data: TensorData = features.into_data_async().await.map_err(|e| GradCamError::Read(format!("{e:?}")))?;
-    let values = data.try_into_vec::<f32>().map_err(|e| GradCamError::Read(format!("{e:?}")))?;
+    let values = read_f32(features).await?;
     let hw = h * w;
     let mut order: Vec<(usize, f32)> =
         values.chunks(hw).enumerate().map(|(i, m)| (i, m.iter().sum::<f32>() / hw as f32)).collect();

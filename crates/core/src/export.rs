@@ -127,6 +127,34 @@ impl MetricsFile {
     }
 }
 
+/// An ensemble's document (`breastmnist ensemble`): its members, the rule that combines them
+/// (the mean of the members' softmax probabilities, each with flip TTA when `tta`), and the
+/// combined model's validation and test metrics in the layout of [`MetricsFile`]'s.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EnsembleFile {
+    pub schema_version: u32,
+    /// Always `"mean-probability"`.
+    pub kind: String,
+    pub members: Vec<EnsembleMember>,
+    pub tta: bool,
+    pub environment: Environment,
+    pub val: ValSummary,
+    pub test: TestReport,
+}
+
+/// One member of an ensemble: where its weights came from and its architecture.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EnsembleMember {
+    pub source: String,
+    pub model_config: ModelConfig,
+}
+
+impl EnsembleFile {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+}
+
 /// The test predictions as CSV: header `id,label,score`, one row per test image in the order
 /// of the official test split; `id` is the index in that split, `label` the true label (0
 /// malignant, 1 normal/benign), `score` the softmax probability of label 1.

@@ -1,6 +1,6 @@
 //! Grad-CAM (Selvaraju et al., 2017): which regions of an image drove a class's logit.
 //!
-//! Owns the computation for one stage of a [`ResNet`]: the gradient of the chosen class's logit
+//! Owns the computation for one stage of a [`Network`]: the gradient of the chosen class's logit
 //! with respect to that stage's activations (the activations are made an autodiff leaf and the
 //! rest of the network is run on it), channel weights = spatial mean of those gradients, the
 //! weighted sum of activation channels, ReLU, bilinear upsampling to the input size and division
@@ -16,7 +16,8 @@ use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{Batcher, ImageView};
-use crate::model::{ModelConfig, ResNet, Stage};
+use crate::model::{ModelConfig, Network, Stage};
+use crate::read::{ReadError, read_all};
 use crate::rng::Rng;
 
 /// Errors computing Grad-CAM.
@@ -30,8 +31,10 @@ pub enum GradCamError {
     Count { images: usize, classes: usize },
     #[error("Grad-CAM needs gradients, which failed: {0}")]
     NoGradient(String),
-    #[error("reading results back from the device failed: {0}")]
-    Read(String),
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error(transparent)]
+    Eval(#[from] crate::eval::EvalError),
 }
 
 /// One Grad-CAM map.
@@ -57,7 +60,7 @@ pub struct Heatmap {
 /// with the model's input size and channels. `device` is the plain device the model runs on;
 /// autodiff is enabled on the stage's activations only.
 pub async fn grad_cam_batch(
-    model: &ResNet,
+    model: &Network,
     config: &ModelConfig,
     images: &[&[u8]],
     classes: &[usize],
@@ -113,10 +116,9 @@ pub async fn grad_cam_batch(
     );
     let probs = (softmax(logits.without_autodiff(), 1) * mask_t.without_autodiff()).sum_dim(1);
 
-    let cam = cam.into_data_async().await.map_err(|e| GradCamError::Read(format!("{e:?}")))?;
-    let cam = cam.try_into_vec::<f32>().map_err(|e| GradCamError::Read(format!("{e:?}")))?;
-    let probs = probs.into_data_async().await.map_err(|e| GradCamError::Read(format!("{e:?}")))?;
-    let probs = probs.try_into_vec::<f32>().map_err(|e| GradCamError::Read(format!("{e:?}")))?;
+    let (cam_len, probs_len) = (cam.shape().num_elements(), probs.shape().num_elements());
+    let mut read = read_all(vec![cam.reshape([cam_len]), probs.reshape([probs_len])]).await?.into_iter();
+    let (cam, probs) = (read.next().unwrap_or_default(), read.next().unwrap_or_default());
 
     Ok(cam
         .chunks(side * side)
@@ -131,7 +133,7 @@ pub async fn grad_cam_batch(
 
 /// Grad-CAM of one image for `class` at `stage`.
 pub async fn grad_cam(
-    model: &ResNet,
+    model: &Network,
     config: &ModelConfig,
     image: &[u8],
     class: usize,
@@ -139,7 +141,7 @@ pub async fn grad_cam(
     device: &Device,
 ) -> Result<Heatmap, GradCamError> {
     let mut maps = grad_cam_batch(model, config, &[image], &[class], stage, device).await?;
-    maps.pop().ok_or_else(|| GradCamError::Read("no map returned".into()))
+    maps.pop().ok_or_else(|| GradCamError::Read(ReadError("no map returned".into())))
 }
 
 /// Clamps to `>= 0` (bilinear upsampling can undershoot by rounding) and divides by the

@@ -1,11 +1,16 @@
-//! The ML core of BreastMNIST Lab: the MedMNIST ResNet family in burn, batching and
-//! augmentation, the step-at-a-time training loop, metrics, Grad-CAM, checkpoints and exports.
+//! The ML core of BreastMNIST Lab: the model zoo (MedMNIST ResNets and plain CNNs) in burn,
+//! batching and augmentation, the step-at-a-time training loop, metrics, Grad-CAM, checkpoints
+//! and exports.
 //!
 //! Code map (one role per module):
-//! - [`model`]: architecture, names (`tiny`, `small`, `medium`, `resnet18`), seeded init.
+//! - [`model`]: architectures, names (`tiny`, `small`, `medium`, `resnet18`, `c8`, `c16`,
+//!   `c32`), seeded init, the stage-wise forward.
 //! - [`batch`]: `u8` images to normalised tensors; augmentation and mixup.
-//! - [`train`]: [`TrainConfig`](train::TrainConfig), the [`Trainer`](train::Trainer), events.
-//! - [`eval`]: inference over a split (chunked, async reads).
+//! - [`train`]: the recipe ([`TrainConfig`](train::TrainConfig), presets, selection rules),
+//!   the [`Trainer`](train::Trainer), events, snapshots.
+//! - [`ema`]: the moving average of weights and BatchNorm statistics.
+//! - [`eval`]: inference over a split (chunked, async reads, flip TTA, ensemble averaging).
+//! - [`read`]: the one readback helper (async, batched in a transaction) and its error.
 //! - [`metrics`]: AUC, ACC, confusion matrix, ROC — plain Rust.
 //! - [`gradcam`]: Grad-CAM maps.
 //! - [`explain`]: a split's probabilities and both classes' maps as bytes; activation grids.
@@ -15,17 +20,19 @@
 //!
 //! Invariants: the core never touches the browser, URLs or files (callers hand it bytes and
 //! write what it returns); every tensor read on the training, evaluation, checkpoint-saving
-//! (`save_async`) and Grad-CAM paths is `into_data_async`, so it runs on WebGPU; the same seed
-//! gives the same run on the CPU backend.
+//! (`save_async`) and Grad-CAM paths goes through [`read`] (asynchronous), so it runs on
+//! WebGPU; the same seed gives the same run on the CPU backend.
 
 pub mod batch;
 pub mod checkpoint;
+pub mod ema;
 pub mod eval;
 pub mod explain;
 pub mod export;
 pub mod gradcam;
 pub mod metrics;
 pub mod model;
+pub mod read;
 pub mod rng;
 pub mod train;
 
@@ -34,5 +41,5 @@ pub use burn::tensor::Device;
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use export::{Environment, MetricsFile};
 pub use gradcam::{Heatmap, grad_cam, grad_cam_batch};
-pub use model::{ModelConfig, ModelSize, ResNet, Stage};
+pub use model::{ModelConfig, ModelSize, Network, Stage};
 pub use train::{EpochMetrics, RunResult, TrainConfig, TrainEvent, Trainer};

@@ -34,14 +34,14 @@ fn round_trip_gives_identical_predictions() {
     assert_eq!(&ckpt.config, trainer.model_config());
     let loaded = ckpt.load_as(trainer.model_config(), &device).unwrap();
     let view = ImageView::of(&data, Split::Test);
-    let before = common::run(eval::scores(&model, &view, &device)).unwrap();
-    let after = common::run(eval::scores(&loaded, &view, &device)).unwrap();
+    let before = common::run(eval::scores(&model, &view, &device, false)).unwrap();
+    let after = common::run(eval::scores(&loaded, &view, &device, false)).unwrap();
     assert_eq!(before, after);
     let from_async = Checkpoint::from_bytes(&async_bytes).unwrap().load(&device).unwrap();
-    assert_eq!(before, common::run(eval::scores(&from_async, &view, &device)).unwrap());
+    assert_eq!(before, common::run(eval::scores(&from_async, &view, &device, false)).unwrap());
     // Trained weights differ from a fresh init's, so the round trip is not trivially equal.
     let fresh = trainer.model_config().init(&device, 2).unwrap();
-    let fresh_scores = common::run(eval::scores(&fresh, &view, &device)).unwrap();
+    let fresh_scores = common::run(eval::scores(&fresh, &view, &device, false)).unwrap();
     assert_ne!(before, fresh_scores);
 }
 

@@ -133,15 +133,23 @@ fn explanations_match_grad_cam_chunk_for_chunk() {
     let model = config.init(&device, 3).unwrap();
     let (data, _) = common::synthetic_dataset(28, [4, 4, 5], 11);
     let view = ImageView::of(&data, Split::Test);
-    let whole = common::run(explain(&model, &config, &view, &[0, 1, 2, 3, 4], Stage::Layer3, &device)).unwrap();
-    let mut parts = common::run(explain(&model, &config, &view, &[0, 1, 2], Stage::Layer3, &device)).unwrap();
-    parts.extend(common::run(explain(&model, &config, &view, &[3, 4], Stage::Layer3, &device)).unwrap());
+    let whole = common::run(explain(&model, &config, &view, &[0, 1, 2, 3, 4], Stage::Layer3, &device, false)).unwrap();
+    let mut parts = common::run(explain(&model, &config, &view, &[0, 1, 2], Stage::Layer3, &device, false)).unwrap();
+    parts.extend(common::run(explain(&model, &config, &view, &[3, 4], Stage::Layer3, &device, false)).unwrap());
     assert_eq!((whole.len(), whole.side, whole.num_classes, whole.maps.len()), (5, 28, 2, 5 * 2 * 784));
     assert_eq!(parts.maps, whole.maps);
     // Probabilities are the model's softmax, rows sum to one.
-    let probs = common::run(eval::probabilities(&model, &view, &[0, 1, 2, 3, 4], &device)).unwrap();
+    let probs = common::run(eval::probabilities(&model, &view, &[0, 1, 2, 3, 4], &device, false)).unwrap();
     for (a, b) in whole.probabilities.iter().zip(&probs) {
         assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+    }
+    // With TTA the probabilities are the flip-averaged ones the run's metrics use; the maps
+    // still explain the image as shown.
+    let tta = common::run(explain(&model, &config, &view, &[0, 1, 2, 3, 4], Stage::Layer3, &device, true)).unwrap();
+    let tta_probs = common::run(eval::probabilities(&model, &view, &[0, 1, 2, 3, 4], &device, true)).unwrap();
+    assert_eq!(tta.maps, whole.maps);
+    for (a, b) in tta.probabilities.iter().zip(&tta_probs) {
+        assert!((a - b).abs() < 1e-6, "{a} vs {b}");
     }
     // Each map is the quantised Grad-CAM of that image and class.
     for class in 0..2 {

@@ -4,7 +4,9 @@ mod common;
 
 use breastmnist_core::burn::module::Module;
 use breastmnist_core::burn::tensor::{Tensor, TensorData};
-use breastmnist_core::model::{ModelConfig, ModelSize, RESNET18_TRAINABLE_PARAMS, Stage, trainable_params};
+use breastmnist_core::model::{
+    C16_TRAINABLE_PARAMS, Family, ModelConfig, ModelSize, RESNET18_TRAINABLE_PARAMS, Stage, trainable_params,
+};
 use breastmnist_core::train::{Schedule, TrainConfig, TrainEvent, Trainer};
 use breastmnist_core::Device;
 use std::sync::Arc;
@@ -31,25 +33,45 @@ fn resnet18_has_the_medmnist_parameter_count() {
 }
 
 #[test]
+fn c16_has_the_documented_parameter_count() {
+    let model = ModelConfig::of(ModelSize::C16).init(&Device::flex(), 0).unwrap();
+    // Eight bias-free 3x3 convolutions (1->16->16, 16->32->32, 32->64->64, 64->128->128), a
+    // BatchNorm after each, and Linear(128, 2).
+    let conv = |cin: usize, cout: usize| cin * cout * 9;
+    let pairs = [(1, 16), (16, 16), (16, 32), (32, 32), (32, 64), (64, 64), (64, 128), (128, 128)];
+    let by_hand: usize = pairs.iter().map(|&(i, o)| conv(i, o) + 2 * o).sum::<usize>() + 128 * 2 + 2;
+    assert_eq!(by_hand, 293_970);
+    assert_eq!(trainable_params(&model), by_hand);
+    assert_eq!(C16_TRAINABLE_PARAMS, by_hand);
+}
+
+#[test]
 fn lighter_members_are_smaller_and_names_round_trip() {
     let device = Device::flex();
-    let mut last = 0;
-    for size in ModelSize::ALL {
-        assert_eq!(size.name().parse::<ModelSize>().unwrap(), size);
-        assert_eq!(size.to_string(), size.name());
-        let n = trainable_params(&ModelConfig::of(size).init(&device, 0).unwrap());
-        assert!(n > last, "{size} has {n} params, not more than {last}");
-        last = n;
+    for family in [Family::ResNet, Family::Cnn] {
+        let mut last = 0;
+        for size in ModelSize::ALL.into_iter().filter(|s| s.family() == family) {
+            assert_eq!(size.name().parse::<ModelSize>().unwrap(), size);
+            assert_eq!(size.to_string(), size.name());
+            let n = trainable_params(&ModelConfig::of(size).init(&device, 0).unwrap());
+            assert!(n > last, "{size} has {n} params, not more than {last}");
+            last = n;
+        }
     }
     let err = "resnet50".parse::<ModelSize>().unwrap_err();
-    assert!(err.to_string().contains("resnet50") && err.to_string().contains("tiny"));
+    assert!(err.to_string().contains("resnet50") && err.to_string().contains("tiny") && err.to_string().contains("c16"));
 }
 
 #[test]
 fn output_and_stage_shapes_at_28_and_64_px_and_resized() {
     let device = Device::flex();
-    let cases = [(28, None, [28, 14, 7, 4]), (64, None, [64, 32, 16, 8]), (28, Some(64), [64, 32, 16, 8])];
     for size in ModelSize::ALL {
+        // Stride-2 convolutions round up, 2x2 max-pooling rounds down.
+        let at28 = match size.family() {
+            Family::ResNet => [28, 14, 7, 4],
+            Family::Cnn => [28, 14, 7, 3],
+        };
+        let cases = [(28, None, at28), (64, None, [64, 32, 16, 8]), (28, Some(64), [64, 32, 16, 8])];
         for (side, resize, sides) in cases {
             let config = ModelConfig::of(size).with_input_size(side).with_resize(resize);
             let model = config.init(&device, 1).unwrap();
@@ -71,7 +93,7 @@ fn output_and_stage_shapes_at_28_and_64_px_and_resized() {
 fn same_seed_same_weights_other_seed_other_weights() {
     let device = Device::flex();
     let c = ModelConfig::of(ModelSize::Tiny);
-    let w = |seed| c.init(&device, seed).unwrap().conv1.weight.val().into_data().try_into_vec::<f32>().unwrap();
+    let w = |seed| c.init(&device, seed).unwrap().fc_weight().into_data().try_into_vec::<f32>().unwrap();
     assert_eq!(w(3), w(3));
     assert_ne!(w(3), w(4));
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use breastmnist_core::Device;
 use breastmnist_core::checkpoint::Checkpoint;
+use breastmnist_core::batch::Augmentation;
 use breastmnist_core::model::ModelSize;
 use breastmnist_core::train::{Phase, Schedule, TrainConfig, TrainError, TrainEvent, TrainFailure, Trainer, run_to_end};
 use breastmnist_data::Dataset;
@@ -21,7 +22,7 @@ fn tiny(seed: u64) -> TrainConfig {
         .with_batch_size(32)
         .with_subset(Some(96))
         .with_seed(seed)
-        .with_augment(true)
+        .with_augment(Augmentation::Full)
         .with_mixup(Some(0.4))
 }
 
@@ -82,7 +83,7 @@ fn steps_are_small_and_events_are_in_order() {
 #[test]
 fn snapshot_and_resume_continue_the_run() {
     let d = data();
-    let config = tiny(3).with_epochs(2).with_augment(false).with_mixup(None);
+    let config = tiny(3).with_epochs(2).with_augment(Augmentation::None).with_mixup(None);
     let mut trainer = Trainer::new(config.clone(), d.clone(), &Device::flex()).unwrap();
     // Mid-epoch snapshots are refused.
     common::run(trainer.step()).unwrap();
@@ -111,7 +112,7 @@ fn snapshot_and_resume_continue_the_run() {
 
     // The kept model, exported and imported again, evaluates to the run's own test metrics.
     let ckpt = Checkpoint::from_bytes(&common::run(resumed.best_checkpoint()).unwrap().unwrap()).unwrap();
-    let (imported, _) = common::run(breastmnist_core::train::evaluate_checkpoint(&ckpt, &d, &Device::flex())).unwrap();
+    let (imported, _) = common::run(breastmnist_core::train::evaluate_checkpoint(&ckpt, &d, &Device::flex(), false)).unwrap();
     assert!((imported.test.auc - r.test.auc).abs() < 1e-9, "{} vs {}", imported.test.auc, r.test.auc);
     assert_eq!(imported.test.confusion, r.test.confusion);
     assert_eq!((imported.best_epoch, imported.history.len()), (0, 0));
@@ -134,13 +135,17 @@ fn fine_tuning_with_a_frozen_backbone_only_moves_layer4_and_the_head() {
     assert_eq!(ft.config().model, ModelSize::Tiny);
     common::run(ft.step()).unwrap();
     common::run(ft.step()).unwrap();
-    let before = base.current_model().unwrap();
-    let after = ft.current_model().unwrap();
+    let resnet = |m: breastmnist_core::Network| match m {
+        breastmnist_core::Network::ResNet(r) => r,
+        other => panic!("a tiny checkpoint gave {other:?}"),
+    };
+    let before = resnet(base.current_model().unwrap());
+    let after = resnet(ft.current_model().unwrap());
     let v = |t: breastmnist_core::burn::tensor::Tensor<4>| t.into_data().try_into_vec::<f32>().unwrap();
     assert_eq!(v(before.conv1.weight.val()), v(after.conv1.weight.val()), "stem frozen");
     assert_eq!(v(before.layer3[0].conv2.weight.val()), v(after.layer3[0].conv2.weight.val()), "layer3 frozen");
     assert_ne!(v(before.layer4[0].conv2.weight.val()), v(after.layer4[0].conv2.weight.val()), "layer4 trains");
-    let fc = |m: &breastmnist_core::ResNet| m.fc.weight.val().into_data().try_into_vec::<f32>().unwrap();
+    let fc = |m: &breastmnist_core::model::ResNet| m.fc.weight.val().into_data().try_into_vec::<f32>().unwrap();
     assert_ne!(fc(&before), fc(&after), "head trains");
 }
 

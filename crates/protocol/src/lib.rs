@@ -28,17 +28,169 @@ impl BackendChoice {
     }
 }
 
+/// Augmentation of training images (mirrors the core's `Augmentation`; reads the booleans
+/// of requests saved before the modes existed: `true` is `full`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Augment {
+    #[default]
+    None,
+    /// Random left-right flips.
+    Flip,
+    /// Flips, small rotations and shifts.
+    Full,
+}
+
+impl Augment {
+    pub const ALL: [Augment; 3] = [Augment::None, Augment::Flip, Augment::Full];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Augment::None => "none",
+            Augment::Flip => "flip",
+            Augment::Full => "full",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Augment> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "on" | "yes" => Some(Augment::Full),
+            "" | "0" | "false" | "off" | "no" => Some(Augment::None),
+            s => Augment::ALL.into_iter().find(|a| a.name() == s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Augment {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Repr {
+            Bool(bool),
+            Name(String),
+        }
+        match Repr::deserialize(d)? {
+            Repr::Bool(b) => Ok(if b { Augment::Full } else { Augment::None }),
+            Repr::Name(n) => Augment::parse(&n).ok_or_else(|| serde::de::Error::custom(format!("unknown augmentation '{n}'"))),
+        }
+    }
+}
+
+/// Which model a run keeps (mirrors the core's `Selection`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Selection {
+    /// The epoch with the best validation AUC (MedMNIST's rule).
+    #[default]
+    BestValAuc,
+    /// The last epoch.
+    Last,
+    /// A moving average of the weights, read at the last epoch.
+    EmaLast,
+}
+
+impl Selection {
+    pub const ALL: [Selection; 3] = [Selection::BestValAuc, Selection::Last, Selection::EmaLast];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Selection::BestValAuc => "best-val-auc",
+            Selection::Last => "last",
+            Selection::EmaLast => "ema-last",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Selection> {
+        let s = s.trim().to_ascii_lowercase().replace('_', "-");
+        Selection::ALL.into_iter().find(|x| x.name() == s)
+    }
+}
+
+/// The named recipes (mirrors the core's `Preset`; the worker's tests check that
+/// [`Preset::request`] converts to exactly the core's recipe).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    /// MedMNIST's official recipe (ResNet-18, 100 epochs, batch 128, best validation AUC).
+    Paper,
+    /// The page's default: c16, 20 epochs, batch 64, flips, last epoch, flip TTA.
+    Reader,
+    /// c16, 60 epochs, flips, an EMA of the weights at the last epoch, flip TTA.
+    Best,
+}
+
+impl Preset {
+    pub const ALL: [Preset; 3] = [Preset::Paper, Preset::Reader, Preset::Best];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Paper => "paper",
+            Preset::Reader => "reader",
+            Preset::Best => "best",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Preset> {
+        let s = s.trim().to_ascii_lowercase();
+        Preset::ALL.into_iter().find(|p| p.name() == s)
+    }
+
+    /// The recipe as a request (seed 0, the whole training split, backend `auto`).
+    pub fn request(self) -> TrainRequest {
+        let paper = TrainRequest {
+            model: "resnet18".into(),
+            epochs: 100,
+            batch_size: 128,
+            lr: 1e-3,
+            seed: 0,
+            subset: None,
+            augment: Augment::None,
+            mixup: None,
+            backend: BackendChoice::Auto,
+            fine_tune: false,
+            freeze_backbone: false,
+            resize: None,
+            selection: Selection::BestValAuc,
+            ema_decay: None,
+            tta: false,
+            preset: Some(self),
+        };
+        match self {
+            Preset::Paper => paper,
+            Preset::Reader => TrainRequest {
+                model: "c16".into(),
+                epochs: 20,
+                batch_size: 64,
+                augment: Augment::Flip,
+                selection: Selection::Last,
+                tta: true,
+                ..paper
+            },
+            Preset::Best => TrainRequest {
+                model: "c16".into(),
+                epochs: 60,
+                batch_size: 64,
+                augment: Augment::Flip,
+                selection: Selection::EmaLast,
+                ema_decay: Some(0.99),
+                tta: true,
+                ..paper
+            },
+        }
+    }
+}
+
 /// The training settings the page sends (validated again by the core in the worker).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainRequest {
-    /// `tiny`, `small`, `medium` or `resnet18`.
+    /// `tiny`, `small`, `medium`, `resnet18`, `c8`, `c16` or `c32`.
     pub model: String,
     pub epochs: usize,
     pub batch_size: usize,
     pub lr: f64,
     pub seed: u64,
     pub subset: Option<usize>,
-    pub augment: bool,
+    pub augment: Augment,
     pub mixup: Option<f64>,
     pub backend: BackendChoice,
     /// Start from the checkpoint sent beside the request (`init` bytes) instead of fresh
@@ -52,6 +204,18 @@ pub struct TrainRequest {
     /// seen at 64 px).
     #[serde(default)]
     pub resize: Option<usize>,
+    /// Which model the run keeps.
+    #[serde(default)]
+    pub selection: Selection,
+    /// The weight average's per-step decay under `ema-last` (`None`: the core's default).
+    #[serde(default)]
+    pub ema_decay: Option<f64>,
+    /// Flip test-time augmentation in every evaluation.
+    #[serde(default)]
+    pub tta: bool,
+    /// The preset the settings started from, if the reader did not change them since.
+    #[serde(default)]
+    pub preset: Option<Preset>,
 }
 
 /// Page → worker. `Start`, `Continue` and `Evaluate` come with the verified dataset file's
@@ -207,16 +371,24 @@ mod tests {
             lr: 1e-3,
             seed: 7,
             subset: Some(64),
-            augment: true,
+            augment: Augment::Flip,
             mixup: None,
             backend: BackendChoice::Cpu,
             fine_tune: false,
             freeze_backbone: false,
             resize: Some(64),
+            selection: Selection::EmaLast,
+            ema_decay: Some(0.9),
+            tta: true,
+            preset: Some(Preset::Reader),
         });
-        // Requests written before fine-tuning existed still read.
+        // Requests written before fine-tuning, augmentation modes, selection rules and presets
+        // existed still read (saved runs hold them).
         let old = r#"{"cmd":"continue","model":"tiny","epochs":2,"batch_size":32,"lr":0.001,"seed":7,"subset":null,"augment":false,"mixup":null,"backend":"cpu"}"#;
-        assert!(matches!(ToWorker::from_json(old), Ok(ToWorker::Continue(r)) if !r.fine_tune));
+        assert!(matches!(ToWorker::from_json(old), Ok(ToWorker::Continue(r))
+            if !r.fine_tune && r.augment == Augment::None && r.selection == Selection::BestValAuc && !r.tta && r.preset.is_none()));
+        let old_aug = old.replace("\"augment\":false", "\"augment\":true");
+        assert!(matches!(ToWorker::from_json(&old_aug), Ok(ToWorker::Continue(r)) if r.augment == Augment::Full));
         assert_eq!(ToWorker::from_json(&start.to_json()).unwrap(), start);
         assert!(start.to_json().contains("\"cmd\":\"start\""));
         let step = FromWorker::Step { epoch: 1, step: 3, steps_per_epoch: 5, loss: 0.5, millis: 12.0 };
@@ -233,6 +405,24 @@ mod tests {
             backend: "cpu".into(),
         });
         assert_eq!(FromWorker::from_json(&explained.to_json()).unwrap(), explained);
+    }
+
+    #[test]
+    fn names_round_trip_and_presets_name_themselves() {
+        for a in Augment::ALL {
+            assert_eq!(Augment::parse(a.name()), Some(a));
+            assert_eq!(serde_json::to_string(&a).unwrap(), format!("\"{}\"", a.name()));
+        }
+        for s in Selection::ALL {
+            assert_eq!(Selection::parse(s.name()), Some(s));
+            assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{}\"", s.name()));
+        }
+        for p in Preset::ALL {
+            assert_eq!(Preset::parse(p.name()), Some(p));
+            assert_eq!(p.request().preset, Some(p));
+        }
+        assert_eq!(Augment::parse("sideways"), None);
+        assert_eq!(Preset::parse("fast"), None);
     }
 
     #[test]

@@ -5,6 +5,9 @@
 //! One command at a time: `start` (with the verified dataset bytes) runs the trainer step by
 //! step, yielding to the event loop between steps so `pause`, `resume` and `stop` arrive.
 
+// Used by `worker` in the browser; natively only its tests use it.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod convert;
 #[cfg(target_arch = "wasm32")]
 mod worker;
 

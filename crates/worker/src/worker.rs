@@ -8,14 +8,11 @@ use std::sync::Arc;
 use breastmnist_core::batch::ImageView;
 use breastmnist_core::explain::{Explanations, activations, explain};
 use breastmnist_core::train::{Snapshot, evaluate_checkpoint};
-use breastmnist_core::{
-    Checkpoint, Device, Environment, MetricsFile, ModelConfig, ModelSize, ResNet, RunResult, Stage, TrainConfig, TrainEvent,
-    Trainer,
-};
+use breastmnist_core::{Checkpoint, Device, ModelConfig, Network, Stage, TrainEvent, Trainer};
 use breastmnist_data::{Dataset, DecodeOptions, Split, decode_npz};
-use breastmnist_protocol::{
-    ActivationGridView, BackendChoice, DoneView, EpochView, Explained, FromWorker, ToWorker, TrainRequest,
-};
+use breastmnist_protocol::{ActivationGridView, BackendChoice, Explained, FromWorker, ToWorker, TrainRequest};
+
+use crate::convert::{config_of, done_view, epoch_view};
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
@@ -59,8 +56,10 @@ struct Session {
     device: Device,
     backend: &'static str,
     data: Arc<Dataset>,
-    model: ResNet,
+    model: Network,
     config: ModelConfig,
+    /// Whether the run's metrics used flip TTA (the explorer's scores then do too).
+    tta: bool,
 }
 
 /// Images per Grad-CAM pass when explaining a split.
@@ -107,7 +106,7 @@ async fn answer(control: &Control, cmd: ToWorker) -> Result<(), String> {
             let all: Vec<usize> = (0..view.len()).collect();
             let mut out: Option<Explanations> = None;
             for chunk in all.chunks(EXPLAIN_CHUNK) {
-                let part = explain(&session.model, &session.config, &view, chunk, st, &session.device)
+                let part = explain(&session.model, &session.config, &view, chunk, st, &session.device, session.tta)
                     .await
                     .map_err(|e| e.to_string())?;
                 match &mut out {
@@ -277,20 +276,6 @@ async fn pick_device(choice: BackendChoice) -> (Device, &'static str, String, Op
     }
 }
 
-fn config_of(req: &TrainRequest) -> Result<TrainConfig, String> {
-    let model: ModelSize = req.model.parse().map_err(|e| format!("{e}"))?;
-    Ok(TrainConfig::new()
-        .with_model(model)
-        .with_epochs(req.epochs)
-        .with_batch_size(req.batch_size)
-        .with_lr(req.lr)
-        .with_seed(req.seed)
-        .with_subset(req.subset)
-        .with_augment(req.augment)
-        .with_mixup(req.mixup)
-        .with_resize(req.resize))
-}
-
 /// Where a run's weights come from.
 enum Init {
     Fresh,
@@ -301,13 +286,22 @@ enum Init {
 }
 
 /// Keeps `model` for the explorer.
-fn keep(control: &Control, device: &Device, backend: &'static str, data: &Arc<Dataset>, model: &ResNet, config: &ModelConfig) {
+fn keep(
+    control: &Control,
+    device: &Device,
+    backend: &'static str,
+    data: &Arc<Dataset>,
+    model: &Network,
+    config: &ModelConfig,
+    tta: bool,
+) {
     control.session.replace(Some(Rc::new(Session {
         device: device.clone(),
         backend,
         data: data.clone(),
         model: model.clone(),
         config: config.clone(),
+        tta,
     })));
 }
 
@@ -322,29 +316,17 @@ async fn evaluate(choice: BackendChoice, name: String, bytes: Vec<u8>, ckpt: Vec
     let checkpoint = Checkpoint::from_bytes(&ckpt).map_err(|e| format!("{name} is not a usable checkpoint: {e}"))?;
     let (device, backend, adapter, notice) = pick_device(choice).await;
     post(&FromWorker::Backend { kind: backend.into(), adapter: adapter.clone(), notice }, None);
-    let (result, model) = evaluate_checkpoint(&checkpoint, &data, &device).await.map_err(|e| e.to_string())?;
-    keep(control, &device, backend, &data, &model, &result.model);
+    let (result, model) = evaluate_checkpoint(&checkpoint, &data, &device, false).await.map_err(|e| e.to_string())?;
+    keep(control, &device, backend, &data, &model, &result.model, false);
     post(&FromWorker::Checkpoint { name }, Some(ckpt));
     post(&FromWorker::Done(done_view(&result, backend, &adapter)), None);
     Ok(())
 }
 
-fn done_view(result: &RunResult, backend: &str, adapter: &str) -> DoneView {
-    DoneView {
-        best_epoch: result.best_epoch,
-        val_auc: result.val.auc,
-        test_auc: result.test.auc,
-        test_acc: result.test.acc,
-        confusion: result.test.confusion.0.map(|row| row.map(|v| v as usize)),
-        roc: result.test.roc.iter().map(|p| (p.fpr, p.tpr)).collect(),
-        metrics_json: MetricsFile::new(result, Environment::new(backend, adapter)).to_json(),
-    }
-}
-
 async fn run(req: TrainRequest, bytes: Vec<u8>, init: Init, control: &Control) -> Result<(), String> {
     let data = Arc::new(decode_npz(&bytes, &DecodeOptions::default()).map_err(|e| e.to_string())?);
     drop(bytes);
-    let config = config_of(&req)?.with_freeze_backbone(req.fine_tune && req.freeze_backbone);
+    let config = config_of(&req)?;
     config.validate(data.train.len()).map_err(|e| e.to_string())?;
     let (device, backend, adapter, notice) = pick_device(req.backend).await;
     post(&FromWorker::Backend { kind: backend.into(), adapter: adapter.clone(), notice }, None);
@@ -383,16 +365,7 @@ async fn run(req: TrainRequest, bytes: Vec<u8>, init: Init, control: &Control) -
                 TrainEvent::Epoch(m) => {
                     epoch_ended = Some(m.epoch);
                     post(
-                        &FromWorker::Epoch(EpochView {
-                            epoch: m.epoch,
-                            train_loss: m.train_loss,
-                            train_acc: m.train_acc,
-                            val_loss: m.val_loss,
-                            val_acc: m.val_acc,
-                            val_auc: m.val_auc,
-                            lr: m.lr,
-                            is_best: m.is_best,
-                        }),
+                        &FromWorker::Epoch(epoch_view(&m)),
                         None,
                     )
                 }
@@ -402,7 +375,7 @@ async fn run(req: TrainRequest, bytes: Vec<u8>, init: Init, control: &Control) -
                         post(&FromWorker::Checkpoint { name: checkpoint_name(&req) }, Some(ckpt));
                     }
                     if let Some((_, model)) = trainer.best_model() {
-                        keep(control, &device, backend, &data, model, trainer.model_config());
+                        keep(control, &device, backend, &data, model, trainer.model_config(), trainer.config().tta);
                     }
                     post(&FromWorker::Done(done), None);
                 }
@@ -413,7 +386,7 @@ async fn run(req: TrainRequest, bytes: Vec<u8>, init: Init, control: &Control) -
                         Ok(Some(ckpt)) => {
                             post(&FromWorker::Checkpoint { name: checkpoint_name(&req) }, Some(ckpt));
                             if let Some((epoch, model)) = trainer.best_model() {
-                                keep(control, &device, backend, &data, model, trainer.model_config());
+                                keep(control, &device, backend, &data, model, trainer.model_config(), trainer.config().tta);
                                 message = format!("{message} (the checkpoint of epoch {epoch} can be downloaded below)");
                             }
                         }

@@ -1,162 +1,44 @@
-//! The hand-written training loop: configuration, a step-at-a-time [`Trainer`], typed events.
+//! The hand-written training loop: a step-at-a-time [`Trainer`] and its typed events; the
+//! recipe lives in [`config`], resumable snapshots in [`snapshot`].
 //!
-//! Owns the recipe (MedMNIST v2's by default: Adam lr 1e-3, batch 128, 100 epochs, lr × 0.1 at
-//! 50 % and 75 % of the epochs, cross-entropy on two logits, model chosen by validation AUC,
-//! test metrics computed once on that model) and its options (augmentation, mixup, weight
-//! decay, cosine schedule, subsets, resizing, fine-tuning with a frozen backbone).
+//! The loop: shuffle, batch (with the recipe's augmentation and mixup), forward, burn's
+//! `cross_entropy_with_logits` on (soft) targets, backward, Adam, then one read of the loss and
+//! logits together; after each epoch an evaluation on validation of the model the selection
+//! rule would keep (the trained weights, or their moving average for `ema-last`), optionally
+//! with flip test-time augmentation; at the end the kept model is evaluated once on test.
 //!
 //! [`Trainer::step`] does at most one optimisation step or one evaluation chunk per call, so a
 //! browser can interleave training with rendering, pause between calls, or snapshot at an
-//! epoch boundary and resume later. Every tensor read on this path is `into_data_async`.
+//! epoch boundary and resume later. Every tensor read on this path is asynchronous.
 //!
 //! It must not know about files, the browser, progress bars or JSON layout: it emits
 //! [`TrainEvent`]s and leaves their display and storage to its callers.
 
+pub mod config;
+pub mod curriculum;
+pub mod snapshot;
+
+pub use config::{ConfigError, Preset, Schedule, Selection, TrainConfig};
+pub use curriculum::{Curriculum, Order};
+pub use snapshot::{Snapshot, TrainState};
+
 use std::sync::Arc;
 
 use breastmnist_data::{Dataset, Split};
-use burn::config::Config;
 use burn::module::Module;
-use burn::optim::decay::WeightDecayConfig;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
-use burn::tensor::activation::log_softmax;
+use burn::tensor::loss::cross_entropy_with_logits;
 use serde::{Deserialize, Serialize};
 
-use crate::batch::{Augment, Batcher, HostBatch, ImageView};
+use crate::batch::{Batcher, HostBatch, ImageView};
 use crate::checkpoint::{self, Checkpoint, CheckpointError};
+use crate::ema::Ema;
 use crate::eval::{self, EVAL_CHUNK, EvalError};
 use crate::metrics::{self, Evaluation, MetricsError, RocPoint};
-use crate::model::{ModelConfig, ModelError, ModelSize, ResNet};
+use crate::model::{ModelConfig, ModelError, Network};
+use crate::read::{ReadError, read_all, read_f32};
 use crate::rng::Rng;
-
-/// How the learning rate changes over the epochs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Schedule {
-    /// MedMNIST's: × 0.1 once 50 % and again once 75 % of the epochs are done.
-    MultiStep,
-    /// Cosine annealing from `lr` towards 0 over the epochs (per epoch).
-    Cosine,
-    /// The same rate throughout.
-    Constant,
-}
-
-/// A training run's configuration. The defaults are the official MedMNIST v2 recipe.
-#[derive(Config, Debug, PartialEq)]
-pub struct TrainConfig {
-    /// Which member of the ResNet family to train.
-    #[config(default = "ModelSize::Resnet18")]
-    pub model: ModelSize,
-    #[config(default = 100)]
-    pub epochs: usize,
-    #[config(default = 128)]
-    pub batch_size: usize,
-    /// Adam's learning rate (the initial one, before the schedule).
-    #[config(default = 1e-3)]
-    pub lr: f64,
-    #[config(default = "Schedule::MultiStep")]
-    pub schedule: Schedule,
-    /// L2 penalty added to the gradients (Adam's `weight_decay`); 0 disables it.
-    #[config(default = 0.0)]
-    pub weight_decay: f64,
-    /// Random flip, ±10° rotation and ±7 % translation of training images.
-    #[config(default = false)]
-    pub augment: bool,
-    /// Mixup with Beta(α, α) coefficients; `None` disables it.
-    #[config(default = "None")]
-    pub mixup: Option<f64>,
-    /// Fixes weight initialisation, shuffling, augmentation and mixup.
-    #[config(default = 0)]
-    pub seed: u64,
-    /// Train on the first `N` training images only.
-    #[config(default = "None")]
-    pub subset: Option<usize>,
-    /// Bilinearly resize inputs to this side inside the model (e.g. 28 px seen at 64 px).
-    #[config(default = "None")]
-    pub resize: Option<usize>,
-    /// Fine-tuning: train only the last stage (layer4) and the classifier; earlier layers keep
-    /// their weights and BatchNorm statistics.
-    #[config(default = false)]
-    pub freeze_backbone: bool,
-}
-
-/// Invalid training settings, each naming the field.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ConfigError {
-    #[error("epochs must be at least 1 (got {0})")]
-    Epochs(usize),
-    #[error("batch size must be at least 1 (got {0})")]
-    BatchSize(usize),
-    #[error("learning rate must be a positive number (got {0})")]
-    Lr(f64),
-    #[error("weight decay must be a non-negative number (got {0})")]
-    WeightDecay(f64),
-    #[error("mixup alpha must be a positive number (got {0})")]
-    Mixup(f64),
-    #[error("subset must be between 1 and {max} images (got {got})")]
-    Subset { got: usize, max: usize },
-}
-
-impl TrainConfig {
-    /// Checks every user-settable value; `train_len` is the size of the training split.
-    pub fn validate(&self, train_len: usize) -> Result<(), ConfigError> {
-        if self.epochs == 0 {
-            return Err(ConfigError::Epochs(self.epochs));
-        }
-        if self.batch_size == 0 {
-            return Err(ConfigError::BatchSize(self.batch_size));
-        }
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(ConfigError::Lr(self.lr));
-        }
-        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return Err(ConfigError::WeightDecay(self.weight_decay));
-        }
-        if let Some(a) = self.mixup
-            && !(a.is_finite() && a > 0.0)
-        {
-            return Err(ConfigError::Mixup(a));
-        }
-        if let Some(n) = self.subset
-            && (n == 0 || n > train_len)
-        {
-            return Err(ConfigError::Subset { got: n, max: train_len });
-        }
-        Ok(())
-    }
-
-    /// The learning rate during epoch `epoch` (1-based).
-    pub fn lr_at(&self, epoch: usize) -> f64 {
-        let i = epoch.saturating_sub(1) as f64;
-        let n = self.epochs.max(1) as f64;
-        match self.schedule {
-            Schedule::Constant => self.lr,
-            Schedule::MultiStep => {
-                let drops = [0.5 * n, 0.75 * n].iter().filter(|&&m| i >= m).count();
-                self.lr * 0.1f64.powi(drops as i32)
-            }
-            Schedule::Cosine => self.lr * 0.5 * (1.0 + (std::f64::consts::PI * i / n).cos()),
-        }
-    }
-
-    /// The model configuration for images of `side` px with `channels` channels.
-    pub fn model_config(&self, side: usize, channels: usize) -> ModelConfig {
-        ModelConfig::new()
-            .with_size(self.model)
-            .with_in_channels(channels)
-            .with_input_size(side)
-            .with_resize(self.resize)
-    }
-
-    fn batcher(&self) -> Batcher {
-        Batcher {
-            augment: self.augment.then(Augment::default),
-            mixup: self.mixup.map(|a| a as f32),
-            num_classes: 2,
-        }
-    }
-}
 
 /// One epoch's summary.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -172,7 +54,8 @@ pub struct EpochMetrics {
     pub val_auc: f64,
     /// The learning rate used during this epoch.
     pub lr: f64,
-    /// Whether this epoch's model is the best so far by validation AUC (ties keep the earlier).
+    /// Whether this epoch's model is the one kept so far: the best by validation AUC (ties
+    /// keep the earlier) under `best-val-auc`, always the latest under `last` and `ema-last`.
     pub is_best: bool,
 }
 
@@ -202,7 +85,7 @@ pub struct RunResult {
     pub config: TrainConfig,
     pub model: ModelConfig,
     pub history: Vec<EpochMetrics>,
-    /// The epoch whose model was kept (1-based).
+    /// The epoch whose model was kept (1-based), by the configuration's selection rule.
     pub best_epoch: usize,
     /// Validation metrics of the kept model.
     pub val: Evaluation,
@@ -245,8 +128,8 @@ pub enum TrainError {
     Metrics(#[from] MetricsError),
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
-    #[error("reading the loss back from the device failed: {0}")]
-    Read(String),
+    #[error(transparent)]
+    Read(#[from] ReadError),
     #[error("the checkpoint is for {ckpt} px, {ckpt_ch}-channel images but the data is {data} px, {data_ch}-channel")]
     DataShape { ckpt: usize, ckpt_ch: usize, data: usize, data_ch: usize },
     #[error("a snapshot can only be taken between epochs")]
@@ -271,77 +154,10 @@ pub enum Phase {
     Failed,
 }
 
-/// The resumable part of a trainer's state, taken between epochs (see [`Trainer::snapshot`]).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TrainState {
-    pub config: TrainConfig,
-    pub model: ModelConfig,
-    /// The next epoch to train (1-based).
-    pub next_epoch: usize,
-    pub history: Vec<EpochMetrics>,
-    pub rng: Rng,
-    pub best_epoch: Option<usize>,
-    pub best_auc: Option<f64>,
-}
-
-/// A snapshot to resume from: the state plus checkpoint bytes of the current and best models.
-/// Adam's moment estimates are not saved: a resumed run restarts them (and so can differ
-/// slightly from an uninterrupted one).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Snapshot {
-    pub state: TrainState,
-    pub current: Vec<u8>,
-    pub best: Option<Vec<u8>>,
-}
-
-const SNAPSHOT_MAGIC: &[u8; 8] = b"BMNSNAP1";
-
-impl Snapshot {
-    /// `BMNSNAP1`, then three length-prefixed (u64 LE) parts: the state as JSON, the current
-    /// model's checkpoint, the best model's checkpoint (empty when there is none yet).
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let state = serde_json::to_vec(&self.state).expect("plain data serialises");
-        let best = self.best.as_deref().unwrap_or_default();
-        let mut out = Vec::with_capacity(8 + 24 + state.len() + self.current.len() + best.len());
-        out.extend_from_slice(SNAPSHOT_MAGIC);
-        for part in [&state[..], &self.current, best] {
-            out.extend_from_slice(&(part.len() as u64).to_le_bytes());
-            out.extend_from_slice(part);
-        }
-        out
-    }
-
-    /// Reads [`Snapshot::to_bytes`]; anything else is a [`TrainError::State`].
-    pub fn from_bytes(bytes: &[u8]) -> Result<Snapshot, TrainError> {
-        let bad = |why: &str| TrainError::State(why.to_string());
-        let mut rest = bytes.strip_prefix(SNAPSHOT_MAGIC).ok_or_else(|| bad("not a BreastMNIST Lab snapshot"))?;
-        let mut parts = Vec::with_capacity(3);
-        for _ in 0..3 {
-            let (len, tail) = rest.split_first_chunk::<8>().ok_or_else(|| bad("truncated"))?;
-            let len = usize::try_from(u64::from_le_bytes(*len)).map_err(|_| bad("a part is too large"))?;
-            if tail.len() < len {
-                return Err(bad("truncated"));
-            }
-            let (part, tail) = tail.split_at(len);
-            parts.push(part);
-            rest = tail;
-        }
-        if !rest.is_empty() {
-            return Err(bad("trailing bytes"));
-        }
-        let state: TrainState = serde_json::from_slice(parts[0]).map_err(|e| TrainError::State(e.to_string()))?;
-        Ok(Snapshot {
-            state,
-            current: parts[1].to_vec(),
-            best: (!parts[2].is_empty()).then(|| parts[2].to_vec()),
-        })
-    }
-}
-
 struct Best {
     epoch: usize,
     auc: f64,
-    model: ResNet,
+    model: Network,
     /// Validation metrics of this model (`None` after a resume until re-evaluated).
     val: Option<Evaluation>,
 }
@@ -352,12 +168,17 @@ pub struct Trainer {
     model_config: ModelConfig,
     data: Arc<Dataset>,
     device: Device,
-    model: Option<ResNet>,
+    model: Option<Network>,
+    /// The weight average, under `ema-last`.
+    ema: Option<Ema>,
     optim: ModuleOptimizer,
     batcher: Batcher,
     rng: Rng,
     train_len: usize,
+    /// This epoch's training images, in batch order.
     order: Vec<usize>,
+    /// Each training image's loss the last time it was trained on (the curriculum's score).
+    difficulty: Vec<f32>,
     phase: Phase,
     loss_sum: f64,
     correct: usize,
@@ -368,22 +189,6 @@ pub struct Trainer {
     history: Vec<EpochMetrics>,
     best: Option<Best>,
     result: Option<RunResult>,
-}
-
-/// Adam as the recipe sets it up (epsilon 1e-8 as in PyTorch; L2 weight decay if configured).
-pub fn optimizer(config: &TrainConfig) -> ModuleOptimizer {
-    let mut adam = AdamConfig::new().with_epsilon(1e-8);
-    if config.weight_decay > 0.0 {
-        adam = adam.with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay as f32)));
-    }
-    adam.init()
-}
-
-fn freeze_backbone(model: ResNet) -> ResNet {
-    let mut m = model.freeze();
-    m.layer4 = m.layer4.unfreeze();
-    m.fc = m.fc.unfreeze();
-    m
 }
 
 impl Trainer {
@@ -422,20 +227,23 @@ impl Trainer {
         model_config: ModelConfig,
         data: Arc<Dataset>,
         device: Device,
-        model: ResNet,
+        model: Network,
     ) -> Result<Self, TrainError> {
-        let model = if config.freeze_backbone { freeze_backbone(model) } else { model };
+        let model = if config.freeze_backbone { model.freeze_backbone() } else { model };
+        let ema = (config.selection == Selection::EmaLast).then(|| Ema::new(&model, config.ema_decay));
         let train_len = config.subset.unwrap_or(data.train.len()).min(data.train.len());
         Ok(Trainer {
-            optim: optimizer(&config),
+            optim: config.optimizer(),
             batcher: config.batcher(),
             rng: Rng::new(config.seed).fork(1),
             model_config,
             data,
             device,
             model: Some(model),
+            ema,
             train_len,
             order: Vec::new(),
+            difficulty: vec![0.0; train_len],
             phase: Phase::Train { epoch: 1, step: 0 },
             loss_sum: 0.0,
             correct: 0,
@@ -458,6 +266,9 @@ impl Trainer {
         let model = Checkpoint::from_bytes(&snapshot.current)?.load_as(&st.model, &ad)?;
         let mut t = Self::with_model(st.config.clone(), st.model.clone(), data, ad.clone(), model)?;
         t.rng = st.rng.clone();
+        if st.difficulty.len() == t.train_len {
+            t.difficulty = st.difficulty.clone();
+        }
         t.history = st.history.clone();
         t.phase = if st.next_epoch > st.config.epochs {
             Phase::Test { done: 0 }
@@ -466,6 +277,10 @@ impl Trainer {
         };
         if let (Some(epoch), Some(auc), Some(bytes)) = (st.best_epoch, st.best_auc, &snapshot.best) {
             let model = Checkpoint::from_bytes(bytes)?.load_as(&st.model, &ad)?.valid();
+            if t.config.selection == Selection::EmaLast {
+                // Under `ema-last` the kept model is the average itself: continue it.
+                t.ema = Some(Ema::resume(model.clone(), t.config.ema_decay));
+            }
             t.best = Some(Best { epoch, auc, model, val: None });
         }
         Ok(t)
@@ -487,7 +302,8 @@ impl Trainer {
         &self.history
     }
 
-    /// Optimisation steps in one epoch.
+    /// Optimisation steps in one full epoch (a paced curriculum epoch has fewer; each
+    /// [`TrainEvent::Step`] carries its epoch's count).
     pub fn steps_per_epoch(&self) -> usize {
         self.train_len.div_ceil(self.config.batch_size)
     }
@@ -502,13 +318,13 @@ impl Trainer {
         self.result.as_ref()
     }
 
-    /// The model kept so far (best validation AUC), in evaluation mode, with its epoch.
-    pub fn best_model(&self) -> Option<(usize, &ResNet)> {
+    /// The model kept so far (by the selection rule), in evaluation mode, with its epoch.
+    pub fn best_model(&self) -> Option<(usize, &Network)> {
         self.best.as_ref().map(|b| (b.epoch, &b.model))
     }
 
     /// The model being trained, in evaluation mode (for Grad-CAM or inspection mid-run).
-    pub fn current_model(&self) -> Option<ResNet> {
+    pub fn current_model(&self) -> Option<Network> {
         self.model.as_ref().map(|m| m.valid())
     }
 
@@ -538,6 +354,7 @@ impl Trainer {
                 rng: self.rng.clone(),
                 best_epoch: self.best.as_ref().map(|b| b.epoch),
                 best_auc: self.best.as_ref().map(|b| b.auc),
+                difficulty: self.difficulty.clone(),
             },
             current,
             best: self.best_checkpoint().await?,
@@ -557,40 +374,61 @@ impl Trainer {
 
     async fn train_step(&mut self, epoch: usize, step: usize) -> Result<Vec<TrainEvent>, TrainError> {
         if step == 0 {
-            self.order = (0..self.train_len).collect();
-            self.rng.shuffle(&mut self.order);
+            self.order = match &self.config.curriculum {
+                Some(c) => c.pick(epoch, &self.difficulty, &mut self.rng),
+                None => {
+                    let mut all: Vec<usize> = (0..self.train_len).collect();
+                    self.rng.shuffle(&mut all);
+                    all
+                }
+            };
             self.loss_sum = 0.0;
             self.correct = 0;
             self.seen = 0;
             self.batches = 0;
         }
-        let spe = self.steps_per_epoch();
+        let spe = self.order.len().div_ceil(self.config.batch_size);
         let bs = self.config.batch_size;
-        let idx: Vec<usize> = self.order[step * bs..((step + 1) * bs).min(self.train_len)].to_vec();
+        let idx: Vec<usize> = self.order[step * bs..((step + 1) * bs).min(self.order.len())].to_vec();
         let view = ImageView::of(&self.data, Split::Train);
         let batch = self.batcher.host_batch(&view, &idx, &mut self.rng);
         let lr = self.config.lr_at(epoch);
 
         let model = self.model.take().ok_or(TrainError::NoModel)?;
+        let before = model.clone();
         let logits = model.forward(batch.images(&self.device));
-        let loss = -(batch.targets(&self.device) * log_softmax(logits.clone(), 1)).sum_dim(1).mean();
-        let loss_value = read_f32(loss.clone()).await?;
-        if !loss_value.iter().all(|v| v.is_finite()) {
-            self.model = Some(model);
-            self.phase = Phase::Failed;
-            let value = loss_value.first().map(|v| v.to_string()).unwrap_or_default();
-            return Ok(vec![TrainEvent::Error(TrainFailure::NonFiniteLoss { epoch, step: step + 1, value })]);
-        }
-        let logit_values = read_f32(logits.detach()).await?;
+        let loss = cross_entropy_with_logits(logits.clone(), batch.targets(&self.device));
         let grads = GradientsParams::from_grads(loss.backward(), &model);
-        self.model = Some(self.optim.step(lr, model, grads));
+        let model = self.optim.step(lr, model, grads);
+        // One read a step: the loss and the logits together, after the update.
+        let n = batch.labels.len();
+        let mut read = read_all(vec![loss.detach(), logits.detach().reshape([n * 2])]).await?.into_iter();
+        let (loss_value, logit_values) = (read.next().unwrap_or_default(), read.next().unwrap_or_default());
+        let loss_value = loss_value.first().copied().unwrap_or(f32::NAN);
+        if !loss_value.is_finite() {
+            // The update was computed from a non-finite loss: keep the weights from before it.
+            self.model = Some(before);
+            self.phase = Phase::Failed;
+            return Ok(vec![TrainEvent::Error(TrainFailure::NonFiniteLoss {
+                epoch,
+                step: step + 1,
+                value: loss_value.to_string(),
+            })]);
+        }
+        if let Some(ema) = &mut self.ema {
+            ema.update(&model);
+        }
+        self.model = Some(model);
 
-        let loss_value = loss_value[0] as f64;
+        let loss_value = loss_value as f64;
         self.loss_sum += loss_value;
         self.batches += 1;
         for (row, &label) in logit_values.chunks(2).zip(&batch.labels) {
             let pred = u8::from(row[1] > row[0]);
             self.correct += usize::from(pred == label);
+        }
+        for (&i, l) in idx.iter().zip(curriculum::per_image_loss(&logit_values, &batch.targets)) {
+            self.difficulty[i] = l;
         }
         self.seen += idx.len();
         let step = step + 1;
@@ -604,10 +442,14 @@ impl Trainer {
         if done == 0 {
             self.val_scores.clear();
         }
-        let model = self.model.as_ref().ok_or(TrainError::NoModel)?.valid();
+        // The model the selection rule would keep: the trained weights, or their average.
+        let model = match &self.ema {
+            Some(ema) => ema.model().clone(),
+            None => self.model.as_ref().ok_or(TrainError::NoModel)?.valid(),
+        };
         let end = (done + EVAL_CHUNK).min(total);
         let idx: Vec<usize> = (done..end).collect();
-        let probs = eval::probabilities(&model, &view, &idx, &self.device).await?;
+        let probs = eval::probabilities(&model, &view, &idx, &self.device, self.config.tta).await?;
         self.val_scores.extend(probs.chunks(2).map(|r| r[1]));
         let mut events = vec![TrainEvent::Eval { split: "val".into(), done: end, total }];
         if end < total {
@@ -620,7 +462,10 @@ impl Trainer {
             return Ok(events);
         }
         let ev = metrics::evaluate(view.labels, &self.val_scores)?;
-        let is_best = self.best.as_ref().is_none_or(|b| ev.auc > b.auc);
+        let is_best = match self.config.selection {
+            Selection::BestValAuc => self.best.as_ref().is_none_or(|b| ev.auc > b.auc),
+            Selection::Last | Selection::EmaLast => true,
+        };
         if is_best {
             self.best = Some(Best { epoch, auc: ev.auc, model, val: Some(ev.clone()) });
         }
@@ -653,7 +498,7 @@ impl Trainer {
         let best = self.best.as_ref().ok_or(TrainError::NoModel)?;
         let end = (done + EVAL_CHUNK).min(total);
         let idx: Vec<usize> = (done..end).collect();
-        let probs = eval::probabilities(&best.model, &view, &idx, &self.device).await?;
+        let probs = eval::probabilities(&best.model, &view, &idx, &self.device, self.config.tta).await?;
         self.test_scores.extend(probs.chunks(2).map(|r| r[1]));
         let mut events = vec![TrainEvent::Eval { split: "test".into(), done: end, total }];
         if end < total {
@@ -664,7 +509,9 @@ impl Trainer {
         let best_epoch = best.epoch;
         let val = match &best.val {
             Some(v) => v.clone(),
-            None => eval::evaluate(&best.model, &ImageView::of(&self.data, Split::Val), &self.device).await?.0,
+            None => {
+                eval::evaluate(&best.model, &ImageView::of(&self.data, Split::Val), &self.device, self.config.tta).await?.0
+            }
         };
         let result = RunResult {
             config: self.config.clone(),
@@ -711,20 +558,21 @@ fn checkpoint_config_for(checkpoint: &Checkpoint, data: &Dataset) -> Result<Mode
 
 /// An imported checkpoint evaluated as a run of zero epochs: its model's validation and test
 /// metrics (empty history, `best_epoch` 0, the default recipe as `config` with the checkpoint's
-/// architecture). Returns the loaded model too (plain device, evaluation mode).
+/// architecture and `tta`). Returns the loaded model too (plain device, evaluation mode).
 pub async fn evaluate_checkpoint(
     checkpoint: &Checkpoint,
     data: &Dataset,
     device: &Device,
-) -> Result<(RunResult, ResNet), TrainError> {
+    tta: bool,
+) -> Result<(RunResult, Network), TrainError> {
     let mc = checkpoint_config_for(checkpoint, data)?;
     let plain = device.clone().without_autodiff();
     let model = checkpoint.load(&plain)?.valid();
-    let (val, _) = eval::evaluate(&model, &ImageView::of(data, Split::Val), &plain).await?;
+    let (val, _) = eval::evaluate(&model, &ImageView::of(data, Split::Val), &plain, tta).await?;
     let test_view = ImageView::of(data, Split::Test);
-    let scores = eval::scores(&model, &test_view, &plain).await?;
+    let scores = eval::scores(&model, &test_view, &plain, tta).await?;
     let test = test_report(test_view.labels, &scores)?;
-    let mut config = TrainConfig::new().with_model(mc.size);
+    let mut config = TrainConfig::new().with_model(mc.size).with_tta(tta);
     config.resize = mc.resize;
     let result = RunResult { config, model: mc, history: Vec::new(), best_epoch: 0, val, test };
     Ok((result, model))
@@ -734,23 +582,18 @@ pub async fn evaluate_checkpoint(
 /// batch's targets, backward, Adam. `model` must live on an autodiff device (`device`). Returns
 /// the updated model and the loss, read back asynchronously (which also waits for the step).
 pub async fn train_step(
-    model: ResNet,
+    model: Network,
     optim: &mut ModuleOptimizer,
     batch: &HostBatch,
     lr: f64,
     device: &Device,
-) -> Result<(ResNet, f64), TrainError> {
+) -> Result<(Network, f64), TrainError> {
     let logits = model.forward(batch.images(device));
-    let loss = -(batch.targets(device) * log_softmax(logits, 1)).sum_dim(1).mean();
+    let loss = cross_entropy_with_logits(logits, batch.targets(device));
     let grads = GradientsParams::from_grads(loss.backward(), &model);
     let model = optim.step(lr, model, grads);
     let value = read_f32(loss.detach()).await?;
     Ok((model, value.first().copied().unwrap_or(f32::NAN) as f64))
-}
-
-async fn read_f32<const D: usize>(t: burn::tensor::Tensor<D>) -> Result<Vec<f32>, TrainError> {
-    let data = t.into_data_async().await.map_err(|e| TrainError::Read(format!("{e:?}")))?;
-    data.try_into_vec::<f32>().map_err(|e| TrainError::Read(format!("{e:?}")))
 }
 
 /// Drives `trainer` to the end, handing every event to `on_event`; returns the result, or the
@@ -774,32 +617,6 @@ pub async fn run_to_end(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn schedules() {
-        let c = TrainConfig::new().with_epochs(100).with_lr(1e-3);
-        assert_eq!(c.lr_at(1), 1e-3);
-        assert_eq!(c.lr_at(50), 1e-3);
-        assert!((c.lr_at(51) - 1e-4).abs() < 1e-12);
-        assert!((c.lr_at(75) - 1e-4).abs() < 1e-12);
-        assert!((c.lr_at(76) - 1e-5).abs() < 1e-12);
-        let c = c.with_schedule(Schedule::Cosine);
-        assert_eq!(c.lr_at(1), 1e-3);
-        assert!((c.lr_at(51) - 0.5e-3).abs() < 1e-12);
-        assert!(c.lr_at(100) < 1e-5);
-    }
-
-    #[test]
-    fn defaults_are_the_official_recipe_and_validation_names_fields() {
-        let c = TrainConfig::new();
-        assert_eq!((c.model, c.epochs, c.batch_size, c.lr), (ModelSize::Resnet18, 100, 128, 1e-3));
-        assert_eq!((c.schedule, c.augment, c.mixup, c.weight_decay), (Schedule::MultiStep, false, None, 0.0));
-        assert_eq!(c.validate(546), Ok(()));
-        assert_eq!(c.clone().with_epochs(0).validate(546), Err(ConfigError::Epochs(0)));
-        assert_eq!(c.clone().with_subset(Some(600)).validate(546), Err(ConfigError::Subset { got: 600, max: 546 }));
-        assert!(matches!(c.clone().with_lr(f64::NAN).validate(546), Err(ConfigError::Lr(_))));
-        assert_eq!(c.with_mixup(Some(0.0)).validate(546), Err(ConfigError::Mixup(0.0)));
-    }
 
     #[test]
     fn events_serialise_with_a_type_tag() {

@@ -1,52 +1,86 @@
-//! The MedMNIST ResNet family: configuration, construction, seeded initialisation and forward.
+//! The model zoo: configuration, names, construction, seeded initialisation and the
+//! stage-wise forward that Grad-CAM uses.
 //!
-//! Owns the architecture (the MedMNIST-v2 ResNet-18 for 28 px inputs and its lighter siblings),
-//! the names they are known by (`tiny`, `small`, `medium`, `resnet18`), the deterministic
-//! initialisation, and the stage-wise forward that Grad-CAM uses.
+//! Two families share one interface ([`Network`]): the MedMNIST ResNets (`tiny`, `small`,
+//! `medium`, `resnet18`; [`resnet`]) and the plain CNNs (`c8`, `c16`, `c32`; [`cnn`]). Each has
+//! a stem, four stages named `layer1`-`layer4` and a linear head on globally pooled features.
+//! Adding a model is one [`ModelSize`] variant: every `match` on it fails to compile until the
+//! new arm is written.
 //!
 //! It must not know about datasets, batching, optimisers, files or the browser: it maps a
 //! normalised `[batch, channels, side, side]` tensor to two logits.
+
+pub mod cnn;
+pub mod resnet;
 
 use std::fmt;
 use std::str::FromStr;
 
 use burn::config::Config;
 use burn::module::{Module, ModuleMapper, Param};
-use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::tensor::module::interpolate;
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::rng::Rng;
+pub use cnn::Cnn;
+pub use resnet::{BasicBlock, ResNet};
 
 /// Number of trainable parameters of the MedMNIST ResNet-18 (1 input channel, 2 classes):
 /// every conv/linear weight and bias and every BatchNorm gamma and beta.
 ///
 /// Breakdown: conv1 576 + bn1 128 + layer1 147,968 + layer2 525,568 + layer3 2,099,712 +
-/// layer4 8,393,728 + fc 1,026 = 11,168,706 (with 3 input channels: 11,169,858). This is the
-/// count of the architecture as specified (bias-free convolutions, 1x1 projection shortcuts);
-/// the figure 11,170,242 quoted in the project brief matches no variant of it.
+/// layer4 8,393,728 + fc 1,026 = 11,168,706 (with 3 input channels: 11,169,858): the
+/// architecture as specified (bias-free convolutions, 1x1 projection shortcuts), equal to
+/// torchvision's resnet18 with a 3x3 one-channel stem and a two-class head.
 pub const RESNET18_TRAINABLE_PARAMS: usize = 11_168_706;
 
-/// A member of the ResNet family, by size. Parses from and prints to its lowercase name.
+/// Number of trainable parameters of `c16` (1 input channel, 2 classes): convolutions 292,752
+/// + BatchNorm 960 + classifier 258.
+pub const C16_TRAINABLE_PARAMS: usize = 293_970;
+
+/// The two architecture families.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    /// BasicBlocks with residual connections and stride-2 downsampling.
+    ResNet,
+    /// Plain [conv → BN → ReLU] × 2 stages with 2x2 max-pooling.
+    Cnn,
+}
+
+/// A member of the zoo, by name. Parses from and prints to its lowercase name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelSize {
-    /// Base width 8, one BasicBlock per stage: an epoch on a CPU takes seconds.
+    /// ResNet, base width 8, one BasicBlock per stage: an epoch on a CPU takes seconds.
     Tiny,
-    /// Base width 16, one BasicBlock per stage.
+    /// ResNet, base width 16, one BasicBlock per stage.
     Small,
-    /// Base width 32, two BasicBlocks per stage.
+    /// ResNet, base width 32, two BasicBlocks per stage.
     Medium,
-    /// The MedMNIST ResNet-18: base width 64, two BasicBlocks per stage (11,170,242 params).
+    /// The MedMNIST ResNet-18: base width 64, two BasicBlocks per stage (11,168,706 params).
     Resnet18,
+    /// Plain CNN, widths 8/16/32/64 (74k params).
+    C8,
+    /// Plain CNN, widths 16/32/64/128 (293,970 params).
+    C16,
+    /// Plain CNN, widths 32/64/128/256 (1.17M params).
+    C32,
 }
 
 impl ModelSize {
-    /// Every size, lightest first.
-    pub const ALL: [ModelSize; 4] = [ModelSize::Tiny, ModelSize::Small, ModelSize::Medium, ModelSize::Resnet18];
+    /// Every model, ResNets lightest first, then the CNNs lightest first.
+    pub const ALL: [ModelSize; 7] = [
+        ModelSize::Tiny,
+        ModelSize::Small,
+        ModelSize::Medium,
+        ModelSize::Resnet18,
+        ModelSize::C8,
+        ModelSize::C16,
+        ModelSize::C32,
+    ];
 
     /// The name used on the command line and in URLs.
     pub fn name(self) -> &'static str {
@@ -55,24 +89,36 @@ impl ModelSize {
             ModelSize::Small => "small",
             ModelSize::Medium => "medium",
             ModelSize::Resnet18 => "resnet18",
+            ModelSize::C8 => "c8",
+            ModelSize::C16 => "c16",
+            ModelSize::C32 => "c32",
+        }
+    }
+
+    pub fn family(self) -> Family {
+        match self {
+            ModelSize::Tiny | ModelSize::Small | ModelSize::Medium | ModelSize::Resnet18 => Family::ResNet,
+            ModelSize::C8 | ModelSize::C16 | ModelSize::C32 => Family::Cnn,
         }
     }
 
     /// Channels of the first stage (later stages double it each time).
     pub fn base_width(self) -> usize {
         match self {
-            ModelSize::Tiny => 8,
-            ModelSize::Small => 16,
-            ModelSize::Medium => 32,
+            ModelSize::Tiny | ModelSize::C8 => 8,
+            ModelSize::Small | ModelSize::C16 => 16,
+            ModelSize::Medium | ModelSize::C32 => 32,
             ModelSize::Resnet18 => 64,
         }
     }
 
-    /// BasicBlocks in each of the four stages.
+    /// BasicBlocks in each of the four stages (ResNets; the CNNs have two convolutions per
+    /// stage, the stem counting as stage 1's first).
     pub fn blocks(self) -> [usize; 4] {
         match self {
             ModelSize::Tiny | ModelSize::Small => [1, 1, 1, 1],
             ModelSize::Medium | ModelSize::Resnet18 => [2, 2, 2, 2],
+            ModelSize::C8 | ModelSize::C16 | ModelSize::C32 => [0; 4],
         }
     }
 }
@@ -83,9 +129,9 @@ impl fmt::Display for ModelSize {
     }
 }
 
-/// A model name that is not one of the family.
+/// A model name that is not one of the zoo.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown model '{0}' (expected one of: tiny, small, medium, resnet18)")]
+#[error("unknown model '{0}' (expected one of: tiny, small, medium, resnet18, c8, c16, c32)")]
 pub struct UnknownModel(pub String);
 
 impl FromStr for ModelSize {
@@ -93,15 +139,17 @@ impl FromStr for ModelSize {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let lower = s.trim().to_ascii_lowercase();
-        match lower.as_str() {
-            "tiny" => Ok(ModelSize::Tiny),
-            "small" => Ok(ModelSize::Small),
-            "medium" => Ok(ModelSize::Medium),
-            "resnet18" | "resnet-18" | "resnet_18" => Ok(ModelSize::Resnet18),
-            _ => Err(UnknownModel(s.to_string())),
-        }
+        let lower = match lower.as_str() {
+            "resnet-18" | "resnet_18" => "resnet18",
+            other => other,
+        };
+        ModelSize::ALL.into_iter().find(|m| m.name() == lower).ok_or_else(|| UnknownModel(s.to_string()))
     }
 }
+
+/// The most classes a checkpoint may declare (BreastMNIST has 2; the bound keeps a forged
+/// configuration from allocating a huge classifier).
+pub const MAX_CLASSES: usize = 1000;
 
 /// Errors in a model configuration.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -112,14 +160,14 @@ pub enum ModelError {
     Resize(usize),
     #[error("{0} input channels are not supported (expected 1 or 3)")]
     Channels(usize),
-    #[error("{0} classes are not supported (expected at least 2)")]
+    #[error("{0} classes are not supported (expected 2 to {MAX_CLASSES})")]
     Classes(usize),
 }
 
-/// The configuration of a family member; saved beside its weights in checkpoints.
+/// The configuration of a zoo member; saved beside its weights in checkpoints.
 #[derive(Config, Debug, PartialEq)]
 pub struct ModelConfig {
-    /// Which member of the family.
+    /// Which member of the zoo.
     #[config(default = "ModelSize::Resnet18")]
     pub size: ModelSize,
     /// Image channels (1 for BreastMNIST).
@@ -156,7 +204,7 @@ impl ModelConfig {
         if self.in_channels != 1 && self.in_channels != 3 {
             return Err(ModelError::Channels(self.in_channels));
         }
-        if self.num_classes < 2 {
+        if !(2..=MAX_CLASSES).contains(&self.num_classes) {
             return Err(ModelError::Classes(self.num_classes));
         }
         Ok(())
@@ -167,12 +215,16 @@ impl ModelConfig {
         self.resize.unwrap_or(self.input_size)
     }
 
-    /// Spatial side of the feature map after `stage` (stem and layer1 keep the size; each later
-    /// stage halves it, rounding up: 28 -> 28, 14, 7, 4).
+    /// Spatial side of the feature map after `stage`. Stem and layer1 keep the size; each later
+    /// stage halves it: ResNets round up (stride-2 convolutions: 28 -> 28, 14, 7, 4), CNNs
+    /// round down (2x2 max-pooling: 28 -> 28, 14, 7, 3).
     pub fn stage_side(&self, stage: Stage) -> usize {
         let mut s = self.effective_size();
         for _ in 0..stage.downsamples() {
-            s = s.div_ceil(2);
+            s = match self.size.family() {
+                Family::ResNet => s.div_ceil(2),
+                Family::Cnn => s / 2,
+            };
         }
         s
     }
@@ -184,36 +236,99 @@ impl ModelConfig {
 
     /// Builds the model on `device` with weights drawn from a generator seeded with `seed`, so
     /// the same seed gives the same weights on every backend and in every thread.
-    pub fn init(&self, device: &Device, seed: u64) -> Result<ResNet, ModelError> {
+    pub fn init(&self, device: &Device, seed: u64) -> Result<Network, ModelError> {
         self.validate()?;
-        let w = self.size.base_width();
-        let blocks = self.size.blocks();
-        let mut in_planes = w;
-        let mut make_stage = |planes: usize, n: usize, stride: usize| {
-            let mut layer = Vec::with_capacity(n);
-            for i in 0..n {
-                let s = if i == 0 { stride } else { 1 };
-                layer.push(BasicBlock::new(in_planes, planes, s, device));
-                in_planes = planes;
+        let net = match self.size.family() {
+            Family::ResNet => Network::ResNet(ResNet::build(self, device)),
+            Family::Cnn => Network::Cnn(Cnn::build(self, device)),
+        };
+        Ok(reinit(net, seed))
+    }
+}
+
+/// Bilinear resizing of the input to `resize` px, if set (the resolution experiment).
+fn resize_input(x: Tensor<4>, resize: Option<usize>) -> Tensor<4> {
+    match resize {
+        Some(r) => interpolate(
+            x,
+            InterpolateOptions::new(InterpolateMode::Bilinear).with_align_corners(false).with_output_size([r, r]),
+        ),
+        None => x,
+    }
+}
+
+/// A member of the zoo, whichever family (see [`ModelConfig`]).
+#[derive(Module, Debug)]
+pub enum Network {
+    ResNet(ResNet),
+    Cnn(Cnn),
+}
+
+impl Network {
+    /// Logits `[batch, num_classes]` for normalised images `[batch, channels, side, side]`.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        let f = self.forward_to(x, Stage::Layer4);
+        self.head(f)
+    }
+
+    /// Logits plus the layer3 and layer4 activations (for Grad-CAM and inspection).
+    pub fn forward_with_features(&self, x: Tensor<4>) -> (Tensor<2>, Tensor<4>, Tensor<4>) {
+        let l3 = self.forward_to(x, Stage::Layer3);
+        let l4 = self.forward_from(l3.clone(), Stage::Layer3, Stage::Layer4);
+        (self.head(l4.clone()), l3, l4)
+    }
+
+    /// Runs the network from the input up to and including `stage`.
+    pub fn forward_to(&self, x: Tensor<4>, stage: Stage) -> Tensor<4> {
+        match self {
+            Network::ResNet(m) => m.forward_to(x, stage),
+            Network::Cnn(m) => m.forward_to(x, stage),
+        }
+    }
+
+    /// Runs the stages after `from` up to and including `to` on `from`'s activations.
+    pub fn forward_from(&self, x: Tensor<4>, from: Stage, to: Stage) -> Tensor<4> {
+        match self {
+            Network::ResNet(m) => m.forward_from(x, from, to),
+            Network::Cnn(m) => m.forward_from(x, from, to),
+        }
+    }
+
+    /// Global average pooling and the linear classifier on layer4's activations.
+    pub fn head(&self, features: Tensor<4>) -> Tensor<2> {
+        match self {
+            Network::ResNet(m) => m.head(features),
+            Network::Cnn(m) => m.head(features),
+        }
+    }
+
+    /// Logits for the activations of `stage` (the rest of the network after it).
+    pub fn forward_after(&self, features: Tensor<4>, stage: Stage) -> Tensor<2> {
+        self.head(self.forward_from(features, stage, Stage::Layer4))
+    }
+
+    /// Fine-tuning: every layer frozen except the last stage (layer4) and the classifier.
+    pub fn freeze_backbone(self) -> Network {
+        match self.freeze() {
+            Network::ResNet(mut m) => {
+                m.layer4 = m.layer4.unfreeze();
+                m.fc = m.fc.unfreeze();
+                Network::ResNet(m)
             }
-            layer
-        };
-        let layer1 = make_stage(w, blocks[0], 1);
-        let layer2 = make_stage(w * 2, blocks[1], 2);
-        let layer3 = make_stage(w * 4, blocks[2], 2);
-        let layer4 = make_stage(w * 8, blocks[3], 2);
-        let model = ResNet {
-            conv1: conv(self.in_channels, w, 3, 1, 1, device),
-            bn1: BatchNormConfig::new(w).init(device),
-            relu: Relu::new(),
-            layer1,
-            layer2,
-            layer3,
-            layer4,
-            fc: LinearConfig::new(w * 8, self.num_classes).init(device),
-            resize: self.resize.filter(|&r| r != self.input_size),
-        };
-        Ok(reinit(model, seed))
+            Network::Cnn(mut m) => {
+                m.layer4 = m.layer4.unfreeze();
+                m.fc = m.fc.unfreeze();
+                Network::Cnn(m)
+            }
+        }
+    }
+
+    /// The classifier's weight `[features, classes]` (for inspection and tests).
+    pub fn fc_weight(&self) -> Tensor<2> {
+        match self {
+            Network::ResNet(m) => m.fc.weight.val(),
+            Network::Cnn(m) => m.fc.weight.val(),
+        }
     }
 }
 
@@ -234,7 +349,7 @@ pub enum Stage {
 impl Stage {
     pub const ALL: [Stage; 5] = [Stage::Stem, Stage::Layer1, Stage::Layer2, Stage::Layer3, Stage::Layer4];
 
-    fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         match self {
             Stage::Stem => 0,
             Stage::Layer1 => 1,
@@ -275,133 +390,9 @@ impl FromStr for Stage {
     }
 }
 
-fn conv(cin: usize, cout: usize, k: usize, stride: usize, pad: usize, device: &Device) -> Conv2d {
-    Conv2dConfig::new([cin, cout], [k, k])
-        .with_stride([stride, stride])
-        .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
-        .with_bias(false)
-        .init(device)
-}
-
-/// The 1x1 convolution + BatchNorm projection used when a block changes shape.
-#[derive(Module, Debug)]
-pub struct Shortcut {
-    pub conv: Conv2d,
-    pub bn: BatchNorm,
-}
-
-/// The ResNet BasicBlock: two 3x3 convolutions with BatchNorm and a residual connection.
-#[derive(Module, Debug)]
-pub struct BasicBlock {
-    pub conv1: Conv2d,
-    pub bn1: BatchNorm,
-    pub conv2: Conv2d,
-    pub bn2: BatchNorm,
-    pub shortcut: Option<Shortcut>,
-    pub relu: Relu,
-}
-
-impl BasicBlock {
-    fn new(in_planes: usize, planes: usize, stride: usize, device: &Device) -> Self {
-        let shortcut = (stride != 1 || in_planes != planes).then(|| Shortcut {
-            conv: conv(in_planes, planes, 1, stride, 0, device),
-            bn: BatchNormConfig::new(planes).init(device),
-        });
-        BasicBlock {
-            conv1: conv(in_planes, planes, 3, stride, 1, device),
-            bn1: BatchNormConfig::new(planes).init(device),
-            conv2: conv(planes, planes, 3, 1, 1, device),
-            bn2: BatchNormConfig::new(planes).init(device),
-            shortcut,
-            relu: Relu::new(),
-        }
-    }
-
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let out = self.relu.forward(self.bn1.forward(self.conv1.forward(x.clone())));
-        let out = self.bn2.forward(self.conv2.forward(out));
-        let identity = match &self.shortcut {
-            Some(s) => s.bn.forward(s.conv.forward(x)),
-            None => x,
-        };
-        self.relu.forward(out + identity)
-    }
-}
-
-/// A member of the MedMNIST ResNet family (see [`ModelConfig`]).
-#[derive(Module, Debug)]
-pub struct ResNet {
-    pub conv1: Conv2d,
-    pub bn1: BatchNorm,
-    pub relu: Relu,
-    pub layer1: Vec<BasicBlock>,
-    pub layer2: Vec<BasicBlock>,
-    pub layer3: Vec<BasicBlock>,
-    pub layer4: Vec<BasicBlock>,
-    pub fc: Linear,
-    #[module(skip)]
-    pub resize: Option<usize>,
-}
-
-impl ResNet {
-    /// Logits `[batch, num_classes]` for normalised images `[batch, channels, side, side]`.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let f = self.forward_to(x, Stage::Layer4);
-        self.head(f)
-    }
-
-    /// Logits plus the layer3 and layer4 activations (for Grad-CAM and inspection).
-    pub fn forward_with_features(&self, x: Tensor<4>) -> (Tensor<2>, Tensor<4>, Tensor<4>) {
-        let l3 = self.forward_to(x, Stage::Layer3);
-        let l4 = self.forward_from(l3.clone(), Stage::Layer3, Stage::Layer4);
-        (self.head(l4.clone()), l3, l4)
-    }
-
-    /// Runs the network from the input up to and including `stage`.
-    pub fn forward_to(&self, x: Tensor<4>, stage: Stage) -> Tensor<4> {
-        let x = match self.resize {
-            Some(r) => interpolate(
-                x,
-                InterpolateOptions::new(InterpolateMode::Bilinear)
-                    .with_align_corners(false)
-                    .with_output_size([r, r]),
-            ),
-            None => x,
-        };
-        let x = self.relu.forward(self.bn1.forward(self.conv1.forward(x)));
-        self.forward_from(x, Stage::Stem, stage)
-    }
-
-    /// Runs the stages after `from` up to and including `to` on `from`'s activations.
-    pub fn forward_from(&self, mut x: Tensor<4>, from: Stage, to: Stage) -> Tensor<4> {
-        let layers = [&self.layer1, &self.layer2, &self.layer3, &self.layer4];
-        for (i, layer) in layers.iter().enumerate() {
-            let idx = i + 1;
-            if idx > from.index() && idx <= to.index() {
-                for block in layer.iter() {
-                    x = block.forward(x);
-                }
-            }
-        }
-        x
-    }
-
-    /// Global average pooling and the linear classifier on layer4's activations.
-    pub fn head(&self, features: Tensor<4>) -> Tensor<2> {
-        let [b, c, _, _] = features.dims();
-        let pooled = features.mean_dim(3).mean_dim(2).reshape([b, c]);
-        self.fc.forward(pooled)
-    }
-
-    /// Logits for the activations of `stage` (the rest of the network after it).
-    pub fn forward_after(&self, features: Tensor<4>, stage: Stage) -> Tensor<2> {
-        self.head(self.forward_from(features, stage, Stage::Layer4))
-    }
-}
-
 /// Counts trainable parameters (everything burn's `num_params` counts except the BatchNorm
 /// running mean and variance, which are state, not parameters).
-pub fn trainable_params(model: &ResNet) -> usize {
+pub fn trainable_params<M: Module>(model: &M) -> usize {
     struct Counter {
         path: Vec<String>,
         count: usize,
@@ -429,7 +420,7 @@ pub fn trainable_params(model: &ResNet) -> usize {
 /// PyTorch's uniform(±1/sqrt(fan_in)) for the classifier, BatchNorm gamma 1 / beta 0, running
 /// mean 0 / variance 1). The values depend only on the seed and the parameter order, never on
 /// the backend or on other threads' use of burn's global RNG.
-pub fn reinit(model: ResNet, seed: u64) -> ResNet {
+pub fn reinit<M: Module>(model: M, seed: u64) -> M {
     struct Init {
         path: Vec<String>,
         rng: Rng,

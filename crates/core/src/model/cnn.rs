@@ -1,0 +1,97 @@
+//! The plain CNN family (`c8`, `c16`, `c32`): four stages of [3x3 conv (no bias) → BatchNorm →
+//! ReLU] × 2 at widths w, 2w, 4w, 8w, a 2x2 max-pool before stages 2-4, global average pooling
+//! and a linear classifier. `c16` has 293,970 trainable parameters — 38 times fewer than the
+//! ResNet-18 — and trains an epoch of BreastMNIST in about a second on one CPU thread.
+//!
+//! The stage names match the ResNet's so Grad-CAM and activation grids work unchanged: the
+//! stem is stage 1's first convolution, `layer1` its second, `layer2`-`layer4` the pooled stages.
+//!
+//! It must not know about other architectures, datasets, optimisers or files.
+
+use burn::module::Module;
+use burn::nn::conv::Conv2d;
+use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, Relu};
+use burn::tensor::{Device, Tensor};
+
+use super::resnet::conv;
+use super::{ModelConfig, Stage, resize_input};
+
+/// One 3x3 convolution (no bias), BatchNorm and ReLU.
+#[derive(Module, Debug)]
+pub struct ConvBn {
+    pub conv: Conv2d,
+    pub bn: BatchNorm,
+    pub relu: Relu,
+}
+
+impl ConvBn {
+    fn new(cin: usize, cout: usize, device: &Device) -> Self {
+        ConvBn { conv: conv(cin, cout, 3, 1, 1, device), bn: BatchNormConfig::new(cout).init(device), relu: Relu::new() }
+    }
+
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        self.relu.forward(self.bn.forward(self.conv.forward(x)))
+    }
+}
+
+/// A member of the plain CNN family (see the module docs).
+#[derive(Module, Debug)]
+pub struct Cnn {
+    pub stem: ConvBn,
+    pub layer1: Vec<ConvBn>,
+    pub layer2: Vec<ConvBn>,
+    pub layer3: Vec<ConvBn>,
+    pub layer4: Vec<ConvBn>,
+    pub pool: MaxPool2d,
+    pub fc: Linear,
+    #[module(skip)]
+    pub resize: Option<usize>,
+}
+
+impl Cnn {
+    /// A freshly built (not yet initialised) CNN for `config`.
+    pub(super) fn build(config: &ModelConfig, device: &Device) -> Cnn {
+        let w = config.size.base_width();
+        let stage = |cin: usize, cout: usize| vec![ConvBn::new(cin, cout, device), ConvBn::new(cout, cout, device)];
+        Cnn {
+            stem: ConvBn::new(config.in_channels, w, device),
+            layer1: vec![ConvBn::new(w, w, device)],
+            layer2: stage(w, 2 * w),
+            layer3: stage(2 * w, 4 * w),
+            layer4: stage(4 * w, 8 * w),
+            pool: MaxPool2dConfig::new([2, 2]).init(),
+            fc: LinearConfig::new(8 * w, config.num_classes).init(device),
+            resize: config.resize.filter(|&r| r != config.input_size),
+        }
+    }
+
+    /// Runs the network from the input up to and including `stage`.
+    pub fn forward_to(&self, x: Tensor<4>, stage: Stage) -> Tensor<4> {
+        let x = self.stem.forward(resize_input(x, self.resize));
+        self.forward_from(x, Stage::Stem, stage)
+    }
+
+    /// Runs the stages after `from` up to and including `to` on `from`'s activations.
+    pub fn forward_from(&self, mut x: Tensor<4>, from: Stage, to: Stage) -> Tensor<4> {
+        let layers = [&self.layer1, &self.layer2, &self.layer3, &self.layer4];
+        for (i, layer) in layers.iter().enumerate() {
+            let idx = i + 1;
+            if idx > from.index() && idx <= to.index() {
+                if idx >= 2 {
+                    x = self.pool.forward(x);
+                }
+                for block in layer.iter() {
+                    x = block.forward(x);
+                }
+            }
+        }
+        x
+    }
+
+    /// Global average pooling and the linear classifier on layer4's activations.
+    pub fn head(&self, features: Tensor<4>) -> Tensor<2> {
+        let [b, c, _, _] = features.dims();
+        self.fc.forward(features.mean_dim(3).mean_dim(2).reshape([b, c]))
+    }
+}

@@ -1,0 +1,434 @@
+//! A run's recipe: [`TrainConfig`] (the official MedMNIST v2 recipe by default), its
+//! validation, the learning-rate schedule, the rule that picks the kept model
+//! ([`Selection`]) and the named [`Preset`]s.
+//!
+//! It must not know about tensors, devices, files or the browser.
+
+use std::fmt;
+use std::str::FromStr;
+
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::{AdamConfig, ModuleOptimizer};
+use serde::{Deserialize, Serialize};
+
+use super::curriculum::Curriculum;
+use crate::batch::{Augmentation, Batcher};
+use crate::model::{ModelConfig, ModelSize};
+
+/// How the learning rate changes over the epochs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Schedule {
+    /// MedMNIST's: × 0.1 once 50 % and again once 75 % of the epochs are done.
+    MultiStep,
+    /// Cosine annealing from `lr` towards 0 over the epochs (per epoch).
+    Cosine,
+    /// The same rate throughout.
+    Constant,
+}
+
+/// Which model a run keeps (and reports test metrics for).
+///
+/// The paper keeps the epoch with the best validation AUC. With 78 validation images that
+/// choice is noisy and often lands on an early epoch; reading the last epoch (or an
+/// exponential moving average of the weights at the last epoch) never looks at validation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Selection {
+    /// The epoch with the highest validation AUC (ties keep the earlier): MedMNIST's rule.
+    BestValAuc,
+    /// The model after the last epoch.
+    Last,
+    /// An exponential moving average of the weights and BatchNorm statistics, updated after
+    /// every step (decay [`TrainConfig::ema_decay`]), read after the last epoch.
+    EmaLast,
+}
+
+impl Selection {
+    pub const ALL: [Selection; 3] = [Selection::BestValAuc, Selection::Last, Selection::EmaLast];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Selection::BestValAuc => "best-val-auc",
+            Selection::Last => "last",
+            Selection::EmaLast => "ema-last",
+        }
+    }
+}
+
+impl fmt::Display for Selection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Selection {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim().to_ascii_lowercase().replace('_', "-");
+        Selection::ALL
+            .into_iter()
+            .find(|x| x.name() == s)
+            .ok_or_else(|| format!("unknown selection rule '{s}' (expected best-val-auc, last or ema-last)"))
+    }
+}
+
+/// Named recipes. Flags given beside a preset override its values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    /// MedMNIST v2's official recipe: ResNet-18, 100 epochs, batch 128, Adam 1e-3, lr × 0.1 at
+    /// epochs 50 and 75, no augmentation, the epoch with the best validation AUC.
+    Paper,
+    /// The page's default, sized for a reader's CPU: the c16 CNN, 20 epochs, batch 64, lr × 0.1
+    /// at epochs 10 and 15, random horizontal flips, the last epoch, flip test-time augmentation.
+    Reader,
+    /// The best single model we know how to train: c16, 60 epochs (lr × 0.1 at 30 and 45),
+    /// flips, an EMA of the weights read at the last epoch, flip test-time augmentation.
+    Best,
+}
+
+impl Preset {
+    pub const ALL: [Preset; 3] = [Preset::Paper, Preset::Reader, Preset::Best];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Paper => "paper",
+            Preset::Reader => "reader",
+            Preset::Best => "best",
+        }
+    }
+
+    /// The recipe, with `preset` set to this one.
+    pub fn config(self) -> TrainConfig {
+        let base = TrainConfig::new().with_preset(Some(self));
+        match self {
+            Preset::Paper => base,
+            Preset::Reader => base
+                .with_model(ModelSize::C16)
+                .with_epochs(20)
+                .with_batch_size(64)
+                .with_augment(Augmentation::Flip)
+                .with_selection(Selection::Last)
+                .with_tta(true),
+            Preset::Best => base
+                .with_model(ModelSize::C16)
+                .with_epochs(60)
+                .with_batch_size(64)
+                .with_augment(Augmentation::Flip)
+                .with_selection(Selection::EmaLast)
+                .with_ema_decay(0.99)
+                .with_tta(true),
+        }
+    }
+}
+
+impl fmt::Display for Preset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Preset {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim().to_ascii_lowercase();
+        Preset::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| format!("unknown preset '{s}' (expected paper, reader or best)"))
+    }
+}
+
+/// A training run's configuration. The defaults ([`TrainConfig::new`]) are the official
+/// MedMNIST v2 recipe.
+///
+/// Serialised as a flat object (the metrics JSON's `config`). Fields added after the first
+/// release (`selection`, `ema_decay`, `tta`, `preset`) have serde defaults, so snapshots and
+/// metrics files written before them still read; burn's `Config` derive cannot do that, which
+/// is why this struct spells its builders out.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Which member of the zoo to train.
+    pub model: ModelSize,
+    pub epochs: usize,
+    pub batch_size: usize,
+    /// Adam's learning rate (the initial one, before the schedule).
+    pub lr: f64,
+    pub schedule: Schedule,
+    /// L2 penalty added to the gradients (Adam's `weight_decay`); 0 disables it.
+    pub weight_decay: f64,
+    /// Random augmentation of training images (`none`, `flip`, or `full`: flip, ±10°
+    /// rotation and ±7 % translation). Reads the older `true`/`false` as `full`/`none`.
+    pub augment: Augmentation,
+    /// Mixup with Beta(α, α) coefficients; `None` disables it.
+    pub mixup: Option<f64>,
+    /// Fixes weight initialisation, shuffling, augmentation and mixup.
+    pub seed: u64,
+    /// Train on the first `N` training images only.
+    pub subset: Option<usize>,
+    /// Bilinearly resize inputs to this side inside the model (e.g. 28 px seen at 64 px).
+    pub resize: Option<usize>,
+    /// Fine-tuning: train only the last stage (layer4) and the classifier; earlier layers keep
+    /// their weights and BatchNorm statistics.
+    pub freeze_backbone: bool,
+    /// Which model the run keeps.
+    #[serde(default = "Selection::paper")]
+    pub selection: Selection,
+    /// Per-step decay of the weight average kept by [`Selection::EmaLast`].
+    #[serde(default = "default_ema_decay")]
+    pub ema_decay: f64,
+    /// Test-time augmentation: every evaluation (validation, test, explanations' scores)
+    /// averages the softmax of each image and its left-right mirror.
+    #[serde(default)]
+    pub tta: bool,
+    /// The preset this configuration started from (recorded, not used), if any.
+    #[serde(default)]
+    pub preset: Option<Preset>,
+    /// Curriculum learning: pace the training images by their last loss (see
+    /// [`Curriculum`]); `None` trains on every image every epoch.
+    #[serde(default)]
+    pub curriculum: Option<Curriculum>,
+}
+
+fn default_ema_decay() -> f64 {
+    0.99
+}
+
+impl Selection {
+    /// MedMNIST's rule, the default.
+    fn paper() -> Selection {
+        Selection::BestValAuc
+    }
+}
+
+/// `with_field(value)` builders, one per field.
+macro_rules! builders {
+    ($($with:ident($field:ident: $ty:ty)),* $(,)?) => {
+        impl TrainConfig {
+            $(
+                #[must_use]
+                pub fn $with(mut self, $field: $ty) -> Self {
+                    self.$field = $field;
+                    self
+                }
+            )*
+        }
+    };
+}
+
+builders! {
+    with_model(model: ModelSize),
+    with_epochs(epochs: usize),
+    with_batch_size(batch_size: usize),
+    with_lr(lr: f64),
+    with_schedule(schedule: Schedule),
+    with_weight_decay(weight_decay: f64),
+    with_augment(augment: Augmentation),
+    with_mixup(mixup: Option<f64>),
+    with_seed(seed: u64),
+    with_subset(subset: Option<usize>),
+    with_resize(resize: Option<usize>),
+    with_freeze_backbone(freeze_backbone: bool),
+    with_selection(selection: Selection),
+    with_ema_decay(ema_decay: f64),
+    with_tta(tta: bool),
+    with_preset(preset: Option<Preset>),
+    with_curriculum(curriculum: Option<Curriculum>),
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig::new()
+    }
+}
+
+/// Invalid training settings, each naming the field.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("epochs must be at least 1 (got {0})")]
+    Epochs(usize),
+    #[error("batch size must be at least 1 (got {0})")]
+    BatchSize(usize),
+    #[error("learning rate must be a positive number (got {0})")]
+    Lr(f64),
+    #[error("weight decay must be a non-negative number (got {0})")]
+    WeightDecay(f64),
+    #[error("mixup alpha must be a positive number (got {0})")]
+    Mixup(f64),
+    #[error("subset must be between 1 and {max} images (got {got})")]
+    Subset { got: usize, max: usize },
+    #[error("the EMA decay must be a number in (0, 1) (got {0})")]
+    EmaDecay(f64),
+    #[error("the curriculum must start from a fraction in (0, 1] and reach all images at epoch 2 or later (got {start} until epoch {full_at})")]
+    Curriculum { start: f64, full_at: usize },
+}
+
+impl TrainConfig {
+    /// The official MedMNIST v2 recipe: ResNet-18, 100 epochs, batch 128, Adam 1e-3, lr × 0.1
+    /// at 50 % and 75 %, no augmentation, the best validation AUC kept, no TTA.
+    pub fn new() -> Self {
+        TrainConfig {
+            model: ModelSize::Resnet18,
+            epochs: 100,
+            batch_size: 128,
+            lr: 1e-3,
+            schedule: Schedule::MultiStep,
+            weight_decay: 0.0,
+            augment: Augmentation::None,
+            mixup: None,
+            seed: 0,
+            subset: None,
+            resize: None,
+            freeze_backbone: false,
+            selection: Selection::BestValAuc,
+            ema_decay: default_ema_decay(),
+            tta: false,
+            preset: None,
+            curriculum: None,
+        }
+    }
+
+    /// Checks every user-settable value; `train_len` is the size of the training split.
+    pub fn validate(&self, train_len: usize) -> Result<(), ConfigError> {
+        if self.epochs == 0 {
+            return Err(ConfigError::Epochs(self.epochs));
+        }
+        if self.batch_size == 0 {
+            return Err(ConfigError::BatchSize(self.batch_size));
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(ConfigError::Lr(self.lr));
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return Err(ConfigError::WeightDecay(self.weight_decay));
+        }
+        if let Some(a) = self.mixup
+            && !(a.is_finite() && a > 0.0)
+        {
+            return Err(ConfigError::Mixup(a));
+        }
+        if let Some(n) = self.subset
+            && (n == 0 || n > train_len)
+        {
+            return Err(ConfigError::Subset { got: n, max: train_len });
+        }
+        if !(self.ema_decay > 0.0 && self.ema_decay < 1.0) {
+            return Err(ConfigError::EmaDecay(self.ema_decay));
+        }
+        if let Some(c) = self.curriculum
+            && !c.is_valid()
+        {
+            return Err(ConfigError::Curriculum { start: c.start, full_at: c.full_at });
+        }
+        Ok(())
+    }
+
+    /// The learning rate during epoch `epoch` (1-based).
+    pub fn lr_at(&self, epoch: usize) -> f64 {
+        let i = epoch.saturating_sub(1) as f64;
+        let n = self.epochs.max(1) as f64;
+        match self.schedule {
+            Schedule::Constant => self.lr,
+            Schedule::MultiStep => {
+                let drops = [0.5 * n, 0.75 * n].iter().filter(|&&m| i >= m).count();
+                self.lr * 0.1f64.powi(drops as i32)
+            }
+            Schedule::Cosine => self.lr * 0.5 * (1.0 + (std::f64::consts::PI * i / n).cos()),
+        }
+    }
+
+    /// The model configuration for images of `side` px with `channels` channels.
+    pub fn model_config(&self, side: usize, channels: usize) -> ModelConfig {
+        ModelConfig::new()
+            .with_size(self.model)
+            .with_in_channels(channels)
+            .with_input_size(side)
+            .with_resize(self.resize)
+    }
+
+    pub(crate) fn batcher(&self) -> Batcher {
+        Batcher { augment: self.augment.augment(), mixup: self.mixup.map(|a| a as f32), num_classes: 2 }
+    }
+
+    /// Adam as the recipe sets it up (epsilon 1e-8 as in PyTorch; L2 weight decay if
+    /// configured).
+    pub fn optimizer(&self) -> ModuleOptimizer {
+        let mut adam = AdamConfig::new().with_epsilon(1e-8);
+        if self.weight_decay > 0.0 {
+            adam = adam.with_weight_decay(Some(WeightDecayConfig::new(self.weight_decay as f32)));
+        }
+        adam.init()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules() {
+        let c = TrainConfig::new().with_epochs(100).with_lr(1e-3);
+        assert_eq!(c.lr_at(1), 1e-3);
+        assert_eq!(c.lr_at(50), 1e-3);
+        assert!((c.lr_at(51) - 1e-4).abs() < 1e-12);
+        assert!((c.lr_at(75) - 1e-4).abs() < 1e-12);
+        assert!((c.lr_at(76) - 1e-5).abs() < 1e-12);
+        let c = c.with_schedule(Schedule::Cosine);
+        assert_eq!(c.lr_at(1), 1e-3);
+        assert!((c.lr_at(51) - 0.5e-3).abs() < 1e-12);
+        assert!(c.lr_at(100) < 1e-5);
+    }
+
+    #[test]
+    fn defaults_are_the_official_recipe_and_validation_names_fields() {
+        let c = TrainConfig::new();
+        assert_eq!((c.model, c.epochs, c.batch_size, c.lr), (ModelSize::Resnet18, 100, 128, 1e-3));
+        assert_eq!((c.schedule, c.augment, c.mixup, c.weight_decay), (Schedule::MultiStep, Augmentation::None, None, 0.0));
+        assert_eq!((c.selection, c.tta, c.preset), (Selection::BestValAuc, false, None));
+        assert_eq!(c.validate(546), Ok(()));
+        assert_eq!(c.clone().with_epochs(0).validate(546), Err(ConfigError::Epochs(0)));
+        assert_eq!(c.clone().with_subset(Some(600)).validate(546), Err(ConfigError::Subset { got: 600, max: 546 }));
+        assert!(matches!(c.clone().with_lr(f64::NAN).validate(546), Err(ConfigError::Lr(_))));
+        assert_eq!(c.clone().with_ema_decay(1.0).validate(546), Err(ConfigError::EmaDecay(1.0)));
+        assert_eq!(c.with_mixup(Some(0.0)).validate(546), Err(ConfigError::Mixup(0.0)));
+    }
+
+    #[test]
+    fn presets_are_the_documented_recipes() {
+        let paper = Preset::Paper.config();
+        assert_eq!(paper, TrainConfig::new().with_preset(Some(Preset::Paper)));
+        let reader = Preset::Reader.config();
+        assert_eq!((reader.model, reader.epochs, reader.batch_size), (ModelSize::C16, 20, 64));
+        assert_eq!((reader.augment, reader.selection, reader.tta), (Augmentation::Flip, Selection::Last, true));
+        // lr × 0.1 at epochs 10 and 15 (1-based: epoch 11 is the first at 1e-4).
+        assert_eq!(reader.lr_at(10), 1e-3);
+        assert!((reader.lr_at(11) - 1e-4).abs() < 1e-12 && (reader.lr_at(16) - 1e-5).abs() < 1e-12);
+        let best = Preset::Best.config();
+        assert_eq!((best.epochs, best.selection, best.ema_decay), (60, Selection::EmaLast, 0.99));
+        assert!((best.lr_at(31) - 1e-4).abs() < 1e-12 && (best.lr_at(46) - 1e-5).abs() < 1e-12);
+        for p in Preset::ALL {
+            assert_eq!(p.name().parse::<Preset>(), Ok(p));
+            assert_eq!(p.config().validate(546), Ok(()));
+        }
+        assert!("fast".parse::<Preset>().unwrap_err().contains("paper, reader or best"));
+        for s in Selection::ALL {
+            assert_eq!(s.name().parse::<Selection>(), Ok(s));
+        }
+    }
+
+    #[test]
+    fn older_configs_still_read() {
+        // A snapshot or metrics JSON written before augmentation modes, selection rules, TTA
+        // and presets existed.
+        let old = r#"{"model":"tiny","epochs":3,"batch_size":16,"lr":0.001,"schedule":"multistep",
+            "weight_decay":0.0,"augment":true,"mixup":null,"seed":1,"subset":null,"resize":null,
+            "freeze_backbone":false}"#;
+        let c: TrainConfig = serde_json::from_str(old).unwrap();
+        assert_eq!((c.augment, c.selection, c.tta, c.preset), (Augmentation::Full, Selection::BestValAuc, false, None));
+        let c: TrainConfig = serde_json::from_str(&old.replace("true", "false")).unwrap();
+        assert_eq!(c.augment, Augmentation::None);
+        let round: TrainConfig = serde_json::from_str(&serde_json::to_string(&Preset::Best.config()).unwrap()).unwrap();
+        assert_eq!(round, Preset::Best.config());
+    }
+}
