@@ -33,6 +33,10 @@ struct Cli {
 enum Command {
     /// Train a model and write metrics.json, predictions.csv and best.ckpt to --out.
     Train(Box<TrainArgs>),
+    /// Supervised pretraining on another binary MedMNIST file (e.g. pneumoniamnist.npz): the
+    /// same recipe flags as `train`, any split sizes; fine-tune the result on BreastMNIST with
+    /// `train --init DIR/best.ckpt`.
+    Pretrain(Box<TrainArgs>),
     /// Evaluate a checkpoint on a split and print AUC, ACC and the confusion matrix.
     Eval(EvalArgs),
     /// Time training steps of each model size on each compiled-in backend.
@@ -196,7 +200,8 @@ enum CliError {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Train(a) => cmd_train(*a),
+        Command::Train(a) => cmd_train(*a, &DecodeOptions::default()),
+        Command::Pretrain(a) => cmd_train(*a, &DecodeOptions { split_sizes: None, ..DecodeOptions::default() }),
         Command::Eval(a) => cmd_eval(a),
         Command::Bench(a) => cmd_bench(a),
         Command::Ensemble(a) => cmd_ensemble(a),
@@ -219,8 +224,13 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
 }
 
 fn load_data(path: &Path) -> Result<breastmnist_data::Dataset, CliError> {
+    load_data_with(path, &DecodeOptions::default())
+}
+
+/// Decodes a MedMNIST-layout `.npz`; `options` say which split sizes it must have.
+fn load_data_with(path: &Path, options: &DecodeOptions) -> Result<breastmnist_data::Dataset, CliError> {
     let bytes = read(path)?;
-    decode_npz(&bytes, &DecodeOptions::default()).map_err(|source| CliError::Data { path: path.to_path_buf(), source })
+    decode_npz(&bytes, options).map_err(|source| CliError::Data { path: path.to_path_buf(), source })
 }
 
 /// The device for a backend choice, with the names the metrics JSON records.
@@ -311,10 +321,10 @@ impl TrainArgs {
     }
 }
 
-fn cmd_train(a: TrainArgs) -> Result<(), CliError> {
+fn cmd_train(a: TrainArgs, options: &DecodeOptions) -> Result<(), CliError> {
     // Validate what needs no file first, so typos fail fast.
     a.recipe()?;
-    let data = Arc::new(load_data(&a.data)?);
+    let data = Arc::new(load_data_with(&a.data, options)?);
     let config = a.validate(data.train.len())?;
     let (device, env) = device(a.backend)?;
     std::fs::create_dir_all(&a.out).map_err(|source| CliError::Write { path: a.out.clone(), source })?;

@@ -177,3 +177,40 @@ fn an_ensemble_scores_the_mean_of_its_members() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("at least two"));
     let _ = std::fs::remove_dir_all(&out);
 }
+
+#[test]
+fn pretraining_on_pneumoniamnist_then_fine_tuning_on_breastmnist() {
+    let (Some(pneumonia), Some(breast)) = (real_file("pneumoniamnist.npz"), real_file("breastmnist.npz")) else { return };
+    let out = scratch("pretrain");
+    // `train` holds BreastMNIST to its official split sizes...
+    let o = bin().args(["train", "--model", "tiny"]).arg("--data").arg(&pneumonia).arg("--out").arg(out.join("x")).output().unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("images"), "{}", String::from_utf8_lossy(&o.stderr));
+    // ...`pretrain` takes any split sizes.
+    let o = bin()
+        .args(["pretrain", "--model", "tiny", "--epochs", "1", "--batch", "32", "--subset", "64", "--seed", "1"])
+        .arg("--data")
+        .arg(&pneumonia)
+        .arg("--out")
+        .arg(out.join("pre"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("pre/metrics.json")).unwrap()).unwrap();
+    assert_eq!(v["test"]["predictions"].as_array().unwrap().len(), 624, "PneumoniaMNIST's test split");
+    let o = bin()
+        .args(["train", "--epochs", "1", "--batch", "32", "--subset", "64", "--freeze-backbone"])
+        .arg("--init")
+        .arg(out.join("pre/best.ckpt"))
+        .arg("--data")
+        .arg(&breast)
+        .arg("--out")
+        .arg(out.join("ft"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("ft/metrics.json")).unwrap()).unwrap();
+    assert_eq!((v["config"]["model"].as_str(), v["config"]["freeze_backbone"].as_bool()), (Some("tiny"), Some(true)));
+    assert_eq!(v["test"]["predictions"].as_array().unwrap().len(), 156);
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -8,7 +8,7 @@ use breastmnist_core::batch::ImageView;
 use breastmnist_core::checkpoint::{self, Checkpoint, CheckpointError};
 use breastmnist_core::eval;
 use breastmnist_core::model::{ModelConfig, ModelSize};
-use breastmnist_core::train::{TrainConfig, Trainer};
+use breastmnist_core::train::{TrainConfig, TrainError, Trainer};
 use breastmnist_core::Device;
 use breastmnist_data::Split;
 
@@ -68,4 +68,31 @@ fn mismatched_architecture_is_a_typed_error_naming_both() {
     assert!(matches!(err, CheckpointError::Weights { .. }), "{err:?}");
 
     assert_eq!(Checkpoint::from_bytes(b"not a checkpoint"), Err(CheckpointError::Magic));
+}
+
+/// A checkpoint header is checked before anything is allocated: an absurd class count is a
+/// typed error at parse time, and a plausible but wrong one (3 classes) is refused before
+/// evaluation or fine-tuning on BreastMNIST's two labels.
+#[test]
+fn forged_class_counts_are_typed_errors() {
+    let device = Device::flex();
+    let tiny = ModelConfig::of(ModelSize::Tiny);
+    let bytes = checkpoint::save(&tiny.init(&device, 0).unwrap(), &tiny).unwrap();
+    let json_len = u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize;
+    let forge = |classes: &str| {
+        let json = String::from_utf8(bytes[12..12 + json_len].to_vec()).unwrap().replace("\"num_classes\":2", &format!("\"num_classes\":{classes}"));
+        let mut out = checkpoint::MAGIC.to_vec();
+        out.extend_from_slice(&(json.len() as u32).to_le_bytes());
+        out.extend_from_slice(json.as_bytes());
+        out.extend_from_slice(&bytes[12 + json_len..]);
+        out
+    };
+    let err = Checkpoint::from_bytes(&forge("99999999999")).unwrap_err();
+    assert!(matches!(err, CheckpointError::Model(breastmnist_core::model::ModelError::Classes(99_999_999_999))), "{err:?}");
+    let three = Checkpoint::from_bytes(&forge("3")).unwrap();
+    let data = Arc::new(common::synthetic_dataset(28, [8, 4, 4], 1).0);
+    let err = common::run(breastmnist_core::train::evaluate_checkpoint(&three, &data, &device, false)).unwrap_err();
+    assert!(matches!(err, TrainError::Classes(3)), "{err:?}");
+    let err = Trainer::from_checkpoint(TrainConfig::new().with_epochs(1), data, &three, &device).err().unwrap();
+    assert!(err.to_string().contains("3 outputs"), "{err}");
 }

@@ -132,6 +132,8 @@ pub enum TrainError {
     Read(#[from] ReadError),
     #[error("the checkpoint is for {ckpt} px, {ckpt_ch}-channel images but the data is {data} px, {data_ch}-channel")]
     DataShape { ckpt: usize, ckpt_ch: usize, data: usize, data_ch: usize },
+    #[error("the checkpoint's model has {0} outputs, but BreastMNIST has 2 classes (malignant, normal/benign)")]
+    Classes(usize),
     #[error("a snapshot can only be taken between epochs")]
     NotAtEpochBoundary,
     #[error("the run has no model yet to save")]
@@ -545,6 +547,9 @@ pub fn test_report(labels: &[u8], scores: &[f32]) -> Result<TestReport, MetricsE
 /// The checkpoint's model configuration, if its images have the data's side and channels.
 fn checkpoint_config_for(checkpoint: &Checkpoint, data: &Dataset) -> Result<ModelConfig, TrainError> {
     let mc = checkpoint.config.clone();
+    if mc.num_classes != 2 {
+        return Err(TrainError::Classes(mc.num_classes));
+    }
     if mc.input_size != data.side || mc.in_channels != data.channels {
         return Err(TrainError::DataShape {
             ckpt: mc.input_size,
