@@ -199,8 +199,10 @@ fn Prose() -> impl IntoView {
         <section id="ideas" aria-labelledby="ideas-h">
             <h2 id="ideas-h">"Newer training ideas"</h2>
             <p>
-                "The recipe above dates from 2021. Five directions have changed how small medical datasets "
-                "are trained since; three of them can be tried on this page, two are described for context."
+                "The recipe above dates from 2021. Several directions have changed how small medical datasets "
+                "are trained since; most can be tried on this page or with its command-line twin. We ran each "
+                "for three seeds on top of the "<em>"reader"</em>" recipe (test AUC 0.910 ± 0.015 alone); with "
+                "156 test images, differences under about 0.01 AUC are noise."
             </p>
             <ul>
                 <li><strong>"Augmentation and mixup"</strong>" (try it: the "<em>"Augment"</em>" and "
@@ -212,14 +214,25 @@ fn Prose() -> impl IntoView {
                     "from trained weights, possibly freezing everything but the last stage, is how domain-specific "
                     "transfer works: weights learnt on other ultrasound or medical images usually transfer "
                     "better than ImageNet photographs."</li>
+                <li><strong>"Choosing the model without the validation lottery"</strong>" (try it: the "
+                    <em>"Keep"</em>" and "<em>"Flip test-time augmentation"</em>" fields). Keeping the last epoch, "
+                    "or a moving average of the weights, instead of the best-validation epoch, and scoring each "
+                    "image together with its mirror, are what lift the page's default from 0.86 to 0.91 AUC. "
+                    "Averaging three seeds' models gives 0.921."</li>
                 <li><strong>"Explainability"</strong>" (try it: step 4). Grad-CAM heatmaps show where the "
                     "evidence for a class lies; our tests check that they change when the weights are "
                     "scrambled, the sanity check of Adebayo et al. (2018)."</li>
                 <li><strong>"Self-supervised pretraining."</strong>" Learning features from unlabelled "
                     "ultrasound first (contrastive or masked-image objectives) and fine-tuning on the labelled "
-                    "scans; it needs far more unlabelled images than this page holds."</li>
-                <li><strong>"Curriculum."</strong>" Presenting easy, confidently labelled cases before "
-                    "ambiguous ones; the explorer's confidence ordering shows which cases a model finds easy."</li>
+                    "scans; it needs far more unlabelled images than this page holds. Not built yet."</li>
+                <li><strong>"Transfer from other medical images"</strong>" (command line: "
+                    <code>"breastmnist pretrain"</code>"). The same network trained first on 4,708 chest X-rays "
+                    "(PneumoniaMNIST), then on the ultrasound scans: 0.904 ± 0.002 test AUC — no gain over "
+                    "starting from scratch at 28 pixels."</li>
+                <li><strong>"Curriculum"</strong>" (command line: "<code>"--curriculum"</code>"). Training first "
+                    "on the 40 % of images with the lowest loss and widening to all of them by epoch 10: "
+                    "0.909 ± 0.017; the anti-curriculum (hardest first) 0.910 ± 0.022 and a random 40 % "
+                    "0.909 ± 0.011. Order made no measurable difference here."</li>
             </ul>
         </section>
 

@@ -47,7 +47,8 @@ fn now_ms() -> f64 {
 enum Launch {
     Start(TrainRequest, Option<Vec<u8>>),
     Continue(TrainRequest, Vec<u8>),
-    Evaluate(BackendChoice, String, Vec<u8>),
+    /// Backend, file name, flip TTA, checkpoint bytes.
+    Evaluate(BackendChoice, String, bool, Vec<u8>),
 }
 
 impl TrainCtx {
@@ -168,8 +169,8 @@ impl TrainCtx {
         };
         self.imported_bytes.set_value(Some(bytes.clone()));
         self.imported.set(Some(name.clone()));
-        let backend = request.backend;
-        self.launch(data, TrainState::evaluating(&name, request), Launch::Evaluate(backend, name, bytes));
+        let (backend, tta) = (request.backend, request.tta);
+        self.launch(data, TrainState::evaluating(&name, request), Launch::Evaluate(backend, name, tta, bytes));
     }
 
     /// Forgets the stored run.
@@ -200,7 +201,7 @@ impl TrainCtx {
         let (cmd, init) = match launch {
             Launch::Start(r, init) => (ToWorker::Start(r), init),
             Launch::Continue(r, snap) => (ToWorker::Continue(r), Some(snap)),
-            Launch::Evaluate(backend, name, bytes) => (ToWorker::Evaluate { backend, name }, Some(bytes)),
+            Launch::Evaluate(backend, name, tta, bytes) => (ToWorker::Evaluate { backend, name, tta }, Some(bytes)),
         };
         let spawned = TrainerWorker::spawn(move |report: Report| {
             let explore = self.explore;

@@ -1,7 +1,9 @@
 //! Decoding a MedMNIST `.npz` (a zip of `.npy` arrays) into a validated [`Dataset`].
 //!
 //! The zip layer is the `zip` crate (stored or deflated members, any order) and the `.npy` header
-//! is parsed by `npyz`; this module only decides what is acceptable.
+//! is parsed by `npyz`; this module only decides what is acceptable. npyz's header parser is
+//! exponential in nesting depth and allocates the declared header length before reading it, so
+//! [`check_npy_header`] bounds the header first (length, keys, nesting, integer sizes).
 
 use std::io::{Cursor, Read};
 
@@ -95,6 +97,54 @@ pub fn decode_npz(bytes: &[u8], options: &DecodeOptions) -> Result<Dataset, Data
     Ok(Dataset { side, channels, train, val, test })
 }
 
+/// NumPy's own cap on a `.npy` header's length (`numpy.lib.format._MAX_HEADER_SIZE`).
+pub(crate) const MAX_NPY_HEADER: usize = 10_000;
+
+/// Checks a `.npy` header before any parser sees it: the magic and version, a declared length
+/// of at most [`MAX_NPY_HEADER`] bytes that fits in the member, ASCII text, one flat dict with
+/// exactly the keys `descr`, `fortran_order` and `shape`, at most one level of parentheses,
+/// and integers of at most 18 digits. What NumPy writes passes; crafted headers fail at once.
+pub(crate) fn check_npy_header(bytes: &[u8]) -> Result<(), String> {
+    let rest = bytes.strip_prefix(b"\x93NUMPY").ok_or("not a .npy array (bad magic)")?;
+    let (major, rest) = match rest {
+        [major, _minor, rest @ ..] => (*major, rest),
+        _ => return Err("the .npy header is cut short".into()),
+    };
+    let (len, rest) = match (major, rest) {
+        (1, [a, b, rest @ ..]) => (u16::from_le_bytes([*a, *b]) as usize, rest),
+        (2 | 3, [a, b, c, d, rest @ ..]) => (u32::from_le_bytes([*a, *b, *c, *d]) as usize, rest),
+        (1..=3, _) => return Err("the .npy header is cut short".into()),
+        _ => return Err(format!("unsupported .npy version {major}")),
+    };
+    if len > MAX_NPY_HEADER {
+        return Err(format!("the .npy header declares {len} bytes (NumPy allows at most {MAX_NPY_HEADER})"));
+    }
+    let header = rest.get(..len).ok_or("the .npy header is longer than the member")?;
+    let text = std::str::from_utf8(header).ok().filter(|t| t.is_ascii()).ok_or("the .npy header is not ASCII text")?;
+    let body = text.trim_end_matches([' ', '\n', '\0']).trim();
+    let inner = body
+        .strip_prefix('{')
+        .and_then(|b| b.strip_suffix('}'))
+        .ok_or("the .npy header is not a dict")?;
+    let count = |c: char| inner.matches(c).count();
+    if count('{') + count('}') + count('[') + count(']') > 0 || count('(') > 1 || count(')') > 1 {
+        return Err("the .npy header nests deeper than a flat dict with one shape tuple".into());
+    }
+    let mut keys: Vec<&str> = inner
+        .split(',')
+        .filter_map(|part| part.split_once(':').map(|(k, _)| k.trim().trim_matches(['\'', '"'])))
+        .collect();
+    keys.sort_unstable();
+    if keys != ["descr", "fortran_order", "shape"] {
+        return Err(format!("the .npy header has keys {keys:?}; expected descr, fortran_order and shape"));
+    }
+    let longest_number = inner.split(|c: char| !c.is_ascii_digit()).map(str::len).max().unwrap_or(0);
+    if longest_number > 18 {
+        return Err(format!("the .npy header holds a {longest_number}-digit number"));
+    }
+    Ok(())
+}
+
 /// A `uint8` array read from one member.
 struct Array {
     shape: Vec<u64>,
@@ -129,6 +179,7 @@ fn read_array<R: Read + std::io::Seek>(
     drop(file);
 
     let npy = |reason: String| DataError::Npy { member: name.clone(), reason };
+    check_npy_header(&buf).map_err(npy)?;
     let parsed = NpyFile::new(&buf[..]).map_err(|e| npy(e.to_string()))?;
     let is_u8 = matches!(parsed.dtype(), DType::Plain(ref t)
         if t.type_char() == TypeChar::Uint && t.size_field() == 1);

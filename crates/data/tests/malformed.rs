@@ -165,3 +165,60 @@ fn errors_read_as_sentences() {
     let e = DataError::LabelRange { split: Split::Train, index: 3, value: 9 };
     assert_eq!(e.to_string(), "label 9 at index 3 of split 'train' is out of range (labels are 0 or 1)");
 }
+
+/// A `.npy` member whose header text is `header` (v1.0 or v2.0 framing), followed by `data`.
+fn npy_with_header(header: &str, version: u8, data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x93];
+    out.extend_from_slice(b"NUMPY");
+    out.extend_from_slice(&[version, 0]);
+    if version == 1 {
+        out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    } else {
+        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+    }
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+/// Crafted headers that hang or exhaust npyz's parser are refused before it sees them, at once
+/// (unchecked, a set nested 24 deep never finishes and a million-digit integer takes seconds).
+#[test]
+fn crafted_npy_headers_are_refused_before_parsing() {
+    let labels = vec![0u8; 156];
+    let nested = format!("{}0{}", "{".repeat(24), "}".repeat(24));
+    let cases = [
+        (npy_with_header(&format!("{{'descr': '|u1', 'fortran_order': False, 'shape': (156, 1), 'x': {nested}}}\n"), 1, &labels), "nests"),
+        (npy_with_header(&format!("{{'descr': '|u1', 'fortran_order': False, 'shape': ({}, 1), }}\n", "9".repeat(1_000_000)), 2, &labels), "10000"),
+        (npy_with_header(&format!("{{'descr': '|u1', 'fortran_order': False, 'shape': ({}, 1), }}\n", "9".repeat(40)), 1, &labels), "digit"),
+        (npy_with_header("{'descr': '|u1', 'fortran_order': False, 'shape': (156, 1), 'extra': 1, }\n", 1, &labels), "keys"),
+        (npy_with_header("{'descr': '|u1', 'fortran_order': False, 'shape': ((156, 1)), }\n", 1, &labels), "nests"),
+        (npy_with_header("{'descr': '|u1', 'fortran_order': False, 'shape': [156, 1], }\n", 1, &labels), "nests"),
+    ];
+    for (bytes, why) in cases {
+        let mut members = valid_members(28);
+        replace(&mut members, "test_labels.npy", bytes);
+        let started = std::time::Instant::now();
+        let err = decode(&members).unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "took {:?}", started.elapsed());
+        match err {
+            DataError::Npy { member, reason } => {
+                assert_eq!(member, "test_labels.npy");
+                assert!(reason.contains(why), "{reason} lacks '{why}'");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // A declared length of 4 GiB is refused without allocating it.
+    let mut huge = vec![0x93];
+    huge.extend_from_slice(b"NUMPY\x02\x00");
+    huge.extend_from_slice(&u32::MAX.to_le_bytes());
+    huge.extend_from_slice(b"{'descr': '|u1'");
+    let mut members = valid_members(28);
+    replace(&mut members, "test_labels.npy", huge);
+    assert!(matches!(decode(&members), Err(DataError::Npy { reason, .. }) if reason.contains("declares 4294967295 bytes")));
+    // What NumPy writes (v1 and v2 framing, with the trailing comma) still decodes.
+    let mut members = valid_members(28);
+    replace(&mut members, "test_labels.npy", npy_with_header("{'descr': '|u1', 'fortran_order': False, 'shape': (156, 1), }          \n", 2, &labels));
+    assert!(decode(&members).is_ok());
+}

@@ -230,7 +230,13 @@ pub enum ToWorker {
     Continue(TrainRequest),
     /// Evaluate an imported checkpoint (`init`) on validation and test, then keep it for the
     /// explorer; `name` is its file name.
-    Evaluate { backend: BackendChoice, name: String },
+    Evaluate {
+        backend: BackendChoice,
+        name: String,
+        /// Flip test-time augmentation (the form's setting), as for a run's own metrics.
+        #[serde(default)]
+        tta: bool,
+    },
     Pause,
     Resume,
     Stop,

@@ -190,8 +190,8 @@ pub fn listen() {
                             Some(b) => run(req, bytes, Init::Continue(b), &control).await,
                             None => Err("there is no saved snapshot to continue from".into()),
                         },
-                        ToWorker::Evaluate { backend, name } => match init {
-                            Some(b) => evaluate(backend, name, bytes, b, &control).await,
+                        ToWorker::Evaluate { backend, name, tta } => match init {
+                            Some(b) => evaluate(backend, name, tta, bytes, b, &control).await,
                             None => Err("no checkpoint file was sent".into()),
                         },
                         _ => Ok(()),
@@ -310,14 +310,21 @@ fn checkpoint_name(req: &TrainRequest) -> String {
 }
 
 /// Evaluates an imported checkpoint and keeps it for the explorer.
-async fn evaluate(choice: BackendChoice, name: String, bytes: Vec<u8>, ckpt: Vec<u8>, control: &Control) -> Result<(), String> {
+async fn evaluate(
+    choice: BackendChoice,
+    name: String,
+    tta: bool,
+    bytes: Vec<u8>,
+    ckpt: Vec<u8>,
+    control: &Control,
+) -> Result<(), String> {
     let data = Arc::new(decode_npz(&bytes, &DecodeOptions::default()).map_err(|e| e.to_string())?);
     drop(bytes);
     let checkpoint = Checkpoint::from_bytes(&ckpt).map_err(|e| format!("{name} is not a usable checkpoint: {e}"))?;
     let (device, backend, adapter, notice) = pick_device(choice).await;
     post(&FromWorker::Backend { kind: backend.into(), adapter: adapter.clone(), notice }, None);
-    let (result, model) = evaluate_checkpoint(&checkpoint, &data, &device, false).await.map_err(|e| e.to_string())?;
-    keep(control, &device, backend, &data, &model, &result.model, false);
+    let (result, model) = evaluate_checkpoint(&checkpoint, &data, &device, tta).await.map_err(|e| e.to_string())?;
+    keep(control, &device, backend, &data, &model, &result.model, tta);
     post(&FromWorker::Checkpoint { name }, Some(ckpt));
     post(&FromWorker::Done(done_view(&result, backend, &adapter)), None);
     Ok(())
