@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use breastmnist_core::batch::{Augmentation, Batcher, ImageView};
-use breastmnist_core::checkpoint::Checkpoint;
+use breastmnist_core::checkpoint::{self, Checkpoint};
 use breastmnist_core::eval;
 use breastmnist_core::export::{EnsembleFile, EnsembleMember, Environment, MetricsFile, ValSummary, predictions_csv};
 use breastmnist_core::model::{ModelSize, UnknownModel};
@@ -44,6 +44,44 @@ enum Command {
     /// Evaluate several checkpoints as one model (the mean of their probabilities) and write
     /// ensemble.json and predictions.csv to --out.
     Ensemble(EnsembleArgs),
+    /// Run training methods side by side on a base recipe, for several seeds and models, and
+    /// write the summary (mean ± sd of test AUC and ACC) as JSON.
+    Lab(LabArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct LabArgs {
+    #[arg(long)]
+    data: PathBuf,
+    /// The base recipe: paper, reader or best.
+    #[arg(long, default_value = "reader")]
+    preset: String,
+    /// Comma-separated models.
+    #[arg(long, default_value = "c8,c16")]
+    models: String,
+    /// Comma-separated seeds.
+    #[arg(long, default_value = "0,1,2")]
+    seeds: String,
+    /// Comma-separated methods (base, no-tta, best-val-auc, ema-last, curriculum-easy,
+    /// curriculum-hard, curriculum-random, transfer, ensemble) [all; transfer needs
+    /// --pretrain-data].
+    #[arg(long)]
+    methods: Option<String>,
+    /// Override the base recipe's epochs.
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Train on the first N training images.
+    #[arg(long)]
+    subset: Option<usize>,
+    /// Another binary MedMNIST file for the `transfer` method (e.g. pneumoniamnist.npz).
+    #[arg(long, value_name = "NPZ")]
+    pretrain_data: Option<PathBuf>,
+    /// Epochs of the transfer method's pretraining (seed 0, the base recipe otherwise).
+    #[arg(long, default_value_t = 10)]
+    pretrain_epochs: usize,
+    /// Where to write the report.
+    #[arg(long, default_value = "lab.json")]
+    out: PathBuf,
 }
 
 #[derive(clap::Args, Debug)]
@@ -205,6 +243,7 @@ fn main() -> ExitCode {
         Command::Eval(a) => cmd_eval(a),
         Command::Bench(a) => cmd_bench(a),
         Command::Ensemble(a) => cmd_ensemble(a),
+        Command::Lab(a) => cmd_lab(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -483,6 +522,132 @@ fn cmd_ensemble(a: EnsembleArgs) -> Result<(), CliError> {
         file.test.acc
     );
     println!("wrote {}/{{ensemble.json, predictions.csv}}", a.out.display());
+    Ok(())
+}
+
+fn list<T: std::str::FromStr>(what: &str, s: &str) -> Result<Vec<T>, CliError>
+where
+    T::Err: std::fmt::Display,
+{
+    s.split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| p.trim().parse::<T>().map_err(|e| CliError::Arg(format!("bad {what} '{p}': {e}"))))
+        .collect()
+}
+
+/// Trains `config` to the end (fresh, or from `init`), returning the run, its kept model and
+/// the seconds it took.
+fn run_once(
+    config: TrainConfig,
+    data: &Arc<breastmnist_data::Dataset>,
+    init: Option<&Checkpoint>,
+    device: &Device,
+) -> Result<(train::RunResult, breastmnist_core::Network, f64), CliError> {
+    let started = Instant::now();
+    let mut trainer = match init {
+        Some(ckpt) => Trainer::from_checkpoint(config, data.clone(), ckpt, device)?,
+        None => Trainer::new(config, data.clone(), device)?,
+    };
+    let result = block_on(train::run_to_end(&mut trainer, |_| {}))?.map_err(CliError::Failure)?;
+    let model = trainer.best_model().map(|(_, m)| m.clone()).ok_or(train::TrainError::NoModel)?;
+    Ok((result, model, started.elapsed().as_secs_f64()))
+}
+
+fn cmd_lab(a: LabArgs) -> Result<(), CliError> {
+    use breastmnist_core::lab::{LabReport, LabRow, LabRun, Method};
+    let preset: Preset = a.preset.parse().map_err(CliError::Arg)?;
+    let models: Vec<ModelSize> = list("model", &a.models)?;
+    let seeds: Vec<u64> = list("seed", &a.seeds)?;
+    let mut methods: Vec<Method> = match &a.methods {
+        Some(m) => list("method", m)?,
+        None => Method::ALL.into_iter().filter(|&m| m != Method::Transfer || a.pretrain_data.is_some()).collect(),
+    };
+    methods.dedup();
+    if methods.contains(&Method::Transfer) && a.pretrain_data.is_none() {
+        return Err(CliError::Usage("the transfer method needs --pretrain-data NPZ".into()));
+    }
+    if models.is_empty() || seeds.is_empty() || methods.is_empty() {
+        return Err(CliError::Usage("--models, --seeds and --methods must each name at least one".into()));
+    }
+    let data = Arc::new(load_data(&a.data)?);
+    let pretrain_data = match &a.pretrain_data {
+        Some(p) => Some(Arc::new(load_data_with(p, &DecodeOptions { split_sizes: None, ..DecodeOptions::default() })?)),
+        None => None,
+    };
+    let device = Device::flex();
+    let started = Instant::now();
+    let mut rows = Vec::new();
+    for &model in &models {
+        let mut base = preset.config().with_model(model).with_subset(a.subset);
+        if let Some(e) = a.epochs {
+            base.epochs = e;
+        }
+        base.validate(data.train.len())?;
+        let mut base_models = Vec::new();
+        let pretrained = match (&pretrain_data, methods.contains(&Method::Transfer)) {
+            (Some(pd), true) => {
+                let config = base.clone().with_epochs(a.pretrain_epochs).with_subset(None).with_seed(0);
+                eprintln!("{model}: pretraining on {} ({} images, {} epochs)", a.pretrain_data.as_deref().unwrap_or(Path::new("")).display(), pd.train.len(), config.epochs);
+                let (_, net, secs) = run_once(config, pd, None, &device)?;
+                eprintln!("{model}: pretrained in {secs:.0} s");
+                let bytes = checkpoint::save(&net, &base.model_config(pd.side, pd.channels))
+                    .map_err(|source| CliError::Checkpoint { path: PathBuf::from("(pretrained)"), source })?;
+                Some(Checkpoint::from_bytes(&bytes).map_err(|source| CliError::Checkpoint { path: PathBuf::from("(pretrained)"), source })?)
+            }
+            _ => None,
+        };
+        for &method in methods.iter().filter(|&&m| m != Method::Ensemble) {
+            let mut runs = Vec::new();
+            for &seed in &seeds {
+                let config = method.config(&base).with_seed(seed);
+                let init = if method == Method::Transfer { pretrained.as_ref() } else { None };
+                let (result, net, seconds) = run_once(config, &data, init, &device)?;
+                eprintln!("{model} {method} seed {seed}: test AUC {:.4} ACC {:.4} ({seconds:.0} s)", result.test.auc, result.test.acc);
+                if method == Method::Base {
+                    base_models.push(net);
+                }
+                runs.push(LabRun { seed, val_auc: result.val.auc, test_auc: result.test.auc, test_acc: result.test.acc, seconds });
+            }
+            rows.push(LabRow::new(method, model.name(), method.config(&base).with_seed(seeds[0]), runs));
+        }
+        if methods.contains(&Method::Ensemble) {
+            if base_models.is_empty() {
+                // The ensemble combines the base recipe's models: train them if `base` was not asked for.
+                for &seed in &seeds {
+                    base_models.push(run_once(base.clone().with_seed(seed), &data, None, &device)?.1);
+                }
+            }
+            let t = Instant::now();
+            let val_view = ImageView::of(&data, Split::Val);
+            let test_view = ImageView::of(&data, Split::Test);
+            let val = breastmnist_core::metrics::evaluate(val_view.labels, &block_on(eval::ensemble_scores(&base_models, &val_view, &device, base.tta))?)
+                .map_err(eval::EvalError::from)?;
+            let test = breastmnist_core::metrics::evaluate(test_view.labels, &block_on(eval::ensemble_scores(&base_models, &test_view, &device, base.tta))?)
+                .map_err(eval::EvalError::from)?;
+            eprintln!("{model} ensemble of {}: test AUC {:.4} ACC {:.4}", base_models.len(), test.auc, test.acc);
+            let run = LabRun { seed: base_models.len() as u64, val_auc: val.auc, test_auc: test.auc, test_acc: test.acc, seconds: t.elapsed().as_secs_f64() };
+            rows.push(LabRow::new(Method::Ensemble, model.name(), base.clone().with_seed(seeds[0]), vec![run]));
+        }
+    }
+    let report = LabReport {
+        schema_version: breastmnist_core::export::SCHEMA_VERSION,
+        kind: "lab".into(),
+        base: preset.name().into(),
+        seeds: seeds.clone(),
+        pretrain: a.pretrain_data.as_ref().filter(|_| methods.contains(&Method::Transfer)).map(|p| p.display().to_string()),
+        rows,
+        total_seconds: started.elapsed().as_secs_f64(),
+        note: "156 test images (42 malignant): differences under about 0.01 AUC are noise".into(),
+    };
+    write(&a.out, report.to_json().as_bytes())?;
+    println!("{:<6} {:<18} {:>16} {:>16}", "model", "method", "test AUC", "test ACC");
+    for r in &report.rows {
+        println!(
+            "{:<6} {:<18} {:>8.3} ± {:.3} {:>8.3} ± {:.3}",
+            r.model, r.method.name(), r.test_auc.mean, r.test_auc.sd, r.test_acc.mean, r.test_acc.sd
+        );
+    }
+    println!("({} seeds; {:.0} s in all) wrote {}", seeds.len(), report.total_seconds, a.out.display());
     Ok(())
 }
 

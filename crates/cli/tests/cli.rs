@@ -214,3 +214,38 @@ fn pretraining_on_pneumoniamnist_then_fine_tuning_on_breastmnist() {
     assert_eq!(v["test"]["predictions"].as_array().unwrap().len(), 156);
     let _ = std::fs::remove_dir_all(&out);
 }
+
+#[test]
+fn the_lab_runs_methods_side_by_side_and_summarises_them() {
+    let Some(data) = real_file("breastmnist.npz") else { return };
+    let out = scratch("lab").join("lab.json");
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let o = bin()
+        .args(["lab", "--models", "c8", "--seeds", "0,1", "--epochs", "1", "--subset", "64", "--methods", "base,no-tta,ensemble"])
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!((v["kind"].as_str(), v["base"].as_str()), (Some("lab"), Some("reader")));
+    let rows = v["rows"].as_array().unwrap();
+    let methods: Vec<&str> = rows.iter().map(|r| r["method"].as_str().unwrap()).collect();
+    assert_eq!(methods, ["base", "no-tta", "ensemble"]);
+    for row in &rows[..2] {
+        let aucs: Vec<f64> = row["runs"].as_array().unwrap().iter().map(|r| r["test_auc"].as_f64().unwrap()).collect();
+        assert_eq!(aucs.len(), 2);
+        assert!((row["test_auc"]["mean"].as_f64().unwrap() - (aucs[0] + aucs[1]) / 2.0).abs() < 1e-12);
+        assert_eq!(row["model"], "c8");
+    }
+    assert_eq!((rows[0]["config"]["tta"].as_bool(), rows[1]["config"]["tta"].as_bool()), (Some(true), Some(false)));
+    assert_eq!(rows[2]["runs"][0]["seed"], 2, "the ensemble combines the two base models");
+    let o = bin().args(["lab", "--methods", "transfer"]).arg("--data").arg(&data).arg("--out").arg(&out).output().unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--pretrain-data"));
+    let o = bin().args(["lab", "--methods", "magic"]).arg("--data").arg(&data).arg("--out").arg(&out).output().unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown method 'magic'"));
+    let _ = std::fs::remove_dir_all(out.parent().unwrap());
+}

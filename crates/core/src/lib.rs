@@ -10,6 +10,7 @@
 //!   the [`Trainer`](train::Trainer), events, snapshots.
 //! - [`ema`]: the moving average of weights and BatchNorm statistics.
 //! - [`eval`]: inference over a split (chunked, async reads, flip TTA, ensemble averaging).
+//! - [`lab`]: named methods on a base recipe, and the multi-seed report they make.
 //! - [`read`]: the one readback helper (async, batched in a transaction) and its error.
 //! - [`metrics`]: AUC, ACC, confusion matrix, ROC — plain Rust.
 //! - [`gradcam`]: Grad-CAM maps.
@@ -30,6 +31,7 @@ pub mod eval;
 pub mod explain;
 pub mod export;
 pub mod gradcam;
+pub mod lab;
 pub mod metrics;
 pub mod model;
 pub mod read;
