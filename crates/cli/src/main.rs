@@ -472,6 +472,22 @@ fn cmd_eval(a: EvalArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Validation metrics and the test report of `models` as one model (the mean probability).
+fn ensemble_metrics(
+    models: &[breastmnist_core::Network],
+    data: &breastmnist_data::Dataset,
+    device: &Device,
+    tta: bool,
+) -> Result<(breastmnist_core::metrics::Evaluation, train::TestReport), CliError> {
+    let val_view = ImageView::of(data, Split::Val);
+    let val_scores = block_on(eval::ensemble_scores(models, &val_view, device, tta))?;
+    let val = breastmnist_core::metrics::evaluate(val_view.labels, &val_scores).map_err(eval::EvalError::from)?;
+    let test_view = ImageView::of(data, Split::Test);
+    let test_scores = block_on(eval::ensemble_scores(models, &test_view, device, tta))?;
+    let test = train::test_report(test_view.labels, &test_scores).map_err(eval::EvalError::from)?;
+    Ok((val, test))
+}
+
 fn cmd_ensemble(a: EnsembleArgs) -> Result<(), CliError> {
     if a.checkpoints.len() < 2 {
         return Err(CliError::Usage("an ensemble needs at least two --checkpoints".into()));
@@ -494,12 +510,7 @@ fn cmd_ensemble(a: EnsembleArgs) -> Result<(), CliError> {
         models.push(ckpt.load(&device).map_err(|source| CliError::Checkpoint { path: path.clone(), source })?);
         members.push(EnsembleMember { source: path.display().to_string(), model_config: ckpt.config });
     }
-    let val_view = ImageView::of(&data, Split::Val);
-    let val_scores = block_on(eval::ensemble_scores(&models, &val_view, &device, a.tta))?;
-    let val = breastmnist_core::metrics::evaluate(val_view.labels, &val_scores).map_err(eval::EvalError::from)?;
-    let test_view = ImageView::of(&data, Split::Test);
-    let test_scores = block_on(eval::ensemble_scores(&models, &test_view, &device, a.tta))?;
-    let test = train::test_report(test_view.labels, &test_scores).map_err(eval::EvalError::from)?;
+    let (val, test) = ensemble_metrics(&models, &data, &device, a.tta)?;
     std::fs::create_dir_all(&a.out).map_err(|source| CliError::Write { path: a.out.clone(), source })?;
     let file = EnsembleFile {
         schema_version: breastmnist_core::export::SCHEMA_VERSION,
@@ -618,12 +629,7 @@ fn cmd_lab(a: LabArgs) -> Result<(), CliError> {
                 }
             }
             let t = Instant::now();
-            let val_view = ImageView::of(&data, Split::Val);
-            let test_view = ImageView::of(&data, Split::Test);
-            let val = breastmnist_core::metrics::evaluate(val_view.labels, &block_on(eval::ensemble_scores(&base_models, &val_view, &device, base.tta))?)
-                .map_err(eval::EvalError::from)?;
-            let test = breastmnist_core::metrics::evaluate(test_view.labels, &block_on(eval::ensemble_scores(&base_models, &test_view, &device, base.tta))?)
-                .map_err(eval::EvalError::from)?;
+            let (val, test) = ensemble_metrics(&base_models, &data, &device, base.tta)?;
             eprintln!("{model} ensemble of {}: test AUC {:.4} ACC {:.4}", base_models.len(), test.auc, test.acc);
             let run = LabRun { seed: base_models.len() as u64, val_auc: val.auc, test_auc: test.auc, test_acc: test.acc, seconds: t.elapsed().as_secs_f64() };
             rows.push(LabRow::new(Method::Ensemble, model.name(), base.clone().with_seed(seeds[0]), vec![run]));

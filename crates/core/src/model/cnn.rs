@@ -15,7 +15,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, Relu};
 use burn::tensor::{Device, Tensor};
 
 use super::resnet::conv;
-use super::{ModelConfig, Stage, resize_input};
+use super::{ModelConfig, Stage, global_average_pool, resize_input};
 
 /// One 3x3 convolution (no bias), BatchNorm and ReLU.
 #[derive(Module, Debug)]
@@ -91,7 +91,6 @@ impl Cnn {
 
     /// Global average pooling and the linear classifier on layer4's activations.
     pub fn head(&self, features: Tensor<4>) -> Tensor<2> {
-        let [b, c, _, _] = features.dims();
-        self.fc.forward(features.mean_dim(3).mean_dim(2).reshape([b, c]))
+        self.fc.forward(global_average_pool(features))
     }
 }

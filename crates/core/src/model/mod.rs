@@ -257,6 +257,13 @@ fn resize_input(x: Tensor<4>, resize: Option<usize>) -> Tensor<4> {
     }
 }
 
+/// Global average pooling: `[batch, channels, h, w]` to `[batch, channels]` (both families'
+/// heads).
+fn global_average_pool(features: Tensor<4>) -> Tensor<2> {
+    let [b, c, _, _] = features.dims();
+    features.mean_dim(3).mean_dim(2).reshape([b, c])
+}
+
 /// A member of the zoo, whichever family (see [`ModelConfig`]).
 #[derive(Module, Debug)]
 pub enum Network {

@@ -8,7 +8,7 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::tensor::{Device, Tensor};
 
-use super::{ModelConfig, Stage, resize_input};
+use super::{ModelConfig, Stage, global_average_pool, resize_input};
 
 pub(super) fn conv(cin: usize, cout: usize, k: usize, stride: usize, pad: usize, device: &Device) -> Conv2d {
     Conv2dConfig::new([cin, cout], [k, k])
@@ -102,9 +102,7 @@ impl ResNet {
 
     /// Global average pooling and the linear classifier on layer4's activations.
     pub fn head(&self, features: Tensor<4>) -> Tensor<2> {
-        let [b, c, _, _] = features.dims();
-        let pooled = features.mean_dim(3).mean_dim(2).reshape([b, c]);
-        self.fc.forward(pooled)
+        self.fc.forward(global_average_pool(features))
     }
 
     /// A freshly built (not yet initialised) ResNet for `config`.
