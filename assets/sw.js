@@ -1,20 +1,72 @@
-// BreastMNIST Lab's service worker: keeps the app shell (HTML, JS, wasm, CSS, icon) so a reload
-// works with no network. Network first (so a new build is picked up at once), with a timeout
-// (a connection that never answers must not hang the page), the cached copy as fallback.
+// BreastMNIST Lab's service worker: keeps the app shell (the page, its JS, wasm, CSS, icon) so a
+// reload works with no network. Network first (a new build is picked up at once); when a copy is
+// cached, a network that does not answer within 4 s loses to it (a dead connection must not hang
+// the page); when nothing is cached, the request waits for the network however long it takes.
+// Copies are written in the background: a response never waits on a cache write, and a failed
+// write never costs the response. Only the app's own page is stored under the page's key (the
+// scope URL, whatever the query string): a tab that opens /favicon.svg or /sw.js never replaces it.
 // The data files are not touched: the app keeps them itself in Cache Storage, verified by MD5.
-const CACHE = 'breastmnist-lab-shell-v1';
+//
+// It must be served from the app's root (its scope is its own folder) and answers only same-origin
+// GETs; tests/offline.rs drives each of these rules.
+const PREFIX = 'breastmnist-lab-shell-';
+const CACHE = `${PREFIX}v1`;
 const TIMEOUT_MS = 4000;
+// The files a page names ("/x-0123456789abcdef.js", '/boot.js', …): the shell to keep with it.
 const SHELL = /["']([^"'#?\s]+\.(?:js|wasm|css|svg))["']/g;
+// Trunk's content-hashed files: replaced by each build, pruned once the stored page stops naming them.
+const HASHED = /-[0-9a-f]{16}(?:_bg)?\.(?:js|wasm|css|svg)$/;
+
+const scope = () => new URL(self.registration.scope);
+
+/** The app's own page: the scope itself or its index.html (any query string). */
+function isPage(url) {
+  const root = scope().pathname;
+  return url.pathname === root || url.pathname === `${root}index.html`;
+}
+
+/** A response worth keeping under `page`'s rules: a whole, same-origin, non-redirected 200. */
+function keepable(response, page) {
+  if (!response.ok || response.status !== 200 || response.type !== 'basic' || response.redirected) return false;
+  return !page || (response.headers.get('content-type') || '').startsWith('text/html');
+}
+
+/** The shell files a page's HTML names, as absolute URLs. */
+function shellOf(html) {
+  return [...new Set([...html.matchAll(SHELL)].map((m) => new URL(m[1], scope()).href))];
+}
+
+/** Stores `copy` under `key`; for the page, then drops the hashed files it no longer names. Never throws. */
+async function store(key, copy, page) {
+  try {
+    const cache = await caches.open(CACHE);
+    const html = page ? await copy.clone().text() : null;
+    await cache.put(key, copy);
+    if (html !== null) {
+      const named = new Set(shellOf(html));
+      for (const request of await cache.keys()) {
+        if (HASHED.test(new URL(request.url).pathname) && !named.has(request.url)) await cache.delete(request);
+      }
+    }
+  } catch {
+    // Quota, a storage error, an evicted cache: the response was already given; offline reloads
+    // simply keep the older copy.
+  }
+}
 
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
-    const cache = await caches.open(CACHE);
-    const page = await fetch('./', { cache: 'no-cache' });
-    if (page.ok) {
-      const html = await page.clone().text();
-      await cache.put('./', page);
-      const urls = [...new Set([...html.matchAll(SHELL)].map((m) => new URL(m[1], self.registration.scope).href))];
-      await Promise.all(urls.map((u) => cache.add(u).catch(() => undefined)));
+    try {
+      const pageUrl = scope().href;
+      const page = await fetch(pageUrl, { cache: 'no-cache' });
+      if (keepable(page, true)) {
+        const html = await page.clone().text();
+        const cache = await caches.open(CACHE);
+        await cache.put(pageUrl, page);
+        await Promise.all(shellOf(html).map((u) => cache.add(u).catch(() => undefined)));
+      }
+    } catch {
+      // Offline or no storage: the worker still installs and keeps copies as the page loads.
     }
     await self.skipWaiting();
   })());
@@ -22,13 +74,18 @@ self.addEventListener('install', (event) => {
 
 self.addEventListener('activate', (event) => {
   event.waitUntil((async () => {
-    for (const key of await caches.keys()) {
-      if (key.startsWith('breastmnist-lab-shell-') && key !== CACHE) await caches.delete(key);
+    try {
+      for (const key of await caches.keys()) {
+        if (key.startsWith(PREFIX) && key !== CACHE) await caches.delete(key);
+      }
+    } catch {
+      // A cache that cannot be listed or deleted is left for the next activation.
     }
     await self.clients.claim();
   })());
 });
 
+/** `promise`, or a rejection after `ms`. */
 function withTimeout(promise, ms) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('network timeout')), ms);
@@ -36,26 +93,40 @@ function withTimeout(promise, ms) {
   });
 }
 
+/** The network's answer, or the cached copy when the network fails, errs (5xx) or is slow. */
+async function respond(key, network) {
+  let cached;
+  try {
+    cached = await (await caches.open(CACHE)).match(key);
+  } catch {
+    cached = undefined;
+  }
+  // Nothing to fall back to: wait for the network, however slow; its failure is the answer.
+  if (!cached) return network;
+  try {
+    const response = await withTimeout(network, TIMEOUT_MS);
+    if (response.status < 500) return response;
+  } catch {
+    // Offline, refused or too slow: the cached copy below.
+  }
+  return cached;
+}
+
 self.addEventListener('fetch', (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== 'GET' || url.origin !== self.location.origin || url.pathname.includes('/data/')) return;
-  // Every navigation is the one page; its query string is the reader's settings.
-  const key = request.mode === 'navigate' ? new URL('./', self.registration.scope).href : request;
-  event.respondWith((async () => {
-    const cache = await caches.open(CACHE);
-    try {
-      const response = await withTimeout(fetch(request), TIMEOUT_MS);
-      if (response.ok) {
-        await cache.put(key, response.clone());
-        return response;
-      }
-      if (response.status < 500) return response;
-      throw new Error(`server error ${response.status}`);
-    } catch (error) {
-      const cached = await cache.match(key);
-      if (cached) return cached;
-      throw error;
-    }
-  })());
+  // The page is one entry whatever its query string (the reader's settings); anything else,
+  // a navigation to /favicon.svg or /sw.js included, is kept under its own URL.
+  const page = isPage(url);
+  const key = page ? scope().href : request.url;
+  let stored = Promise.resolve();
+  const network = fetch(request).then((response) => {
+    // The copy is taken before the response is handed on; its write runs after, on its own.
+    if (keepable(response, page)) stored = store(key, response.clone(), page);
+    return response;
+  });
+  // Keeps the worker alive for the write, even when the cached copy answered first.
+  event.waitUntil(network.then(() => stored, () => undefined));
+  event.respondWith(respond(key, network));
 });

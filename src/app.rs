@@ -3,21 +3,28 @@
 use leptos::prelude::*;
 
 use crate::components::benchmark_table::BenchmarkTable;
-use crate::components::dataset_card::{DataCtx, DatasetCard};
-use crate::components::explorer::{ExploreCtx, Explorer};
+use crate::components::dataset_card::DatasetCard;
+use crate::components::explorer::Explorer;
 use crate::components::gallery::Gallery;
 use crate::components::lazy::Lazy;
 use crate::components::resolution::ResolutionExperiment;
 use crate::components::toc::Toc;
-use crate::components::train_panel::{TrainCtx, TrainPanel};
+use crate::components::train_panel::TrainPanel;
+use crate::runtime::worker::TrainerLink;
+use crate::state::data::DataCtx;
+use crate::state::explore::ExploreCtx;
+use crate::state::train::TrainCtx;
 
 #[component]
 pub fn App() -> impl IntoView {
     crate::runtime::offline::register_service_worker();
-    provide_context(DataCtx::new());
-    let explore = ExploreCtx::new();
-    provide_context(explore);
-    provide_context(TrainCtx::new(explore));
+    let data = DataCtx::new();
+    let link = TrainerLink::new();
+    let train = TrainCtx::new(data, link);
+    provide_context(data);
+    provide_context(train);
+    provide_context(train.readout());
+    provide_context(ExploreCtx::new(link));
     view! {
         <a class="skip-link" href="#data">"Skip to the dataset"</a>
         <div class="layout">
@@ -167,7 +174,7 @@ fn Prose() -> impl IntoView {
                 "(2018) in our tests, yet a bright region says only that the model used it."
             </p>
             // A deep link into the explorer mounts it at once.
-            <Lazy what="the explorer" eager=crate::explore_model::QUERY_KEYS.iter().any(|k| crate::runtime::url::param(k).is_some())>
+            <Lazy what="the explorer" eager=crate::view::explore::QUERY_KEYS.iter().any(|k| crate::runtime::url::param(k).is_some())>
                 <Explorer />
             </Lazy>
         </section>

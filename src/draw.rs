@@ -1,7 +1,7 @@
 //! Pixels onto canvases: the one place that turns image bytes into RGBA and paints them.
 //!
-//! The gallery (and later the scrubber and the Grad-CAM overlay) call these; no component
-//! builds `ImageData` itself.
+//! The gallery, the explorer's sample view (image and Grad-CAM overlay), its activation grid and
+//! the dataset card's charts call these; no component builds `ImageData` itself.
 
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};

@@ -39,7 +39,10 @@ async fn article_sections_table_toc_console_and_accessibility() {
     // The benchmark table: the 7 published rows, sortable by AUC.
     assert_eq!(b.count("benchmark-row").await, 7);
     let table = b.wait_text("benchmark-table", READY, |t| t.contains("0.901")).await;
-    for v in ["0.901", "0.863", "0.891", "0.833", "0.857", "0.812", "0.866", "0.842", "0.919", "0.861", "0.871", "0.831", "0.836", "0.803"] {
+    for v in [
+        "0.901", "0.863", "0.891", "0.833", "0.857", "0.812", "0.866", "0.842", "0.919", "0.861", "0.871", "0.831", "0.836",
+        "0.803",
+    ] {
         assert!(table.contains(v), "benchmark table lacks {v}");
     }
     b.click_css("[data-testid=benchmark-table] th:nth-child(2) button").await;
@@ -66,7 +69,12 @@ async fn article_sections_table_toc_console_and_accessibility() {
         let (top, at_bottom) = (at[0].as_f64().unwrap(), at[1].as_bool().unwrap());
         // At the end of the page a section can only come as high as the page lets it.
         assert!((-5.0..200.0).contains(&top) || (at_bottom && top > 0.0), "after clicking the TOC link, #{id} is at {top}px");
-        let current = b.js("const a = document.querySelector('[data-testid=toc] a[aria-current=location]'); return a && a.dataset.target", vec![]).await;
+        let current = b
+            .js(
+                "const a = document.querySelector('[data-testid=toc] a[aria-current=location]'); return a && a.dataset.target",
+                vec![],
+            )
+            .await;
         assert_eq!(current, id, "the TOC marks the section in view");
     }
 

@@ -127,6 +127,54 @@ async fn a_local_file_can_be_picked_and_a_foreign_one_is_refused() {
     assert!(status.contains("64×64") && status.contains("breastmnist_64.npz"), "{status}");
     let side = b.js("return document.querySelector('[data-testid=gallery-item] canvas').width", vec![]).await;
     assert_eq!(side, 64);
+
+    // A file larger than any official one is refused at once, before a byte of it is read.
+    let huge = root().join("target/e2e/huge-600MB.npz");
+    std::fs::create_dir_all(huge.parent().unwrap()).unwrap();
+    std::fs::File::create(&huge).unwrap().set_len(600_000_000).unwrap(); // sparse: no disk used
+    let input = b.client.find(Locator::Css("[data-testid=dataset-file]")).await.unwrap();
+    let started = Instant::now();
+    input.send_keys(&huge.display().to_string()).await.unwrap();
+    let err = b.wait_text("error", READY, |t| t.contains("huge-600MB.npz")).await;
+    assert!(err.contains("600 MB, larger than any official BreastMNIST file"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5), "refused in {:?}", started.elapsed());
+    assert_eq!(b.count("gallery-item").await, 780, "the verified 64 px data stays");
+    let _ = std::fs::remove_file(&huge);
+    b.close().await;
+}
+
+/// A download that stalls (no byte for the watchdog's 15 s) or breaks off ends in an error
+/// with Retry, never an endless "Downloading"; a newer load replaces an older one.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stalled_or_truncated_download_fails_with_retry() {
+    let server = StaticServer::start(dist());
+    server.set("data/breastmnist.npz", Override::Stall(4096));
+    let b = Browser::start(Options::default()).await;
+    b.client.goto(&server.base).await.unwrap();
+    b.wait_text("dataset-progress", READY, |t| t.contains("Downloading")).await;
+    assert_eq!(b.count("download-restart").await, 1, "a download in progress can be restarted");
+    let started = Instant::now();
+    let err = b.wait_text("error", Duration::from_secs(45), |t| !t.is_empty()).await;
+    assert!(err.contains("the download stalled: no data for 15 s"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(30), "the stall was noticed after {:?}", started.elapsed());
+    b.screenshot("dataset-stalled").await;
+
+    // Broken off after 100 kB: the browser reports it (or the size check does).
+    server.set("data/breastmnist.npz", Override::Truncate(100_000));
+    b.click("retry").await;
+    let err = b.wait_text("error", READY, |t| !t.is_empty()).await;
+    assert!(err.starts_with("Download failed") || err.contains("Verification failed"), "{err}");
+    assert_eq!(b.count("gallery-item").await, 0, "{err}");
+
+    // A stalled download restarted once the server is fixed: the newer load wins.
+    server.set("data/breastmnist.npz", Override::Stall(0));
+    b.click("retry").await;
+    b.wait_text("dataset-progress", READY, |t| t.contains("Downloading")).await;
+    server.clear("data/breastmnist.npz");
+    b.click("download-restart").await;
+    b.wait_text("dataset-status", READY, has_split_sizes).await;
+    assert_eq!(b.count("error").await, 0);
+    assert_eq!(b.count("gallery-item").await, 780);
     b.close().await;
 }
 

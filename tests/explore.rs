@@ -41,22 +41,6 @@ async fn set(b: &Browser, id: &str, value: &str, event: &str) {
     .await;
 }
 
-async fn attr(b: &Browser, id: &str, name: &str) -> String {
-    let v = b.js("return document.querySelector(`[data-testid=${arguments[0]}]`).getAttribute(arguments[1])", vec![json!(id), json!(name)]).await;
-    v.as_str().unwrap_or_default().to_string()
-}
-
-async fn wait_attr(b: &Browser, id: &str, name: &str, want: &str, timeout: Duration) {
-    let started = Instant::now();
-    loop {
-        if attr(b, id, name).await == want {
-            return;
-        }
-        assert!(started.elapsed() < timeout, "{id}[{name}] never became {want:?} (is {:?})", attr(b, id, name).await);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 async fn count_text(b: &Browser, id: &str) -> usize {
     let t = b.js("return document.querySelector(`[data-testid=${arguments[0]}]`).textContent", vec![json!(id)]).await;
     t.as_str().unwrap().split_whitespace().next().unwrap().parse().unwrap()
@@ -70,7 +54,7 @@ async fn train_and_wait(b: &Browser, query: &str, server: &StaticServer) -> f64 
     let started = Instant::now();
     // The explorer mounts when scrolled near (it is lazy).
     b.js("document.getElementById('explore').scrollIntoView({behavior: 'instant'})", vec![]).await;
-    wait_attr(b, "sample-view", "data-ready", "true", TRAINED).await;
+    b.wait_attr("sample-view", "data-ready", "true", TRAINED).await;
     started.elapsed().as_secs_f64()
 }
 
@@ -82,8 +66,8 @@ async fn scrubs_filters_and_deep_links_after_cpu_training() {
     // A deep link opens its sample before any model exists.
     b.client.goto(&format!("{}?split=val&i=7", server.base)).await.unwrap();
     b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
-    wait_attr(&b, "sample-view", "data-index", "7", READY).await;
-    assert_eq!(attr(&b, "sample-view", "data-split").await, "val");
+    b.wait_attr("sample-view", "data-index", "7", READY).await;
+    assert_eq!(b.attr("sample-view", "data-split").await, "val");
     let before = snapshot(&b).await;
     assert!(before[2].as_str().unwrap().starts_with("True label"), "{:?}", before[2]);
     assert_eq!(before[5], "", "no Grad-CAM without a model");
@@ -105,19 +89,19 @@ async fn scrubs_filters_and_deep_links_after_cpu_training() {
     b.js("document.querySelector('[data-testid=explorer]').focus()", vec![]).await;
     let explorer = b.client.find(Locator::Css("[data-testid=explorer]")).await.unwrap();
     explorer.send_keys("\u{E014}").await.unwrap();
-    wait_attr(&b, "sample-view", "data-index", "6", READY).await;
+    b.wait_attr("sample-view", "data-index", "6", READY).await;
     let next = snapshot(&b).await;
     assert_ne!(next[4], first[4], "the image changes");
     assert_ne!(next[3], first[3], "the prediction changes");
     assert_ne!(next[5], first[5], "the Grad-CAM differs between samples");
     explorer.send_keys("\u{E012}").await.unwrap(); // ArrowLeft
-    wait_attr(&b, "sample-view", "data-index", "5", READY).await;
+    b.wait_attr("sample-view", "data-index", "5", READY).await;
 
     // The slider: move until the true label differs.
     let mut label_changed = false;
     for p in (10..156).step_by(7) {
         set(&b, "scrubber", &p.to_string(), "input").await;
-        wait_attr(&b, "sample-view", "data-index", &p.to_string(), READY).await;
+        b.wait_attr("sample-view", "data-index", &p.to_string(), READY).await;
         let s = snapshot(&b).await;
         assert!(s[6].as_i64().unwrap() > 0 || s[5] == "", "Grad-CAM painted");
         if s[2] != first[2] {
@@ -136,7 +120,8 @@ async fn scrubs_filters_and_deep_links_after_cpu_training() {
     let marked = b.js("return document.querySelectorAll('[data-testid=gallery-item][data-correct=false]').length", vec![]).await;
     assert_eq!(marked.as_u64().unwrap() as usize, mistakes, "gallery marks = explorer mistakes");
     if mistakes > 0 {
-        let verdict = b.js("return document.querySelector('[data-testid=sample-prediction] .verdict').dataset.correct", vec![]).await;
+        let verdict =
+            b.js("return document.querySelector('[data-testid=sample-prediction] .verdict').dataset.correct", vec![]).await;
         assert_eq!(verdict, "false");
     }
     set(&b, "filter-class", "malignant", "change").await;
@@ -153,8 +138,8 @@ async fn scrubs_filters_and_deep_links_after_cpu_training() {
     let picked = b
         .js("const g = document.querySelector('[data-testid=gallery-item][data-split=test][data-index=\"33\"]'); g.click(); return g.dataset.label", vec![])
         .await;
-    wait_attr(&b, "sample-view", "data-index", "33", READY).await;
-    assert_eq!(attr(&b, "sample-view", "data-split").await, "test");
+    b.wait_attr("sample-view", "data-index", "33", READY).await;
+    assert_eq!(b.attr("sample-view", "data-split").await, "test");
     let label = b.js("return document.querySelector('[data-testid=sample-label]').textContent", vec![]).await;
     assert!(label.as_str().unwrap().contains(&format!("({})", picked.as_str().unwrap())), "{label} vs label {picked}");
 
@@ -162,10 +147,10 @@ async fn scrubs_filters_and_deep_links_after_cpu_training() {
     set(&b, "gradcam-opacity", "0.2", "input").await;
     b.wait_js("return document.querySelector('[data-testid=gradcam-canvas]').style.opacity === '0.2'", READY).await;
     set(&b, "gradcam-stage", "layer3", "change").await;
-    wait_attr(&b, "sample-view", "data-ready", "true", TRAINED).await;
+    b.wait_attr("sample-view", "data-ready", "true", TRAINED).await;
     let l3 = snapshot(&b).await;
     assert!(l3[6].as_i64().unwrap() > 0);
-    b.wait_js("return document.querySelector('[data-testid=activation-grid]').dataset.channels === '16'", TRAINED).await;
+    b.wait_attr("activation-grid", "data-channels", "16", TRAINED).await;
     b.screenshot("explore-overlay").await;
     b.js("document.querySelector('[data-testid=gradcam-side-by-side]').click()", vec![]).await;
     b.screenshot("explore-side-by-side").await;
@@ -191,27 +176,34 @@ async fn scrubs_filters_and_deep_links_after_cpu_training() {
                requestAnimationFrame(tick);"#;
     for (name, setup) in [
         ("with motion", ""),
-        ("without transitions or animations", "const s = document.createElement('style'); s.id = 'still'; s.textContent = '* { transition: none !important; animation: none !important; }'; document.head.append(s);"),
+        (
+            "without transitions or animations",
+            // A constructed sheet (CSSOM): the page's CSP refuses inline <style> elements.
+            "const s = new CSSStyleSheet(); s.replaceSync('* { transition: none !important; animation: none !important; }'); window.__still = s; document.adoptedStyleSheets = [...document.adoptedStyleSheets, s];",
+        ),
     ] {
         b.js(setup, vec![]).await;
         let frames = b.client.execute_async(SCRUB, vec![]).await.unwrap();
         let frames: Vec<f64> = frames.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
         let mean = frames.iter().sum::<f64>() / frames.len() as f64;
         let max = frames.iter().copied().fold(0.0, f64::max);
-        eprintln!("FIGURE scrubbing {name}: {} frames, mean {mean:.1} ms, max {max:.1} ms per frame (one sample per frame)", frames.len());
+        eprintln!(
+            "FIGURE scrubbing {name}: {} frames, mean {mean:.1} ms, max {max:.1} ms per frame (one sample per frame)",
+            frames.len()
+        );
     }
-    b.js("const s = document.getElementById('still'); if (s) s.remove();", vec![]).await;
+    b.js("document.adoptedStyleSheets = document.adoptedStyleSheets.filter(s => s !== window.__still);", vec![]).await;
 
     // The address carries the view; opening it restores it.
     set(&b, "filter-correct", "incorrect", "change").await;
     b.wait_js("return location.search.includes('correct=incorrect')", READY).await;
-    let index = attr(&b, "sample-view", "data-index").await;
+    let index = b.attr("sample-view", "data-index").await;
     let search = b.js("return location.search", vec![]).await.as_str().unwrap().to_string();
     assert!(search.contains(&format!("i={index}")) && search.contains("stage=layer3"), "{search}");
     b.client.goto(&format!("{}{search}", server.base)).await.unwrap();
     b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
-    wait_attr(&b, "sample-view", "data-index", &index, READY).await;
-    assert_eq!(attr(&b, "sample-view", "data-split").await, "test");
+    b.wait_attr("sample-view", "data-index", &index, READY).await;
+    assert_eq!(b.attr("sample-view", "data-split").await, "test");
     let restored = b.js("return [document.querySelector('[data-testid=filter-correct]').value, document.querySelector('[data-testid=gradcam-stage]').value]", vec![]).await;
     assert_eq!(restored, json!(["incorrect", "layer3"]));
 
@@ -233,7 +225,7 @@ async fn explains_on_webgpu_swiftshader() {
     b.js("document.querySelector('[data-testid=explorer]').focus()", vec![]).await;
     let explorer = b.client.find(Locator::Css("[data-testid=explorer]")).await.unwrap();
     explorer.send_keys("\u{E014}").await.unwrap();
-    wait_attr(&b, "sample-view", "data-index", "1", READY).await;
+    b.wait_attr("sample-view", "data-index", "1", READY).await;
     let t = snapshot(&b).await;
     assert_ne!(t[5], s[5], "maps differ between samples on WebGPU");
     b.screenshot("explore-webgpu").await;

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use breastmnist_e2e::{Browser, Options, StaticServer, dist};
+use breastmnist_e2e::{Browser, Options, Override, StaticServer, dist};
 
 const READY: Duration = Duration::from_secs(90);
 const TRAINED: Duration = Duration::from_secs(900);
@@ -31,7 +31,7 @@ async fn train(backend: &str, epochs: usize) {
     let started = Instant::now();
     b.click("train-start").await;
     let badge = b.wait_text("backend-badge", READY, |t| !t.is_empty()).await;
-    let kind = b.js("return document.querySelector('[data-testid=backend-badge]').dataset.kind", vec![]).await;
+    let kind = b.attr("backend-badge", "data-kind").await;
     assert_eq!(kind, backend, "badge: {badge}");
     if backend == "webgpu" {
         assert!(badge.starts_with("WebGPU"), "{badge}");
@@ -47,15 +47,19 @@ async fn train(backend: &str, epochs: usize) {
     let worst = long.iter().copied().fold(0.0, f64::max);
     eprintln!("FIGURE {backend}: main-thread long tasks during the run: {} (longest {worst:.0} ms)", long.len());
 
-    let fraction = b.js("return document.querySelector('[data-testid=train-progress]').dataset.fraction", vec![]).await;
+    let fraction = b.attr("train-progress", "data-fraction").await;
     assert_eq!(fraction, "1.0000");
     let points = b
         .js("const l = document.querySelector('[data-testid=loss-chart]').dataset, m = document.querySelector('[data-testid=metric-chart]').dataset; return [l.epochs, l.steps, m.epochs]", vec![])
         .await;
-    assert_eq!(points, serde_json::json!([epochs.to_string(), (epochs * 2).to_string(), epochs.to_string()]), "one point per epoch, one per step (64 / 32)");
+    assert_eq!(
+        points,
+        serde_json::json!([epochs.to_string(), (epochs * 2).to_string(), epochs.to_string()]),
+        "one point per epoch, one per step (64 / 32)"
+    );
     assert_eq!(b.count("results-row").await, 1);
     assert_eq!(b.count("export-checkpoint").await, 1);
-    assert_eq!(data_attr(&b, "roc-chart", "points").await.parse::<usize>().map(|n| n >= 2), Ok(true));
+    assert_eq!(b.attr("roc-chart", "data-points").await.parse::<usize>().map(|n| n >= 2), Ok(true));
 
     // Hover: the readout follows the pointer to the nearest epoch (the latest otherwise).
     let latest = b.wait_text("metric-readout", READY, |t| t.starts_with("epoch")).await;
@@ -95,6 +99,38 @@ async fn train(backend: &str, epochs: usize) {
     assert_eq!(preds[155]["index"], 155);
     let auc = doc["test"]["auc"].as_f64().unwrap();
     assert!(metrics.contains(&format!("{auc:.3}")), "the page shows the exported AUC: {metrics} vs {auc}");
+
+    // MedMNIST's standard result files: named with the run's metrics, one headerless row per
+    // image, `index,score0,score1`; the test file's accuracy recomputed from it alone (label-1
+    // column above 0.5) is the exported one.
+    let files = b
+        .js(
+            "return [...document.querySelectorAll('[data-testid=export-result]')].map(a => [a.dataset.split, a.download])",
+            vec![],
+        )
+        .await;
+    let acc = doc["test"]["acc"].as_f64().unwrap();
+    let test_name = format!("breastmnist_test_[AUC]{auc:.3}_[ACC]{acc:.3}@tiny-seed3.csv");
+    assert_eq!(files[1], serde_json::json!(["test", test_name]), "{files}");
+    assert_eq!(files[0][0], "val", "{files}");
+    let csv = b
+        .client
+        .execute_async(
+            "const done = arguments[0]; fetch(document.querySelector('[data-testid=export-result][data-split=test]').href).then(r => r.text()).then(done)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let rows: Vec<Vec<f64>> =
+        csv.as_str().unwrap().lines().map(|l| l.split(',').map(|x| x.parse().expect("a number")).collect()).collect();
+    assert_eq!(rows.len(), 156);
+    let mut right = 0;
+    for (i, (row, pred)) in rows.iter().zip(preds).enumerate() {
+        assert_eq!((row.len(), row[0]), (3, i as f64), "row {i}: {row:?}");
+        assert!((row[1] + row[2] - 1.0).abs() < 1e-6, "row {i}: {row:?}");
+        right += usize::from((row[2] > 0.5) == (pred["label"] == 1));
+    }
+    assert!((right as f64 / 156.0 - acc).abs() < 1e-9, "ACC from the file {right}/156 vs {acc}");
     b.screenshot(&format!("train-{backend}")).await;
     let errors = b.console_errors().await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");
@@ -122,7 +158,11 @@ async fn the_default_reader_run_reports_its_test_auc() {
     let filled = b
         .js("return ['preset','model','epochs','batch','augment','selection'].map(k => document.querySelector('[data-testid=train-' + k + ']').value).concat([document.querySelector('[data-testid=train-tta]').checked])", vec![])
         .await;
-    assert_eq!(filled, serde_json::json!(["reader", "c16", "20", "64", "flip", "last", true]), "the default is the reader preset");
+    assert_eq!(
+        filled,
+        serde_json::json!(["reader", "c16", "20", "64", "flip", "last", true]),
+        "the default is the reader preset"
+    );
     let started = Instant::now();
     b.click("train-start").await;
     let metrics = b.wait_text("test-metrics", TRAINED, |t| t.contains("Test AUC")).await;
@@ -148,13 +188,6 @@ async fn the_default_reader_run_reports_its_test_auc() {
     b.close().await;
 }
 
-async fn data_attr(b: &Browser, id: &str, name: &str) -> String {
-    let v = b
-        .js("const e = document.querySelector(`[data-testid=${arguments[0]}]`); return e ? (e.dataset[arguments[1]] || '') : ''", vec![serde_json::json!(id), serde_json::json!(name)])
-        .await;
-    v.as_str().unwrap_or_default().to_string()
-}
-
 async fn history_len(b: &Browser) -> usize {
     let json = b
         .client
@@ -177,12 +210,16 @@ async fn a_reload_mid_run_keeps_the_run_and_it_continues() {
     b.client.goto(&url).await.unwrap();
     b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
     b.click("train-start").await;
-    b.wait_js("const e = document.querySelector('[data-testid=metric-chart]'); return e && Number(e.dataset.epochs) >= 2", TRAINED).await;
+    b.wait_js(
+        "const e = document.querySelector('[data-testid=metric-chart]'); return e && Number(e.dataset.epochs) >= 2",
+        TRAINED,
+    )
+    .await;
     // Give the page a moment to store the epoch's snapshot, then reload mid-run.
     tokio::time::sleep(Duration::from_millis(500)).await;
     b.client.goto(&url).await.unwrap();
     let banner = b.wait_text("run-restored", READY, |t| t.contains("epochs done")).await;
-    let saved: usize = data_attr(&b, "metric-chart", "epochs").await.parse().unwrap();
+    let saved: usize = b.attr("metric-chart", "data-epochs").await.parse().unwrap();
     assert!((1..12).contains(&saved), "restored at epoch {saved}: {banner}");
     assert!(banner.contains(&format!("{saved} of 12")), "{banner}");
     b.screenshot("train-restored").await;
@@ -191,7 +228,7 @@ async fn a_reload_mid_run_keeps_the_run_and_it_continues() {
     b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
     b.click("train-resume").await;
     b.wait_text("test-metrics", TRAINED, |t| t.contains("Test AUC")).await;
-    assert_eq!(data_attr(&b, "metric-chart", "epochs").await, "12");
+    assert_eq!(b.attr("metric-chart", "data-epochs").await, "12");
     assert_eq!(history_len(&b).await, 12);
     let metrics = b.wait_text("test-metrics", READY, |t| t.contains("Test AUC")).await;
 
@@ -205,7 +242,7 @@ async fn a_reload_mid_run_keeps_the_run_and_it_continues() {
     b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
     b.click("explore-restored").await;
     b.js("document.getElementById('explore').scrollIntoView({behavior: 'instant'})", vec![]).await;
-    b.wait_js("return document.querySelector('[data-testid=sample-view]').dataset.ready === 'true'", TRAINED).await;
+    b.wait_attr("sample-view", "data-ready", "true", TRAINED).await;
     let errors = b.console_errors().await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     b.close().await;
@@ -221,7 +258,7 @@ async fn an_exported_checkpoint_imports_evaluates_and_fine_tunes() {
     b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
     b.click("train-start").await;
     let trained = b.wait_text("test-metrics", TRAINED, |t| t.contains("Test AUC")).await;
-    let roc_points: usize = data_attr(&b, "roc-chart", "points").await.parse().unwrap();
+    let roc_points: usize = b.attr("roc-chart", "data-points").await.parse().unwrap();
     assert!(roc_points >= 2, "the ROC chart has its points");
 
     // Re-import the exported checkpoint through the file input.
@@ -233,11 +270,14 @@ async fn an_exported_checkpoint_imports_evaluates_and_fine_tunes() {
                 input.files = dt.files; input.dispatchEvent(new Event('change', {{bubbles: true}})); done(true); }})"
         )
     };
-    b.client.execute_async(&import("document.querySelector('[data-testid=export-checkpoint]').href", "mine.ckpt"), vec![]).await.unwrap();
+    b.client
+        .execute_async(&import("document.querySelector('[data-testid=export-checkpoint]').href", "mine.ckpt"), vec![])
+        .await
+        .unwrap();
     let imported = b.wait_text("test-metrics", TRAINED, |t| t.contains("imported checkpoint mine.ckpt")).await;
     assert_eq!(imported.split(" (").next(), trained.split(" (").next(), "same test AUC and ACC: {imported} vs {trained}");
     b.js("document.getElementById('explore').scrollIntoView({behavior: 'instant'})", vec![]).await;
-    b.wait_js("return document.querySelector('[data-testid=sample-view]').dataset.ready === 'true'", TRAINED).await;
+    b.wait_attr("sample-view", "data-ready", "true", TRAINED).await;
 
     // Fine-tune it for one epoch.
     b.js("document.querySelector('[data-testid=train-finetune]').click()", vec![]).await;
@@ -254,5 +294,142 @@ async fn an_exported_checkpoint_imports_evaluates_and_fine_tunes() {
     let error = b.wait_text("error", TRAINED, |t| t.contains("junk.ckpt")).await;
     assert!(error.contains("not a BreastMNIST Lab checkpoint"), "{error}");
     b.wait_text("test-metrics", READY, |t| t.contains("model of epoch 1")).await;
+
+    // A file that passes the page's quick look but that the worker cannot read: the error names
+    // it, the run on show stays, and so does the stored one (a reload finds it).
+    b.client
+        .execute_async(
+            &import(
+                "URL.createObjectURL(new Blob([new TextEncoder().encode('BMNCKPT1 forged, not a checkpoint')]))",
+                "forged.ckpt",
+            ),
+            vec![],
+        )
+        .await
+        .unwrap();
+    let error = b.wait_text("error", TRAINED, |t| t.contains("forged.ckpt could not be imported")).await;
+    assert!(error.contains("Nothing was changed"), "{error}");
+    b.wait_text("test-metrics", READY, |t| t.contains("model of epoch 1")).await;
+    assert_eq!(b.count("export-checkpoint").await, 1, "the kept checkpoint stays downloadable");
+    b.wait_text("imported-name", READY, |t| t.contains("mine.ckpt")).await;
+    b.client.refresh().await.unwrap();
+    b.wait_text("run-restored", READY, |t| t.contains("results")).await;
+    b.wait_text("test-metrics", READY, |t| t.contains("model of epoch 1")).await;
+    assert_eq!(b.count("export-checkpoint").await, 1, "the stored run survived the failed import");
+    b.close().await;
+}
+
+/// Storage failures are not swallowed: with every Cache Storage write refused (as when the
+/// quota is exhausted) the run still trains and the page says its progress is not saved.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_storage_write_is_reported() {
+    let server = StaticServer::start(dist());
+    let b = Browser::start(Options::default()).await;
+    b.client.goto(&format!("{}?model=tiny&epochs=2&batch=32&subset=64&seed=1&backend=cpu", server.base)).await.unwrap();
+    b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
+    b.js(
+        "Cache.prototype.put = function () { return Promise.reject(new DOMException('the quota is exhausted', 'QuotaExceededError')); }",
+        vec![],
+    )
+    .await;
+    b.click("train-start").await;
+    let notice = b.wait_text("storage-notice", TRAINED, |t| t.contains("QuotaExceededError")).await;
+    assert!(notice.starts_with("Progress not saved"), "{notice}");
+    b.wait_text("test-metrics", TRAINED, |t| t.contains("Test AUC")).await;
+    b.screenshot("train-storage-refused").await;
+    b.close().await;
+}
+
+/// A trainer from another build (a stale cached copy: its `Ready` carries another protocol
+/// fingerprint) is refused with a clear error instead of being sent commands it may misread.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_trainer_from_another_build_is_refused() {
+    let server = StaticServer::start(dist());
+    let stale = "self.postMessage({ json: JSON.stringify({ msg: 'ready', wire: 1 }) });";
+    server.set("trainer_loader.js", Override::Bytes(stale.as_bytes().to_vec()));
+    let b = Browser::start(Options::default()).await;
+    b.client.goto(&format!("{}?model=tiny&epochs=1&batch=32&subset=64&backend=cpu", server.base)).await.unwrap();
+    b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
+    b.click("train-start").await;
+    let error = b.wait_text("error", READY, |t| t.contains("another version of this page")).await;
+    assert_eq!(b.attr("error", "data-kind").await, "protocol", "{error}");
+    b.wait_text("error-hint", READY, |t| t.contains("reload the page")).await;
+    b.close().await;
+}
+
+/// Runs are owned per tab (Web Locks): a second tab cannot silently overwrite the first tab's
+/// stored run; it says so, and takes the run over only when asked, which stops the first tab.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_tab_takes_the_run_over_only_when_asked() {
+    let server = StaticServer::start(dist());
+    let b = Browser::start(Options::default()).await;
+    let url = format!("{}?model=tiny&epochs=40&batch=32&subset=256&seed=3&backend=cpu", server.base);
+    b.client.goto(&url).await.unwrap();
+    b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
+    b.click("train-start").await;
+    b.wait_js(
+        "const e = document.querySelector('[data-testid=metric-chart]'); return e && Number(e.dataset.epochs) >= 1",
+        TRAINED,
+    )
+    .await;
+    let first = b.client.window().await.unwrap();
+
+    let second = b.client.new_window(true).await.unwrap().handle;
+    b.client.switch_to_window(second).await.unwrap();
+    b.client.goto(&url).await.unwrap();
+    b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
+    b.click("train-start").await;
+    let notice = b.wait_text("other-tab", READY, |t| t.contains("in progress in another tab")).await;
+    assert_eq!(b.count("take-over").await, 1, "{notice}");
+    b.screenshot("train-other-tab").await;
+    b.click("take-over").await;
+    b.wait_text("train-progress", TRAINED, |t| t.starts_with("Epoch")).await;
+    assert_eq!(b.count("other-tab").await, 0);
+
+    b.client.switch_to_window(first).await.unwrap();
+    b.wait_text("taken-over", READY, |t| t.contains("Another tab took the run over")).await;
+    b.wait_text("train-progress", READY, |t| t.starts_with("Stopped")).await;
+    b.close().await;
+}
+
+/// A stored snapshot that cannot be read is reported once, not offered again and again: the
+/// Continue button goes, and the reader can discard the run.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreadable_snapshot_is_reported_once_and_can_be_discarded() {
+    let server = StaticServer::start(dist());
+    let b = Browser::start(Options::default()).await;
+    let url = format!("{}?model=tiny&epochs=30&batch=32&subset=128&seed=2&backend=cpu", server.base);
+    b.client.goto(&url).await.unwrap();
+    b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
+    b.click("train-start").await;
+    b.wait_js(
+        "const e = document.querySelector('[data-testid=metric-chart]'); return e && Number(e.dataset.epochs) >= 1",
+        TRAINED,
+    )
+    .await;
+    b.click("train-stop").await;
+    b.wait_text("train-progress", READY, |t| t.starts_with("Stopped")).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Damage the stored snapshot, then reload and try to continue.
+    b.client
+        .execute_async(
+            "const done = arguments[0]; caches.open('breastmnist-lab-data-v1')
+                .then(c => c.put('/runs/last/snapshot.bin', new Response(new Uint8Array([1, 2, 3, 4]))))
+                .then(() => done(true));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    b.client.goto(&url).await.unwrap();
+    b.wait_text("run-restored", READY, |t| t.contains("epochs done")).await;
+    b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
+    b.click("train-resume").await;
+    let notice = b.wait_text("snapshot-unreadable", TRAINED, |t| t.contains("cannot be continued")).await;
+    assert_eq!(b.count("train-resume").await, 0, "Continue is not offered again: {notice}");
+    b.click("train-discard").await;
+    b.wait_js("return !document.querySelector('[data-testid=snapshot-unreadable]')", READY).await;
+    b.client.goto(&url).await.unwrap();
+    b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
+    assert_eq!(b.count("run-restored").await, 0, "the discarded run is gone after a reload");
     b.close().await;
 }

@@ -41,11 +41,7 @@ pub fn draw(canvas: HtmlCanvasElement, ds: &Dataset) -> Result<(), String> {
                 .draw_series(std::iter::once(Rectangle::new([(x0, 0), (x1, count as u32)], color.filled())))
                 .map_err(|e| e.to_string())?;
             chart
-                .draw_series(std::iter::once(Text::new(
-                    count.to_string(),
-                    (x0 + 0.04, count as u32 + y_max / 12),
-                    font.clone(),
-                )))
+                .draw_series(std::iter::once(Text::new(count.to_string(), (x0 + 0.04, count as u32 + y_max / 12), font.clone())))
                 .map_err(|e| e.to_string())?;
         }
     }

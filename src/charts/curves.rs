@@ -3,7 +3,7 @@
 
 use breastmnist_protocol::EpochView;
 
-use crate::train_model::Series;
+use crate::view::chart::Series;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
@@ -17,9 +17,14 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
-
 /// Clears `canvas` and draws the shared frame: epochs on x, `y_desc` on y in `0..y_max`.
-fn frame<'a>(root: &'a DrawingArea<CanvasBackend, plotters::coord::Shift>, theme: &Theme, epochs: usize, y_max: f64, y_desc: &str) -> Result<Chart<'a>, String> {
+fn frame<'a>(
+    root: &'a DrawingArea<CanvasBackend, plotters::coord::Shift>,
+    theme: &Theme,
+    epochs: usize,
+    y_max: f64,
+    y_desc: &str,
+) -> Result<Chart<'a>, String> {
     root.fill(&theme.bg).map_err(err)?;
     let mut chart = ChartBuilder::on(root)
         .margin(10)
@@ -104,7 +109,13 @@ pub fn draw_loss(
 
 /// Validation ACC and AUC per epoch on [0, 1]; the kept (best) epoch is ringed. `series.train`
 /// shows AUC and `series.val` ACC.
-pub fn draw_metrics(canvas: HtmlCanvasElement, history: &[EpochView], epochs: usize, series: Series, hover: Option<usize>) -> Result<(), String> {
+pub fn draw_metrics(
+    canvas: HtmlCanvasElement,
+    history: &[EpochView],
+    epochs: usize,
+    series: Series,
+    hover: Option<usize>,
+) -> Result<(), String> {
     let theme = Theme::current();
     let root = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D canvas context")?.into_drawing_area();
     let mut chart = frame(&root, &theme, epochs, 1.0, "validation")?;

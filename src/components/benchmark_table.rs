@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::train_panel::TrainCtx;
+use crate::state::train::RunReadout;
 
 /// One published result (test split).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -49,7 +49,7 @@ pub fn BenchmarkTable() -> impl IntoView {
                         <td>{format!("{:.3}", r.auc)}</td>
                         <td>{format!("{:.3}", r.acc)}</td>
                         <td class="bar-cell" aria-hidden="true">
-                            <span class="bar" style=format!("width: {:.0}%", (r.auc - 0.5) / 0.5 * 100.0)></span>
+                            <span class="bar" style:width=format!("{:.0}%", (r.auc - 0.5) / 0.5 * 100.0)></span>
                         </td>
                     </tr>
                 }
@@ -57,18 +57,18 @@ pub fn BenchmarkTable() -> impl IntoView {
             .collect::<Vec<_>>()
     };
     // The reader's finished run, highlighted.
-    let train = use_context::<TrainCtx>();
+    let RunReadout(run) = expect_context::<RunReadout>();
     let reader_row = move || {
-        let (done, req, backend) = train?.state.with(|s| (s.done.clone(), s.request.clone(), s.backend.clone()));
+        let (done, req, backend) = run.with(|s| (s.done.clone(), s.request.clone(), s.backend.clone()));
         let (done, req) = (done?, req?);
-        let on = backend.map(|b| if b.kind == "webgpu" { "WebGPU" } else { "CPU" }).unwrap_or("?");
+        let on = backend.map_or("?", |b| b.kind.label());
         Some(view! {
             <tr class="reader" data-testid="results-row">
                 <th scope="row">{format!("Your run: {} · {} epochs · {on}", req.model, req.epochs)}</th>
                 <td>{format!("{:.3}", done.test_auc)}</td>
                 <td>{format!("{:.3}", done.test_acc)}</td>
                 <td class="bar-cell" aria-hidden="true">
-                    <span class="bar reader" style=format!("width: {:.0}%", ((done.test_auc - 0.5) / 0.5 * 100.0).clamp(0.0, 100.0))></span>
+                    <span class="bar reader" style:width=format!("{:.0}%", ((done.test_auc - 0.5) / 0.5 * 100.0).clamp(0.0, 100.0))></span>
                 </td>
             </tr>
         })

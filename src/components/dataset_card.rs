@@ -1,93 +1,21 @@
 //! The dataset card: fetch with a progress bar, verify, show counts and the class balance;
 //! or accept a local file (picked or dropped). Every failure is shown with a retry.
 
-use std::sync::Arc;
-
 use breastmnist_data::{Split, Variant};
 use leptos::html::Canvas;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{DragEvent, File, HtmlInputElement};
+use web_sys::{DragEvent, HtmlInputElement};
 
 use crate::charts;
 use crate::draw::format_bytes;
-use crate::runtime::dataset::{LoadError, Loaded, Source, load_local, load_official};
-
-/// Where the dataset is on its way into the page.
-#[derive(Clone, Debug, PartialEq)]
-pub enum LoadPhase {
-    Idle,
-    Downloading { received: u64, total: Option<u64> },
-    Verifying,
-    Ready,
-    Failed(LoadError),
-}
-
-/// The loaded dataset, shared with every widget that shows samples.
-#[derive(Clone, Copy)]
-pub struct DataCtx {
-    pub phase: RwSignal<LoadPhase>,
-    pub loaded: RwSignal<Option<Arc<Loaded>>>,
-    pub variant: RwSignal<Variant>,
-}
-
-impl DataCtx {
-    pub fn new() -> Self {
-        Self {
-            phase: RwSignal::new(LoadPhase::Idle),
-            loaded: RwSignal::new(None),
-            variant: RwSignal::new(crate::runtime::url::param("res").and_then(|r| r.parse().ok()).and_then(Variant::from_side).filter(|v| Variant::SERVED.contains(v)).unwrap_or(Variant::Px28)),
-        }
-    }
-
-    /// Fetches (or takes from cache) the official file of the selected variant.
-    pub fn load(self) {
-        let variant = self.variant.get_untracked();
-        self.phase.set(LoadPhase::Downloading { received: 0, total: variant.size() });
-        spawn_local(async move {
-            let result = load_official(
-                variant,
-                move || self.phase.set(LoadPhase::Verifying),
-                move |received, total| self.phase.set(LoadPhase::Downloading { received, total }),
-            )
-            .await;
-            self.finish(result);
-        });
-    }
-
-    /// Reads a local file and accepts it if it is an official one.
-    pub fn load_file(self, file: File) {
-        self.phase.set(LoadPhase::Verifying);
-        spawn_local(async move {
-            let name = file.name();
-            let result = match JsFuture::from(file.array_buffer()).await {
-                Ok(buf) => load_local(name, &js_sys::Uint8Array::new(&buf).to_vec()),
-                Err(e) => Err(LoadError::File(format!("{e:?}"))),
-            };
-            if let Ok(l) = &result {
-                self.variant.set(l.variant);
-            }
-            self.finish(result);
-        });
-    }
-
-    fn finish(self, result: Result<Loaded, LoadError>) {
-        match result {
-            Ok(loaded) => {
-                self.loaded.set(Some(Arc::new(loaded)));
-                self.phase.set(LoadPhase::Ready);
-            }
-            Err(e) => self.phase.set(LoadPhase::Failed(e)),
-        }
-    }
-}
+use crate::runtime::dataset::{Loaded, Source};
+use crate::state::data::{DataCtx, LoadPhase};
 
 /// The card. Starts loading the 28 px file as soon as it mounts.
 #[component]
 pub fn DatasetCard() -> impl IntoView {
-    let ctx = use_context::<DataCtx>().expect("DataCtx provided by App");
+    let ctx = expect_context::<DataCtx>();
     Effect::new(move |prev: Option<()>| {
         if prev.is_none() {
             ctx.load();
@@ -135,7 +63,7 @@ pub fn DatasetCard() -> impl IntoView {
                     <input type="file" accept=".npz" on:change=on_pick data-testid="dataset-file" />
                 </label>
             </div>
-            <Progress phase=ctx.phase />
+            <Progress ctx=ctx />
             <Status ctx=ctx />
             <Show when=move || ctx.loaded.with(Option::is_some)>
                 <Counts ctx=ctx />
@@ -145,7 +73,9 @@ pub fn DatasetCard() -> impl IntoView {
 }
 
 #[component]
-fn Progress(phase: RwSignal<LoadPhase>) -> impl IntoView {
+fn Progress(ctx: DataCtx) -> impl IntoView {
+    let phase = ctx.phase;
+    let downloading = move || matches!(phase.get(), LoadPhase::Downloading { .. });
     let shown = move || matches!(phase.get(), LoadPhase::Downloading { .. } | LoadPhase::Verifying);
     let value = move || match phase.get() {
         LoadPhase::Downloading { received, .. } => received as f64,
@@ -168,6 +98,11 @@ fn Progress(phase: RwSignal<LoadPhase>) -> impl IntoView {
             <div class="progress" data-testid="dataset-progress">
                 <progress prop:value=value prop:max=max aria-label="Download progress"></progress>
                 <span>{label}</span>
+                <Show when=downloading>
+                    " "<button type="button" class="link" data-testid="download-restart" on:click=move |_| ctx.load()>
+                        "Restart the download"
+                    </button>
+                </Show>
             </div>
         </Show>
     }

@@ -4,16 +4,16 @@ use breastmnist_data::{Class, Split};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
-use super::dataset_card::DataCtx;
-use super::explorer::ExploreCtx;
 use crate::draw::paint_image;
-use crate::explore_model::{Correctness, predicted};
-use crate::gallery_model::{ClassFilter, GalleryFilter, SampleRef, SplitFilter, SplitScores};
+use crate::state::data::DataCtx;
+use crate::state::explore::ExploreCtx;
+use crate::view::explore::{Correctness, predicted};
+use crate::view::gallery::{ClassFilter, GalleryFilter, SampleRef, SplitFilter, SplitScores};
 
 #[component]
 pub fn Gallery() -> impl IntoView {
-    let ctx = use_context::<DataCtx>().expect("DataCtx provided by App");
-    let explore = use_context::<ExploreCtx>().expect("ExploreCtx provided by App");
+    let ctx = expect_context::<DataCtx>();
+    let explore = expect_context::<ExploreCtx>();
     let filter = RwSignal::new(GalleryFilter::default());
     // The trained model's label-1 scores per split, where computed.
     let scores = Memo::new(move |_| {
@@ -106,9 +106,7 @@ fn Thumb(sample: SampleRef, ctx: DataCtx, explore: ExploreCtx) -> impl IntoView 
     // Right or wrong under the trained model, once its split is explained.
     let correct = Memo::new(move |_| {
         explore.explained.track();
-        explore
-            .scores(sample.split)
-            .and_then(|e| e.info.scores.get(sample.index).map(|&s| predicted(s) == sample.class.label()))
+        explore.scores(sample.split).and_then(|e| e.info.scores.get(sample.index).map(|&s| predicted(s) == sample.class.label()))
     });
     let title = format!("{} #{} — {}", sample.split, sample.index, sample.class.name());
     view! {

@@ -1,11 +1,13 @@
-//! The article's widgets, one per file. Each takes what it needs from context or props and
-//! renders; the async work lives in `runtime`.
+//! The article's widgets, one module per widget (a folder where a widget has parts). Each takes
+//! the narrowest context it needs from `state` with `expect_context`, calls its methods, and
+//! renders; async work and browser APIs live in `state` and `runtime`. A widget never imports
+//! another widget: the app places them all (the tidy test checks it).
 
+pub mod benchmark_table;
 pub mod dataset_card;
 pub mod explorer;
-pub mod resolution;
 pub mod gallery;
 pub mod lazy;
-pub mod benchmark_table;
+pub mod resolution;
 pub mod toc;
 pub mod train_panel;

@@ -5,25 +5,25 @@
 use std::sync::Arc;
 
 use breastmnist_data::Variant;
-use breastmnist_protocol::{BackendChoice, FromWorker, ToWorker};
+use breastmnist_protocol::{BackendChoice, ModelKind, ToWorker};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::dataset_card::DataCtx;
-use crate::resolution_model::{ARMS, ArmState};
 use crate::runtime::dataset::load_official;
-use crate::runtime::trainer::{Report, TrainerWorker};
-use crate::train_model::MODELS;
+use crate::runtime::fetch::Cancel;
+use crate::runtime::worker::{Outgoing, Report, WorkerHandle};
+use crate::state::data::DataCtx;
+use crate::view::resolution::{ARMS, ArmState};
 
 #[derive(Clone, Copy)]
 struct ResCtx {
     data: DataCtx,
     arms: RwSignal<[ArmState; 3]>,
     running: RwSignal<bool>,
-    model: RwSignal<String>,
+    model: RwSignal<ModelKind>,
     epochs: RwSignal<usize>,
     backend: RwSignal<BackendChoice>,
-    worker: StoredValue<Option<TrainerWorker>, LocalStorage>,
+    worker: StoredValue<Option<WorkerHandle>, LocalStorage>,
 }
 
 impl ResCtx {
@@ -34,11 +34,13 @@ impl ResCtx {
     /// The verified file of `side` px: the one already loaded when it matches, else the
     /// official one (from Cache Storage or the network).
     async fn file(self, side: usize) -> Result<Arc<Vec<u8>>, String> {
-        if let Some(f) = self.data.loaded.with_untracked(|l| l.as_ref().filter(|l| l.dataset.side == side).map(|l| l.file.clone())) {
+        if let Some(f) =
+            self.data.loaded.with_untracked(|l| l.as_ref().filter(|l| l.dataset.side == side).map(|l| l.file.clone()))
+        {
             return Ok(f);
         }
         let variant = Variant::from_side(side).ok_or("no such variant")?;
-        load_official(variant, || {}, |_, _| {}).await.map(|l| l.file).map_err(|e| e.to_string())
+        load_official(variant, || {}, |_, _| {}, &Cancel::new()).await.map(|l| l.file).map_err(|e| e.to_string())
     }
 
     /// Runs arm `i`, then the next one.
@@ -58,19 +60,10 @@ impl ResCtx {
                 }
             };
             let epochs = self.epochs.get_untracked();
-            let request = arm.request(&self.model.get_untracked(), epochs, 0, self.backend.get_untracked());
+            let request = arm.request(self.model.get_untracked(), epochs, 0, self.backend.get_untracked());
             let started = js_sys::Date::now();
-            let spawned = TrainerWorker::spawn(move |report: Report| {
-                if matches!(report.msg, FromWorker::Ready) {
-                    let sent = self.worker.with_value(|w| {
-                        w.as_ref().map(|w| w.send(&ToWorker::Start(request.clone()), Some(&file), None))
-                    });
-                    if let Some(Err(e)) = sent {
-                        self.set(i, ArmState::Failed(e));
-                        self.run_arm(i + 1);
-                    }
-                    return;
-                }
+            let first = Outgoing { cmd: ToWorker::Start(request), bytes: Some(file), init: None };
+            let spawned = WorkerHandle::spawn(first, move |report: Report| {
                 let elapsed = (js_sys::Date::now() - started) / 1000.0;
                 let was_finished = self.arms.with_untracked(|a| a[i].is_finished());
                 self.arms.update(|a| a[i].apply(&report.msg, epochs, elapsed));
@@ -81,7 +74,7 @@ impl ResCtx {
             match spawned {
                 Ok(w) => self.worker.set_value(Some(w)),
                 Err(e) => {
-                    self.set(i, ArmState::Failed(e));
+                    self.set(i, ArmState::Failed(e.message));
                     self.run_arm(i + 1);
                 }
             }
@@ -91,15 +84,17 @@ impl ResCtx {
 
 #[component]
 pub fn ResolutionExperiment() -> impl IntoView {
-    let data = use_context::<DataCtx>().expect("DataCtx");
+    let data = expect_context::<DataCtx>();
     let params = crate::runtime::url::param;
     let ctx = ResCtx {
         data,
         arms: RwSignal::new(Default::default()),
         running: RwSignal::new(false),
-        model: RwSignal::new(params("res_model").filter(|m| MODELS.contains(&m.as_str())).unwrap_or_else(|| "tiny".into())),
-        epochs: RwSignal::new(params("res_epochs").and_then(|e| e.parse().ok()).filter(|&e| (1..=100).contains(&e)).unwrap_or(10)),
-        backend: RwSignal::new(params("backend").as_deref().and_then(BackendChoice::parse).unwrap_or_default()),
+        model: RwSignal::new(params("res_model").and_then(|m| ModelKind::parse(&m)).unwrap_or(ModelKind::Tiny)),
+        epochs: RwSignal::new(
+            params("res_epochs").and_then(|e| e.parse().ok()).filter(|&e| (1..=100).contains(&e)).unwrap_or(10),
+        ),
+        backend: RwSignal::new(params("backend").as_deref().and_then(BackendChoice::parse_loose).unwrap_or_default()),
         worker: StoredValue::new_local(None),
     };
     let start = move |_| {
@@ -122,7 +117,8 @@ pub fn ResolutionExperiment() -> impl IntoView {
     let row = move |i: usize| {
         let arm = ARMS[i];
         let state = move || ctx.arms.with(|a| a[i].clone());
-        let cell = move |f: fn(&ArmState) -> Option<f64>| move || f(&state()).map(|v| format!("{v:.3}")).unwrap_or_else(|| "–".into());
+        let cell =
+            move |f: fn(&ArmState) -> Option<f64>| move || f(&state()).map(|v| format!("{v:.3}")).unwrap_or_else(|| "–".into());
         view! {
             <tr data-testid="resolution-row" data-arm=arm.key data-done=move || matches!(state(), ArmState::Done { .. }).to_string()>
                 <th scope="row">{arm.label}</th>
@@ -137,9 +133,9 @@ pub fn ResolutionExperiment() -> impl IntoView {
         <div class="card resolution-card">
             <div class="train-form">
                 <label class="field">"Model"
-                    <select data-testid="resolution-model" prop:value=move || ctx.model.get() disabled=move || ctx.running.get()
-                        on:change=move |ev| ctx.model.set(event_target_value(&ev))>
-                        {MODELS.into_iter().map(|m| view! { <option value=m>{m}</option> }).collect::<Vec<_>>()}
+                    <select data-testid="resolution-model" prop:value=move || ctx.model.get().name() disabled=move || ctx.running.get()
+                        on:change=move |ev| { if let Some(m) = ModelKind::parse(&event_target_value(&ev)) { ctx.model.set(m); } }>
+                        {ModelKind::ALL.into_iter().map(|m| view! { <option value=m.name()>{m.name()}</option> }).collect::<Vec<_>>()}
                     </select>
                 </label>
                 <label class="field">"Epochs per arm"

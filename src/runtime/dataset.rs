@@ -36,9 +36,18 @@ pub enum LoadError {
     Fetch(fetch::FetchError),
     Data(DataError),
     /// A local file whose MD5 matches none of the official files.
-    NotOfficial { name: String, md5: String },
+    NotOfficial {
+        name: String,
+        md5: String,
+    },
     /// A local file could not be read.
     File(String),
+    /// A local file larger than any official file (refused before it is read).
+    TooLarge {
+        name: String,
+        bytes: u64,
+        limit: u64,
+    },
 }
 
 impl LoadError {
@@ -49,6 +58,9 @@ impl LoadError {
                 "The data file is not on this server. If you run the app yourself, `cargo xtask serve` prepares it; \
                  or pick the official .npz from Zenodo (record 10519652) below."
             }
+            LoadError::Fetch(fetch::FetchError::TooLarge { .. }) => {
+                "The server sends something else than the data file. Retry later, or pick a local copy of the .npz below."
+            }
             LoadError::Fetch(_) => "Check your connection and retry, or pick a local copy of the .npz below.",
             LoadError::Data(DataError::Size { .. } | DataError::Checksum { .. }) => {
                 "The file is damaged or not the official one. Retry the download, or pick a verified copy."
@@ -58,6 +70,7 @@ impl LoadError {
                 "Only the official files are accepted (breastmnist.npz, breastmnist_64.npz, _128, _224 from Zenodo record 10519652)."
             }
             LoadError::File(_) => "The browser could not read that file; try picking it again.",
+            LoadError::TooLarge { .. } => "Pick the official .npz file (at most a few tens of MB).",
         }
     }
 }
@@ -71,6 +84,12 @@ impl std::fmt::Display for LoadError {
                 write!(f, "{name} is not an official BreastMNIST file (MD5 {md5})")
             }
             LoadError::File(e) => write!(f, "Could not read the file: {e}"),
+            LoadError::TooLarge { name, bytes, limit } => write!(
+                f,
+                "{name} is {:.0} MB, larger than any official BreastMNIST file ({:.0} MB at most): not read",
+                *bytes as f64 / 1e6,
+                *limit as f64 / 1e6
+            ),
         }
     }
 }
@@ -97,6 +116,7 @@ pub async fn load_official(
     variant: Variant,
     on_verify: impl FnOnce(),
     progress: impl FnMut(u64, Option<u64>),
+    cancel: &fetch::Cancel,
 ) -> Result<Loaded, LoadError> {
     let key = url(variant);
     if let Some(bytes) = cache::get(&key).await {
@@ -106,12 +126,13 @@ pub async fn load_official(
         }
         cache::delete(&key).await;
     }
-    let bytes = fetch::fetch_bytes(&key, variant.size(), progress).await.map_err(LoadError::Fetch)?;
+    let bytes = fetch::fetch_bytes(&key, variant.size(), progress, cancel).await.map_err(LoadError::Fetch)?;
     on_verify();
     yield_now().await;
     verify(&bytes, variant)?;
     let dataset = decode(&bytes)?;
-    cache::put(&key, &bytes).await;
+    // Best effort: without the cache the file is fetched again after a reload.
+    let _ = cache::put(&key, &bytes).await;
     Ok(Loaded { dataset, variant, source: Source::Network, file: bytes.into(), md5: variant.md5().into() })
 }
 

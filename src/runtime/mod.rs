@@ -1,12 +1,15 @@
-//! The app's edge to the outside world: network, browser storage, files.
+//! The app's edge to the outside world: network, browser storage, files, the address bar and
+//! the trainer worker.
 //!
-//! Components call these async functions and fold their results into signals; nothing here
-//! renders. The core crates receive only bytes from here.
+//! Nothing here renders. `state` calls these and folds the results into signals; the core
+//! crates receive only bytes from here.
 
+pub mod blob;
 pub mod cache;
 pub mod dataset;
 pub mod fetch;
+pub mod locks;
 pub mod offline;
 pub mod runs;
-pub mod trainer;
 pub mod url;
+pub mod worker;

@@ -1,24 +1,24 @@
 //! The last run, kept in Cache Storage so a reload finds it: its state (JSON), its latest
-//! resumable snapshot and its kept checkpoint. Writing is best effort (a private window may
-//! have no storage); reading something unreadable forgets it.
+//! resumable snapshot and its kept checkpoint. A failed write is reported (the page says the
+//! progress is not saved); reading something unreadable forgets it.
 
 use crate::runtime::cache;
-use crate::train_model::SavedRun;
+use crate::view::run::SavedRun;
 
 const STATE: &str = "/runs/last/state.json";
 const SNAPSHOT: &str = "/runs/last/snapshot.bin";
 const CHECKPOINT: &str = "/runs/last/best.ckpt";
 
-/// Stores the run's state, with its newest snapshot or checkpoint when given.
-pub async fn save(run: &SavedRun, snapshot: Option<&[u8]>, checkpoint: Option<&[u8]>) -> bool {
-    let mut ok = true;
+/// Stores the run's state, with its newest snapshot or checkpoint when given (those first, so
+/// the state never names bytes that are not stored); the first failure is the error.
+pub async fn save(run: &SavedRun, snapshot: Option<&[u8]>, checkpoint: Option<&[u8]>) -> Result<(), String> {
     if let Some(b) = snapshot {
-        ok &= cache::put(SNAPSHOT, b).await;
+        cache::put(SNAPSHOT, b).await?;
     }
     if let Some(b) = checkpoint {
-        ok &= cache::put(CHECKPOINT, b).await;
+        cache::put(CHECKPOINT, b).await?;
     }
-    ok && cache::put(STATE, run.to_json().as_bytes()).await
+    cache::put(STATE, run.to_json().as_bytes()).await
 }
 
 /// The stored run, if there is a readable one.

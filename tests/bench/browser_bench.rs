@@ -27,7 +27,8 @@ async fn main() {
     for backend in backends.split(',') {
         for model in models.split(',') {
             let b = Browser::start(Options { webgpu: backend == "webgpu", ..Options::default() }).await;
-            let url = format!("{}?model={model}&epochs=1&batch={batch}&subset={}&backend={backend}&seed=0", server.base, 3 * batch);
+            let url =
+                format!("{}?model={model}&epochs=1&batch={batch}&subset={}&backend={backend}&seed=0", server.base, 3 * batch);
             b.client.goto(&url).await.unwrap();
             b.wait_text("dataset-status", Duration::from_secs(90), |t| t.contains("546")).await;
             b.js(
@@ -51,7 +52,9 @@ async fn main() {
                     break;
                 }
             }
-            let badge = b.js("const e = document.querySelector('[data-testid=backend-badge]'); return e ? e.textContent : ''", vec![]).await;
+            let badge = b
+                .js("const e = document.querySelector('[data-testid=backend-badge]'); return e ? e.textContent : ''", vec![])
+                .await;
             let long = b.js("return window.__longtasks", vec![]).await;
             let long: Vec<f64> = long.as_array().map(|a| a.iter().filter_map(|v| v.as_f64()).collect()).unwrap_or_default();
             let worst = long.iter().copied().fold(0.0, f64::max);

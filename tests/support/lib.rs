@@ -40,6 +40,28 @@ pub fn artifacts() -> PathBuf {
 pub enum Override {
     Bytes(Vec<u8>),
     Status(u16),
+    /// The file's headers (with its full length), its first `n` bytes, then silence with the
+    /// connection left open: a download that stalls (`Stall(0)` never sends a byte).
+    Stall(usize),
+    /// The file's headers (with its full length) and its first `n` bytes, then the connection
+    /// closes: a truncated download.
+    Truncate(usize),
+}
+
+/// Reads `data`, then either ends (truncated) or blocks for ten minutes (stalled).
+struct Partial {
+    data: std::io::Cursor<Vec<u8>>,
+    stall: bool,
+}
+
+impl std::io::Read for Partial {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.data.read(buf)?;
+        if n == 0 && self.stall {
+            std::thread::sleep(Duration::from_secs(600));
+        }
+        Ok(n)
+    }
 }
 
 /// A static file server on 127.0.0.1 for the built app, on its own thread.
@@ -78,18 +100,41 @@ impl StaticServer {
                 let no_store = tiny_http::Header::from_bytes("Cache-Control", "no-store").unwrap();
                 // No keep-alive: once stopped, the server must refuse connections at once.
                 let close = tiny_http::Header::from_bytes("Connection", "close").unwrap();
+                let partial = match ov {
+                    Some(Override::Stall(n)) => Some((n, true)),
+                    Some(Override::Truncate(n)) => Some((n, false)),
+                    _ => None,
+                };
+                if let Some((n, stall)) = partial {
+                    // On its own thread: the server keeps answering other requests meanwhile.
+                    let mut bytes = std::fs::read(&file).unwrap_or_default();
+                    let full = bytes.len();
+                    bytes.truncate(n);
+                    let headers = vec![header(content_type(&file)), no_store, close];
+                    let body = Partial { data: std::io::Cursor::new(bytes), stall };
+                    std::thread::spawn(move || {
+                        let _ = req.respond(tiny_http::Response::new(200.into(), headers, body, Some(full), None));
+                    });
+                    continue;
+                }
                 let _ = match ov {
                     Some(Override::Status(code)) => req.respond(tiny_http::Response::empty(code).with_header(close)),
                     Some(Override::Bytes(b)) => req.respond(
-                        tiny_http::Response::from_data(b).with_header(header(content_type(&file))).with_header(no_store).with_header(close),
+                        tiny_http::Response::from_data(b)
+                            .with_header(header(content_type(&file)))
+                            .with_header(no_store)
+                            .with_header(close),
                     ),
                     None if !rel.contains("..") && file.is_file() => {
                         let bytes = std::fs::read(&file).unwrap_or_default();
                         req.respond(
-                            tiny_http::Response::from_data(bytes).with_header(header(content_type(&file))).with_header(no_store).with_header(close),
+                            tiny_http::Response::from_data(bytes)
+                                .with_header(header(content_type(&file)))
+                                .with_header(no_store)
+                                .with_header(close),
                         )
                     }
-                    None => req.respond(tiny_http::Response::empty(404).with_header(close)),
+                    _ => req.respond(tiny_http::Response::empty(404).with_header(close)),
                 };
             }
         });
@@ -239,10 +284,7 @@ impl Browser {
         // Plain HTTP to the local chromedriver: no TLS stack needed.
         let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
         builder.capabilities(caps.as_object().unwrap().clone());
-        let client = builder
-            .connect(&format!("http://127.0.0.1:{}", driver.port))
-            .await
-            .expect("a chromedriver session");
+        let client = builder.connect(&format!("http://127.0.0.1:{}", driver.port)).await.expect("a chromedriver session");
         Browser { client, _driver: driver, _profile: TempDir(profile) }
     }
 
@@ -288,6 +330,34 @@ impl Browser {
         }
     }
 
+    /// The attribute `name` (e.g. `data-index`) of the element `data-testid=id`; empty when the
+    /// element or the attribute is absent.
+    pub async fn attr(&self, id: &str, name: &str) -> String {
+        let v = self
+            .js(
+                "const e = document.querySelector(`[data-testid=${arguments[0]}]`); return e ? e.getAttribute(arguments[1]) : null",
+                vec![json!(id), json!(name)],
+            )
+            .await;
+        v.as_str().unwrap_or_default().to_string()
+    }
+
+    /// Waits until the attribute `name` of the element `data-testid=id` equals `want`.
+    pub async fn wait_attr(&self, id: &str, name: &str, want: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let now = self.attr(id, name).await;
+            if now == want {
+                return;
+            }
+            if Instant::now() > deadline {
+                let _ = self.screenshot(&format!("timeout-{id}")).await;
+                panic!("timed out after {timeout:?}: [data-testid={id}] {name} never became {want:?} (is {now:?})");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Number of elements with `data-testid=id`.
     pub async fn count(&self, id: &str) -> usize {
         self.client.find_all(Locator::Css(&Self::tid(id))).await.map(|v| v.len()).unwrap_or(0)
@@ -327,7 +397,8 @@ impl Browser {
             .and_then(|v| v.as_u64())
             .unwrap_or(900)
             .clamp(400, 16000) as u32;
-        let width = self.client.execute("return window.outerWidth", vec![]).await.ok().and_then(|v| v.as_u64()).unwrap_or(1280) as u32;
+        let width =
+            self.client.execute("return window.outerWidth", vec![]).await.ok().and_then(|v| v.as_u64()).unwrap_or(1280) as u32;
         let _ = self.client.set_window_size(width, height).await;
         let _ = self.client.execute("window.scrollTo(0, 0)", vec![]).await;
         tokio::time::sleep(Duration::from_millis(300)).await;

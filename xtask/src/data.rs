@@ -1,8 +1,9 @@
 //! Puts the verified dataset files where Trunk serves them (assets/data, git-ignored).
 //!
-//! Sources, in order: the file already there, `BREASTMNIST_DATA_DIR`, `../shared/data` beside the
-//! repository, then the official Zenodo record (with curl). Every copy is verified by size and
-//! MD5 before it is used; data files are never committed.
+//! Sources, in order: the file already there, the other folders of `breastmnist_data::locate`
+//! (`BREASTMNIST_DATA_DIR`, `../shared/data` beside the repository), then the official Zenodo
+//! record (with curl). Every copy is verified by size and MD5 before it is used; data files are
+//! never committed.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -25,11 +26,8 @@ pub fn prepare() -> Result<(), Failure> {
     step("preparing the dataset (assets/data)");
     let dir = data_dir();
     std::fs::create_dir_all(&dir).map_err(|e| Failure(format!("{}: {e}", dir.display())))?;
-    let mut sources: Vec<PathBuf> = Vec::new();
-    if let Some(d) = std::env::var_os("BREASTMNIST_DATA_DIR") {
-        sources.push(PathBuf::from(d));
-    }
-    sources.push(root().join("../shared/data"));
+    // The one search the tests use too, less the folder being filled.
+    let sources: Vec<PathBuf> = breastmnist_data::locate().into_iter().filter(|d| *d != dir).collect();
 
     for variant in Variant::SERVED {
         let file = variant.file_name();

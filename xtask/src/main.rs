@@ -2,12 +2,18 @@
 //! but cargo. Each task prints what it does and fails with one clear message.
 //!
 //! - `serve [--port N]`: install missing tools, prepare the data, serve the app on 127.0.0.1.
-//! - `test [--no-browser]`: every test, native and in headless Chromium.
+//! - `lint`: rustfmt (rustfmt.toml) and clippy with `-D warnings`, natively on every crate and
+//!   for wasm32 on the page and the worker.
+//! - `test [--no-browser]`: the lint, then every test, native and in headless Chromium.
 //! - `setup`: install missing tools and prepare the data, nothing else.
 //! - `data`: prepare the data only (copy from a local folder or download, verify).
 //! - `build`: the release bundle in dist/, with its sizes.
+//! - `fuzz [--minutes N] [--seed S]`: the seeded mutation tests of the data and core crates for
+//!   N minutes each, printing cases tried and any crash with its seed.
 
 mod data;
+mod fuzz;
+mod lint;
 mod sh;
 mod tools;
 
@@ -15,7 +21,8 @@ use std::process::ExitCode;
 
 use sh::{Failure, root, step};
 
-const USAGE: &str = "usage: cargo xtask <serve [--port N] | test [--no-browser] | setup | data | build | bench [browser-bench args]>";
+const USAGE: &str = "usage: cargo xtask <serve [--port N] | lint | test [--no-browser] | setup | data | build \
+                     | bench [browser-bench args] | fuzz [--minutes N] [--seed S]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -32,6 +39,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
     let (task, rest) = args.split_first().ok_or_else(|| Failure(USAGE.into()))?;
     match task.as_str() {
         "serve" => serve(parse_port(rest)?),
+        "lint" => lint::run(),
         "test" => test(rest),
         "setup" => {
             tools::ensure_all()?;
@@ -44,6 +52,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
             build_dist()
         }
         "bench" => bench(rest),
+        "fuzz" => fuzz::run(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
@@ -98,11 +107,24 @@ fn bench(rest: &[String]) -> Result<(), Failure> {
     tools::ensure_all()?;
     data::prepare()?;
     step("native: breastmnist bench (seconds per step)");
-    sh::run(std::process::Command::new(env!("CARGO")).args(["run", "--release", "-p", "breastmnist-cli", "--", "bench", "--batches", "32"]))?;
+    sh::run(std::process::Command::new(env!("CARGO")).args([
+        "run",
+        "--release",
+        "-p",
+        "breastmnist-cli",
+        "--",
+        "bench",
+        "--batches",
+        "32",
+    ]))?;
     build_dist()?;
     tools::ensure_browser_tools()?;
     step("browser: ms per step in headless Chromium");
-    sh::run(std::process::Command::new(env!("CARGO")).args(["run", "--release", "-p", "breastmnist-e2e", "--bin", "browser-bench", "--"]).args(rest))
+    sh::run(
+        std::process::Command::new(env!("CARGO"))
+            .args(["run", "--release", "-p", "breastmnist-e2e", "--bin", "browser-bench", "--"])
+            .args(rest),
+    )
 }
 
 fn test(rest: &[String]) -> Result<(), Failure> {
@@ -115,11 +137,28 @@ fn test(rest: &[String]) -> Result<(), Failure> {
         tools::ensure_all()?;
     }
     data::prepare()?;
+    // The lint type-checks everything, wasm-only code included. A failure does not stop the
+    // tests (they still report), but it fails the task.
+    let lint = lint::run();
     let mut tally = sh::Tally::default();
-    step("native tests: data, core, cli, protocol, worker conversions, app view-model, xtask");
+    step("native tests: data, core, cli, protocol, worker conversions, app view-model, xtask (with the tidy test)");
     tally.cargo_test(&[
-        "--profile", "ci", "-p", "breastmnist-data", "-p", "breastmnist-core", "-p", "breastmnist-cli",
-        "-p", "breastmnist-protocol", "-p", "breastmnist-worker", "-p", "breastmnist-lab", "-p", "xtask",
+        "--profile",
+        "ci",
+        "-p",
+        "breastmnist-data",
+        "-p",
+        "breastmnist-core",
+        "-p",
+        "breastmnist-cli",
+        "-p",
+        "breastmnist-protocol",
+        "-p",
+        "breastmnist-worker",
+        "-p",
+        "breastmnist-lab",
+        "-p",
+        "xtask",
     ])?;
     if browser {
         build_dist()?;
@@ -127,9 +166,12 @@ fn test(rest: &[String]) -> Result<(), Failure> {
         step("browser tests: the built app in headless Chromium");
         tally.cargo_test(&["-p", "breastmnist-e2e", "--", "--test-threads=1"])?;
     }
+    if let Err(Failure(why)) = &lint {
+        println!("\n{why} (see `cargo xtask lint`)");
+    }
     println!("\n{} passed, {} failed", tally.passed, tally.failed);
     if tally.failed > 0 {
         return Err(Failure(format!("{} test(s) failed", tally.failed)));
     }
-    Ok(())
+    lint
 }

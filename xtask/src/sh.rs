@@ -13,6 +13,11 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask/ has a parent").to_path_buf()
 }
 
+/// A `cargo` command: the cargo running this task (`$CARGO`), else the one that built xtask.
+pub fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into()))
+}
+
 /// Announces a step.
 pub fn step(what: &str) {
     println!("\n==> {what}");
@@ -31,10 +36,7 @@ fn describe(cmd: &Command) -> String {
 pub fn run(cmd: &mut Command) -> Result<(), Failure> {
     let what = describe(cmd);
     println!("    $ {what}");
-    let status = cmd
-        .current_dir(root())
-        .status()
-        .map_err(|e| Failure(format!("could not start `{what}`: {e}")))?;
+    let status = cmd.current_dir(root()).status().map_err(|e| Failure(format!("could not start `{what}`: {e}")))?;
     if status.success() { Ok(()) } else { Err(Failure(format!("`{what}` failed ({status})"))) }
 }
 
@@ -46,11 +48,7 @@ pub fn output(cmd: &mut Command) -> Option<String> {
 
 /// Size of a file once gzipped (level 9), via the system gzip.
 pub fn gzipped_len(path: &Path) -> Result<usize, Failure> {
-    let out = Command::new("gzip")
-        .args(["-9", "-c"])
-        .arg(path)
-        .output()
-        .map_err(|e| Failure(format!("gzip: {e}")))?;
+    let out = Command::new("gzip").args(["-9", "-c"]).arg(path).output().map_err(|e| Failure(format!("gzip: {e}")))?;
     Ok(out.stdout.len())
 }
 

@@ -27,9 +27,10 @@ fn npm_install(package: &str) -> Result<(), Failure> {
 /// PATH with the project's npm tools first.
 fn tool_path() -> std::ffi::OsString {
     let mut paths = vec![npm_prefix().join("node_modules/.bin")];
-    if let Some(home) = std::env::var_os("CARGO_HOME").map(PathBuf::from).or_else(|| {
-        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo"))
-    }) {
+    if let Some(home) = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+    {
         paths.push(home.join("bin"));
     }
     paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
@@ -97,16 +98,44 @@ fn version_of(name: &str, arg: &str) -> Option<String> {
     sh::output(tool(name).arg(arg)).map(|s| s.trim().to_string())
 }
 
-/// Installs whatever is missing: the wasm32 target, wasm-bindgen-cli, trunk and wasm-opt.
-pub fn ensure_all() -> Result<(), Failure> {
-    step("checking the build tools");
+/// Adds the wasm32-unknown-unknown target through rustup when it is missing.
+pub fn ensure_wasm_target() -> Result<(), Failure> {
     let installed = sh::output(Command::new("rustup").args(["target", "list", "--installed"]))
         .ok_or_else(|| Failure("rustup is needed (https://rustup.rs)".into()))?;
     if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
         println!("    wasm32-unknown-unknown target: present");
+        Ok(())
     } else {
-        sh::run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+        sh::run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
     }
+}
+
+/// Makes `cargo <sub>` work (`fmt` or `clippy`), adding the rustup component (`rustfmt` or
+/// `clippy`) when it is missing.
+pub fn ensure_component(sub: &str, component: &str) -> Result<(), Failure> {
+    let version = || sh::output(sh::cargo().args([sub, "--version"])).map(|v| v.trim().to_string());
+    if let Some(v) = version() {
+        println!("    {v}: present");
+        return Ok(());
+    }
+    println!("    `cargo {sub}` missing; adding the {component} component");
+    let added = sh::run(Command::new("rustup").args(["component", "add", component]));
+    match (added, version()) {
+        (Ok(()), Some(v)) => {
+            println!("    {v}: installed");
+            Ok(())
+        }
+        _ => Err(Failure(format!(
+            "`cargo {sub}` is needed and `rustup component add {component}` did not provide it: \
+             install the {component} component of this toolchain (https://rustup.rs)"
+        ))),
+    }
+}
+
+/// Installs whatever is missing: the wasm32 target, wasm-bindgen-cli, trunk and wasm-opt.
+pub fn ensure_all() -> Result<(), Failure> {
+    step("checking the build tools");
+    ensure_wasm_target()?;
 
     let wb = wasm_bindgen_version()?;
     match version_of("wasm-bindgen", "--version") {
@@ -123,7 +152,13 @@ pub fn ensure_all() -> Result<(), Failure> {
         found => {
             println!("    trunk {TRUNK_VERSION} missing (found {found:?}); installing (about 15 minutes)");
             sh::run(Command::new(env!("CARGO")).args([
-                "install", "trunk", "--version", TRUNK_VERSION, "--locked", "--ignore-rust-version", "--force",
+                "install",
+                "trunk",
+                "--version",
+                TRUNK_VERSION,
+                "--locked",
+                "--ignore-rust-version",
+                "--force",
             ]))?;
         }
     }

@@ -14,6 +14,7 @@ use breastmnist_core::checkpoint::{self, Checkpoint};
 use breastmnist_core::eval;
 use breastmnist_core::export::{EnsembleFile, EnsembleMember, Environment, MetricsFile, ValSummary, predictions_csv};
 use breastmnist_core::model::{ModelSize, UnknownModel};
+use breastmnist_core::result_file::{self, ResultFile};
 use breastmnist_core::rng::Rng;
 use breastmnist_core::train::{self, Curriculum, Order, Preset, Schedule, Selection, TrainConfig, TrainEvent, Trainer};
 use breastmnist_core::{Device, ModelConfig};
@@ -31,18 +32,20 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Train a model and write metrics.json, predictions.csv and best.ckpt to --out.
+    /// Train a model and write metrics.json, predictions.csv, best.ckpt and MedMNIST's
+    /// standard result files for val and test (scored by `medmnist.Evaluator`) to --out.
     Train(Box<TrainArgs>),
     /// Supervised pretraining on another binary MedMNIST file (e.g. pneumoniamnist.npz): the
     /// same recipe flags as `train`, any split sizes; fine-tune the result on BreastMNIST with
     /// `train --init DIR/best.ckpt`.
     Pretrain(Box<TrainArgs>),
-    /// Evaluate a checkpoint on a split and print AUC, ACC and the confusion matrix.
+    /// Evaluate a checkpoint on a split and print AUC, ACC and the confusion matrix; with --out,
+    /// also write metrics.json and MedMNIST's standard result files for val and test.
     Eval(EvalArgs),
     /// Time training steps of each model size on each compiled-in backend.
     Bench(BenchArgs),
     /// Evaluate several checkpoints as one model (the mean of their probabilities) and write
-    /// ensemble.json and predictions.csv to --out.
+    /// ensemble.json, predictions.csv and the standard result files for val and test to --out.
     Ensemble(EnsembleArgs),
     /// Run training methods side by side on a base recipe, for several seeds and models, and
     /// write the summary (mean ± sd of test AUC and ACC) as JSON.
@@ -96,6 +99,9 @@ struct EnsembleArgs {
     tta: bool,
     #[arg(long)]
     out: PathBuf,
+    /// The run name in the result files' names [ensemble-N].
+    #[arg(long, value_name = "NAME")]
+    run: Option<String>,
     #[arg(long, value_enum, default_value = "flex")]
     backend: BackendArg,
 }
@@ -173,6 +179,9 @@ struct TrainArgs {
     /// With --init: train only the last stage and the classifier.
     #[arg(long)]
     freeze_backbone: bool,
+    /// The run name in the result files' names (`..._[ACC]0.897@NAME.csv`) [MODEL-seedSEED].
+    #[arg(long, value_name = "NAME")]
+    run: Option<String>,
     #[arg(long, value_enum, default_value = "flex")]
     backend: BackendArg,
 }
@@ -189,6 +198,12 @@ struct EvalArgs {
     /// Flip test-time augmentation.
     #[arg(long)]
     tta: bool,
+    /// Also write metrics.json and the standard result files for val and test here.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// With --out: the run name in the result files' names [the checkpoint's file stem].
+    #[arg(long, value_name = "NAME")]
+    run: Option<String>,
     #[arg(long, value_enum, default_value = "flex")]
     backend: BackendArg,
 }
@@ -238,8 +253,9 @@ enum CliError {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Train(a) => cmd_train(*a, &DecodeOptions::default()),
-        Command::Pretrain(a) => cmd_train(*a, &DecodeOptions { split_sizes: None, ..DecodeOptions::default() }),
+        Command::Train(a) => cmd_train(*a, &DecodeOptions::default(), true),
+        // Another dataset: BreastMNIST's result files would be misnamed, so none are written.
+        Command::Pretrain(a) => cmd_train(*a, &DecodeOptions { split_sizes: None, ..DecodeOptions::default() }, false),
         Command::Eval(a) => cmd_eval(a),
         Command::Bench(a) => cmd_bench(a),
         Command::Ensemble(a) => cmd_ensemble(a),
@@ -260,6 +276,30 @@ fn read(path: &Path) -> Result<Vec<u8>, CliError> {
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     std::fs::write(path, bytes).map_err(|source| CliError::Write { path: path.to_path_buf(), source })
+}
+
+/// Writes MedMNIST's standard result files into `dir` and prints their names. An earlier file
+/// of the same data size, split and run (another run's metrics in its name) is removed first,
+/// so the folder holds one file per split and run.
+fn write_result_files(dir: &Path, files: &[ResultFile]) -> Result<(), CliError> {
+    let new: Vec<result_file::FileName> = files.iter().filter_map(|f| result_file::parse_name(&f.name).ok()).collect();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Ok(old) = result_file::parse_name(&name) else { continue };
+            let replaced = new.iter().any(|n| (n.side, n.split, &n.run) == (old.side, old.split, &old.run));
+            if replaced && !files.iter().any(|f| f.name == name) {
+                let path = entry.path();
+                std::fs::remove_file(&path).map_err(|source| CliError::Write { path, source })?;
+            }
+        }
+    }
+    println!("result files (score with medmnist's Evaluator.parse_and_evaluate):");
+    for f in files {
+        write(&dir.join(&f.name), f.contents.as_bytes())?;
+        println!("  {}", dir.join(&f.name).display());
+    }
+    Ok(())
 }
 
 fn load_data(path: &Path) -> Result<breastmnist_data::Dataset, CliError> {
@@ -321,7 +361,7 @@ impl TrainArgs {
             c.batch_size = v;
         }
         if let Some(v) = self.lr {
-            c.lr = v;
+            c.optimizer.lr = v;
         }
         if let Some(a) = &self.augment {
             c.augment = a.parse::<Augmentation>().map_err(CliError::Arg)?;
@@ -330,10 +370,10 @@ impl TrainArgs {
             c.mixup = self.mixup;
         }
         if let Some(v) = self.weight_decay {
-            c.weight_decay = v;
+            c.optimizer.weight_decay = v;
         }
         if self.cosine {
-            c.schedule = Schedule::Cosine;
+            c.optimizer.schedule = Schedule::Cosine;
         }
         if let Some(r) = &self.selection {
             c.selection = r.parse::<Selection>().map_err(CliError::Arg)?;
@@ -360,7 +400,8 @@ impl TrainArgs {
     }
 }
 
-fn cmd_train(a: TrainArgs, options: &DecodeOptions) -> Result<(), CliError> {
+/// `train` and `pretrain`; `official` (BreastMNIST itself) adds the standard result files.
+fn cmd_train(a: TrainArgs, options: &DecodeOptions, official: bool) -> Result<(), CliError> {
     // Validate what needs no file first, so typos fail fast.
     a.recipe()?;
     let data = Arc::new(load_data_with(&a.data, options)?);
@@ -369,8 +410,8 @@ fn cmd_train(a: TrainArgs, options: &DecodeOptions) -> Result<(), CliError> {
     std::fs::create_dir_all(&a.out).map_err(|source| CliError::Write { path: a.out.clone(), source })?;
     let mut trainer = match &a.init {
         Some(path) => {
-            let ckpt = Checkpoint::from_bytes(&read(path)?)
-                .map_err(|source| CliError::Checkpoint { path: path.clone(), source })?;
+            let ckpt =
+                Checkpoint::from_bytes(&read(path)?).map_err(|source| CliError::Checkpoint { path: path.clone(), source })?;
             Trainer::from_checkpoint(config, data.clone(), &ckpt, &device)?
         }
         None => Trainer::new(config, data.clone(), &device)?,
@@ -399,16 +440,19 @@ fn cmd_train(a: TrainArgs, options: &DecodeOptions) -> Result<(), CliError> {
             bar.inc(1);
             bar.set_message(format!("epoch {epoch} loss {loss:.4} lr {lr:.1e}"));
         }
-        TrainEvent::Epoch(m) => say(&bar, format!(
-            "epoch {:>3}  train loss {:.4} acc {:.3} | val loss {:.4} acc {:.3} auc {:.4}{}",
-            m.epoch,
-            m.train_loss,
-            m.train_acc,
-            m.val_loss,
-            m.val_acc,
-            m.val_auc,
-            if m.is_best { "  *kept" } else { "" }
-        )),
+        TrainEvent::Epoch(m) => say(
+            &bar,
+            format!(
+                "epoch {:>3}  train loss {:.4} acc {:.3} | val loss {:.4} acc {:.3} auc {:.4}{}",
+                m.epoch,
+                m.train_loss,
+                m.train_acc,
+                m.val_loss,
+                m.val_acc,
+                m.val_auc,
+                if m.is_best { "  *kept" } else { "" }
+            ),
+        ),
         _ => {}
     }))?;
     bar.finish_and_clear();
@@ -434,6 +478,10 @@ fn cmd_train(a: TrainArgs, options: &DecodeOptions) -> Result<(), CliError> {
         c.tp()
     );
     println!("wrote {}/{{metrics.json, predictions.csv, best.ckpt}}", a.out.display());
+    if official {
+        let run = a.run.clone().unwrap_or_else(|| result_file::run_name(&result));
+        write_result_files(&a.out, &result_file::result_files(&result, &run))?;
+    }
     Ok(())
 }
 
@@ -460,7 +508,7 @@ fn cmd_eval(a: EvalArgs) -> Result<(), CliError> {
             data.side
         )));
     }
-    let (device, _) = device(a.backend)?;
+    let (device, env) = device(a.backend)?;
     let model = ckpt.load(&device).map_err(|source| CliError::Checkpoint { path: a.checkpoint.clone(), source })?;
     let view = ImageView::of(&data, split);
     let (ev, _) = block_on(eval::evaluate(&model, &view, &device, a.tta))?;
@@ -469,23 +517,33 @@ fn cmd_eval(a: EvalArgs) -> Result<(), CliError> {
     println!("AUC {:.4}\nACC {:.4}", ev.auc, ev.acc);
     println!("confusion (rows true, cols predicted; label 1 positive):");
     println!("            pred 0  pred 1\n  true 0  {:>7} {:>7}\n  true 1  {:>7} {:>7}", c.tn(), c.fp(), c.fn_(), c.tp());
+    if let Some(out) = &a.out {
+        let (result, _) = block_on(train::evaluate_checkpoint(&ckpt, &data, &device, a.tta))?;
+        std::fs::create_dir_all(out).map_err(|source| CliError::Write { path: out.clone(), source })?;
+        write(&out.join("metrics.json"), MetricsFile::new(&result, env).to_json().as_bytes())?;
+        println!("wrote {}", out.join("metrics.json").display());
+        let stem = a.checkpoint.file_stem().map(|s| s.to_string_lossy().into_owned());
+        let run = a.run.clone().or(stem).unwrap_or_else(|| result_file::run_name(&result));
+        write_result_files(out, &result_file::result_files(&result, &run))?;
+    }
     Ok(())
 }
 
-/// Validation metrics and the test report of `models` as one model (the mean probability).
+/// Validation metrics and predictions, and the test report, of `models` as one model (the
+/// mean probability).
 fn ensemble_metrics(
     models: &[breastmnist_core::Network],
     data: &breastmnist_data::Dataset,
     device: &Device,
     tta: bool,
-) -> Result<(breastmnist_core::metrics::Evaluation, train::TestReport), CliError> {
+) -> Result<(breastmnist_core::metrics::Evaluation, Vec<train::Prediction>, train::TestReport), CliError> {
     let val_view = ImageView::of(data, Split::Val);
     let val_scores = block_on(eval::ensemble_scores(models, &val_view, device, tta))?;
     let val = breastmnist_core::metrics::evaluate(val_view.labels, &val_scores).map_err(eval::EvalError::from)?;
     let test_view = ImageView::of(data, Split::Test);
     let test_scores = block_on(eval::ensemble_scores(models, &test_view, device, tta))?;
     let test = train::test_report(test_view.labels, &test_scores).map_err(eval::EvalError::from)?;
-    Ok((val, test))
+    Ok((val, train::predictions(val_view.labels, &val_scores), test))
 }
 
 fn cmd_ensemble(a: EnsembleArgs) -> Result<(), CliError> {
@@ -510,7 +568,7 @@ fn cmd_ensemble(a: EnsembleArgs) -> Result<(), CliError> {
         models.push(ckpt.load(&device).map_err(|source| CliError::Checkpoint { path: path.clone(), source })?);
         members.push(EnsembleMember { source: path.display().to_string(), model_config: ckpt.config });
     }
-    let (val, test) = ensemble_metrics(&models, &data, &device, a.tta)?;
+    let (val, val_predictions, test) = ensemble_metrics(&models, &data, &device, a.tta)?;
     std::fs::create_dir_all(&a.out).map_err(|source| CliError::Write { path: a.out.clone(), source })?;
     let file = EnsembleFile {
         schema_version: breastmnist_core::export::SCHEMA_VERSION,
@@ -518,7 +576,7 @@ fn cmd_ensemble(a: EnsembleArgs) -> Result<(), CliError> {
         members,
         tta: a.tta,
         environment: env,
-        val: ValSummary { auc: val.auc, acc: val.acc, epoch: 0, confusion: val.confusion },
+        val: ValSummary { auc: val.auc, acc: val.acc, epoch: 0, confusion: val.confusion, predictions: val_predictions },
         test,
     };
     write(&a.out.join("ensemble.json"), file.to_json().as_bytes())?;
@@ -533,6 +591,12 @@ fn cmd_ensemble(a: EnsembleArgs) -> Result<(), CliError> {
         file.test.acc
     );
     println!("wrote {}/{{ensemble.json, predictions.csv}}", a.out.display());
+    let run = a.run.clone().unwrap_or_else(|| format!("ensemble-{}", models.len()));
+    let results = [
+        ResultFile::new(data.side, Split::Val, file.val.auc, file.val.acc, &file.val.predictions, &run),
+        ResultFile::new(data.side, Split::Test, file.test.auc, file.test.acc, &file.test.predictions, &run),
+    ];
+    write_result_files(&a.out, &results)?;
     Ok(())
 }
 
@@ -598,12 +662,20 @@ fn cmd_lab(a: LabArgs) -> Result<(), CliError> {
         let pretrained = match (&pretrain_data, methods.contains(&Method::Transfer)) {
             (Some(pd), true) => {
                 let config = base.clone().with_epochs(a.pretrain_epochs).with_subset(None).with_seed(0);
-                eprintln!("{model}: pretraining on {} ({} images, {} epochs)", a.pretrain_data.as_deref().unwrap_or(Path::new("")).display(), pd.train.len(), config.epochs);
+                eprintln!(
+                    "{model}: pretraining on {} ({} images, {} epochs)",
+                    a.pretrain_data.as_deref().unwrap_or(Path::new("")).display(),
+                    pd.train.len(),
+                    config.epochs
+                );
                 let (_, net, secs) = run_once(config, pd, None, &device)?;
                 eprintln!("{model}: pretrained in {secs:.0} s");
                 let bytes = checkpoint::save(&net, &base.model_config(pd.side, pd.channels))
                     .map_err(|source| CliError::Checkpoint { path: PathBuf::from("(pretrained)"), source })?;
-                Some(Checkpoint::from_bytes(&bytes).map_err(|source| CliError::Checkpoint { path: PathBuf::from("(pretrained)"), source })?)
+                Some(
+                    Checkpoint::from_bytes(&bytes)
+                        .map_err(|source| CliError::Checkpoint { path: PathBuf::from("(pretrained)"), source })?,
+                )
             }
             _ => None,
         };
@@ -613,11 +685,20 @@ fn cmd_lab(a: LabArgs) -> Result<(), CliError> {
                 let config = method.config(&base).with_seed(seed);
                 let init = if method == Method::Transfer { pretrained.as_ref() } else { None };
                 let (result, net, seconds) = run_once(config, &data, init, &device)?;
-                eprintln!("{model} {method} seed {seed}: test AUC {:.4} ACC {:.4} ({seconds:.0} s)", result.test.auc, result.test.acc);
+                eprintln!(
+                    "{model} {method} seed {seed}: test AUC {:.4} ACC {:.4} ({seconds:.0} s)",
+                    result.test.auc, result.test.acc
+                );
                 if method == Method::Base {
                     base_models.push(net);
                 }
-                runs.push(LabRun { seed, val_auc: result.val.auc, test_auc: result.test.auc, test_acc: result.test.acc, seconds });
+                runs.push(LabRun {
+                    seed,
+                    val_auc: result.val.auc,
+                    test_auc: result.test.auc,
+                    test_acc: result.test.acc,
+                    seconds,
+                });
             }
             rows.push(LabRow::new(method, model.name(), method.config(&base).with_seed(seeds[0]), runs));
         }
@@ -629,9 +710,15 @@ fn cmd_lab(a: LabArgs) -> Result<(), CliError> {
                 }
             }
             let t = Instant::now();
-            let (val, test) = ensemble_metrics(&base_models, &data, &device, base.tta)?;
+            let (val, _, test) = ensemble_metrics(&base_models, &data, &device, base.tta)?;
             eprintln!("{model} ensemble of {}: test AUC {:.4} ACC {:.4}", base_models.len(), test.auc, test.acc);
-            let run = LabRun { seed: base_models.len() as u64, val_auc: val.auc, test_auc: test.auc, test_acc: test.acc, seconds: t.elapsed().as_secs_f64() };
+            let run = LabRun {
+                seed: base_models.len() as u64,
+                val_auc: val.auc,
+                test_auc: test.auc,
+                test_acc: test.acc,
+                seconds: t.elapsed().as_secs_f64(),
+            };
             rows.push(LabRow::new(Method::Ensemble, model.name(), base.clone().with_seed(seeds[0]), vec![run]));
         }
     }
@@ -650,7 +737,12 @@ fn cmd_lab(a: LabArgs) -> Result<(), CliError> {
     for r in &report.rows {
         println!(
             "{:<6} {:<18} {:>8.3} ± {:.3} {:>8.3} ± {:.3}",
-            r.model, r.method.name(), r.test_auc.mean, r.test_auc.sd, r.test_acc.mean, r.test_acc.sd
+            r.model,
+            r.method.name(),
+            r.test_auc.mean,
+            r.test_auc.sd,
+            r.test_acc.mean,
+            r.test_acc.sd
         );
     }
     println!("({} seeds; {:.0} s in all) wrote {}", seeds.len(), report.total_seconds, a.out.display());
@@ -678,7 +770,10 @@ fn cmd_bench(a: BenchArgs) -> Result<(), CliError> {
         println!("wgpu: not compiled in (build with --features wgpu); timing flex only");
     }
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    println!("train-step time (forward + backward + Adam), 28 px, {} timed steps after 1 warm-up; {threads} CPU threads", a.steps);
+    println!(
+        "train-step time (forward + backward + Adam), 28 px, {} timed steps after 1 warm-up; {threads} CPU threads",
+        a.steps
+    );
     println!("{:<9} {:<7} {:>12} {:>6} {:>12} {:>14}", "model", "backend", "params", "batch", "s/step", "s/epoch(546)");
     for &size in &models {
         for (name, dev) in &backends {
@@ -705,7 +800,7 @@ fn bench_one(size: ModelSize, device: &Device, bs: usize, steps: usize) -> Resul
     let idx: Vec<usize> = (0..bs).collect();
     let batch = Batcher::eval().host_batch(&view, &idx, &mut rng);
     let config = TrainConfig::new().with_model(size);
-    let mut optim = config.optimizer();
+    let mut optim = config.optimizer.init();
     let (m, _) = block_on(train::train_step(model, &mut optim, &batch, 1e-3, &ad))?;
     model = m;
     let start = Instant::now();

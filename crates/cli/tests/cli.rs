@@ -3,26 +3,76 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use breastmnist_data::local::Missing;
+use breastmnist_data::real_file;
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_breastmnist"))
-}
-
-fn real_file(file: &str) -> Option<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut dirs: Vec<PathBuf> = std::env::var_os("BREASTMNIST_DATA_DIR").map(PathBuf::from).into_iter().collect();
-    dirs.push(root.join("assets/data"));
-    dirs.push(root.join("../shared/data"));
-    let found = dirs.iter().map(|d| d.join(file)).find(|p| p.is_file());
-    if found.is_none() {
-        eprintln!("SKIP: {file} not found in {dirs:?}");
-    }
-    found
 }
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("breastmnist-cli-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
+}
+
+/// ROC AUC by its pairwise definition (label 1 positive, ties one half): scikit-learn's
+/// `roc_auc_score`, which `medmnist.Evaluator` applies to the last score column.
+fn pairwise_auc(labels: &[u8], scores: &[f64]) -> f64 {
+    let (mut num, mut den) = (0.0, 0.0);
+    for (i, &li) in labels.iter().enumerate() {
+        for (j, &lj) in labels.iter().enumerate() {
+            if li == 1 && lj == 0 {
+                den += 1.0;
+                num += if scores[i] > scores[j] {
+                    1.0
+                } else if scores[i] == scores[j] {
+                    0.5
+                } else {
+                    0.0
+                };
+            }
+        }
+    }
+    num / den
+}
+
+/// Checks the standard result files of `run` in `dir` against `data`'s labels and the JSON
+/// document's `val` and `test` metrics, recomputing AUC and ACC from each file alone with the
+/// evaluator's definitions (last column; ACC of `score > 0.5`). Returns the two file names.
+fn check_result_files(dir: &std::path::Path, data: &std::path::Path, json: &serde_json::Value, run: &str) -> [String; 2] {
+    let dataset =
+        breastmnist_data::decode_npz(&std::fs::read(data).unwrap(), &breastmnist_data::DecodeOptions::default()).unwrap();
+    let names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("breastmnist_") && n.ends_with(".csv"))
+        .collect();
+    assert_eq!(names.len(), 2, "one result file per split: {names:?}");
+    let mut found = Vec::new();
+    for (split, labels) in [("val", &dataset.val.labels), ("test", &dataset.test.labels)] {
+        let (auc, acc) = (json[split]["auc"].as_f64().unwrap(), json[split]["acc"].as_f64().unwrap());
+        let name = format!("breastmnist_{split}_[AUC]{auc:.3}_[ACC]{acc:.3}@{run}.csv");
+        assert!(names.contains(&name), "{name} not in {names:?}");
+        let text = std::fs::read_to_string(dir.join(&name)).unwrap();
+        let mut scores = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let cols: Vec<f64> = line.split(',').map(|c| c.parse().unwrap()).collect();
+            assert_eq!(cols.len(), 3, "{split} line {i}: {line}");
+            assert_eq!(cols[0], i as f64, "rows in split order, no header");
+            assert!((cols[1] + cols[2] - 1.0).abs() < 1e-6, "{split} line {i}: {line}");
+            assert!((0.0..=1.0).contains(&cols[2]));
+            scores.push(cols[2]);
+        }
+        assert_eq!(scores.len(), labels.len(), "{split}: one row per image");
+        let file_auc = pairwise_auc(labels, &scores);
+        let correct = labels.iter().zip(&scores).filter(|&(&l, &s)| (s > 0.5) == (l == 1)).count();
+        let file_acc = correct as f64 / labels.len() as f64;
+        assert!((file_auc - auc).abs() < 1e-9, "{split}: AUC {file_auc} from the file, {auc} in the JSON");
+        assert!((file_acc - acc).abs() < 1e-12, "{split}: ACC {file_acc} from the file, {acc} in the JSON");
+        found.push(name);
+    }
+    [found[0].clone(), found[1].clone()]
 }
 
 #[test]
@@ -52,12 +102,43 @@ fn train_tiny_one_epoch_writes_parsable_outputs_and_eval_reads_the_checkpoint() 
     let csv = std::fs::read_to_string(out.join("predictions.csv")).unwrap();
     assert_eq!(csv.lines().next(), Some("id,label,score"));
     assert_eq!(csv.lines().count(), 157);
+    // MedMNIST's standard result files, named with the default run, printed by name.
+    let names = check_result_files(&out, &data, &v, "tiny-seed3");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(names.iter().all(|n| stdout.contains(n.as_str())), "{stdout}");
 
     // eval on the test split reproduces the test AUC written by train.
-    let o = bin().args(["eval", "--split", "test"]).arg("--data").arg(&data).arg("--checkpoint").arg(out.join("best.ckpt")).output().unwrap();
+    let o = bin()
+        .args(["eval", "--split", "test"])
+        .arg("--data")
+        .arg(&data)
+        .arg("--checkpoint")
+        .arg(out.join("best.ckpt"))
+        .output()
+        .unwrap();
     assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains(&format!("AUC {auc:.4}")), "eval printed {stdout}, train wrote AUC {auc}");
+
+    // eval --out writes metrics.json and the same two result files for the checkpoint.
+    let o = bin()
+        .args(["eval", "--run", "again"])
+        .arg("--data")
+        .arg(&data)
+        .arg("--checkpoint")
+        .arg(out.join("best.ckpt"))
+        .arg("--out")
+        .arg(out.join("eval"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let e: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("eval/metrics.json")).unwrap()).unwrap();
+    assert_eq!((e["val"]["auc"].as_f64(), e["test"]["auc"].as_f64()), (v["val"]["auc"].as_f64(), Some(auc)));
+    let evaluated = check_result_files(&out.join("eval"), &data, &e, "again");
+    for (a, b) in names.iter().zip(&evaluated) {
+        assert_eq!(a.replace("@tiny-seed3", "@again"), *b);
+        assert_eq!(std::fs::read(out.join(a)).unwrap(), std::fs::read(out.join("eval").join(b)).unwrap(), "same scores");
+    }
     let _ = std::fs::remove_dir_all(&out);
 }
 
@@ -82,7 +163,8 @@ fn a_preset_sets_the_recipe_and_later_flags_override_it() {
     assert_eq!(v["val"]["epoch"], 1);
     // eval with --tta reproduces the test AUC of a TTA run.
     let auc = v["test"]["auc"].as_f64().unwrap();
-    let o = bin().args(["eval", "--tta"]).arg("--data").arg(&data).arg("--checkpoint").arg(out.join("best.ckpt")).output().unwrap();
+    let o =
+        bin().args(["eval", "--tta"]).arg("--data").arg(&data).arg("--checkpoint").arg(out.join("best.ckpt")).output().unwrap();
     assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains(&format!("AUC {auc:.4}")));
     let _ = std::fs::remove_dir_all(&out);
@@ -161,7 +243,14 @@ fn an_ensemble_scores_the_mean_of_its_members() {
         members.push(dir);
     }
     let list = members.iter().map(|d| d.join("best.ckpt").display().to_string()).collect::<Vec<_>>().join(",");
-    let o = bin().args(["ensemble", "--checkpoints", &list]).arg("--data").arg(&data).arg("--out").arg(out.join("ens")).output().unwrap();
+    let o = bin()
+        .args(["ensemble", "--checkpoints", &list])
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(out.join("ens"))
+        .output()
+        .unwrap();
     assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
     let (a, b) = (scores_of(&members[0].join("predictions.csv")), scores_of(&members[1].join("predictions.csv")));
     let ens = scores_of(&out.join("ens/predictions.csv"));
@@ -172,7 +261,15 @@ fn an_ensemble_scores_the_mean_of_its_members() {
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("ens/ensemble.json")).unwrap()).unwrap();
     assert_eq!((v["kind"].as_str(), v["members"].as_array().map(Vec::len)), (Some("mean-probability"), Some(2)));
     assert_eq!(v["test"]["predictions"].as_array().unwrap().len(), 156);
-    let o = bin().args(["ensemble", "--checkpoints", list.split(',').next().unwrap()]).arg("--data").arg(&data).arg("--out").arg(out.join("one")).output().unwrap();
+    check_result_files(&out.join("ens"), &data, &v, "ensemble-2");
+    let o = bin()
+        .args(["ensemble", "--checkpoints", list.split(',').next().unwrap()])
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(out.join("one"))
+        .output()
+        .unwrap();
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("at least two"));
     let _ = std::fs::remove_dir_all(&out);
@@ -180,10 +277,14 @@ fn an_ensemble_scores_the_mean_of_its_members() {
 
 #[test]
 fn pretraining_on_pneumoniamnist_then_fine_tuning_on_breastmnist() {
-    let (Some(pneumonia), Some(breast)) = (real_file("pneumoniamnist.npz"), real_file("breastmnist.npz")) else { return };
+    // PneumoniaMNIST is not a served file (`cargo xtask data` does not prepare it), so it stays
+    // optional even under BREASTMNIST_REQUIRE_DATA=1.
+    let pneumonia = Missing::Skip.apply(breastmnist_data::local::find("pneumoniamnist.npz"));
+    let (Some(pneumonia), Some(breast)) = (pneumonia, real_file("breastmnist.npz")) else { return };
     let out = scratch("pretrain");
     // `train` holds BreastMNIST to its official split sizes...
-    let o = bin().args(["train", "--model", "tiny"]).arg("--data").arg(&pneumonia).arg("--out").arg(out.join("x")).output().unwrap();
+    let o =
+        bin().args(["train", "--model", "tiny"]).arg("--data").arg(&pneumonia).arg("--out").arg(out.join("x")).output().unwrap();
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("images"), "{}", String::from_utf8_lossy(&o.stderr));
     // ...`pretrain` takes any split sizes.

@@ -299,11 +299,8 @@ mod tests {
         let side = 5;
         let images: Vec<u8> = (0..25).map(|i| (i * 10) as u8).collect();
         let labels = [0u8];
-        let batcher = Batcher {
-            augment: Some(Augment { hflip: true, max_rotate_deg: 0.0, max_shift: 0.0 }),
-            mixup: None,
-            num_classes: 2,
-        };
+        let batcher =
+            Batcher { augment: Some(Augment { hflip: true, max_rotate_deg: 0.0, max_shift: 0.0 }), mixup: None, num_classes: 2 };
         let plain = Batcher::eval().host_batch(&view(&images, &labels, side), &[0], &mut Rng::new(0));
         let mut saw_flip = false;
         let mut saw_same = false;

@@ -84,8 +84,7 @@ impl Checkpoint {
         if rest.len() < len {
             return Err(CheckpointError::Truncated("configuration cut short"));
         }
-        let config: ModelConfig =
-            serde_json::from_slice(&rest[..len]).map_err(|e| CheckpointError::Config(e.to_string()))?;
+        let config: ModelConfig = serde_json::from_slice(&rest[..len]).map_err(|e| CheckpointError::Config(e.to_string()))?;
         config.validate()?;
         Ok(Checkpoint { config, record: rest[len..].to_vec() })
     }
@@ -97,8 +96,7 @@ impl Checkpoint {
     pub fn load(&self, device: &Device) -> Result<Network, CheckpointError> {
         let model = self.config.init(device, 0)?;
         let weights = |e: String| CheckpointError::Weights { model: self.config.size.to_string(), reason: e };
-        let record =
-            ModuleRecord::from_bytes(Bytes::from_bytes_vec(self.record.clone())).map_err(|e| weights(e.to_string()))?;
+        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(self.record.clone())).map_err(|e| weights(e.to_string()))?;
         match model {
             Network::ResNet(m) => m.try_load_record(record).map(Network::ResNet),
             Network::Cnn(m) => m.try_load_record(record).map(Network::Cnn),

@@ -93,7 +93,8 @@ pub async fn explain(
 #[derive(Clone, Debug, PartialEq)]
 pub struct ActivationGrid {
     pub stage: Stage,
-    /// Spatial side of the stage's maps (28, 28, 14, 7, 4 at 28 px for stem to layer4).
+    /// Spatial side of the stage's maps (stem to layer4 at 28 px: 28, 28, 14, 7, 4 for the
+    /// ResNets, 28, 28, 14, 7, 3 for the CNNs; [`ModelConfig::stage_side`](crate::ModelConfig::stage_side)).
     pub side: usize,
     /// Channels of the stage.
     pub total_channels: usize,
@@ -135,9 +136,13 @@ pub async fn activations(
     for &(i, _) in &order {
         let map = &values[i * hw..(i + 1) * hw];
         let max = map.iter().copied().fold(0.0f32, f32::max);
-        bytes.extend(map.iter().map(|&v| {
-            if max > 1e-12 && v.is_finite() { (v.max(0.0) / max * 255.0).round().min(255.0) as u8 } else { 0 }
-        }));
+        bytes.extend(
+            map.iter().map(
+                |&v| {
+                    if max > 1e-12 && v.is_finite() { (v.max(0.0) / max * 255.0).round().min(255.0) as u8 } else { 0 }
+                },
+            ),
+        );
     }
     debug_assert_eq!(h, w);
     Ok(ActivationGrid {

@@ -68,6 +68,10 @@ pub struct ValSummary {
     pub epoch: usize,
     /// `[[tn, fp], [fn, tp]]`, label 1 positive.
     pub confusion: Confusion,
+    /// One prediction per validation image, in split order. Optional: absent in files written
+    /// before it existed (read as empty), and not written when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub predictions: Vec<Prediction>,
 }
 
 /// The metrics JSON document (schema version 1).
@@ -94,6 +98,7 @@ impl MetricsFile {
                 acc: result.val.acc,
                 epoch: result.best_epoch,
                 confusion: result.val.confusion,
+                predictions: result.val_predictions.clone(),
             },
             test: result.test.clone(),
         }
@@ -204,6 +209,7 @@ mod tests {
                     .map(|(index, (&label, s))| Prediction { index, label, score: s as f64 })
                     .collect(),
             },
+            val_predictions: crate::train::predictions(&[0, 1, 1, 0, 1], &[0.3, 0.8, 0.6, 0.7, 0.4]),
         }
     }
 
@@ -235,6 +241,27 @@ mod tests {
         assert_eq!(v["test"]["predictions"][1], serde_json::json!({"index": 1, "label": 1, "score": 0.8999999761581421}));
         assert_eq!(v["config"]["model"], "tiny");
         assert_eq!(v["config"]["model_config"]["size"], "tiny");
+    }
+
+    #[test]
+    fn val_predictions_are_optional() {
+        let file = MetricsFile::new(&sample(), Environment::new("flex", "cpu"));
+        let mut v: serde_json::Value = serde_json::from_str(&file.to_json()).unwrap();
+        assert_eq!(v["val"]["predictions"].as_array().map(Vec::len), Some(5));
+        assert_eq!(v["val"]["predictions"][1], serde_json::json!({"index": 1, "label": 1, "score": 0.800000011920929}));
+        // A file written before `val.predictions` existed still reads, as no predictions...
+        v["val"].as_object_mut().unwrap().remove("predictions");
+        let old = MetricsFile::from_json(&v.to_string()).unwrap();
+        assert!(old.val.predictions.is_empty());
+        // ...and a document without them writes none.
+        let text = old.to_json();
+        assert!(!text.contains("\"predictions\": []"), "{text}");
+        assert_eq!(MetricsFile::from_json(&text).unwrap(), old);
+        // A `RunResult` serialised before `val_predictions` existed reads too.
+        let mut r = serde_json::to_value(sample()).unwrap();
+        r.as_object_mut().unwrap().remove("val_predictions");
+        let back: RunResult = serde_json::from_value(r).unwrap();
+        assert!(back.val_predictions.is_empty());
     }
 
     #[test]

@@ -136,11 +136,7 @@ impl Summary {
             return Summary { mean: f64::NAN, sd: f64::NAN };
         }
         let mean = values.iter().sum::<f64>() / n as f64;
-        let sd = if n < 2 {
-            0.0
-        } else {
-            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
-        };
+        let sd = if n < 2 { 0.0 } else { (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt() };
         Summary { mean, sd }
     }
 }
@@ -149,14 +145,7 @@ impl LabRow {
     pub fn new(method: Method, model: &str, config: TrainConfig, runs: Vec<LabRun>) -> LabRow {
         let aucs: Vec<f64> = runs.iter().map(|r| r.test_auc).collect();
         let accs: Vec<f64> = runs.iter().map(|r| r.test_acc).collect();
-        LabRow {
-            method,
-            model: model.to_string(),
-            config,
-            runs,
-            test_auc: Summary::of(&aucs),
-            test_acc: Summary::of(&accs),
-        }
+        LabRow { method, model: model.to_string(), config, runs, test_auc: Summary::of(&aucs), test_acc: Summary::of(&accs) }
     }
 }
 

@@ -17,6 +17,7 @@
 //! - [`explain`]: a split's probabilities and both classes' maps as bytes; activation grids.
 //! - [`checkpoint`]: model config + burn record as bytes.
 //! - [`export`]: the metrics JSON (`SCHEMA.md`) and predictions CSV.
+//! - [`result_file`]: MedMNIST's standard result files (what `medmnist.Evaluator` scores).
 //! - [`rng`]: the seeded generator behind every random draw.
 //!
 //! Invariants: the core never touches the browser, URLs or files (callers hand it bytes and
@@ -35,6 +36,7 @@ pub mod lab;
 pub mod metrics;
 pub mod model;
 pub mod read;
+pub mod result_file;
 pub mod rng;
 pub mod train;
 
@@ -44,4 +46,5 @@ pub use checkpoint::{Checkpoint, CheckpointError};
 pub use export::{Environment, MetricsFile};
 pub use gradcam::{Heatmap, grad_cam, grad_cam_batch};
 pub use model::{ModelConfig, ModelSize, Network, Stage};
+pub use result_file::ResultFile;
 pub use train::{EpochMetrics, RunResult, TrainConfig, TrainEvent, Trainer};

@@ -27,7 +27,15 @@ pub enum MetricsError {
     OneClass { positives: usize, negatives: usize },
 }
 
-fn check(labels: &[u8], scores: &[f32]) -> Result<(), MetricsError> {
+/// A score the metrics accept: `f32` (the model's softmax) or `f64` (a result file read back).
+/// Every comparison is made on the value widened to `f64`, which is exact for `f32`, so both
+/// give the same ties and the same metrics.
+pub trait Score: Copy + Into<f64> {}
+impl Score for f32 {}
+impl Score for f64 {}
+
+/// Checks the inputs and returns the scores widened to `f64`.
+fn check<S: Score>(labels: &[u8], scores: &[S]) -> Result<Vec<f64>, MetricsError> {
     if labels.len() != scores.len() {
         return Err(MetricsError::Length { labels: labels.len(), scores: scores.len() });
     }
@@ -37,27 +45,28 @@ fn check(labels: &[u8], scores: &[f32]) -> Result<(), MetricsError> {
     if let Some(&l) = labels.iter().find(|&&l| l > 1) {
         return Err(MetricsError::Label(l));
     }
-    if let Some((index, &s)) = scores.iter().enumerate().find(|(_, s)| !s.is_finite()) {
-        return Err(MetricsError::NotFinite { index, score: s as f64 });
+    let scores: Vec<f64> = scores.iter().map(|&s| s.into()).collect();
+    if let Some((index, &score)) = scores.iter().enumerate().find(|(_, s)| !s.is_finite()) {
+        return Err(MetricsError::NotFinite { index, score });
     }
-    Ok(())
+    Ok(scores)
 }
 
 /// Checks the inputs and counts (positives, negatives); ROC needs both classes.
-fn both_classes(labels: &[u8], scores: &[f32]) -> Result<(usize, usize), MetricsError> {
-    check(labels, scores)?;
+fn both_classes<S: Score>(labels: &[u8], scores: &[S]) -> Result<(Vec<f64>, usize, usize), MetricsError> {
+    let scores = check(labels, scores)?;
     let positives = labels.iter().filter(|&&l| l == 1).count();
     let negatives = labels.len() - positives;
     if positives == 0 || negatives == 0 {
         return Err(MetricsError::OneClass { positives, negatives });
     }
-    Ok((positives, negatives))
+    Ok((scores, positives, negatives))
 }
 
 /// Area under the ROC curve with label 1 positive: `P(s_pos > s_neg) + 0.5 P(s_pos = s_neg)`,
 /// computed from average ranks (Mann–Whitney U), which equals scikit-learn's `roc_auc_score`.
-pub fn roc_auc(labels: &[u8], scores: &[f32]) -> Result<f64, MetricsError> {
-    let (positives, negatives) = both_classes(labels, scores)?;
+pub fn roc_auc<S: Score>(labels: &[u8], scores: &[S]) -> Result<f64, MetricsError> {
+    let (scores, positives, negatives) = both_classes(labels, scores)?;
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
     // Sum of the (1-based, tie-averaged) ranks of the positives.
@@ -108,18 +117,18 @@ impl Confusion {
 }
 
 /// The confusion matrix of predicting label 1 when `score > threshold`.
-pub fn confusion(labels: &[u8], scores: &[f32], threshold: f64) -> Result<Confusion, MetricsError> {
-    check(labels, scores)?;
+pub fn confusion<S: Score>(labels: &[u8], scores: &[S], threshold: f64) -> Result<Confusion, MetricsError> {
+    let scores = check(labels, scores)?;
     let mut m = [[0u32; 2]; 2];
-    for (&l, &s) in labels.iter().zip(scores) {
-        let pred = usize::from(s as f64 > threshold);
+    for (&l, &s) in labels.iter().zip(&scores) {
+        let pred = usize::from(s > threshold);
         m[l as usize][pred] += 1;
     }
     Ok(Confusion(m))
 }
 
 /// Accuracy of predicting label 1 when `score > threshold` (MedMNIST uses 0.5).
-pub fn accuracy(labels: &[u8], scores: &[f32], threshold: f64) -> Result<f64, MetricsError> {
+pub fn accuracy<S: Score>(labels: &[u8], scores: &[S], threshold: f64) -> Result<f64, MetricsError> {
     Ok(confusion(labels, scores, threshold)?.accuracy())
 }
 
@@ -134,11 +143,11 @@ pub struct RocPoint {
 /// The ROC curve at every distinct score (tied scores form one point), from (0, 0) to (1, 1).
 /// Thresholds decrease; the first point's threshold is `max score + 1` (scikit-learn < 1.3's
 /// convention, kept because JSON has no infinity).
-pub fn roc_curve(labels: &[u8], scores: &[f32]) -> Result<Vec<RocPoint>, MetricsError> {
-    let (positives, negatives) = both_classes(labels, scores)?;
+pub fn roc_curve<S: Score>(labels: &[u8], scores: &[S]) -> Result<Vec<RocPoint>, MetricsError> {
+    let (scores, positives, negatives) = both_classes(labels, scores)?;
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-    let max = scores[order[0]] as f64;
+    let max = scores[order[0]];
     let mut points = vec![RocPoint { fpr: 0.0, tpr: 0.0, threshold: max + 1.0 }];
     let (mut tp, mut fp) = (0usize, 0usize);
     let mut i = 0;
@@ -152,11 +161,7 @@ pub fn roc_curve(labels: &[u8], scores: &[f32]) -> Result<Vec<RocPoint>, Metrics
             }
             i += 1;
         }
-        points.push(RocPoint {
-            fpr: fp as f64 / negatives as f64,
-            tpr: tp as f64 / positives as f64,
-            threshold: s as f64,
-        });
+        points.push(RocPoint { fpr: fp as f64 / negatives as f64, tpr: tp as f64 / positives as f64, threshold: s });
     }
     Ok(points)
 }
@@ -175,7 +180,7 @@ pub struct Evaluation {
 }
 
 /// Computes [`Evaluation`] for label-1 scores.
-pub fn evaluate(labels: &[u8], scores: &[f32]) -> Result<Evaluation, MetricsError> {
+pub fn evaluate<S: Score>(labels: &[u8], scores: &[S]) -> Result<Evaluation, MetricsError> {
     let confusion = confusion(labels, scores, THRESHOLD)?;
     Ok(Evaluation { auc: roc_auc(labels, scores)?, acc: confusion.accuracy(), confusion })
 }
@@ -235,6 +240,11 @@ mod tests {
             assert!((a - pairwise(&labels, &scores)).abs() < 1e-9);
             let roc = roc_curve(&labels, &scores).unwrap();
             assert!((a - trapezoid_auc(&roc)).abs() < 1e-9);
+            // The same scores widened to f64 (as read back from a result file) give the same.
+            let wide: Vec<f64> = scores.iter().map(|&s| s as f64).collect();
+            assert_eq!(roc_auc(&labels, &wide).unwrap(), a);
+            assert_eq!(evaluate(&labels, &wide).unwrap(), evaluate(&labels, &scores).unwrap());
+            assert_eq!(roc_curve(&labels, &wide).unwrap(), roc);
             assert_eq!(roc.first().map(|p| (p.fpr, p.tpr)), Some((0.0, 0.0)));
             assert_eq!(roc.last().map(|p| (p.fpr, p.tpr)), Some((1.0, 1.0)));
         }
@@ -269,7 +279,7 @@ mod tests {
     #[test]
     fn bad_inputs_are_errors() {
         assert_eq!(roc_auc(&[0, 1], &[0.1]), Err(MetricsError::Length { labels: 2, scores: 1 }));
-        assert_eq!(roc_auc(&[], &[]), Err(MetricsError::Empty));
+        assert_eq!(roc_auc::<f32>(&[], &[]), Err(MetricsError::Empty));
         assert_eq!(roc_auc(&[1, 1], &[0.1, 0.2]), Err(MetricsError::OneClass { positives: 2, negatives: 0 }));
         assert!(matches!(roc_auc(&[0, 1], &[f32::NAN, 0.2]), Err(MetricsError::NotFinite { index: 0, .. })));
         assert_eq!(accuracy(&[0, 2], &[0.1, 0.2], 0.5), Err(MetricsError::Label(2)));

@@ -4,12 +4,12 @@ mod common;
 
 use std::sync::Arc;
 
+use breastmnist_core::Device;
 use breastmnist_core::batch::ImageView;
 use breastmnist_core::checkpoint::{self, Checkpoint, CheckpointError};
 use breastmnist_core::eval;
 use breastmnist_core::model::{ModelConfig, ModelSize};
 use breastmnist_core::train::{TrainConfig, TrainError, Trainer};
-use breastmnist_core::Device;
 use breastmnist_data::Split;
 
 #[test]
@@ -80,7 +80,9 @@ fn forged_class_counts_are_typed_errors() {
     let bytes = checkpoint::save(&tiny.init(&device, 0).unwrap(), &tiny).unwrap();
     let json_len = u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize;
     let forge = |classes: &str| {
-        let json = String::from_utf8(bytes[12..12 + json_len].to_vec()).unwrap().replace("\"num_classes\":2", &format!("\"num_classes\":{classes}"));
+        let json = String::from_utf8(bytes[12..12 + json_len].to_vec())
+            .unwrap()
+            .replace("\"num_classes\":2", &format!("\"num_classes\":{classes}"));
         let mut out = checkpoint::MAGIC.to_vec();
         out.extend_from_slice(&(json.len() as u32).to_le_bytes());
         out.extend_from_slice(json.as_bytes());

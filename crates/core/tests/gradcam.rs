@@ -117,8 +117,7 @@ fn trained_maps_follow_the_object_differ_between_samples_and_fail_randomisation(
     let random = mc.init(&device, 999).unwrap();
     let rmaps = common::run(grad_cam_batch(&random, &mc, &images, &ones, Stage::Layer3, &device)).unwrap();
     let rand_corr = maps.iter().zip(&rmaps).map(|(a, b)| correlation(&a.values, &b.values)).sum::<f64>() / maps.len() as f64;
-    let rand_hits =
-        idx.iter().zip(&rmaps).filter(|(i, m)| contrast(&m.values, 28, blobs[2][**i].unwrap()) > 0.0).count();
+    let rand_hits = idx.iter().zip(&rmaps).filter(|(i, m)| contrast(&m.values, 28, blobs[2][**i].unwrap()) > 0.0).count();
     eprintln!("trained vs re-initialised correlation: {rand_corr:.3}; random-model localisation {rand_hits}/{}", idx.len());
     assert!(rand_corr < 0.5, "maps survive weight randomisation (correlation {rand_corr})");
 }

@@ -2,13 +2,13 @@
 
 mod common;
 
+use breastmnist_core::Device;
 use breastmnist_core::burn::module::Module;
 use breastmnist_core::burn::tensor::{Tensor, TensorData};
 use breastmnist_core::model::{
-    C16_TRAINABLE_PARAMS, Family, ModelConfig, ModelSize, RESNET18_TRAINABLE_PARAMS, Stage, trainable_params,
+    C16_TRAINABLE_PARAMS, Family, ModelConfig, ModelSize, Network, RESNET18_TRAINABLE_PARAMS, Stage, trainable_params,
 };
 use breastmnist_core::train::{Schedule, TrainConfig, TrainEvent, Trainer};
-use breastmnist_core::Device;
 use std::sync::Arc;
 
 #[test]
@@ -33,16 +33,42 @@ fn resnet18_has_the_medmnist_parameter_count() {
 }
 
 #[test]
-fn c16_has_the_documented_parameter_count() {
-    let model = ModelConfig::of(ModelSize::C16).init(&Device::flex(), 0).unwrap();
-    // Eight bias-free 3x3 convolutions (1->16->16, 16->32->32, 32->64->64, 64->128->128), a
-    // BatchNorm after each, and Linear(128, 2).
-    let conv = |cin: usize, cout: usize| cin * cout * 9;
-    let pairs = [(1, 16), (16, 16), (16, 32), (32, 32), (32, 64), (64, 64), (64, 128), (128, 128)];
-    let by_hand: usize = pairs.iter().map(|&(i, o)| conv(i, o) + 2 * o).sum::<usize>() + 128 * 2 + 2;
-    assert_eq!(by_hand, 293_970);
-    assert_eq!(trainable_params(&model), by_hand);
-    assert_eq!(C16_TRAINABLE_PARAMS, by_hand);
+fn every_cnn_has_its_documented_parameter_count() {
+    let device = Device::flex();
+    // Eight bias-free 3x3 convolutions (1->w->w, w->2w->2w, 2w->4w->4w, 4w->8w->8w), a
+    // BatchNorm after each, and Linear(8w, 2). The counts `ModelSize`'s docs state.
+    let by_hand = |w: usize| {
+        let conv = |cin: usize, cout: usize| cin * cout * 9;
+        let pairs = [(1, w), (w, w), (w, 2 * w), (2 * w, 2 * w), (2 * w, 4 * w), (4 * w, 4 * w), (4 * w, 8 * w), (8 * w, 8 * w)];
+        pairs.iter().map(|&(i, o)| conv(i, o) + 2 * o).sum::<usize>() + 8 * w * 2 + 2
+    };
+    for (size, stated) in [(ModelSize::C8, 73_834), (ModelSize::C16, 293_970), (ModelSize::C32, 1_173_154)] {
+        assert_eq!(by_hand(size.base_width()), stated, "{size}");
+        assert_eq!(trainable_params(&ModelConfig::of(size).init(&device, 0).unwrap()), stated, "{size}");
+    }
+    // "38 times fewer than the ResNet-18" (cnn.rs).
+    assert_eq!((RESNET18_TRAINABLE_PARAMS as f64 / C16_TRAINABLE_PARAMS as f64).round(), 38.0);
+}
+
+#[test]
+fn resnet18_breakdown_and_three_channel_count_are_as_documented() {
+    let device = Device::flex();
+    let Network::ResNet(r) = ModelConfig::of(ModelSize::Resnet18).init(&device, 0).unwrap() else {
+        panic!("resnet18 is a ResNet");
+    };
+    let parts = [
+        trainable_params(&r.conv1),
+        trainable_params(&r.bn1),
+        trainable_params(&r.layer1),
+        trainable_params(&r.layer2),
+        trainable_params(&r.layer3),
+        trainable_params(&r.layer4),
+        trainable_params(&r.fc),
+    ];
+    assert_eq!(parts, [576, 128, 147_968, 525_568, 2_099_712, 8_393_728, 1_026]);
+    assert_eq!(parts.iter().sum::<usize>(), RESNET18_TRAINABLE_PARAMS);
+    let rgb = ModelConfig::of(ModelSize::Resnet18).with_in_channels(3).init(&device, 0).unwrap();
+    assert_eq!(trainable_params(&rgb), 11_169_858);
 }
 
 #[test]

@@ -128,7 +128,10 @@ fn selection_rules_keep_the_documented_epoch() {
     assert_eq!(ema.best_epoch, 4);
     assert_eq!(ema.config.selection, Selection::EmaLast);
     // Its validation curve is the average's, not the trained weights'.
-    assert_ne!(ema.history.iter().map(|m| m.val_loss).collect::<Vec<_>>(), last.history.iter().map(|m| m.val_loss).collect::<Vec<_>>());
+    assert_ne!(
+        ema.history.iter().map(|m| m.val_loss).collect::<Vec<_>>(),
+        last.history.iter().map(|m| m.val_loss).collect::<Vec<_>>()
+    );
 }
 
 #[test]

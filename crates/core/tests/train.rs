@@ -5,8 +5,8 @@ mod common;
 use std::sync::Arc;
 
 use breastmnist_core::Device;
-use breastmnist_core::checkpoint::Checkpoint;
 use breastmnist_core::batch::Augmentation;
+use breastmnist_core::checkpoint::Checkpoint;
 use breastmnist_core::model::ModelSize;
 use breastmnist_core::train::{Phase, Schedule, TrainConfig, TrainError, TrainEvent, TrainFailure, Trainer, run_to_end};
 use breastmnist_data::Dataset;

@@ -7,18 +7,22 @@
 //!
 //! It must not know about URLs, the browser, tensors or models: callers hand it bytes. It builds
 //! for wasm32 with no web dependency and no backend, so the first paint of the app can use it
-//! without pulling in burn.
+//! without pulling in burn. The one exception, [`local`], searches this machine's folders for
+//! the files, for the tests and tooling; the app never calls it.
 
+pub mod local;
 mod npz;
 mod variant;
 
+pub use local::{locate, real_file};
 pub use npz::{DecodeOptions, decode_npz};
 pub use variant::{Variant, md5_hex, verify};
 
 use std::fmt;
 
-/// One of the three official splits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// One of the three official splits. Serialises as its [`key`](Split::key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Split {
     Train,
     Val,

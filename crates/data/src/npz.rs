@@ -23,10 +23,7 @@ pub struct DecodeOptions {
 impl Default for DecodeOptions {
     /// The official BreastMNIST split sizes and a limit that fits the 224 px file with room.
     fn default() -> Self {
-        Self {
-            max_member_bytes: 96 * 1024 * 1024,
-            split_sizes: Some(Split::ALL.map(Split::official_len)),
-        }
+        Self { max_member_bytes: 96 * 1024 * 1024, split_sizes: Some(Split::ALL.map(Split::official_len)) }
     }
 }
 
@@ -34,8 +31,11 @@ const KINDS: [&str; 2] = ["images", "labels"];
 
 /// Decodes and validates an npz archive.
 pub fn decode_npz(bytes: &[u8], options: &DecodeOptions) -> Result<Dataset, DataError> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| DataError::Archive(e.to_string()))?;
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| DataError::Archive(e.to_string()))?;
+    // A member listed twice is ambiguous (zip keeps the last copy silently): refused.
+    if archive.has_duplicate_names() {
+        return Err(DataError::Archive("a member name appears twice in the archive".into()));
+    }
 
     // Every member must be one we know; directories and extra arrays are rejected.
     for i in 0..archive.len() {
@@ -44,11 +44,9 @@ pub fn decode_npz(bytes: &[u8], options: &DecodeOptions) -> Result<Dataset, Data
             .ok_or_else(|| DataError::Archive(format!("member {i} is missing")))?
             .map_err(|e| DataError::Archive(format!("member {i}: {e}")))?
             .to_string();
-        let known = name.strip_suffix(".npy").is_some_and(|stem| {
-            Split::ALL
-                .iter()
-                .any(|s| KINDS.iter().any(|k| stem == format!("{}_{k}", s.key())))
-        });
+        let known = name
+            .strip_suffix(".npy")
+            .is_some_and(|stem| Split::ALL.iter().any(|s| KINDS.iter().any(|k| stem == format!("{}_{k}", s.key()))));
         if !known {
             return Err(DataError::UnexpectedMember(name));
         }
@@ -59,8 +57,8 @@ pub fn decode_npz(bytes: &[u8], options: &DecodeOptions) -> Result<Dataset, Data
     for (si, split) in Split::ALL.into_iter().enumerate() {
         let images_name = format!("{}_images", split.key());
         let labels_name = format!("{}_labels", split.key());
-        let images = read_array(&mut archive, &images_name, options.max_member_bytes)?;
-        let labels = read_array(&mut archive, &labels_name, options.max_member_bytes)?;
+        let images = read_array(&mut archive, &images_name, options.max_member_bytes, bytes.len() as u64)?;
+        let labels = read_array(&mut archive, &labels_name, options.max_member_bytes, bytes.len() as u64)?;
 
         let (n, side, channels) = image_shape(&images_name, &images.shape)?;
         match geometry {
@@ -122,18 +120,13 @@ pub(crate) fn check_npy_header(bytes: &[u8]) -> Result<(), String> {
     let header = rest.get(..len).ok_or("the .npy header is longer than the member")?;
     let text = std::str::from_utf8(header).ok().filter(|t| t.is_ascii()).ok_or("the .npy header is not ASCII text")?;
     let body = text.trim_end_matches([' ', '\n', '\0']).trim();
-    let inner = body
-        .strip_prefix('{')
-        .and_then(|b| b.strip_suffix('}'))
-        .ok_or("the .npy header is not a dict")?;
+    let inner = body.strip_prefix('{').and_then(|b| b.strip_suffix('}')).ok_or("the .npy header is not a dict")?;
     let count = |c: char| inner.matches(c).count();
     if count('{') + count('}') + count('[') + count(']') > 0 || count('(') > 1 || count(')') > 1 {
         return Err("the .npy header nests deeper than a flat dict with one shape tuple".into());
     }
-    let mut keys: Vec<&str> = inner
-        .split(',')
-        .filter_map(|part| part.split_once(':').map(|(k, _)| k.trim().trim_matches(['\'', '"'])))
-        .collect();
+    let mut keys: Vec<&str> =
+        inner.split(',').filter_map(|part| part.split_once(':').map(|(k, _)| k.trim().trim_matches(['\'', '"']))).collect();
     keys.sort_unstable();
     if keys != ["descr", "fortran_order", "shape"] {
         return Err(format!("the .npy header has keys {keys:?}; expected descr, fortran_order and shape"));
@@ -151,10 +144,14 @@ struct Array {
     data: Vec<u8>,
 }
 
+/// Deflate's largest expansion: one compressed byte inflates to at most 1032 bytes.
+const MAX_INFLATE_RATIO: u64 = 1032;
+
 fn read_array<R: Read + std::io::Seek>(
     archive: &mut zip::ZipArchive<R>,
     stem: &str,
     limit: u64,
+    archive_len: u64,
 ) -> Result<Array, DataError> {
     let name = format!("{stem}.npy");
     let mut file = match archive.by_name(&name) {
@@ -168,11 +165,11 @@ fn read_array<R: Read + std::io::Seek>(
         return Err(DataError::TooLarge { member: name, size: file.size(), limit });
     }
     // The declared size can lie: never read more than the limit plus one byte.
-    let mut buf = Vec::with_capacity(file.size() as usize);
-    (&mut file)
-        .take(limit + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| DataError::Archive(format!("{name}: {e}")))?;
+    // Nor reserve more than the member's bytes in the archive can inflate to: a tiny member
+    // declaring a size just under the limit must not make us reserve the limit.
+    let plausible = file.compressed_size().min(archive_len).saturating_mul(MAX_INFLATE_RATIO);
+    let mut buf = Vec::with_capacity(file.size().min(plausible) as usize);
+    (&mut file).take(limit + 1).read_to_end(&mut buf).map_err(|e| DataError::Archive(format!("{name}: {e}")))?;
     if buf.len() as u64 > limit {
         return Err(DataError::TooLarge { member: name, size: buf.len() as u64, limit });
     }
@@ -190,16 +187,11 @@ fn read_array<R: Read + std::io::Seek>(
         return Err(npy("Fortran-ordered arrays are not supported".into()));
     }
     let shape = parsed.shape().to_vec();
-    let expected_len = shape
-        .iter()
-        .try_fold(1u64, |acc, &d| acc.checked_mul(d))
-        .ok_or_else(|| npy(format!("shape {shape:?} overflows")))?;
+    let expected_len =
+        shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d)).ok_or_else(|| npy(format!("shape {shape:?} overflows")))?;
     let data: &[u8] = parsed.into_inner();
     if data.len() as u64 != expected_len {
-        return Err(npy(format!(
-            "shape {shape:?} needs {expected_len} bytes of data, the member holds {}",
-            data.len()
-        )));
+        return Err(npy(format!("shape {shape:?} needs {expected_len} bytes of data, the member holds {}", data.len())));
     }
     Ok(Array { shape, data: data.to_vec() })
 }
@@ -226,10 +218,6 @@ fn image_shape(member: &str, shape: &[u64]) -> Result<(usize, usize, usize), Dat
 fn label_shape(member: &str, shape: &[u64]) -> Result<usize, DataError> {
     match *shape {
         [n, 1] | [n] => Ok(n as usize),
-        _ => Err(DataError::Shape {
-            member: format!("{member}.npy"),
-            expected: "(N, 1)".into(),
-            got: shape.to_vec(),
-        }),
+        _ => Err(DataError::Shape { member: format!("{member}.npy"), expected: "(N, 1)".into(), got: shape.to_vec() }),
     }
 }

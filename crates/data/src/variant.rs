@@ -66,10 +66,7 @@ impl Variant {
 
     /// Official download address.
     pub fn zenodo_url(self) -> String {
-        format!(
-            "https://zenodo.org/records/{ZENODO_RECORD}/files/{}?download=1",
-            self.file_name()
-        )
+        format!("https://zenodo.org/records/{ZENODO_RECORD}/files/{}?download=1", self.file_name())
     }
 }
 
@@ -106,10 +103,7 @@ mod tests {
     #[test]
     fn wrong_size_is_reported_before_hashing() {
         let err = verify(b"short", Variant::Px28).unwrap_err();
-        assert_eq!(
-            err,
-            DataError::Size { file: "breastmnist.npz", expected: 559_580, got: 5 }
-        );
+        assert_eq!(err, DataError::Size { file: "breastmnist.npz", expected: 559_580, got: 5 });
     }
 
     #[test]

@@ -97,7 +97,7 @@ fn wrong_shape() {
         other => panic!("{other:?}"),
     }
     let mut members = valid_members(28);
-    replace(&mut members, "val_labels.npy", npy("|u1", &[78, 2], &vec![0; 156]));
+    replace(&mut members, "val_labels.npy", npy("|u1", &[78, 2], &[0; 156]));
     assert!(matches!(decode(&members), Err(DataError::Shape { member, .. }) if member == "val_labels.npy"));
 }
 
@@ -115,7 +115,7 @@ fn wrong_split_size_and_label_count() {
     assert_eq!(decode(&members).unwrap_err(), DataError::SplitSize { split: Split::Val, expected: 78, got: 77 });
 
     let mut members = valid_members(28);
-    replace(&mut members, "test_labels.npy", npy("|u1", &[155, 1], &vec![0; 155]));
+    replace(&mut members, "test_labels.npy", npy("|u1", &[155, 1], &[0; 155]));
     assert_eq!(decode(&members).unwrap_err(), DataError::LabelCount { split: Split::Test, images: 156, labels: 155 });
 }
 
@@ -188,9 +188,30 @@ fn crafted_npy_headers_are_refused_before_parsing() {
     let labels = vec![0u8; 156];
     let nested = format!("{}0{}", "{".repeat(24), "}".repeat(24));
     let cases = [
-        (npy_with_header(&format!("{{'descr': '|u1', 'fortran_order': False, 'shape': (156, 1), 'x': {nested}}}\n"), 1, &labels), "nests"),
-        (npy_with_header(&format!("{{'descr': '|u1', 'fortran_order': False, 'shape': ({}, 1), }}\n", "9".repeat(1_000_000)), 2, &labels), "10000"),
-        (npy_with_header(&format!("{{'descr': '|u1', 'fortran_order': False, 'shape': ({}, 1), }}\n", "9".repeat(40)), 1, &labels), "digit"),
+        (
+            npy_with_header(
+                &format!("{{'descr': '|u1', 'fortran_order': False, 'shape': (156, 1), 'x': {nested}}}\n"),
+                1,
+                &labels,
+            ),
+            "nests",
+        ),
+        (
+            npy_with_header(
+                &format!("{{'descr': '|u1', 'fortran_order': False, 'shape': ({}, 1), }}\n", "9".repeat(1_000_000)),
+                2,
+                &labels,
+            ),
+            "10000",
+        ),
+        (
+            npy_with_header(
+                &format!("{{'descr': '|u1', 'fortran_order': False, 'shape': ({}, 1), }}\n", "9".repeat(40)),
+                1,
+                &labels,
+            ),
+            "digit",
+        ),
         (npy_with_header("{'descr': '|u1', 'fortran_order': False, 'shape': (156, 1), 'extra': 1, }\n", 1, &labels), "keys"),
         (npy_with_header("{'descr': '|u1', 'fortran_order': False, 'shape': ((156, 1)), }\n", 1, &labels), "nests"),
         (npy_with_header("{'descr': '|u1', 'fortran_order': False, 'shape': [156, 1], }\n", 1, &labels), "nests"),
@@ -219,6 +240,10 @@ fn crafted_npy_headers_are_refused_before_parsing() {
     assert!(matches!(decode(&members), Err(DataError::Npy { reason, .. }) if reason.contains("declares 4294967295 bytes")));
     // What NumPy writes (v1 and v2 framing, with the trailing comma) still decodes.
     let mut members = valid_members(28);
-    replace(&mut members, "test_labels.npy", npy_with_header("{'descr': '|u1', 'fortran_order': False, 'shape': (156, 1), }          \n", 2, &labels));
+    replace(
+        &mut members,
+        "test_labels.npy",
+        npy_with_header("{'descr': '|u1', 'fortran_order': False, 'shape': (156, 1), }          \n", 2, &labels),
+    );
     assert!(decode(&members).is_ok());
 }

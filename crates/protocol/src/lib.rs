@@ -1,144 +1,53 @@
 //! The wire format between the page and the training worker.
 //!
 //! The page must stay light (no burn in its bundle), so it cannot hold the core's types; the
-//! worker translates the core's `TrainEvent`s into these plain structs. Messages travel as JSON
-//! strings; the dataset and checkpoint bytes travel beside them as `Uint8Array`s.
+//! worker translates the core's events into these plain structs (`crates/worker/src/convert.rs`,
+//! the one boundary). Messages travel as JSON strings; the dataset, checkpoint and map bytes
+//! travel beside them as `Uint8Array`s. Every closed set of names (model, stage, backend,
+//! split, recipe) is an enum ([`names`]), and errors carry a kind ([`error`]): nothing on the
+//! wire is a free-form string the other side has to parse, except messages meant for the reader.
+//!
+//! It must not know about burn, the browser or the page's widgets.
+
+pub mod error;
+pub mod names;
 
 use serde::{Deserialize, Serialize};
 
-/// Which backend the reader asked for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum BackendChoice {
-    /// WebGPU on a hardware adapter, else the CPU.
-    #[default]
-    Auto,
-    WebGpu,
-    Cpu,
-}
+pub use breastmnist_data::Split;
+pub use error::{ErrorKind, WorkerError};
+pub use names::{Augment, BackendChoice, BackendKind, ModelKind, Preset, Selection, Stage};
 
-impl BackendChoice {
-    pub fn parse(s: &str) -> Option<BackendChoice> {
-        match s.to_ascii_lowercase().as_str() {
-            "auto" => Some(BackendChoice::Auto),
-            "webgpu" | "gpu" => Some(BackendChoice::WebGpu),
-            "cpu" => Some(BackendChoice::Cpu),
-            _ => None,
+/// The first bytes of every checkpoint the core writes (`breastmnist_core::checkpoint::MAGIC`;
+/// the worker's tests check they agree). The page looks at them before it replaces anything.
+pub const CHECKPOINT_MAGIC: &[u8; 8] = b"BMNCKPT1";
+
+/// A fingerprint of this crate's source (FNV-1a). The page and the worker are compiled
+/// separately; a worker from another build (a stale cache, a half-deployed update) that speaks
+/// another version of these messages says so in its `Ready`, and the page refuses it.
+pub const WIRE_ID: u64 = fingerprint(&[include_str!("lib.rs"), include_str!("names.rs"), include_str!("error.rs")]);
+
+const fn fingerprint(parts: &[&str]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut p = 0;
+    while p < parts.len() {
+        let bytes = parts[p].as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            hash ^= bytes[i] as u64;
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+            i += 1;
         }
+        p += 1;
     }
-}
-
-/// Augmentation of training images (mirrors the core's `Augmentation`; reads the booleans
-/// of requests saved before the modes existed: `true` is `full`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Augment {
-    #[default]
-    None,
-    /// Random left-right flips.
-    Flip,
-    /// Flips, small rotations and shifts.
-    Full,
-}
-
-impl Augment {
-    pub const ALL: [Augment; 3] = [Augment::None, Augment::Flip, Augment::Full];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Augment::None => "none",
-            Augment::Flip => "flip",
-            Augment::Full => "full",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Augment> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "1" | "true" | "on" | "yes" => Some(Augment::Full),
-            "" | "0" | "false" | "off" | "no" => Some(Augment::None),
-            s => Augment::ALL.into_iter().find(|a| a.name() == s),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Augment {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Repr {
-            Bool(bool),
-            Name(String),
-        }
-        match Repr::deserialize(d)? {
-            Repr::Bool(b) => Ok(if b { Augment::Full } else { Augment::None }),
-            Repr::Name(n) => Augment::parse(&n).ok_or_else(|| serde::de::Error::custom(format!("unknown augmentation '{n}'"))),
-        }
-    }
-}
-
-/// Which model a run keeps (mirrors the core's `Selection`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum Selection {
-    /// The epoch with the best validation AUC (MedMNIST's rule).
-    #[default]
-    BestValAuc,
-    /// The last epoch.
-    Last,
-    /// A moving average of the weights, read at the last epoch.
-    EmaLast,
-}
-
-impl Selection {
-    pub const ALL: [Selection; 3] = [Selection::BestValAuc, Selection::Last, Selection::EmaLast];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Selection::BestValAuc => "best-val-auc",
-            Selection::Last => "last",
-            Selection::EmaLast => "ema-last",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Selection> {
-        let s = s.trim().to_ascii_lowercase().replace('_', "-");
-        Selection::ALL.into_iter().find(|x| x.name() == s)
-    }
-}
-
-/// The named recipes (mirrors the core's `Preset`; the worker's tests check that
-/// [`Preset::request`] converts to exactly the core's recipe).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Preset {
-    /// MedMNIST's official recipe (ResNet-18, 100 epochs, batch 128, best validation AUC).
-    Paper,
-    /// The page's default: c16, 20 epochs, batch 64, flips, last epoch, flip TTA.
-    Reader,
-    /// c16, 60 epochs, flips, an EMA of the weights at the last epoch, flip TTA.
-    Best,
+    hash
 }
 
 impl Preset {
-    pub const ALL: [Preset; 3] = [Preset::Paper, Preset::Reader, Preset::Best];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Preset::Paper => "paper",
-            Preset::Reader => "reader",
-            Preset::Best => "best",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Preset> {
-        let s = s.trim().to_ascii_lowercase();
-        Preset::ALL.into_iter().find(|p| p.name() == s)
-    }
-
     /// The recipe as a request (seed 0, the whole training split, backend `auto`).
     pub fn request(self) -> TrainRequest {
         let paper = TrainRequest {
-            model: "resnet18".into(),
+            model: ModelKind::Resnet18,
             epochs: 100,
             batch_size: 128,
             lr: 1e-3,
@@ -158,7 +67,7 @@ impl Preset {
         match self {
             Preset::Paper => paper,
             Preset::Reader => TrainRequest {
-                model: "c16".into(),
+                model: ModelKind::C16,
                 epochs: 20,
                 batch_size: 64,
                 augment: Augment::Flip,
@@ -167,7 +76,7 @@ impl Preset {
                 ..paper
             },
             Preset::Best => TrainRequest {
-                model: "c16".into(),
+                model: ModelKind::C16,
                 epochs: 60,
                 batch_size: 64,
                 augment: Augment::Flip,
@@ -183,8 +92,7 @@ impl Preset {
 /// The training settings the page sends (validated again by the core in the worker).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainRequest {
-    /// `tiny`, `small`, `medium`, `resnet18`, `c8`, `c16` or `c32`.
-    pub model: String,
+    pub model: ModelKind,
     pub epochs: usize,
     pub batch_size: usize,
     pub lr: f64,
@@ -238,13 +146,21 @@ pub enum ToWorker {
         tta: bool,
     },
     Pause,
-    Resume,
+    /// Un-pause (not to be confused with continuing a stored run: [`ToWorker::Continue`]).
+    Unpause,
     Stop,
-    /// Probabilities and Grad-CAM maps of the trained model for every image of `split`
-    /// (`train`, `val` or `test`) at `stage` (`layer3` or `layer4`).
-    Explain { split: String, stage: String },
+    /// Probabilities and Grad-CAM maps of the trained model for every image of `split` at
+    /// `stage` (one of [`Stage::GRADCAM`]).
+    Explain {
+        split: Split,
+        stage: Stage,
+    },
     /// The strongest channel activations of `stage` for one image.
-    Activations { split: String, index: usize, stage: String },
+    Activations {
+        split: Split,
+        index: usize,
+        stage: Stage,
+    },
 }
 
 /// One epoch's metrics (1-based epoch).
@@ -273,16 +189,42 @@ pub struct DoneView {
     pub roc: Vec<(f64, f64)>,
     /// The core's metrics JSON (schema version 1), ready to download.
     pub metrics_json: String,
+    /// MedMNIST's standard result files (val, then test) that its `Evaluator` scores.
+    #[serde(default)]
+    pub result_files: Vec<ResultFileView>,
+}
+
+/// One MedMNIST standard result file (`breastmnist_test_[AUC]0.912_[ACC]0.897@run.csv`: no
+/// header, `index,score_class0,score_class1` per image), ready to download.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResultFileView {
+    pub name: String,
+    pub contents: String,
+}
+
+impl ResultFileView {
+    /// The split the file scores (`val` or `test`), read from its standard name.
+    pub fn split(&self) -> Option<Split> {
+        [Split::Val, Split::Test, Split::Train].into_iter().find(|s| self.name.contains(&format!("_{}_[AUC]", s.key())))
+    }
 }
 
 /// Worker → page. `Checkpoint` comes with the checkpoint's bytes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "msg", rename_all = "snake_case")]
 pub enum FromWorker {
-    /// The worker's wasm is loaded and listening.
-    Ready,
+    /// The worker's wasm is loaded and listening; `wire` is its [`WIRE_ID`] (0 from workers
+    /// built before it existed).
+    Ready {
+        #[serde(default)]
+        wire: u64,
+    },
     /// The backend in use; `notice` says why it is not the one asked for.
-    Backend { kind: String, adapter: String, notice: Option<String> },
+    Backend {
+        kind: BackendKind,
+        adapter: String,
+        notice: Option<String>,
+    },
     /// One optimisation step; `millis`: how long the worker spent on it (reading the loss back
     /// included).
     Step {
@@ -293,25 +235,38 @@ pub enum FromWorker {
         #[serde(default)]
         millis: f64,
     },
-    Eval { split: String, done: usize, total: usize },
+    Eval {
+        split: Split,
+        done: usize,
+        total: usize,
+    },
     Epoch(EpochView),
     Done(DoneView),
-    Checkpoint { name: String },
+    Checkpoint {
+        name: String,
+    },
     /// A resumable snapshot taken after `epoch` (bytes beside: `Snapshot::to_bytes`).
-    Snapshot { epoch: usize },
+    Snapshot {
+        epoch: usize,
+    },
     Paused,
-    Resumed,
+    Unpaused,
     Stopped,
     /// The run could not continue (bad settings, NaN loss, lost device...).
-    Failed { message: String },
+    Failed(WorkerError),
     /// Progress of an `Explain` request.
-    Explaining { split: String, stage: String, done: usize, total: usize },
+    Explaining {
+        split: Split,
+        stage: Stage,
+        done: usize,
+        total: usize,
+    },
     /// The answer to `Explain`; the bytes hold the maps (see [`Explained`]).
     Explained(Explained),
     /// The answer to `Activations`; the bytes hold `channels.len()` maps of `side * side`.
     ActivationGrid(ActivationGridView),
     /// An `Explain` or `Activations` request failed; training state is unaffected.
-    ExplainFailed { message: String },
+    ExplainFailed(WorkerError),
 }
 
 /// A split explained by the model kept by validation.
@@ -320,22 +275,43 @@ pub enum FromWorker {
 /// 0 first), 255 marking the map's maximum.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Explained {
-    pub split: String,
-    pub stage: String,
+    pub split: Split,
+    pub stage: Stage,
     pub side: usize,
     /// Softmax probability of label 1 (normal/benign) per image.
     pub scores: Vec<f32>,
     /// Milliseconds the worker spent on it, and the backend.
     pub millis: f64,
-    pub backend: String,
+    pub backend: BackendKind,
+}
+
+/// Classes per image in the maps: BreastMNIST is binary.
+pub const CLASSES: usize = 2;
+
+impl Explained {
+    /// The map of image `index` for `class` inside `maps` (the bytes sent beside this
+    /// description); `None` when out of range.
+    pub fn map<'a>(&self, maps: &'a [u8], index: usize, class: usize) -> Option<&'a [u8]> {
+        if class >= CLASSES {
+            return None;
+        }
+        let n = self.side * self.side;
+        let start = (index * CLASSES + class) * n;
+        maps.get(start..start + n)
+    }
+
+    /// How many bytes of maps belong with this description.
+    pub fn maps_len(&self) -> usize {
+        self.scores.len() * CLASSES * self.side * self.side
+    }
 }
 
 /// Activation maps of one image at one stage, strongest channels first.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ActivationGridView {
-    pub split: String,
+    pub split: Split,
     pub index: usize,
-    pub stage: String,
+    pub stage: Stage,
     pub side: usize,
     pub total_channels: usize,
     pub channels: Vec<usize>,
@@ -353,14 +329,14 @@ impl FromWorker {
         serde_json::to_string(self).expect("plain data serialises")
     }
 
-    pub fn from_json(s: &str) -> Result<FromWorker, String> {
-        serde_json::from_str(s).map_err(|e| e.to_string())
+    pub fn from_json(s: &str) -> Result<FromWorker, WorkerError> {
+        serde_json::from_str(s).map_err(|e| WorkerError::new(ErrorKind::Protocol, format!("unreadable worker message: {e}")))
     }
 }
 
 impl ToWorker {
-    pub fn from_json(s: &str) -> Result<ToWorker, String> {
-        serde_json::from_str(s).map_err(|e| e.to_string())
+    pub fn from_json(s: &str) -> Result<ToWorker, WorkerError> {
+        serde_json::from_str(s).map_err(|e| WorkerError::new(ErrorKind::Protocol, format!("unreadable command: {e}")))
     }
 }
 
@@ -371,7 +347,7 @@ mod tests {
     #[test]
     fn messages_round_trip() {
         let start = ToWorker::Start(TrainRequest {
-            model: "tiny".into(),
+            model: ModelKind::Tiny,
             epochs: 2,
             batch_size: 32,
             lr: 1e-3,
@@ -392,49 +368,82 @@ mod tests {
         // existed still read (saved runs hold them).
         let old = r#"{"cmd":"continue","model":"tiny","epochs":2,"batch_size":32,"lr":0.001,"seed":7,"subset":null,"augment":false,"mixup":null,"backend":"cpu"}"#;
         assert!(matches!(ToWorker::from_json(old), Ok(ToWorker::Continue(r))
-            if !r.fine_tune && r.augment == Augment::None && r.selection == Selection::BestValAuc && !r.tta && r.preset.is_none()));
+            if r.model == ModelKind::Tiny && !r.fine_tune && r.augment == Augment::None
+                && r.selection == Selection::BestValAuc && !r.tta && r.preset.is_none()));
         let old_aug = old.replace("\"augment\":false", "\"augment\":true");
         assert!(matches!(ToWorker::from_json(&old_aug), Ok(ToWorker::Continue(r)) if r.augment == Augment::Full));
+        let unknown_model = old.replace("\"tiny\"", "\"resnet50\"");
+        assert_eq!(ToWorker::from_json(&unknown_model).unwrap_err().kind, ErrorKind::Protocol);
         assert_eq!(ToWorker::from_json(&start.to_json()).unwrap(), start);
         assert!(start.to_json().contains("\"cmd\":\"start\""));
         let step = FromWorker::Step { epoch: 1, step: 3, steps_per_epoch: 5, loss: 0.5, millis: 12.0 };
         assert_eq!(FromWorker::from_json(&step.to_json()).unwrap(), step);
-        assert!(FromWorker::from_json("{\"msg\":\"nope\"}").is_err());
-        let explain = ToWorker::Explain { split: "test".into(), stage: "layer4".into() };
+        assert_eq!(FromWorker::from_json("{\"msg\":\"nope\"}").unwrap_err().kind, ErrorKind::Protocol);
+        let explain = ToWorker::Explain { split: Split::Test, stage: Stage::Layer4 };
+        assert_eq!(explain.to_json(), r#"{"cmd":"explain","split":"test","stage":"layer4"}"#);
         assert_eq!(ToWorker::from_json(&explain.to_json()).unwrap(), explain);
         let explained = FromWorker::Explained(Explained {
-            split: "test".into(),
-            stage: "layer3".into(),
+            split: Split::Test,
+            stage: Stage::Layer3,
             side: 28,
             scores: vec![0.25, 0.75],
             millis: 12.5,
-            backend: "cpu".into(),
+            backend: BackendKind::Cpu,
         });
         assert_eq!(FromWorker::from_json(&explained.to_json()).unwrap(), explained);
+        for kind in ErrorKind::ALL {
+            let failed = FromWorker::Failed(WorkerError::new(kind, "lost"));
+            assert_eq!(FromWorker::from_json(&failed.to_json()).unwrap(), failed);
+        }
+        let backend = FromWorker::Backend { kind: BackendKind::WebGpu, adapter: "a".into(), notice: None };
+        assert!(backend.to_json().contains("\"kind\":\"webgpu\""));
     }
 
     #[test]
-    fn names_round_trip_and_presets_name_themselves() {
-        for a in Augment::ALL {
-            assert_eq!(Augment::parse(a.name()), Some(a));
-            assert_eq!(serde_json::to_string(&a).unwrap(), format!("\"{}\"", a.name()));
-        }
-        for s in Selection::ALL {
-            assert_eq!(Selection::parse(s.name()), Some(s));
-            assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{}\"", s.name()));
-        }
+    fn ready_carries_the_wire_id_and_old_workers_read_as_zero() {
+        let ready = FromWorker::Ready { wire: WIRE_ID };
+        assert_eq!(FromWorker::from_json(&ready.to_json()).unwrap(), ready);
+        assert_eq!(FromWorker::from_json(r#"{"msg":"ready"}"#).unwrap(), FromWorker::Ready { wire: 0 });
+        assert_ne!(WIRE_ID, 0);
+        assert_ne!(fingerprint(&["a"]), fingerprint(&["b"]), "the fingerprint depends on the source");
+    }
+
+    #[test]
+    fn result_files_name_their_split_and_older_done_views_read() {
+        let f = |name: &str| ResultFileView { name: name.into(), contents: String::new() };
+        assert_eq!(f("breastmnist_test_[AUC]0.912_[ACC]0.897@c16-seed1.csv").split(), Some(Split::Test));
+        assert_eq!(f("breastmnist_64_val_[AUC]0.800_[ACC]0.750@run.csv").split(), Some(Split::Val));
+        assert_eq!(f("notes.csv").split(), None);
+        let old = r#"{"best_epoch":1,"val_auc":0.8,"test_auc":0.8,"test_acc":0.7,"confusion":[[1,2],[3,4]],"roc":[],"metrics_json":"{}"}"#;
+        assert!(serde_json::from_str::<DoneView>(old).unwrap().result_files.is_empty());
+    }
+
+    #[test]
+    fn presets_name_themselves() {
         for p in Preset::ALL {
-            assert_eq!(Preset::parse(p.name()), Some(p));
             assert_eq!(p.request().preset, Some(p));
         }
-        assert_eq!(Augment::parse("sideways"), None);
-        assert_eq!(Preset::parse("fast"), None);
+        assert_eq!(Preset::Reader.request().model, ModelKind::C16);
+        assert_eq!(Preset::Paper.request().model, ModelKind::Resnet18);
     }
 
     #[test]
-    fn backend_names() {
-        assert_eq!(BackendChoice::parse("WebGPU"), Some(BackendChoice::WebGpu));
-        assert_eq!(BackendChoice::parse("cpu"), Some(BackendChoice::Cpu));
-        assert_eq!(BackendChoice::parse("tpu"), None);
+    fn a_map_is_one_class_of_one_image() {
+        let e = Explained {
+            split: Split::Val,
+            stage: Stage::Layer4,
+            side: 2,
+            scores: vec![0.1, 0.9],
+            millis: 0.0,
+            backend: BackendKind::Cpu,
+        };
+        let maps: Vec<u8> = (0..e.maps_len() as u8).collect();
+        assert_eq!(maps.len(), 16);
+        assert_eq!(e.map(&maps, 0, 0), Some(&[0, 1, 2, 3][..]));
+        assert_eq!(e.map(&maps, 0, 1), Some(&[4, 5, 6, 7][..]));
+        assert_eq!(e.map(&maps, 1, 1), Some(&[12, 13, 14, 15][..]));
+        assert_eq!(e.map(&maps, 2, 0), None);
+        assert_eq!(e.map(&maps, 0, 2), None);
+        assert_eq!(e.map(&maps[..15], 1, 1), None, "short maps are refused, not padded");
     }
 }

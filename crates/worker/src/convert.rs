@@ -1,13 +1,115 @@
 //! The one boundary where the protocol's plain mirrors become the core's types and back:
-//! a [`TrainRequest`] into a [`TrainConfig`], an epoch's metrics into an [`EpochView`], a
-//! finished run into a [`DoneView`]. Builds natively, so every conversion is unit-tested.
+//! a [`TrainRequest`] into a [`TrainConfig`], names into the core's enums, an epoch's metrics
+//! into an [`EpochView`], a finished run into a [`DoneView`], the core's errors into a
+//! [`WorkerError`] with a kind. Builds natively, so every conversion is unit-tested; the
+//! matches are exhaustive both ways, so a model or stage added on either side fails to
+//! compile here until it is mapped.
 //!
 //! It must not know about JavaScript, devices or the message loop.
 
 use breastmnist_core::batch::Augmentation;
-use breastmnist_core::train::{EpochMetrics, Preset, RunResult, Selection, TrainConfig};
-use breastmnist_core::{Environment, MetricsFile, ModelSize};
-use breastmnist_protocol::{self as protocol, DoneView, EpochView, TrainRequest};
+use breastmnist_core::explain::Explanations;
+use breastmnist_core::gradcam::GradCamError;
+use breastmnist_core::result_file;
+use breastmnist_core::train::{EpochMetrics, Preset, RunResult, Selection, TrainConfig, TrainError, TrainFailure};
+use breastmnist_core::{Environment, MetricsFile, ModelSize, Stage};
+use breastmnist_data::DataError;
+use breastmnist_protocol::{
+    self as protocol, BackendKind, DoneView, EpochView, ErrorKind, Explained, ModelKind, ResultFileView, Split, TrainRequest,
+    WorkerError,
+};
+
+pub fn model_size(m: ModelKind) -> ModelSize {
+    match m {
+        ModelKind::Tiny => ModelSize::Tiny,
+        ModelKind::Small => ModelSize::Small,
+        ModelKind::Medium => ModelSize::Medium,
+        ModelKind::Resnet18 => ModelSize::Resnet18,
+        ModelKind::C8 => ModelSize::C8,
+        ModelKind::C16 => ModelSize::C16,
+        ModelKind::C32 => ModelSize::C32,
+    }
+}
+
+/// The reverse of [`model_size`]; only the tests need it, and its exhaustive `match` is what makes
+/// a model added to the core fail to build here until the protocol has it too.
+#[cfg(test)]
+pub fn model_kind(m: ModelSize) -> ModelKind {
+    match m {
+        ModelSize::Tiny => ModelKind::Tiny,
+        ModelSize::Small => ModelKind::Small,
+        ModelSize::Medium => ModelKind::Medium,
+        ModelSize::Resnet18 => ModelKind::Resnet18,
+        ModelSize::C8 => ModelKind::C8,
+        ModelSize::C16 => ModelKind::C16,
+        ModelSize::C32 => ModelKind::C32,
+    }
+}
+
+pub fn stage(s: protocol::Stage) -> Stage {
+    match s {
+        protocol::Stage::Stem => Stage::Stem,
+        protocol::Stage::Layer1 => Stage::Layer1,
+        protocol::Stage::Layer2 => Stage::Layer2,
+        protocol::Stage::Layer3 => Stage::Layer3,
+        protocol::Stage::Layer4 => Stage::Layer4,
+    }
+}
+
+pub fn stage_view(s: Stage) -> protocol::Stage {
+    match s {
+        Stage::Stem => protocol::Stage::Stem,
+        Stage::Layer1 => protocol::Stage::Layer1,
+        Stage::Layer2 => protocol::Stage::Layer2,
+        Stage::Layer3 => protocol::Stage::Layer3,
+        Stage::Layer4 => protocol::Stage::Layer4,
+    }
+}
+
+/// The kind of a trainer error, and its message.
+pub fn train_error(e: &TrainError) -> WorkerError {
+    let kind = match e {
+        TrainError::Config(_) | TrainError::Model(_) => ErrorKind::Settings,
+        TrainError::Checkpoint(_) | TrainError::DataShape { .. } | TrainError::Classes(_) | TrainError::State(_) => {
+            ErrorKind::Checkpoint
+        }
+        TrainError::Read(_) | TrainError::Eval(_) => ErrorKind::Device,
+        TrainError::Metrics(_) | TrainError::NotAtEpochBoundary | TrainError::NoModel => ErrorKind::Worker,
+    };
+    WorkerError::new(kind, e.to_string())
+}
+
+/// A run that ended early (non-finite numbers).
+pub fn failure(f: &TrainFailure) -> WorkerError {
+    WorkerError::new(ErrorKind::Diverged, f.to_string())
+}
+
+pub fn data_error(e: &DataError) -> WorkerError {
+    WorkerError::new(ErrorKind::Data, e.to_string())
+}
+
+/// An explanation that could not be computed.
+pub fn explain_error(e: &GradCamError) -> WorkerError {
+    let kind = match e {
+        GradCamError::Read(_) | GradCamError::NoGradient(_) | GradCamError::Eval(_) => ErrorKind::Device,
+        _ => ErrorKind::Worker,
+    };
+    WorkerError::new(kind, e.to_string())
+}
+
+/// A split's explanations as the page receives them: the description, and the maps beside it.
+pub fn explained(out: Explanations, split: Split, backend: BackendKind, millis: f64) -> (Explained, Vec<u8>) {
+    let k = out.num_classes.max(1);
+    let view = Explained {
+        split,
+        stage: stage_view(out.stage),
+        side: out.side,
+        scores: out.probabilities.chunks(k).map(|row| row.get(1).copied().unwrap_or(f32::NAN)).collect(),
+        millis,
+        backend,
+    };
+    (view, out.maps)
+}
 
 fn augmentation(a: protocol::Augment) -> Augmentation {
     match a {
@@ -34,10 +136,9 @@ fn preset(p: protocol::Preset) -> Preset {
 }
 
 /// The core's configuration for a request (validated later, by the trainer).
-pub fn config_of(req: &TrainRequest) -> Result<TrainConfig, String> {
-    let model: ModelSize = req.model.parse().map_err(|e| format!("{e}"))?;
+pub fn config_of(req: &TrainRequest) -> TrainConfig {
     let mut config = TrainConfig::new()
-        .with_model(model)
+        .with_model(model_size(req.model))
         .with_epochs(req.epochs)
         .with_batch_size(req.batch_size)
         .with_lr(req.lr)
@@ -53,7 +154,7 @@ pub fn config_of(req: &TrainRequest) -> Result<TrainConfig, String> {
     if let Some(d) = req.ema_decay {
         config.ema_decay = d;
     }
-    Ok(config)
+    config
 }
 
 pub fn epoch_view(m: &EpochMetrics) -> EpochView {
@@ -69,7 +170,7 @@ pub fn epoch_view(m: &EpochMetrics) -> EpochView {
     }
 }
 
-pub fn done_view(result: &RunResult, backend: &str, adapter: &str) -> DoneView {
+pub fn done_view(result: &RunResult, backend: BackendKind, adapter: &str) -> DoneView {
     DoneView {
         best_epoch: result.best_epoch,
         val_auc: result.val.auc,
@@ -77,7 +178,11 @@ pub fn done_view(result: &RunResult, backend: &str, adapter: &str) -> DoneView {
         test_acc: result.test.acc,
         confusion: result.test.confusion.0.map(|row| row.map(|v| v as usize)),
         roc: result.test.roc.iter().map(|p| (p.fpr, p.tpr)).collect(),
-        metrics_json: MetricsFile::new(result, Environment::new(backend, adapter)).to_json(),
+        metrics_json: MetricsFile::new(result, Environment::new(backend.name(), adapter)).to_json(),
+        result_files: result_file::result_files(result, &result_file::run_name(result))
+            .into_iter()
+            .map(|f| ResultFileView { name: f.name, contents: f.contents })
+            .collect(),
     }
 }
 
@@ -91,14 +196,14 @@ mod tests {
     #[test]
     fn the_page_presets_are_the_core_presets() {
         for p in protocol::Preset::ALL {
-            assert_eq!(config_of(&p.request()).unwrap(), preset(p).config(), "{}", p.name());
+            assert_eq!(config_of(&p.request()), preset(p).config(), "{}", p.name());
         }
     }
 
     #[test]
     fn every_request_field_reaches_the_config() {
         let mut req = protocol::Preset::Best.request();
-        req.model = "tiny".into();
+        req.model = ModelKind::Tiny;
         req.seed = 9;
         req.subset = Some(64);
         req.mixup = Some(0.2);
@@ -106,13 +211,11 @@ mod tests {
         req.augment = protocol::Augment::Full;
         req.fine_tune = true;
         req.freeze_backbone = true;
-        let c = config_of(&req).unwrap();
+        let c = config_of(&req);
         assert_eq!((c.model, c.seed, c.subset, c.mixup, c.ema_decay), (ModelSize::Tiny, 9, Some(64), Some(0.2), 0.9));
         assert_eq!((c.augment, c.selection, c.tta, c.freeze_backbone), (Augmentation::Full, Selection::EmaLast, true, true));
         req.fine_tune = false;
-        assert!(!config_of(&req).unwrap().freeze_backbone, "freezing only applies to fine-tuning");
-        req.model = "resnet50".into();
-        assert!(config_of(&req).unwrap_err().contains("unknown model 'resnet50'"));
+        assert!(!config_of(&req).freeze_backbone, "freezing only applies to fine-tuning");
         for a in protocol::Augment::ALL {
             assert_eq!(augmentation(a).name(), a.name());
         }
@@ -143,6 +246,7 @@ mod tests {
             config: TrainConfig::new(),
             model: ModelConfig::new(),
             history: vec![m],
+            val_predictions: Vec::new(),
             best_epoch: 3,
             val: Evaluation { auc: 0.9, acc: 0.8, confusion },
             test: TestReport {
@@ -153,11 +257,77 @@ mod tests {
                 predictions: vec![Prediction { index: 0, label: 1, score: 0.7 }],
             },
         };
-        let d = done_view(&result, "flex", "cpu");
+        let d = done_view(&result, BackendKind::Cpu, "flex");
         assert_eq!((d.best_epoch, d.val_auc, d.test_auc, d.test_acc), (3, 0.9, 0.91, 0.897));
         assert_eq!(d.confusion, [[30, 12], [4, 110]]);
         assert_eq!(d.roc, vec![(0.0, 0.0), (1.0, 1.0)]);
         let json: serde_json::Value = serde_json::from_str(&d.metrics_json).unwrap();
-        assert_eq!((json["environment"]["backend"].as_str(), json["test"]["auc"].as_f64()), (Some("flex"), Some(0.91)));
+        assert_eq!((json["environment"]["backend"].as_str(), json["test"]["auc"].as_f64()), (Some("cpu"), Some(0.91)));
+        // No val predictions in this result: only the test file, named with the run's metrics.
+        assert_eq!(d.result_files.len(), 1);
+        assert_eq!(d.result_files[0].split(), Some(Split::Test));
+        assert!(d.result_files[0].name.contains("[AUC]0.910_[ACC]0.897"), "{}", d.result_files[0].name);
+        assert_eq!(d.result_files[0].contents.lines().count(), 1);
+    }
+
+    #[test]
+    fn names_map_both_ways_onto_the_core() {
+        for m in ModelKind::ALL {
+            assert_eq!(model_kind(model_size(m)), m);
+            assert_eq!(model_size(m).name(), m.name(), "the wire name is the core's name");
+        }
+        assert_eq!(ModelSize::ALL.map(model_kind), ModelKind::ALL, "same members, same order");
+        for s in protocol::Stage::ALL {
+            assert_eq!(stage_view(stage(s)), s);
+            assert_eq!(stage(s).name(), s.name());
+        }
+        assert_eq!(Stage::ALL.map(stage_view), protocol::Stage::ALL);
+        assert_eq!(
+            &protocol::CHECKPOINT_MAGIC,
+            &breastmnist_core::checkpoint::MAGIC,
+            "the page's quick check is the core's magic"
+        );
+    }
+
+    #[test]
+    fn errors_get_the_kind_the_page_acts_on() {
+        use breastmnist_core::CheckpointError;
+        use breastmnist_core::read::ReadError;
+        let kind = |e: TrainError| train_error(&e).kind;
+        assert_eq!(kind(TrainError::Read(ReadError("device lost".into()))), ErrorKind::Device);
+        assert_eq!(kind(TrainError::Checkpoint(CheckpointError::Magic)), ErrorKind::Checkpoint);
+        assert_eq!(kind(TrainError::Classes(3)), ErrorKind::Checkpoint);
+        let bad = TrainConfig::new().with_epochs(0).validate(546).unwrap_err();
+        assert_eq!(kind(TrainError::Config(bad.clone())), ErrorKind::Settings);
+        assert_eq!(train_error(&TrainError::Config(bad.clone())).message, TrainError::Config(bad).to_string());
+        let nan = TrainFailure::NonFiniteOutput { epoch: 2 };
+        assert_eq!(failure(&nan).kind, ErrorKind::Diverged);
+        assert_eq!(explain_error(&GradCamError::Read(ReadError("x".into()))).kind, ErrorKind::Device);
+        assert_eq!(explain_error(&GradCamError::Count { images: 1, classes: 2 }).kind, ErrorKind::Worker);
+        let data = breastmnist_data::decode_npz(b"not a zip", &Default::default()).unwrap_err();
+        assert_eq!(data_error(&data).kind, ErrorKind::Data);
+    }
+
+    #[test]
+    fn explanations_keep_the_maps_layout_the_protocol_reads() {
+        let out = Explanations {
+            side: 2,
+            num_classes: 2,
+            stage: Stage::Layer3,
+            probabilities: vec![0.8, 0.2, 0.3, 0.7],
+            maps: (0..16).collect(),
+        };
+        let core_maps: Vec<Vec<u8>> =
+            (0..2).flat_map(|i| (0..2).map(move |c| (i, c))).map(|(i, c)| out.map(i, c).to_vec()).collect();
+        let (view, maps) = explained(out, Split::Test, BackendKind::Cpu, 5.0);
+        assert_eq!(
+            (view.split, view.stage, view.side, view.scores.clone()),
+            (Split::Test, protocol::Stage::Layer3, 2, vec![0.2, 0.7])
+        );
+        for i in 0..2 {
+            for c in 0..2 {
+                assert_eq!(view.map(&maps, i, c).unwrap(), &core_maps[i * 2 + c][..], "image {i} class {c}");
+            }
+        }
     }
 }

@@ -62,11 +62,11 @@ pub enum ModelSize {
     Medium,
     /// The MedMNIST ResNet-18: base width 64, two BasicBlocks per stage (11,168,706 params).
     Resnet18,
-    /// Plain CNN, widths 8/16/32/64 (74k params).
+    /// Plain CNN, widths 8/16/32/64 (73,834 params).
     C8,
     /// Plain CNN, widths 16/32/64/128 (293,970 params).
     C16,
-    /// Plain CNN, widths 32/64/128/256 (1.17M params).
+    /// Plain CNN, widths 32/64/128/256 (1,173,154 params).
     C32,
 }
 
@@ -249,10 +249,9 @@ impl ModelConfig {
 /// Bilinear resizing of the input to `resize` px, if set (the resolution experiment).
 fn resize_input(x: Tensor<4>, resize: Option<usize>) -> Tensor<4> {
     match resize {
-        Some(r) => interpolate(
-            x,
-            InterpolateOptions::new(InterpolateMode::Bilinear).with_align_corners(false).with_output_size([r, r]),
-        ),
+        Some(r) => {
+            interpolate(x, InterpolateOptions::new(InterpolateMode::Bilinear).with_align_corners(false).with_output_size([r, r]))
+        }
         None => x,
     }
 }

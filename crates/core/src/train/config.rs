@@ -1,5 +1,6 @@
 //! A run's recipe: [`TrainConfig`] (the official MedMNIST v2 recipe by default), its
-//! validation, the learning-rate schedule, the rule that picks the kept model
+//! validation, the optimiser's settings with the learning-rate schedule ([`OptimizerConfig`],
+//! nested in the recipe as burn's guide nests `AdamConfig`), the rule that picks the kept model
 //! ([`Selection`]) and the named [`Preset`]s.
 //!
 //! It must not know about tensors, devices, files or the browser.
@@ -140,24 +141,37 @@ impl FromStr for Preset {
     }
 }
 
+/// The optimiser's settings: Adam's learning rate and L2 weight decay, and how the rate
+/// changes over the epochs. [`OptimizerConfig::init`] builds the burn optimiser.
+///
+/// Nested in [`TrainConfig`] as `optimizer` but serialised flattened into it, so its keys
+/// (`lr`, `schedule`, `weight_decay`) sit where they always have in the recipe's JSON.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OptimizerConfig {
+    /// Adam's learning rate (the initial one, before the schedule).
+    pub lr: f64,
+    pub schedule: Schedule,
+    /// L2 penalty added to the gradients (Adam's `weight_decay`); 0 disables it.
+    pub weight_decay: f64,
+}
+
 /// A training run's configuration. The defaults ([`TrainConfig::new`]) are the official
 /// MedMNIST v2 recipe.
 ///
-/// Serialised as a flat object (the metrics JSON's `config`). Fields added after the first
-/// release (`selection`, `ema_decay`, `tta`, `preset`) have serde defaults, so snapshots and
-/// metrics files written before them still read; burn's `Config` derive cannot do that, which
-/// is why this struct spells its builders out.
+/// Serialised as a flat object (the metrics JSON's `config`): the nested [`OptimizerConfig`]
+/// is flattened into it. Fields added after the first release (`selection`, `ema_decay`,
+/// `tta`, `preset`, `curriculum`) have serde defaults, so snapshots and metrics files written
+/// before them still read; burn's `Config` derive cannot do that, which is why this struct
+/// spells its builders out.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
     /// Which member of the zoo to train.
     pub model: ModelSize,
     pub epochs: usize,
     pub batch_size: usize,
-    /// Adam's learning rate (the initial one, before the schedule).
-    pub lr: f64,
-    pub schedule: Schedule,
-    /// L2 penalty added to the gradients (Adam's `weight_decay`); 0 disables it.
-    pub weight_decay: f64,
+    /// Adam, its learning rate and schedule (flattened: declared here to keep the key order).
+    #[serde(flatten)]
+    pub optimizer: OptimizerConfig,
     /// Random augmentation of training images (`none`, `flip`, or `full`: flip, ±10°
     /// rotation and ±7 % translation). Reads the older `true`/`false` as `full`/`none`.
     pub augment: Augmentation,
@@ -202,14 +216,14 @@ impl Selection {
     }
 }
 
-/// `with_field(value)` builders, one per field.
+/// `with_field(value)` builders, one per (possibly nested) field.
 macro_rules! builders {
-    ($($with:ident($field:ident: $ty:ty)),* $(,)?) => {
-        impl TrainConfig {
+    ($config:ty { $($with:ident($($field:ident).+: $ty:ty)),* $(,)? }) => {
+        impl $config {
             $(
                 #[must_use]
-                pub fn $with(mut self, $field: $ty) -> Self {
-                    self.$field = $field;
+                pub fn $with(mut self, value: $ty) -> Self {
+                    self.$($field).+ = value;
                     self
                 }
             )*
@@ -217,13 +231,20 @@ macro_rules! builders {
     };
 }
 
-builders! {
-    with_model(model: ModelSize),
-    with_epochs(epochs: usize),
-    with_batch_size(batch_size: usize),
+builders! { OptimizerConfig {
     with_lr(lr: f64),
     with_schedule(schedule: Schedule),
     with_weight_decay(weight_decay: f64),
+}}
+
+builders! { TrainConfig {
+    with_model(model: ModelSize),
+    with_epochs(epochs: usize),
+    with_batch_size(batch_size: usize),
+    with_optimizer(optimizer: OptimizerConfig),
+    with_lr(optimizer.lr: f64),
+    with_schedule(optimizer.schedule: Schedule),
+    with_weight_decay(optimizer.weight_decay: f64),
     with_augment(augment: Augmentation),
     with_mixup(mixup: Option<f64>),
     with_seed(seed: u64),
@@ -235,6 +256,12 @@ builders! {
     with_tta(tta: bool),
     with_preset(preset: Option<Preset>),
     with_curriculum(curriculum: Option<Curriculum>),
+}}
+
+impl Default for OptimizerConfig {
+    fn default() -> Self {
+        OptimizerConfig::new()
+    }
 }
 
 impl Default for TrainConfig {
@@ -260,8 +287,59 @@ pub enum ConfigError {
     Subset { got: usize, max: usize },
     #[error("the EMA decay must be a number in (0, 1) (got {0})")]
     EmaDecay(f64),
-    #[error("the curriculum must start from a fraction in (0, 1] and reach all images at epoch 2 or later (got {start} until epoch {full_at})")]
+    #[error(
+        "the curriculum must start from a fraction in (0, 1] and reach all images at epoch 2 or later (got {start} until epoch {full_at})"
+    )]
     Curriculum { start: f64, full_at: usize },
+}
+
+impl OptimizerConfig {
+    /// MedMNIST v2's: Adam at 1e-3, × 0.1 at 50 % and 75 % of the epochs, no weight decay.
+    pub fn new() -> Self {
+        OptimizerConfig { lr: 1e-3, schedule: Schedule::MultiStep, weight_decay: 0.0 }
+    }
+
+    /// Checks the learning rate and the weight decay.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(ConfigError::Lr(self.lr));
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return Err(ConfigError::WeightDecay(self.weight_decay));
+        }
+        Ok(())
+    }
+
+    /// The learning rate during epoch `epoch` (1-based) of a run of `epochs` epochs.
+    pub fn lr_at(&self, epoch: usize, epochs: usize) -> f64 {
+        let i = epoch.saturating_sub(1) as f64;
+        let n = epochs.max(1) as f64;
+        match self.schedule {
+            Schedule::Constant => self.lr,
+            Schedule::MultiStep => {
+                let drops = [0.5 * n, 0.75 * n].iter().filter(|&&m| i >= m).count();
+                self.lr * 0.1f64.powi(drops as i32)
+            }
+            Schedule::Cosine => self.lr * 0.5 * (1.0 + (std::f64::consts::PI * i / n).cos()),
+        }
+    }
+
+    /// Adam as the recipe sets it up (epsilon 1e-8 as in PyTorch; L2 weight decay if
+    /// configured). The learning rate is not part of it: the loop passes
+    /// [`OptimizerConfig::lr_at`] to every step.
+    pub fn adam(&self) -> AdamConfig {
+        let adam = AdamConfig::new().with_epsilon(1e-8);
+        if self.weight_decay > 0.0 {
+            adam.with_weight_decay(Some(WeightDecayConfig::new(self.weight_decay as f32)))
+        } else {
+            adam
+        }
+    }
+
+    /// The burn optimiser: [`OptimizerConfig::adam`], initialised.
+    pub fn init(&self) -> ModuleOptimizer {
+        self.adam().init()
+    }
 }
 
 impl TrainConfig {
@@ -272,9 +350,7 @@ impl TrainConfig {
             model: ModelSize::Resnet18,
             epochs: 100,
             batch_size: 128,
-            lr: 1e-3,
-            schedule: Schedule::MultiStep,
-            weight_decay: 0.0,
+            optimizer: OptimizerConfig::new(),
             augment: Augmentation::None,
             mixup: None,
             seed: 0,
@@ -297,12 +373,7 @@ impl TrainConfig {
         if self.batch_size == 0 {
             return Err(ConfigError::BatchSize(self.batch_size));
         }
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(ConfigError::Lr(self.lr));
-        }
-        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return Err(ConfigError::WeightDecay(self.weight_decay));
-        }
+        self.optimizer.validate()?;
         if let Some(a) = self.mixup
             && !(a.is_finite() && a > 0.0)
         {
@@ -324,41 +395,18 @@ impl TrainConfig {
         Ok(())
     }
 
-    /// The learning rate during epoch `epoch` (1-based).
+    /// The learning rate during epoch `epoch` (1-based) of this run.
     pub fn lr_at(&self, epoch: usize) -> f64 {
-        let i = epoch.saturating_sub(1) as f64;
-        let n = self.epochs.max(1) as f64;
-        match self.schedule {
-            Schedule::Constant => self.lr,
-            Schedule::MultiStep => {
-                let drops = [0.5 * n, 0.75 * n].iter().filter(|&&m| i >= m).count();
-                self.lr * 0.1f64.powi(drops as i32)
-            }
-            Schedule::Cosine => self.lr * 0.5 * (1.0 + (std::f64::consts::PI * i / n).cos()),
-        }
+        self.optimizer.lr_at(epoch, self.epochs)
     }
 
     /// The model configuration for images of `side` px with `channels` channels.
     pub fn model_config(&self, side: usize, channels: usize) -> ModelConfig {
-        ModelConfig::new()
-            .with_size(self.model)
-            .with_in_channels(channels)
-            .with_input_size(side)
-            .with_resize(self.resize)
+        ModelConfig::new().with_size(self.model).with_in_channels(channels).with_input_size(side).with_resize(self.resize)
     }
 
     pub(crate) fn batcher(&self) -> Batcher {
         Batcher { augment: self.augment.augment(), mixup: self.mixup.map(|a| a as f32), num_classes: 2 }
-    }
-
-    /// Adam as the recipe sets it up (epsilon 1e-8 as in PyTorch; L2 weight decay if
-    /// configured).
-    pub fn optimizer(&self) -> ModuleOptimizer {
-        let mut adam = AdamConfig::new().with_epsilon(1e-8);
-        if self.weight_decay > 0.0 {
-            adam = adam.with_weight_decay(Some(WeightDecayConfig::new(self.weight_decay as f32)));
-        }
-        adam.init()
     }
 }
 
@@ -383,13 +431,15 @@ mod tests {
     #[test]
     fn defaults_are_the_official_recipe_and_validation_names_fields() {
         let c = TrainConfig::new();
-        assert_eq!((c.model, c.epochs, c.batch_size, c.lr), (ModelSize::Resnet18, 100, 128, 1e-3));
-        assert_eq!((c.schedule, c.augment, c.mixup, c.weight_decay), (Schedule::MultiStep, Augmentation::None, None, 0.0));
+        assert_eq!((c.model, c.epochs, c.batch_size, c.optimizer.lr), (ModelSize::Resnet18, 100, 128, 1e-3));
+        assert_eq!((c.optimizer.schedule, c.augment, c.mixup), (Schedule::MultiStep, Augmentation::None, None));
+        assert_eq!(c.optimizer, OptimizerConfig::new().with_weight_decay(0.0));
         assert_eq!((c.selection, c.tta, c.preset), (Selection::BestValAuc, false, None));
         assert_eq!(c.validate(546), Ok(()));
         assert_eq!(c.clone().with_epochs(0).validate(546), Err(ConfigError::Epochs(0)));
         assert_eq!(c.clone().with_subset(Some(600)).validate(546), Err(ConfigError::Subset { got: 600, max: 546 }));
         assert!(matches!(c.clone().with_lr(f64::NAN).validate(546), Err(ConfigError::Lr(_))));
+        assert_eq!(c.clone().with_weight_decay(-1.0).validate(546), Err(ConfigError::WeightDecay(-1.0)));
         assert_eq!(c.clone().with_ema_decay(1.0).validate(546), Err(ConfigError::EmaDecay(1.0)));
         assert_eq!(c.with_mixup(Some(0.0)).validate(546), Err(ConfigError::Mixup(0.0)));
     }
@@ -430,5 +480,56 @@ mod tests {
         assert_eq!(c.augment, Augmentation::None);
         let round: TrainConfig = serde_json::from_str(&serde_json::to_string(&Preset::Best.config()).unwrap()).unwrap();
         assert_eq!(round, Preset::Best.config());
+    }
+
+    /// JSON written by the flat `TrainConfig` (before the optimiser's settings were nested),
+    /// pasted from its output: the default recipe, a customised one, and the metrics JSON's
+    /// `config` object (the recipe flattened beside `model_config`).
+    const FLAT_DEFAULT: &str = r#"{"model":"resnet18","epochs":100,"batch_size":128,"lr":0.001,"schedule":"multistep","weight_decay":0.0,"augment":"none","mixup":null,"seed":0,"subset":null,"resize":null,"freeze_backbone":false,"selection":"best-val-auc","ema_decay":0.99,"tta":false,"preset":null,"curriculum":null}"#;
+    const FLAT_CUSTOM: &str = r#"{"model":"c16","epochs":60,"batch_size":64,"lr":0.0003,"schedule":"cosine","weight_decay":0.0001,"augment":"flip","mixup":0.2,"seed":0,"subset":100,"resize":64,"freeze_backbone":false,"selection":"ema-last","ema_decay":0.99,"tta":true,"preset":"best","curriculum":{"order":"easy-first","start":0.4,"full_at":10}}"#;
+    const FLAT_RUN_CONFIG: &str = r#"{"model":"c16","epochs":60,"batch_size":64,"lr":0.0003,"schedule":"cosine","weight_decay":0.0001,"augment":"flip","mixup":0.2,"seed":0,"subset":100,"resize":64,"freeze_backbone":false,"selection":"ema-last","ema_decay":0.99,"tta":true,"preset":"best","curriculum":{"order":"easy-first","start":0.4,"full_at":10},"model_config":{"size":"c16","in_channels":1,"num_classes":2,"input_size":28,"resize":null}}"#;
+
+    fn custom() -> TrainConfig {
+        Preset::Best
+            .config()
+            .with_optimizer(OptimizerConfig::new().with_lr(3e-4).with_weight_decay(1e-4).with_schedule(Schedule::Cosine))
+            .with_mixup(Some(0.2))
+            .with_subset(Some(100))
+            .with_resize(Some(64))
+            .with_curriculum(Some(Curriculum::new(super::super::curriculum::Order::EasyFirst, 10)))
+    }
+
+    #[test]
+    fn the_nested_optimizer_reads_and_writes_the_flat_json() {
+        for (text, expected) in [(FLAT_DEFAULT, TrainConfig::default()), (FLAT_CUSTOM, custom())] {
+            let c: TrainConfig = serde_json::from_str(text).unwrap();
+            assert_eq!(c, expected);
+            // Byte for byte: the same keys, in the same order, with the same values.
+            assert_eq!(serde_json::to_string(&c).unwrap(), text);
+        }
+        let run: crate::export::RunConfig = serde_json::from_str(FLAT_RUN_CONFIG).unwrap();
+        assert_eq!(run.train, custom());
+        assert_eq!(run.model_config, ModelConfig::of(ModelSize::C16));
+        assert_eq!(serde_json::to_string(&run).unwrap(), FLAT_RUN_CONFIG);
+        // A missing optimiser key is still an error naming it, as before.
+        let no_lr = FLAT_DEFAULT.replace(r#""lr":0.001,"#, "");
+        assert!(serde_json::from_str::<TrainConfig>(&no_lr).unwrap_err().to_string().contains("missing field `lr`"));
+        // Integers where floats are expected still read (they pass through serde's buffer).
+        let ints = FLAT_DEFAULT.replace(r#""weight_decay":0.0"#, r#""weight_decay":0"#);
+        assert_eq!(serde_json::from_str::<TrainConfig>(&ints).unwrap(), TrainConfig::default());
+    }
+
+    #[test]
+    fn the_optimizer_builds_adam_as_the_recipe_says() {
+        // AdamConfig's fields are private; its serialised form shows them.
+        let adam = |o: &OptimizerConfig| serde_json::to_value(o.adam()).unwrap();
+        let o = OptimizerConfig::new();
+        assert_eq!(adam(&o)["epsilon"], serde_json::json!(1e-8f32));
+        assert_eq!(adam(&o)["weight_decay"], serde_json::Value::Null);
+        let o = o.with_weight_decay(1e-4);
+        assert_eq!(adam(&o)["weight_decay"]["penalty"], serde_json::json!(1e-4f32));
+        let c = TrainConfig::new().with_epochs(60).with_lr(2e-3);
+        assert_eq!(c.lr_at(31), c.optimizer.lr_at(31, 60));
+        assert_eq!(c.optimizer.with_schedule(Schedule::Constant).lr_at(60, 60), 2e-3);
     }
 }

@@ -18,7 +18,7 @@ pub mod config;
 pub mod curriculum;
 pub mod snapshot;
 
-pub use config::{ConfigError, Preset, Schedule, Selection, TrainConfig};
+pub use config::{ConfigError, OptimizerConfig, Preset, Schedule, Selection, TrainConfig};
 pub use curriculum::{Curriculum, Order};
 pub use snapshot::{Snapshot, TrainState};
 
@@ -59,10 +59,10 @@ pub struct EpochMetrics {
     pub is_best: bool,
 }
 
-/// One test image's result.
+/// One image's result.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Prediction {
-    /// Position in the official test split.
+    /// Position in its official split (test, or validation in [`RunResult::val_predictions`]).
     pub index: usize,
     pub label: u8,
     /// Softmax probability of label 1.
@@ -90,6 +90,10 @@ pub struct RunResult {
     /// Validation metrics of the kept model.
     pub val: Evaluation,
     pub test: TestReport,
+    /// The kept model's prediction for every validation image, in split order (what
+    /// [`val`](Self::val) was computed from). Empty in results serialised before it existed.
+    #[serde(default)]
+    pub val_predictions: Vec<Prediction>,
 }
 
 /// Why a run stopped early.
@@ -107,9 +111,19 @@ pub enum TrainFailure {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TrainEvent {
     /// One optimisation step finished (1-based epoch and step).
-    Step { epoch: usize, step: usize, steps_per_epoch: usize, loss: f64, lr: f64 },
+    Step {
+        epoch: usize,
+        step: usize,
+        steps_per_epoch: usize,
+        loss: f64,
+        lr: f64,
+    },
     /// Evaluation progress on a split (images done of total).
-    Eval { split: String, done: usize, total: usize },
+    Eval {
+        split: Split,
+        done: usize,
+        total: usize,
+    },
     Epoch(EpochMetrics),
     Done(Box<RunResult>),
     Error(TrainFailure),
@@ -147,11 +161,19 @@ pub enum TrainError {
 #[serde(tag = "phase", rename_all = "snake_case")]
 pub enum Phase {
     /// Training epoch `epoch` (1-based); `step` steps of it are done.
-    Train { epoch: usize, step: usize },
+    Train {
+        epoch: usize,
+        step: usize,
+    },
     /// Evaluating epoch `epoch`'s model on the validation split; `done` images so far.
-    Val { epoch: usize, done: usize },
+    Val {
+        epoch: usize,
+        done: usize,
+    },
     /// Evaluating the kept model on the test split.
-    Test { done: usize },
+    Test {
+        done: usize,
+    },
     Done,
     Failed,
 }
@@ -160,8 +182,9 @@ struct Best {
     epoch: usize,
     auc: f64,
     model: Network,
-    /// Validation metrics of this model (`None` after a resume until re-evaluated).
-    val: Option<Evaluation>,
+    /// Validation metrics and label-1 scores of this model (`None` after a resume until
+    /// re-evaluated).
+    val: Option<(Evaluation, Vec<f32>)>,
 }
 
 /// The training loop, one small step at a time.
@@ -235,7 +258,7 @@ impl Trainer {
         let ema = (config.selection == Selection::EmaLast).then(|| Ema::new(&model, config.ema_decay));
         let train_len = config.subset.unwrap_or(data.train.len()).min(data.train.len());
         Ok(Trainer {
-            optim: config.optimizer(),
+            optim: config.optimizer.init(),
             batcher: config.batcher(),
             rng: Rng::new(config.seed).fork(1),
             model_config,
@@ -453,7 +476,7 @@ impl Trainer {
         let idx: Vec<usize> = (done..end).collect();
         let probs = eval::probabilities(&model, &view, &idx, &self.device, self.config.tta).await?;
         self.val_scores.extend(probs.chunks(2).map(|r| r[1]));
-        let mut events = vec![TrainEvent::Eval { split: "val".into(), done: end, total }];
+        let mut events = vec![TrainEvent::Eval { split: Split::Val, done: end, total }];
         if end < total {
             self.phase = Phase::Val { epoch, done: end };
             return Ok(events);
@@ -469,7 +492,7 @@ impl Trainer {
             Selection::Last | Selection::EmaLast => true,
         };
         if is_best {
-            self.best = Some(Best { epoch, auc: ev.auc, model, val: Some(ev.clone()) });
+            self.best = Some(Best { epoch, auc: ev.auc, model, val: Some((ev.clone(), self.val_scores.clone())) });
         }
         let m = EpochMetrics {
             epoch,
@@ -483,11 +506,8 @@ impl Trainer {
         };
         self.history.push(m.clone());
         events.push(TrainEvent::Epoch(m));
-        self.phase = if epoch >= self.config.epochs {
-            Phase::Test { done: 0 }
-        } else {
-            Phase::Train { epoch: epoch + 1, step: 0 }
-        };
+        self.phase =
+            if epoch >= self.config.epochs { Phase::Test { done: 0 } } else { Phase::Train { epoch: epoch + 1, step: 0 } };
         Ok(events)
     }
 
@@ -502,18 +522,17 @@ impl Trainer {
         let idx: Vec<usize> = (done..end).collect();
         let probs = eval::probabilities(&best.model, &view, &idx, &self.device, self.config.tta).await?;
         self.test_scores.extend(probs.chunks(2).map(|r| r[1]));
-        let mut events = vec![TrainEvent::Eval { split: "test".into(), done: end, total }];
+        let mut events = vec![TrainEvent::Eval { split: Split::Test, done: end, total }];
         if end < total {
             self.phase = Phase::Test { done: end };
             return Ok(events);
         }
         let test = test_report(view.labels, &self.test_scores)?;
         let best_epoch = best.epoch;
-        let val = match &best.val {
-            Some(v) => v.clone(),
-            None => {
-                eval::evaluate(&best.model, &ImageView::of(&self.data, Split::Val), &self.device, self.config.tta).await?.0
-            }
+        let val_view = ImageView::of(&self.data, Split::Val);
+        let (val, val_scores) = match &best.val {
+            Some((v, s)) => (v.clone(), s.clone()),
+            None => eval::evaluate(&best.model, &val_view, &self.device, self.config.tta).await?,
         };
         let result = RunResult {
             config: self.config.clone(),
@@ -522,6 +541,7 @@ impl Trainer {
             best_epoch,
             val,
             test,
+            val_predictions: predictions(val_view.labels, &val_scores),
         };
         self.result = Some(result.clone());
         self.phase = Phase::Done;
@@ -535,13 +555,12 @@ impl Trainer {
 pub fn test_report(labels: &[u8], scores: &[f32]) -> Result<TestReport, MetricsError> {
     let ev = metrics::evaluate(labels, scores)?;
     let roc = metrics::roc_curve(labels, scores)?;
-    let predictions = labels
-        .iter()
-        .zip(scores)
-        .enumerate()
-        .map(|(index, (&label, &s))| Prediction { index, label, score: s as f64 })
-        .collect();
-    Ok(TestReport { auc: ev.auc, acc: ev.acc, confusion: ev.confusion, roc, predictions })
+    Ok(TestReport { auc: ev.auc, acc: ev.acc, confusion: ev.confusion, roc, predictions: predictions(labels, scores) })
+}
+
+/// One [`Prediction`] per image of a split: label-1 `scores` against `labels`, in split order.
+pub fn predictions(labels: &[u8], scores: &[f32]) -> Vec<Prediction> {
+    labels.iter().zip(scores).enumerate().map(|(index, (&label, &s))| Prediction { index, label, score: s as f64 }).collect()
 }
 
 /// The checkpoint's model configuration, if its images have the data's side and channels.
@@ -573,13 +592,15 @@ pub async fn evaluate_checkpoint(
     let mc = checkpoint_config_for(checkpoint, data)?;
     let plain = device.clone().without_autodiff();
     let model = checkpoint.load(&plain)?.valid();
-    let (val, _) = eval::evaluate(&model, &ImageView::of(data, Split::Val), &plain, tta).await?;
+    let val_view = ImageView::of(data, Split::Val);
+    let (val, val_scores) = eval::evaluate(&model, &val_view, &plain, tta).await?;
     let test_view = ImageView::of(data, Split::Test);
     let scores = eval::scores(&model, &test_view, &plain, tta).await?;
     let test = test_report(test_view.labels, &scores)?;
     let mut config = TrainConfig::new().with_model(mc.size).with_tta(tta);
     config.resize = mc.resize;
-    let result = RunResult { config, model: mc, history: Vec::new(), best_epoch: 0, val, test };
+    let val_predictions = predictions(val_view.labels, &val_scores);
+    let result = RunResult { config, model: mc, history: Vec::new(), best_epoch: 0, val, test, val_predictions };
     Ok((result, model))
 }
 

@@ -71,11 +71,6 @@ impl Snapshot {
             return Err(bad("trailing bytes"));
         }
         let state: TrainState = serde_json::from_slice(parts[0]).map_err(|e| TrainError::State(e.to_string()))?;
-        Ok(Snapshot {
-            state,
-            current: parts[1].to_vec(),
-            best: (!parts[2].is_empty()).then(|| parts[2].to_vec()),
-        })
+        Ok(Snapshot { state, current: parts[1].to_vec(), best: (!parts[2].is_empty()).then(|| parts[2].to_vec()) })
     }
 }
-

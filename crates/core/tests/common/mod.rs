@@ -2,8 +2,6 @@
 //! a tiny executor for the core's async API.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
-
 use breastmnist_core::rng::Rng;
 use breastmnist_data::{Dataset, DecodeOptions, SplitData, decode_npz};
 
@@ -12,23 +10,13 @@ pub fn run<F: std::future::Future>(f: F) -> F::Output {
     futures_lite::future::block_on(f)
 }
 
-/// The decoded real file, looked up in `BREASTMNIST_DATA_DIR`, `<repo>/assets/data`, then
-/// `<repo>/../shared/data`; `None` (after printing SKIP) when absent.
+/// The decoded real file, from the first folder of `breastmnist_data::locate` that holds it
+/// (`BREASTMNIST_DATA_DIR`, `<repo>/assets/data`, `<repo>/../shared/data`); `None` (after printing
+/// SKIP) when absent, a failure when `BREASTMNIST_REQUIRE_DATA=1`.
 pub fn real_dataset(file: &str) -> Option<Dataset> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut dirs: Vec<PathBuf> = std::env::var_os("BREASTMNIST_DATA_DIR").map(PathBuf::from).into_iter().collect();
-    dirs.push(root.join("assets/data"));
-    dirs.push(root.join("../shared/data"));
-    match dirs.iter().map(|d| d.join(file)).find(|p| p.is_file()) {
-        Some(p) => {
-            let bytes = std::fs::read(&p).expect("readable data file");
-            Some(decode_npz(&bytes, &DecodeOptions::default()).expect("valid BreastMNIST file"))
-        }
-        None => {
-            eprintln!("SKIP: {file} not found in {dirs:?}");
-            None
-        }
-    }
+    let path = breastmnist_data::real_file(file)?;
+    let bytes = std::fs::read(&path).expect("readable data file");
+    Some(decode_npz(&bytes, &DecodeOptions::default()).expect("valid BreastMNIST file"))
 }
 
 /// Where the bright blob of a synthetic label-1 image is (top-left corner, size).

@@ -2,25 +2,13 @@
 #![allow(dead_code)]
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use zip::write::SimpleFileOptions;
 
-/// The first folder that holds `file`: `BREASTMNIST_DATA_DIR`, the served `assets/data`, then
-/// `../shared/data` beside the repository.
+/// The bytes of the real `file` from the first folder of `breastmnist_data::locate` that holds
+/// it; `None` (after printing SKIP) when absent, a failure when `BREASTMNIST_REQUIRE_DATA=1`.
 pub fn real_file(file: &str) -> Option<Vec<u8>> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut dirs: Vec<PathBuf> = std::env::var_os("BREASTMNIST_DATA_DIR").map(PathBuf::from).into_iter().collect();
-    dirs.push(root.join("assets/data"));
-    dirs.push(root.join("../shared/data"));
-    let found = dirs.iter().map(|d| d.join(file)).find(|p| p.is_file());
-    match found {
-        Some(p) => Some(std::fs::read(p).expect("readable data file")),
-        None => {
-            eprintln!("SKIP: {file} not found in {dirs:?}");
-            None
-        }
-    }
+    breastmnist_data::real_file(file).map(|p| std::fs::read(p).expect("readable data file"))
 }
 
 /// A `.npy` v1.0 file of the given descr, shape and raw data.

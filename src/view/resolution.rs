@@ -4,7 +4,7 @@
 //!
 //! No signals and no DOM, so the rules are tested natively.
 
-use breastmnist_protocol::{Augment, BackendChoice, FromWorker, Selection, TrainRequest};
+use breastmnist_protocol::{Augment, BackendChoice, FromWorker, ModelKind, Selection, TrainRequest};
 
 /// One configuration of the comparison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,9 +25,9 @@ pub const ARMS: [Arm; 3] = [
 
 impl Arm {
     /// The training request of this arm: same model, recipe and seed for every arm.
-    pub fn request(&self, model: &str, epochs: usize, seed: u64, backend: BackendChoice) -> TrainRequest {
+    pub fn request(&self, model: ModelKind, epochs: usize, seed: u64, backend: BackendChoice) -> TrainRequest {
         TrainRequest {
-            model: model.into(),
+            model,
             epochs,
             batch_size: 32,
             lr: 1e-3,
@@ -53,8 +53,16 @@ pub enum ArmState {
     #[default]
     Waiting,
     Loading,
-    Training { epoch: usize, epochs: usize },
-    Done { auc: f64, acc: f64, val_auc: f64, seconds: f64 },
+    Training {
+        epoch: usize,
+        epochs: usize,
+    },
+    Done {
+        auc: f64,
+        acc: f64,
+        val_auc: f64,
+        seconds: f64,
+    },
     Failed(String),
 }
 
@@ -67,7 +75,7 @@ impl ArmState {
             FromWorker::Done(d) => {
                 *self = ArmState::Done { auc: d.test_auc, acc: d.test_acc, val_auc: d.val_auc, seconds: elapsed }
             }
-            FromWorker::Failed { message } => *self = ArmState::Failed(message.clone()),
+            FromWorker::Failed(e) => *self = ArmState::Failed(e.message.clone()),
             _ => {}
         }
     }
@@ -91,30 +99,48 @@ impl ArmState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use breastmnist_protocol::{DoneView, EpochView};
+    use breastmnist_protocol::{BackendKind, DoneView, EpochView, ErrorKind, WorkerError};
 
     #[test]
     fn arms_differ_only_in_resolution() {
-        let r: Vec<_> = ARMS.iter().map(|a| a.request("tiny", 5, 3, BackendChoice::Cpu)).collect();
+        let r: Vec<_> = ARMS.iter().map(|a| a.request(ModelKind::Tiny, 5, 3, BackendChoice::Cpu)).collect();
         assert_eq!(r.iter().map(|r| r.resize).collect::<Vec<_>>(), [None, None, Some(64)]);
-        assert!(r.iter().all(|x| x.model == "tiny" && x.epochs == 5 && x.seed == 3 && x.batch_size == 32));
+        assert!(r.iter().all(|x| x.model == ModelKind::Tiny && x.epochs == 5 && x.seed == 3 && x.batch_size == 32));
         assert_eq!(ARMS.map(|a| a.file_side), [28, 64, 28]);
     }
 
     #[test]
     fn reports_fold_into_a_row() {
         let mut s = ArmState::Loading;
-        s.apply(&FromWorker::Backend { kind: "cpu".into(), adapter: "x".into(), notice: None }, 2, 0.0);
+        s.apply(&FromWorker::Backend { kind: BackendKind::Cpu, adapter: "x".into(), notice: None }, 2, 0.0);
         assert_eq!(s, ArmState::Training { epoch: 0, epochs: 2 });
-        let e = EpochView { epoch: 1, train_loss: 0.6, train_acc: 0.7, val_loss: 0.6, val_acc: 0.7, val_auc: 0.8, lr: 1e-3, is_best: true };
+        let e = EpochView {
+            epoch: 1,
+            train_loss: 0.6,
+            train_acc: 0.7,
+            val_loss: 0.6,
+            val_acc: 0.7,
+            val_auc: 0.8,
+            lr: 1e-3,
+            is_best: true,
+        };
         s.apply(&FromWorker::Epoch(e), 2, 1.0);
         assert_eq!(s.describe(), "training: epoch 1 of 2");
-        let d = DoneView { best_epoch: 1, val_auc: 0.8, test_auc: 0.85, test_acc: 0.8, confusion: [[1, 1], [1, 1]], roc: vec![], metrics_json: String::new() };
+        let d = DoneView {
+            best_epoch: 1,
+            val_auc: 0.8,
+            test_auc: 0.85,
+            test_acc: 0.8,
+            confusion: [[1, 1], [1, 1]],
+            roc: vec![],
+            metrics_json: String::new(),
+            result_files: vec![],
+        };
         s.apply(&FromWorker::Done(d), 2, 12.4);
         assert!(s.is_finished());
         assert_eq!(s.describe(), "done in 12 s");
         let mut f = ArmState::Loading;
-        f.apply(&FromWorker::Failed { message: "boom".into() }, 2, 0.0);
+        f.apply(&FromWorker::Failed(WorkerError::new(ErrorKind::Worker, "boom")), 2, 0.0);
         assert_eq!(f.describe(), "failed: boom");
     }
 }

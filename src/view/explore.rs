@@ -5,14 +5,10 @@
 //! No signals and no DOM, so every rule here is tested natively.
 
 use breastmnist_data::{Class, Split};
+use breastmnist_protocol::Stage;
 
 /// MedMNIST's threshold: label 1 is predicted when its score is above 0.5.
 pub const THRESHOLD: f32 = 0.5;
-
-/// Stages the explorer explains (the last two: coarse but class-specific).
-pub const GRADCAM_STAGES: [&str; 2] = ["layer4", "layer3"];
-/// Stages whose activations can be shown.
-pub const GRID_STAGES: [&str; 5] = ["stem", "layer1", "layer2", "layer3", "layer4"];
 
 /// The predicted label of a label-1 score.
 pub fn predicted(score: f32) -> u8 {
@@ -138,9 +134,7 @@ impl ExploreFilter {
             match self.sort {
                 SortOrder::Index => {}
                 SortOrder::Confidence => out.sort_by(|&a, &b| confidence(s[b]).total_cmp(&confidence(s[a])).then(a.cmp(&b))),
-                SortOrder::Loss => {
-                    out.sort_by(|&a, &b| loss(labels[b], s[b]).total_cmp(&loss(labels[a], s[a])).then(a.cmp(&b)))
-                }
+                SortOrder::Loss => out.sort_by(|&a, &b| loss(labels[b], s[b]).total_cmp(&loss(labels[a], s[a])).then(a.cmp(&b))),
             }
         }
         out
@@ -155,12 +149,12 @@ pub struct ExploreView {
     pub index: usize,
     pub filter: ExploreFilter,
     /// `layer4` or `layer3`.
-    pub stage: &'static str,
+    pub stage: Stage,
 }
 
 impl Default for ExploreView {
     fn default() -> Self {
-        ExploreView { split: Split::Test, index: 0, filter: ExploreFilter::default(), stage: GRADCAM_STAGES[0] }
+        ExploreView { split: Split::Test, index: 0, filter: ExploreFilter::default(), stage: Stage::GRADCAM[0] }
     }
 }
 
@@ -192,7 +186,7 @@ impl ExploreView {
         if let Some(o) = get("sort").as_deref().and_then(SortOrder::parse) {
             v.filter.sort = o;
         }
-        if let Some(st) = get("stage").and_then(|s| GRADCAM_STAGES.into_iter().find(|g| *g == s)) {
+        if let Some(st) = get("stage").and_then(|s| Stage::parse(&s)).filter(|s| Stage::GRADCAM.contains(s)) {
             v.stage = st;
         }
         v
@@ -215,8 +209,8 @@ impl ExploreView {
         if f.sort != d.sort {
             q.push(("sort", f.sort.key().into()));
         }
-        if self.stage != GRADCAM_STAGES[0] {
-            q.push(("stage", self.stage.into()));
+        if self.stage != Stage::GRADCAM[0] {
+            q.push(("stage", self.stage.name().into()));
         }
         q
     }
@@ -302,7 +296,7 @@ mod tests {
             move |k: &str| s.split('&').filter_map(|p| p.split_once('=')).find(|(a, _)| *a == k).map(|(_, b)| b.to_string())
         };
         let v = ExploreView::from_query(q("split=val&i=7&class=malignant&correct=incorrect&conf=1-0.6&sort=loss&stage=layer3"));
-        assert_eq!((v.split, v.index, v.stage), (Split::Val, 7, "layer3"));
+        assert_eq!((v.split, v.index, v.stage), (Split::Val, 7, Stage::Layer3));
         assert_eq!(v.filter.class, Some(Class::Malignant));
         assert_eq!(v.filter.correctness, Correctness::Incorrect);
         assert_eq!((v.filter.conf_min, v.filter.conf_max), (0.6, 1.0));

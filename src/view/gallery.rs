@@ -4,7 +4,7 @@
 
 use breastmnist_data::{Class, Dataset, Split};
 
-use crate::explore_model::Correctness;
+use crate::view::explore::Correctness;
 
 /// Which split the gallery shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -111,9 +111,17 @@ mod tests {
         let ds = dataset();
         let malignant = GalleryFilter { class: ClassFilter::Only(Class::Malignant), ..Default::default() };
         assert_eq!(malignant.select(&ds, &NONE).len(), 3);
-        let test_benign = GalleryFilter { split: SplitFilter::Only(Split::Test), class: ClassFilter::Only(Class::Benign), ..Default::default() };
+        let test_benign = GalleryFilter {
+            split: SplitFilter::Only(Split::Test),
+            class: ClassFilter::Only(Class::Benign),
+            ..Default::default()
+        };
         assert!(test_benign.select(&ds, &NONE).is_empty());
-        let train_benign = GalleryFilter { split: SplitFilter::Only(Split::Train), class: ClassFilter::Only(Class::Benign), ..Default::default() };
+        let train_benign = GalleryFilter {
+            split: SplitFilter::Only(Split::Train),
+            class: ClassFilter::Only(Class::Benign),
+            ..Default::default()
+        };
         let keys: Vec<_> = train_benign.select(&ds, &NONE).iter().map(SampleRef::key).collect();
         assert_eq!(keys, ["train-1", "train-2"]);
     }

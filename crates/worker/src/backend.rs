@@ -1,0 +1,75 @@
+//! Which device a run gets: WebGPU on a hardware adapter when asked for (or `auto` finds one),
+//! else burn's CPU backend, with a notice saying why when it is not what was asked for.
+//!
+//! It must not know about runs or messages.
+
+use breastmnist_core::Device;
+use breastmnist_protocol::{BackendChoice, BackendKind};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+/// The device a run trains on, and how to describe it to the reader.
+pub struct Picked {
+    pub device: Device,
+    pub kind: BackendKind,
+    pub adapter: String,
+    /// Why the backend is not the one asked for.
+    pub notice: Option<String>,
+}
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(v, &key.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// The WebGPU adapter's description and whether it is a software one, or why there is none.
+async fn webgpu_adapter() -> Result<(String, bool), String> {
+    let gpu = get(&get(&js_sys::global(), "navigator"), "gpu");
+    if gpu.is_undefined() || gpu.is_null() {
+        return Err("this browser does not expose WebGPU (navigator.gpu is missing)".into());
+    }
+    let request: js_sys::Function =
+        get(&gpu, "requestAdapter").dyn_into().map_err(|_| "navigator.gpu.requestAdapter is missing")?;
+    let promise: js_sys::Promise =
+        request.call0(&gpu).map_err(|e| format!("{e:?}"))?.dyn_into().map_err(|_| "requestAdapter returned no promise")?;
+    let adapter = JsFuture::from(promise).await.map_err(|e| format!("requestAdapter failed: {e:?}"))?;
+    if adapter.is_null() || adapter.is_undefined() {
+        return Err("no WebGPU adapter is available (blocked, or no supported GPU)".into());
+    }
+    let info = get(&adapter, "info");
+    let field = |k: &str| get(&info, k).as_string().unwrap_or_default();
+    let (vendor, arch, desc) = (field("vendor"), field("architecture"), field("description"));
+    let fallback = get(&info, "isFallbackAdapter").as_bool().unwrap_or(false)
+        || get(&adapter, "isFallbackAdapter").as_bool().unwrap_or(false);
+    let software = fallback
+        || arch.to_ascii_lowercase().contains("swiftshader")
+        || vendor.to_ascii_lowercase().contains("google") && arch.is_empty();
+    let name = [vendor, arch, desc].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ");
+    Ok((if name.is_empty() { "unnamed adapter".into() } else { name }, software))
+}
+
+/// Picks and initialises the device.
+pub async fn pick(choice: BackendChoice) -> Picked {
+    let cpu = |notice: Option<String>| Picked {
+        device: Device::flex(),
+        kind: BackendKind::Cpu,
+        adapter: "burn flex (wasm SIMD)".into(),
+        notice,
+    };
+    if choice == BackendChoice::Cpu {
+        return cpu(None);
+    }
+    let (adapter, software) = match webgpu_adapter().await {
+        Ok(a) => a,
+        Err(why) => return cpu(Some(format!("WebGPU unavailable: {why}. Training on the CPU instead."))),
+    };
+    if software && choice == BackendChoice::Auto {
+        return cpu(Some(format!(
+            "The only WebGPU adapter is a software one ({adapter}), slower than the CPU path: training on the CPU. \
+             Choose backend WebGPU to force it."
+        )));
+    }
+    match Device::wgpu_options().init_async().await {
+        Ok(device) => Picked { device, kind: BackendKind::WebGpu, adapter, notice: None },
+        Err(e) => cpu(Some(format!("WebGPU failed to start ({e}). Training on the CPU instead."))),
+    }
+}

@@ -1,0 +1,147 @@
+//! A run in the worker: decode the data, pick the device, build the trainer (fresh, from a
+//! checkpoint, or from a snapshot), step it while honouring pause and stop, and report every
+//! event; or evaluate an imported checkpoint. The kept model goes to the explainer.
+//!
+//! It must not know about JavaScript beyond `glue`'s post and yield.
+
+use std::sync::Arc;
+
+use breastmnist_core::train::{Snapshot, evaluate_checkpoint};
+use breastmnist_core::{Checkpoint, TrainEvent, Trainer};
+use breastmnist_data::{DecodeOptions, decode_npz};
+use breastmnist_protocol::{BackendChoice, FromWorker, TrainRequest, WorkerError};
+
+use crate::backend::{self, Picked};
+use crate::convert::{config_of, data_error, done_view, epoch_view, failure, train_error};
+use crate::explain::{Explainer, Session};
+use crate::glue::{Control, fail, now_ms, post, yield_now};
+
+/// Where a run's weights come from.
+pub enum Init {
+    Fresh,
+    /// Checkpoint bytes to fine-tune.
+    FineTune(Vec<u8>),
+    /// Snapshot bytes of an interrupted run.
+    Continue(Vec<u8>),
+}
+
+fn checkpoint_name(req: &TrainRequest) -> String {
+    format!("breastmnist-{}-seed{}.ckpt", req.model, req.seed)
+}
+
+async fn device(choice: BackendChoice) -> Picked {
+    let picked = backend::pick(choice).await;
+    let msg = FromWorker::Backend { kind: picked.kind, adapter: picked.adapter.clone(), notice: picked.notice.clone() };
+    post(&msg, None);
+    picked
+}
+
+/// Evaluates an imported checkpoint and keeps it for the explorer.
+pub async fn evaluate(
+    choice: BackendChoice,
+    name: String,
+    tta: bool,
+    bytes: Vec<u8>,
+    ckpt: Vec<u8>,
+    explainer: &Explainer,
+) -> Result<(), WorkerError> {
+    let data = Arc::new(decode_npz(&bytes, &DecodeOptions::default()).map_err(|e| data_error(&e))?);
+    drop(bytes);
+    let checkpoint = Checkpoint::from_bytes(&ckpt).map_err(|e| {
+        let mut error = train_error(&e.into());
+        error.message = format!("{name} is not a usable checkpoint: {}", error.message);
+        error
+    })?;
+    let Picked { device, kind, adapter, .. } = device(choice).await;
+    let (result, model) = evaluate_checkpoint(&checkpoint, &data, &device, tta).await.map_err(|e| train_error(&e))?;
+    explainer.keep(Session { device, backend: kind, data, model, config: result.model.clone(), tta });
+    post(&FromWorker::Checkpoint { name }, Some(ckpt));
+    post(&FromWorker::Done(done_view(&result, kind, &adapter)), None);
+    Ok(())
+}
+
+/// Trains `req` to the end (or until stopped), posting every event.
+pub async fn run(
+    req: TrainRequest,
+    bytes: Vec<u8>,
+    init: Init,
+    control: &Control,
+    explainer: &Explainer,
+) -> Result<(), WorkerError> {
+    let data = Arc::new(decode_npz(&bytes, &DecodeOptions::default()).map_err(|e| data_error(&e))?);
+    drop(bytes);
+    let config = config_of(&req);
+    config.validate(data.train.len()).map_err(|e| train_error(&e.into()))?;
+    let Picked { device, kind, adapter, .. } = device(req.backend).await;
+    let mut trainer = match init {
+        Init::Fresh => Trainer::new(config, data.clone(), &device),
+        Init::FineTune(b) => Checkpoint::from_bytes(&b)
+            .map_err(Into::into)
+            .and_then(|ckpt| Trainer::from_checkpoint(config, data.clone(), &ckpt, &device)),
+        Init::Continue(b) => Snapshot::from_bytes(&b).and_then(|snap| Trainer::resume(&snap, data.clone(), &device)),
+    }
+    .map_err(|e| train_error(&e))?;
+    let keep = |trainer: &Trainer| -> Option<usize> {
+        let (epoch, model) = trainer.best_model()?;
+        let config = trainer.model_config().clone();
+        let tta = trainer.config().tta;
+        explainer.keep(Session { device: device.clone(), backend: kind, data: data.clone(), model: model.clone(), config, tta });
+        Some(epoch)
+    };
+
+    while !trainer.is_finished() {
+        if control.stop.get() {
+            post(&FromWorker::Stopped, None);
+            return Ok(());
+        }
+        if control.paused.get() {
+            yield_now(100).await;
+            continue;
+        }
+        let started = now_ms();
+        let events = trainer.step().await.map_err(|e| train_error(&e))?;
+        let millis = now_ms() - started;
+        let mut epoch_ended = None;
+        for event in events {
+            match event {
+                TrainEvent::Step { epoch, step, steps_per_epoch, loss, .. } => {
+                    post(&FromWorker::Step { epoch, step, steps_per_epoch, loss, millis }, None)
+                }
+                TrainEvent::Eval { split, done, total } => post(&FromWorker::Eval { split, done, total }, None),
+                TrainEvent::Epoch(m) => {
+                    epoch_ended = Some(m.epoch);
+                    post(&FromWorker::Epoch(epoch_view(&m)), None)
+                }
+                TrainEvent::Done(result) => {
+                    if let Ok(Some(ckpt)) = trainer.best_checkpoint().await {
+                        post(&FromWorker::Checkpoint { name: checkpoint_name(&req) }, Some(ckpt));
+                    }
+                    keep(&trainer);
+                    post(&FromWorker::Done(done_view(&result, kind, &adapter)), None);
+                }
+                TrainEvent::Error(f) => {
+                    // The run ends; the best model so far stays downloadable and explorable.
+                    let mut error = failure(&f);
+                    match trainer.best_checkpoint().await {
+                        Ok(Some(ckpt)) => {
+                            post(&FromWorker::Checkpoint { name: checkpoint_name(&req) }, Some(ckpt));
+                            if let Some(epoch) = keep(&trainer) {
+                                error.message += &format!(" (the checkpoint of epoch {epoch} can be downloaded below)");
+                            }
+                        }
+                        _ => error.message += "; no epoch had finished, so there is no model to keep",
+                    }
+                    fail(error);
+                }
+            }
+        }
+        // A resumable snapshot after every epoch (the page stores it).
+        if let Some(epoch) = epoch_ended.filter(|_| !trainer.is_finished())
+            && let Ok(snap) = trainer.snapshot().await
+        {
+            post(&FromWorker::Snapshot { epoch }, Some(snap.to_bytes()));
+        }
+        yield_now(0).await;
+    }
+    Ok(())
+}

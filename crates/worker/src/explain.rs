@@ -1,0 +1,130 @@
+//! The explanation queue: once a run is done (or a checkpoint evaluated) its model stays here
+//! and answers `explain` (scores and Grad-CAM maps of a whole split, in chunks with progress)
+//! and `activations` (one image's strongest channels), one request at a time.
+//!
+//! It must not know how the model was trained.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use breastmnist_core::batch::ImageView;
+use breastmnist_core::explain::{Explanations, activations, explain};
+use breastmnist_core::{Device, ModelConfig, Network};
+use breastmnist_data::Dataset;
+use breastmnist_protocol::{ActivationGridView, BackendKind, ErrorKind, FromWorker, ToWorker, WorkerError};
+use wasm_bindgen_futures::spawn_local;
+
+use crate::convert::{self, explain_error};
+use crate::glue::{now_ms, post, yield_now};
+
+/// Images per Grad-CAM pass when explaining a split.
+const EXPLAIN_CHUNK: usize = 64;
+/// Channels in an activation grid.
+const GRID_CHANNELS: usize = 16;
+
+/// What explanations need once training is over.
+pub struct Session {
+    pub device: Device,
+    pub backend: BackendKind,
+    pub data: Arc<Dataset>,
+    pub model: Network,
+    pub config: ModelConfig,
+    /// Whether the run's metrics used flip TTA (the explorer's scores then do too).
+    pub tta: bool,
+}
+
+#[derive(Default)]
+pub struct Explainer {
+    /// The finished run's model.
+    session: RefCell<Option<Rc<Session>>>,
+    /// Pending requests, answered one at a time.
+    queue: RefCell<VecDeque<ToWorker>>,
+    pumping: Cell<bool>,
+}
+
+impl Explainer {
+    /// Keeps `session`'s model to answer from now on.
+    pub fn keep(&self, session: Session) {
+        self.session.replace(Some(Rc::new(session)));
+    }
+
+    /// Queues a request and starts answering if idle; a request already queued is not queued
+    /// twice.
+    pub fn enqueue(self: &Rc<Self>, cmd: ToWorker) {
+        if self.queue.borrow().contains(&cmd) {
+            return;
+        }
+        self.queue.borrow_mut().push_back(cmd);
+        if self.pumping.replace(true) {
+            return;
+        }
+        let this = self.clone();
+        spawn_local(async move {
+            loop {
+                let next = this.queue.borrow_mut().pop_front();
+                let Some(cmd) = next else { break };
+                if let Err(error) = this.answer(cmd).await {
+                    post(&FromWorker::ExplainFailed(error), None);
+                }
+                yield_now(0).await;
+            }
+            this.pumping.set(false);
+        });
+    }
+
+    async fn answer(&self, cmd: ToWorker) -> Result<(), WorkerError> {
+        let session = self
+            .session
+            .borrow()
+            .clone()
+            .ok_or_else(|| WorkerError::new(ErrorKind::Worker, "there is no trained model yet: train one first"))?;
+        let s = &*session;
+        match cmd {
+            ToWorker::Explain { split, stage } => {
+                let view = ImageView::of(&s.data, split);
+                let started = now_ms();
+                let all: Vec<usize> = (0..view.len()).collect();
+                let mut out: Option<Explanations> = None;
+                for chunk in all.chunks(EXPLAIN_CHUNK) {
+                    let part = explain(&s.model, &s.config, &view, chunk, convert::stage(stage), &s.device, s.tta)
+                        .await
+                        .map_err(|e| explain_error(&e))?;
+                    match &mut out {
+                        Some(o) => o.extend(part),
+                        None => out = Some(part),
+                    }
+                    let done = out.as_ref().map_or(0, Explanations::len);
+                    post(&FromWorker::Explaining { split, stage, done, total: all.len() }, None);
+                    yield_now(0).await;
+                }
+                let out = out.ok_or_else(|| WorkerError::new(ErrorKind::Worker, format!("the {split:?} split is empty")))?;
+                let (view, maps) = convert::explained(out, split, s.backend, now_ms() - started);
+                post(&FromWorker::Explained(view), Some(maps));
+            }
+            ToWorker::Activations { split, index, stage } => {
+                let view = ImageView::of(&s.data, split);
+                if index >= view.len() {
+                    let message = format!("{} has {} images; there is no image {index}", split.key(), view.len());
+                    return Err(WorkerError::new(ErrorKind::Worker, message));
+                }
+                let grid = activations(&s.model, &s.config, view.image(index), convert::stage(stage), GRID_CHANNELS, &s.device)
+                    .await
+                    .map_err(|e| explain_error(&e))?;
+                let msg = ActivationGridView {
+                    split,
+                    index,
+                    stage,
+                    side: grid.side,
+                    total_channels: grid.total_channels,
+                    channels: grid.channels,
+                    means: grid.means,
+                };
+                post(&FromWorker::ActivationGrid(msg), Some(grid.values));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}

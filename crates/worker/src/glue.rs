@@ -1,0 +1,127 @@
+//! The worker's JavaScript edge: the message loop, posting replies (bytes transferred, not
+//! copied), and yielding to the event loop so `pause` and `stop` can arrive mid-run.
+//!
+//! It must not know about burn: commands go to `driver` and `explain`.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use breastmnist_protocol::{ErrorKind, FromWorker, ToWorker, WorkerError};
+use js_sys::{Object, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{JsFuture, spawn_local};
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use crate::driver::{self, Init};
+use crate::explain::Explainer;
+
+pub fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+/// Posts a message, with optional bytes (transferred, not copied).
+pub fn post(msg: &FromWorker, bytes: Option<Vec<u8>>) {
+    let obj = Object::new();
+    let _ = Reflect::set(&obj, &"json".into(), &msg.to_json().into());
+    match bytes {
+        Some(b) => {
+            let array = Uint8Array::from(&b[..]);
+            let _ = Reflect::set(&obj, &"bytes".into(), &array);
+            let transfer = js_sys::Array::of1(&array.buffer());
+            let _ = scope().post_message_with_transfer(&obj, &transfer);
+        }
+        None => {
+            let _ = scope().post_message(&obj);
+        }
+    }
+}
+
+pub fn fail(error: WorkerError) {
+    post(&FromWorker::Failed(error), None);
+}
+
+/// Lets queued messages (pause, stop) run; waits `ms` milliseconds at least.
+pub async fn yield_now(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// Milliseconds since the epoch.
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// The run's switches, flipped by the message loop and read by the driver between steps.
+#[derive(Default)]
+pub struct Control {
+    pub paused: Cell<bool>,
+    pub stop: Cell<bool>,
+    running: Cell<bool>,
+}
+
+/// Installs the message handler and announces readiness.
+pub fn listen() {
+    let control = Rc::new(Control::default());
+    let explainer = Rc::new(Explainer::default());
+    let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        let data = ev.data();
+        let json = Reflect::get(&data, &"json".into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+        let buffer = |key: &str| {
+            Reflect::get(&data, &key.into())
+                .ok()
+                .filter(|v| v.is_instance_of::<Uint8Array>())
+                .map(|v| Uint8Array::from(v).to_vec())
+        };
+        match ToWorker::from_json(&json) {
+            Ok(cmd @ (ToWorker::Start(_) | ToWorker::Continue(_) | ToWorker::Evaluate { .. })) => {
+                if control.running.get() {
+                    return fail(WorkerError::new(ErrorKind::Worker, "a run is already in progress"));
+                }
+                let (bytes, init) = (buffer("bytes").unwrap_or_default(), buffer("init"));
+                control.stop.set(false);
+                control.paused.set(false);
+                control.running.set(true);
+                let (control, explainer) = (control.clone(), explainer.clone());
+                spawn_local(async move {
+                    let missing = |what: &str| Err(WorkerError::new(ErrorKind::Worker, what));
+                    let outcome = match (cmd, init) {
+                        (ToWorker::Start(req), Some(b)) if req.fine_tune => {
+                            driver::run(req, bytes, Init::FineTune(b), &control, &explainer).await
+                        }
+                        (ToWorker::Start(req), _) if req.fine_tune => missing("fine-tuning needs a checkpoint: import one first"),
+                        (ToWorker::Start(req), _) => driver::run(req, bytes, Init::Fresh, &control, &explainer).await,
+                        (ToWorker::Continue(req), Some(b)) => {
+                            driver::run(req, bytes, Init::Continue(b), &control, &explainer).await
+                        }
+                        (ToWorker::Continue(_), None) => missing("there is no saved snapshot to continue from"),
+                        (ToWorker::Evaluate { backend, name, tta }, Some(b)) => {
+                            driver::evaluate(backend, name, tta, bytes, b, &explainer).await
+                        }
+                        (ToWorker::Evaluate { .. }, None) => missing("no checkpoint file was sent"),
+                        _ => Ok(()),
+                    };
+                    if let Err(error) = outcome {
+                        fail(error);
+                    }
+                    control.running.set(false);
+                });
+            }
+            Ok(ToWorker::Pause) => {
+                control.paused.set(true);
+                post(&FromWorker::Paused, None);
+            }
+            Ok(ToWorker::Unpause) => {
+                control.paused.set(false);
+                post(&FromWorker::Unpaused, None);
+            }
+            Ok(ToWorker::Stop) => control.stop.set(true),
+            Ok(cmd @ (ToWorker::Explain { .. } | ToWorker::Activations { .. })) => explainer.enqueue(cmd),
+            Err(e) => fail(e),
+        }
+    });
+    scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
+    handler.forget();
+    post(&FromWorker::Ready { wire: breastmnist_protocol::WIRE_ID }, None);
+}

@@ -1,0 +1,74 @@
+//! A run's results: test AUC and ACC, the confusion matrix, the ROC curve, and the downloads.
+
+use leptos::html::Canvas;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::charts::roc as roc_chart;
+use crate::state::train::{Exports, TrainCtx};
+
+#[component]
+pub fn Results() -> impl IntoView {
+    let ctx = expect_context::<TrainCtx>();
+    let roc = NodeRef::<Canvas>::new();
+    Effect::new(move |_| {
+        ctx.run.with(|s| {
+            if let (Some(done), Some(c)) = (&s.done, roc.get()) {
+                let _ = roc_chart::draw_roc(c.unchecked_into(), &done.roc, done.test_auc);
+            }
+        });
+    });
+    let body = move || {
+        let done = ctx.run.with(|s| s.done.clone())?;
+        let evaluated = ctx.run.with(|s| s.evaluated.clone());
+        let [[tn, fp], [fneg, tp]] = done.confusion;
+        let origin = match &evaluated {
+            Some(name) => format!(" (imported checkpoint {name}, validation AUC {:.3})", done.val_auc),
+            None => format!(" (model of epoch {}, validation AUC {:.3})", done.best_epoch, done.val_auc),
+        };
+        Some(view! {
+            <p class="test-metrics" data-testid="test-metrics">
+                {format!("Test AUC {:.3} · ACC {:.3}", done.test_auc, done.test_acc)}
+                <span class="muted">{origin}</span>
+            </p>
+            <table class="confusion">
+                <caption>"Confusion matrix on the 156 test images (threshold 0.5)"</caption>
+                <thead><tr><th></th><th scope="col">"predicted malignant"</th><th scope="col">"predicted benign"</th></tr></thead>
+                <tbody>
+                    <tr><th scope="row">"malignant"</th><td>{tn}</td><td>{fp}</td></tr>
+                    <tr><th scope="row">"normal/benign"</th><td>{fneg}</td><td>{tp}</td></tr>
+                </tbody>
+            </table>
+        })
+    };
+    let exports = move || {
+        ctx.exports.get().map(|Exports { metrics, checkpoint, results }| view! {
+            <p class="exports">
+                {(!metrics.is_empty()).then(|| view! {
+                    <a class="button" href=metrics download="metrics.json" data-testid="export-metrics">"Download metrics JSON"</a>
+                })}
+                {checkpoint.map(|(name, href)| view! {
+                    <a class="button" href=href download=name data-testid="export-checkpoint">"Download checkpoint"</a>
+                })}
+                {results.into_iter().map(|(split, name, href)| view! {
+                    <a class="button" href=href download=name.clone() data-testid="export-result" data-split=split.key()
+                        title=format!("{name}: MedMNIST's standard result file, scored by its Evaluator")>
+                        {format!("{} scores (MedMNIST CSV)", split.key())}
+                    </a>
+                }).collect::<Vec<_>>()}
+            </p>
+        })
+    };
+    view! {
+        <div class="results">
+            {body}
+            <figure class="roc" class:hidden=move || ctx.run.with(|s| s.done.is_none())>
+                <canvas node_ref=roc width="360" height="300" data-testid="roc-chart"
+                    data-points=move || ctx.run.with(|s| s.done.as_ref().map_or(0, |d| d.roc.len())).to_string()
+                    role="img" aria-label="ROC curve of the kept model on the test split"></canvas>
+                <figcaption>"ROC on the test split: every threshold at once; the area under it is the AUC."</figcaption>
+            </figure>
+            {exports}
+        </div>
+    }
+}

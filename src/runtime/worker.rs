@@ -1,0 +1,205 @@
+//! The page's handle on the trainer worker: spawn it on demand, hand it its first command once
+//! it says it is ready (and is from the same build: its `Ready` carries the protocol's
+//! `WIRE_ID`), send it commands, and route each reply to whoever asked: run reports
+//! to the run's callback, explanation replies to the explorer's sink. The worker
+//! (crates/worker) carries burn; the page never does.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use breastmnist_protocol::{ActivationGridView, ErrorKind, Explained, FromWorker, Split, Stage, ToWorker, WIRE_ID, WorkerError};
+use js_sys::{Object, Reflect, Uint8Array};
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+use web_sys::{MessageEvent, Worker};
+
+/// What arrives from the worker: a message, and for checkpoints, snapshots and maps its bytes.
+pub struct Report {
+    pub msg: FromWorker,
+    pub bytes: Option<Vec<u8>>,
+}
+
+/// A command with the buffers that travel beside it: the dataset file (`bytes`) and a
+/// checkpoint or snapshot (`init`).
+#[derive(Clone)]
+pub struct Outgoing {
+    pub cmd: ToWorker,
+    pub bytes: Option<Arc<Vec<u8>>>,
+    pub init: Option<Vec<u8>>,
+}
+
+/// A running worker; dropping it terminates the worker.
+pub struct WorkerHandle {
+    worker: Worker,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(web_sys::Event)>,
+}
+
+impl Drop for WorkerHandle {
+    fn drop(&mut self) {
+        self.worker.terminate();
+    }
+}
+
+fn post(worker: &Worker, out: &Outgoing) -> Result<(), WorkerError> {
+    let obj = Object::new();
+    let _ = Reflect::set(&obj, &"json".into(), &out.cmd.to_json().into());
+    if let Some(b) = &out.bytes {
+        let _ = Reflect::set(&obj, &"bytes".into(), &Uint8Array::from(&b[..]));
+    }
+    if let Some(b) = &out.init {
+        let _ = Reflect::set(&obj, &"init".into(), &Uint8Array::from(&b[..]));
+    }
+    worker
+        .post_message(&obj)
+        .map_err(|e| WorkerError::new(ErrorKind::Worker, format!("cannot send to the training worker: {e:?}")))
+}
+
+impl WorkerHandle {
+    /// Starts `trainer_loader.js` (built by Trunk from crates/worker) and sends it `first` once
+    /// it reports `Ready`; every other message, load failures included (as
+    /// `FromWorker::Failed`), goes to `on_report`.
+    pub fn spawn(first: Outgoing, on_report: impl FnMut(Report) + 'static) -> Result<WorkerHandle, WorkerError> {
+        let worker = Worker::new("./trainer_loader.js")
+            .map_err(|e| WorkerError::new(ErrorKind::Worker, format!("cannot start the training worker: {e:?}")))?;
+        let callback = Rc::new(RefCell::new(on_report));
+        let cb = callback.clone();
+        let target = worker.clone();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+            let data = ev.data();
+            let json = Reflect::get(&data, &"json".into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+            let msg = FromWorker::from_json(&json).unwrap_or_else(FromWorker::Failed);
+            if let FromWorker::Ready { wire } = msg {
+                let sent = match wire {
+                    WIRE_ID => post(&target, &first),
+                    other => Err(WorkerError::new(
+                        ErrorKind::Protocol,
+                        format!(
+                            "the trainer was built from another version of this page (wire {other:016x}, the page's \
+                             {WIRE_ID:016x}), likely a stale cached copy; it was not started"
+                        ),
+                    )),
+                };
+                if let Err(e) = sent {
+                    (cb.borrow_mut())(Report { msg: FromWorker::Failed(e), bytes: None });
+                }
+                return;
+            }
+            let bytes = Reflect::get(&data, &"bytes".into())
+                .ok()
+                .filter(|v| v.is_instance_of::<Uint8Array>())
+                .map(|v| Uint8Array::from(v).to_vec());
+            (cb.borrow_mut())(Report { msg, bytes });
+        });
+        let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
+            let message = Reflect::get(&ev, &"message".into())
+                .ok()
+                .and_then(|m| m.as_string())
+                .map(|m| format!("the training worker stopped: {m}"))
+                .unwrap_or_else(|| "the training worker failed to load or crashed".into());
+            let msg = FromWorker::Failed(WorkerError::new(ErrorKind::Worker, message));
+            (callback.borrow_mut())(Report { msg, bytes: None });
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        Ok(WorkerHandle { worker, _on_message: on_message, _on_error: on_error })
+    }
+
+    /// Sends a command without buffers.
+    pub fn send(&self, cmd: ToWorker) -> Result<(), WorkerError> {
+        post(&self.worker, &Outgoing { cmd, bytes: None, init: None })
+    }
+}
+
+/// A reply to the explorer's questions, or news about the model that answers them.
+pub enum ExplainReply {
+    /// A new worker replaced the old one: every answer about the old model is stale.
+    Reset,
+    Progress {
+        split: Split,
+        stage: Stage,
+        done: usize,
+        total: usize,
+    },
+    Explained(Explained, Vec<u8>),
+    Grid(ActivationGridView, Vec<u8>),
+    Failed(WorkerError),
+}
+
+/// Sorts a report: explanation replies for the explorer, the rest for the run.
+fn route(report: Report) -> Result<ExplainReply, Report> {
+    let Report { msg, bytes } = report;
+    Ok(match msg {
+        FromWorker::Explaining { split, stage, done, total } => ExplainReply::Progress { split, stage, done, total },
+        FromWorker::Explained(e) => ExplainReply::Explained(e, bytes.unwrap_or_default()),
+        FromWorker::ActivationGrid(g) => ExplainReply::Grid(g, bytes.unwrap_or_default()),
+        FromWorker::ExplainFailed(e) => ExplainReply::Failed(e),
+        msg => return Err(Report { msg, bytes }),
+    })
+}
+
+type Sink = Rc<dyn Fn(ExplainReply)>;
+
+/// The article's one trainer worker, shared by the train panel's run (which launches it) and
+/// the explorer (which asks the model it keeps). Provided in context; `Copy`.
+#[derive(Clone, Copy)]
+pub struct TrainerLink {
+    worker: StoredValue<Option<WorkerHandle>, LocalStorage>,
+    explain_sink: StoredValue<Option<Sink>, LocalStorage>,
+    /// A trained model waits in the worker for the explorer's questions.
+    pub has_model: RwSignal<bool>,
+}
+
+impl TrainerLink {
+    pub fn new() -> TrainerLink {
+        TrainerLink {
+            worker: StoredValue::new_local(None),
+            explain_sink: StoredValue::new_local(None),
+            has_model: RwSignal::new(false),
+        }
+    }
+
+    /// Where explanation replies go (the explorer's state registers once).
+    pub fn on_explain(self, sink: impl Fn(ExplainReply) + 'static) {
+        self.explain_sink.set_value(Some(Rc::new(sink)));
+    }
+
+    fn tell_explorer(self, reply: ExplainReply) {
+        if let Some(sink) = self.explain_sink.get_value() {
+            sink(reply);
+        }
+    }
+
+    /// Replaces the worker (a fresh one per run: a WebGPU device initialises once per worker)
+    /// with one that receives `first` once ready; run reports go to `on_run`.
+    pub fn launch(self, first: Outgoing, mut on_run: impl FnMut(Report) + 'static) -> Result<(), WorkerError> {
+        self.close();
+        let worker = WorkerHandle::spawn(first, move |report| match route(report) {
+            Ok(reply) => self.tell_explorer(reply),
+            Err(report) => on_run(report),
+        })?;
+        self.worker.set_value(Some(worker));
+        Ok(())
+    }
+
+    /// Terminates the worker, if any; its model is gone.
+    pub fn close(self) {
+        self.worker.set_value(None);
+        self.has_model.set(false);
+        self.tell_explorer(ExplainReply::Reset);
+    }
+
+    /// The worker now holds a model that can answer the explorer.
+    pub fn announce_model(self) {
+        self.has_model.set(true);
+    }
+
+    /// Sends a command to the worker; an error when there is none or it cannot be reached.
+    pub fn send(self, cmd: ToWorker) -> Result<(), WorkerError> {
+        self.worker.with_value(|w| match w {
+            Some(w) => w.send(cmd),
+            None => Err(WorkerError::new(ErrorKind::Worker, "the trainer is not running")),
+        })
+    }
+}

@@ -1,0 +1,141 @@
+//! The dataset as the page holds it: where loading is ([`LoadPhase`]), the verified file once
+//! loaded, and the variant (28 or 64 px) chosen. Every widget that shows samples reads it.
+//! Loads are numbered: a newer one (another resolution, a picked file, Retry) cancels the
+//! download of an older one, whose result is then ignored.
+
+use std::sync::Arc;
+
+use breastmnist_data::Variant;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::File;
+
+use crate::runtime::dataset::{LoadError, Loaded, load_local, load_official};
+use crate::runtime::fetch::Cancel;
+
+/// Where the dataset is on its way into the page.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LoadPhase {
+    Idle,
+    Downloading { received: u64, total: Option<u64> },
+    Verifying,
+    Ready,
+    Failed(LoadError),
+}
+
+/// The loaded dataset, shared with every widget that shows samples.
+#[derive(Clone, Copy)]
+pub struct DataCtx {
+    pub phase: RwSignal<LoadPhase>,
+    pub loaded: RwSignal<Option<Arc<Loaded>>>,
+    pub variant: RwSignal<Variant>,
+    /// Counts loads; only the latest one's result is shown.
+    generation: StoredValue<u64>,
+    /// Aborts the running download when a newer load starts.
+    cancel: StoredValue<Option<Cancel>, LocalStorage>,
+}
+
+impl DataCtx {
+    pub fn new() -> Self {
+        Self {
+            phase: RwSignal::new(LoadPhase::Idle),
+            loaded: RwSignal::new(None),
+            variant: RwSignal::new(
+                crate::runtime::url::param("res")
+                    .and_then(|r| r.parse().ok())
+                    .and_then(Variant::from_side)
+                    .filter(|v| Variant::SERVED.contains(v))
+                    .unwrap_or(Variant::Px28),
+            ),
+            generation: StoredValue::new(0),
+            cancel: StoredValue::new_local(None),
+        }
+    }
+
+    /// Starts a load: the one before it (if still running) is cancelled and its result will be
+    /// ignored. Returns this load's generation and its cancel handle.
+    fn begin(self) -> (u64, Cancel) {
+        let cancel = Cancel::new();
+        if let Some(old) = self.cancel.get_value() {
+            old.cancel();
+        }
+        self.cancel.set_value(Some(cancel.clone()));
+        self.generation.update_value(|g| *g += 1);
+        (self.generation.get_value(), cancel)
+    }
+
+    /// Whether load `generation` is still the latest.
+    fn current(self, generation: u64) -> bool {
+        self.generation.get_value() == generation
+    }
+
+    /// Fetches (or takes from cache) the official file of the selected variant.
+    pub fn load(self) {
+        let variant = self.variant.get_untracked();
+        let (generation, cancel) = self.begin();
+        self.phase.set(LoadPhase::Downloading { received: 0, total: variant.size() });
+        spawn_local(async move {
+            let result = load_official(
+                variant,
+                move || {
+                    if self.current(generation) {
+                        self.phase.set(LoadPhase::Verifying)
+                    }
+                },
+                move |received, total| {
+                    if self.current(generation) {
+                        self.phase.set(LoadPhase::Downloading { received, total })
+                    }
+                },
+                &cancel,
+            )
+            .await;
+            self.finish(generation, result);
+        });
+    }
+
+    /// Reads a local file and accepts it if it is an official one. A file larger than every
+    /// official file is refused before a byte of it is read.
+    pub fn load_file(self, file: File) {
+        let (generation, _) = self.begin();
+        let name = file.name();
+        let limit = Variant::ALL.into_iter().filter_map(Variant::size).max().unwrap_or(0);
+        if file.size() > limit as f64 {
+            let too_large = LoadError::TooLarge { name, bytes: file.size() as u64, limit };
+            return self.finish(generation, Err(too_large));
+        }
+        self.phase.set(LoadPhase::Verifying);
+        spawn_local(async move {
+            let result = match JsFuture::from(file.array_buffer()).await {
+                Ok(buf) => load_local(name, &js_sys::Uint8Array::new(&buf).to_vec()),
+                Err(e) => Err(LoadError::File(format!("{e:?}"))),
+            };
+            if let Ok(l) = &result
+                && self.current(generation)
+            {
+                self.variant.set(l.variant);
+            }
+            self.finish(generation, result);
+        });
+    }
+
+    /// The verified file, its training-split size and image side, once loaded.
+    pub fn file(self) -> Option<(Arc<Vec<u8>>, usize, usize)> {
+        self.loaded.with_untracked(|l| l.as_ref().map(|l| (l.file.clone(), l.dataset.train.len(), l.dataset.side)))
+    }
+
+    /// Shows the outcome of load `generation`, unless a newer load replaced it.
+    fn finish(self, generation: u64, result: Result<Loaded, LoadError>) {
+        if !self.current(generation) {
+            return;
+        }
+        match result {
+            Ok(loaded) => {
+                self.loaded.set(Some(Arc::new(loaded)));
+                self.phase.set(LoadPhase::Ready);
+            }
+            Err(e) => self.phase.set(LoadPhase::Failed(e)),
+        }
+    }
+}

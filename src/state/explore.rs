@@ -1,0 +1,181 @@
+//! What the explorer knows about the kept model: the view (split, sample, filters, stage; the
+//! address bar follows it), every split explained so far, activation grids, progress and errors.
+//! Questions go to the trainer worker through the [`TrainerLink`]; its replies come back to
+//! [`ExploreCtx::receive`], so scrubbing never waits on the worker for a sample already computed.
+//! The gallery reads the scores and opens samples here.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use breastmnist_data::Split;
+use breastmnist_protocol::{ActivationGridView, Explained, Stage, ToWorker};
+use leptos::prelude::*;
+
+use crate::runtime::url;
+use crate::runtime::worker::{ExplainReply, TrainerLink};
+use crate::view::explore::{ExploreFilter, ExploreView};
+
+/// One split explained at one stage, with its maps.
+pub struct ExplainedData {
+    pub info: Explained,
+    pub maps: Vec<u8>,
+}
+
+impl ExplainedData {
+    /// Image `index`'s map for `class`.
+    pub fn map(&self, index: usize, class: usize) -> Option<&[u8]> {
+        self.info.map(&self.maps, index, class)
+    }
+}
+
+/// Two answers are the same when their descriptions are (the maps follow from them); this
+/// keeps memos from comparing megabytes.
+impl PartialEq for ExplainedData {
+    fn eq(&self, other: &Self) -> bool {
+        self.info == other.info && self.maps.len() == other.maps.len()
+    }
+}
+
+/// One activation grid: `info.channels.len()` maps of `side * side`.
+#[derive(PartialEq)]
+pub struct GridData {
+    pub info: ActivationGridView,
+    pub values: Vec<u8>,
+}
+
+type GridKey = (Split, usize, Stage);
+
+/// `(split, stage, done, total)` of the explanation being computed.
+pub type Progress = (Split, Stage, usize, usize);
+
+/// The explorer's state. Provided in context by the app.
+#[derive(Clone, Copy)]
+pub struct ExploreCtx {
+    pub view: RwSignal<ExploreView>,
+    pub explained: RwSignal<HashMap<(Split, Stage), Arc<ExplainedData>>>,
+    pub grids: RwSignal<HashMap<GridKey, Arc<GridData>>>,
+    /// A trained model is waiting in the worker.
+    pub ready: RwSignal<bool>,
+    pub progress: RwSignal<Option<Progress>>,
+    pub error: RwSignal<Option<String>>,
+    link: TrainerLink,
+    pending: RwSignal<HashSet<(Split, Stage)>>,
+    grid_pending: RwSignal<bool>,
+}
+
+impl ExploreCtx {
+    /// The explorer's state, listening to `link` for the worker's answers.
+    pub fn new(link: TrainerLink) -> Self {
+        let ctx = Self {
+            view: RwSignal::new(ExploreView::from_query(url::param)),
+            explained: RwSignal::new(HashMap::new()),
+            grids: RwSignal::new(HashMap::new()),
+            ready: link.has_model,
+            progress: RwSignal::new(None),
+            error: RwSignal::new(None),
+            link,
+            pending: RwSignal::new(HashSet::new()),
+            grid_pending: RwSignal::new(false),
+        };
+        link.on_explain(move |reply| ctx.receive(reply));
+        ctx
+    }
+
+    /// Folds one of the worker's replies in.
+    fn receive(self, reply: ExplainReply) {
+        match reply {
+            ExplainReply::Reset => self.reset(),
+            ExplainReply::Progress { split, stage, done, total } => self.progress.set(Some((split, stage, done, total))),
+            ExplainReply::Explained(info, maps) => {
+                let key = (info.split, info.stage);
+                self.pending.update(|p| {
+                    p.remove(&key);
+                });
+                self.progress.set(None);
+                self.explained.update(|m| {
+                    m.insert(key, Arc::new(ExplainedData { info, maps }));
+                });
+            }
+            ExplainReply::Grid(info, values) => {
+                self.grid_pending.set(false);
+                let key = (info.split, info.index, info.stage);
+                self.grids.update(|g| {
+                    g.insert(key, Arc::new(GridData { info, values }));
+                });
+            }
+            ExplainReply::Failed(e) => {
+                self.pending.set(HashSet::new());
+                self.grid_pending.set(false);
+                self.progress.set(None);
+                self.error.set(Some(e.message));
+            }
+        }
+    }
+
+    /// A new model is coming: everything computed for the old one is dropped.
+    fn reset(self) {
+        self.explained.set(HashMap::new());
+        self.grids.set(HashMap::new());
+        self.pending.set(HashSet::new());
+        self.grid_pending.set(false);
+        self.progress.set(None);
+        self.error.set(None);
+    }
+
+    /// Asks for `split` explained at `stage`, unless it is known, asked for, or another
+    /// explanation is in flight (one at a time keeps the worker's queue short).
+    pub fn request_explanation(self, split: Split, stage: Stage) {
+        let key = (split, stage);
+        let known = self.explained.with_untracked(|m| m.contains_key(&key));
+        let busy = self.pending.with_untracked(|p| !p.is_empty());
+        if known || busy || !self.ready.get_untracked() {
+            return;
+        }
+        self.pending.update(|p| {
+            p.insert(key);
+        });
+        self.ask(ToWorker::Explain { split, stage });
+    }
+
+    /// Whether an explanation is being computed.
+    pub fn explaining(self) -> bool {
+        self.pending.with(|p| !p.is_empty())
+    }
+
+    /// Whether an activation grid is being computed.
+    pub fn grid_busy(self) -> bool {
+        self.grid_pending.get()
+    }
+
+    /// Asks for one image's activation grid (one request in flight at a time).
+    pub fn request_grid(self, split: Split, index: usize, stage: Stage) {
+        if self.grid_pending.get_untracked() || self.grids.with_untracked(|g| g.contains_key(&(split, index, stage))) {
+            return;
+        }
+        self.grid_pending.set(true);
+        self.ask(ToWorker::Activations { split, index, stage });
+    }
+
+    fn ask(self, cmd: ToWorker) {
+        if let Err(e) = self.link.send(cmd) {
+            self.receive(ExplainReply::Failed(e));
+        }
+    }
+
+    /// Label-1 scores of `split`, from whichever stage was explained first.
+    pub fn scores(self, split: Split) -> Option<Arc<ExplainedData>> {
+        self.explained.with(|m| Stage::GRADCAM.iter().find_map(|st| m.get(&(split, *st)).cloned()))
+    }
+
+    /// Shows one sample in the explorer (from the gallery), clearing filters that would hide it.
+    pub fn open(self, split: Split, index: usize) {
+        self.view.update(|v| {
+            v.split = split;
+            v.index = index;
+            v.filter = ExploreFilter::default();
+        });
+        if let Some(el) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("explore")) {
+            el.scroll_into_view();
+        }
+    }
+}

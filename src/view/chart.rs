@@ -1,0 +1,64 @@
+//! The training charts' geometry: which epoch lies under the pointer, and which series show.
+
+use breastmnist_protocol::EpochView;
+
+/// The charts' plotting area on their 560-px-wide canvases: plotters' margin (10) plus the
+/// y-label area (44) on the left, the margin on the right.
+pub const CHART_WIDTH: f64 = 560.0;
+const PLOT_LEFT: f64 = 54.0;
+const PLOT_RIGHT: f64 = 550.0;
+
+/// The x value (epochs, `0..epochs`) under canvas pixel `x`.
+pub fn epoch_at(x: f64, epochs: usize) -> f64 {
+    ((x - PLOT_LEFT) / (PLOT_RIGHT - PLOT_LEFT)).clamp(0.0, 1.0) * epochs.max(1) as f64
+}
+
+/// The history entry nearest to `x` epochs (ties: the earlier).
+pub fn nearest_epoch(history: &[EpochView], x: f64) -> Option<&EpochView> {
+    history.iter().min_by(|a, b| (a.epoch as f64 - x).abs().total_cmp(&(b.epoch as f64 - x).abs()))
+}
+
+/// Which series a chart draws (the reader toggles them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Series {
+    pub steps: bool,
+    pub train: bool,
+    pub val: bool,
+}
+
+impl Default for Series {
+    fn default() -> Self {
+        Series { steps: true, train: true, val: true }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn epoch(e: usize) -> EpochView {
+        EpochView {
+            epoch: e,
+            train_loss: 0.5,
+            train_acc: 0.7,
+            val_loss: 0.6,
+            val_acc: 0.7,
+            val_auc: 0.8,
+            lr: 1e-3,
+            is_best: e == 1,
+        }
+    }
+
+    #[test]
+    fn hover_finds_the_nearest_epoch() {
+        let h: Vec<EpochView> = (1..=4).map(epoch).collect();
+        assert_eq!(epoch_at(54.0, 4), 0.0);
+        assert_eq!(epoch_at(550.0, 4), 4.0);
+        assert_eq!(epoch_at(9999.0, 4), 4.0);
+        assert!((epoch_at(302.0, 4) - 2.0).abs() < 1e-9);
+        assert_eq!(nearest_epoch(&h, epoch_at(302.0, 4)).unwrap().epoch, 2);
+        assert_eq!(nearest_epoch(&h, 0.0).unwrap().epoch, 1);
+        assert_eq!(nearest_epoch(&h, 3.6).unwrap().epoch, 4);
+        assert!(nearest_epoch(&[], 1.0).is_none());
+    }
+}

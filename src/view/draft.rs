@@ -1,0 +1,232 @@
+//! The training form as plain data: the draft (from the URL, a preset or the reader), and its
+//! one validation into a `TrainRequest`.
+//!
+//! No signals and no DOM, so every rule here is tested natively.
+
+use breastmnist_protocol::{Augment, BackendChoice, ModelKind, Preset, Selection, TrainRequest};
+
+/// The preset a fresh page starts from.
+pub const DEFAULT_PRESET: Preset = Preset::Reader;
+
+/// The form as typed: strings, validated once by [`Draft::validate`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Draft {
+    pub model: String,
+    pub epochs: String,
+    pub batch: String,
+    pub lr: String,
+    pub seed: String,
+    pub subset: String,
+    pub augment: Augment,
+    pub mixup: String,
+    pub selection: Selection,
+    /// Flip test-time augmentation.
+    pub tta: bool,
+    /// The weight average's decay under `ema-last` (`None`: the core's default).
+    pub ema_decay: Option<f64>,
+    pub backend: BackendChoice,
+    /// Start from the imported checkpoint.
+    pub fine_tune: bool,
+    /// When fine-tuning, train only layer4 and the head.
+    pub freeze_backbone: bool,
+}
+
+impl Default for Draft {
+    /// The `reader` preset: the best recipe that finishes in about two minutes on a laptop CPU.
+    fn default() -> Self {
+        let mut d = Draft {
+            model: String::new(),
+            epochs: String::new(),
+            batch: String::new(),
+            lr: String::new(),
+            seed: "0".into(),
+            subset: String::new(),
+            augment: Augment::None,
+            mixup: String::new(),
+            selection: Selection::BestValAuc,
+            tta: false,
+            ema_decay: None,
+            backend: BackendChoice::Auto,
+            fine_tune: false,
+            freeze_backbone: true,
+        };
+        d.apply_preset(DEFAULT_PRESET);
+        d
+    }
+}
+
+/// Prints a number as the form shows it (`0.001`, not `1e-3`).
+fn number(x: f64) -> String {
+    format!("{x}")
+}
+
+impl Draft {
+    /// Fills the recipe fields (model, epochs, batch, learning rate, augmentation, mixup,
+    /// selection, TTA) from `preset`; seed, subset and backend stay.
+    pub fn apply_preset(&mut self, preset: Preset) {
+        let r = preset.request();
+        self.model = r.model.name().to_string();
+        self.epochs = r.epochs.to_string();
+        self.batch = r.batch_size.to_string();
+        self.lr = number(r.lr);
+        self.augment = r.augment;
+        self.mixup = r.mixup.map(number).unwrap_or_default();
+        self.selection = r.selection;
+        self.tta = r.tta;
+        self.ema_decay = r.ema_decay;
+    }
+
+    /// The preset whose recipe the form holds, or `None` once the reader changed a field.
+    pub fn preset(&self) -> Option<Preset> {
+        Preset::ALL.into_iter().find(|&p| {
+            let mut other = self.clone();
+            other.apply_preset(p);
+            other == *self
+        })
+    }
+
+    /// The default draft overridden by query parameters: `preset` first (`paper`, `reader` or
+    /// `best`), then `model`, `epochs`, `batch`, `lr`, `seed`, `subset`, `backend`, `augment`
+    /// (`none|flip|full`, or a boolean), `mixup`, `selection` and `tta`; `get` looks one up.
+    pub fn from_query(get: impl Fn(&str) -> Option<String>) -> Draft {
+        let mut d = Draft::default();
+        if let Some(p) = get("preset").as_deref().and_then(Preset::parse) {
+            d.apply_preset(p);
+        }
+        for (key, field) in [
+            ("model", &mut d.model),
+            ("epochs", &mut d.epochs),
+            ("batch", &mut d.batch),
+            ("lr", &mut d.lr),
+            ("seed", &mut d.seed),
+            ("subset", &mut d.subset),
+            ("mixup", &mut d.mixup),
+        ] {
+            if let Some(v) = get(key) {
+                *field = v;
+            }
+        }
+        if let Some(b) = get("backend").as_deref().and_then(BackendChoice::parse_loose) {
+            d.backend = b;
+        }
+        if let Some(a) = get("augment").as_deref().and_then(Augment::parse) {
+            d.augment = a;
+        }
+        if let Some(s) = get("selection").as_deref().and_then(Selection::parse) {
+            d.selection = s;
+        }
+        if let Some(t) = get("tta") {
+            d.tta = matches!(t.as_str(), "1" | "true" | "on" | "yes");
+        }
+        d
+    }
+
+    /// One validation: every field, with a message naming it.
+    pub fn validate(&self, train_len: usize) -> Result<TrainRequest, String> {
+        let Some(model) = ModelKind::parse(&self.model) else {
+            let names: Vec<_> = ModelKind::ALL.iter().map(|m| m.name()).collect();
+            return Err(format!("model must be one of {} (got '{}')", names.join(", "), self.model));
+        };
+        let int = |name: &str, v: &str, lo: usize, hi: usize| -> Result<usize, String> {
+            match v.trim().parse::<usize>() {
+                Ok(n) if (lo..=hi).contains(&n) => Ok(n),
+                _ => Err(format!("{name} must be a whole number from {lo} to {hi} (got '{v}')")),
+            }
+        };
+        let epochs = int("epochs", &self.epochs, 1, 500)?;
+        let batch_size = int("batch size", &self.batch, 1, 546)?;
+        let lr = match self.lr.trim().parse::<f64>() {
+            Ok(x) if x.is_finite() && x > 0.0 && x <= 1.0 => x,
+            _ => return Err(format!("learning rate must be a number in (0, 1] (got '{}')", self.lr)),
+        };
+        let seed = self.seed.trim().parse::<u64>().map_err(|_| format!("seed must be a whole number (got '{}')", self.seed))?;
+        let subset = match self.subset.trim() {
+            "" => None,
+            s => Some(int("subset", s, 1, train_len)?),
+        };
+        let mixup = match self.mixup.trim() {
+            "" | "0" => None,
+            s => match s.parse::<f64>() {
+                Ok(a) if a.is_finite() && a > 0.0 => Some(a),
+                _ => return Err(format!("mixup alpha must be a positive number or empty (got '{s}')")),
+            },
+        };
+        Ok(TrainRequest {
+            model,
+            epochs,
+            batch_size,
+            lr,
+            seed,
+            subset,
+            augment: self.augment,
+            mixup,
+            backend: self.backend,
+            fine_tune: self.fine_tune,
+            freeze_backbone: self.fine_tune && self.freeze_backbone,
+            resize: None,
+            selection: self.selection,
+            ema_decay: (self.selection == Selection::EmaLast).then_some(self.ema_decay).flatten(),
+            tta: self.tta,
+            preset: self.preset(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| pairs.iter().find(|(key, _)| *key == k).map(|(_, v)| v.to_string())
+    }
+
+    #[test]
+    fn url_parameters_fill_the_form() {
+        let d = Draft::from_query(query(&[
+            ("model", "small"),
+            ("epochs", "2"),
+            ("backend", "cpu"),
+            ("subset", "64"),
+            ("lr", "0.01"),
+        ]));
+        let r = d.validate(546).unwrap();
+        assert_eq!((r.model, r.epochs, r.subset, r.lr, r.backend), (ModelKind::Small, 2, Some(64), 0.01, BackendChoice::Cpu));
+        assert_eq!(r.batch_size, 64, "unset parameters keep their defaults");
+        assert_eq!(r.preset, None, "a changed recipe is no longer the preset");
+    }
+
+    #[test]
+    fn the_default_is_the_reader_preset_and_presets_fill_the_form() {
+        let r = Draft::default().validate(546).unwrap();
+        assert_eq!(r, TrainRequest { backend: BackendChoice::Auto, ..Preset::Reader.request() });
+        for p in Preset::ALL {
+            let d = Draft::from_query(query(&[("preset", p.name()), ("seed", "4"), ("backend", "cpu")]));
+            assert_eq!(d.preset(), Some(p));
+            let r = d.validate(546).unwrap();
+            assert_eq!(r, TrainRequest { seed: 4, backend: BackendChoice::Cpu, ..p.request() }, "{}", p.name());
+        }
+        // A URL parameter after the preset overrides it and makes the recipe custom.
+        let d = Draft::from_query(query(&[("preset", "best"), ("epochs", "5"), ("augment", "full"), ("selection", "last")]));
+        let r = d.validate(546).unwrap();
+        assert_eq!((r.model, r.epochs, r.augment, r.selection, r.tta), (ModelKind::C16, 5, Augment::Full, Selection::Last, true));
+        assert_eq!((d.preset(), r.preset, r.ema_decay), (None, None, None));
+        // Older links with augment=1 still mean the full augmentation.
+        assert_eq!(Draft::from_query(query(&[("augment", "1")])).augment, Augment::Full);
+        assert_eq!(Draft::from_query(query(&[("preset", "nope")])), Draft::default());
+    }
+
+    #[test]
+    fn bad_fields_are_named() {
+        let bad = |f: fn(&mut Draft)| {
+            let mut d = Draft::default();
+            f(&mut d);
+            d.validate(546).unwrap_err()
+        };
+        assert!(bad(|d| d.model = "resnet152".into()).starts_with("model must be one of"));
+        assert!(bad(|d| d.epochs = "0".into()).starts_with("epochs"));
+        assert!(bad(|d| d.batch = "x".into()).starts_with("batch size"));
+        assert!(bad(|d| d.lr = "-1".into()).starts_with("learning rate"));
+        assert!(bad(|d| d.subset = "1000".into()).starts_with("subset"));
+        assert!(bad(|d| d.mixup = "nan".into()).starts_with("mixup"));
+    }
+}

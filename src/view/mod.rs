@@ -1,0 +1,10 @@
+//! The page's rules as plain data: form drafts and their validation, the fold of worker reports
+//! into what a widget shows, filters, deep links, chart geometry. No signals and no DOM, so it
+//! builds natively and every rule is unit-tested; `state` wraps these in signals.
+
+pub mod chart;
+pub mod draft;
+pub mod explore;
+pub mod gallery;
+pub mod resolution;
+pub mod run;
