@@ -378,6 +378,10 @@ async fn a_second_tab_takes_the_run_over_only_when_asked() {
     b.client.switch_to_window(second).await.unwrap();
     b.client.goto(&url).await.unwrap();
     b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
+    // The stored run is the first tab's, being trained there: shown, but not offered to
+    // continue or discard here.
+    b.wait_text("run-restored", READY, |t| t.contains("Another tab of this page is training this run now")).await;
+    assert_eq!((b.count("train-resume").await, b.count("train-discard").await), (0, 0));
     b.click("train-start").await;
     let notice = b.wait_text("other-tab", READY, |t| t.contains("in progress in another tab")).await;
     assert_eq!(b.count("take-over").await, 1, "{notice}");

@@ -63,3 +63,16 @@ pub async fn acquire(steal: bool, on_lost: impl FnOnce() + 'static) -> Acquire {
         None => Acquire::Unsupported,
     }
 }
+
+/// Whether another tab holds the lock now (asked before this tab asks for it, so a holder is
+/// always another tab); false without Web Locks.
+pub async fn held_elsewhere() -> bool {
+    let Some(locks) = locks() else { return false };
+    let Ok(query) = Reflect::get(&locks, &"query".into()).and_then(|f| f.dyn_into::<Function>()) else { return false };
+    let Some(pending) = query.call0(&locks).ok().and_then(|p| p.dyn_into::<Promise>().ok()) else { return false };
+    let Ok(snapshot) = JsFuture::from(pending).await else { return false };
+    let held = Reflect::get(&snapshot, &"held".into()).unwrap_or(JsValue::UNDEFINED);
+    js_sys::Array::from(&held)
+        .iter()
+        .any(|l| Reflect::get(&l, &"name".into()).ok().and_then(|n| n.as_string()).as_deref() == Some(NAME))
+}

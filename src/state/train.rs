@@ -46,6 +46,8 @@ pub struct TrainCtx {
     pub other_tab: RwSignal<bool>,
     /// Another tab took the run over from this one.
     pub taken_over: RwSignal<bool>,
+    /// The stored run shown after a reload belongs to another tab that is training it now.
+    pub stored_elsewhere: RwSignal<bool>,
     /// Why the stored snapshot cannot be continued (reported once; the reader discards it).
     pub unreadable_snapshot: RwSignal<Option<String>>,
     data: DataCtx,
@@ -105,6 +107,7 @@ impl TrainCtx {
             storage_error: RwSignal::new(None),
             other_tab: RwSignal::new(false),
             taken_over: RwSignal::new(false),
+            stored_elsewhere: RwSignal::new(false),
             unreadable_snapshot: RwSignal::new(None),
             data,
             link,
@@ -129,9 +132,11 @@ impl TrainCtx {
     fn restore(self) {
         spawn_local(async move {
             let Some(saved) = runs::load().await else { return };
+            let elsewhere = locks::held_elsewhere().await;
             if self.run.with_untracked(|s| s.phase != RunPhase::Idle) {
                 return;
             }
+            self.stored_elsewhere.set(elsewhere);
             // A finished run's kept model, or a failed run's best one.
             let ckpt = match (saved.done.is_some() || saved.failure.is_some(), &saved.checkpoint_name) {
                 (true, Some(name)) => runs::checkpoint().await.map(|b| (name.clone(), b)),
@@ -291,6 +296,7 @@ impl TrainCtx {
             Acquire::Held | Acquire::Unsupported => {
                 self.owner.set_value(true);
                 self.other_tab.set(false);
+                self.stored_elsewhere.set(false);
                 self.taken_over.set(false);
                 if let Some(Launch { initial, cmd, init }) = self.waiting.get_value() {
                     self.waiting.set_value(None);

@@ -39,6 +39,17 @@ pub fn RunTools() -> impl IntoView {
         if s.phase.is_active() {
             return None;
         }
+        if restored && ctx.stored_elsewhere.get() {
+            let epoch = s.snapshot_epoch.unwrap_or(0);
+            return Some(
+                view! {
+                    <p class="notice restored" data-testid="run-restored" role="status">
+                        {format!("Another tab of this page is training this run now: {model}, {epoch} of {total} epochs stored so far.")}
+                    </p>
+                }
+                .into_any(),
+            );
+        }
         if s.can_continue() {
             let epoch = s.snapshot_epoch.unwrap_or(0);
             let text = if restored {
