@@ -33,10 +33,11 @@ impl Default for Series {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn epoch(e: usize) -> EpochView {
+    /// An epoch's view for tests (also used by `view::run`'s).
+    pub(crate) fn epoch(e: usize) -> EpochView {
         EpochView {
             epoch: e,
             train_loss: 0.5,

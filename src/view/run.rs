@@ -283,6 +283,7 @@ pub fn hint(kind: ErrorKind, backend: Option<BackendKind>) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::view::chart::tests::epoch;
     use crate::view::draft::Draft;
     use breastmnist_protocol::Preset;
 
@@ -315,19 +316,6 @@ mod tests {
         s.apply(&FromWorker::Failed(nan.clone()), 0.0);
         assert_eq!(s.phase, RunPhase::Failed(nan));
         assert!(!s.phase.is_active());
-    }
-
-    fn epoch(e: usize) -> EpochView {
-        EpochView {
-            epoch: e,
-            train_loss: 0.5,
-            train_acc: 0.7,
-            val_loss: 0.6,
-            val_acc: 0.7,
-            val_auc: 0.8,
-            lr: 1e-3,
-            is_best: e == 1,
-        }
     }
 
     #[test]
