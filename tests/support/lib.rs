@@ -369,17 +369,32 @@ impl Browser {
     }
 
     /// Scrolls the element matching `css` to the middle of the viewport (instantly: the page's
-    /// smooth scrolling would move it under the pointer) and clicks it.
+    /// smooth scrolling would move it under the pointer) and clicks it. An element that the page
+    /// re-rendered between finding and clicking ("stale element") is found again, a few times.
     pub async fn click_css(&self, css: &str) {
-        let el = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css}: {e}"));
-        self.client
-            .execute(
-                "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})",
-                vec![serde_json::to_value(&el).unwrap()],
-            )
-            .await
-            .unwrap_or_else(|e| panic!("scroll to {css}: {e}"));
-        el.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let el = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css}: {e}"));
+            let scrolled = self
+                .client
+                .execute(
+                    "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})",
+                    vec![serde_json::to_value(&el).unwrap()],
+                )
+                .await;
+            let clicked = match scrolled {
+                Ok(_) => el.click().await.map(|_| ()),
+                Err(e) => Err(e),
+            };
+            match clicked {
+                Ok(()) => return,
+                Err(e) if tries < 5 && e.to_string().contains("stale element") => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("click {css}: {e}"),
+            }
+        }
     }
 
     /// Runs `script` (a function body; `arguments` are `args`) and returns its value.
