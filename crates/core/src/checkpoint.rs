@@ -17,14 +17,13 @@
 //!
 //! This module must not know about files, training or the browser: it maps models to bytes.
 
-use std::collections::HashMap;
-
-use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
+use burn::module::Module;
 use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, Device, Tensor, TensorData};
+use burn::tensor::{Bytes, Device};
 
 use crate::model::{ModelConfig, ModelError, Network};
-use crate::read::{ReadError, read_all};
+use crate::read::ReadError;
+use crate::weights;
 
 /// The first 8 bytes of every checkpoint.
 pub const MAGIC: &[u8; 8] = b"BMNCKPT1";
@@ -140,71 +139,10 @@ pub fn save(model: &Network, config: &ModelConfig) -> Result<Vec<u8>, Checkpoint
 /// machinery. The output is equivalent to [`save`]'s: same layout, size and tensors (parameter
 /// ids are kept; burn gives BatchNorm running statistics fresh ids, which loading ignores).
 pub async fn save_async(model: &Network, config: &ModelConfig) -> Result<Vec<u8>, CheckpointError> {
-    // 1. Collect every float tensor (parameters and BatchNorm running statistics) by path.
-    struct Collect {
-        path: Vec<String>,
-        tensors: Vec<(String, ParamId, Tensor<1>)>,
-    }
-    impl ModuleVisitor for Collect {
-        fn enter_module(&mut self, name: &str, _: &str) {
-            self.path.push(name.to_string());
-        }
-        fn exit_module(&mut self, _: &str, _: &str) {
-            self.path.pop();
-        }
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            let t = param.transform_for_save().val();
-            let n = t.shape().num_elements();
-            self.tensors.push((self.path.join("."), param.id, t.reshape([n])));
-        }
-    }
-    let mut c = Collect { path: Vec::new(), tensors: Vec::new() };
-    model.visit(&mut c);
-    // 2. Read them back asynchronously.
-    let mut values: HashMap<String, (ParamId, Vec<f32>)> = HashMap::with_capacity(c.tensors.len());
-    let (keys, tensors): (Vec<_>, Vec<_>) = c.tensors.into_iter().map(|(path, id, t)| ((path, id), t)).unzip();
-    for ((path, id), v) in keys.into_iter().zip(read_all(tensors).await?) {
-        values.insert(path, (id, v));
-    }
-    // 3. Put them into a CPU copy of the model.
-    struct Fill {
-        path: Vec<String>,
-        values: HashMap<String, (ParamId, Vec<f32>)>,
-        missing: Vec<String>,
-    }
-    impl ModuleMapper for Fill {
-        fn enter_module(&mut self, name: &str, _: &str) {
-            self.path.push(name.to_string());
-        }
-        fn exit_module(&mut self, _: &str, _: &str) {
-            self.path.pop();
-        }
-        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-            let path = self.path.join(".");
-            let shape = param.lazy_shape();
-            match self.values.remove(&path) {
-                Some((id, v)) if v.len() == shape.num_elements() => {
-                    // Keep the original parameter ids, so the bytes equal `save`'s.
-                    let t = Tensor::<D>::from_data(TensorData::new(v, shape), &param.lazy_device());
-                    param.transform_for_load(t, id)
-                }
-                _ => {
-                    self.missing.push(path);
-                    param
-                }
-            }
-        }
-    }
-    let cpu = Device::flex();
-    let copy = config.init(&cpu, 0)?;
-    let mut fill = Fill { path: Vec::new(), values, missing: Vec::new() };
-    let copy = copy.map(&mut fill);
-    if !fill.missing.is_empty() {
-        return Err(CheckpointError::Weights {
-            model: config.size.to_string(),
-            reason: format!("parameters not found: {:?}", fill.missing),
-        });
-    }
+    let named = weights::read(model).await?;
+    let values = named.into_iter().map(|n| (n.path, (Some(n.id), n.values))).collect();
+    let copy = weights::build(config, &Device::flex(), values)
+        .map_err(|e| CheckpointError::Weights { model: config.size.to_string(), reason: e.to_string() })?;
     save(&copy, config)
 }
 

@@ -16,6 +16,8 @@
 //! - [`gradcam`]: Grad-CAM maps.
 //! - [`explain`]: a split's probabilities and both classes' maps as bytes; activation grids.
 //! - [`checkpoint`]: model config + burn record as bytes.
+//! - [`weights`]: a model's tensors by path, read back or filled in.
+//! - [`torch`]: PyTorch state dicts in (`.safetensors`, `.pt`) and out (`.safetensors`).
 //! - [`export`]: the metrics JSON (`SCHEMA.md`) and predictions CSV.
 //! - [`result_file`]: MedMNIST's standard result files (what `medmnist.Evaluator` scores).
 //! - [`rng`]: the seeded generator behind every random draw.
@@ -38,7 +40,9 @@ pub mod model;
 pub mod read;
 pub mod result_file;
 pub mod rng;
+pub mod torch;
 pub mod train;
+pub mod weights;
 
 pub use burn;
 pub use burn::tensor::Device;

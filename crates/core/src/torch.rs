@@ -1,0 +1,470 @@
+//! PyTorch interchange: our models as PyTorch `state_dict`s, in (`.safetensors`, `.pt`/`.pth`)
+//! and out (`.safetensors`).
+//!
+//! Names. The ResNets use MedMNIST's experiments code (`experiments/MedMNIST2D/models.py`,
+//! after kuangliu's pytorch-cifar): `conv1`, `bn1`, `layerN.i.{conv1,bn1,conv2,bn2}`,
+//! `layerN.i.shortcut.{0,1}` (projection conv and BatchNorm) and `linear`; on import,
+//! torchvision's names for the same tensors (`fc`, `downsample`) are accepted too, and a
+//! prefix every key shares (`module.`, `model.`, `net.`, `state_dict.`) is dropped. The plain
+//! CNNs keep our names (`stem.{conv,bn}`, `layerN.i.{conv,bn}`, `fc`; the README's PyTorch
+//! module declares them so).
+//!
+//! Layouts. Convolutions are `[out, in, kh, kw]` in both; a Linear weight is `[out, in]` in
+//! PyTorch and `[in, out]` in burn (transposed here); BatchNorm's `weight`/`bias` are burn's
+//! `gamma`/`beta`, the running statistics are the same, and `num_batches_tracked` (an `int64`
+//! scalar PyTorch's strict loading asks for) is written as 0 and ignored on import.
+//!
+//! Imports become our [`Checkpoint`], so everything that takes a checkpoint (evaluation,
+//! Grad-CAM, fine-tuning) takes a PyTorch model. The architecture comes from the names and
+//! shapes (or the caller names it); every check — 2 classes, the data's channels, a 3x3 stem,
+//! BasicBlocks, every key present, no key left over, every shape — runs before a model is
+//! allocated, and the first failure is named. Reading `.pt`/`.pth` needs a file path (burn's
+//! `pytorch-reader`), so it is native only.
+//!
+//! It must not know about the browser; files are read only by [`read_pytorch_file`].
+
+use std::collections::{BTreeMap, HashMap};
+
+use burn::tensor::Device;
+use safetensors::{Dtype, SafeTensors, tensor::TensorView};
+
+use crate::checkpoint::{self, Checkpoint, CheckpointError};
+use crate::model::{Family, ModelConfig, ModelSize, Network};
+use crate::read::ReadError;
+use crate::weights;
+
+/// A tensor of a PyTorch state dict: its shape and row-major values as `f32`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TorchTensor {
+    pub shape: Vec<usize>,
+    pub values: Vec<f32>,
+}
+
+/// A PyTorch state dict, by PyTorch name.
+pub type StateDict = BTreeMap<String, TorchTensor>;
+
+/// The weight formats this module and [`checkpoint`] tell apart by their first bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Our `.ckpt` (`BMNCKPT1`).
+    Ours,
+    /// A `.safetensors` file.
+    Safetensors,
+    /// PyTorch's `.pt`/`.pth`: a ZIP (PyTorch 1.6+) or a legacy pickle stream.
+    Pytorch,
+}
+
+impl Format {
+    /// The format of `bytes`, if it is one of ours.
+    pub fn sniff(bytes: &[u8]) -> Option<Format> {
+        if bytes.starts_with(checkpoint::MAGIC) {
+            return Some(Format::Ours);
+        }
+        if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0x80]) {
+            return Some(Format::Pytorch);
+        }
+        let header = bytes.get(..8).map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()));
+        match (header, bytes.get(8)) {
+            (Some(n), Some(b'{')) if n >= 2 && n <= bytes.len() as u64 - 8 => Some(Format::Safetensors),
+            _ => None,
+        }
+    }
+}
+
+/// Everything that can be wrong with a PyTorch state dict.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TorchError {
+    #[error("not a model file: expected a BreastMNIST Lab .ckpt, a .safetensors or a PyTorch .pt/.pth state_dict")]
+    Unknown,
+    #[error("the .safetensors file is unreadable: {0}")]
+    Safetensors(String),
+    #[error("the PyTorch file is unreadable: {0}")]
+    Pytorch(String),
+    #[error(
+        "PyTorch .pt/.pth files are read by the command line (`breastmnist eval --checkpoint FILE`); here, save the \
+         state_dict as .safetensors (Python: `safetensors.torch.save_file(model.state_dict(), \"model.safetensors\")`)"
+    )]
+    PytorchNeedsFile,
+    #[error("tensor '{name}' is {dtype}; only floating-point weights (F32, F16, BF16, F64) can be loaded")]
+    Dtype { name: String, dtype: String },
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("the state_dict has no tensor '{0}' (a {1} needs it)")]
+    Missing(String, String),
+    #[error("the state_dict has a tensor '{0}' that a {1} does not have")]
+    Unexpected(String, String),
+    #[error("tensor '{name}' has shape {found:?}; a {model} needs {expected:?}")]
+    Shape { name: String, found: Vec<usize>, expected: Vec<usize>, model: String },
+    #[error("the model has {0} output classes; BreastMNIST needs exactly 2")]
+    Classes(usize),
+    #[error("the model takes {found}-channel images but the data has {expected} channel(s)")]
+    Channels { found: usize, expected: usize },
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    #[error(transparent)]
+    Read(#[from] ReadError),
+}
+
+/// A `.safetensors` file's tensors (any float type, as `f32`).
+pub fn read_safetensors(bytes: &[u8]) -> Result<StateDict, TorchError> {
+    let st = SafeTensors::deserialize(bytes).map_err(|e| TorchError::Safetensors(e.to_string()))?;
+    st.iter()
+        .map(|(name, view)| {
+            let values = floats(name, view.dtype(), view.data())?;
+            Ok((name.to_string(), TorchTensor { shape: view.shape().to_vec(), values }))
+        })
+        .collect()
+}
+
+/// A PyTorch `.pt`/`.pth` file's tensors (a state dict, possibly nested under a key such as
+/// MedMNIST's `net`, or a whole saved module). Native only: burn's reader needs a file.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn read_pytorch_file(path: &std::path::Path) -> Result<StateDict, TorchError> {
+    use pytorch_reader::{DType, PytorchReader};
+    let reader = PytorchReader::new(path).map_err(|e| TorchError::Pytorch(e.to_string()))?;
+    reader
+        .into_tensors()
+        .into_iter()
+        .map(|(name, t)| {
+            let dtype = match t.dtype() {
+                DType::F32 => Dtype::F32,
+                DType::F16 => Dtype::F16,
+                DType::BF16 => Dtype::BF16,
+                DType::F64 => Dtype::F64,
+                DType::I64 => Dtype::I64,
+                other => return Err(TorchError::Dtype { name, dtype: format!("{other:?}") }),
+            };
+            let bytes = t.read().map_err(|e| TorchError::Pytorch(e.to_string()))?;
+            let values = floats(&name, dtype, &bytes)?;
+            Ok((name, TorchTensor { shape: t.shape().to_vec(), values }))
+        })
+        .collect()
+}
+
+/// Little-endian `bytes` of `dtype` as `f32` (integer tensors only for `num_batches_tracked`,
+/// which is dropped later; other integer tensors are refused).
+fn floats(name: &str, dtype: Dtype, bytes: &[u8]) -> Result<Vec<f32>, TorchError> {
+    let wrong = || TorchError::Dtype { name: name.to_string(), dtype: dtype.to_string() };
+    Ok(match dtype {
+        Dtype::F32 => bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
+        Dtype::F64 => bytes.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().unwrap_or_default()) as f32).collect(),
+        Dtype::F16 => bytes.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+        Dtype::BF16 => bytes.chunks_exact(2).map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+        Dtype::I64 if name.ends_with("num_batches_tracked") => Vec::new(),
+        _ => return Err(wrong()),
+    })
+}
+
+/// Our burn path (after the [`Network`] variant) → PyTorch name.
+fn torch_name(family: Family, path: &str) -> String {
+    let path = path.split_once('.').map_or(path, |(_, rest)| rest);
+    let mut s = path.replace(".shortcut.conv.", ".shortcut.0.").replace(".shortcut.bn.", ".shortcut.1.");
+    if let Some(stem) = s.strip_suffix(".gamma") {
+        s = format!("{stem}.weight");
+    } else if let Some(stem) = s.strip_suffix(".beta") {
+        s = format!("{stem}.bias");
+    }
+    match (family, s.strip_prefix("fc.")) {
+        (Family::ResNet, Some(rest)) => format!("linear.{rest}"),
+        _ => s,
+    }
+}
+
+/// PyTorch's shape for a tensor of burn shape `shape` (Linear weights are transposed).
+fn torch_shape(shape: &[usize]) -> Vec<usize> {
+    if shape.len() == 2 { vec![shape[1], shape[0]] } else { shape.to_vec() }
+}
+
+/// A `rows x cols` row-major matrix transposed.
+fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut out = vec![0.0; values.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            out[c * rows + r] = values[r * cols + c];
+        }
+    }
+    out
+}
+
+/// `dict` with a prefix every key shares dropped, `num_batches_tracked` left out, and
+/// torchvision's names (`fc`, `downsample`) of a ResNet's tensors renamed to MedMNIST's.
+fn normalise(mut dict: StateDict) -> StateDict {
+    dict.retain(|k, _| !k.ends_with("num_batches_tracked"));
+    'strip: loop {
+        for prefix in ["module.", "model.", "net.", "state_dict.", "model_state_dict."] {
+            if !dict.is_empty() && dict.keys().all(|k| k.starts_with(prefix)) {
+                dict = dict.into_iter().map(|(k, v)| (k[prefix.len()..].to_string(), v)).collect();
+                continue 'strip;
+            }
+        }
+        break;
+    }
+    if dict.contains_key("layer1.0.conv1.weight") {
+        dict = dict
+            .into_iter()
+            .map(|(k, v)| {
+                let k = k.replace(".downsample.", ".shortcut.");
+                let k = match k.strip_prefix("fc.") {
+                    Some(rest) => format!("linear.{rest}"),
+                    None => k,
+                };
+                (k, v)
+            })
+            .collect();
+    }
+    dict
+}
+
+/// The architecture `dict` holds: family and base width from the first convolution, channels,
+/// classes. Refuses what the zoo cannot hold before anything is allocated.
+fn architecture(dict: &StateDict, channels: usize) -> Result<(Family, usize), TorchError> {
+    let (family, first) = if dict.contains_key("layer1.0.conv1.weight") {
+        (Family::ResNet, "conv1.weight")
+    } else if dict.contains_key("stem.conv.weight") {
+        (Family::Cnn, "stem.conv.weight")
+    } else {
+        let some: Vec<&str> = dict.keys().take(3).map(String::as_str).collect();
+        return Err(TorchError::Unsupported(format!(
+            "the state_dict is not a MedMNIST ResNet or one of our CNNs (no 'layer1.0.conv1.weight' or 'stem.conv.weight'; \
+             its first keys: {some:?})"
+        )));
+    };
+    if dict.contains_key("layer1.0.conv3.weight") {
+        return Err(TorchError::Unsupported(
+            "the state_dict is a Bottleneck ResNet (ResNet-50); the lab's ResNets are BasicBlock ResNets (ResNet-18 and smaller)"
+                .into(),
+        ));
+    }
+    let stem = dict.get(first).ok_or_else(|| TorchError::Missing(first.into(), "MedMNIST ResNet".into()))?;
+    let [width, c, kh, kw] = stem.shape[..] else {
+        return Err(TorchError::Unsupported(format!("'{first}' has shape {:?}, not a 2-D convolution", stem.shape)));
+    };
+    if (kh, kw) != (3, 3) {
+        return Err(TorchError::Unsupported(format!(
+            "'{first}' is a {kh}x{kw} convolution: torchvision's 224 px stem (7x7, stride 2, max-pool) is not in the lab's zoo; \
+             MedMNIST's 28 px ResNet has a 3x3 stem"
+        )));
+    }
+    if c != channels {
+        return Err(TorchError::Channels { found: c, expected: channels });
+    }
+    let head = if family == Family::ResNet { "linear.weight" } else { "fc.weight" };
+    if let Some(h) = dict.get(head) {
+        if h.shape.len() == 2 && h.shape[0] != 2 {
+            return Err(TorchError::Classes(h.shape[0]));
+        }
+    }
+    Ok((family, width))
+}
+
+/// The PyTorch names and shapes of `config`'s model, in the model's order (on the CPU; tiny
+/// next to the weights themselves).
+fn expected(config: &ModelConfig) -> Result<Vec<(String, String, Vec<usize>)>, TorchError> {
+    let model = config.init(&Device::flex(), 0).map_err(CheckpointError::from)?;
+    let family = config.size.family();
+    Ok(weights::shapes(&model).into_iter().map(|(path, shape)| (torch_name(family, &path), path, shape)).collect())
+}
+
+/// Checks `dict` against `config`'s names and shapes: the first missing key, extra key or
+/// wrong shape is the error.
+fn check(dict: &StateDict, config: &ModelConfig) -> Result<Vec<(String, String, Vec<usize>)>, TorchError> {
+    let want = expected(config)?;
+    let model = format!("'{}' model", config.size);
+    for (name, _, shape) in &want {
+        let t = dict.get(name).ok_or_else(|| TorchError::Missing(name.clone(), model.clone()))?;
+        let torch = torch_shape(shape);
+        if t.shape != torch || t.values.len() != shape.iter().product::<usize>() {
+            return Err(TorchError::Shape { name: name.clone(), found: t.shape.clone(), expected: torch, model });
+        }
+    }
+    let known: std::collections::HashSet<&str> = want.iter().map(|(n, _, _)| n.as_str()).collect();
+    if let Some(extra) = dict.keys().find(|k| !known.contains(k.as_str())) {
+        return Err(TorchError::Unexpected(extra.clone(), model));
+    }
+    Ok(want)
+}
+
+/// Our checkpoint of the model a PyTorch state dict holds, for `input_size` px images with
+/// `channels` channels. `size` names the architecture; `None` infers it from the names and
+/// shapes (the zoo member of that family and width whose tensors match exactly).
+pub fn to_checkpoint(
+    dict: StateDict,
+    input_size: usize,
+    channels: usize,
+    size: Option<ModelSize>,
+) -> Result<Checkpoint, TorchError> {
+    let dict = normalise(dict);
+    let (family, width) = architecture(&dict, channels)?;
+    let config = |s: ModelSize| ModelConfig::of(s).with_in_channels(channels).with_input_size(input_size);
+    let (config, want) = match size {
+        Some(s) => (config(s), check(&dict, &config(s))?),
+        None => {
+            let candidates: Vec<ModelSize> =
+                ModelSize::ALL.into_iter().filter(|s| s.family() == family && s.base_width() == width).collect();
+            let Some(&first) = candidates.first() else {
+                return Err(TorchError::Unsupported(format!(
+                    "no {family:?} in the lab's zoo starts with {width} channels (tiny 8, small 16, medium 32, resnet18 64; c8/c16/c32)"
+                )));
+            };
+            match candidates.iter().find_map(|&s| check(&dict, &config(s)).ok().map(|w| (s, w))) {
+                Some((s, w)) => (config(s), w),
+                // Report the mismatch against the likeliest member.
+                None => (config(first), check(&dict, &config(first))?),
+            }
+        }
+    };
+    let mut dict = dict;
+    let values: HashMap<_, _> = want
+        .into_iter()
+        .map(|(name, path, shape)| {
+            let t = dict.remove(&name).unwrap_or_else(|| TorchTensor { shape: Vec::new(), values: Vec::new() });
+            let values = if shape.len() == 2 { transpose(&t.values, shape[1], shape[0]) } else { t.values };
+            (path, (None, values))
+        })
+        .collect();
+    let cpu = Device::flex();
+    let model = weights::build(&config, &cpu, values)
+        .map_err(|e| CheckpointError::Weights { model: config.size.to_string(), reason: e.to_string() })?;
+    let bytes = checkpoint::save(&model, &config)?;
+    Ok(Checkpoint::from_bytes(&bytes)?)
+}
+
+/// `model`'s state dict under PyTorch's names and layouts (see the module docs).
+pub async fn state_dict(model: &Network, config: &ModelConfig) -> Result<StateDict, TorchError> {
+    let family = config.size.family();
+    Ok(weights::read(model)
+        .await?
+        .into_iter()
+        .map(|n| {
+            let values = if n.shape.len() == 2 { transpose(&n.values, n.shape[0], n.shape[1]) } else { n.values };
+            (torch_name(family, &n.path), TorchTensor { shape: torch_shape(&n.shape), values })
+        })
+        .collect())
+}
+
+/// A `.safetensors` file of the checkpoint's model, loadable with `load_state_dict` into the
+/// PyTorch module the README gives (strict: `num_batches_tracked` included).
+pub async fn to_safetensors(ckpt: &Checkpoint) -> Result<Vec<u8>, TorchError> {
+    let model = ckpt.load(&Device::flex())?;
+    let dict = state_dict(&model, &ckpt.config).await?;
+    let mut bytes: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::with_capacity(dict.len() * 5 / 4);
+    for (name, t) in dict {
+        if let Some(bn) = name.strip_suffix(".running_var") {
+            bytes.push((format!("{bn}.num_batches_tracked"), Dtype::I64, Vec::new(), 0i64.to_le_bytes().to_vec()));
+        }
+        bytes.push((name, Dtype::F32, t.shape, t.values.iter().flat_map(|v| v.to_le_bytes()).collect()));
+    }
+    let views = bytes
+        .iter()
+        .map(|(name, dtype, shape, data)| {
+            TensorView::new(*dtype, shape.clone(), data)
+                .map(|v| (name.clone(), v))
+                .map_err(|e| TorchError::Safetensors(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let c = &ckpt.config;
+    let meta = HashMap::from([
+        ("format".to_string(), "pt".to_string()),
+        ("breastmnist.model".to_string(), c.size.to_string()),
+        ("breastmnist.input_size".to_string(), c.input_size.to_string()),
+        ("breastmnist.in_channels".to_string(), c.in_channels.to_string()),
+    ]);
+    safetensors::serialize(views, Some(meta)).map_err(|e| TorchError::Safetensors(e.to_string()))
+}
+
+/// Our checkpoint from any weight file's bytes: our `.ckpt` as is, a `.safetensors` state
+/// dict converted (see [`to_checkpoint`]). PyTorch's `.pt`/`.pth` need a path
+/// ([`read_pytorch_file`]) and are refused here with [`TorchError::PytorchNeedsFile`].
+pub fn checkpoint_from_bytes(
+    bytes: &[u8],
+    input_size: usize,
+    channels: usize,
+    size: Option<ModelSize>,
+) -> Result<Checkpoint, TorchError> {
+    match Format::sniff(bytes) {
+        Some(Format::Ours) => Ok(Checkpoint::from_bytes(bytes)?),
+        Some(Format::Safetensors) => to_checkpoint(read_safetensors(bytes)?, input_size, channels, size),
+        Some(Format::Pytorch) => Err(TorchError::PytorchNeedsFile),
+        None => Err(TorchError::Unknown),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_lite::future::block_on;
+
+    fn dict_of(size: ModelSize, seed: u64) -> (Network, StateDict) {
+        let config = ModelConfig::of(size);
+        let model = config.init(&Device::flex(), seed).unwrap();
+        let dict = block_on(state_dict(&model, &config)).unwrap();
+        (model, dict)
+    }
+
+    #[test]
+    fn resnet_names_follow_medmnist() {
+        let (_, dict) = dict_of(ModelSize::Tiny, 1);
+        for key in [
+            "conv1.weight",
+            "bn1.weight",
+            "bn1.bias",
+            "bn1.running_mean",
+            "bn1.running_var",
+            "layer1.0.conv1.weight",
+            "layer1.0.bn2.weight",
+            "layer2.0.shortcut.0.weight",
+            "layer2.0.shortcut.1.running_var",
+            "linear.weight",
+            "linear.bias",
+        ] {
+            assert!(dict.contains_key(key), "{key} missing from {:?}", dict.keys().collect::<Vec<_>>());
+        }
+        assert_eq!(dict["linear.weight"].shape, vec![2, 64]);
+        assert_eq!(dict["conv1.weight"].shape, vec![8, 1, 3, 3]);
+        assert!(!dict.keys().any(|k| k.contains("gamma") || k.contains("beta") || k.starts_with("fc.")));
+    }
+
+    #[test]
+    fn errors_name_the_first_missing_extra_or_misshapen_tensor() {
+        let (_, dict) = dict_of(ModelSize::Tiny, 2);
+        let mut d = dict.clone();
+        d.remove("layer3.0.bn1.running_mean");
+        let e = to_checkpoint(d, 28, 1, None).unwrap_err();
+        assert_eq!(e, TorchError::Missing("layer3.0.bn1.running_mean".into(), "'tiny' model".into()), "{e}");
+        let mut d = dict.clone();
+        d.insert("layer9.weight".into(), TorchTensor { shape: vec![1], values: vec![0.0] });
+        let e = to_checkpoint(d, 28, 1, Some(ModelSize::Tiny)).unwrap_err();
+        assert!(e.to_string().contains("'layer9.weight'"), "{e}");
+        let mut d = dict.clone();
+        d.insert("layer1.0.conv2.weight".into(), TorchTensor { shape: vec![8, 8, 1, 1], values: vec![0.0; 64] });
+        let e = to_checkpoint(d, 28, 1, None).unwrap_err();
+        assert!(e.to_string().contains("'layer1.0.conv2.weight' has shape [8, 8, 1, 1]"), "{e}");
+        let mut d = dict.clone();
+        d.insert("linear.weight".into(), TorchTensor { shape: vec![3, 64], values: vec![0.0; 192] });
+        assert_eq!(to_checkpoint(d, 28, 1, None).unwrap_err(), TorchError::Classes(3));
+        assert_eq!(to_checkpoint(dict.clone(), 28, 3, None).unwrap_err(), TorchError::Channels { found: 1, expected: 3 });
+        let mut d = dict.clone();
+        d.insert("layer1.0.conv3.weight".into(), TorchTensor { shape: vec![1], values: vec![0.0] });
+        assert!(to_checkpoint(d, 28, 1, None).unwrap_err().to_string().contains("ResNet-50"));
+        let mut d = dict;
+        d.insert("conv1.weight".into(), TorchTensor { shape: vec![8, 1, 7, 7], values: vec![0.0; 392] });
+        assert!(to_checkpoint(d, 28, 1, None).unwrap_err().to_string().contains("7x7"));
+        assert_eq!(checkpoint_from_bytes(b"hello world", 28, 1, None).unwrap_err(), TorchError::Unknown);
+        assert_eq!(checkpoint_from_bytes(b"PK\x03\x04....", 28, 1, None).unwrap_err(), TorchError::PytorchNeedsFile);
+    }
+
+    #[test]
+    fn torchvision_names_and_a_shared_prefix_are_accepted() {
+        let (_, dict) = dict_of(ModelSize::Tiny, 3);
+        let renamed: StateDict = dict
+            .iter()
+            .map(|(k, v)| {
+                let k = k.replace(".shortcut.", ".downsample.").replace("linear.", "fc.");
+                (format!("module.{k}"), v.clone())
+            })
+            .chain([("module.bn1.num_batches_tracked".to_string(), TorchTensor { shape: vec![], values: vec![] })])
+            .collect();
+        let ckpt = to_checkpoint(renamed, 28, 1, None).unwrap();
+        assert_eq!(ckpt.config.size, ModelSize::Tiny);
+    }
+}

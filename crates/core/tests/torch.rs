@@ -1,0 +1,112 @@
+//! PyTorch interchange: weights out as `.safetensors` and back in exactly; a `.pt` written in
+//! torch.save's layout (by Python's pickle, tests/fixtures/safetensors_to_pt.py) imports and
+//! predicts like the model it came from; PyTorch's Linear convention holds.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+
+use breastmnist_core::Device;
+use breastmnist_core::batch::{Batcher, ImageView};
+use breastmnist_core::checkpoint::{self, Checkpoint};
+use breastmnist_core::model::{ModelSize, Network, Stage};
+use breastmnist_core::rng::Rng;
+use breastmnist_core::torch::{self, Format};
+use breastmnist_core::train::{TrainConfig, Trainer};
+use breastmnist_core::{eval, read, weights};
+use breastmnist_data::{Dataset, Split};
+
+/// A tiny model after a few training steps (BatchNorm statistics away from their defaults)
+/// and its checkpoint.
+fn trained(size: ModelSize) -> (Arc<Dataset>, Network, Checkpoint) {
+    let (data, _) = common::synthetic_dataset(28, [64, 16, 16], 4);
+    let data = Arc::new(data);
+    let config = TrainConfig::new().with_model(size).with_epochs(1).with_batch_size(16).with_seed(3);
+    let mut trainer = Trainer::new(config, data.clone(), &Device::flex()).unwrap();
+    for _ in 0..4 {
+        common::run(trainer.step()).unwrap();
+    }
+    let model = trainer.current_model().unwrap();
+    let ckpt = Checkpoint::from_bytes(&checkpoint::save(&model, trainer.model_config()).unwrap()).unwrap();
+    (data, model, ckpt)
+}
+
+fn scores(model: &Network, data: &Dataset) -> Vec<f32> {
+    common::run(eval::scores(model, &ImageView::of(data, Split::Test), &Device::flex(), false)).unwrap()
+}
+
+#[test]
+fn weights_out_and_back_in_are_exact_and_predict_the_same() {
+    for size in [ModelSize::Tiny, ModelSize::C8] {
+        let (data, model, ckpt) = trained(size);
+        let file = common::run(torch::to_safetensors(&ckpt)).unwrap();
+        assert_eq!(Format::sniff(&file), Some(Format::Safetensors));
+        let back = torch::checkpoint_from_bytes(&file, 28, 1, None).unwrap();
+        assert_eq!(back.config, ckpt.config, "{size}: the architecture is inferred from names and shapes");
+        let again = back.load(&Device::flex()).unwrap();
+        let values = |m: &Network| {
+            common::run(weights::read(m)).unwrap().into_iter().map(|n| (n.path, n.shape, n.values)).collect::<Vec<_>>()
+        };
+        assert_eq!(values(&again), values(&model), "{size}: every tensor comes back bit for bit");
+        assert_eq!(scores(&again, &data), scores(&model, &data));
+    }
+}
+
+/// PyTorch's `linear.weight` is `[out, in]` and `y = x Wᵀ + b`: the exported head computed by
+/// hand that way gives the model's logits.
+#[test]
+fn the_exported_head_follows_pytorchs_linear_convention() {
+    let (data, model, ckpt) = trained(ModelSize::Tiny);
+    let dict = common::run(torch::state_dict(&model, &ckpt.config)).unwrap();
+    let (w, b) = (&dict["linear.weight"], &dict["linear.bias"]);
+    assert_eq!(w.shape, vec![2, 64]);
+    let view = ImageView::of(&data, Split::Test);
+    let batch = Batcher::eval().host_batch(&view, &[0, 1, 2, 3], &mut Rng::new(0));
+    let x = batch.images(&Device::flex());
+    let l4 = model.forward_to(x.clone(), Stage::Layer4);
+    let [n, c, h, wd] = l4.dims();
+    let l4 = common::run(read::read_f32(l4)).unwrap();
+    let logits = common::run(read::read_f32(model.forward(x))).unwrap();
+    assert_eq!(c, 64);
+    for i in 0..n {
+        // Global average pooling by hand.
+        let f: Vec<f32> =
+            (0..c).map(|k| l4[(i * c + k) * h * wd..(i * c + k + 1) * h * wd].iter().sum::<f32>() / (h * wd) as f32).collect();
+        for o in 0..2 {
+            let by_hand: f32 = b.values[o] + (0..64).map(|k| w.values[o * 64 + k] * f[k]).sum::<f32>();
+            assert!((by_hand - logits[i * 2 + o]).abs() < 1e-4, "image {i} class {o}: {by_hand} vs {}", logits[i * 2 + o]);
+        }
+    }
+    for bn in ["bn1", "layer2.0.shortcut.1"] {
+        assert!(dict[&format!("{bn}.running_var")].values.iter().all(|&v| v > 0.0));
+        assert!(dict[&format!("{bn}.running_mean")].values.iter().any(|&v| v != 0.0), "{bn}: trained statistics");
+    }
+}
+
+/// A `.pt` as torch.save writes it (ZIP, pickle protocol 2, storages by persistent id), nested
+/// under `net` like MedMNIST's experiments save it, with `num_batches_tracked` int64 scalars.
+#[test]
+fn a_pytorch_pt_file_imports_and_predicts_like_its_model() {
+    let (data, model, ckpt) = trained(ModelSize::Tiny);
+    let dir = std::env::temp_dir().join(format!("bmn-torch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let st = dir.join("tiny.safetensors");
+    let pt = dir.join("tiny.pt");
+    std::fs::write(&st, common::run(torch::to_safetensors(&ckpt)).unwrap()).unwrap();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/safetensors_to_pt.py");
+    let out = Command::new("python3").arg(&script).arg(&st).arg(&pt).args(["--nest", "net"]).output().expect("python3 runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bytes = std::fs::read(&pt).unwrap();
+    assert_eq!(Format::sniff(&bytes), Some(Format::Pytorch));
+    assert_eq!(torch::checkpoint_from_bytes(&bytes, 28, 1, None).unwrap_err(), torch::TorchError::PytorchNeedsFile);
+
+    let dict = torch::read_pytorch_file(&pt).unwrap();
+    assert!(dict.contains_key("net.layer1.0.conv1.weight"), "{:?}", dict.keys().take(4).collect::<Vec<_>>());
+    let imported = torch::to_checkpoint(dict, 28, 1, None).unwrap();
+    assert_eq!(imported.config, ckpt.config);
+    let loaded = imported.load(&Device::flex()).unwrap();
+    assert_eq!(scores(&loaded, &data), scores(&model, &data));
+    std::fs::remove_dir_all(&dir).ok();
+}
