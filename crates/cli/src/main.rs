@@ -16,6 +16,7 @@ use breastmnist_core::export::{EnsembleFile, EnsembleMember, Environment, Metric
 use breastmnist_core::model::{ModelSize, UnknownModel};
 use breastmnist_core::result_file::{self, ResultFile};
 use breastmnist_core::rng::Rng;
+use breastmnist_core::torch;
 use breastmnist_core::train::{self, Curriculum, Order, Preset, Schedule, Selection, TrainConfig, TrainEvent, Trainer};
 use breastmnist_core::{Device, ModelConfig};
 use breastmnist_data::{DecodeOptions, Split, decode_npz};
@@ -40,8 +41,12 @@ enum Command {
     /// `train --init DIR/best.ckpt`.
     Pretrain(Box<TrainArgs>),
     /// Evaluate a checkpoint on a split and print AUC, ACC and the confusion matrix; with --out,
-    /// also write metrics.json and MedMNIST's standard result files for val and test.
+    /// also write metrics.json and MedMNIST's standard result files for val and test. Takes our
+    /// .ckpt, a PyTorch state_dict as .safetensors or .pt/.pth (MedMNIST's ResNet names).
     Eval(EvalArgs),
+    /// Write a checkpoint's weights as .safetensors with PyTorch's names and layouts
+    /// (MedMNIST's ResNet; the README has the PyTorch module and the loading snippet).
+    Export(ExportArgs),
     /// Time training steps of each model size on each compiled-in backend.
     Bench(BenchArgs),
     /// Evaluate several checkpoints as one model (the mean of their probabilities) and write
@@ -204,8 +209,22 @@ struct EvalArgs {
     /// With --out: the run name in the result files' names [the checkpoint's file stem].
     #[arg(long, value_name = "NAME")]
     run: Option<String>,
+    /// For a PyTorch file: the architecture (tiny, small, medium, resnet18, c8, c16, c32)
+    /// [inferred from the tensors' names and shapes].
+    #[arg(long)]
+    model: Option<ModelSize>,
     #[arg(long, value_enum, default_value = "flex")]
     backend: BackendArg,
+}
+
+#[derive(clap::Args, Debug)]
+struct ExportArgs {
+    /// Our checkpoint (.ckpt).
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// The .safetensors file to write.
+    #[arg(long)]
+    out: PathBuf,
 }
 
 #[derive(clap::Args, Debug)]
@@ -232,6 +251,8 @@ enum CliError {
     Data { path: PathBuf, source: breastmnist_data::DataError },
     #[error("{path}: {source}")]
     Checkpoint { path: PathBuf, source: breastmnist_core::CheckpointError },
+    #[error("{path}: {source}")]
+    Weights { path: PathBuf, source: torch::TorchError },
     #[error(transparent)]
     Model(#[from] UnknownModel),
     #[error("{0}")]
@@ -257,6 +278,7 @@ fn main() -> ExitCode {
         // Another dataset: BreastMNIST's result files would be misnamed, so none are written.
         Command::Pretrain(a) => cmd_train(*a, &DecodeOptions { split_sizes: None, ..DecodeOptions::default() }, false),
         Command::Eval(a) => cmd_eval(a),
+        Command::Export(a) => cmd_export(a),
         Command::Bench(a) => cmd_bench(a),
         Command::Ensemble(a) => cmd_ensemble(a),
         Command::Lab(a) => cmd_lab(a),
@@ -494,20 +516,46 @@ fn say(bar: &ProgressBar, line: String) {
     }
 }
 
+/// Our checkpoint from any weight file: our .ckpt, or a PyTorch state dict (.safetensors,
+/// .pt/.pth) for `data`'s images, its architecture `model` or inferred.
+fn load_weights(path: &Path, data: &breastmnist_data::Dataset, model: Option<ModelSize>) -> Result<Checkpoint, CliError> {
+    let weights = |source| CliError::Weights { path: path.to_path_buf(), source };
+    let bytes = read(path)?;
+    let ckpt = match torch::Format::sniff(&bytes) {
+        Some(torch::Format::Pytorch) => {
+            let dict = torch::read_pytorch_file(path).map_err(weights)?;
+            torch::to_checkpoint(dict, data.side, data.channels, model).map_err(weights)?
+        }
+        _ => torch::checkpoint_from_bytes(&bytes, data.side, data.channels, model).map_err(weights)?,
+    };
+    if ckpt.config.input_size != data.side || ckpt.config.in_channels != data.channels {
+        return Err(CliError::Usage(format!(
+            "{} is for {} px images with {} channel(s) but the data has {} px images with {}",
+            path.display(),
+            ckpt.config.input_size,
+            ckpt.config.in_channels,
+            data.side,
+            data.channels
+        )));
+    }
+    Ok(ckpt)
+}
+
+fn cmd_export(a: ExportArgs) -> Result<(), CliError> {
+    let ckpt = Checkpoint::from_bytes(&read(&a.checkpoint)?)
+        .map_err(|source| CliError::Checkpoint { path: a.checkpoint.clone(), source })?;
+    let bytes =
+        block_on(torch::to_safetensors(&ckpt)).map_err(|source| CliError::Weights { path: a.checkpoint.clone(), source })?;
+    write(&a.out, &bytes)?;
+    println!("wrote {} ({} model, PyTorch names; see the README to load it)", a.out.display(), ckpt.config.size);
+    Ok(())
+}
+
 fn cmd_eval(a: EvalArgs) -> Result<(), CliError> {
     let split = Split::parse(&a.split)
         .ok_or_else(|| CliError::Usage(format!("unknown split '{}' (expected train, val or test)", a.split)))?;
-    let ckpt = Checkpoint::from_bytes(&read(&a.checkpoint)?)
-        .map_err(|source| CliError::Checkpoint { path: a.checkpoint.clone(), source })?;
     let data = load_data(&a.data)?;
-    if ckpt.config.input_size != data.side || ckpt.config.in_channels != data.channels {
-        return Err(CliError::Usage(format!(
-            "the checkpoint is for {} px images but {} has {} px images",
-            ckpt.config.input_size,
-            a.data.display(),
-            data.side
-        )));
-    }
+    let ckpt = load_weights(&a.checkpoint, &data, a.model)?;
     let (device, env) = device(a.backend)?;
     let model = ckpt.load(&device).map_err(|source| CliError::Checkpoint { path: a.checkpoint.clone(), source })?;
     let view = ImageView::of(&data, split);
@@ -555,16 +603,7 @@ fn cmd_ensemble(a: EnsembleArgs) -> Result<(), CliError> {
     let mut models = Vec::with_capacity(a.checkpoints.len());
     let mut members = Vec::with_capacity(a.checkpoints.len());
     for path in &a.checkpoints {
-        let ckpt = Checkpoint::from_bytes(&read(path)?).map_err(|source| CliError::Checkpoint { path: path.clone(), source })?;
-        if ckpt.config.input_size != data.side || ckpt.config.in_channels != data.channels {
-            return Err(CliError::Usage(format!(
-                "{} is for {} px images but {} has {} px images",
-                path.display(),
-                ckpt.config.input_size,
-                a.data.display(),
-                data.side
-            )));
-        }
+        let ckpt = load_weights(path, &data, None)?;
         models.push(ckpt.load(&device).map_err(|source| CliError::Checkpoint { path: path.clone(), source })?);
         members.push(EnsembleMember { source: path.display().to_string(), model_config: ckpt.config });
     }

@@ -139,6 +139,31 @@ fn train_tiny_one_epoch_writes_parsable_outputs_and_eval_reads_the_checkpoint() 
         assert_eq!(a.replace("@tiny-seed3", "@again"), *b);
         assert_eq!(std::fs::read(out.join(a)).unwrap(), std::fs::read(out.join("eval").join(b)).unwrap(), "same scores");
     }
+
+    // Weights out as .safetensors (PyTorch names), then in again as .safetensors and as a
+    // PyTorch .pt (torch.save's layout, written by the core's fixture script): same AUC.
+    let st = out.join("model.safetensors");
+    let o = bin().arg("export").arg("--checkpoint").arg(out.join("best.ckpt")).arg("--out").arg(&st).output().unwrap();
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let pt = out.join("model.pt");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures/safetensors_to_pt.py");
+    let py = Command::new("python3").arg(script).arg(&st).arg(&pt).args(["--nest", "net"]).output().expect("python3 runs");
+    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+    for (file, model) in [(&st, None), (&pt, Some("tiny"))] {
+        let mut cmd = bin();
+        cmd.args(["eval", "--split", "test"]).arg("--data").arg(&data).arg("--checkpoint").arg(file);
+        if let Some(m) = model {
+            cmd.args(["--model", m]);
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{}: {}", file.display(), String::from_utf8_lossy(&o.stderr));
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(stdout.contains(&format!("AUC {auc:.4}")), "{}: eval printed {stdout}, train wrote AUC {auc}", file.display());
+    }
+    // A PyTorch file of another architecture: one line naming the tensor.
+    let o = bin().args(["eval", "--model", "small"]).arg("--data").arg(&data).arg("--checkpoint").arg(&pt).output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && stderr.contains("'conv1.weight' has shape [8, 1, 3, 3]"), "{stderr}");
     let _ = std::fs::remove_dir_all(&out);
 }
 
@@ -201,6 +226,10 @@ fn bad_inputs_fail_with_one_clear_line() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("unknown selection rule 'median'"));
 
     let o = bin().args(["eval"]).arg("--data").arg(&garbage).arg("--checkpoint").arg(&garbage).output().unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is not a usable BreastMNIST file"));
+    let o =
+        bin().args(["export"]).arg("--checkpoint").arg(&garbage).arg("--out").arg(out.join("x.safetensors")).output().unwrap();
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("not a BreastMNIST Lab checkpoint"));
     let _ = std::fs::remove_dir_all(&out);
