@@ -276,6 +276,15 @@ async fn an_exported_checkpoint_imports_evaluates_and_fine_tunes() {
         .unwrap();
     let imported = b.wait_text("test-metrics", TRAINED, |t| t.contains("imported checkpoint mine.ckpt")).await;
     assert_eq!(imported.split(" (").next(), trained.split(" (").next(), "same test AUC and ACC: {imported} vs {trained}");
+    // The same weights as PyTorch .safetensors (MedMNIST's names), imported back: same scores.
+    let weights = b.attr("export-weights", "download").await;
+    assert!(weights.ends_with(".safetensors"), "{weights}");
+    b.client
+        .execute_async(&import("document.querySelector('[data-testid=export-weights]').href", "mine.safetensors"), vec![])
+        .await
+        .unwrap();
+    let imported = b.wait_text("test-metrics", TRAINED, |t| t.contains("imported checkpoint mine.safetensors")).await;
+    assert_eq!(imported.split(" (").next(), trained.split(" (").next(), "same test AUC and ACC: {imported} vs {trained}");
     b.js("document.getElementById('explore').scrollIntoView({behavior: 'instant'})", vec![]).await;
     b.wait_attr("sample-view", "data-ready", "true", TRAINED).await;
 
@@ -292,7 +301,7 @@ async fn an_exported_checkpoint_imports_evaluates_and_fine_tunes() {
         .await
         .unwrap();
     let error = b.wait_text("error", TRAINED, |t| t.contains("junk.ckpt")).await;
-    assert!(error.contains("not a BreastMNIST Lab checkpoint"), "{error}");
+    assert!(error.contains("is not a model file"), "{error}");
     b.wait_text("test-metrics", READY, |t| t.contains("model of epoch 1")).await;
 
     // A file that passes the page's quick look but that the worker cannot read: the error names
@@ -311,7 +320,7 @@ async fn an_exported_checkpoint_imports_evaluates_and_fine_tunes() {
     assert!(error.contains("Nothing was changed"), "{error}");
     b.wait_text("test-metrics", READY, |t| t.contains("model of epoch 1")).await;
     assert_eq!(b.count("export-checkpoint").await, 1, "the kept checkpoint stays downloadable");
-    b.wait_text("imported-name", READY, |t| t.contains("mine.ckpt")).await;
+    b.wait_text("imported-name", READY, |t| t.contains("mine.safetensors")).await;
     b.client.refresh().await.unwrap();
     b.wait_text("run-restored", READY, |t| t.contains("results")).await;
     b.wait_text("test-metrics", READY, |t| t.contains("model of epoch 1")).await;

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use breastmnist_protocol::{CHECKPOINT_MAGIC, ErrorKind, FromWorker, Split, ToWorker, TrainRequest, WorkerError};
+use breastmnist_protocol::{ErrorKind, FromWorker, Split, ToWorker, TrainRequest, WorkerError};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -15,7 +15,7 @@ use crate::runtime::worker::{Outgoing, Report, TrainerLink};
 use crate::runtime::{runs, url};
 use crate::state::data::DataCtx;
 use crate::view::draft::Draft;
-use crate::view::run::{RunPhase, RunView, SavedRun};
+use crate::view::run::{RunPhase, RunView, SavedRun, looks_like_weights};
 
 /// Download links of a finished run.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,8 +24,20 @@ pub struct Exports {
     pub metrics: String,
     /// The kept checkpoint's file name and URL.
     pub checkpoint: Option<(String, String)>,
+    /// The same weights as a PyTorch `.safetensors` state dict: file name and URL.
+    pub weights: Option<(String, String)>,
     /// MedMNIST's standard result files: split, file name, URL.
     pub results: Vec<(Split, String, String)>,
+}
+
+impl Exports {
+    /// Releases every download URL (the page replaced or discarded these downloads).
+    pub fn revoke(&self) {
+        let urls = [Some(&self.metrics), self.checkpoint.as_ref().map(|c| &c.1), self.weights.as_ref().map(|w| &w.1)];
+        for url in urls.into_iter().flatten().chain(self.results.iter().map(|r| &r.2)).filter(|u| !u.is_empty()) {
+            let _ = web_sys::Url::revoke_object_url(url);
+        }
+    }
 }
 
 /// The run's state and its controller. Provided in context by the app.
@@ -53,6 +65,8 @@ pub struct TrainCtx {
     data: DataCtx,
     link: TrainerLink,
     checkpoint: StoredValue<Option<(String, Vec<u8>)>, LocalStorage>,
+    /// The kept model as `.safetensors` (sent by the worker with each checkpoint; not stored).
+    weights: StoredValue<Option<(String, Vec<u8>)>, LocalStorage>,
     imported_bytes: StoredValue<Option<Vec<u8>>, LocalStorage>,
     /// The file being imported, adopted once its evaluation succeeds.
     importing: StoredValue<Option<(String, Vec<u8>)>, LocalStorage>,
@@ -112,6 +126,7 @@ impl TrainCtx {
             data,
             link,
             checkpoint: StoredValue::new_local(None),
+            weights: StoredValue::new_local(None),
             imported_bytes: StoredValue::new_local(None),
             importing: StoredValue::new_local(None),
             previous: StoredValue::new_local(None),
@@ -160,8 +175,15 @@ impl TrainCtx {
         });
         let results: Vec<_> = results.collect();
         let checkpoint = self.checkpoint_url();
+        let weights = self.weights.with_value(|w| {
+            w.as_ref().and_then(|(name, b)| object_url("application/octet-stream", b).ok().map(|u| (name.clone(), u)))
+        });
         if metrics.is_some() || checkpoint.is_some() {
-            self.exports.set(Some(Exports { metrics: metrics.unwrap_or_default(), checkpoint, results }));
+            let exports = Exports { metrics: metrics.unwrap_or_default(), checkpoint, weights, results };
+            if let Some(old) = self.exports.get_untracked() {
+                old.revoke();
+            }
+            self.exports.set(Some(exports));
         }
     }
 
@@ -219,10 +241,10 @@ impl TrainCtx {
             return;
         }
         // A quick look before anything is replaced.
-        if !bytes.starts_with(CHECKPOINT_MAGIC) {
-            let magic = String::from_utf8_lossy(CHECKPOINT_MAGIC);
+        if !looks_like_weights(&bytes) {
             return self.form_error.set(Some(format!(
-                "{name} is not a BreastMNIST Lab checkpoint (it does not start with {magic}); nothing was changed."
+                "{name} is not a model file (a BreastMNIST Lab .ckpt, or a PyTorch state_dict as .safetensors or .pt); \
+                 nothing was changed."
             )));
         }
         let request: TrainRequest = match self.draft.get_untracked().validate(546) {
@@ -239,6 +261,9 @@ impl TrainCtx {
         self.unreadable_snapshot.set(None);
         self.link.close();
         self.run.set(RunView::default());
+        if let Some(old) = self.exports.get_untracked() {
+            old.revoke();
+        }
         self.exports.set(None);
         self.restored.set(false);
         spawn_local(runs::clear());
@@ -333,6 +358,7 @@ impl TrainCtx {
         self.exports.set(None);
         self.restored.set(false);
         self.checkpoint.set_value(None);
+        self.weights.set_value(None);
         self.run.set(initial);
         let first = Outgoing { cmd, bytes: Some(file), init };
         if let Err(e) = self.link.launch(first, move |report| self.on_report(report, side)) {
@@ -356,6 +382,7 @@ impl TrainCtx {
         let saved = || self.run.with_untracked(|s| s.saved(side));
         match (&msg, bytes) {
             (FromWorker::Checkpoint { name }, Some(b)) => self.checkpoint.set_value(Some((name.clone(), b))),
+            (FromWorker::Weights { name }, Some(b)) => self.weights.set_value(Some((name.clone(), b))),
             (FromWorker::Snapshot { .. }, Some(b)) => {
                 // Nothing lost: the state and the snapshot go to storage after every epoch.
                 if let Some(saved) = saved() {
@@ -363,7 +390,7 @@ impl TrainCtx {
                 }
             }
             (FromWorker::Done(_), _) => {
-                self.previous.set_value(None);
+                self.forget_previous();
                 if let Some((name, bytes)) = self.importing.get_value() {
                     self.importing.set_value(None);
                     self.imported_bytes.set_value(Some(bytes));
@@ -377,7 +404,7 @@ impl TrainCtx {
             (FromWorker::Failed(_), _) if self.produced.get_value() => {
                 // A failed run may still have a kept model (NaN loss after some epochs): it
                 // stays downloadable, explorable and stored.
-                self.previous.set_value(None);
+                self.forget_previous();
                 if self.checkpoint.with_value(Option::is_some) {
                     self.link.announce_model();
                     self.run.with_untracked(|s| self.publish_exports(s));
@@ -396,6 +423,14 @@ impl TrainCtx {
             (FromWorker::Stopped, _) => self.link.close(),
             _ => {}
         }
+    }
+
+    /// The run before this launch is replaced for good: its download URLs are released.
+    fn forget_previous(self) {
+        if let Some(Kept { exports: Some(old), .. }) = self.previous.get_value() {
+            old.revoke();
+        }
+        self.previous.set_value(None);
     }
 
     /// An import that failed: the page goes back to what it showed, storage is untouched.

@@ -5,7 +5,7 @@
 //! No signals and no DOM, so every rule here is tested natively.
 
 use breastmnist_protocol::{
-    BackendChoice, BackendKind, DoneView, EpochView, ErrorKind, FromWorker, Split, TrainRequest, WorkerError,
+    BackendChoice, BackendKind, CHECKPOINT_MAGIC, DoneView, EpochView, ErrorKind, FromWorker, Split, TrainRequest, WorkerError,
 };
 use serde::{Deserialize, Serialize};
 
@@ -142,6 +142,8 @@ impl RunView {
             }
             FromWorker::Checkpoint { name } => self.checkpoint_name = Some(name.clone()),
             FromWorker::Snapshot { epoch } => self.snapshot_epoch = Some(*epoch),
+            // The same weights as .safetensors: a download only (the train state keeps it).
+            FromWorker::Weights { .. } => {}
             FromWorker::Paused => self.phase = RunPhase::Paused,
             FromWorker::Unpaused => self.phase = RunPhase::Training,
             FromWorker::Stopped => self.phase = RunPhase::Stopped,
@@ -280,6 +282,17 @@ pub fn hint(kind: ErrorKind, backend: Option<BackendKind>) -> &'static str {
     }
 }
 
+/// The page's quick look at a file offered for import, before a worker reads it: our
+/// checkpoint (`BMNCKPT1`), a `.safetensors` file (an 8-byte little-endian header length, then
+/// `{`), or PyTorch's `.pt`/`.pth` (a ZIP, or a pickle stream). The worker checks the rest.
+pub fn looks_like_weights(bytes: &[u8]) -> bool {
+    let safetensors = bytes.len() > 8 && bytes[8] == b'{' && {
+        let n = u64::from_le_bytes(bytes[..8].try_into().unwrap_or_default());
+        n >= 2 && n <= bytes.len() as u64 - 8
+    };
+    bytes.starts_with(CHECKPOINT_MAGIC) || safetensors || bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0x80])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,6 +302,18 @@ mod tests {
 
     fn query<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |k| pairs.iter().find(|(key, _)| *key == k).map(|(_, v)| v.to_string())
+    }
+
+    #[test]
+    fn the_quick_look_takes_checkpoints_safetensors_and_pytorch_files_only() {
+        let mut st = 4u64.to_le_bytes().to_vec();
+        st.extend_from_slice(b"{}  ");
+        assert!(looks_like_weights(&st));
+        assert!(looks_like_weights(b"BMNCKPT1...") && looks_like_weights(b"PK\x03\x04zip") && looks_like_weights(&[0x80, 2]));
+        let mut lying = 400u64.to_le_bytes().to_vec();
+        lying.extend_from_slice(b"{}");
+        assert!(!looks_like_weights(&lying), "a header longer than the file");
+        assert!(!looks_like_weights(&[1, 2, 3, 4]) && !looks_like_weights(b"") && !looks_like_weights(b"{\"json\": 1}"));
     }
 
     #[test]

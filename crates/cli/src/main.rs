@@ -252,7 +252,7 @@ enum CliError {
     #[error("{path}: {source}")]
     Checkpoint { path: PathBuf, source: breastmnist_core::CheckpointError },
     #[error("{path}: {source}")]
-    Weights { path: PathBuf, source: torch::TorchError },
+    Weights { path: PathBuf, source: Box<torch::TorchError> },
     #[error(transparent)]
     Model(#[from] UnknownModel),
     #[error("{0}")]
@@ -519,7 +519,7 @@ fn say(bar: &ProgressBar, line: String) {
 /// Our checkpoint from any weight file: our .ckpt, or a PyTorch state dict (.safetensors,
 /// .pt/.pth) for `data`'s images, its architecture `model` or inferred.
 fn load_weights(path: &Path, data: &breastmnist_data::Dataset, model: Option<ModelSize>) -> Result<Checkpoint, CliError> {
-    let weights = |source| CliError::Weights { path: path.to_path_buf(), source };
+    let weights = |source| CliError::Weights { path: path.to_path_buf(), source: Box::new(source) };
     let bytes = read(path)?;
     let ckpt = match torch::Format::sniff(&bytes) {
         Some(torch::Format::Pytorch) => {
@@ -544,8 +544,8 @@ fn load_weights(path: &Path, data: &breastmnist_data::Dataset, model: Option<Mod
 fn cmd_export(a: ExportArgs) -> Result<(), CliError> {
     let ckpt = Checkpoint::from_bytes(&read(&a.checkpoint)?)
         .map_err(|source| CliError::Checkpoint { path: a.checkpoint.clone(), source })?;
-    let bytes =
-        block_on(torch::to_safetensors(&ckpt)).map_err(|source| CliError::Weights { path: a.checkpoint.clone(), source })?;
+    let bytes = block_on(torch::to_safetensors(&ckpt))
+        .map_err(|source| CliError::Weights { path: a.checkpoint.clone(), source: Box::new(source) })?;
     write(&a.out, &bytes)?;
     println!("wrote {} ({} model, PyTorch names; see the README to load it)", a.out.display(), ckpt.config.size);
     Ok(())

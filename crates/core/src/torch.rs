@@ -6,8 +6,8 @@
 //! `layerN.i.shortcut.{0,1}` (projection conv and BatchNorm) and `linear`; on import,
 //! torchvision's names for the same tensors (`fc`, `downsample`) are accepted too, and a
 //! prefix every key shares (`module.`, `model.`, `net.`, `state_dict.`) is dropped. The plain
-//! CNNs keep our names (`stem.{conv,bn}`, `layerN.i.{conv,bn}`, `fc`; the README's PyTorch
-//! module declares them so).
+//! CNNs keep our names (`stem.{conv,bn}`, `layerN.i.{conv,bn}`, `fc`): a PyTorch module with
+//! those attribute names loads them.
 //!
 //! Layouts. Convolutions are `[out, in, kh, kw]` in both; a Linear weight is `[out, in]` in
 //! PyTorch and `[in, out]` in burn (transposed here); BatchNorm's `weight`/`bias` are burn's
@@ -249,10 +249,11 @@ fn architecture(dict: &StateDict, channels: usize) -> Result<(Family, usize), To
         return Err(TorchError::Channels { found: c, expected: channels });
     }
     let head = if family == Family::ResNet { "linear.weight" } else { "fc.weight" };
-    if let Some(h) = dict.get(head) {
-        if h.shape.len() == 2 && h.shape[0] != 2 {
-            return Err(TorchError::Classes(h.shape[0]));
-        }
+    if let Some(h) = dict.get(head)
+        && h.shape.len() == 2
+        && h.shape[0] != 2
+    {
+        return Err(TorchError::Classes(h.shape[0]));
     }
     Ok((family, width))
 }

@@ -665,3 +665,60 @@ fn seeded_mutations_fail_cleanly() {
     }
     runner.finish(started);
 }
+
+/// PyTorch weights in (`torch::checkpoint_from_bytes`): a `.safetensors` export of `tiny` and
+/// `c8`, truncated, bit-flipped in and after its header, with its header length rewritten and
+/// with each tensor's JSON entry given odd shapes, dtypes and offsets: `Ok` or a typed error.
+#[test]
+fn crafted_safetensors_fail_cleanly() {
+    use breastmnist_core::torch;
+    let started = Instant::now();
+    let bases = bases();
+    let mut runner = Runner::new("safetensors/crafted");
+    let check = |b: &[u8]| -> Result<(), String> {
+        let _ = torch::checkpoint_from_bytes(b, 28, 1, None);
+        Ok(())
+    };
+    for (name, ckpt) in &bases.checkpoints {
+        let base = common::run(torch::to_safetensors(&Checkpoint::from_bytes(ckpt).expect("ours"))).expect("exports");
+        let header = 8 + u64::from_le_bytes(base[..8].try_into().unwrap()) as usize;
+        let mut cuts: Vec<usize> =
+            (0..header + 16).step_by(3).chain((0..32).map(|i| header + i * (base.len() - header) / 32)).collect();
+        cuts.dedup();
+        for cut in cuts {
+            runner.case(&format!("{name} truncated at {cut}"), &base[..cut], &check);
+        }
+        for at in (0..header).step_by(7).chain(header..header + 64) {
+            let mut b = base.clone();
+            b[at] ^= 0x5a;
+            runner.case(&format!("{name} byte {at} flipped"), &b, &check);
+        }
+        for len in INTERESTING {
+            let mut b = base.clone();
+            b[..8].copy_from_slice(&len.to_le_bytes());
+            runner.case(&format!("{name} header length {len}"), &b, &check);
+        }
+        let json: Value = serde_json::from_slice(&base[8..header]).expect("a JSON header");
+        let body = &base[header..];
+        for key in json.as_object().expect("an object").keys().filter(|k| *k != "__metadata__").take(6) {
+            for (field, odd) in [
+                ("shape", json!([u32::MAX, u32::MAX])),
+                ("shape", json!([])),
+                ("shape", json!([3, 64])),
+                ("dtype", json!("I8")),
+                ("dtype", json!("F16")),
+                ("data_offsets", json!([0, u64::MAX])),
+                ("data_offsets", json!([8, 4])),
+            ] {
+                let mut j = json.clone();
+                j[key][field] = odd;
+                let text = serde_json::to_vec(&j).unwrap();
+                let mut b = (text.len() as u64).to_le_bytes().to_vec();
+                b.extend_from_slice(&text);
+                b.extend_from_slice(body);
+                runner.case(&format!("{name} {key}.{field} odd"), &b, &check);
+            }
+        }
+    }
+    runner.finish(started);
+}

@@ -245,6 +245,11 @@ pub enum FromWorker {
     Checkpoint {
         name: String,
     },
+    /// The kept model's weights as a PyTorch `.safetensors` state dict (MedMNIST's names;
+    /// bytes beside), sent after `Checkpoint`.
+    Weights {
+        name: String,
+    },
     /// A resumable snapshot taken after `epoch` (bytes beside: `Snapshot::to_bytes`).
     Snapshot {
         epoch: usize,

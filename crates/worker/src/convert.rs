@@ -11,6 +11,7 @@ use breastmnist_core::batch::Augmentation;
 use breastmnist_core::explain::Explanations;
 use breastmnist_core::gradcam::GradCamError;
 use breastmnist_core::result_file;
+use breastmnist_core::torch::TorchError;
 use breastmnist_core::train::{EpochMetrics, Preset, RunResult, Selection, TrainConfig, TrainError, TrainFailure};
 use breastmnist_core::{Environment, MetricsFile, ModelSize, Stage};
 use breastmnist_data::DataError;
@@ -75,6 +76,15 @@ pub fn train_error(e: &TrainError) -> WorkerError {
         }
         TrainError::Read(_) | TrainError::Eval(_) => ErrorKind::Device,
         TrainError::Metrics(_) | TrainError::NotAtEpochBoundary | TrainError::NoModel => ErrorKind::Worker,
+    };
+    WorkerError::new(kind, e.to_string())
+}
+
+/// A weight file that cannot become a checkpoint (format, names, shapes, classes).
+pub fn weights_error(e: &TorchError) -> WorkerError {
+    let kind = match e {
+        TorchError::Read(_) => ErrorKind::Device,
+        _ => ErrorKind::Checkpoint,
     };
     WorkerError::new(kind, e.to_string())
 }

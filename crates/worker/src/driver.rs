@@ -7,12 +7,12 @@
 use std::sync::Arc;
 
 use breastmnist_core::train::{Snapshot, evaluate_checkpoint};
-use breastmnist_core::{Checkpoint, TrainEvent, Trainer};
-use breastmnist_data::{DecodeOptions, decode_npz};
+use breastmnist_core::{Checkpoint, TrainEvent, Trainer, torch};
+use breastmnist_data::{Dataset, DecodeOptions, decode_npz};
 use breastmnist_protocol::{BackendChoice, FromWorker, TrainRequest, WorkerError};
 
 use crate::backend::{self, Picked};
-use crate::convert::{config_of, data_error, done_view, epoch_view, failure, train_error};
+use crate::convert::{config_of, data_error, done_view, epoch_view, failure, train_error, weights_error};
 use crate::explain::{Explainer, Session};
 use crate::glue::{Control, fail, now_ms, post, yield_now};
 
@@ -27,6 +27,25 @@ pub enum Init {
 
 fn checkpoint_name(req: &TrainRequest) -> String {
     format!("breastmnist-{}-seed{}.ckpt", req.model, req.seed)
+}
+
+/// Our checkpoint from an imported file: our `.ckpt`, or a PyTorch state dict as
+/// `.safetensors` (converted for `data`'s images).
+fn checkpoint_of(bytes: &[u8], data: &Dataset) -> Result<Checkpoint, WorkerError> {
+    torch::checkpoint_from_bytes(bytes, data.side, data.channels, None).map_err(|e| weights_error(&e))
+}
+
+/// Posts the kept checkpoint and the same weights as PyTorch `.safetensors` (`name`'s stem).
+async fn post_checkpoint(name: &str, ckpt: Vec<u8>) {
+    let weights = match Checkpoint::from_bytes(&ckpt) {
+        Ok(c) => torch::to_safetensors(&c).await.ok(),
+        Err(_) => None,
+    };
+    post(&FromWorker::Checkpoint { name: name.to_string() }, Some(ckpt));
+    if let Some(w) = weights {
+        let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+        post(&FromWorker::Weights { name: format!("{stem}.safetensors") }, Some(w));
+    }
 }
 
 async fn device(choice: BackendChoice) -> Picked {
@@ -47,15 +66,21 @@ pub async fn evaluate(
 ) -> Result<(), WorkerError> {
     let data = Arc::new(decode_npz(&bytes, &DecodeOptions::default()).map_err(|e| data_error(&e))?);
     drop(bytes);
-    let checkpoint = Checkpoint::from_bytes(&ckpt).map_err(|e| {
-        let mut error = train_error(&e.into());
+    let checkpoint = checkpoint_of(&ckpt, &data).map_err(|mut error| {
         error.message = format!("{name} is not a usable checkpoint: {}", error.message);
         error
     })?;
+    // A converted PyTorch file is kept (stored, fine-tuned, downloaded) as our checkpoint.
+    let (name, ckpt) = if ckpt.starts_with(breastmnist_core::checkpoint::MAGIC) {
+        (name, ckpt)
+    } else {
+        let stem = name.rsplit_once('.').map_or(name.as_str(), |(stem, _)| stem).to_string();
+        (format!("{stem}.ckpt"), checkpoint.to_bytes())
+    };
     let Picked { device, kind, adapter, .. } = device(choice).await;
     let (result, model) = evaluate_checkpoint(&checkpoint, &data, &device, tta).await.map_err(|e| train_error(&e))?;
     explainer.keep(Session { device, backend: kind, data, model, config: result.model.clone(), tta });
-    post(&FromWorker::Checkpoint { name }, Some(ckpt));
+    post_checkpoint(&name, ckpt).await;
     post(&FromWorker::Done(done_view(&result, kind, &adapter)), None);
     Ok(())
 }
@@ -75,9 +100,10 @@ pub async fn run(
     let Picked { device, kind, adapter, .. } = device(req.backend).await;
     let mut trainer = match init {
         Init::Fresh => Trainer::new(config, data.clone(), &device),
-        Init::FineTune(b) => Checkpoint::from_bytes(&b)
-            .map_err(Into::into)
-            .and_then(|ckpt| Trainer::from_checkpoint(config, data.clone(), &ckpt, &device)),
+        Init::FineTune(b) => match checkpoint_of(&b, &data) {
+            Ok(ckpt) => Trainer::from_checkpoint(config, data.clone(), &ckpt, &device),
+            Err(e) => return Err(e),
+        },
         Init::Continue(b) => Snapshot::from_bytes(&b).and_then(|snap| Trainer::resume(&snap, data.clone(), &device)),
     }
     .map_err(|e| train_error(&e))?;
@@ -114,7 +140,7 @@ pub async fn run(
                 }
                 TrainEvent::Done(result) => {
                     if let Ok(Some(ckpt)) = trainer.best_checkpoint().await {
-                        post(&FromWorker::Checkpoint { name: checkpoint_name(&req) }, Some(ckpt));
+                        post_checkpoint(&checkpoint_name(&req), ckpt).await;
                     }
                     keep(&trainer);
                     post(&FromWorker::Done(done_view(&result, kind, &adapter)), None);
@@ -124,7 +150,7 @@ pub async fn run(
                     let mut error = failure(&f);
                     match trainer.best_checkpoint().await {
                         Ok(Some(ckpt)) => {
-                            post(&FromWorker::Checkpoint { name: checkpoint_name(&req) }, Some(ckpt));
+                            post_checkpoint(&checkpoint_name(&req), ckpt).await;
                             if let Some(epoch) = keep(&trainer) {
                                 error.message += &format!(" (the checkpoint of epoch {epoch} can be downloaded below)");
                             }

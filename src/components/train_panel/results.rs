@@ -42,13 +42,19 @@ pub fn Results() -> impl IntoView {
         })
     };
     let exports = move || {
-        ctx.exports.get().map(|Exports { metrics, checkpoint, results }| view! {
+        ctx.exports.get().map(|Exports { metrics, checkpoint, weights, results }| view! {
             <p class="exports">
                 {(!metrics.is_empty()).then(|| view! {
                     <a class="button" href=metrics download="metrics.json" data-testid="export-metrics">"Download metrics JSON"</a>
                 })}
                 {checkpoint.map(|(name, href)| view! {
                     <a class="button" href=href download=name data-testid="export-checkpoint">"Download checkpoint"</a>
+                })}
+                {weights.map(|(name, href)| view! {
+                    <a class="button" href=href download=name data-testid="export-weights"
+                        title="The same weights as a PyTorch state_dict (MedMNIST's ResNet names): load_state_dict in PyTorch">
+                        "PyTorch weights (.safetensors)"
+                    </a>
                 })}
                 {results.into_iter().map(|(split, name, href)| view! {
                     <a class="button" href=href download=name.clone() data-testid="export-result" data-split=split.key()

@@ -122,8 +122,8 @@ pub fn RunTools() -> impl IntoView {
         {tabs}
         {banner}
         <div class="import-row">
-            <label class="button file-button">"Import a checkpoint…"
-                <input type="file" accept=".ckpt,application/octet-stream" data-testid="import-checkpoint"
+            <label class="button file-button" title="Our .ckpt, or a PyTorch state_dict of a MedMNIST ResNet as .safetensors">"Import a model (.ckpt, .safetensors)…"
+                <input type="file" accept=".ckpt,.safetensors,.pt,.pth,application/octet-stream" data-testid="import-checkpoint"
                     disabled=move || active.get() on:change=on_file />
             </label>
             {move || ctx.imported.get().map(|name| view! {
