@@ -446,3 +446,48 @@ async fn an_unreadable_snapshot_is_reported_once_and_can_be_discarded() {
     assert_eq!(b.count("run-restored").await, 0, "the discarded run is gone after a reload");
     b.close().await;
 }
+
+/// A run that ends on a non-finite loss after an epoch has finished keeps its best checkpoint:
+/// downloadable at once and stored, so a reload still offers it. The trainer's loader is
+/// wrapped so that the real worker's final `done` report becomes a `diverged` failure (the
+/// checkpoint it sent just before stays), as a NaN loss in the last epoch would end the run.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_diverged_run_keeps_and_stores_its_checkpoint() {
+    let server = StaticServer::start(dist());
+    let real = std::fs::read_to_string(dist().join("trainer_loader.js")).expect("the trainer's loader");
+    let wrapped = format!(
+        "const post = self.postMessage.bind(self);
+         self.postMessage = (m, t) => {{
+             let j = null; try {{ j = JSON.parse(m.json); }} catch (e) {{}}
+             if (j && j.msg === 'done') {{
+                 return post({{ json: JSON.stringify({{ msg: 'failed', kind: 'diverged',
+                     message: 'the loss became NaN at epoch 2, step 1 (injected by the test)' }}) }});
+             }}
+             return t === undefined ? post(m) : post(m, t);
+         }};
+         {real}"
+    );
+    server.set("trainer_loader.js", Override::Bytes(wrapped.into_bytes()));
+    let b = Browser::start(Options::default()).await;
+    b.client.goto(&format!("{}?model=tiny&epochs=2&batch=32&subset=64&seed=2&backend=cpu", server.base)).await.unwrap();
+    b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
+    b.click("train-start").await;
+    let error = b.wait_text("error", TRAINED, |t| t.contains("NaN")).await;
+    assert_eq!(b.attr("error", "data-kind").await, "diverged", "{error}");
+    b.wait_js("return !!document.querySelector('[data-testid=export-checkpoint]')", READY).await;
+    b.client.refresh().await.unwrap();
+    b.wait_text("run-restored", READY, |t| !t.is_empty()).await;
+    b.wait_js("return !!document.querySelector('[data-testid=export-checkpoint]')", READY).await;
+    let href = b.attr("export-checkpoint", "href").await;
+    let magic = b
+        .client
+        .execute_async(
+            "const done = arguments[1]; fetch(arguments[0]).then(r => r.arrayBuffer())
+                .then(a => done(new TextDecoder().decode(new Uint8Array(a).slice(0, 8)))).catch(e => done(String(e)))",
+            vec![serde_json::json!(href)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(magic.as_str(), Some("BMNCKPT1"), "the stored checkpoint came back after the reload");
+    b.close().await;
+}
