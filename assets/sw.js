@@ -7,17 +7,44 @@
 // scope URL, whatever the query string): a tab that opens /favicon.svg or /sw.js never replaces it.
 // The data files are not touched: the app keeps them itself in Cache Storage, verified by MD5.
 //
-// It must be served from the app's root (its scope is its own folder) and answers only same-origin
-// GETs; tests/offline.rs drives each of these rules.
+// It must be served from the app's folder, next to index.html (its scope is that folder, whatever
+// prefix the host serves the app under), and answers only same-origin GETs inside its scope: what
+// lies outside it (another app on the same origin) is never answered or kept, and only the hashed
+// files of its own folder are ever pruned.
+//
+// Headers for hosts that cannot set them: every response it hands the page (the page itself, its
+// scripts, the trainer worker's scripts) carries the app's Content-Security-Policy and
+// Cross-Origin-Opener-Policy, added when the host did not send them. The policy is the one of
+// index.html's <meta>, Trunk.toml's [serve.headers] and assets/_headers (tests/offline.rs checks
+// that all four agree). This worker's own script cannot be covered: only the host can send it one.
+// tests/offline.rs and tests/deploy.rs drive each of these rules.
 const PREFIX = 'breastmnist-lab-shell-';
 const CACHE = `${PREFIX}v1`;
 const TIMEOUT_MS = 4000;
-// The files a page names ("/x-0123456789abcdef.js", '/boot.js', …): the shell to keep with it.
+const POLICY = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self' blob:; style-src 'self'; style-src-attr 'unsafe-inline'; object-src 'none'; base-uri 'none'; form-action 'none'";
+// Added to the app's own responses when the host did not send them.
+const HEADERS = [
+  ['Content-Security-Policy', POLICY],
+  ['Cross-Origin-Opener-Policy', 'same-origin'],
+];
+// The files a page names ("./x-0123456789abcdef.js", './boot.js', …): the shell to keep with it.
 const SHELL = /["']([^"'#?\s]+\.(?:js|wasm|css|svg))["']/g;
 // Trunk's content-hashed files: replaced by each build, pruned once the stored page stops naming them.
 const HASHED = /-[0-9a-f]{16}(?:_bg)?\.(?:js|wasm|css|svg)$/;
 
 const scope = () => new URL(self.registration.scope);
+
+/** Whether `url` is one of this app's files: under its scope, the data files excepted. */
+function isOwn(url) {
+  const root = scope().href;
+  return url.origin === self.location.origin && url.href.startsWith(root) && !url.href.startsWith(`${root}data/`);
+}
+
+/** Whether `url` names a file in the app's own folder (not a subfolder: another app may live there). */
+function inFolder(url) {
+  const rest = url.href.slice(scope().href.length);
+  return url.href.startsWith(scope().href) && !rest.includes('/');
+}
 
 /** The app's own page: the scope itself or its index.html (any query string). */
 function isPage(url) {
@@ -45,7 +72,8 @@ async function store(key, copy, page) {
     if (html !== null) {
       const named = new Set(shellOf(html));
       for (const request of await cache.keys()) {
-        if (HASHED.test(new URL(request.url).pathname) && !named.has(request.url)) await cache.delete(request);
+        const url = new URL(request.url);
+        if (inFolder(url) && HASHED.test(url.pathname) && !named.has(request.url)) await cache.delete(request);
       }
     }
   } catch {
@@ -112,10 +140,24 @@ async function respond(key, network) {
   return cached;
 }
 
+/** `response` with the app's headers (`HEADERS`) that it lacks; as it is when it has them all, or
+ * cannot be rebuilt (an opaque, errored or redirected response keeps what the network said). */
+function withHeaders(response) {
+  const missing = HEADERS.filter(([name]) => !response.headers.has(name));
+  if (missing.length === 0 || response.type === 'opaque' || response.type === 'error' || response.redirected) return response;
+  try {
+    const headers = new Headers(response.headers);
+    for (const [name, value] of missing) headers.set(name, value);
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  } catch {
+    return response;
+  }
+}
+
 self.addEventListener('fetch', (event) => {
   const request = event.request;
   const url = new URL(request.url);
-  if (request.method !== 'GET' || url.origin !== self.location.origin || url.pathname.includes('/data/')) return;
+  if (request.method !== 'GET' || !isOwn(url)) return;
   // The page is one entry whatever its query string (the reader's settings); anything else,
   // a navigation to /favicon.svg or /sw.js included, is kept under its own URL.
   const page = isPage(url);
@@ -128,5 +170,5 @@ self.addEventListener('fetch', (event) => {
   });
   // Keeps the worker alive for the write, even when the cached copy answered first.
   event.waitUntil(network.then(() => stored, () => undefined));
-  event.respondWith(respond(key, network));
+  event.respondWith(respond(key, network).then(withHeaders));
 });

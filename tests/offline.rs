@@ -14,8 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use breastmnist_e2e::{Browser, Options, Override, StaticServer, dist, root};
-use serde_json::{Value, json};
+use breastmnist_e2e::{Browser, Options, Override, StaticServer, between, dist, policy, root};
+use serde_json::json;
 
 const READY: Duration = Duration::from_secs(90);
 const TRAINED: Duration = Duration::from_secs(900);
@@ -23,21 +23,6 @@ const TRAINED: Duration = Duration::from_secs(900);
 const SHELL_CACHE: &str = "breastmnist-lab-shell-v1";
 /// Longer than the service worker's 4 s network timeout.
 const SLOW: Duration = Duration::from_secs(6);
-
-/// The value between `start` and the next `end` in `text`.
-fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
-    let from = text.find(start)? + start.len();
-    let len = text[from..].find(end)?;
-    Some(&text[from..from + len])
-}
-
-/// The policy `cargo xtask serve` sends (Trunk.toml `[serve.headers]`).
-fn header_policy() -> String {
-    let toml = std::fs::read_to_string(root().join("Trunk.toml")).expect("Trunk.toml");
-    between(&toml, "\n\"Content-Security-Policy\" = \"", "\"\n")
-        .expect("Trunk.toml [serve.headers] sends a Content-Security-Policy")
-        .to_string()
-}
 
 /// The policy of a page's `<meta http-equiv>`.
 fn meta_policy(html: &str) -> Option<String> {
@@ -130,48 +115,9 @@ fn forward(
     client.flush()
 }
 
-/// chromedriver's Chrome DevTools Protocol passthrough.
-#[derive(Debug)]
-struct Cdp(Value);
-
-impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
-    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
-        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
-    }
-
-    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        (http::Method::POST, Some(self.0.to_string()))
-    }
-}
-
-/// Before any script of every document from now on, a listener records each
-/// `securitypolicyviolation` into `window.__csp`.
-async fn record_violations(b: &Browser) {
-    let source = "window.__csp = []; document.addEventListener('securitypolicyviolation', (e) => \
-                  window.__csp.push(`${e.effectiveDirective} blocked ${e.blockedURI || '(inline)'} at ${e.sourceFile}:${e.lineNumber}`), true);";
-    let cmd = Cdp(json!({ "cmd": "Page.addScriptToEvaluateOnNewDocument", "params": { "source": source } }));
-    b.client.issue_cmd(cmd).await.expect("chromedriver runs CDP commands");
-}
-
-/// The violations recorded in this document with the console's CSP messages, and the console's
-/// other errors, since the last call.
-async fn violations(b: &Browser) -> (Vec<String>, Vec<String>) {
-    let recorded = b.js("return window.__csp || ['the violation recorder is missing']", vec![]).await;
-    let mut csp: Vec<String> = serde_json::from_value(recorded).expect("a list of strings");
-    let (policy, other): (Vec<String>, Vec<String>) =
-        b.console_errors().await.into_iter().partition(|m| m.contains("Content Security Policy") || m.contains("Refused to"));
-    csp.extend(policy);
-    (csp, other)
-}
-
 /// Waits until the page is controlled by the service worker.
 async fn wait_controlled(b: &Browser) {
     b.wait_js("return !!(navigator.serviceWorker && navigator.serviceWorker.controller)", READY).await;
-}
-
-/// Runs `script` (its last argument is the callback) in the page and returns what it passes on.
-async fn js_async(b: &Browser, script: &str) -> Value {
-    b.client.execute_async(script, vec![]).await.unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
 }
 
 /// The shell cache's entries, as paths.
@@ -179,7 +125,7 @@ async fn shell_paths(b: &Browser) -> Vec<String> {
     let script = format!(
         "const done = arguments[0]; caches.open('{SHELL_CACHE}').then(c => c.keys()).then(k => done(k.map(r => new URL(r.url).pathname)), e => done(['error: ' + e]))"
     );
-    serde_json::from_value(js_async(b, &script).await).expect("a list of paths")
+    serde_json::from_value(b.js_async(&script).await).expect("a list of paths")
 }
 
 /// Waits until the article and its verified dataset are on the page.
@@ -188,19 +134,46 @@ async fn wait_article(b: &Browser) -> String {
     b.wait_text("dataset-status", READY, |t| t.contains("546")).await
 }
 
+/// The line after `start` in `text` (a `_headers` field, a JavaScript constant).
+fn line_after<'a>(text: &'a str, start: &str) -> Option<&'a str> {
+    between(text, start, "\n")
+}
+
+/// One policy everywhere: Trunk.toml's header, index.html's `<meta>` (source and built),
+/// `_headers` for hosts (source and built) and the service worker's fallback; no inline script;
+/// and every URL of the built page relative to it, so `dist/` works under any prefix.
 #[test]
 fn one_policy_and_no_inline_script() {
-    let policy = header_policy();
+    let policy = policy();
     let source = std::fs::read_to_string(root().join("index.html")).unwrap();
     assert_eq!(meta_policy(&source).as_deref(), Some(policy.as_str()), "index.html's <meta> and Trunk.toml's header agree");
     let built = std::fs::read_to_string(dist().join("index.html")).unwrap();
     assert_eq!(meta_policy(&built).as_deref(), Some(policy.as_str()), "the built page carries the policy");
+    for headers in [root().join("assets/_headers"), dist().join("_headers")] {
+        let text = std::fs::read_to_string(&headers).unwrap_or_else(|e| panic!("{}: {e}", headers.display()));
+        assert_eq!(line_after(&text, "\n/*\n  Content-Security-Policy: "), Some(policy.as_str()), "{}", headers.display());
+        assert_eq!(line_after(&text, "\n  X-Content-Type-Options: "), Some("nosniff"), "{}", headers.display());
+        assert_eq!(line_after(&text, "\n  Cross-Origin-Opener-Policy: "), Some("same-origin"), "{}", headers.display());
+    }
+    for sw in [root().join("assets/sw.js"), dist().join("sw.js")] {
+        let text = std::fs::read_to_string(&sw).unwrap_or_else(|e| panic!("{}: {e}", sw.display()));
+        assert_eq!(line_after(&text, "\nconst POLICY = \""), Some(format!("{policy}\";").as_str()), "{}", sw.display());
+    }
     let meta = built.find("http-equiv=\"Content-Security-Policy\"").unwrap();
     assert!(built.find("<script").is_some_and(|s| s > meta), "the policy comes before every script");
-    // Every script is a file from the page's own origin (script-src 'self'), none inline.
+    // Every script is a file from the page's own folder (script-src 'self'), none inline.
     for tag in built.split("<script").skip(1) {
         let open = &tag[..tag.find('>').expect("a closed tag")];
-        assert!(open.contains(" src=\"/"), "an inline or foreign script: <script{open}>");
+        assert!(open.contains(" src=\"./"), "an inline or foreign script, or one outside the page's folder: <script{open}>");
+    }
+    // Nothing the page names leaves its folder: no absolute path, no other origin.
+    for attr in ["src", "href", "data-js", "data-wasm"] {
+        for quote in ['"', '\''] {
+            for tail in built.split(&format!(" {attr}={quote}")).skip(1) {
+                let url = &tail[..tail.find(quote).expect("a closed attribute")];
+                assert!(url.starts_with("./"), "{attr}={url:?} is not relative to the page (Trunk.toml public_url)");
+            }
+        }
     }
     for forbidden in ["'unsafe-inline' 'self'", "'unsafe-eval'", "script-src 'unsafe-inline'", "*"] {
         assert!(!policy.contains(forbidden), "{forbidden} in {policy}");
@@ -214,9 +187,9 @@ fn one_policy_and_no_inline_script() {
 #[tokio::test(flavor = "multi_thread")]
 async fn opening_another_file_in_the_tab_keeps_the_cached_page() {
     let server = StaticServer::start(dist());
-    let front = Front::start(&server, Some(header_policy()));
+    let front = Front::start(&server, Some(policy()));
     let b = Browser::start(Options::default()).await;
-    record_violations(&b).await;
+    b.record_violations().await;
     b.client.goto(&front.base).await.unwrap();
     wait_article(&b).await;
     wait_controlled(&b).await;
@@ -240,8 +213,7 @@ async fn opening_another_file_in_the_tab_keeps_the_cached_page() {
         READY,
     )
     .await;
-    let page = js_async(
-        &b,
+    let page = b.js_async(
         &format!(
             "const done = arguments[0]; caches.open('{SHELL_CACHE}').then(c => c.match(location.origin + '/'))
                .then(r => r ? r.text().then(t => done([r.headers.get('content-type'), t.includes('data-testid') || t.includes('data-wasm')])) : done(null))"
@@ -260,7 +232,7 @@ async fn opening_another_file_in_the_tab_keeps_the_cached_page() {
     eprintln!("FIGURE offline reload (connection closed) to dataset-ready: {:.0} ms", started.elapsed().as_secs_f64() * 1e3);
     assert!(status.contains("browser cache"), "{status}");
     assert_eq!(b.js("return document.contentType", vec![]).await, json!("text/html"));
-    let (csp, _offline_errors) = violations(&b).await;
+    let (csp, _offline_errors) = b.violations().await;
     assert!(csp.is_empty(), "policy violations: {csp:#?}");
     b.screenshot("offline-after-icon").await;
     b.close().await;
@@ -272,13 +244,12 @@ async fn opening_another_file_in_the_tab_keeps_the_cached_page() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_slow_page_with_nothing_cached_is_waited_for() {
     let server = StaticServer::start(dist());
-    let front = Front::start(&server, Some(header_policy()));
+    let front = Front::start(&server, Some(policy()));
     let b = Browser::start(Options::default()).await;
     b.client.goto(&front.base).await.unwrap();
     wait_article(&b).await;
     wait_controlled(&b).await;
-    let deleted = js_async(
-        &b,
+    let deleted = b.js_async(
         &format!("const done = arguments[0]; caches.open('{SHELL_CACHE}').then(c => c.delete(location.origin + '/')).then(done, e => done('' + e))"),
     )
     .await;
@@ -309,7 +280,7 @@ async fn a_failing_cache_write_never_costs_a_response() {
     let failing = "const refuse = () => Promise.reject(new DOMException('test: no space', 'QuotaExceededError'));\n\
                    Cache.prototype.put = refuse; Cache.prototype.add = refuse; Cache.prototype.addAll = refuse;\n";
     server.set("sw.js", Override::Bytes(format!("{failing}{original}").into_bytes()));
-    let front = Front::start(&server, Some(header_policy()));
+    let front = Front::start(&server, Some(policy()));
     let b = Browser::start(Options::default()).await;
     b.client.goto(&front.base).await.unwrap();
     wait_article(&b).await;
@@ -331,13 +302,13 @@ async fn a_failing_cache_write_never_costs_a_response() {
 /// header and the meta tag: no `securitypolicyviolation` and no CSP message in the console.
 async fn no_violation_while(backend: &str) {
     let server = StaticServer::start(dist());
-    let front = Front::start(&server, Some(header_policy()));
+    let front = Front::start(&server, Some(policy()));
     let b = Browser::start(Options { webgpu: backend == "webgpu", ..Options::default() }).await;
-    record_violations(&b).await;
+    b.record_violations().await;
     b.client.goto(&format!("{}?model=tiny&epochs=1&batch=32&subset=64&backend={backend}", front.base)).await.unwrap();
     wait_article(&b).await;
     wait_controlled(&b).await;
-    let (loaded, mut errors) = violations(&b).await;
+    let (loaded, mut errors) = b.violations().await;
     assert!(loaded.is_empty(), "violations while loading: {loaded:#?}");
 
     b.click("train-start").await;
@@ -347,7 +318,7 @@ async fn no_violation_while(backend: &str) {
     b.js("document.getElementById('explore').scrollIntoView({behavior: 'instant'})", vec![]).await;
     b.wait_attr("sample-view", "data-ready", "true", TRAINED).await;
 
-    let (csp, later) = violations(&b).await;
+    let (csp, later) = b.violations().await;
     assert!(csp.is_empty(), "violations on {backend}: {csp:#?}");
     errors.extend(later);
     assert!(errors.is_empty(), "console errors: {errors:#?}");

@@ -13,3 +13,8 @@ pub mod offline;
 pub mod runs;
 pub mod url;
 pub mod worker;
+
+/// Bytes of the page's wasm linear memory (the soak test reads it from the results).
+pub fn wasm_memory_bytes() -> u64 {
+    core::arch::wasm32::memory_size(0) as u64 * 65536
+}

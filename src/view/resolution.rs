@@ -135,6 +135,7 @@ mod tests {
             roc: vec![],
             metrics_json: String::new(),
             result_files: vec![],
+            worker_memory: 0,
         };
         s.apply(&FromWorker::Done(d), 2, 12.4);
         assert!(s.is_finished());

@@ -380,6 +380,7 @@ mod tests {
                 roc: vec![],
                 metrics_json: "{}".into(),
                 result_files: vec![],
+                worker_memory: 0,
             }),
             0.0,
         );

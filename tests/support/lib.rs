@@ -1,6 +1,7 @@
 //! Support for the browser end-to-end tests: a static server for the built app (with
-//! per-path overrides, to serve a corrupted or missing file), chromedriver + headless Chromium
-//! through fantoccini, waiting on `data-testid` hooks, and screenshots under target/e2e/.
+//! per-path overrides, to serve a corrupted or missing file, mounted at the root or under a
+//! prefix, recording what it was asked), chromedriver + headless Chromium through fantoccini,
+//! waiting on `data-testid` hooks, policy violations and screenshots under target/e2e/.
 
 use std::collections::HashMap;
 use std::net::{TcpListener, TcpStream};
@@ -35,6 +36,22 @@ pub fn artifacts() -> PathBuf {
     dir
 }
 
+/// The value between `start` and the next `end` in `text`.
+pub fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let from = text.find(start)? + start.len();
+    let len = text[from..].find(end)?;
+    Some(&text[from..from + len])
+}
+
+/// The app's Content-Security-Policy: the one `cargo xtask serve` sends (Trunk.toml
+/// `[serve.headers]`), which every other copy must equal (tests/offline.rs).
+pub fn policy() -> String {
+    let toml = std::fs::read_to_string(root().join("Trunk.toml")).expect("Trunk.toml");
+    between(&toml, "\n\"Content-Security-Policy\" = \"", "\"\n")
+        .expect("Trunk.toml [serve.headers] sends a Content-Security-Policy")
+        .to_string()
+}
+
 /// What the server answers for an overridden path.
 #[derive(Clone)]
 pub enum Override {
@@ -64,10 +81,14 @@ impl std::io::Read for Partial {
     }
 }
 
-/// A static file server on 127.0.0.1 for the built app, on its own thread.
+/// A static file server on 127.0.0.1 for the built app, on its own thread: as a plain static
+/// server does, it answers a folder's path with its `index.html` and sends no policy (only the
+/// type, `Cache-Control: no-store` and `Connection: close`).
 pub struct StaticServer {
+    /// The app's address: the origin and the prefix it is mounted under (`http://127.0.0.1:N/lab/`).
     pub base: String,
     overrides: Arc<Mutex<HashMap<String, Override>>>,
+    requests: Arc<Mutex<Vec<Served>>>,
     server: Arc<tiny_http::Server>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -84,17 +105,48 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
+/// One request the server answered: its path (no query) and the status it got.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Served {
+    pub path: String,
+    pub status: u16,
+}
+
 impl StaticServer {
+    /// Serves `dir` at the origin's root.
     pub fn start(dir: PathBuf) -> StaticServer {
+        StaticServer::mount(dir, "/")
+    }
+
+    /// Serves `dir` under `prefix` (`/lab/v2/`: `/lab/v2/boot.js` is `dir/boot.js`), as a host
+    /// serves an app from a subfolder; every path outside the prefix is a 404.
+    pub fn mount(dir: PathBuf, prefix: &str) -> StaticServer {
+        assert!(prefix.starts_with('/') && prefix.ends_with('/'), "a prefix starts and ends with '/': {prefix}");
+        let prefix = prefix.to_string();
         let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind 127.0.0.1"));
         let port = server.server_addr().to_ip().expect("an IP address").port();
+        let base = format!("http://127.0.0.1:{port}{prefix}");
         let overrides: Arc<Mutex<HashMap<String, Override>>> = Arc::default();
-        let (srv, ovr) = (server.clone(), overrides.clone());
+        let requests: Arc<Mutex<Vec<Served>>> = Arc::default();
+        let (srv, ovr, log) = (server.clone(), overrides.clone(), requests.clone());
         let thread = std::thread::spawn(move || {
             for req in srv.incoming_requests() {
                 let path = req.url().split('?').next().unwrap_or("/").to_string();
-                let rel = if path == "/" { "index.html".to_string() } else { path.trim_start_matches('/').to_string() };
-                let ov = ovr.lock().unwrap().get(&rel).cloned();
+                // A folder's path is its index.html; a path outside the prefix is no file.
+                let rel = match path.strip_prefix(&prefix) {
+                    Some(rel) if rel.is_empty() || rel.ends_with('/') => Some(format!("{rel}index.html")),
+                    Some(rel) => Some(rel.to_string()),
+                    None => None,
+                };
+                let ov = rel.as_ref().and_then(|rel| ovr.lock().unwrap().get(rel).cloned());
+                let status = match (&ov, &rel) {
+                    (Some(Override::Status(code)), _) => *code,
+                    (Some(_), _) => 200,
+                    (None, Some(rel)) if !rel.contains("..") && dir.join(rel).is_file() => 200,
+                    (None, _) => 404,
+                };
+                log.lock().unwrap().push(Served { path: path.clone(), status });
+                let rel = rel.unwrap_or_default();
                 let file = dir.join(&rel);
                 let header = |v: &str| tiny_http::Header::from_bytes("Content-Type", v).unwrap();
                 let no_store = tiny_http::Header::from_bytes("Cache-Control", "no-store").unwrap();
@@ -125,7 +177,7 @@ impl StaticServer {
                             .with_header(no_store)
                             .with_header(close),
                     ),
-                    None if !rel.contains("..") && file.is_file() => {
+                    None if status == 200 => {
                         let bytes = std::fs::read(&file).unwrap_or_default();
                         req.respond(
                             tiny_http::Response::from_data(bytes)
@@ -138,10 +190,16 @@ impl StaticServer {
                 };
             }
         });
-        StaticServer { base: format!("http://127.0.0.1:{port}/"), overrides, server, thread: Some(thread) }
+        StaticServer { base, overrides, requests, server, thread: Some(thread) }
     }
 
-    /// Serves `over` instead of the file at `rel` (e.g. `data/breastmnist.npz`).
+    /// Every request answered so far, in order.
+    pub fn requests(&self) -> Vec<Served> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    /// Serves `over` instead of the file at `rel` (e.g. `data/breastmnist.npz`, relative to the
+    /// prefix).
     pub fn set(&self, rel: &str, over: Override) {
         self.overrides.lock().unwrap().insert(rel.to_string(), over);
     }
@@ -236,6 +294,20 @@ impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
 
     fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
         (http::Method::POST, Some(r#"{"type":"browser"}"#.to_string()))
+    }
+}
+
+/// chromedriver's Chrome DevTools Protocol passthrough.
+#[derive(Debug)]
+struct Cdp(serde_json::Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(self.0.to_string()))
     }
 }
 
@@ -402,6 +474,12 @@ impl Browser {
         self.client.execute(script, args).await.unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
     }
 
+    /// Runs `script` (a function body; its last argument is the callback) and returns what it
+    /// passes on.
+    pub async fn js_async(&self, script: &str) -> serde_json::Value {
+        self.client.execute_async(script, vec![]).await.unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
     /// Saves a full-page PNG under target/e2e/ (the window grows to the document's height).
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let height = self
@@ -436,6 +514,29 @@ impl Browser {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// From now on, before any script of every document, a listener records each
+    /// `securitypolicyviolation` into `window.__csp` (read back by `violations`).
+    pub async fn record_violations(&self) {
+        let source = "window.__csp = []; document.addEventListener('securitypolicyviolation', (e) => \
+                      window.__csp.push(`${e.effectiveDirective} blocked ${e.blockedURI || '(inline)'} at ${e.sourceFile}:${e.lineNumber}`), true);";
+        let cmd = Cdp(json!({ "cmd": "Page.addScriptToEvaluateOnNewDocument", "params": { "source": source } }));
+        self.client.issue_cmd(cmd).await.expect("chromedriver runs CDP commands");
+    }
+
+    /// The policy violations recorded in this document (`record_violations`) with the console's
+    /// CSP messages, and the console's other errors, since the last call.
+    pub async fn violations(&self) -> (Vec<String>, Vec<String>) {
+        let recorded = self.js("return window.__csp || ['the violation recorder is missing']", vec![]).await;
+        let mut csp: Vec<String> = serde_json::from_value(recorded).expect("a list of strings");
+        let (policy, other): (Vec<String>, Vec<String>) = self
+            .console_errors()
+            .await
+            .into_iter()
+            .partition(|m| m.contains("Content Security Policy") || m.contains("Refused to"));
+        csp.extend(policy);
+        (csp, other)
     }
 
     /// Injects axe-core (from npm, installed by xtask) and returns the violations of impact

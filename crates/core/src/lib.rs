@@ -18,6 +18,7 @@
 //! - [`checkpoint`]: model config + burn record as bytes.
 //! - [`weights`]: a model's tensors by path, read back or filled in.
 //! - [`torch`]: PyTorch state dicts in (`.safetensors`, `.pt`) and out (`.safetensors`).
+//! - [`torch_zip`]: `torch.save`'s ZIP checkpoints read from memory (the browser's `.pt`).
 //! - [`export`]: the metrics JSON (`SCHEMA.md`) and predictions CSV.
 //! - [`result_file`]: MedMNIST's standard result files (what `medmnist.Evaluator` scores).
 //! - [`rng`]: the seeded generator behind every random draw.
@@ -41,6 +42,7 @@ pub mod read;
 pub mod result_file;
 pub mod rng;
 pub mod torch;
+pub mod torch_zip;
 pub mod train;
 pub mod weights;
 

@@ -18,8 +18,9 @@
 //! Grad-CAM, fine-tuning) takes a PyTorch model. The architecture comes from the names and
 //! shapes (or the caller names it); every check — 2 classes, the data's channels, a 3x3 stem,
 //! BasicBlocks, every key present, no key left over, every shape — runs before a model is
-//! allocated, and the first failure is named. Reading `.pt`/`.pth` needs a file path (burn's
-//! `pytorch-reader`), so it is native only.
+//! allocated, and the first failure is named. `.pt`/`.pth` files are read from a path by burn's
+//! `pytorch-reader` (native: every format torch.save wrote) or from memory by
+//! [`crate::torch_zip`] (everywhere: the ZIP format of PyTorch 1.6 and later).
 //!
 //! It must not know about the browser; files are read only by [`read_pytorch_file`].
 
@@ -81,8 +82,8 @@ pub enum TorchError {
     #[error("the PyTorch file is unreadable: {0}")]
     Pytorch(String),
     #[error(
-        "PyTorch .pt/.pth files are read by the command line (`breastmnist eval --checkpoint FILE`); here, save the \
-         state_dict as .safetensors (Python: `safetensors.torch.save_file(model.state_dict(), \"model.safetensors\")`)"
+        "this .pt/.pth is in PyTorch's legacy (before 1.6) format, read by the command line only (`breastmnist eval \
+         --checkpoint FILE`); or save the state_dict again with a current PyTorch, or as .safetensors"
     )]
     PytorchNeedsFile,
     #[error("tensor '{name}' is {dtype}; only floating-point weights (F32, F16, BF16, F64) can be loaded")]
@@ -137,6 +138,18 @@ pub fn read_pytorch_file(path: &std::path::Path) -> Result<StateDict, TorchError
             let bytes = t.read().map_err(|e| TorchError::Pytorch(e.to_string()))?;
             let values = floats(&name, dtype, &bytes)?;
             Ok((name, TorchTensor { shape: t.shape().to_vec(), values }))
+        })
+        .collect()
+}
+
+/// A `torch.save` ZIP checkpoint's tensors from memory (see [`crate::torch_zip`]).
+pub fn read_pytorch_bytes(bytes: &[u8]) -> Result<StateDict, TorchError> {
+    crate::torch_zip::read(bytes)
+        .map_err(TorchError::Pytorch)?
+        .into_iter()
+        .map(|(name, dtype, shape, data)| {
+            let values = floats(&name, dtype, &data)?;
+            Ok((name, TorchTensor { shape, values }))
         })
         .collect()
 }
@@ -373,9 +386,9 @@ pub async fn to_safetensors(ckpt: &Checkpoint) -> Result<Vec<u8>, TorchError> {
     safetensors::serialize(views, Some(meta)).map_err(|e| TorchError::Safetensors(e.to_string()))
 }
 
-/// Our checkpoint from any weight file's bytes: our `.ckpt` as is, a `.safetensors` state
-/// dict converted (see [`to_checkpoint`]). PyTorch's `.pt`/`.pth` need a path
-/// ([`read_pytorch_file`]) and are refused here with [`TorchError::PytorchNeedsFile`].
+/// Our checkpoint from any weight file's bytes: our `.ckpt` as is, a `.safetensors` or a
+/// `torch.save` ZIP state dict converted (see [`to_checkpoint`]). PyTorch's legacy pickle
+/// stream needs a path ([`read_pytorch_file`]): [`TorchError::PytorchNeedsFile`] here.
 pub fn checkpoint_from_bytes(
     bytes: &[u8],
     input_size: usize,
@@ -385,6 +398,9 @@ pub fn checkpoint_from_bytes(
     match Format::sniff(bytes) {
         Some(Format::Ours) => Ok(Checkpoint::from_bytes(bytes)?),
         Some(Format::Safetensors) => to_checkpoint(read_safetensors(bytes)?, input_size, channels, size),
+        Some(Format::Pytorch) if bytes.starts_with(b"PK\x03\x04") => {
+            to_checkpoint(read_pytorch_bytes(bytes)?, input_size, channels, size)
+        }
         Some(Format::Pytorch) => Err(TorchError::PytorchNeedsFile),
         None => Err(TorchError::Unknown),
     }
@@ -451,7 +467,8 @@ mod tests {
         d.insert("conv1.weight".into(), TorchTensor { shape: vec![8, 1, 7, 7], values: vec![0.0; 392] });
         assert!(to_checkpoint(d, 28, 1, None).unwrap_err().to_string().contains("7x7"));
         assert_eq!(checkpoint_from_bytes(b"hello world", 28, 1, None).unwrap_err(), TorchError::Unknown);
-        assert_eq!(checkpoint_from_bytes(b"PK\x03\x04....", 28, 1, None).unwrap_err(), TorchError::PytorchNeedsFile);
+        assert!(matches!(checkpoint_from_bytes(b"PK\x03\x04....", 28, 1, None), Err(TorchError::Pytorch(_))));
+        assert_eq!(checkpoint_from_bytes(&[0x80, 2, 0x8a], 28, 1, None).unwrap_err(), TorchError::PytorchNeedsFile);
     }
 
     #[test]

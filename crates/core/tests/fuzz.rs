@@ -722,3 +722,65 @@ fn crafted_safetensors_fail_cleanly() {
     }
     runner.finish(started);
 }
+
+/// PyTorch's `.pt` read from memory (`torch_zip`, the browser's reader): a `torch.save`-layout
+/// ZIP of `tiny` (written by tests/fixtures/safetensors_to_pt.py), truncated, with bytes flipped
+/// all through it (the pickle's opcodes and lengths included) and with its pickle's length
+/// fields rewritten: `Ok` or a typed error, in bounded time and memory.
+#[test]
+fn crafted_pytorch_zips_fail_cleanly() {
+    use breastmnist_core::{torch, torch_zip};
+    let started = Instant::now();
+    let bases = bases();
+    let dir = std::env::temp_dir().join(format!("bmn-fuzz-pt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (st, pt) = (dir.join("tiny.safetensors"), dir.join("tiny.pt"));
+    let ckpt = Checkpoint::from_bytes(&bases.checkpoints[0].1).expect("ours");
+    std::fs::write(&st, common::run(torch::to_safetensors(&ckpt)).expect("exports")).unwrap();
+    let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/safetensors_to_pt.py");
+    let out = std::process::Command::new("python3").arg(&script).arg(&st).arg(&pt).output().expect("python3 runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let base = std::fs::read(&pt).unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(torch::checkpoint_from_bytes(&base, 28, 1, None).is_ok(), "the base imports");
+
+    let mut runner = Runner::new("pytorch-zip/crafted");
+    let check = |b: &[u8]| -> Result<(), String> {
+        let _ = torch::checkpoint_from_bytes(b, 28, 1, None);
+        Ok(())
+    };
+    let step = (base.len() / 400).max(1);
+    for cut in (0..base.len()).step_by(step) {
+        runner.case(&format!("truncated at {cut}"), &base[..cut], &check);
+    }
+    for at in (0..base.len()).step_by(step) {
+        let mut b = base.clone();
+        b[at] ^= 0xff;
+        runner.case(&format!("byte {at} flipped"), &b, &check);
+    }
+    runner.finish(started);
+
+    // The pickle machine itself (a flipped byte in the archive fails its CRC first): every
+    // byte of data.pkl set to random values, and truncations.
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&base)).unwrap();
+    let mut pickle = Vec::new();
+    std::io::Read::read_to_end(&mut zip.by_name("archive/data.pkl").unwrap(), &mut pickle).unwrap();
+    assert!(torch_zip::tensors_in_pickle(&pickle).is_ok_and(|t| t.contains_key("conv1.weight")));
+    let mut runner = Runner::new("pytorch-pickle/crafted");
+    let check = |b: &[u8]| -> Result<(), String> {
+        let _ = torch_zip::tensors_in_pickle(b);
+        Ok(())
+    };
+    for cut in 0..pickle.len() {
+        runner.case(&format!("pickle truncated at {cut}"), &pickle[..cut], &check);
+    }
+    let mut rng = Rng::new(11);
+    for at in 0..pickle.len() {
+        for _ in 0..2 {
+            let mut b = pickle.clone();
+            b[at] = rng.below(256) as u8;
+            runner.case(&format!("pickle byte {at} set"), &b, &check);
+        }
+    }
+    runner.finish(started);
+}

@@ -100,9 +100,17 @@ fn a_pytorch_pt_file_imports_and_predicts_like_its_model() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let bytes = std::fs::read(&pt).unwrap();
     assert_eq!(Format::sniff(&bytes), Some(Format::Pytorch));
-    assert_eq!(torch::checkpoint_from_bytes(&bytes, 28, 1, None).unwrap_err(), torch::TorchError::PytorchNeedsFile);
-
+    // Read from memory (the browser's way) and by burn's file reader: the same tensors.
+    let from_memory = torch::read_pytorch_bytes(&bytes).unwrap();
     let dict = torch::read_pytorch_file(&pt).unwrap();
+    assert_eq!(from_memory.len(), dict.len());
+    for (name, t) in &dict {
+        let ours = &from_memory[name];
+        assert!(ours.shape == t.shape && ours.values == t.values, "{name} differs between the two readers");
+    }
+    let in_memory = torch::checkpoint_from_bytes(&bytes, 28, 1, None).unwrap();
+    assert_eq!(scores(&in_memory.load(&Device::flex()).unwrap(), &data), scores(&model, &data));
+
     assert!(dict.contains_key("net.layer1.0.conv1.weight"), "{:?}", dict.keys().take(4).collect::<Vec<_>>());
     let imported = torch::to_checkpoint(dict, 28, 1, None).unwrap();
     assert_eq!(imported.config, ckpt.config);

@@ -192,6 +192,9 @@ pub struct DoneView {
     /// MedMNIST's standard result files (val, then test) that its `Evaluator` scores.
     #[serde(default)]
     pub result_files: Vec<ResultFileView>,
+    /// Bytes of the worker's wasm memory when the run ended (0 where unknown).
+    #[serde(default)]
+    pub worker_memory: u64,
 }
 
 /// One MedMNIST standard result file (`breastmnist_test_[AUC]0.912_[ACC]0.897@run.csv`: no

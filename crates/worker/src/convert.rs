@@ -193,7 +193,16 @@ pub fn done_view(result: &RunResult, backend: BackendKind, adapter: &str) -> Don
             .into_iter()
             .map(|f| ResultFileView { name: f.name, contents: f.contents })
             .collect(),
+        worker_memory: wasm_memory(),
     }
+}
+
+/// Bytes of this wasm instance's linear memory (0 natively).
+fn wasm_memory() -> u64 {
+    #[cfg(target_arch = "wasm32")]
+    return core::arch::wasm32::memory_size(0) as u64 * 65536;
+    #[cfg(not(target_arch = "wasm32"))]
+    0
 }
 
 #[cfg(test)]

@@ -27,7 +27,8 @@ pub fn Results() -> impl IntoView {
             None => format!(" (model of epoch {}, validation AUC {:.3})", done.best_epoch, done.val_auc),
         };
         Some(view! {
-            <p class="test-metrics" data-testid="test-metrics">
+            <p class="test-metrics" data-testid="test-metrics" data-worker-memory=done.worker_memory
+                data-page-memory=crate::runtime::wasm_memory_bytes()>
                 {format!("Test AUC {:.3} · ACC {:.3}", done.test_auc, done.test_acc)}
                 <span class="muted">{origin}</span>
             </p>

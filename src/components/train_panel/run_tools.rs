@@ -122,7 +122,7 @@ pub fn RunTools() -> impl IntoView {
         {tabs}
         {banner}
         <div class="import-row">
-            <label class="button file-button" title="Our .ckpt, or a PyTorch state_dict of a MedMNIST ResNet as .safetensors">"Import a model (.ckpt, .safetensors)…"
+            <label class="button file-button" title="Our .ckpt, or a PyTorch state_dict of a MedMNIST ResNet as .safetensors or .pt">"Import a model (.ckpt, .safetensors, .pt)…"
                 <input type="file" accept=".ckpt,.safetensors,.pt,.pth,application/octet-stream" data-testid="import-checkpoint"
                     disabled=move || active.get() on:change=on_file />
             </label>
