@@ -69,12 +69,20 @@ async fn article_sections_table_toc_console_and_accessibility() {
         let (top, at_bottom) = (at[0].as_f64().unwrap(), at[1].as_bool().unwrap());
         // At the end of the page a section can only come as high as the page lets it.
         assert!((-5.0..200.0).contains(&top) || (at_bottom && top > 0.0), "after clicking the TOC link, #{id} is at {top}px");
-        let current = b
-            .js(
-                "const a = document.querySelector('[data-testid=toc] a[aria-current=location]'); return a && a.dataset.target",
-                vec![],
-            )
-            .await;
+        // The mark follows an IntersectionObserver, which can lag a loaded machine: waited for.
+        let mut current = serde_json::Value::Null;
+        for _ in 0..50 {
+            current = b
+                .js(
+                    "const a = document.querySelector('[data-testid=toc] a[aria-current=location]'); return a && a.dataset.target",
+                    vec![],
+                )
+                .await;
+            if current == id {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         assert_eq!(current, id, "the TOC marks the section in view");
     }
 
