@@ -120,6 +120,13 @@ async fn a_local_file_can_be_picked_and_a_foreign_one_is_refused() {
     input.send_keys(&foreign.display().to_string()).await.unwrap();
     b.wait_text("error", READY, |t| t.contains("not an official BreastMNIST file")).await;
 
+    // Records the workers the page starts: the file must be hashed off the main thread.
+    b.js(
+        "window.__workers = []; const W = window.Worker; \
+         window.Worker = function (url, options) { window.__workers.push(String(url)); return new W(url, options); };",
+        vec![],
+    )
+    .await;
     let input = b.client.find(Locator::Css("[data-testid=dataset-file]")).await.unwrap();
     let local = root().join("assets/data/breastmnist_64.npz");
     input.send_keys(&local.display().to_string()).await.unwrap();
@@ -127,6 +134,8 @@ async fn a_local_file_can_be_picked_and_a_foreign_one_is_refused() {
     assert!(status.contains("64×64") && status.contains("breastmnist_64.npz"), "{status}");
     let side = b.js("return document.querySelector('[data-testid=gallery-item] canvas').width", vec![]).await;
     assert_eq!(side, 64);
+    let workers = b.js("return window.__workers", vec![]).await;
+    assert!(workers.to_string().contains("verifier_loader.js"), "the verifier worker hashed the file: {workers}");
 
     // A file larger than any official one is refused at once, before a byte of it is read.
     let huge = root().join("target/e2e/huge-600MB.npz");

@@ -1,8 +1,8 @@
 //! Getting a verified [`Dataset`] into the page: browser cache, then network, or a local file.
 
-use breastmnist_data::{DataError, Dataset, DecodeOptions, Variant, decode_npz, md5_hex, verify};
+use breastmnist_data::{DataError, Dataset, DecodeOptions, Variant, decode_npz};
 
-use super::{cache, fetch};
+use super::{cache, fetch, hash};
 
 /// Where the bytes came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,6 +42,8 @@ pub enum LoadError {
     },
     /// A local file could not be read.
     File(String),
+    /// The verifier worker could not hash the file.
+    Hash(String),
     /// A local file larger than any official file (refused before it is read).
     TooLarge {
         name: String,
@@ -70,6 +72,7 @@ impl LoadError {
                 "Only the official files are accepted (breastmnist.npz, breastmnist_64.npz, _128, _224 from Zenodo record 10519652)."
             }
             LoadError::File(_) => "The browser could not read that file; try picking it again.",
+            LoadError::Hash(_) => "Reload the page and try again (the file is checked in a background worker).",
             LoadError::TooLarge { .. } => "Pick the official .npz file (at most a few tens of MB).",
         }
     }
@@ -84,6 +87,7 @@ impl std::fmt::Display for LoadError {
                 write!(f, "{name} is not an official BreastMNIST file (MD5 {md5})")
             }
             LoadError::File(e) => write!(f, "Could not read the file: {e}"),
+            LoadError::Hash(e) => write!(f, "Could not check the file: {e}"),
             LoadError::TooLarge { name, bytes, limit } => write!(
                 f,
                 "{name} is {:.0} MB, larger than any official BreastMNIST file ({:.0} MB at most): not read",
@@ -120,7 +124,7 @@ pub async fn load_official(
 ) -> Result<Loaded, LoadError> {
     let key = url(variant);
     if let Some(bytes) = cache::get(&key).await {
-        if verify(&bytes, variant).is_ok() {
+        if verify(&bytes, variant).await.is_ok() {
             let dataset = decode(&bytes)?;
             return Ok(Loaded { dataset, variant, source: Source::BrowserCache, file: bytes.into(), md5: variant.md5().into() });
         }
@@ -129,20 +133,34 @@ pub async fn load_official(
     let bytes = fetch::fetch_bytes(&key, variant.size(), progress, cancel).await.map_err(LoadError::Fetch)?;
     on_verify();
     yield_now().await;
-    verify(&bytes, variant)?;
+    verify(&bytes, variant).await?;
     let dataset = decode(&bytes)?;
     // Best effort: without the cache the file is fetched again after a reload.
     let _ = cache::put(&key, &bytes).await;
     Ok(Loaded { dataset, variant, source: Source::Network, file: bytes.into(), md5: variant.md5().into() })
 }
 
-/// Accepts a local file if its MD5 is one of the official ones.
-pub fn load_local(name: String, bytes: &[u8]) -> Result<Loaded, LoadError> {
-    let md5 = md5_hex(bytes);
+/// `bytes` checked against `variant`'s size and MD5 (hashed in the verifier worker).
+async fn verify(bytes: &[u8], variant: Variant) -> Result<(), LoadError> {
+    let file = variant.file_name();
+    if let Some(expected) = variant.size()
+        && expected != bytes.len() as u64
+    {
+        return Err(DataError::Size { file, expected, got: bytes.len() as u64 }.into());
+    }
+    let got = hash::md5(bytes).await.map_err(LoadError::Hash)?;
+    if got != variant.md5() {
+        return Err(DataError::Checksum { file, expected: variant.md5(), got }.into());
+    }
+    Ok(())
+}
+
+/// Accepts a local file if its MD5 (hashed in the verifier worker) is one of the official ones.
+pub async fn load_local(name: String, bytes: &[u8]) -> Result<Loaded, LoadError> {
+    let md5 = hash::md5(bytes).await.map_err(LoadError::Hash)?;
     let Some(variant) = Variant::ALL.into_iter().find(|v| v.md5() == md5) else {
         return Err(LoadError::NotOfficial { name, md5 });
     };
-    verify(bytes, variant)?;
     let dataset = decode(bytes)?;
     Ok(Loaded { dataset, variant, source: Source::LocalFile(name), file: bytes.to_vec().into(), md5 })
 }

@@ -108,7 +108,7 @@ impl DataCtx {
         self.phase.set(LoadPhase::Verifying);
         spawn_local(async move {
             let result = match JsFuture::from(file.array_buffer()).await {
-                Ok(buf) => load_local(name, &js_sys::Uint8Array::new(&buf).to_vec()),
+                Ok(buf) => load_local(name, &js_sys::Uint8Array::new(&buf).to_vec()).await,
                 Err(e) => Err(LoadError::File(format!("{e:?}"))),
             };
             if let Ok(l) = &result
