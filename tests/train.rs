@@ -427,7 +427,7 @@ async fn an_unreadable_snapshot_is_reported_once_and_can_be_discarded() {
     b.client
         .execute_async(
             "const done = arguments[0]; caches.open('breastmnist-lab-data-v1')
-                .then(c => c.put('/runs/last/snapshot.bin', new Response(new Uint8Array([1, 2, 3, 4]))))
+                .then(c => c.put('runs/last/snapshot.bin', new Response(new Uint8Array([1, 2, 3, 4]))))
                 .then(() => done(true));",
             vec![],
         )

@@ -10,7 +10,17 @@ use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-const NAME: &str = "breastmnist-lab-run";
+/// The lock's name: one per copy of the app (its folder), so two copies served under different
+/// paths of one origin (`/lab/v1/`, `/lab/v2/`) do not block each other.
+fn name() -> String {
+    let path = Reflect::get(&js_sys::global(), &"location".into())
+        .and_then(|l| Reflect::get(&l, &"pathname".into()))
+        .ok()
+        .and_then(|p| p.as_string())
+        .unwrap_or_default();
+    let folder = path.rsplit_once('/').map_or("", |(dir, _)| dir);
+    format!("breastmnist-lab-run:{folder}/")
+}
 
 /// What asking for the lock gave.
 pub enum Acquire {
@@ -51,7 +61,7 @@ pub async fn acquire(steal: bool, on_lost: impl FnOnce() + 'static) -> Acquire {
     });
     let options = Object::new();
     let _ = Reflect::set(&options, &(if steal { "steal" } else { "ifAvailable" }).into(), &JsValue::TRUE);
-    let Ok(pending) = request.call3(&locks, &NAME.into(), &options, &callback) else { return Acquire::Unsupported };
+    let Ok(pending) = request.call3(&locks, &name().into(), &options, &callback) else { return Acquire::Unsupported };
     // The request's own promise rejects (AbortError) when another tab steals the lock.
     let lost = Closure::once_into_js(move |_: JsValue| on_lost());
     if let Ok(catch) = Reflect::get(&pending, &"catch".into()).and_then(|f| f.dyn_into::<Function>()) {
@@ -74,5 +84,5 @@ pub async fn held_elsewhere() -> bool {
     let held = Reflect::get(&snapshot, &"held".into()).unwrap_or(JsValue::UNDEFINED);
     js_sys::Array::from(&held)
         .iter()
-        .any(|l| Reflect::get(&l, &"name".into()).ok().and_then(|n| n.as_string()).as_deref() == Some(NAME))
+        .any(|l| Reflect::get(&l, &"name".into()).ok().and_then(|n| n.as_string()).as_deref() == Some(name().as_str()))
 }

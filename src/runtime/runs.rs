@@ -5,9 +5,11 @@
 use crate::runtime::cache;
 use crate::view::run::SavedRun;
 
-const STATE: &str = "/runs/last/state.json";
-const SNAPSHOT: &str = "/runs/last/snapshot.bin";
-const CHECKPOINT: &str = "/runs/last/best.ckpt";
+// Relative keys: resolved against the page, so each copy of the app (its folder) keeps its own
+// run; at the root they are `/runs/last/…`, as before.
+const STATE: &str = "runs/last/state.json";
+const SNAPSHOT: &str = "runs/last/snapshot.bin";
+const CHECKPOINT: &str = "runs/last/best.ckpt";
 
 /// Stores the run's state, with its newest snapshot or checkpoint when given (those first, so
 /// the state never names bytes that are not stored); the first failure is the error.
