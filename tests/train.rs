@@ -285,6 +285,30 @@ async fn an_exported_checkpoint_imports_evaluates_and_fine_tunes() {
         .unwrap();
     let imported = b.wait_text("test-metrics", TRAINED, |t| t.contains("imported checkpoint mine.safetensors")).await;
     assert_eq!(imported.split(" (").next(), trained.split(" (").next(), "same test AUC and ACC: {imported} vs {trained}");
+    // And as PyTorch's .pt (torch.save's ZIP layout, written from that export by the core's
+    // fixture script with Python's pickle), picked through the file input: read in the worker
+    // from memory, same scores.
+    let bytes = b
+        .client
+        .execute_async(
+            "const done = arguments[0]; fetch(document.querySelector('[data-testid=export-weights]').href)
+                .then(r => r.arrayBuffer()).then(a => done(Array.from(new Uint8Array(a))))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let bytes: Vec<u8> = serde_json::from_value(bytes).unwrap();
+    let dir = breastmnist_e2e::root().join("target/e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (st, pt) = (dir.join("mine.safetensors"), dir.join("mine.pt"));
+    std::fs::write(&st, &bytes).unwrap();
+    let script = breastmnist_e2e::root().join("crates/core/tests/fixtures/safetensors_to_pt.py");
+    let py = std::process::Command::new("python3").arg(script).arg(&st).arg(&pt).args(["--nest", "net"]).output().unwrap();
+    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+    let input = b.client.find(fantoccini::Locator::Css("[data-testid=import-checkpoint]")).await.unwrap();
+    input.send_keys(&pt.display().to_string()).await.unwrap();
+    let imported = b.wait_text("test-metrics", TRAINED, |t| t.contains("imported checkpoint mine.pt")).await;
+    assert_eq!(imported.split(" (").next(), trained.split(" (").next(), "same test AUC and ACC: {imported} vs {trained}");
     b.js("document.getElementById('explore').scrollIntoView({behavior: 'instant'})", vec![]).await;
     b.wait_attr("sample-view", "data-ready", "true", TRAINED).await;
 
@@ -320,7 +344,7 @@ async fn an_exported_checkpoint_imports_evaluates_and_fine_tunes() {
     assert!(error.contains("Nothing was changed"), "{error}");
     b.wait_text("test-metrics", READY, |t| t.contains("model of epoch 1")).await;
     assert_eq!(b.count("export-checkpoint").await, 1, "the kept checkpoint stays downloadable");
-    b.wait_text("imported-name", READY, |t| t.contains("mine.safetensors")).await;
+    b.wait_text("imported-name", READY, |t| t.contains("mine.pt")).await;
     b.client.refresh().await.unwrap();
     b.wait_text("run-restored", READY, |t| t.contains("results")).await;
     b.wait_text("test-metrics", READY, |t| t.contains("model of epoch 1")).await;
