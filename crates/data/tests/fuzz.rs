@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use breastmnist_data::{Dataset, DecodeOptions, decode_npz};
 use common::{Member, npy, valid_members};
-use fuzz_support::{Runner, peak_of};
+use fuzz_support::{Runner, peak_of, plan};
 
 // ---------------------------------------------------------------------------------------------
 // The seeded generator and the environment.
@@ -54,27 +54,6 @@ fn case_rng(seed: u64, index: u64) -> Prng {
     let mut r = Prng(seed ^ index.wrapping_mul(0xD1B5_4A32_D192_ED03));
     r.next();
     r
-}
-
-fn env_u64(name: &str) -> Option<u64> {
-    let v = std::env::var(name).ok()?;
-    let v = v.trim();
-    let parsed = match v.strip_prefix("0x") {
-        Some(hex) => u64::from_str_radix(hex, 16),
-        None => v.parse(),
-    };
-    Some(parsed.unwrap_or_else(|_| panic!("{name}={v} is not a number")))
-}
-
-/// Which cases to run: `(seed, first..end, deadline)`.
-fn plan(default_cases: u64) -> (u64, std::ops::Range<u64>, Option<Instant>) {
-    let seed = env_u64("BREASTMNIST_FUZZ_SEED").unwrap_or(0xB4EA_5700);
-    if let Some(only) = env_u64("BREASTMNIST_FUZZ_CASE") {
-        return (seed, only..only + 1, None);
-    }
-    let deadline = env_u64("BREASTMNIST_FUZZ_SECONDS").map(|s| Instant::now() + Duration::from_secs(s));
-    let cases = env_u64("BREASTMNIST_FUZZ_CASES").unwrap_or(if deadline.is_some() { u64::MAX } else { default_cases });
-    (seed, 0..cases, deadline)
 }
 
 // ---------------------------------------------------------------------------------------------

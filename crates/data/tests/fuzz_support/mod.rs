@@ -137,3 +137,25 @@ pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "(no message)".into())
 }
+
+/// A number from the environment (decimal or `0x` hex); a malformed value stops the run.
+pub fn env_u64(name: &str) -> Option<u64> {
+    let v = std::env::var(name).ok()?;
+    let v = v.trim();
+    let parsed = match v.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => v.parse(),
+    };
+    Some(parsed.unwrap_or_else(|_| panic!("{name}={v} is not a number")))
+}
+
+/// Which cases to run: `(seed, first..end, deadline)`.
+pub fn plan(default_cases: u64) -> (u64, std::ops::Range<u64>, Option<Instant>) {
+    let seed = env_u64("BREASTMNIST_FUZZ_SEED").unwrap_or(0xB4EA_5700);
+    if let Some(only) = env_u64("BREASTMNIST_FUZZ_CASE") {
+        return (seed, only..only + 1, None);
+    }
+    let deadline = env_u64("BREASTMNIST_FUZZ_SECONDS").map(|s| Instant::now() + Duration::from_secs(s));
+    let cases = env_u64("BREASTMNIST_FUZZ_CASES").unwrap_or(if deadline.is_some() { u64::MAX } else { default_cases });
+    (seed, 0..cases, deadline)
+}
