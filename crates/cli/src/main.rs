@@ -4,6 +4,8 @@
 //! the core's typed configuration, the core does the work, and this file prints progress and
 //! writes files. It must not hold ML logic of its own.
 
+mod pretext;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -40,6 +42,10 @@ enum Command {
     /// same recipe flags as `train`, any split sizes; fine-tune the result on BreastMNIST with
     /// `train --init DIR/best.ckpt`.
     Pretrain(Box<TrainArgs>),
+    /// Self-supervised pretraining (contrastive or masked reconstruction) on BreastMNIST's
+    /// training images (labels unused) and other MedMNIST files; writes encoder.ckpt for
+    /// `train --init DIR/encoder.ckpt [--linear-probe]` and pretext.json.
+    Ssl(pretext::SslArgs),
     /// Evaluate a checkpoint on a split and print AUC, ACC and the confusion matrix; with --out,
     /// also write metrics.json and MedMNIST's standard result files for val and test. Takes our
     /// .ckpt, a PyTorch state_dict as .safetensors or .pt/.pth (MedMNIST's ResNet names).
@@ -71,8 +77,8 @@ struct LabArgs {
     #[arg(long, default_value = "0,1,2")]
     seeds: String,
     /// Comma-separated methods (base, no-tta, best-val-auc, ema-last, curriculum-easy,
-    /// curriculum-hard, curriculum-random, transfer, ensemble) [all; transfer needs
-    /// --pretrain-data].
+    /// curriculum-hard, curriculum-random, transfer, contrastive, contrastive-probe, masked,
+    /// masked-probe, ensemble) [all; transfer needs --pretrain-data].
     #[arg(long)]
     methods: Option<String>,
     /// Override the base recipe's epochs.
@@ -87,6 +93,13 @@ struct LabArgs {
     /// Epochs of the transfer method's pretraining (seed 0, the base recipe otherwise).
     #[arg(long, default_value_t = 10)]
     pretrain_epochs: usize,
+    /// Other MedMNIST files whose every image joins the self-supervised methods' unlabeled
+    /// pool (beside BreastMNIST's training images), e.g. pneumoniamnist.npz,retinamnist.npz.
+    #[arg(long, value_delimiter = ',', value_name = "NPZ")]
+    ssl_extra: Vec<PathBuf>,
+    /// Epochs of each self-supervised pretraining (seed 0, batch 128, one per model and task).
+    #[arg(long, default_value_t = 10)]
+    ssl_epochs: usize,
     /// Where to write the report.
     #[arg(long, default_value = "lab.json")]
     out: PathBuf,
@@ -184,6 +197,9 @@ struct TrainArgs {
     /// With --init: train only the last stage and the classifier.
     #[arg(long)]
     freeze_backbone: bool,
+    /// With --init: a linear probe, training only the classifier on the checkpoint's features.
+    #[arg(long)]
+    linear_probe: bool,
     /// The run name in the result files' names (`..._[ACC]0.897@NAME.csv`) [MODEL-seedSEED].
     #[arg(long, value_name = "NAME")]
     run: Option<String>,
@@ -282,6 +298,7 @@ fn main() -> ExitCode {
         Command::Bench(a) => cmd_bench(a),
         Command::Ensemble(a) => cmd_ensemble(a),
         Command::Lab(a) => cmd_lab(a),
+        Command::Ssl(a) => pretext::cmd_ssl(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -371,8 +388,14 @@ impl TrainArgs {
         if self.freeze_backbone && self.init.is_none() {
             return Err(CliError::Usage("--freeze-backbone needs --init CHECKPOINT".into()));
         }
+        if self.linear_probe && self.init.is_none() {
+            return Err(CliError::Usage(
+                "--linear-probe needs --init CHECKPOINT (e.g. the encoder.ckpt of `breastmnist ssl`)".into(),
+            ));
+        }
         let mut c = preset.config().with_seed(self.seed).with_subset(self.subset).with_resize(self.resize);
         c.freeze_backbone = self.freeze_backbone;
+        c.linear_probe = self.linear_probe;
         if let Some(m) = &self.model {
             c.model = m.parse::<ModelSize>()?;
         }
@@ -669,6 +692,7 @@ fn run_once(
 
 fn cmd_lab(a: LabArgs) -> Result<(), CliError> {
     use breastmnist_core::lab::{LabReport, LabRow, LabRun, Method};
+    use breastmnist_core::pretext::{Pool, PretextConfig, Task};
     let preset: Preset = a.preset.parse().map_err(CliError::Arg)?;
     let models: Vec<ModelSize> = list("model", &a.models)?;
     let seeds: Vec<u64> = list("seed", &a.seeds)?;
@@ -690,6 +714,12 @@ fn cmd_lab(a: LabArgs) -> Result<(), CliError> {
     };
     let device = Device::flex();
     let started = Instant::now();
+    let ssl_pool = Arc::new(if methods.iter().any(|m| m.pretext().is_some()) {
+        pretext::pool(&a.data, &data, &a.ssl_extra)?
+    } else {
+        Pool::new(data.side)
+    });
+    let mut pretext_rows = Vec::new();
     let mut rows = Vec::new();
     for &model in &models {
         let mut base = preset.config().with_model(model).with_subset(a.subset);
@@ -718,11 +748,25 @@ fn cmd_lab(a: LabArgs) -> Result<(), CliError> {
             }
             _ => None,
         };
+        // One self-supervised pretraining per task the methods need (seed 0).
+        let mut encoders = Vec::new();
+        for task in Task::ALL.into_iter().filter(|&t| methods.iter().any(|m| m.pretext() == Some(t))) {
+            let config = PretextConfig::new(task, model).with_epochs(a.ssl_epochs);
+            let (bytes, row, _) = pretext::pretrain(config, ssl_pool.clone(), &device, &format!("{model} {task}"))?;
+            let ckpt = Checkpoint::from_bytes(&bytes)
+                .map_err(|source| CliError::Checkpoint { path: PathBuf::from("(pretext encoder)"), source })?;
+            encoders.push((task, ckpt));
+            pretext_rows.push(row);
+        }
         for &method in methods.iter().filter(|&&m| m != Method::Ensemble) {
             let mut runs = Vec::new();
             for &seed in &seeds {
                 let config = method.config(&base).with_seed(seed);
-                let init = if method == Method::Transfer { pretrained.as_ref() } else { None };
+                let init = match method.pretext() {
+                    Some(task) => encoders.iter().find(|(t, _)| *t == task).map(|(_, c)| c),
+                    None if method == Method::Transfer => pretrained.as_ref(),
+                    None => None,
+                };
                 let (result, net, seconds) = run_once(config, &data, init, &device)?;
                 eprintln!(
                     "{model} {method} seed {seed}: test AUC {:.4} ACC {:.4} ({seconds:.0} s)",
@@ -767,6 +811,7 @@ fn cmd_lab(a: LabArgs) -> Result<(), CliError> {
         base: preset.name().into(),
         seeds: seeds.clone(),
         pretrain: a.pretrain_data.as_ref().filter(|_| methods.contains(&Method::Transfer)).map(|p| p.display().to_string()),
+        pretext: pretext_rows,
         rows,
         total_seconds: started.elapsed().as_secs_f64(),
         note: "156 test images (42 malignant): differences under about 0.01 AUC are noise".into(),

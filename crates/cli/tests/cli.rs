@@ -379,3 +379,83 @@ fn the_lab_runs_methods_side_by_side_and_summarises_them() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("unknown method 'magic'"));
     let _ = std::fs::remove_dir_all(out.parent().unwrap());
 }
+
+#[test]
+fn self_supervised_pretraining_then_a_linear_probe_and_the_lab_methods() {
+    let Some(data) = real_file("breastmnist.npz") else { return };
+    let out = scratch("ssl");
+    let o = bin()
+        .args(["ssl", "--task", "masked", "--model", "c8", "--epochs", "1", "--batch", "128"])
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(out.join("pre"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("pre/pretext.json")).unwrap()).unwrap();
+    assert_eq!(
+        (report["kind"].as_str(), report["config"]["task"].as_str(), report["images"].as_u64()),
+        (Some("pretext"), Some("masked"), Some(546))
+    );
+    assert_eq!(report["sources"][0]["splits"], serde_json::json!(["train"]), "BreastMNIST's training split only");
+    assert!(report["history"][0]["loss"].as_f64().unwrap().is_finite());
+    let o = bin()
+        .args(["train", "--preset", "reader", "--epochs", "1", "--subset", "64", "--linear-probe"])
+        .arg("--init")
+        .arg(out.join("pre/encoder.ckpt"))
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(out.join("probe"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("probe/metrics.json")).unwrap()).unwrap();
+    assert_eq!((v["config"]["model"].as_str(), v["config"]["linear_probe"].as_bool()), (Some("c8"), Some(true)));
+    // Clear refusals: a probe needs an encoder; BreastMNIST's val/test images never join the pool.
+    let o = bin()
+        .args(["train", "--linear-probe", "--epochs", "1"])
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(out.join("x"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--linear-probe needs --init"), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = bin()
+        .args(["ssl", "--model", "c8"])
+        .arg("--data")
+        .arg(&data)
+        .arg("--extra")
+        .arg(&data)
+        .arg("--out")
+        .arg(out.join("x"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("never used for pretraining"), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = bin().args(["ssl", "--task", "jigsaw"]).arg("--data").arg(&data).arg("--out").arg(out.join("x")).output().unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown pretext task 'jigsaw'"));
+
+    // The lab pretrains once per model and task and starts both methods from it.
+    let lab = out.join("lab.json");
+    let o = bin()
+        .args(["lab", "--models", "c8", "--seeds", "0", "--epochs", "1", "--subset", "64", "--ssl-epochs", "1"])
+        .args(["--methods", "contrastive,masked-probe"])
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&lab)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&lab).unwrap()).unwrap();
+    let methods: Vec<&str> = v["rows"].as_array().unwrap().iter().map(|r| r["method"].as_str().unwrap()).collect();
+    assert_eq!(methods, ["contrastive", "masked-probe"]);
+    let tasks: Vec<&str> = v["pretext"].as_array().unwrap().iter().map(|r| r["config"]["task"].as_str().unwrap()).collect();
+    assert_eq!(tasks, ["contrastive", "masked"]);
+    assert_eq!(v["rows"][1]["config"]["linear_probe"].as_bool(), Some(true));
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -11,6 +11,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::pretext::{PretextConfig, Task};
 use crate::train::{Curriculum, Order, Selection, TrainConfig};
 
 /// A method, applied to a base recipe.
@@ -33,12 +34,20 @@ pub enum Method {
     CurriculumRandom,
     /// Supervised pretraining on another MedMNIST file, then the base recipe from its weights.
     Transfer,
+    /// SimCLR pretraining on the unlabeled pool, then the base recipe from its encoder.
+    Contrastive,
+    /// SimCLR pretraining, then a linear probe: only the classifier trains (lr 1e-2).
+    ContrastiveProbe,
+    /// Masked-image reconstruction pretraining, then the base recipe from its encoder.
+    Masked,
+    /// Masked-image reconstruction pretraining, then a linear probe (lr 1e-2).
+    MaskedProbe,
     /// The mean probability of the base recipe's models over all seeds (no training of its own).
     Ensemble,
 }
 
 impl Method {
-    pub const ALL: [Method; 9] = [
+    pub const ALL: [Method; 13] = [
         Method::Base,
         Method::NoTta,
         Method::BestValAuc,
@@ -47,6 +56,10 @@ impl Method {
         Method::CurriculumHard,
         Method::CurriculumRandom,
         Method::Transfer,
+        Method::Contrastive,
+        Method::ContrastiveProbe,
+        Method::Masked,
+        Method::MaskedProbe,
         Method::Ensemble,
     ];
 
@@ -60,17 +73,32 @@ impl Method {
             Method::CurriculumHard => "curriculum-hard",
             Method::CurriculumRandom => "curriculum-random",
             Method::Transfer => "transfer",
+            Method::Contrastive => "contrastive",
+            Method::ContrastiveProbe => "contrastive-probe",
+            Method::Masked => "masked",
+            Method::MaskedProbe => "masked-probe",
             Method::Ensemble => "ensemble",
         }
     }
 
-    /// The recipe this method trains, from `base` (for `transfer` and `ensemble`: the base
-    /// recipe itself; the caller adds the pretrained weights or combines the base models).
+    /// The self-supervised task whose encoder this method starts from, if any.
+    pub fn pretext(self) -> Option<Task> {
+        match self {
+            Method::Contrastive | Method::ContrastiveProbe => Some(Task::Contrastive),
+            Method::Masked | Method::MaskedProbe => Some(Task::Masked),
+            _ => None,
+        }
+    }
+
+    /// The recipe this method trains, from `base` (for `transfer`, the self-supervised
+    /// methods and `ensemble`: the base recipe, or a linear probe of it; the caller adds the
+    /// pretrained weights or combines the base models).
     pub fn config(self, base: &TrainConfig) -> TrainConfig {
         let c = base.clone();
         let paced = |order| Some(Curriculum::new(order, (base.epochs / 2).max(2)));
         match self {
-            Method::Base | Method::Transfer | Method::Ensemble => c,
+            Method::Base | Method::Transfer | Method::Contrastive | Method::Masked | Method::Ensemble => c,
+            Method::ContrastiveProbe | Method::MaskedProbe => c.with_linear_probe(true).with_lr(1e-2),
             Method::NoTta => c.with_tta(false),
             Method::BestValAuc => c.with_selection(Selection::BestValAuc),
             Method::EmaLast => c.with_selection(Selection::EmaLast),
@@ -149,6 +177,19 @@ impl LabRow {
     }
 }
 
+/// One self-supervised pretraining run of the lab.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PretextRow {
+    pub model: String,
+    pub config: PretextConfig,
+    /// The files read and the pool's size (BreastMNIST's training split, other files whole).
+    pub sources: Vec<String>,
+    pub images: usize,
+    /// The pretext loss after each epoch.
+    pub losses: Vec<f64>,
+    pub seconds: f64,
+}
+
 /// The lab's document.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LabReport {
@@ -160,6 +201,9 @@ pub struct LabReport {
     pub seeds: Vec<u64>,
     /// Where `transfer` pretrained, if it ran.
     pub pretrain: Option<String>,
+    /// The self-supervised pretraining runs the methods started from (one per model and task).
+    #[serde(default)]
+    pub pretext: Vec<PretextRow>,
     pub rows: Vec<LabRow>,
     pub total_seconds: f64,
     /// A reminder printed beside the table: with 156 test images, ±0.01 AUC is noise.
@@ -191,6 +235,11 @@ mod tests {
             assert_eq!(m.config(&base).validate(546), Ok(()));
         }
         assert!("magic".parse::<Method>().unwrap_err().contains("curriculum-easy"));
+        let probe = Method::MaskedProbe.config(&base);
+        assert_eq!((probe.linear_probe, probe.optimizer.lr, probe.epochs), (true, 1e-2, base.epochs));
+        assert_eq!(Method::Contrastive.config(&base), base);
+        assert_eq!(Method::ContrastiveProbe.pretext(), Some(Task::Contrastive));
+        assert_eq!(Method::Transfer.pretext(), None);
     }
 
     #[test]

@@ -10,6 +10,8 @@
 //!   the [`Trainer`](train::Trainer), events, snapshots.
 //! - [`ema`]: the moving average of weights and BatchNorm statistics.
 //! - [`eval`]: inference over a split (chunked, async reads, flip TTA, ensemble averaging).
+//! - [`pretext`]: self-supervised pretraining (contrastive, masked reconstruction) on a pool
+//!   of unlabeled images that never holds BreastMNIST's validation or test images.
 //! - [`lab`]: named methods on a base recipe, and the multi-seed report they make.
 //! - [`read`]: the one readback helper (async, batched in a transaction) and its error.
 //! - [`metrics`]: AUC, ACC, confusion matrix, ROC — plain Rust.
@@ -38,6 +40,7 @@ pub mod gradcam;
 pub mod lab;
 pub mod metrics;
 pub mod model;
+pub mod pretext;
 pub mod read;
 pub mod result_file;
 pub mod rng;

@@ -18,12 +18,16 @@ pub struct DecodeOptions {
     pub max_member_bytes: u64,
     /// Required image count of train, val and test; `None` accepts any non-empty split.
     pub split_sizes: Option<[usize; 3]>,
+    /// Images only, for self-supervised pretraining on files with other label sets
+    /// (RetinaMNIST's grades 0-4): the labels are counted but not range-checked, and every
+    /// label is stored as 0, so a [`Dataset`] never holds a label the two classes cannot name.
+    pub unlabeled: bool,
 }
 
 impl Default for DecodeOptions {
     /// The official BreastMNIST split sizes and a limit that fits the 224 px file with room.
     fn default() -> Self {
-        Self { max_member_bytes: 96 * 1024 * 1024, split_sizes: Some(Split::ALL.map(Split::official_len)) }
+        Self { max_member_bytes: 96 * 1024 * 1024, split_sizes: Some(Split::ALL.map(Split::official_len)), unlabeled: false }
     }
 }
 
@@ -82,10 +86,15 @@ pub fn decode_npz(bytes: &[u8], options: &DecodeOptions) -> Result<Dataset, Data
         if n == 0 {
             return Err(DataError::SplitSize { split, expected: split.official_len(), got: 0 });
         }
-        if let Some((index, &value)) = labels.data.iter().enumerate().find(|&(_, &v)| v > 1) {
-            return Err(DataError::LabelRange { split, index, value });
-        }
-        splits.push(SplitData { images: images.data, labels: labels.data });
+        let labels = if options.unlabeled {
+            vec![0; n]
+        } else {
+            if let Some((index, &value)) = labels.data.iter().enumerate().find(|&(_, &v)| v > 1) {
+                return Err(DataError::LabelRange { split, index, value });
+            }
+            labels.data
+        };
+        splits.push(SplitData { images: images.data, labels });
     }
 
     let (side, channels) = geometry.expect("three splits were read");

@@ -329,6 +329,20 @@ impl Network {
         }
     }
 
+    /// A linear probe: every layer frozen except the classifier.
+    pub fn freeze_features(self) -> Network {
+        match self.freeze() {
+            Network::ResNet(mut m) => {
+                m.fc = m.fc.unfreeze();
+                Network::ResNet(m)
+            }
+            Network::Cnn(mut m) => {
+                m.fc = m.fc.unfreeze();
+                Network::Cnn(m)
+            }
+        }
+    }
+
     /// The classifier's weight `[features, classes]` (for inspection and tests).
     pub fn fc_weight(&self) -> Tensor<2> {
         match self {

@@ -186,6 +186,10 @@ pub struct TrainConfig {
     /// Fine-tuning: train only the last stage (layer4) and the classifier; earlier layers keep
     /// their weights and BatchNorm statistics.
     pub freeze_backbone: bool,
+    /// A linear probe: train only the classifier on the (pretrained) features; every earlier
+    /// layer keeps its weights and BatchNorm statistics. Wins over `freeze_backbone`.
+    #[serde(default)]
+    pub linear_probe: bool,
     /// Which model the run keeps.
     #[serde(default = "Selection::paper")]
     pub selection: Selection,
@@ -251,6 +255,7 @@ builders! { TrainConfig {
     with_subset(subset: Option<usize>),
     with_resize(resize: Option<usize>),
     with_freeze_backbone(freeze_backbone: bool),
+    with_linear_probe(linear_probe: bool),
     with_selection(selection: Selection),
     with_ema_decay(ema_decay: f64),
     with_tta(tta: bool),
@@ -357,6 +362,7 @@ impl TrainConfig {
             subset: None,
             resize: None,
             freeze_backbone: false,
+            linear_probe: false,
             selection: Selection::BestValAuc,
             ema_decay: default_ema_decay(),
             tta: false,
@@ -485,9 +491,9 @@ mod tests {
     /// JSON written by the flat `TrainConfig` (before the optimiser's settings were nested),
     /// pasted from its output: the default recipe, a customised one, and the metrics JSON's
     /// `config` object (the recipe flattened beside `model_config`).
-    const FLAT_DEFAULT: &str = r#"{"model":"resnet18","epochs":100,"batch_size":128,"lr":0.001,"schedule":"multistep","weight_decay":0.0,"augment":"none","mixup":null,"seed":0,"subset":null,"resize":null,"freeze_backbone":false,"selection":"best-val-auc","ema_decay":0.99,"tta":false,"preset":null,"curriculum":null}"#;
-    const FLAT_CUSTOM: &str = r#"{"model":"c16","epochs":60,"batch_size":64,"lr":0.0003,"schedule":"cosine","weight_decay":0.0001,"augment":"flip","mixup":0.2,"seed":0,"subset":100,"resize":64,"freeze_backbone":false,"selection":"ema-last","ema_decay":0.99,"tta":true,"preset":"best","curriculum":{"order":"easy-first","start":0.4,"full_at":10}}"#;
-    const FLAT_RUN_CONFIG: &str = r#"{"model":"c16","epochs":60,"batch_size":64,"lr":0.0003,"schedule":"cosine","weight_decay":0.0001,"augment":"flip","mixup":0.2,"seed":0,"subset":100,"resize":64,"freeze_backbone":false,"selection":"ema-last","ema_decay":0.99,"tta":true,"preset":"best","curriculum":{"order":"easy-first","start":0.4,"full_at":10},"model_config":{"size":"c16","in_channels":1,"num_classes":2,"input_size":28,"resize":null}}"#;
+    const FLAT_DEFAULT: &str = r#"{"model":"resnet18","epochs":100,"batch_size":128,"lr":0.001,"schedule":"multistep","weight_decay":0.0,"augment":"none","mixup":null,"seed":0,"subset":null,"resize":null,"freeze_backbone":false,"linear_probe":false,"selection":"best-val-auc","ema_decay":0.99,"tta":false,"preset":null,"curriculum":null}"#;
+    const FLAT_CUSTOM: &str = r#"{"model":"c16","epochs":60,"batch_size":64,"lr":0.0003,"schedule":"cosine","weight_decay":0.0001,"augment":"flip","mixup":0.2,"seed":0,"subset":100,"resize":64,"freeze_backbone":false,"linear_probe":false,"selection":"ema-last","ema_decay":0.99,"tta":true,"preset":"best","curriculum":{"order":"easy-first","start":0.4,"full_at":10}}"#;
+    const FLAT_RUN_CONFIG: &str = r#"{"model":"c16","epochs":60,"batch_size":64,"lr":0.0003,"schedule":"cosine","weight_decay":0.0001,"augment":"flip","mixup":0.2,"seed":0,"subset":100,"resize":64,"freeze_backbone":false,"linear_probe":false,"selection":"ema-last","ema_decay":0.99,"tta":true,"preset":"best","curriculum":{"order":"easy-first","start":0.4,"full_at":10},"model_config":{"size":"c16","in_channels":1,"num_classes":2,"input_size":28,"resize":null}}"#;
 
     fn custom() -> TrainConfig {
         Preset::Best
@@ -511,6 +517,9 @@ mod tests {
         assert_eq!(run.train, custom());
         assert_eq!(run.model_config, ModelConfig::of(ModelSize::C16));
         assert_eq!(serde_json::to_string(&run).unwrap(), FLAT_RUN_CONFIG);
+        // A configuration written before `linear_probe` existed reads as no probe.
+        let old = FLAT_CUSTOM.replace(r#""linear_probe":false,"#, "");
+        assert_eq!(serde_json::from_str::<TrainConfig>(&old).unwrap(), custom());
         // A missing optimiser key is still an error naming it, as before.
         let no_lr = FLAT_DEFAULT.replace(r#""lr":0.001,"#, "");
         assert!(serde_json::from_str::<TrainConfig>(&no_lr).unwrap_err().to_string().contains("missing field `lr`"));

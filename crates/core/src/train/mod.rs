@@ -254,7 +254,13 @@ impl Trainer {
         device: Device,
         model: Network,
     ) -> Result<Self, TrainError> {
-        let model = if config.freeze_backbone { model.freeze_backbone() } else { model };
+        let model = if config.linear_probe {
+            model.freeze_features()
+        } else if config.freeze_backbone {
+            model.freeze_backbone()
+        } else {
+            model
+        };
         let ema = (config.selection == Selection::EmaLast).then(|| Ema::new(&model, config.ema_decay));
         let train_len = config.subset.unwrap_or(data.train.len()).min(data.train.len());
         Ok(Trainer {
