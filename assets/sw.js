@@ -34,10 +34,15 @@ const HASHED = /-[0-9a-f]{16}(?:_bg)?\.(?:js|wasm|css|svg)$/;
 
 const scope = () => new URL(self.registration.scope);
 
-/** Whether `url` is one of this app's files: under its scope, the data files excepted. */
+/** Whether `url` is one of this app's files: under its scope, the data files and pretrained models excepted (the app keeps those itself, verified). */
 function isOwn(url) {
   const root = scope().href;
-  return url.origin === self.location.origin && url.href.startsWith(root) && !url.href.startsWith(`${root}data/`);
+  return (
+    url.origin === self.location.origin &&
+    url.href.startsWith(root) &&
+    !url.href.startsWith(`${root}data/`) &&
+    !url.href.startsWith(`${root}pretrained/`)
+  );
 }
 
 /** Whether `url` names a file in the app's own folder (not a subfolder: another app may live there). */

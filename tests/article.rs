@@ -7,8 +7,20 @@ use std::time::Duration;
 use breastmnist_e2e::{Browser, Options, StaticServer, dist};
 
 const READY: Duration = Duration::from_secs(90);
-const SECTIONS: [&str; 11] =
-    ["why", "benchmark", "data", "gallery", "train", "explore", "resolution", "ideas", "conclusion", "references", "appendix"];
+const SECTIONS: [&str; 12] = [
+    "why",
+    "benchmark",
+    "data",
+    "gallery",
+    "train",
+    "explore",
+    "resolution",
+    "ideas",
+    "methods",
+    "conclusion",
+    "references",
+    "appendix",
+];
 
 async fn open(opts: Options) -> (StaticServer, Browser) {
     let server = StaticServer::start(dist());

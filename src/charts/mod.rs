@@ -4,6 +4,7 @@
 
 pub mod class_balance;
 pub mod curves;
+pub mod methods;
 pub mod roc;
 
 use plotters::coord::types::RangedCoordf64;

@@ -8,6 +8,7 @@ pub mod dataset_card;
 pub mod explorer;
 pub mod gallery;
 pub mod lazy;
+pub mod methods_lab;
 pub mod resolution;
 pub mod toc;
 pub mod train_panel;

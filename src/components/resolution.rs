@@ -62,7 +62,7 @@ impl ResCtx {
             let epochs = self.epochs.get_untracked();
             let request = arm.request(self.model.get_untracked(), epochs, 0, self.backend.get_untracked());
             let started = js_sys::Date::now();
-            let first = Outgoing { cmd: ToWorker::Start(request), bytes: Some(file), init: None };
+            let first = Outgoing { cmd: ToWorker::Start(request), bytes: Some(file), init: None, extra: Vec::new() };
             let spawned = WorkerHandle::spawn(first, move |report: Report| {
                 let elapsed = (js_sys::Date::now() - started) / 1000.0;
                 let was_finished = self.arms.with_untracked(|a| a[i].is_finished());

@@ -6,7 +6,7 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{IntersectionObserver, IntersectionObserverEntry, IntersectionObserverInit};
 
 /// The article's sections: (element id, title).
-pub const SECTIONS: [(&str, &str); 10] = [
+pub const SECTIONS: [(&str, &str); 11] = [
     ("why", "Why BreastMNIST"),
     ("benchmark", "The benchmark"),
     ("data", "1 · Download and verify"),
@@ -15,6 +15,7 @@ pub const SECTIONS: [(&str, &str); 10] = [
     ("explore", "4 · What the model sees"),
     ("resolution", "The resolution question"),
     ("ideas", "Newer training ideas"),
+    ("methods", "Methods lab"),
     ("conclusion", "Conclusion"),
     ("references", "References"),
 ];

@@ -1,6 +1,6 @@
 //! Getting a verified [`Dataset`] into the page: browser cache, then network, or a local file.
 
-use breastmnist_data::{DataError, Dataset, DecodeOptions, Variant, decode_npz};
+use breastmnist_data::{DataError, Dataset, DecodeOptions, Extra, Variant, decode_npz};
 
 use super::{cache, fetch, hash};
 
@@ -153,6 +153,34 @@ async fn verify(bytes: &[u8], variant: Variant) -> Result<(), LoadError> {
         return Err(DataError::Checksum { file, expected: variant.md5(), got }.into());
     }
     Ok(())
+}
+
+/// The verified bytes of an extra pretraining file (`data/FILE` on this server), from Cache
+/// Storage when a stored copy still verifies, else fetched; checked by size and MD5 (in the
+/// verifier worker), cached once verified.
+pub async fn load_extra(extra: Extra, cancel: &fetch::Cancel) -> Result<std::sync::Arc<Vec<u8>>, LoadError> {
+    let key = format!("data/{}", extra.file_name());
+    let check = |bytes: Vec<u8>| async move {
+        let file = extra.file_name();
+        if bytes.len() as u64 != extra.size() {
+            return Err(LoadError::Data(DataError::Size { file, expected: extra.size(), got: bytes.len() as u64 }));
+        }
+        let got = hash::md5(&bytes).await.map_err(LoadError::Hash)?;
+        if got != extra.md5() {
+            return Err(LoadError::Data(DataError::Checksum { file, expected: extra.md5(), got }));
+        }
+        Ok(bytes)
+    };
+    if let Some(bytes) = cache::get(&key).await {
+        match check(bytes).await {
+            Ok(bytes) => return Ok(bytes.into()),
+            Err(_) => cache::delete(&key).await,
+        }
+    }
+    let bytes = fetch::fetch_bytes(&key, Some(extra.size()), |_, _| {}, cancel).await.map_err(LoadError::Fetch)?;
+    let bytes = check(bytes).await?;
+    let _ = cache::put(&key, &bytes).await;
+    Ok(bytes.into())
 }
 
 /// Accepts a local file if its MD5 (hashed in the verifier worker) is one of the official ones.

@@ -11,6 +11,7 @@ pub mod fetch;
 pub mod hash;
 pub mod locks;
 pub mod offline;
+pub mod pretrained;
 pub mod runs;
 pub mod url;
 pub mod worker;

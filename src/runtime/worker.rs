@@ -21,12 +21,14 @@ pub struct Report {
 }
 
 /// A command with the buffers that travel beside it: the dataset file (`bytes`) and a
-/// checkpoint or snapshot (`init`).
+/// checkpoint or snapshot (`init`); for pretraining, the extra files in the request's order
+/// (`extra`).
 #[derive(Clone)]
 pub struct Outgoing {
     pub cmd: ToWorker,
     pub bytes: Option<Arc<Vec<u8>>>,
     pub init: Option<Vec<u8>>,
+    pub extra: Vec<Arc<Vec<u8>>>,
 }
 
 /// A running worker; dropping it terminates the worker.
@@ -50,6 +52,13 @@ fn post(worker: &Worker, out: &Outgoing) -> Result<(), WorkerError> {
     }
     if let Some(b) = &out.init {
         let _ = Reflect::set(&obj, &"init".into(), &Uint8Array::from(&b[..]));
+    }
+    if !out.extra.is_empty() {
+        let list = js_sys::Array::new();
+        for b in &out.extra {
+            list.push(&Uint8Array::from(&b[..]));
+        }
+        let _ = Reflect::set(&obj, &"extra".into(), &list);
     }
     worker
         .post_message(&obj)
@@ -108,7 +117,7 @@ impl WorkerHandle {
 
     /// Sends a command without buffers.
     pub fn send(&self, cmd: ToWorker) -> Result<(), WorkerError> {
-        post(&self.worker, &Outgoing { cmd, bytes: None, init: None })
+        post(&self.worker, &Outgoing { cmd, bytes: None, init: None, extra: Vec::new() })
     }
 }
 

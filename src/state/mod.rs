@@ -4,11 +4,13 @@
 //!
 //! - `data`: the dataset file, loaded and verified;
 //! - `train`: the reader's run (form, progress, results, exports), driving the trainer worker;
-//! - `explore`: what the kept model says about each sample, asked of the same worker.
+//! - `explore`: what the kept model says about each sample, asked of the same worker;
+//! - `methods`: the methods lab's comparison, in trainer workers of its own.
 //!
 //! The worker itself is `runtime::worker::TrainerLink`: `train` launches it, `explore` asks it,
 //! and it routes each reply to the one that asked, so neither state knows the other.
 
 pub mod data;
 pub mod explore;
+pub mod methods;
 pub mod train;

@@ -360,7 +360,7 @@ impl TrainCtx {
         self.checkpoint.set_value(None);
         self.weights.set_value(None);
         self.run.set(initial);
-        let first = Outgoing { cmd, bytes: Some(file), init };
+        let first = Outgoing { cmd, bytes: Some(file), init, extra: Vec::new() };
         if let Err(e) = self.link.launch(first, move |report| self.on_report(report, side)) {
             self.fail(e);
         }

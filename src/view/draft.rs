@@ -168,6 +168,7 @@ impl Draft {
             ema_decay: (self.selection == Selection::EmaLast).then_some(self.ema_decay).flatten(),
             tta: self.tta,
             preset: self.preset(),
+            method: None,
         })
     }
 }

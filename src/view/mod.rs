@@ -6,5 +6,7 @@ pub mod chart;
 pub mod draft;
 pub mod explore;
 pub mod gallery;
+pub mod methods;
+pub mod published;
 pub mod resolution;
 pub mod run;

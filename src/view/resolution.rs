@@ -43,6 +43,7 @@ impl Arm {
             ema_decay: None,
             tta: false,
             preset: None,
+            method: None,
         }
     }
 }

@@ -148,11 +148,14 @@ impl RunView {
             FromWorker::Unpaused => self.phase = RunPhase::Training,
             FromWorker::Stopped => self.phase = RunPhase::Stopped,
             FromWorker::Failed(e) => self.phase = RunPhase::Failed(e.clone()),
-            // Explanations belong to the explorer, not to the run.
+            // Explanations belong to the explorer, pretraining to the methods lab.
             FromWorker::Explaining { .. }
             | FromWorker::Explained(_)
             | FromWorker::ActivationGrid(_)
-            | FromWorker::ExplainFailed(_) => {}
+            | FromWorker::ExplainFailed(_)
+            | FromWorker::PretextStep { .. }
+            | FromWorker::PretextEpoch(_)
+            | FromWorker::Encoder { .. } => {}
         }
     }
 

@@ -103,6 +103,10 @@ struct LabArgs {
     /// Where to write the report.
     #[arg(long, default_value = "lab.json")]
     out: PathBuf,
+    /// Also keep the pretrained starting points here, as MODEL-pneumonia.ckpt,
+    /// MODEL-contrastive.ckpt and MODEL-masked.ckpt (what the page serves).
+    #[arg(long, value_name = "DIR")]
+    save_pretrained: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -690,6 +694,15 @@ fn run_once(
     Ok((result, model, started.elapsed().as_secs_f64()))
 }
 
+/// Writes a pretrained starting point into `dir`, if one was given.
+fn save_pretrained(dir: Option<&Path>, name: &str, bytes: &[u8]) -> Result<(), CliError> {
+    let Some(dir) = dir else { return Ok(()) };
+    std::fs::create_dir_all(dir).map_err(|source| CliError::Write { path: dir.to_path_buf(), source })?;
+    write(&dir.join(name), bytes)?;
+    eprintln!("kept {}", dir.join(name).display());
+    Ok(())
+}
+
 fn cmd_lab(a: LabArgs) -> Result<(), CliError> {
     use breastmnist_core::lab::{LabReport, LabRow, LabRun, Method};
     use breastmnist_core::pretext::{Pool, PretextConfig, Task};
@@ -741,6 +754,7 @@ fn cmd_lab(a: LabArgs) -> Result<(), CliError> {
                 eprintln!("{model}: pretrained in {secs:.0} s");
                 let bytes = checkpoint::save(&net, &base.model_config(pd.side, pd.channels))
                     .map_err(|source| CliError::Checkpoint { path: PathBuf::from("(pretrained)"), source })?;
+                save_pretrained(a.save_pretrained.as_deref(), &format!("{model}-pneumonia.ckpt"), &bytes)?;
                 Some(
                     Checkpoint::from_bytes(&bytes)
                         .map_err(|source| CliError::Checkpoint { path: PathBuf::from("(pretrained)"), source })?,
@@ -753,6 +767,7 @@ fn cmd_lab(a: LabArgs) -> Result<(), CliError> {
         for task in Task::ALL.into_iter().filter(|&t| methods.iter().any(|m| m.pretext() == Some(t))) {
             let config = PretextConfig::new(task, model).with_epochs(a.ssl_epochs);
             let (bytes, row, _) = pretext::pretrain(config, ssl_pool.clone(), &device, &format!("{model} {task}"))?;
+            save_pretrained(a.save_pretrained.as_deref(), &format!("{model}-{task}.ckpt"), &bytes)?;
             let ckpt = Checkpoint::from_bytes(&bytes)
                 .map_err(|source| CliError::Checkpoint { path: PathBuf::from("(pretext encoder)"), source })?;
             encoders.push((task, ckpt));

@@ -10,10 +10,12 @@
 //! without pulling in burn. The one exception, [`local`], searches this machine's folders for
 //! the files, for the tests and tooling; the app never calls it.
 
+mod extra;
 pub mod local;
 mod npz;
 mod variant;
 
+pub use extra::Extra;
 pub use local::{locate, real_file};
 pub use npz::{DecodeOptions, decode_npz};
 pub use variant::{Variant, md5_hex, verify};

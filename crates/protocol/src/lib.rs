@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 pub use breastmnist_data::Split;
 pub use error::{ErrorKind, WorkerError};
-pub use names::{Augment, BackendChoice, BackendKind, ModelKind, Preset, Selection, Stage};
+pub use names::{Augment, BackendChoice, BackendKind, ExtraFile, Method, ModelKind, Preset, PretextTask, Selection, Stage};
 
 /// The first bytes of every checkpoint the core writes (`breastmnist_core::checkpoint::MAGIC`;
 /// the worker's tests check they agree). The page looks at them before it replaces anything.
@@ -63,6 +63,7 @@ impl Preset {
             ema_decay: None,
             tta: false,
             preset: Some(self),
+            method: None,
         };
         match self {
             Preset::Paper => paper,
@@ -124,6 +125,45 @@ pub struct TrainRequest {
     /// The preset the settings started from, if the reader did not change them since.
     #[serde(default)]
     pub preset: Option<Preset>,
+    /// A methods-lab method applied to these settings by the core (`lab::Method::config`).
+    #[serde(default)]
+    pub method: Option<Method>,
+}
+
+/// Self-supervised pretraining in the tab, on BreastMNIST's training images (the dataset
+/// file's `bytes`; labels unused, validation and test images never read).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PretrainRequest {
+    pub task: PretextTask,
+    pub model: ModelKind,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub seed: u64,
+    pub backend: BackendChoice,
+    /// Other MedMNIST files whose every image joins the pool in grayscale, sent beside the
+    /// request (`extra` buffers, in this order).
+    #[serde(default)]
+    pub extra: Vec<ExtraFile>,
+}
+
+/// What pretraining learned after an epoch: every image of the three splits projected on the
+/// first two principal components of the encoder's pooled features (for the picture only: the
+/// encoder never trained on validation or test images), and for the masked task a few training
+/// images as the encoder saw them and as the decoder rebuilt them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PretextView {
+    pub epoch: usize,
+    pub epochs: usize,
+    /// The epoch's mean pretext loss.
+    pub loss: f64,
+    /// One `[x, y]` per image: train, then validation, then test, in split order.
+    pub points: Vec<[f32; 2]>,
+    /// Each point's label (0 malignant, 1 normal/benign).
+    pub labels: Vec<u8>,
+    /// Side of the reconstruction images; 0 when there are none.
+    pub recon_side: usize,
+    /// Masked inputs then outputs, `recon_side²` bytes each, grayscale: `2 * n` images.
+    pub recon: Vec<u8>,
 }
 
 /// Page → worker. `Start`, `Continue` and `Evaluate` come with the verified dataset file's
@@ -133,6 +173,8 @@ pub struct TrainRequest {
 #[serde(tag = "cmd", rename_all = "snake_case")]
 pub enum ToWorker {
     Start(TrainRequest),
+    /// Pretrain an encoder (self-supervised) on the dataset's training images.
+    Pretrain(PretrainRequest),
     /// Continue an interrupted run from its last snapshot (`init`), on `backend` (which may
     /// differ from the original one, e.g. the CPU after a lost GPU).
     Continue(TrainRequest),
@@ -275,6 +317,19 @@ pub enum FromWorker {
     ActivationGrid(ActivationGridView),
     /// An `Explain` or `Activations` request failed; training state is unaffected.
     ExplainFailed(WorkerError),
+    /// One pretraining step.
+    PretextStep {
+        epoch: usize,
+        step: usize,
+        steps_per_epoch: usize,
+        loss: f64,
+    },
+    /// A pretraining epoch ended (see [`PretextView`]).
+    PretextEpoch(PretextView),
+    /// The pretrained encoder as a checkpoint (bytes beside), after the last epoch.
+    Encoder {
+        name: String,
+    },
 }
 
 /// A split explained by the model kept by validation.
@@ -371,13 +426,14 @@ mod tests {
             ema_decay: Some(0.9),
             tta: true,
             preset: Some(Preset::Reader),
+            method: Some(Method::CurriculumHard),
         });
         // Requests written before fine-tuning, augmentation modes, selection rules and presets
         // existed still read (saved runs hold them).
         let old = r#"{"cmd":"continue","model":"tiny","epochs":2,"batch_size":32,"lr":0.001,"seed":7,"subset":null,"augment":false,"mixup":null,"backend":"cpu"}"#;
         assert!(matches!(ToWorker::from_json(old), Ok(ToWorker::Continue(r))
             if r.model == ModelKind::Tiny && !r.fine_tune && r.augment == Augment::None
-                && r.selection == Selection::BestValAuc && !r.tta && r.preset.is_none()));
+                && r.selection == Selection::BestValAuc && !r.tta && r.preset.is_none() && r.method.is_none()));
         let old_aug = old.replace("\"augment\":false", "\"augment\":true");
         assert!(matches!(ToWorker::from_json(&old_aug), Ok(ToWorker::Continue(r)) if r.augment == Augment::Full));
         let unknown_model = old.replace("\"tiny\"", "\"resnet50\"");

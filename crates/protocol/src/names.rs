@@ -143,6 +143,57 @@ names! {
     }
 }
 
+names! {
+    /// A training method of the methods lab (mirrors the core's `lab::Method`): what it
+    /// changes in the base recipe is the core's, applied in the worker.
+    Method {
+        Base => "base",
+        NoTta => "no-tta",
+        BestValAuc => "best-val-auc",
+        EmaLast => "ema-last",
+        CurriculumEasy => "curriculum-easy",
+        CurriculumHard => "curriculum-hard",
+        CurriculumRandom => "curriculum-random",
+        /// From weights pretrained on PneumoniaMNIST (sent as `init`).
+        Transfer => "transfer",
+        /// From a SimCLR encoder (sent as `init`).
+        Contrastive => "contrastive",
+        ContrastiveProbe => "contrastive-probe",
+        /// From a masked-reconstruction encoder (sent as `init`).
+        Masked => "masked",
+        MaskedProbe => "masked-probe",
+        Ensemble => "ensemble",
+    }
+}
+
+impl Method {
+    /// Whether the method starts from pretrained weights (the request is a fine-tune with the
+    /// starting point sent as `init`).
+    pub fn needs_init(self) -> bool {
+        matches!(self, Method::Transfer | Method::Contrastive | Method::ContrastiveProbe | Method::Masked | Method::MaskedProbe)
+    }
+}
+
+names! {
+    /// A self-supervised pretext task (mirrors the core's `pretext::Task`).
+    PretextTask {
+        /// SimCLR: agree across two random views of each image.
+        Contrastive => "contrastive",
+        /// Reconstruct hidden patches.
+        Masked => "masked",
+    }
+}
+
+names! {
+    /// Another MedMNIST file for pretraining (mirrors the data crate's `Extra`).
+    ExtraFile {
+        /// PneumoniaMNIST: 5,856 chest X-rays.
+        PneumoniaMnist => "pneumoniamnist",
+        /// RetinaMNIST: 1,600 fundus photographs (RGB, read in grayscale).
+        RetinaMnist => "retinamnist",
+    }
+}
+
 /// Augmentation of training images (mirrors the core's `Augmentation`; reads the booleans
 /// of requests saved before the modes existed: `true` is `full`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Default)]
@@ -222,6 +273,9 @@ mod tests {
         round_trips(&Selection::ALL, Selection::name, Selection::parse);
         round_trips(&Preset::ALL, Preset::name, Preset::parse);
         round_trips(&Augment::ALL, Augment::name, Augment::parse);
+        round_trips(&Method::ALL, Method::name, Method::parse);
+        round_trips(&PretextTask::ALL, PretextTask::name, PretextTask::parse);
+        round_trips(&ExtraFile::ALL, ExtraFile::name, ExtraFile::parse);
     }
 
     #[test]

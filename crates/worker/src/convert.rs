@@ -10,14 +10,16 @@
 use breastmnist_core::batch::Augmentation;
 use breastmnist_core::explain::Explanations;
 use breastmnist_core::gradcam::GradCamError;
+use breastmnist_core::lab::Method;
+use breastmnist_core::pretext::{PretextConfig, PretextError, Task};
 use breastmnist_core::result_file;
 use breastmnist_core::torch::TorchError;
 use breastmnist_core::train::{EpochMetrics, Preset, RunResult, Selection, TrainConfig, TrainError, TrainFailure};
 use breastmnist_core::{Environment, MetricsFile, ModelSize, Stage};
 use breastmnist_data::DataError;
 use breastmnist_protocol::{
-    self as protocol, BackendKind, DoneView, EpochView, ErrorKind, Explained, ModelKind, ResultFileView, Split, TrainRequest,
-    WorkerError,
+    self as protocol, BackendKind, DoneView, EpochView, ErrorKind, Explained, ModelKind, PretrainRequest, ResultFileView, Split,
+    TrainRequest, WorkerError,
 };
 
 pub fn model_size(m: ModelKind) -> ModelSize {
@@ -87,6 +89,36 @@ pub fn weights_error(e: &TorchError) -> WorkerError {
         _ => ErrorKind::Checkpoint,
     };
     WorkerError::new(kind, e.to_string())
+}
+
+/// Why pretraining stopped.
+pub fn pretext_error(e: &PretextError) -> WorkerError {
+    let kind = match e {
+        PretextError::Config(_) | PretextError::Setting(_) | PretextError::Model(_) | PretextError::Pool(_) => {
+            ErrorKind::Settings
+        }
+        PretextError::Read(_) => ErrorKind::Device,
+        PretextError::NonFinite { .. } => ErrorKind::Diverged,
+        PretextError::Checkpoint(_) | PretextError::NoModel => ErrorKind::Worker,
+    };
+    WorkerError::new(kind, e.to_string())
+}
+
+/// The data crate's file for its wire name.
+pub fn extra(e: protocol::ExtraFile) -> breastmnist_data::Extra {
+    match e {
+        protocol::ExtraFile::PneumoniaMnist => breastmnist_data::Extra::PneumoniaMnist,
+        protocol::ExtraFile::RetinaMnist => breastmnist_data::Extra::RetinaMnist,
+    }
+}
+
+/// The core's pretraining configuration for a request.
+pub fn pretext_config(req: &PretrainRequest) -> PretextConfig {
+    let task = match req.task {
+        protocol::PretextTask::Contrastive => Task::Contrastive,
+        protocol::PretextTask::Masked => Task::Masked,
+    };
+    PretextConfig::new(task, model_size(req.model)).with_epochs(req.epochs).with_batch_size(req.batch_size).with_seed(req.seed)
 }
 
 /// A run that ended early (non-finite numbers).
@@ -164,7 +196,29 @@ pub fn config_of(req: &TrainRequest) -> TrainConfig {
     if let Some(d) = req.ema_decay {
         config.ema_decay = d;
     }
-    config
+    match req.method {
+        Some(m) => method(m).config(&config),
+        None => config,
+    }
+}
+
+/// The core's method for its wire name.
+pub fn method(m: protocol::Method) -> Method {
+    match m {
+        protocol::Method::Base => Method::Base,
+        protocol::Method::NoTta => Method::NoTta,
+        protocol::Method::BestValAuc => Method::BestValAuc,
+        protocol::Method::EmaLast => Method::EmaLast,
+        protocol::Method::CurriculumEasy => Method::CurriculumEasy,
+        protocol::Method::CurriculumHard => Method::CurriculumHard,
+        protocol::Method::CurriculumRandom => Method::CurriculumRandom,
+        protocol::Method::Transfer => Method::Transfer,
+        protocol::Method::Contrastive => Method::Contrastive,
+        protocol::Method::ContrastiveProbe => Method::ContrastiveProbe,
+        protocol::Method::Masked => Method::Masked,
+        protocol::Method::MaskedProbe => Method::MaskedProbe,
+        protocol::Method::Ensemble => Method::Ensemble,
+    }
 }
 
 pub fn epoch_view(m: &EpochMetrics) -> EpochView {
@@ -241,6 +295,43 @@ mod tests {
         for s in protocol::Selection::ALL {
             assert_eq!(selection(s).name(), s.name());
         }
+    }
+
+    #[test]
+    fn a_pretrain_request_becomes_the_core_configuration() {
+        let req = PretrainRequest {
+            task: protocol::PretextTask::Masked,
+            model: ModelKind::C8,
+            epochs: 3,
+            batch_size: 64,
+            seed: 5,
+            backend: protocol::BackendChoice::Cpu,
+            extra: vec![protocol::ExtraFile::RetinaMnist],
+        };
+        let c = pretext_config(&req);
+        assert_eq!((c.task, c.model, c.epochs, c.batch_size, c.seed), (Task::Masked, ModelSize::C8, 3, 64, 5));
+        for t in protocol::PretextTask::ALL {
+            assert_eq!(pretext_config(&PretrainRequest { task: t, ..req.clone() }).task.name(), t.name());
+        }
+        for e in protocol::ExtraFile::ALL {
+            assert_eq!(extra(e).file_name(), format!("{}.npz", e.name()));
+        }
+        let e = pretext_error(&PretextError::NonFinite { epoch: 1, step: 2, value: "NaN".into() });
+        assert_eq!(e.kind, ErrorKind::Diverged);
+    }
+
+    #[test]
+    fn a_method_is_the_core_method_applied_to_the_request() {
+        let base = protocol::Preset::Reader.request();
+        for m in protocol::Method::ALL {
+            assert_eq!(method(m).name(), m.name());
+            let req = TrainRequest { method: Some(m), ..base.clone() };
+            assert_eq!(config_of(&req), method(m).config(&config_of(&base)), "{}", m.name());
+        }
+        let hard = config_of(&TrainRequest { method: Some(protocol::Method::CurriculumHard), ..base.clone() });
+        assert!(hard.curriculum.is_some());
+        let probe = config_of(&TrainRequest { method: Some(protocol::Method::MaskedProbe), ..base });
+        assert!(probe.linear_probe);
     }
 
     #[test]

@@ -40,12 +40,53 @@ pub fn fail(error: WorkerError) {
     post(&FromWorker::Failed(error), None);
 }
 
-/// Lets queued messages (pause, stop) run; waits `ms` milliseconds at least.
+/// Lets queued messages (pause, stop) run. With `ms == 0` it goes round the event loop once
+/// through a `MessageChannel` (a new task, without the 4 ms browsers add to nested zero-delay
+/// timers, which a loop that yields after every training step would pay each step); otherwise,
+/// or where no `MessageChannel` exists, it waits `ms` milliseconds at least.
 pub async fn yield_now(ms: i32) {
+    if ms <= 0
+        && let Some(tick) = message_channel_tick()
+    {
+        let _ = JsFuture::from(tick).await;
+        return;
+    }
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
     });
     let _ = JsFuture::from(promise).await;
+}
+
+/// A promise that resolves when a message posted through a fresh `MessageChannel` arrives,
+/// closing both ports. Reached through `Reflect` (the global's constructor), so the worker
+/// needs no more web-sys features than it has.
+fn message_channel_tick() -> Option<js_sys::Promise> {
+    use js_sys::{Array, Function, Promise};
+    fn get(target: &JsValue, key: &str) -> Option<JsValue> {
+        Reflect::get(target, &key.into()).ok().filter(|v| !v.is_undefined())
+    }
+    fn close(port: &JsValue) {
+        if let Some(f) = get(port, "close").and_then(|f| f.dyn_into::<Function>().ok()) {
+            let _ = f.call0(port);
+        }
+    }
+    let ctor: Function = get(&js_sys::global(), "MessageChannel")?.dyn_into().ok()?;
+    let channel = Reflect::construct(&ctor, &Array::new()).ok()?;
+    let (port1, port2) = (get(&channel, "port1")?, get(&channel, "port2")?);
+    let (a, b) = (port1.clone(), port2.clone());
+    let promise = Promise::new(&mut |resolve: Function, _| {
+        let (a, b, resolve) = (a.clone(), b.clone(), resolve.clone());
+        let on_message = Closure::once_into_js(move |_: JsValue| {
+            close(&a);
+            close(&b);
+            let _ = resolve.call0(&JsValue::NULL);
+        });
+        // Setting `onmessage` starts the port.
+        let _ = Reflect::set(&port1, &"onmessage".into(), &on_message);
+    });
+    let post: Function = get(&port2, "postMessage")?.dyn_into().ok()?;
+    post.call1(&port2, &JsValue::NULL).ok()?;
+    Some(promise)
 }
 
 /// Milliseconds since the epoch.
@@ -75,11 +116,22 @@ pub fn listen() {
                 .map(|v| Uint8Array::from(v).to_vec())
         };
         match ToWorker::from_json(&json) {
-            Ok(cmd @ (ToWorker::Start(_) | ToWorker::Continue(_) | ToWorker::Evaluate { .. })) => {
+            Ok(cmd @ (ToWorker::Start(_) | ToWorker::Continue(_) | ToWorker::Evaluate { .. } | ToWorker::Pretrain(_))) => {
                 if control.running.get() {
                     return fail(WorkerError::new(ErrorKind::Worker, "a run is already in progress"));
                 }
                 let (bytes, init) = (buffer("bytes").unwrap_or_default(), buffer("init"));
+                let extras: Vec<Vec<u8>> = Reflect::get(&data, &"extra".into())
+                    .ok()
+                    .filter(js_sys::Array::is_array)
+                    .map(|v| {
+                        js_sys::Array::from(&v)
+                            .iter()
+                            .filter(|b| b.is_instance_of::<Uint8Array>())
+                            .map(|b| Uint8Array::from(b).to_vec())
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 control.stop.set(false);
                 control.paused.set(false);
                 control.running.set(true);
@@ -100,6 +152,7 @@ pub fn listen() {
                             driver::evaluate(backend, name, tta, bytes, b, &explainer).await
                         }
                         (ToWorker::Evaluate { .. }, None) => missing("no checkpoint file was sent"),
+                        (ToWorker::Pretrain(req), _) => crate::pretext::run(req, bytes, extras, &control).await,
                         _ => Ok(()),
                     };
                     if let Err(error) = outcome {

@@ -7,7 +7,8 @@
 //! is done its model answers the explorer's questions.
 //!
 //! The rooms: `glue` (JavaScript: the message loop, posting, yielding), `backend` (which device),
-//! `driver` (a run or an evaluation), `explain` (the explanation queue), `convert` (protocol <->
+//! `driver` (a run or an evaluation), `pretext` (self-supervised pretraining and what it
+//! learned), `explain` (the explanation queue), `convert` (protocol <->
 //! core, the only room that builds natively; it is unit-tested).
 
 // Used by the other rooms in the browser; natively only its tests use it.
@@ -22,6 +23,8 @@ mod driver;
 mod explain;
 #[cfg(target_arch = "wasm32")]
 mod glue;
+#[cfg(target_arch = "wasm32")]
+mod pretext;
 
 #[cfg(target_arch = "wasm32")]
 fn main() {

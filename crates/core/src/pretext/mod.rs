@@ -14,6 +14,7 @@
 //! It must not know about files, the browser or how the events are shown.
 
 pub mod heads;
+pub mod inspect;
 pub mod loss;
 pub mod pool;
 pub mod views;

@@ -1,0 +1,279 @@
+//! The methods lab's state: the reader's picks and settings, one run per picked method, and the
+//! runner that trains them one after another — same model, budget and seed — each in a fresh
+//! trainer worker of its own (the article's main run keeps its worker).
+//!
+//! Settings come from the form or the address (`?methods=base,contrastive&methods_model=c8&
+//! methods_epochs=5&methods_seed=1&methods_subset=128`).
+
+use std::sync::Arc;
+
+use breastmnist_data::Variant;
+use breastmnist_protocol::{BackendChoice, ExtraFile, FromWorker, Method, ModelKind, PretextTask, ToWorker};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::runtime::dataset::{load_extra, load_official};
+use crate::runtime::fetch::Cancel;
+use crate::runtime::pretrained;
+use crate::runtime::url::param;
+use crate::runtime::worker::{Outgoing, Report, WorkerHandle};
+use crate::state::data::DataCtx;
+use crate::view::methods::{
+    self, DEFAULT_METHODS, LabSettings, MODELS, MethodRun, PretextRun, PretextStatus, Status, TAB_METHODS, TabEncoder,
+};
+
+/// The methods lab, provided in context; `Copy`.
+#[derive(Clone, Copy)]
+pub struct MethodsCtx {
+    data: DataCtx,
+    pub settings: RwSignal<LabSettings>,
+    /// The methods ticked, in [`TAB_METHODS`] order.
+    pub picked: RwSignal<Vec<Method>>,
+    /// The runs of the last (or current) comparison.
+    pub runs: RwSignal<Vec<MethodRun>>,
+    pub running: RwSignal<bool>,
+    worker: StoredValue<Option<WorkerHandle>, LocalStorage>,
+    cancel: StoredValue<Option<Cancel>, LocalStorage>,
+    /// Counts comparisons; reports of a stopped one are ignored.
+    generation: StoredValue<u64>,
+    /// Pretraining in the tab: its settings, progress and picture.
+    pub pretext_task: RwSignal<PretextTask>,
+    pub pretext_epochs: RwSignal<usize>,
+    /// Other MedMNIST files added to the pretraining pool.
+    pub pretext_extra: RwSignal<Vec<ExtraFile>>,
+    pub pretext: RwSignal<PretextRun>,
+    /// The encoder pretrained in this tab, if any (which model and task).
+    pub tab_encoder: RwSignal<Option<TabEncoder>>,
+    /// Whether the methods that start from a pretext encoder use the tab's (when it fits).
+    pub use_tab_encoder: RwSignal<bool>,
+    tab_encoder_bytes: StoredValue<Option<Vec<u8>>, LocalStorage>,
+    pretext_worker: StoredValue<Option<WorkerHandle>, LocalStorage>,
+}
+
+impl MethodsCtx {
+    pub fn new(data: DataCtx) -> Self {
+        let picked = param("methods")
+            .map(|list| list.split(',').filter_map(Method::parse).filter(|m| TAB_METHODS.contains(m)).collect::<Vec<_>>())
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| DEFAULT_METHODS.to_vec());
+        let d = LabSettings::default();
+        let settings = LabSettings {
+            model: param("methods_model").and_then(|m| ModelKind::parse(&m)).filter(|m| MODELS.contains(m)).unwrap_or(d.model),
+            epochs: param("methods_epochs").and_then(|e| e.parse().ok()).filter(|e| (1..=100).contains(e)).unwrap_or(d.epochs),
+            seed: param("methods_seed").and_then(|s| s.parse().ok()).unwrap_or(d.seed),
+            subset: param("methods_subset").and_then(|s| s.parse().ok()).filter(|&n| (1..=546).contains(&n)),
+            backend: param("backend").as_deref().and_then(BackendChoice::parse_loose).unwrap_or(d.backend),
+        };
+        MethodsCtx {
+            data,
+            settings: RwSignal::new(settings),
+            picked: RwSignal::new(picked),
+            runs: RwSignal::new(Vec::new()),
+            running: RwSignal::new(false),
+            worker: StoredValue::new_local(None),
+            cancel: StoredValue::new_local(None),
+            generation: StoredValue::new(0),
+            pretext_task: RwSignal::new(
+                param("pretext_task").and_then(|t| PretextTask::parse(&t)).unwrap_or(PretextTask::Masked),
+            ),
+            pretext_epochs: RwSignal::new(
+                param("pretext_epochs").and_then(|e| e.parse().ok()).filter(|e| (1..=100).contains(e)).unwrap_or(5),
+            ),
+            pretext_extra: RwSignal::new(
+                param("pretext_extra").map(|l| l.split(',').filter_map(ExtraFile::parse).collect()).unwrap_or_default(),
+            ),
+            pretext: RwSignal::new(PretextRun::default()),
+            tab_encoder: RwSignal::new(None),
+            use_tab_encoder: RwSignal::new(true),
+            tab_encoder_bytes: StoredValue::new_local(None),
+            pretext_worker: StoredValue::new_local(None),
+        }
+    }
+
+    /// Pretrains an encoder in this tab (in a worker of its own) on BreastMNIST's training
+    /// images, with the lab's model and seed.
+    pub fn pretrain(self) {
+        if self.pretext.with_untracked(PretextRun::is_running) {
+            return;
+        }
+        let settings = self.settings.get_untracked();
+        let (task, epochs) = (self.pretext_task.get_untracked(), self.pretext_epochs.get_untracked());
+        let extra = self.pretext_extra.get_untracked();
+        self.pretext.set(PretextRun::starting(epochs));
+        spawn_local(async move {
+            let file = match self.file(&Cancel::new()).await {
+                Ok(f) => f,
+                Err(e) => return self.pretext.update(|p| p.status = PretextStatus::Failed(e)),
+            };
+            let mut extras = Vec::new();
+            for &e in &extra {
+                let file = methods::extra_file(e);
+                self.pretext.update(|p| p.status = PretextStatus::Loading(file.file_name().into()));
+                match load_extra(file, &Cancel::new()).await {
+                    Ok(bytes) => extras.push(bytes),
+                    Err(err) => {
+                        let why = format!("{}: {err} — {}", file.file_name(), err.hint());
+                        return self.pretext.update(|p| p.status = PretextStatus::Failed(why));
+                    }
+                }
+            }
+            self.pretext.update(|p| p.status = PretextStatus::Loading("the trainer".into()));
+            let request = methods::pretrain_request(task, &settings, epochs, extra);
+            let started = js_sys::Date::now();
+            let first = Outgoing { cmd: ToWorker::Pretrain(request), bytes: Some(file), init: None, extra: extras };
+            let spawned = WorkerHandle::spawn(first, move |report: Report| {
+                if let (FromWorker::Encoder { .. }, Some(bytes)) = (&report.msg, report.bytes) {
+                    self.tab_encoder_bytes.set_value(Some(bytes));
+                    self.tab_encoder.set(Some(TabEncoder { model: settings.model, task }));
+                }
+                let elapsed = (js_sys::Date::now() - started) / 1000.0;
+                self.pretext.update(|p| p.apply(&report.msg, elapsed));
+                if !self.pretext.with_untracked(PretextRun::is_running) {
+                    self.pretext_worker.set_value(None);
+                }
+            });
+            match spawned {
+                Ok(w) => self.pretext_worker.set_value(Some(w)),
+                Err(e) => self.pretext.update(|p| p.status = PretextStatus::Failed(e.message)),
+            }
+        });
+    }
+
+    /// Stops pretraining; the encoder of an earlier, finished one stays.
+    pub fn stop_pretrain(self) {
+        self.pretext_worker.set_value(None);
+        self.pretext.update(|p| {
+            if p.is_running() {
+                p.status = PretextStatus::Failed("stopped".into());
+            }
+        });
+    }
+
+    /// The tab's encoder bytes, when `method` on `model` should start from them.
+    fn tab_start(self, method: Method, model: ModelKind) -> Option<Vec<u8>> {
+        let fits =
+            self.use_tab_encoder.get_untracked() && self.tab_encoder.get_untracked().is_some_and(|e| e.serves(method, model));
+        if fits { self.tab_encoder_bytes.get_value() } else { None }
+    }
+
+    /// Ticks or unticks `method` (kept in the offered order).
+    pub fn toggle(self, method: Method, on: bool) {
+        self.picked.update(|p| {
+            p.retain(|&m| m != method);
+            if on {
+                p.push(method);
+            }
+            p.sort_by_key(|m| TAB_METHODS.iter().position(|t| t == m));
+        });
+    }
+
+    /// Starts the comparison of the picked methods.
+    pub fn start(self) {
+        let picked = self.picked.get_untracked();
+        if self.running.get_untracked() || picked.is_empty() {
+            return;
+        }
+        self.generation.update_value(|g| *g += 1);
+        let epochs = self.settings.get_untracked().epochs;
+        self.runs.set(picked.iter().map(|&m| MethodRun::new(m, epochs)).collect());
+        self.running.set(true);
+        self.run(0, self.generation.get_value());
+    }
+
+    /// Stops the comparison: the current run ends, the waiting ones are marked stopped.
+    pub fn stop(self) {
+        self.generation.update_value(|g| *g += 1);
+        if let Some(c) = self.cancel.get_value() {
+            c.cancel();
+        }
+        self.worker.set_value(None);
+        self.running.set(false);
+        self.runs.update(|runs| {
+            for r in runs.iter_mut().filter(|r| !r.is_finished()) {
+                r.status = Status::Failed("stopped".into());
+            }
+        });
+    }
+
+    fn set_status(self, i: usize, status: Status) {
+        self.runs.update(|r| {
+            if let Some(r) = r.get_mut(i) {
+                r.status = status;
+            }
+        });
+    }
+
+    /// The verified 28 px file: the one already loaded, else the official one.
+    async fn file(self, cancel: &Cancel) -> Result<Arc<Vec<u8>>, String> {
+        if let Some(f) = self.data.loaded.with_untracked(|l| l.as_ref().filter(|l| l.dataset.side == 28).map(|l| l.file.clone()))
+        {
+            return Ok(f);
+        }
+        load_official(Variant::Px28, || {}, |_, _| {}, cancel).await.map(|l| l.file).map_err(|e| e.to_string())
+    }
+
+    /// Runs method `i` of comparison `generation`, then the next one.
+    fn run(self, i: usize, generation: u64) {
+        if self.generation.get_value() != generation {
+            return;
+        }
+        let Some(method) = self.runs.with_untracked(|r| r.get(i).map(|r| r.method)) else {
+            self.running.set(false);
+            self.worker.set_value(None);
+            return;
+        };
+        let settings = self.settings.get_untracked();
+        let cancel = Cancel::new();
+        self.cancel.set_value(Some(cancel.clone()));
+        self.set_status(i, Status::Loading("the data".into()));
+        spawn_local(async move {
+            let fail = |why: String| {
+                if self.generation.get_value() == generation {
+                    self.set_status(i, Status::Failed(why));
+                    self.run(i + 1, generation);
+                }
+            };
+            let file = match self.file(&cancel).await {
+                Ok(f) => f,
+                Err(e) => return fail(e),
+            };
+            let init = match (self.tab_start(method, settings.model), methods::starting_point(method, settings.model)) {
+                (Some(bytes), _) => Some(bytes),
+                (None, Some(point)) => {
+                    self.set_status(i, Status::Loading(format!("the starting point {}", point.file)));
+                    match pretrained::load(point, &cancel).await {
+                        Ok(bytes) => Some(bytes),
+                        Err(e) => return fail(e),
+                    }
+                }
+                (None, None) => None,
+            };
+            if self.generation.get_value() != generation {
+                return;
+            }
+            self.set_status(i, Status::Loading("the trainer".into()));
+            let request = methods::request(method, &settings);
+            let started = js_sys::Date::now();
+            let first = Outgoing { cmd: ToWorker::Start(request), bytes: Some(file), init, extra: Vec::new() };
+            let spawned = WorkerHandle::spawn(first, move |report: Report| {
+                if self.generation.get_value() != generation {
+                    return;
+                }
+                let elapsed = (js_sys::Date::now() - started) / 1000.0;
+                let was_finished = self.runs.with_untracked(|r| r.get(i).is_none_or(MethodRun::is_finished));
+                self.runs.update(|r| {
+                    if let Some(r) = r.get_mut(i) {
+                        r.apply(&report.msg, elapsed);
+                    }
+                });
+                if !was_finished && self.runs.with_untracked(|r| r.get(i).is_some_and(MethodRun::is_finished)) {
+                    self.run(i + 1, generation);
+                }
+            });
+            match spawned {
+                Ok(w) => self.worker.set_value(Some(w)),
+                Err(e) => fail(e.message),
+            }
+        });
+    }
+}
