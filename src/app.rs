@@ -274,9 +274,9 @@ fn Prose() -> impl IntoView {
                 "method can differ by 0.02 AUC. The table under the widget is the same comparison run natively "
                 "for three seeds and two model sizes; read its last column before believing any gain."
             </p>
-            <Lazy what="the methods lab" eager=crate::runtime::url::param("methods").is_some()>
-                <MethodsLab />
-            </Lazy>
+            // Mounted at once (it is light until Run): mounting it late would move every section
+            // below it while the reader is scrolled or the TOC is scrolling to one of them.
+            <MethodsLab />
         </section>
 
         <section id="conclusion" aria-labelledby="conclusion-h">
