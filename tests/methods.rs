@@ -105,11 +105,11 @@ async fn the_methods_lab_runs_two_methods_side_by_side_and_shows_the_native_tabl
 /// from this encoder, not from the served one.
 #[tokio::test(flavor = "multi_thread")]
 async fn pretraining_in_the_tab_shows_what_it_learns_and_feeds_the_lab() {
-    // RetinaMNIST is served when `cargo xtask data` could get it (required under
-    // BREASTMNIST_REQUIRE_DATA=1); without it the pool is BreastMNIST's 546 training images.
+    // RetinaMNIST is served when `cargo xtask data` could get it (from a local folder or
+    // Zenodo); like PneumoniaMNIST in the CLI tests it stays optional even under
+    // BREASTMNIST_REQUIRE_DATA=1, and without it the pool is BreastMNIST's 546 training images.
     let retina = dist().join("data/retinamnist.npz").is_file();
     if !retina {
-        assert!(std::env::var("BREASTMNIST_REQUIRE_DATA").as_deref() != Ok("1"), "dist/data/retinamnist.npz is missing");
         eprintln!("SKIP (in part): dist/data/retinamnist.npz is missing; pretraining on BreastMNIST alone");
     }
     let server = StaticServer::start(dist());
