@@ -464,10 +464,17 @@ pub struct NativeRow {
     pub test_acc: Stat,
 }
 
+/// The part of a pretraining configuration the article names.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct NativePretextConfig {
+    pub task: String,
+}
+
 /// One self-supervised pretraining of the native lab.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct NativePretext {
     pub model: String,
+    pub config: NativePretextConfig,
     pub images: usize,
     pub losses: Vec<f64>,
     pub seconds: f64,
@@ -669,6 +676,8 @@ mod tests {
             let mean = r.runs.iter().map(|x| x.test_auc).sum::<f64>() / r.runs.len() as f64;
             assert!((mean - r.test_auc.mean).abs() < 1e-9, "the mean is the runs' mean");
         }
+        let tasks: Vec<(&str, &str)> = lab.pretext.iter().map(|p| (p.model.as_str(), p.config.task.as_str())).collect();
+        assert_eq!(tasks, [("c8", "contrastive"), ("c8", "masked"), ("c16", "contrastive"), ("c16", "masked")]);
         assert!(NativeLab::parse("{}").is_err());
         assert!(NativeLab::parse(&NATIVE_LAB_JSON.replacen("\"lab\"", "\"ensemble\"", 1)).is_err());
         assert_eq!((verdict(0.004), verdict(-0.02), verdict(0.015)), ("within noise", "worse", "better"));

@@ -17,7 +17,7 @@ pub fn NativeTable() -> impl IntoView {
     let pretext = lab
         .pretext
         .iter()
-        .map(|p| format!("{} ({} images, {} epochs, {:.0} s)", p.model, p.images, p.losses.len(), p.seconds))
+        .map(|p| format!("{} {} ({} images, {} epochs, {:.0} s)", p.model, p.config.task, p.images, p.losses.len(), p.seconds))
         .collect::<Vec<_>>()
         .join(", ");
     let rows = lab
