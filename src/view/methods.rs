@@ -445,6 +445,14 @@ pub struct Stat {
     pub sd: f64,
 }
 
+impl Stat {
+    /// `mean ± sd` over `n` runs; the mean alone for one run (an ensemble's row), whose spread
+    /// is not zero but unknown.
+    pub fn show(&self, n: usize) -> String {
+        if n > 1 { format!("{:.3} ± {:.3}", self.mean, self.sd) } else { format!("{:.3}", self.mean) }
+    }
+}
+
 /// One seed of a native row.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct NativeRun {
@@ -681,5 +689,7 @@ mod tests {
         assert!(NativeLab::parse("{}").is_err());
         assert!(NativeLab::parse(&NATIVE_LAB_JSON.replacen("\"lab\"", "\"ensemble\"", 1)).is_err());
         assert_eq!((verdict(0.004), verdict(-0.02), verdict(0.015)), ("within noise", "worse", "better"));
+        let s = Stat { mean: 0.9041, sd: 0.0 };
+        assert_eq!((s.show(1), Stat { sd: 0.0123, ..s }.show(3)), ("0.904".to_string(), "0.904 ± 0.012".to_string()));
     }
 }

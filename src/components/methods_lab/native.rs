@@ -33,8 +33,8 @@ pub fn NativeTable() -> impl IntoView {
                 <tr data-testid="methods-native-row" data-method=r.method.clone() data-model=r.model.clone()>
                     <th scope="row">{r.method.clone()}</th>
                     <td>{r.model.clone()}</td>
-                    <td>{format!("{:.3} ± {:.3}", r.test_auc.mean, r.test_auc.sd)}</td>
-                    <td>{format!("{:.3} ± {:.3}", r.test_acc.mean, r.test_acc.sd)}</td>
+                    <td>{r.test_auc.show(r.runs.len())}</td>
+                    <td>{r.test_acc.show(r.runs.len())}</td>
                     <td>{vs}</td>
                 </tr>
             }
