@@ -122,64 +122,65 @@ pub async fn load_official(
     progress: impl FnMut(u64, Option<u64>),
     cancel: &fetch::Cancel,
 ) -> Result<Loaded, LoadError> {
-    let key = url(variant);
-    if let Some(bytes) = cache::get(&key).await {
-        if verify(&bytes, variant).await.is_ok() {
-            let dataset = decode(&bytes)?;
-            return Ok(Loaded { dataset, variant, source: Source::BrowserCache, file: bytes.into(), md5: variant.md5().into() });
-        }
-        cache::delete(&key).await;
-    }
-    let bytes = fetch::fetch_bytes(&key, variant.size(), progress, cancel).await.map_err(LoadError::Fetch)?;
-    on_verify();
-    yield_now().await;
-    verify(&bytes, variant).await?;
+    let file = OfficialFile { name: variant.file_name(), size: variant.size(), md5: variant.md5() };
+    let (bytes, source) = fetch_verified(&url(variant), &file, on_verify, progress, cancel).await?;
     let dataset = decode(&bytes)?;
-    // Best effort: without the cache the file is fetched again after a reload.
-    let _ = cache::put(&key, &bytes).await;
-    Ok(Loaded { dataset, variant, source: Source::Network, file: bytes.into(), md5: variant.md5().into() })
+    Ok(Loaded { dataset, variant, source, file: bytes.into(), md5: variant.md5().into() })
 }
 
-/// `bytes` checked against `variant`'s size and MD5 (hashed in the verifier worker).
-async fn verify(bytes: &[u8], variant: Variant) -> Result<(), LoadError> {
-    let file = variant.file_name();
-    if let Some(expected) = variant.size()
+/// A file the app serves whose size (where known) and MD5 are fixed in advance.
+pub struct OfficialFile {
+    pub name: &'static str,
+    pub size: Option<u64>,
+    pub md5: &'static str,
+}
+
+/// The bytes of `file`, served under `key` (relative to the page): from Cache Storage when a
+/// stored copy still verifies, else from the network with `progress(received, total)`
+/// (`on_verify` is called once the download is complete). Checked by size and MD5 (hashed in
+/// the verifier worker); only verified bytes are cached (best effort: without the cache the
+/// file is fetched again after a reload).
+pub async fn fetch_verified(
+    key: &str,
+    file: &OfficialFile,
+    on_verify: impl FnOnce(),
+    progress: impl FnMut(u64, Option<u64>),
+    cancel: &fetch::Cancel,
+) -> Result<(Vec<u8>, Source), LoadError> {
+    if let Some(bytes) = cache::get(key).await {
+        if verify(&bytes, file).await.is_ok() {
+            return Ok((bytes, Source::BrowserCache));
+        }
+        cache::delete(key).await;
+    }
+    let bytes = fetch::fetch_bytes(key, file.size, progress, cancel).await.map_err(LoadError::Fetch)?;
+    on_verify();
+    yield_now().await;
+    verify(&bytes, file).await?;
+    let _ = cache::put(key, &bytes).await;
+    Ok((bytes, Source::Network))
+}
+
+/// `bytes` checked against `file`'s size and MD5 (hashed in the verifier worker).
+async fn verify(bytes: &[u8], file: &OfficialFile) -> Result<(), LoadError> {
+    if let Some(expected) = file.size
         && expected != bytes.len() as u64
     {
-        return Err(DataError::Size { file, expected, got: bytes.len() as u64 }.into());
+        return Err(DataError::Size { file: file.name, expected, got: bytes.len() as u64 }.into());
     }
     let got = hash::md5(bytes).await.map_err(LoadError::Hash)?;
-    if got != variant.md5() {
-        return Err(DataError::Checksum { file, expected: variant.md5(), got }.into());
+    if got != file.md5 {
+        return Err(DataError::Checksum { file: file.name, expected: file.md5, got }.into());
     }
     Ok(())
 }
 
-/// The verified bytes of an extra pretraining file (`data/FILE` on this server), from Cache
-/// Storage when a stored copy still verifies, else fetched; checked by size and MD5 (in the
-/// verifier worker), cached once verified.
+/// The verified bytes of an extra pretraining file (`data/FILE` on this server), as
+/// [`fetch_verified`] gets them.
 pub async fn load_extra(extra: Extra, cancel: &fetch::Cancel) -> Result<std::sync::Arc<Vec<u8>>, LoadError> {
+    let file = OfficialFile { name: extra.file_name(), size: Some(extra.size()), md5: extra.md5() };
     let key = format!("data/{}", extra.file_name());
-    let check = |bytes: Vec<u8>| async move {
-        let file = extra.file_name();
-        if bytes.len() as u64 != extra.size() {
-            return Err(LoadError::Data(DataError::Size { file, expected: extra.size(), got: bytes.len() as u64 }));
-        }
-        let got = hash::md5(&bytes).await.map_err(LoadError::Hash)?;
-        if got != extra.md5() {
-            return Err(LoadError::Data(DataError::Checksum { file, expected: extra.md5(), got }));
-        }
-        Ok(bytes)
-    };
-    if let Some(bytes) = cache::get(&key).await {
-        match check(bytes).await {
-            Ok(bytes) => return Ok(bytes.into()),
-            Err(_) => cache::delete(&key).await,
-        }
-    }
-    let bytes = fetch::fetch_bytes(&key, Some(extra.size()), |_, _| {}, cancel).await.map_err(LoadError::Fetch)?;
-    let bytes = check(bytes).await?;
-    let _ = cache::put(&key, &bytes).await;
+    let (bytes, _) = fetch_verified(&key, &file, || {}, |_, _| {}, cancel).await?;
     Ok(bytes.into())
 }
 

@@ -144,18 +144,10 @@ impl StartingPoint {
 
 /// The starting point `method` needs for `model`, if it needs one.
 pub fn starting_point(method: Method, model: ModelKind) -> Option<&'static StartingPoint> {
-    let kind = match method {
-        Method::Transfer => "pneumonia",
-        Method::Contrastive | Method::ContrastiveProbe => "contrastive",
-        Method::Masked | Method::MaskedProbe => "masked",
-        Method::Base
-        | Method::NoTta
-        | Method::BestValAuc
-        | Method::EmaLast
-        | Method::CurriculumEasy
-        | Method::CurriculumHard
-        | Method::CurriculumRandom
-        | Method::Ensemble => return None,
+    let kind = match (method, pretext_of(method)) {
+        (Method::Transfer, _) => "pneumonia",
+        (_, Some(task)) => task.name(),
+        (_, None) => return None,
     };
     STARTING_POINTS.iter().find(|p| p.model == model && p.kind == kind)
 }

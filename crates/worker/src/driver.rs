@@ -116,13 +116,8 @@ pub async fn run(
     };
 
     while !trainer.is_finished() {
-        if control.stop.get() {
-            post(&FromWorker::Stopped, None);
+        if !control.go_on().await {
             return Ok(());
-        }
-        if control.paused.get() {
-            yield_now(100).await;
-            continue;
         }
         let started = now_ms();
         let events = trainer.step().await.map_err(|e| train_error(&e))?;

@@ -102,6 +102,23 @@ pub struct Control {
     running: Cell<bool>,
 }
 
+impl Control {
+    /// Between two steps of a loop: `false` once stopped (after posting `Stopped`); while
+    /// paused, waits here.
+    pub async fn go_on(&self) -> bool {
+        loop {
+            if self.stop.get() {
+                post(&FromWorker::Stopped, None);
+                return false;
+            }
+            if !self.paused.get() {
+                return true;
+            }
+            yield_now(100).await;
+        }
+    }
+}
+
 /// Installs the message handler and announces readiness.
 pub fn listen() {
     let control = Rc::new(Control::default());

@@ -46,13 +46,8 @@ pub async fn run(req: PretrainRequest, bytes: Vec<u8>, extras: Vec<Vec<u8>>, con
     let mut trainer = PretextTrainer::new(config, Arc::new(pool), &device).map_err(|e| pretext_error(&e))?;
     let epochs = req.epochs;
     while !trainer.is_finished() {
-        if control.stop.get() {
-            post(&FromWorker::Stopped, None);
+        if !control.go_on().await {
             return Ok(());
-        }
-        if control.paused.get() {
-            yield_now(100).await;
-            continue;
         }
         for event in trainer.step().await.map_err(|e| pretext_error(&e))? {
             match event {
