@@ -1,7 +1,8 @@
 //! Training in the tab: URL parameters fill the form, Start runs the worker on WebGPU
 //! (SwiftShader here) or the CPU, progress reaches the end, the charts hold one point per
 //! epoch, test metrics and the reader's benchmark row appear, and the exported metrics JSON has
-//! the documented schema.
+//! the documented schema, including the check that let `gemm` convolutions run (WebGPU and the
+//! wasm CPU: outputs and both gradients equal burn's kernel within 1e-4).
 
 use std::time::{Duration, Instant};
 
@@ -10,10 +11,13 @@ use breastmnist_e2e::{Browser, Options, Override, StaticServer, dist};
 const READY: Duration = Duration::from_secs(90);
 const TRAINED: Duration = Duration::from_secs(900);
 
-async fn train(backend: &str, epochs: usize) {
+/// Trains `tiny` on `backend`; `conv` pins the convolution algorithm (`None`: the worker's
+/// preferred one for the backend).
+async fn train(backend: &str, epochs: usize, conv: Option<&str>) {
     let server = StaticServer::start(dist());
     let b = Browser::start(Options { webgpu: true, ..Options::default() }).await;
-    let query = format!("?model=tiny&epochs={epochs}&batch=32&subset=64&seed=3&backend={backend}");
+    let pin = conv.map_or(String::new(), |c| format!("&conv={c}"));
+    let query = format!("?model=tiny&epochs={epochs}&batch=32&subset=64&seed=3&backend={backend}{pin}");
     b.client.goto(&format!("{}{query}", server.base)).await.unwrap();
     b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
     let filled = b
@@ -90,6 +94,16 @@ async fn train(backend: &str, epochs: usize) {
     assert_eq!(keys, ["config", "environment", "history", "schema_version", "test", "val"]);
     assert_eq!(doc["schema_version"], 1);
     assert_eq!(doc["environment"]["backend"], backend);
+    // gemm convolutions ran only after matching burn's kernel on this device (outputs, input
+    // and weight gradients within 1e-4 of their magnitude): WebGPU prefers gemm; the CPU run
+    // pins it.
+    let conv = &doc["environment"]["conv"];
+    eprintln!("FIGURE {backend}: convolutions {conv}");
+    assert_eq!((conv["algo"].as_str(), conv["fell_back"].as_bool()), (Some("gemm"), Some(false)), "{conv}");
+    for key in ["forward", "input_grad", "weight_grad"] {
+        let d = conv["check"][key].as_f64().unwrap_or(f64::NAN);
+        assert!((0.0..=1e-4).contains(&d), "gemm vs direct {key} on {backend}: {d}");
+    }
     assert_eq!(doc["history"].as_array().unwrap().len(), epochs);
     for key in ["train_loss", "val_loss", "val_acc", "val_auc"] {
         assert!(doc["history"][0][key].is_number(), "history lacks {key}");
@@ -139,12 +153,12 @@ async fn train(backend: &str, epochs: usize) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn trains_on_webgpu_swiftshader() {
-    train("webgpu", 1).await;
+    train("webgpu", 1, None).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn trains_on_the_cpu() {
-    train("cpu", 2).await;
+    train("cpu", 2, Some("gemm")).await;
 }
 
 /// What a reader gets by pressing Start on a fresh page (only the backend pinned to the CPU):

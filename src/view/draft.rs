@@ -3,7 +3,7 @@
 //!
 //! No signals and no DOM, so every rule here is tested natively.
 
-use breastmnist_protocol::{Augment, BackendChoice, ModelKind, Preset, Selection, TrainRequest};
+use breastmnist_protocol::{Augment, BackendChoice, Conv, ModelKind, Preset, Selection, TrainRequest};
 
 /// The preset a fresh page starts from.
 pub const DEFAULT_PRESET: Preset = Preset::Reader;
@@ -29,6 +29,9 @@ pub struct Draft {
     pub fine_tune: bool,
     /// When fine-tuning, train only layer4 and the head.
     pub freeze_backbone: bool,
+    /// How convolutions run (`?conv=direct|gemm`; no form field): `None` lets the worker pick
+    /// the faster verified one.
+    pub conv: Option<Conv>,
 }
 
 impl Default for Draft {
@@ -49,6 +52,7 @@ impl Default for Draft {
             backend: BackendChoice::Auto,
             fine_tune: false,
             freeze_backbone: true,
+            conv: None,
         };
         d.apply_preset(DEFAULT_PRESET);
         d
@@ -87,7 +91,8 @@ impl Draft {
 
     /// The default draft overridden by query parameters: `preset` first (`paper`, `reader` or
     /// `best`), then `model`, `epochs`, `batch`, `lr`, `seed`, `subset`, `backend`, `augment`
-    /// (`none|flip|full`, or a boolean), `mixup`, `selection` and `tta`; `get` looks one up.
+    /// (`none|flip|full`, or a boolean), `mixup`, `selection`, `tta` and `conv`; `get` looks one
+    /// up.
     pub fn from_query(get: impl Fn(&str) -> Option<String>) -> Draft {
         let mut d = Draft::default();
         if let Some(p) = get("preset").as_deref().and_then(Preset::parse) {
@@ -114,6 +119,9 @@ impl Draft {
         }
         if let Some(s) = get("selection").as_deref().and_then(Selection::parse) {
             d.selection = s;
+        }
+        if let Some(c) = get("conv").as_deref().and_then(Conv::parse) {
+            d.conv = Some(c);
         }
         if let Some(t) = get("tta") {
             d.tta = matches!(t.as_str(), "1" | "true" | "on" | "yes");
@@ -169,6 +177,7 @@ impl Draft {
             tta: self.tta,
             preset: self.preset(),
             method: None,
+            conv: self.conv,
         })
     }
 }
@@ -194,6 +203,10 @@ mod tests {
         assert_eq!((r.model, r.epochs, r.subset, r.lr, r.backend), (ModelKind::Small, 2, Some(64), 0.01, BackendChoice::Cpu));
         assert_eq!(r.batch_size, 64, "unset parameters keep their defaults");
         assert_eq!(r.preset, None, "a changed recipe is no longer the preset");
+        assert_eq!(r.conv, None, "the worker picks the convolution algorithm unless asked");
+        let gemm = Draft::from_query(query(&[("preset", "reader"), ("conv", "gemm")]));
+        assert_eq!((gemm.validate(546).unwrap().conv, gemm.preset()), (Some(Conv::Gemm), Some(Preset::Reader)));
+        assert_eq!(Draft::from_query(query(&[("conv", "winograd")])).conv, None);
     }
 
     #[test]

@@ -44,6 +44,7 @@ impl Arm {
             tta: false,
             preset: None,
             method: None,
+            conv: None,
         }
     }
 }

@@ -4,7 +4,9 @@
 //!
 //! Each measurement opens the page with `?model=M&epochs=1&batch=B&subset=3B&backend=X`, presses
 //! Start, waits for three steps (the first includes shader compilation and warm-up), then stops
-//! the run. Usage: `browser-bench [--models tiny,small] [--backends cpu,webgpu] [--batch 32]`.
+//! the run. With `--conv direct,gemm` each measurement is made once per convolution algorithm
+//! (`&conv=X`) side by side in the same browser session, and the ratio printed.
+//! Usage: `browser-bench [--models tiny,small] [--backends cpu,webgpu] [--batch 32] [--conv direct,gemm]`.
 
 use std::time::{Duration, Instant};
 
@@ -20,56 +22,74 @@ async fn main() {
     let models = arg(&args, "--models", "tiny,small,medium,resnet18");
     let backends = arg(&args, "--backends", "cpu,webgpu");
     let batch: usize = arg(&args, "--batch", "32").parse().expect("--batch N");
+    let convs = arg(&args, "--conv", "");
     let limit = Duration::from_secs(arg(&args, "--limit-s", "900").parse().expect("--limit-s N"));
     let server = StaticServer::start(dist());
-    println!("| model | backend | adapter | batch | step 1 (warm-up) ms | steps 2-3 ms (mean) | main-thread long tasks |");
-    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| model | backend | conv | adapter | batch | step 1 (warm-up) ms | steps 2-3 ms (mean) | vs direct | main-thread long tasks |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let convs: Vec<&str> = if convs.is_empty() { vec![""] } else { convs.split(',').collect() };
     for backend in backends.split(',') {
         for model in models.split(',') {
-            let b = Browser::start(Options { webgpu: backend == "webgpu", ..Options::default() }).await;
-            let url =
-                format!("{}?model={model}&epochs=1&batch={batch}&subset={}&backend={backend}&seed=0", server.base, 3 * batch);
-            b.client.goto(&url).await.unwrap();
-            b.wait_text("dataset-status", Duration::from_secs(90), |t| t.contains("546")).await;
-            b.js(
+            let mut direct_ms = None;
+            for conv in &convs {
+                let b = Browser::start(Options { webgpu: backend == "webgpu", ..Options::default() }).await;
+                let pin = if conv.is_empty() { String::new() } else { format!("&conv={conv}") };
+                let url = format!(
+                    "{}?model={model}&epochs=1&batch={batch}&subset={}&backend={backend}&seed=0{pin}",
+                    server.base,
+                    3 * batch
+                );
+                b.client.goto(&url).await.unwrap();
+                b.wait_text("dataset-status", Duration::from_secs(90), |t| t.contains("546")).await;
+                b.js(
                 "window.__longtasks = []; new PerformanceObserver(l => window.__longtasks.push(...l.getEntries().map(e => e.duration))).observe({type: 'longtask'});",
                 vec![],
             )
             .await;
-            b.click("train-start").await;
-            let started = Instant::now();
-            let mut ms: Vec<f64> = Vec::new();
-            while ms.len() < 3 && started.elapsed() < limit {
-                tokio::time::sleep(Duration::from_millis(250)).await;
-                let v = b
+                b.click("train-start").await;
+                let started = Instant::now();
+                let mut ms: Vec<f64> = Vec::new();
+                while ms.len() < 3 && started.elapsed() < limit {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                    let v = b
                     .js("const p = document.querySelector('[data-testid=train-progress]'); return p ? (p.dataset.stepMs || '') : ''", vec![])
                     .await;
-                ms = v.as_str().unwrap_or_default().split(',').filter_map(|x| x.parse().ok()).collect();
-                let failed = b.js("return !!document.querySelector('[data-testid=error]')", vec![]).await;
-                if failed == serde_json::json!(true) {
-                    let e = b.wait_text("error", Duration::from_secs(1), |_| true).await;
-                    println!("| {model} | {backend} | – | {batch} | failed: {e} | | |");
-                    break;
+                    ms = v.as_str().unwrap_or_default().split(',').filter_map(|x| x.parse().ok()).collect();
+                    let failed = b.js("return !!document.querySelector('[data-testid=error]')", vec![]).await;
+                    if failed == serde_json::json!(true) {
+                        let e = b.wait_text("error", Duration::from_secs(1), |_| true).await;
+                        println!("| {model} | {backend} | {conv} | – | {batch} | failed: {e} | | | |");
+                        break;
+                    }
                 }
+                let badge = b
+                    .js("const e = document.querySelector('[data-testid=backend-badge]'); return e ? e.textContent : ''", vec![])
+                    .await;
+                let long = b.js("return window.__longtasks", vec![]).await;
+                let long: Vec<f64> = long.as_array().map(|a| a.iter().filter_map(|v| v.as_f64()).collect()).unwrap_or_default();
+                let worst = long.iter().copied().fold(0.0, f64::max);
+                if !ms.is_empty() {
+                    let rest = &ms[1..];
+                    let mean = if rest.is_empty() { f64::NAN } else { rest.iter().sum::<f64>() / rest.len() as f64 };
+                    if *conv == "direct" {
+                        direct_ms = Some(mean);
+                    }
+                    let ratio = direct_ms
+                        .filter(|d| d.is_finite() && mean.is_finite())
+                        .map_or("–".to_string(), |d| format!("{:.2}x", d / mean));
+                    println!(
+                        "| {model} | {backend} | {} | {} | {batch} | {:.0} | {} | {ratio} | {} (longest {worst:.0} ms) |",
+                        if conv.is_empty() { "default" } else { conv },
+                        badge.as_str().unwrap_or_default(),
+                        ms[0],
+                        if mean.is_nan() { format!("(stopped after {} s)", limit.as_secs()) } else { format!("{mean:.0}") },
+                        long.len()
+                    );
+                }
+                b.close().await;
             }
-            let badge = b
-                .js("const e = document.querySelector('[data-testid=backend-badge]'); return e ? e.textContent : ''", vec![])
-                .await;
-            let long = b.js("return window.__longtasks", vec![]).await;
-            let long: Vec<f64> = long.as_array().map(|a| a.iter().filter_map(|v| v.as_f64()).collect()).unwrap_or_default();
-            let worst = long.iter().copied().fold(0.0, f64::max);
-            if !ms.is_empty() {
-                let rest = &ms[1..];
-                let mean = if rest.is_empty() { f64::NAN } else { rest.iter().sum::<f64>() / rest.len() as f64 };
-                println!(
-                    "| {model} | {backend} | {} | {batch} | {:.0} | {} | {} (longest {worst:.0} ms) |",
-                    badge.as_str().unwrap_or_default(),
-                    ms[0],
-                    if mean.is_nan() { format!("(stopped after {} s)", limit.as_secs()) } else { format!("{mean:.0}") },
-                    long.len()
-                );
-            }
-            b.close().await;
         }
     }
 }

@@ -95,6 +95,8 @@ fn train_tiny_one_epoch_writes_parsable_outputs_and_eval_reads_the_checkpoint() 
     assert_eq!(keys, ["config", "environment", "history", "schema_version", "test", "val"]);
     assert_eq!(v["schema_version"], 1);
     assert_eq!(v["config"]["model"], "tiny");
+    // The CPU's preferred convolution is burn's kernel, which needs no check.
+    assert_eq!(v["environment"]["conv"], serde_json::json!({"algo": "direct", "check": null, "fell_back": false}));
     assert_eq!(v["history"].as_array().unwrap().len(), 1);
     assert_eq!(v["test"]["predictions"].as_array().unwrap().len(), 156);
     let auc = v["test"]["auc"].as_f64().unwrap();
@@ -236,17 +238,58 @@ fn bad_inputs_fail_with_one_clear_line() {
 }
 
 #[test]
+fn train_with_gemm_convolutions_checks_them_first_and_records_it() {
+    let Some(data) = real_file("breastmnist.npz") else { return };
+    let out = scratch("gemm");
+    let o = bin()
+        .args(["train", "--model", "c8", "--epochs", "1", "--batch", "32", "--subset", "64", "--conv", "gemm"])
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("(gemm convolutions)"));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    let conv = &v["environment"]["conv"];
+    assert_eq!((conv["algo"].as_str(), conv["fell_back"].as_bool()), (Some("gemm"), Some(false)), "{conv}");
+    for key in ["forward", "input_grad", "weight_grad"] {
+        assert!(conv["check"][key].as_f64().is_some_and(|d| (0.0..=1e-4).contains(&d)), "{key}: {conv}");
+    }
+    assert_eq!(v["config"]["conv"], "gemm");
+    let o = bin().args(["train", "--conv", "fft"]).arg("--data").arg(&data).arg("--out").arg(&out).output().unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown convolution algorithm 'fft'"));
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
 fn bench_prints_a_table_for_the_requested_models() {
-    let o = bin().args(["bench", "--models", "tiny", "--steps", "1", "--batches", "8"]).output().unwrap();
+    let o = bin().args(["bench", "--models", "tiny", "--steps", "1", "--batches", "8", "--reference-ms", "10"]).output().unwrap();
     assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
     let stdout = String::from_utf8_lossy(&o.stdout);
-    let row = stdout.lines().find(|l| l.starts_with("tiny")).unwrap_or_else(|| panic!("no tiny row in {stdout}"));
-    let cols: Vec<&str> = row.split_whitespace().collect();
-    assert_eq!(cols[1], "flex");
-    assert_eq!(cols[3], "8");
-    assert!(cols[4].parse::<f64>().unwrap() > 0.0);
+    // gemm is checked against burn's kernel on each backend before it is timed.
+    let check = stdout.lines().find(|l| l.starts_with("flex: gemm vs direct")).unwrap_or_else(|| panic!("{stdout}"));
+    assert!(check.ends_with("(pass)"), "{check}");
+    let rows: Vec<Vec<&str>> = stdout.lines().filter(|l| l.starts_with("tiny")).map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(rows.len(), 2, "one row per convolution algorithm: {stdout}");
+    for (row, conv) in rows.iter().zip(["direct", "gemm"]) {
+        assert_eq!((row[1], row[2], row[4]), ("flex", conv, "8"), "{row:?}");
+        let ms = row[5].parse::<f64>().unwrap();
+        assert!(ms > 0.0);
+        // The last column is the ratio to --reference-ms.
+        let vs_ref = row[8].parse::<f64>().unwrap();
+        assert!((vs_ref - ms / 10.0).abs() < 0.01 + 0.001 * vs_ref, "{row:?}");
+    }
+    assert_eq!(rows[0][7], "1.00x");
+    assert!(rows[1][7].ends_with('x') && rows[1][7].trim_end_matches('x').parse::<f64>().unwrap() > 0.0, "{:?}", rows[1]);
     let o = bin().args(["bench", "--models", "huge"]).output().unwrap();
     assert!(!o.status.success());
+    let o = bin().args(["bench", "--models", "tiny", "--conv", "winograd"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("expected direct or gemm"), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = bin().args(["bench", "--models", "tiny", "--reference-ms", "0"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--reference-ms must be a positive number"));
 }
 
 fn scores_of(csv: &std::path::Path) -> Vec<f64> {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::metrics::{Confusion, RocPoint};
 use crate::model::ModelConfig;
+use crate::model::conv_check::Settled;
 use crate::train::{EpochMetrics, Prediction, RunResult, TestReport, TrainConfig};
 
 /// The version of the metrics JSON layout this crate writes.
@@ -38,6 +39,10 @@ pub struct Environment {
     pub burn_version: String,
     /// The version of this crate.
     pub core_version: String,
+    /// How the convolutions ran (`direct` or `gemm`) and, for `gemm`, its check against burn's
+    /// kernel on this device. Absent in files written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conv: Option<Settled>,
 }
 
 impl Environment {
@@ -47,7 +52,14 @@ impl Environment {
             adapter: adapter.into(),
             burn_version: BURN_VERSION.to_string(),
             core_version: env!("CARGO_PKG_VERSION").to_string(),
+            conv: None,
         }
+    }
+
+    /// This environment, recording how the run's convolutions ran.
+    #[must_use]
+    pub fn with_conv(self, conv: Settled) -> Self {
+        Environment { conv: Some(conv), ..self }
     }
 }
 

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 pub use breastmnist_data::Split;
 pub use error::{ErrorKind, WorkerError};
-pub use names::{Augment, BackendChoice, BackendKind, ExtraFile, Method, ModelKind, Preset, PretextTask, Selection, Stage};
+pub use names::{Augment, BackendChoice, BackendKind, Conv, ExtraFile, Method, ModelKind, Preset, PretextTask, Selection, Stage};
 
 /// The first bytes of every checkpoint the core writes (`breastmnist_core::checkpoint::MAGIC`;
 /// the worker's tests check they agree). The page looks at them before it replaces anything.
@@ -64,6 +64,7 @@ impl Preset {
             tta: false,
             preset: Some(self),
             method: None,
+            conv: None,
         };
         match self {
             Preset::Paper => paper,
@@ -128,6 +129,10 @@ pub struct TrainRequest {
     /// A methods-lab method applied to these settings by the core (`lab::Method::config`).
     #[serde(default)]
     pub method: Option<Method>,
+    /// How convolutions run; `None`: the faster one for the backend, `gemm` only after it
+    /// passed its check on the device (the metrics JSON's `environment.conv` says which ran).
+    #[serde(default)]
+    pub conv: Option<Conv>,
 }
 
 /// Self-supervised pretraining in the tab, on BreastMNIST's training images (the dataset
@@ -427,6 +432,7 @@ mod tests {
             tta: true,
             preset: Some(Preset::Reader),
             method: Some(Method::CurriculumHard),
+            conv: Some(Conv::Gemm),
         });
         // Requests written before fine-tuning, augmentation modes, selection rules and presets
         // existed still read (saved runs hold them).

@@ -39,6 +39,15 @@ macro_rules! names {
 }
 
 names! {
+    /// How convolutions run (mirrors the core's `ConvAlgo`): burn's kernel, or im2col + a tiled
+    /// matmul (checked against the kernel on the device before a run uses it).
+    Conv {
+        Direct => "direct",
+        Gemm => "gemm",
+    }
+}
+
+names! {
     /// A member of the core's model zoo (mirrors `breastmnist_core::ModelSize`).
     ModelKind {
         /// ResNet, base width 8, one block per stage.
@@ -267,6 +276,7 @@ mod tests {
     #[test]
     fn every_name_round_trips() {
         round_trips(&ModelKind::ALL, ModelKind::name, ModelKind::parse);
+        round_trips(&Conv::ALL, Conv::name, Conv::parse);
         round_trips(&Stage::ALL, Stage::name, Stage::parse);
         round_trips(&BackendKind::ALL, BackendKind::name, BackendKind::parse);
         round_trips(&BackendChoice::ALL, BackendChoice::name, BackendChoice::parse);

@@ -11,6 +11,8 @@ use breastmnist_core::batch::Augmentation;
 use breastmnist_core::explain::Explanations;
 use breastmnist_core::gradcam::GradCamError;
 use breastmnist_core::lab::Method;
+use breastmnist_core::model::ConvAlgo;
+use breastmnist_core::model::conv_check::Settled;
 use breastmnist_core::pretext::{PretextConfig, PretextError, Task};
 use breastmnist_core::result_file;
 use breastmnist_core::torch::TorchError;
@@ -169,6 +171,14 @@ fn selection(s: protocol::Selection) -> Selection {
     }
 }
 
+/// The core's convolution algorithm for its wire name.
+pub fn conv(c: protocol::Conv) -> ConvAlgo {
+    match c {
+        protocol::Conv::Direct => ConvAlgo::Direct,
+        protocol::Conv::Gemm => ConvAlgo::Gemm,
+    }
+}
+
 fn preset(p: protocol::Preset) -> Preset {
     match p {
         protocol::Preset::Paper => Preset::Paper,
@@ -192,7 +202,8 @@ pub fn config_of(req: &TrainRequest) -> TrainConfig {
         .with_selection(selection(req.selection))
         .with_tta(req.tta)
         .with_preset(req.preset.map(preset))
-        .with_freeze_backbone(req.fine_tune && req.freeze_backbone);
+        .with_freeze_backbone(req.fine_tune && req.freeze_backbone)
+        .with_conv(req.conv.map(conv));
     if let Some(d) = req.ema_decay {
         config.ema_decay = d;
     }
@@ -234,7 +245,9 @@ pub fn epoch_view(m: &EpochMetrics) -> EpochView {
     }
 }
 
-pub fn done_view(result: &RunResult, backend: BackendKind, adapter: &str) -> DoneView {
+/// The page's summary of a finished run on `backend`/`adapter` whose convolutions ran as
+/// `conv` says (recorded in the metrics JSON's environment).
+pub fn done_view(result: &RunResult, backend: BackendKind, adapter: &str, conv: Settled) -> DoneView {
     DoneView {
         best_epoch: result.best_epoch,
         val_auc: result.val.auc,
@@ -242,7 +255,7 @@ pub fn done_view(result: &RunResult, backend: BackendKind, adapter: &str) -> Don
         test_acc: result.test.acc,
         confusion: result.test.confusion.0.map(|row| row.map(|v| v as usize)),
         roc: result.test.roc.iter().map(|p| (p.fpr, p.tpr)).collect(),
-        metrics_json: MetricsFile::new(result, Environment::new(backend.name(), adapter)).to_json(),
+        metrics_json: MetricsFile::new(result, Environment::new(backend.name(), adapter).with_conv(conv)).to_json(),
         result_files: result_file::result_files(result, &result_file::run_name(result))
             .into_iter()
             .map(|f| ResultFileView { name: f.name, contents: f.contents })
@@ -264,6 +277,7 @@ mod tests {
     use super::*;
     use breastmnist_core::metrics::{Confusion, Evaluation, RocPoint};
     use breastmnist_core::model::ModelConfig;
+    use breastmnist_core::model::conv_check::ConvCheck;
     use breastmnist_core::train::{Prediction, TestReport};
 
     #[test]
@@ -367,12 +381,16 @@ mod tests {
                 predictions: vec![Prediction { index: 0, label: 1, score: 0.7 }],
             },
         };
-        let d = done_view(&result, BackendKind::Cpu, "flex");
+        let check = ConvCheck { forward: 1e-7, input_grad: 2e-7, weight_grad: 3e-7 };
+        let d =
+            done_view(&result, BackendKind::Cpu, "flex", Settled { algo: ConvAlgo::Gemm, check: Some(check), fell_back: false });
         assert_eq!((d.best_epoch, d.val_auc, d.test_auc, d.test_acc), (3, 0.9, 0.91, 0.897));
         assert_eq!(d.confusion, [[30, 12], [4, 110]]);
         assert_eq!(d.roc, vec![(0.0, 0.0), (1.0, 1.0)]);
         let json: serde_json::Value = serde_json::from_str(&d.metrics_json).unwrap();
         assert_eq!((json["environment"]["backend"].as_str(), json["test"]["auc"].as_f64()), (Some("cpu"), Some(0.91)));
+        assert_eq!(json["environment"]["conv"]["algo"], "gemm");
+        assert_eq!(json["environment"]["conv"]["check"]["weight_grad"], 3e-7);
         // No val predictions in this result: only the test file, named with the run's metrics.
         assert_eq!(d.result_files.len(), 1);
         assert_eq!(d.result_files[0].split(), Some(Split::Test));
@@ -382,6 +400,10 @@ mod tests {
 
     #[test]
     fn names_map_both_ways_onto_the_core() {
+        assert_eq!(protocol::Conv::ALL.map(conv), ConvAlgo::ALL, "same members, same order");
+        for c in protocol::Conv::ALL {
+            assert_eq!(conv(c).name(), c.name());
+        }
         for m in ModelKind::ALL {
             assert_eq!(model_kind(model_size(m)), m);
             assert_eq!(model_size(m).name(), m.name(), "the wire name is the core's name");

@@ -6,6 +6,8 @@
 
 use std::sync::Arc;
 
+use breastmnist_core::model::ConvAlgo;
+use breastmnist_core::model::conv_check::{Settled, settle};
 use breastmnist_core::train::{Snapshot, evaluate_checkpoint};
 use breastmnist_core::{Checkpoint, TrainEvent, Trainer, torch};
 use breastmnist_data::{Dataset, DecodeOptions, decode_npz};
@@ -81,7 +83,7 @@ pub async fn evaluate(
     let (result, model) = evaluate_checkpoint(&checkpoint, &data, &device, tta).await.map_err(|e| train_error(&e))?;
     explainer.keep(Session { device, backend: kind, data, model, config: result.model.clone(), tta });
     post_checkpoint(&name, ckpt).await;
-    post(&FromWorker::Done(done_view(&result, kind, &adapter)), None);
+    post(&FromWorker::Done(done_view(&result, kind, &adapter, Settled::unchecked(ConvAlgo::Direct))), None);
     Ok(())
 }
 
@@ -95,9 +97,19 @@ pub async fn run(
 ) -> Result<(), WorkerError> {
     let data = Arc::new(decode_npz(&bytes, &DecodeOptions::default()).map_err(|e| data_error(&e))?);
     drop(bytes);
-    let config = config_of(&req);
+    let mut config = config_of(&req);
     config.validate(data.train.len()).map_err(|e| train_error(&e.into()))?;
     let Picked { device, kind, adapter, .. } = device(req.backend).await;
+    // `gemm` only where it computes what burn's kernel computes on this very device.
+    let conv = settle(config.conv, &device).await.map_err(|e| train_error(&e.into()))?;
+    if conv.fell_back {
+        let notice = Some(format!(
+            "gemm convolutions disagreed with burn's kernel on {adapter} (worst relative difference {:.1e}): using the direct kernel",
+            conv.check.map_or(f64::NAN, |c| c.forward.max(c.input_grad).max(c.weight_grad))
+        ));
+        post(&FromWorker::Backend { kind, adapter: adapter.clone(), notice }, None);
+    }
+    config.conv = Some(conv.algo);
     let mut trainer = match init {
         Init::Fresh => Trainer::new(config, data.clone(), &device),
         Init::FineTune(b) => match checkpoint_of(&b, &data) {
@@ -138,7 +150,7 @@ pub async fn run(
                         post_checkpoint(&checkpoint_name(&req), ckpt).await;
                     }
                     keep(&trainer);
-                    post(&FromWorker::Done(done_view(&result, kind, &adapter)), None);
+                    post(&FromWorker::Done(done_view(&result, kind, &adapter, conv)), None);
                 }
                 TrainEvent::Error(f) => {
                     // The run ends; the best model so far stays downloadable and explorable.

@@ -14,7 +14,8 @@ use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, Relu};
 use burn::tensor::{Device, Tensor};
 
-use super::resnet::conv;
+use super::conv::{self, ConvAlgo};
+use super::resnet::conv_layer;
 use super::{ModelConfig, Stage, global_average_pool, resize_input};
 
 /// One 3x3 convolution (no bias), BatchNorm and ReLU.
@@ -27,11 +28,12 @@ pub struct ConvBn {
 
 impl ConvBn {
     fn new(cin: usize, cout: usize, device: &Device) -> Self {
-        ConvBn { conv: conv(cin, cout, 3, 1, 1, device), bn: BatchNormConfig::new(cout).init(device), relu: Relu::new() }
+        ConvBn { conv: conv_layer(cin, cout, 3, 1, 1, device), bn: BatchNormConfig::new(cout).init(device), relu: Relu::new() }
     }
 
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        self.relu.forward(self.bn.forward(self.conv.forward(x)))
+    /// The layer on `x`, its convolution run by `algo` (see [`conv::forward`]).
+    pub fn forward(&self, x: Tensor<4>, algo: Option<ConvAlgo>) -> Tensor<4> {
+        self.relu.forward(self.bn.forward(conv::forward(&self.conv, x, algo)))
     }
 }
 
@@ -47,6 +49,9 @@ pub struct Cnn {
     pub fc: Linear,
     #[module(skip)]
     pub resize: Option<usize>,
+    /// How the convolutions run; `None`: burn's kernel (see [`conv::forward`]).
+    #[module(skip)]
+    pub conv: Option<ConvAlgo>,
 }
 
 impl Cnn {
@@ -63,12 +68,13 @@ impl Cnn {
             pool: MaxPool2dConfig::new([2, 2]).init(),
             fc: LinearConfig::new(8 * w, config.num_classes).init(device),
             resize: config.resize.filter(|&r| r != config.input_size),
+            conv: None,
         }
     }
 
     /// Runs the network from the input up to and including `stage`.
     pub fn forward_to(&self, x: Tensor<4>, stage: Stage) -> Tensor<4> {
-        let x = self.stem.forward(resize_input(x, self.resize));
+        let x = self.stem.forward(resize_input(x, self.resize), self.conv);
         self.forward_from(x, Stage::Stem, stage)
     }
 
@@ -82,7 +88,7 @@ impl Cnn {
                     x = self.pool.forward(x);
                 }
                 for block in layer.iter() {
-                    x = block.forward(x);
+                    x = block.forward(x, self.conv);
                 }
             }
         }

@@ -11,6 +11,8 @@
 //! normalised `[batch, channels, side, side]` tensor to two logits.
 
 pub mod cnn;
+pub mod conv;
+pub mod conv_check;
 pub mod resnet;
 
 use std::fmt;
@@ -25,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::rng::Rng;
 pub use cnn::Cnn;
+pub use conv::ConvAlgo;
 pub use resnet::{BasicBlock, ResNet};
 
 /// Number of trainable parameters of the MedMNIST ResNet-18 (1 input channel, 2 classes):
@@ -340,6 +343,23 @@ impl Network {
                 m.fc = m.fc.unfreeze();
                 Network::Cnn(m)
             }
+        }
+    }
+
+    /// Runs every convolution with `algo` (`None`: burn's kernel; see [`conv`]). The weights
+    /// are unchanged.
+    pub fn with_conv(self, algo: Option<ConvAlgo>) -> Network {
+        match self {
+            Network::ResNet(m) => Network::ResNet(ResNet { conv: algo, ..m }),
+            Network::Cnn(m) => Network::Cnn(Cnn { conv: algo, ..m }),
+        }
+    }
+
+    /// The convolution algorithm set with [`Network::with_conv`], if any.
+    pub fn conv(&self) -> Option<ConvAlgo> {
+        match self {
+            Network::ResNet(m) => m.conv,
+            Network::Cnn(m) => m.conv,
         }
     }
 

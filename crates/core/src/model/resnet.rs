@@ -8,9 +8,10 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::tensor::{Device, Tensor};
 
+use super::conv::{self, ConvAlgo};
 use super::{ModelConfig, Stage, global_average_pool, resize_input};
 
-pub(super) fn conv(cin: usize, cout: usize, k: usize, stride: usize, pad: usize, device: &Device) -> Conv2d {
+pub(super) fn conv_layer(cin: usize, cout: usize, k: usize, stride: usize, pad: usize, device: &Device) -> Conv2d {
     Conv2dConfig::new([cin, cout], [k, k])
         .with_stride([stride, stride])
         .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
@@ -39,24 +40,25 @@ pub struct BasicBlock {
 impl BasicBlock {
     fn new(in_planes: usize, planes: usize, stride: usize, device: &Device) -> Self {
         let shortcut = (stride != 1 || in_planes != planes).then(|| Shortcut {
-            conv: conv(in_planes, planes, 1, stride, 0, device),
+            conv: conv_layer(in_planes, planes, 1, stride, 0, device),
             bn: BatchNormConfig::new(planes).init(device),
         });
         BasicBlock {
-            conv1: conv(in_planes, planes, 3, stride, 1, device),
+            conv1: conv_layer(in_planes, planes, 3, stride, 1, device),
             bn1: BatchNormConfig::new(planes).init(device),
-            conv2: conv(planes, planes, 3, 1, 1, device),
+            conv2: conv_layer(planes, planes, 3, 1, 1, device),
             bn2: BatchNormConfig::new(planes).init(device),
             shortcut,
             relu: Relu::new(),
         }
     }
 
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let out = self.relu.forward(self.bn1.forward(self.conv1.forward(x.clone())));
-        let out = self.bn2.forward(self.conv2.forward(out));
+    /// The block on `x`, its convolutions run by `algo` (see [`conv::forward`]).
+    pub fn forward(&self, x: Tensor<4>, algo: Option<ConvAlgo>) -> Tensor<4> {
+        let out = self.relu.forward(self.bn1.forward(conv::forward(&self.conv1, x.clone(), algo)));
+        let out = self.bn2.forward(conv::forward(&self.conv2, out, algo));
         let identity = match &self.shortcut {
-            Some(s) => s.bn.forward(s.conv.forward(x)),
+            Some(s) => s.bn.forward(conv::forward(&s.conv, x, algo)),
             None => x,
         };
         self.relu.forward(out + identity)
@@ -76,13 +78,16 @@ pub struct ResNet {
     pub fc: Linear,
     #[module(skip)]
     pub resize: Option<usize>,
+    /// How the convolutions run; `None`: burn's kernel (see [`conv::forward`]).
+    #[module(skip)]
+    pub conv: Option<ConvAlgo>,
 }
 
 impl ResNet {
     /// Runs the network from the input up to and including `stage`.
     pub fn forward_to(&self, x: Tensor<4>, stage: Stage) -> Tensor<4> {
         let x = resize_input(x, self.resize);
-        let x = self.relu.forward(self.bn1.forward(self.conv1.forward(x)));
+        let x = self.relu.forward(self.bn1.forward(conv::forward(&self.conv1, x, self.conv)));
         self.forward_from(x, Stage::Stem, stage)
     }
 
@@ -93,7 +98,7 @@ impl ResNet {
             let idx = i + 1;
             if idx > from.index() && idx <= to.index() {
                 for block in layer.iter() {
-                    x = block.forward(x);
+                    x = block.forward(x, self.conv);
                 }
             }
         }
@@ -124,7 +129,7 @@ impl ResNet {
         let layer3 = make_stage(w * 4, blocks[2], 2);
         let layer4 = make_stage(w * 8, blocks[3], 2);
         ResNet {
-            conv1: conv(config.in_channels, w, 3, 1, 1, device),
+            conv1: conv_layer(config.in_channels, w, 3, 1, 1, device),
             bn1: BatchNormConfig::new(w).init(device),
             relu: Relu::new(),
             layer1,
@@ -133,6 +138,7 @@ impl ResNet {
             layer4,
             fc: LinearConfig::new(w * 8, config.num_classes).init(device),
             resize: config.resize.filter(|&r| r != config.input_size),
+            conv: None,
         }
     }
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::curriculum::Curriculum;
 use crate::batch::{Augmentation, Batcher};
-use crate::model::{ModelConfig, ModelSize};
+use crate::model::{ConvAlgo, ModelConfig, ModelSize};
 
 /// How the learning rate changes over the epochs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,6 +207,12 @@ pub struct TrainConfig {
     /// [`Curriculum`]); `None` trains on every image every epoch.
     #[serde(default)]
     pub curriculum: Option<Curriculum>,
+    /// How convolutions run (`direct` or `gemm`); `None`: burn's kernel. Callers settle it per
+    /// device first (`model::conv_check::settle`: the preferred algorithm, `gemm` only if it
+    /// passes its check there). Written only when set: an execution choice, not part of the
+    /// recipe; the metrics JSON records the one used in `environment`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conv: Option<ConvAlgo>,
 }
 
 fn default_ema_decay() -> f64 {
@@ -261,6 +267,7 @@ builders! { TrainConfig {
     with_tta(tta: bool),
     with_preset(preset: Option<Preset>),
     with_curriculum(curriculum: Option<Curriculum>),
+    with_conv(conv: Option<ConvAlgo>),
 }}
 
 impl Default for OptimizerConfig {
@@ -368,6 +375,7 @@ impl TrainConfig {
             tta: false,
             preset: None,
             curriculum: None,
+            conv: None,
         }
     }
 

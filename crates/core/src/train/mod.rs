@@ -254,6 +254,7 @@ impl Trainer {
         device: Device,
         model: Network,
     ) -> Result<Self, TrainError> {
+        let model = model.with_conv(config.conv);
         let model = if config.linear_probe {
             model.freeze_features()
         } else if config.freeze_backbone {

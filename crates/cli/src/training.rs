@@ -1,0 +1,269 @@
+//! `breastmnist train` and `pretrain`: a preset and the flags over it become the core's
+//! typed configuration (in [`TrainArgs::validate`], the one place), the core trains, and this
+//! file prints progress and writes the run's files.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::{BackendArg, CliError, device, load_data_with, read, write, write_result_files};
+use breastmnist_core::batch::Augmentation;
+use breastmnist_core::checkpoint::Checkpoint;
+use breastmnist_core::export::{MetricsFile, predictions_csv};
+use breastmnist_core::model::ConvAlgo;
+use breastmnist_core::model::ModelSize;
+use breastmnist_core::model::conv_check::settle;
+use breastmnist_core::result_file::{self};
+use breastmnist_core::train::{self, Curriculum, Order, Preset, Schedule, Selection, TrainConfig, TrainEvent, Trainer};
+use breastmnist_data::DecodeOptions;
+use futures_lite::future::block_on;
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// `breastmnist train`: a preset (default `paper`, MedMNIST's official recipe) and flags that
+/// override its values, whatever their order.
+#[derive(clap::Args, Debug)]
+pub(crate) struct TrainArgs {
+    /// The BreastMNIST .npz file (28 or 64 px).
+    #[arg(long)]
+    data: PathBuf,
+    /// Start from a named recipe: paper (ResNet-18, 100 epochs, best validation AUC), reader
+    /// (c16, 20 epochs, flips, last epoch, flip TTA) or best (c16, 60 epochs, EMA, flip TTA).
+    #[arg(long, default_value = "paper")]
+    preset: String,
+    /// tiny, small, medium, resnet18, c8, c16 or c32 [preset's].
+    #[arg(long)]
+    model: Option<String>,
+    #[arg(long)]
+    epochs: Option<usize>,
+    #[arg(long)]
+    batch: Option<usize>,
+    #[arg(long)]
+    lr: Option<f64>,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output folder (created if missing).
+    #[arg(long)]
+    out: PathBuf,
+    /// Train on the first N training images.
+    #[arg(long)]
+    subset: Option<usize>,
+    /// none, flip, or full (flips, rotations and shifts); `--augment` alone means full.
+    #[arg(long, value_name = "MODE", num_args = 0..=1, default_missing_value = "full")]
+    augment: Option<String>,
+    /// Mixup with Beta(A, A).
+    #[arg(long, value_name = "A")]
+    mixup: Option<f64>,
+    #[arg(long)]
+    weight_decay: Option<f64>,
+    /// Cosine learning-rate schedule instead of the multi-step one.
+    #[arg(long)]
+    cosine: bool,
+    /// Which model to keep: best-val-auc, last or ema-last.
+    #[arg(long, value_name = "RULE")]
+    selection: Option<String>,
+    /// Per-step decay of the weight average (with --selection ema-last).
+    #[arg(long, value_name = "DECAY")]
+    ema: Option<f64>,
+    /// Flip test-time augmentation (true/false; the flag alone means true).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    tta: Option<bool>,
+    /// Curriculum learning by each image's last loss: easy-first (curriculum), hard-first
+    /// (anti-curriculum) or random (the control).
+    #[arg(long, value_name = "ORDER")]
+    curriculum: Option<String>,
+    /// With --curriculum: the fraction of images used at epoch 2.
+    #[arg(long, value_name = "F", default_value_t = 0.4)]
+    curriculum_start: f64,
+    /// With --curriculum: the epoch from which all images are used [half the epochs].
+    #[arg(long, value_name = "K")]
+    curriculum_full_at: Option<usize>,
+    /// Resize inputs to N px inside the model.
+    #[arg(long, value_name = "N")]
+    resize: Option<usize>,
+    /// Fine-tune from this checkpoint instead of starting from scratch.
+    #[arg(long, value_name = "FILE")]
+    init: Option<PathBuf>,
+    /// With --init: train only the last stage and the classifier.
+    #[arg(long)]
+    freeze_backbone: bool,
+    /// With --init: a linear probe, training only the classifier on the checkpoint's features.
+    #[arg(long)]
+    linear_probe: bool,
+    /// The run name in the result files' names (`..._[ACC]0.897@NAME.csv`) [MODEL-seedSEED].
+    #[arg(long, value_name = "NAME")]
+    run: Option<String>,
+    #[arg(long, value_enum, default_value = "flex")]
+    backend: BackendArg,
+    /// How convolutions run: direct (burn's kernel) or gemm (im2col + matmul, checked against
+    /// direct on the device first) [the fastest verified one for the backend].
+    #[arg(long, value_name = "ALGO")]
+    conv: Option<String>,
+}
+
+impl TrainArgs {
+    /// The one place raw arguments become the core's typed configuration.
+    /// The preset's recipe with every given flag applied over it.
+    fn recipe(&self) -> Result<TrainConfig, CliError> {
+        let preset: Preset = self.preset.parse().map_err(CliError::Arg)?;
+        if self.freeze_backbone && self.init.is_none() {
+            return Err(CliError::Usage("--freeze-backbone needs --init CHECKPOINT".into()));
+        }
+        if self.linear_probe && self.init.is_none() {
+            return Err(CliError::Usage(
+                "--linear-probe needs --init CHECKPOINT (e.g. the encoder.ckpt of `breastmnist ssl`)".into(),
+            ));
+        }
+        let mut c = preset.config().with_seed(self.seed).with_subset(self.subset).with_resize(self.resize);
+        c.freeze_backbone = self.freeze_backbone;
+        c.linear_probe = self.linear_probe;
+        if let Some(m) = &self.model {
+            c.model = m.parse::<ModelSize>()?;
+        }
+        if let Some(v) = self.epochs {
+            c.epochs = v;
+        }
+        if let Some(v) = self.batch {
+            c.batch_size = v;
+        }
+        if let Some(v) = self.lr {
+            c.optimizer.lr = v;
+        }
+        if let Some(a) = &self.augment {
+            c.augment = a.parse::<Augmentation>().map_err(CliError::Arg)?;
+        }
+        if self.mixup.is_some() {
+            c.mixup = self.mixup;
+        }
+        if let Some(v) = self.weight_decay {
+            c.optimizer.weight_decay = v;
+        }
+        if self.cosine {
+            c.optimizer.schedule = Schedule::Cosine;
+        }
+        if let Some(r) = &self.selection {
+            c.selection = r.parse::<Selection>().map_err(CliError::Arg)?;
+        }
+        if let Some(v) = self.ema {
+            c.ema_decay = v;
+        }
+        if let Some(v) = self.tta {
+            c.tta = v;
+        }
+        if let Some(v) = &self.conv {
+            c.conv = Some(v.parse::<ConvAlgo>().map_err(CliError::Arg)?);
+        }
+        if let Some(o) = &self.curriculum {
+            let order: Order = o.parse().map_err(CliError::Arg)?;
+            let full_at = self.curriculum_full_at.unwrap_or((c.epochs / 2).max(2));
+            c.curriculum = Some(Curriculum { order, start: self.curriculum_start, full_at });
+        }
+        Ok(c)
+    }
+
+    /// The one place raw arguments become the core's typed, validated configuration.
+    fn validate(&self, train_len: usize) -> Result<TrainConfig, CliError> {
+        let config = self.recipe()?;
+        config.validate(train_len)?;
+        Ok(config)
+    }
+}
+
+/// `train` and `pretrain`; `official` (BreastMNIST itself) adds the standard result files.
+pub(crate) fn cmd_train(a: TrainArgs, options: &DecodeOptions, official: bool) -> Result<(), CliError> {
+    // Validate what needs no file first, so typos fail fast.
+    a.recipe()?;
+    let data = Arc::new(load_data_with(&a.data, options)?);
+    let mut config = a.validate(data.train.len())?;
+    let (device, env) = device(a.backend)?;
+    let conv = block_on(settle(config.conv, &device)).map_err(train::TrainError::from)?;
+    if conv.fell_back {
+        eprintln!("warning: gemm convolutions disagree with burn's kernel on this device ({:?}); using direct", conv.check);
+    }
+    config.conv = Some(conv.algo);
+    let env = env.with_conv(conv);
+    std::fs::create_dir_all(&a.out).map_err(|source| CliError::Write { path: a.out.clone(), source })?;
+    let mut trainer = match &a.init {
+        Some(path) => {
+            let ckpt =
+                Checkpoint::from_bytes(&read(path)?).map_err(|source| CliError::Checkpoint { path: path.clone(), source })?;
+            Trainer::from_checkpoint(config, data.clone(), &ckpt, &device)?
+        }
+        None => Trainer::new(config, data.clone(), &device)?,
+    };
+    let total = (trainer.config().epochs * trainer.steps_per_epoch()) as u64;
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} steps {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    eprintln!(
+        "training {} ({}) on {} images ({} px), {} epochs × {} steps, keeping {}{}, backend {} ({} convolutions)",
+        trainer.config().model,
+        trainer.config().preset.map_or("custom recipe".to_string(), |p| format!("preset {p}")),
+        trainer.config().subset.unwrap_or(data.train.len()),
+        data.side,
+        trainer.config().epochs,
+        trainer.steps_per_epoch(),
+        trainer.config().selection,
+        if trainer.config().tta { ", flip TTA" } else { "" },
+        env.backend,
+        conv.algo
+    );
+    let outcome = block_on(train::run_to_end(&mut trainer, |ev| match ev {
+        TrainEvent::Step { epoch, loss, lr, .. } => {
+            bar.inc(1);
+            bar.set_message(format!("epoch {epoch} loss {loss:.4} lr {lr:.1e}"));
+        }
+        TrainEvent::Epoch(m) => say(
+            &bar,
+            format!(
+                "epoch {:>3}  train loss {:.4} acc {:.3} | val loss {:.4} acc {:.3} auc {:.4}{}",
+                m.epoch,
+                m.train_loss,
+                m.train_acc,
+                m.val_loss,
+                m.val_acc,
+                m.val_auc,
+                if m.is_best { "  *kept" } else { "" }
+            ),
+        ),
+        _ => {}
+    }))?;
+    bar.finish_and_clear();
+    // Keep the best model even when the run stopped early.
+    if let Some(bytes) = block_on(trainer.best_checkpoint())? {
+        write(&a.out.join("best.ckpt"), &bytes)?;
+    }
+    let result = outcome.map_err(CliError::Failure)?;
+    let file = MetricsFile::new(&result, env);
+    write(&a.out.join("metrics.json"), file.to_json().as_bytes())?;
+    write(&a.out.join("predictions.csv"), predictions_csv(&result.test.predictions).as_bytes())?;
+    let c = result.test.confusion;
+    println!(
+        "kept epoch {} (val AUC {:.4}, ACC {:.4})\ntest AUC {:.4}  ACC {:.4}  confusion [[tn {}, fp {}], [fn {}, tp {}]]",
+        result.best_epoch,
+        result.val.auc,
+        result.val.acc,
+        result.test.auc,
+        result.test.acc,
+        c.tn(),
+        c.fp(),
+        c.fn_(),
+        c.tp()
+    );
+    println!("wrote {}/{{metrics.json, predictions.csv, best.ckpt}}", a.out.display());
+    if official {
+        let run = a.run.clone().unwrap_or_else(|| result_file::run_name(&result));
+        write_result_files(&a.out, &result_file::result_files(&result, &run))?;
+    }
+    Ok(())
+}
+
+/// Prints a line above the progress bar, or to stderr when the bar is hidden (not a terminal).
+pub(crate) fn say(bar: &ProgressBar, line: String) {
+    if bar.is_hidden() {
+        eprintln!("{line}");
+    } else {
+        bar.println(line);
+    }
+}

@@ -1,0 +1,59 @@
+//! `gemm` convolutions against burn's kernel through whole networks: every convolution of the
+//! ResNet and CNN families, forward and backward, over a 20-step training trajectory on one
+//! fixed batch (CPU). The per-layer equality (outputs, input and weight gradients) is checked by
+//! `model::conv_check`, here on the CPU and in the browser test on WebGPU.
+
+use breastmnist_core::Device;
+use breastmnist_core::batch::{Batcher, ImageView};
+use breastmnist_core::model::conv_check::relative;
+use breastmnist_core::model::{ConvAlgo, ModelConfig, ModelSize};
+use breastmnist_core::rng::Rng;
+use breastmnist_core::train::{self, TrainConfig};
+use futures_lite::future::block_on;
+
+/// The training loss of each of 20 Adam steps of `size` on one fixed batch of 16 images.
+fn trajectory(size: ModelSize, algo: ConvAlgo) -> Vec<f32> {
+    let ad = Device::flex().autodiff();
+    let mut model = ModelConfig::of(size).init(&ad, 5).unwrap().with_conv(Some(algo));
+    let mut rng = Rng::new(9);
+    let images: Vec<u8> = (0..16 * 784).map(|_| rng.below(256) as u8).collect();
+    let labels: Vec<u8> = (0..16).map(|i| (i % 2) as u8).collect();
+    let view = ImageView { images: &images, labels: &labels, side: 28, channels: 1 };
+    let idx: Vec<usize> = (0..16).collect();
+    let batch = Batcher::eval().host_batch(&view, &idx, &mut rng);
+    let mut optim = TrainConfig::new().optimizer.init();
+    (0..20)
+        .map(|_| {
+            let (m, loss) = block_on(train::train_step(model.clone(), &mut optim, &batch, 1e-3, &ad)).unwrap();
+            model = m;
+            loss as f32
+        })
+        .collect()
+}
+
+#[test]
+fn twenty_training_steps_with_gemm_follow_burns_kernel() {
+    for size in [ModelSize::Tiny, ModelSize::C8] {
+        let direct = trajectory(size, ConvAlgo::Direct);
+        let gemm = trajectory(size, ConvAlgo::Gemm);
+        let d = relative(&gemm, &direct);
+        eprintln!("{size}: direct {direct:?}\n{size}: gemm   {gemm:?}\n{size}: worst relative difference {d:.2e}");
+        assert!(d < 1e-3, "{size}: the trajectories part ({d:.2e})");
+        // The run learns: a fixed batch is memorised.
+        assert!(gemm[19] < 0.5 * gemm[0], "{size}: {gemm:?}");
+    }
+}
+
+#[test]
+fn a_trainer_records_its_choice_and_keeps_it_through_the_run() {
+    let config = TrainConfig::new().with_model(ModelSize::C8).with_conv(Some(ConvAlgo::Gemm));
+    let json = serde_json::to_string(&config).unwrap();
+    assert!(json.contains(r#""conv":"gemm""#), "{json}");
+    let unset = serde_json::to_string(&TrainConfig::new()).unwrap();
+    assert!(!unset.contains("conv"), "an unset choice is not written: {unset}");
+    let back: TrainConfig = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.conv, Some(ConvAlgo::Gemm));
+    let model = ModelConfig::of(ModelSize::Tiny).init(&Device::flex(), 0).unwrap();
+    assert_eq!(model.conv(), None);
+    assert_eq!(model.with_conv(Some(ConvAlgo::Gemm)).conv(), Some(ConvAlgo::Gemm));
+}
