@@ -3,7 +3,8 @@
 //! file prints progress and writes the run's files.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use crate::{BackendArg, CliError, device, load_data_with, read, write, write_result_files};
 use breastmnist_core::batch::Augmentation;
@@ -11,7 +12,7 @@ use breastmnist_core::checkpoint::Checkpoint;
 use breastmnist_core::export::{MetricsFile, predictions_csv};
 use breastmnist_core::model::ConvAlgo;
 use breastmnist_core::model::ModelSize;
-use breastmnist_core::model::conv_check::settle;
+use breastmnist_core::model::conv_check::{settle, should_race};
 use breastmnist_core::result_file::{self};
 use breastmnist_core::train::{self, Curriculum, Order, Preset, Schedule, Selection, TrainConfig, TrainEvent, Trainer};
 use breastmnist_data::DecodeOptions;
@@ -167,6 +168,12 @@ impl TrainArgs {
     }
 }
 
+/// Milliseconds since the first call (the race's clock).
+fn clock_ms() -> f64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1e3
+}
+
 /// `train` and `pretrain`; `official` (BreastMNIST itself) adds the standard result files.
 pub(crate) fn cmd_train(a: TrainArgs, options: &DecodeOptions, official: bool) -> Result<(), CliError> {
     // Validate what needs no file first, so typos fail fast.
@@ -174,12 +181,12 @@ pub(crate) fn cmd_train(a: TrainArgs, options: &DecodeOptions, official: bool) -
     let data = Arc::new(load_data_with(&a.data, options)?);
     let mut config = a.validate(data.train.len())?;
     let (device, env) = device(a.backend)?;
-    let conv = block_on(settle(config.conv, &device)).map_err(train::TrainError::from)?;
+    let pinned = config.conv;
+    let conv = block_on(settle(pinned, &device)).map_err(train::TrainError::from)?;
     if conv.fell_back {
         eprintln!("warning: gemm convolutions disagree with burn's kernel on this device ({:?}); using direct", conv.check);
     }
     config.conv = Some(conv.algo);
-    let env = env.with_conv(conv);
     std::fs::create_dir_all(&a.out).map_err(|source| CliError::Write { path: a.out.clone(), source })?;
     let mut trainer = match &a.init {
         Some(path) => {
@@ -189,6 +196,9 @@ pub(crate) fn cmd_train(a: TrainArgs, options: &DecodeOptions, official: bool) -
         }
         None => Trainer::new(config, data.clone(), &device)?,
     };
+    if should_race(pinned, &conv) {
+        trainer.race_conv(clock_ms);
+    }
     let total = (trainer.config().epochs * trainer.steps_per_epoch()) as u64;
     let bar = ProgressBar::new(total);
     bar.set_style(
@@ -207,7 +217,7 @@ pub(crate) fn cmd_train(a: TrainArgs, options: &DecodeOptions, official: bool) -
         trainer.config().selection,
         if trainer.config().tta { ", flip TTA" } else { "" },
         env.backend,
-        conv.algo
+        if should_race(pinned, &conv) { "direct and gemm racing".to_string() } else { format!("{}", conv.algo) }
     );
     let outcome = block_on(train::run_to_end(&mut trainer, |ev| match ev {
         TrainEvent::Step { epoch, loss, lr, .. } => {
@@ -235,7 +245,11 @@ pub(crate) fn cmd_train(a: TrainArgs, options: &DecodeOptions, official: bool) -
         write(&a.out.join("best.ckpt"), &bytes)?;
     }
     let result = outcome.map_err(CliError::Failure)?;
-    let file = MetricsFile::new(&result, env);
+    let conv = trainer.conv_outcome(conv);
+    if let Some(t) = conv.race {
+        eprintln!("convolutions: {} won the race ({:.1} ms direct, {:.1} ms gemm per step)", conv.algo, t.direct_ms, t.gemm_ms);
+    }
+    let file = MetricsFile::new(&result, env.with_conv(conv));
     write(&a.out.join("metrics.json"), file.to_json().as_bytes())?;
     write(&a.out.join("predictions.csv"), predictions_csv(&result.test.predictions).as_bytes())?;
     let c = result.test.confusion;

@@ -4,7 +4,9 @@
 //!
 //! Code map (one role per module):
 //! - [`model`]: architectures, names (`tiny`, `small`, `medium`, `resnet18`, `c8`, `c16`,
-//!   `c32`), seeded init, the stage-wise forward.
+//!   `c32`), seeded init, the stage-wise forward; how convolutions run (`model::conv`: burn's
+//!   kernel or im2col + matmul) and the check that lets `gemm` run on a device
+//!   (`model::conv_check`).
 //! - [`batch`]: `u8` images to normalised tensors; augmentation and mixup.
 //! - [`train`]: the recipe ([`TrainConfig`](train::TrainConfig), presets, selection rules),
 //!   the [`Trainer`](train::Trainer), events, snapshots.

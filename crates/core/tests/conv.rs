@@ -1,15 +1,21 @@
 //! `gemm` convolutions against burn's kernel through whole networks: every convolution of the
 //! ResNet and CNN families, forward and backward, over a 20-step training trajectory on one
-//! fixed batch (CPU). The per-layer equality (outputs, input and weight gradients) is checked by
-//! `model::conv_check`, here on the CPU and in the browser test on WebGPU.
+//! fixed batch (CPU), and a trainer racing the two. The per-layer equality (outputs, input and
+//! weight gradients) is checked by `model::conv_check`, here on the CPU and in the browser test
+//! on WebGPU.
 
-use breastmnist_core::Device;
+use std::sync::Arc;
+use std::time::Instant;
+
 use breastmnist_core::batch::{Batcher, ImageView};
-use breastmnist_core::model::conv_check::relative;
+use breastmnist_core::model::conv_check::{RaceTimes, Settled, relative, should_race};
 use breastmnist_core::model::{ConvAlgo, ModelConfig, ModelSize};
 use breastmnist_core::rng::Rng;
 use breastmnist_core::train::{self, TrainConfig};
+use breastmnist_core::{Device, Trainer};
 use futures_lite::future::block_on;
+
+mod common;
 
 /// The training loss of each of 20 Adam steps of `size` on one fixed batch of 16 images.
 fn trajectory(size: ModelSize, algo: ConvAlgo) -> Vec<f32> {
@@ -56,4 +62,29 @@ fn a_trainer_records_its_choice_and_keeps_it_through_the_run() {
     let model = ModelConfig::of(ModelSize::Tiny).init(&Device::flex(), 0).unwrap();
     assert_eq!(model.conv(), None);
     assert_eq!(model.with_conv(Some(ConvAlgo::Gemm)).conv(), Some(ConvAlgo::Gemm));
+}
+
+fn clock_ms() -> f64 {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1e3
+}
+
+#[test]
+fn a_race_switches_the_trainer_to_the_faster_algorithm_and_records_why() {
+    let (data, _) = common::synthetic_dataset(28, [128, 16, 16], 4);
+    let config = TrainConfig::new().with_model(ModelSize::C8).with_epochs(1).with_batch_size(16);
+    let mut trainer = Trainer::new(config, Arc::new(data), &Device::flex()).unwrap();
+    let checked = Settled { algo: ConvAlgo::Gemm, check: None, fell_back: false, race: None };
+    assert!(should_race(None, &checked));
+    trainer.race_conv(clock_ms);
+    let result = block_on(train::run_to_end(&mut trainer, |_| {})).unwrap().unwrap();
+    assert_eq!(result.history.len(), 1);
+    // 8 full steps: two warm-ups and four timed ones decide; which wins is the machine's business,
+    // but the winner is the faster one, and the trainer runs it from then on.
+    let outcome = trainer.conv_outcome(checked);
+    let RaceTimes { direct_ms, gemm_ms } = outcome.race.expect("the race finished within the epoch");
+    assert!(direct_ms > 0.0 && gemm_ms > 0.0, "{direct_ms} {gemm_ms}");
+    let faster = if gemm_ms < direct_ms { ConvAlgo::Gemm } else { ConvAlgo::Direct };
+    assert_eq!((outcome.algo, trainer.config().conv), (faster, Some(faster)));
+    eprintln!("race on flex: direct {direct_ms:.1} ms, gemm {gemm_ms:.1} ms per step of 16: {faster} kept");
 }

@@ -15,6 +15,9 @@ pub struct Picked {
     pub adapter: String,
     /// Why the backend is not the one asked for.
     pub notice: Option<String>,
+    /// A software GPU (e.g. SwiftShader), where burn's convolution kernel beats `gemm` 3-5x
+    /// (`cargo xtask bench --conv direct,gemm`), so the run neither checks nor races `gemm`.
+    pub software: bool,
 }
 
 fn get(v: &JsValue, key: &str) -> JsValue {
@@ -54,6 +57,7 @@ pub async fn pick(choice: BackendChoice) -> Picked {
         kind: BackendKind::Cpu,
         adapter: "burn flex (wasm SIMD)".into(),
         notice,
+        software: false,
     };
     if choice == BackendChoice::Cpu {
         return cpu(None);
@@ -69,7 +73,7 @@ pub async fn pick(choice: BackendChoice) -> Picked {
         )));
     }
     match Device::wgpu_options().init_async().await {
-        Ok(device) => Picked { device, kind: BackendKind::WebGpu, adapter, notice: None },
+        Ok(device) => Picked { device, kind: BackendKind::WebGpu, adapter, notice: None, software },
         Err(e) => cpu(Some(format!("WebGPU failed to start ({e}). Training on the CPU instead."))),
     }
 }

@@ -277,7 +277,7 @@ mod tests {
     use super::*;
     use breastmnist_core::metrics::{Confusion, Evaluation, RocPoint};
     use breastmnist_core::model::ModelConfig;
-    use breastmnist_core::model::conv_check::ConvCheck;
+    use breastmnist_core::model::conv_check::{ConvCheck, RaceTimes};
     use breastmnist_core::train::{Prediction, TestReport};
 
     #[test]
@@ -382,8 +382,17 @@ mod tests {
             },
         };
         let check = ConvCheck { forward: 1e-7, input_grad: 2e-7, weight_grad: 3e-7 };
-        let d =
-            done_view(&result, BackendKind::Cpu, "flex", Settled { algo: ConvAlgo::Gemm, check: Some(check), fell_back: false });
+        let d = done_view(
+            &result,
+            BackendKind::Cpu,
+            "flex",
+            Settled {
+                algo: ConvAlgo::Gemm,
+                check: Some(check),
+                fell_back: false,
+                race: Some(RaceTimes { direct_ms: 9.0, gemm_ms: 3.0 }),
+            },
+        );
         assert_eq!((d.best_epoch, d.val_auc, d.test_auc, d.test_acc), (3, 0.9, 0.91, 0.897));
         assert_eq!(d.confusion, [[30, 12], [4, 110]]);
         assert_eq!(d.roc, vec![(0.0, 0.0), (1.0, 1.0)]);
@@ -391,6 +400,7 @@ mod tests {
         assert_eq!((json["environment"]["backend"].as_str(), json["test"]["auc"].as_f64()), (Some("cpu"), Some(0.91)));
         assert_eq!(json["environment"]["conv"]["algo"], "gemm");
         assert_eq!(json["environment"]["conv"]["check"]["weight_grad"], 3e-7);
+        assert_eq!(json["environment"]["conv"]["race"]["gemm_ms"], 3.0);
         // No val predictions in this result: only the test file, named with the run's metrics.
         assert_eq!(d.result_files.len(), 1);
         assert_eq!(d.result_files[0].split(), Some(Split::Test));

@@ -7,14 +7,14 @@
 use std::sync::Arc;
 
 use breastmnist_core::model::ConvAlgo;
-use breastmnist_core::model::conv_check::{Settled, settle};
+use breastmnist_core::model::conv_check::{Settled, settle, should_race};
 use breastmnist_core::train::{Snapshot, evaluate_checkpoint};
 use breastmnist_core::{Checkpoint, TrainEvent, Trainer, torch};
 use breastmnist_data::{Dataset, DecodeOptions, decode_npz};
 use breastmnist_protocol::{BackendChoice, FromWorker, TrainRequest, WorkerError};
 
 use crate::backend::{self, Picked};
-use crate::convert::{config_of, data_error, done_view, epoch_view, failure, train_error, weights_error};
+use crate::convert::{self, config_of, data_error, done_view, epoch_view, failure, train_error, weights_error};
 use crate::explain::{Explainer, Session};
 use crate::glue::{Control, fail, now_ms, post, yield_now};
 
@@ -99,9 +99,12 @@ pub async fn run(
     drop(bytes);
     let mut config = config_of(&req);
     config.validate(data.train.len()).map_err(|e| train_error(&e.into()))?;
-    let Picked { device, kind, adapter, .. } = device(req.backend).await;
-    // `gemm` only where it computes what burn's kernel computes on this very device.
-    let conv = settle(config.conv, &device).await.map_err(|e| train_error(&e.into()))?;
+    let Picked { device, kind, adapter, software, .. } = device(req.backend).await;
+    // Unless the reader pinned one: burn's kernel on a software GPU (measured faster), else the
+    // device's preferred algorithm, `gemm` only where it computes what burn's kernel computes
+    // on this very device, raced against it over the first steps.
+    let pinned = req.conv.map(convert::conv).or(software.then_some(ConvAlgo::Direct));
+    let conv = settle(pinned, &device).await.map_err(|e| train_error(&e.into()))?;
     if conv.fell_back {
         let notice = Some(format!(
             "gemm convolutions disagreed with burn's kernel on {adapter} (worst relative difference {:.1e}): using the direct kernel",
@@ -119,6 +122,9 @@ pub async fn run(
         Init::Continue(b) => Snapshot::from_bytes(&b).and_then(|snap| Trainer::resume(&snap, data.clone(), &device)),
     }
     .map_err(|e| train_error(&e))?;
+    if should_race(pinned, &conv) {
+        trainer.race_conv(now_ms);
+    }
     let keep = |trainer: &Trainer| -> Option<usize> {
         let (epoch, model) = trainer.best_model()?;
         let config = trainer.model_config().clone();
@@ -150,7 +156,7 @@ pub async fn run(
                         post_checkpoint(&checkpoint_name(&req), ckpt).await;
                     }
                     keep(&trainer);
-                    post(&FromWorker::Done(done_view(&result, kind, &adapter, conv)), None);
+                    post(&FromWorker::Done(done_view(&result, kind, &adapter, trainer.conv_outcome(conv))), None);
                 }
                 TrainEvent::Error(f) => {
                     // The run ends; the best model so far stays downloadable and explorable.

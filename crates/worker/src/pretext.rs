@@ -41,7 +41,7 @@ pub async fn run(req: PretrainRequest, bytes: Vec<u8>, extras: Vec<Vec<u8>>, con
     }
     drop(extras);
     let config = pretext_config(&req);
-    let Picked { device, kind, adapter, notice } = backend::pick(req.backend).await;
+    let Picked { device, kind, adapter, notice, .. } = backend::pick(req.backend).await;
     post(&FromWorker::Backend { kind, adapter, notice }, None);
     let mut trainer = PretextTrainer::new(config, Arc::new(pool), &device).map_err(|e| pretext_error(&e))?;
     let epochs = req.epochs;

@@ -4,7 +4,10 @@
 //!
 //! Callers run it once per device before training with `gemm` (the worker on the reader's
 //! WebGPU adapter, the CLI on a GPU) and fall back to `direct` when it fails, so a driver bug
-//! costs speed, never a silently wrong model.
+//! costs speed, never a silently wrong model. When both pass and nobody pinned one, a
+//! [`ConvRace`] times the run's own first steps with each and keeps the faster: which one wins
+//! depends on the device (on SwiftShader, a software GPU, burn's kernel is 3x faster; on the
+//! CPU it is 2x faster, so the CPU does not race).
 //!
 //! It must not know about architectures, datasets, optimisers or files.
 
@@ -44,12 +47,91 @@ pub struct Settled {
     pub check: Option<ConvCheck>,
     /// `gemm` was asked for but failed its check, so the run uses `direct`.
     pub fell_back: bool,
+    /// The race that picked `algo` from the run's first steps, when there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub race: Option<RaceTimes>,
+}
+
+/// The fastest timed step of each algorithm in a [`ConvRace`], in milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RaceTimes {
+    pub direct_ms: f64,
+    pub gemm_ms: f64,
+}
+
+/// Picks the faster of two verified algorithms from a run's own training steps: one warm-up
+/// step each (kernels compile), then [`ConvRace::TIMED`] alternating timed steps each; the
+/// faster minimum wins. Pure bookkeeping: the caller times the steps (the worker with
+/// `performance.now()`, the CLI with `Instant`) and switches the trainer with
+/// `Trainer::set_conv`. Both algorithms computing the same values (the check), switching
+/// mid-run changes float rounding only.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConvRace {
+    steps: Vec<(ConvAlgo, f64)>,
+    decided: Option<(ConvAlgo, RaceTimes)>,
+}
+
+impl Default for ConvRace {
+    fn default() -> Self {
+        ConvRace::new()
+    }
+}
+
+impl ConvRace {
+    /// Timed steps per algorithm after its warm-up.
+    pub const TIMED: usize = 2;
+
+    pub fn new() -> ConvRace {
+        ConvRace { steps: Vec::new(), decided: None }
+    }
+
+    /// The algorithm the next step should use: alternating until decided, then the winner.
+    pub fn next(&self) -> ConvAlgo {
+        match self.decided {
+            Some((algo, _)) => algo,
+            None => ConvAlgo::ALL[self.steps.len() % 2],
+        }
+    }
+
+    /// Records a full training step (the last, smaller batch of an epoch should not be
+    /// recorded) that ran with `algo` and took `millis`; decides once every step is in.
+    pub fn record(&mut self, algo: ConvAlgo, millis: f64) {
+        if self.decided.is_some() || algo != self.next() || !millis.is_finite() {
+            return;
+        }
+        self.steps.push((algo, millis));
+        if self.steps.len() == 2 * (1 + Self::TIMED) {
+            let best = |a: ConvAlgo| self.steps[2..].iter().filter(|s| s.0 == a).map(|s| s.1).fold(f64::INFINITY, f64::min);
+            let times = RaceTimes { direct_ms: best(ConvAlgo::Direct), gemm_ms: best(ConvAlgo::Gemm) };
+            let winner = if times.gemm_ms < times.direct_ms { ConvAlgo::Gemm } else { ConvAlgo::Direct };
+            self.decided = Some((winner, times));
+        }
+    }
+
+    /// The winner and the times that chose it, once decided.
+    pub fn decided(&self) -> Option<(ConvAlgo, RaceTimes)> {
+        self.decided
+    }
+
+    /// `settled` with the race's outcome, if it finished (otherwise the algorithm of the
+    /// steps so far is the last one used).
+    pub fn outcome(&self, settled: Settled) -> Settled {
+        match self.decided {
+            Some((algo, times)) => Settled { algo, race: Some(times), ..settled },
+            None => settled,
+        }
+    }
+}
+
+/// Whether a run should race: `gemm` passed its check and nobody pinned an algorithm.
+pub fn should_race(choice: Option<ConvAlgo>, settled: &Settled) -> bool {
+    choice.is_none() && settled.algo == ConvAlgo::Gemm && !settled.fell_back
 }
 
 impl Settled {
     /// `algo` without a check (burn's kernel needs none).
     pub fn unchecked(algo: ConvAlgo) -> Settled {
-        Settled { algo, check: None, fell_back: false }
+        Settled { algo, check: None, fell_back: false, race: None }
     }
 }
 
@@ -61,7 +143,7 @@ pub async fn settle(choice: Option<ConvAlgo>, device: &Device) -> Result<Settled
         ConvAlgo::Gemm => {
             let c = check(device).await?;
             let ok = c.passed();
-            Ok(Settled { algo: if ok { ConvAlgo::Gemm } else { ConvAlgo::Direct }, check: Some(c), fell_back: !ok })
+            Ok(Settled { algo: if ok { ConvAlgo::Gemm } else { ConvAlgo::Direct }, check: Some(c), fell_back: !ok, race: None })
         }
     }
 }
@@ -162,7 +244,39 @@ mod tests {
         assert_eq!((s.algo, s.fell_back, s.check.is_some()), (ConvAlgo::Gemm, false, true));
         // The CPU prefers burn's kernel: nothing to check.
         let s = block_on(settle(None, &Device::flex())).unwrap();
-        assert_eq!(s, Settled { algo: ConvAlgo::Direct, check: None, fell_back: false });
+        assert_eq!(s, Settled::unchecked(ConvAlgo::Direct));
+        assert!(!should_race(None, &s), "the CPU does not race");
+    }
+
+    #[test]
+    fn a_race_warms_up_then_times_both_and_keeps_the_faster() {
+        let mut race = ConvRace::new();
+        // Warm-ups (slow, compiling) do not count; gemm wins the timed steps here.
+        for (algo, ms) in [(ConvAlgo::Direct, 900.0), (ConvAlgo::Gemm, 5000.0), (ConvAlgo::Direct, 90.0), (ConvAlgo::Gemm, 12.0)]
+        {
+            assert_eq!(race.next(), algo);
+            race.record(algo, ms);
+            assert_eq!(race.decided(), None);
+        }
+        // A step recorded out of turn or without a time is ignored.
+        race.record(ConvAlgo::Gemm, 1.0);
+        race.record(ConvAlgo::Direct, f64::NAN);
+        race.record(ConvAlgo::Direct, 80.0);
+        race.record(ConvAlgo::Gemm, 15.0);
+        let (winner, times) = race.decided().unwrap();
+        assert_eq!((winner, times), (ConvAlgo::Gemm, RaceTimes { direct_ms: 80.0, gemm_ms: 12.0 }));
+        assert_eq!(race.next(), ConvAlgo::Gemm);
+        let checked = Settled { algo: ConvAlgo::Gemm, check: None, fell_back: false, race: None };
+        assert_eq!(race.outcome(checked).race, Some(times));
+        // Ties and a slower gemm keep burn's kernel.
+        let mut race = ConvRace::new();
+        for ms in [1.0, 1.0, 10.0, 30.0, 10.0, 30.0] {
+            race.record(race.next(), ms);
+        }
+        assert_eq!(race.decided().map(|d| d.0), Some(ConvAlgo::Direct));
+        assert!(should_race(None, &checked));
+        assert!(!should_race(Some(ConvAlgo::Gemm), &checked), "a pinned choice is kept");
+        assert!(!should_race(None, &Settled { fell_back: true, algo: ConvAlgo::Direct, ..checked }));
     }
 
     #[test]

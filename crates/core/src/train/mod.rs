@@ -36,7 +36,8 @@ use crate::checkpoint::{self, Checkpoint, CheckpointError};
 use crate::ema::Ema;
 use crate::eval::{self, EVAL_CHUNK, EvalError};
 use crate::metrics::{self, Evaluation, MetricsError, RocPoint};
-use crate::model::{ModelConfig, ModelError, Network};
+use crate::model::conv_check::{ConvRace, Settled};
+use crate::model::{ConvAlgo, ModelConfig, ModelError, Network};
 use crate::read::{ReadError, read_all, read_f32};
 use crate::rng::Rng;
 
@@ -214,6 +215,9 @@ pub struct Trainer {
     history: Vec<EpochMetrics>,
     best: Option<Best>,
     result: Option<RunResult>,
+    /// A race between the convolution algorithms over the first full steps, and the clock
+    /// (milliseconds) that times them; see [`Trainer::race_conv`].
+    race: Option<(ConvRace, fn() -> f64)>,
 }
 
 impl Trainer {
@@ -286,6 +290,7 @@ impl Trainer {
             history: Vec::new(),
             best: None,
             result: None,
+            race: None,
             config,
         })
     }
@@ -316,6 +321,30 @@ impl Trainer {
             t.best = Some(Best { epoch, auc, model, val: None });
         }
         Ok(t)
+    }
+
+    /// Lets a [`ConvRace`] pick the convolution algorithm from this run's first full training
+    /// steps, timed with `clock` (milliseconds; the caller's, as the core has no clock in the
+    /// browser). Only for algorithms verified on the device
+    /// ([`should_race`](crate::model::conv_check::should_race)).
+    pub fn race_conv(&mut self, clock: fn() -> f64) {
+        self.race = Some((ConvRace::new(), clock));
+    }
+
+    /// `settled` with the race's outcome (the winner and its times) once it finished.
+    pub fn conv_outcome(&self, settled: Settled) -> Settled {
+        match &self.race {
+            Some((race, _)) => race.outcome(settled),
+            None => settled,
+        }
+    }
+
+    /// Runs the convolutions with `algo` from the next step on (a verified switch, e.g. a
+    /// [`ConvRace`](crate::model::conv_check::ConvRace)'s): the weights, the optimiser state
+    /// and the run's position are unchanged.
+    pub fn set_conv(&mut self, algo: ConvAlgo) {
+        self.config.conv = Some(algo);
+        self.model = self.model.take().map(|m| m.with_conv(Some(algo)));
     }
 
     pub fn config(&self) -> &TrainConfig {
@@ -426,6 +455,10 @@ impl Trainer {
         let batch = self.batcher.host_batch(&view, &idx, &mut self.rng);
         let lr = self.config.lr_at(epoch);
 
+        let racing = self.race.as_ref().filter(|(r, _)| r.decided().is_none()).map(|(r, clock)| (r.next(), *clock, clock()));
+        if let Some((algo, _, _)) = racing {
+            self.set_conv(algo);
+        }
         let model = self.model.take().ok_or(TrainError::NoModel)?;
         let before = model.clone();
         let logits = model.forward(batch.images(&self.device));
@@ -451,6 +484,15 @@ impl Trainer {
             ema.update(&model);
         }
         self.model = Some(model);
+        // Only full batches are comparable (the last one of an epoch may be smaller).
+        if let (Some((algo, clock, started)), Some((race, _))) = (racing, self.race.as_mut())
+            && idx.len() == bs
+        {
+            race.record(algo, clock() - started);
+            if let Some((winner, _)) = race.decided() {
+                self.set_conv(winner);
+            }
+        }
 
         let loss_value = loss_value as f64;
         self.loss_sum += loss_value;
