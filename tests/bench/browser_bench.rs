@@ -7,10 +7,15 @@
 //! the run. With `--conv direct,gemm` each measurement is made once per convolution algorithm
 //! (`&conv=X`) side by side in the same browser session, and the ratio printed.
 //! Usage: `browser-bench [--models tiny,small] [--backends cpu,webgpu] [--batch 32] [--conv direct,gemm]`.
+//!
+//! `--peer tfjs` instead races TensorFlow.js (installed by `cargo xtask bench --peer tfjs` into
+//! `target/peer`) in the same headless Chromium: see [`peer`].
 
 use std::time::{Duration, Instant};
 
 use breastmnist_e2e::{Browser, Options, StaticServer, dist};
+
+mod peer;
 
 fn arg(args: &[String], name: &str, default: &str) -> String {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned().unwrap_or_else(|| default.to_string())
@@ -24,6 +29,10 @@ async fn main() {
     let batch: usize = arg(&args, "--batch", "32").parse().expect("--batch N");
     let convs = arg(&args, "--conv", "");
     let limit = Duration::from_secs(arg(&args, "--limit-s", "900").parse().expect("--limit-s N"));
+    if arg(&args, "--peer", "") == "tfjs" {
+        let steps = arg(&args, "--steps", "12").parse().expect("--steps N");
+        return peer::race(&models, &backends, batch, steps, limit).await;
+    }
     let server = StaticServer::start(dist());
     println!(
         "| model | backend | conv | adapter | batch | step 1 (warm-up) ms | steps 2-3 ms (mean) | vs direct | main-thread long tasks |"

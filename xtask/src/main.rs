@@ -22,7 +22,7 @@ use std::process::ExitCode;
 use sh::{Failure, root, step};
 
 const USAGE: &str = "usage: cargo xtask <serve [--port N] | lint | test [--no-browser] | setup | data | build \
-                     | bench [browser-bench args] | fuzz [--minutes N] [--seed S]>";
+                     | bench [browser-bench args, e.g. --peer tfjs] | fuzz [--minutes N] [--seed S]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -103,9 +103,38 @@ fn build_dist() -> Result<(), Failure> {
 /// Figures, not tests: the native core's `bench` (every compiled-in backend), then ms per
 /// training step in headless Chromium per model size and backend (`rest` goes to browser-bench,
 /// e.g. `--models tiny,small --backends cpu`).
+///
+/// `--peer tfjs` races TensorFlow.js instead (installed here with npm, pinned, into
+/// `target/peer`): same architecture, batch, optimiser and browser; see
+/// `tests/bench/peer.rs`.
 fn bench(rest: &[String]) -> Result<(), Failure> {
     tools::ensure_all()?;
     data::prepare()?;
+    if rest.windows(2).any(|w| w[0] == "--peer" && w[1] == "tfjs") {
+        let peer = sh::root().join("target/peer");
+        if !peer.join("node_modules/@tensorflow/tfjs-backend-webgpu").is_dir() {
+            step("TensorFlow.js 4.22.0 (npm) into target/peer");
+            std::fs::create_dir_all(&peer).map_err(|e| Failure(format!("{}: {e}", peer.display())))?;
+            std::fs::write(peer.join("package.json"), "{\"private\":true}")
+                .map_err(|e| Failure(format!("{}: {e}", peer.display())))?;
+            sh::run(std::process::Command::new("npm").current_dir(&peer).args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "@tensorflow/tfjs@4.22.0",
+                "@tensorflow/tfjs-backend-wasm@4.22.0",
+                "@tensorflow/tfjs-backend-webgpu@4.22.0",
+            ]))?;
+        }
+        build_dist()?;
+        tools::ensure_browser_tools()?;
+        step("browser: ours against TensorFlow.js, ms per step in headless Chromium");
+        return sh::run(
+            std::process::Command::new(env!("CARGO"))
+                .args(["run", "--release", "-p", "breastmnist-e2e", "--bin", "browser-bench", "--"])
+                .args(rest),
+        );
+    }
     step("native: breastmnist bench (seconds per step)");
     sh::run(std::process::Command::new(env!("CARGO")).args([
         "run",
