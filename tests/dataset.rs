@@ -180,6 +180,8 @@ async fn a_stalled_or_truncated_download_fails_with_retry() {
     b.click("retry").await;
     b.wait_text("dataset-progress", READY, |t| t.contains("Downloading")).await;
     server.clear("data/breastmnist.npz");
+    // The button is re-rendered as progress arrives: wait until it is there to click.
+    b.wait_js("return !!document.querySelector('[data-testid=download-restart]')", READY).await;
     b.click("download-restart").await;
     b.wait_text("dataset-status", READY, has_split_sizes).await;
     assert_eq!(b.count("error").await, 0);

@@ -193,7 +193,8 @@ fn test(rest: &[String]) -> Result<(), Failure> {
         build_dist()?;
         tools::ensure_browser_tools()?;
         step("browser tests: the built app in headless Chromium");
-        tally.cargo_test(&["-p", "breastmnist-e2e", "--", "--test-threads=1"])?;
+        // Every suite runs even when one fails, so one failure does not hide the others.
+        tally.cargo_test(&["-p", "breastmnist-e2e", "--no-fail-fast", "--", "--test-threads=1"])?;
     }
     if let Err(Failure(why)) = &lint {
         println!("\n{why} (see `cargo xtask lint`)");
