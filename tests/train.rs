@@ -46,6 +46,8 @@ async fn train(backend: &str, epochs: usize, conv: Option<&str>) {
     let secs = started.elapsed().as_secs_f64();
     eprintln!("FIGURE {backend}: tiny, {epochs} epoch(s) on 64 images + evaluation: {secs:.1} s ({metrics})");
     assert!(metrics.contains("ACC"), "{metrics}");
+    let note = b.wait_text("conv-note", READY, |t| !t.is_empty()).await;
+    assert!(note.starts_with("Convolutions: GEMM") && note.contains("checked against burn's kernel on this device"), "{note}");
     let long = b.js("return window.__longtasks", vec![]).await;
     let long: Vec<f64> = long.as_array().unwrap().iter().filter_map(|v| v.as_f64()).collect();
     let worst = long.iter().copied().fold(0.0, f64::max);

@@ -629,6 +629,7 @@ mod tests {
             metrics_json: String::new(),
             result_files: vec![],
             worker_memory: 0,
+            conv: None,
         };
         r.apply(&FromWorker::Done(d), 30.2);
         assert!(r.is_done() && r.is_finished());

@@ -138,6 +138,7 @@ mod tests {
             metrics_json: String::new(),
             result_files: vec![],
             worker_memory: 0,
+            conv: None,
         };
         s.apply(&FromWorker::Done(d), 2, 12.4);
         assert!(s.is_finished());

@@ -5,7 +5,8 @@
 //! No signals and no DOM, so every rule here is tested natively.
 
 use breastmnist_protocol::{
-    BackendChoice, BackendKind, CHECKPOINT_MAGIC, DoneView, EpochView, ErrorKind, FromWorker, Split, TrainRequest, WorkerError,
+    BackendChoice, BackendKind, CHECKPOINT_MAGIC, Conv, ConvView, DoneView, EpochView, ErrorKind, FromWorker, Split,
+    TrainRequest, WorkerError,
 };
 use serde::{Deserialize, Serialize};
 
@@ -296,6 +297,33 @@ pub fn looks_like_weights(bytes: &[u8]) -> bool {
     bytes.starts_with(CHECKPOINT_MAGIC) || safetensors || bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0x80])
 }
 
+/// One line on how a run's convolutions ran: burn's kernel or GEMM (im2col + matmul), the check
+/// that let GEMM run on this device, and the race that chose between them.
+pub fn conv_note(c: &ConvView) -> String {
+    let checked = c
+        .worst_difference
+        .map_or(String::new(), |d| format!(", checked against burn's kernel on this device (worst difference {d:.1e})"));
+    if c.fell_back {
+        return format!(
+            "Convolutions: burn's kernel. GEMM disagreed with it on this device (worst difference {:.1e}), so it was not used.",
+            c.worst_difference.unwrap_or(f64::NAN)
+        );
+    }
+    match (c.algo, c.race_ms) {
+        (Conv::Gemm, Some((direct, gemm))) => {
+            format!(
+                "Convolutions: GEMM (im2col + matmul), {:.1}x faster than burn's kernel here ({gemm:.0} vs {direct:.0} ms a step){checked}.",
+                direct / gemm
+            )
+        }
+        (Conv::Direct, Some((direct, gemm))) => {
+            format!("Convolutions: burn's kernel, faster than GEMM here ({direct:.0} vs {gemm:.0} ms a step){checked}.")
+        }
+        (Conv::Gemm, None) => format!("Convolutions: GEMM (im2col + matmul){checked}."),
+        (Conv::Direct, None) => "Convolutions: burn's kernel (the faster one on this backend).".to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,6 +412,7 @@ mod tests {
                 metrics_json: "{}".into(),
                 result_files: vec![],
                 worker_memory: 0,
+                conv: None,
             }),
             0.0,
         );
@@ -402,5 +431,22 @@ mod tests {
         let mut s = RunView::starting(Preset::Reader.request());
         s.apply(&FromWorker::Failed(WorkerError::new(ErrorKind::Device, "device lost")), 0.0);
         assert_eq!(s.saved(28).unwrap().failure.as_deref(), Some("device lost"));
+    }
+
+    #[test]
+    fn the_conv_note_says_what_ran_and_why() {
+        let v = |algo, worst_difference, fell_back, race_ms| ConvView { algo, worst_difference, fell_back, race_ms };
+        assert_eq!(
+            conv_note(&v(Conv::Direct, None, false, None)),
+            "Convolutions: burn's kernel (the faster one on this backend)."
+        );
+        let pinned = conv_note(&v(Conv::Gemm, Some(1.2e-6), false, None));
+        assert!(pinned.starts_with("Convolutions: GEMM") && pinned.contains("worst difference 1.2e-6"), "{pinned}");
+        let won = conv_note(&v(Conv::Gemm, Some(1e-7), false, Some((40.0, 10.0))));
+        assert!(won.contains("4.0x faster than burn's kernel here (10 vs 40 ms a step)"), "{won}");
+        let lost = conv_note(&v(Conv::Direct, Some(1e-7), false, Some((10.0, 30.0))));
+        assert!(lost.contains("burn's kernel, faster than GEMM here (10 vs 30 ms a step)"), "{lost}");
+        let broken = conv_note(&v(Conv::Direct, Some(0.03), true, None));
+        assert!(broken.contains("GEMM disagreed") && broken.contains("3.0e-2"), "{broken}");
     }
 }

@@ -242,6 +242,21 @@ pub struct DoneView {
     /// Bytes of the worker's wasm memory when the run ended (0 where unknown).
     #[serde(default)]
     pub worker_memory: u64,
+    /// How the run's convolutions ran (absent from older workers).
+    #[serde(default)]
+    pub conv: Option<Box<ConvView>>,
+}
+
+/// How a run's convolutions ran: the algorithm, `gemm`'s check against burn's kernel on the
+/// device (the worst relative difference), and the race's step times, when there were any.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConvView {
+    pub algo: Conv,
+    pub worst_difference: Option<f64>,
+    /// `gemm` was asked for but disagreed with burn's kernel, so burn's kernel ran.
+    pub fell_back: bool,
+    /// The fastest timed step of `direct` and of `gemm`, in ms, when the run raced them.
+    pub race_ms: Option<(f64, f64)>,
 }
 
 /// One MedMNIST standard result file (`breastmnist_test_[AUC]0.912_[ACC]0.897@run.csv`: no

@@ -20,8 +20,8 @@ use breastmnist_core::train::{EpochMetrics, Preset, RunResult, Selection, TrainC
 use breastmnist_core::{Environment, MetricsFile, ModelSize, Stage};
 use breastmnist_data::DataError;
 use breastmnist_protocol::{
-    self as protocol, BackendKind, DoneView, EpochView, ErrorKind, Explained, ModelKind, PretrainRequest, ResultFileView, Split,
-    TrainRequest, WorkerError,
+    self as protocol, BackendKind, ConvView, DoneView, EpochView, ErrorKind, Explained, ModelKind, PretrainRequest,
+    ResultFileView, Split, TrainRequest, WorkerError,
 };
 
 pub fn model_size(m: ModelKind) -> ModelSize {
@@ -261,6 +261,20 @@ pub fn done_view(result: &RunResult, backend: BackendKind, adapter: &str, conv: 
             .map(|f| ResultFileView { name: f.name, contents: f.contents })
             .collect(),
         worker_memory: wasm_memory(),
+        conv: Some(Box::new(conv_view(&conv))),
+    }
+}
+
+/// The page's summary of how the convolutions ran.
+pub fn conv_view(s: &Settled) -> ConvView {
+    ConvView {
+        algo: match s.algo {
+            ConvAlgo::Direct => protocol::Conv::Direct,
+            ConvAlgo::Gemm => protocol::Conv::Gemm,
+        },
+        worst_difference: s.check.map(|c| c.forward.max(c.input_grad).max(c.weight_grad)),
+        fell_back: s.fell_back,
+        race_ms: s.race.map(|r| (r.direct_ms, r.gemm_ms)),
     }
 }
 
@@ -401,6 +415,11 @@ mod tests {
         assert_eq!(json["environment"]["conv"]["algo"], "gemm");
         assert_eq!(json["environment"]["conv"]["check"]["weight_grad"], 3e-7);
         assert_eq!(json["environment"]["conv"]["race"]["gemm_ms"], 3.0);
+        let c = d.conv.unwrap();
+        assert_eq!(
+            (c.algo, c.worst_difference, c.fell_back, c.race_ms),
+            (protocol::Conv::Gemm, Some(3e-7), false, Some((9.0, 3.0)))
+        );
         // No val predictions in this result: only the test file, named with the run's metrics.
         assert_eq!(d.result_files.len(), 1);
         assert_eq!(d.result_files[0].split(), Some(Split::Test));

@@ -6,6 +6,7 @@ use wasm_bindgen::JsCast;
 
 use crate::charts::roc as roc_chart;
 use crate::state::train::{Exports, TrainCtx};
+use crate::view::run::conv_note;
 
 #[component]
 pub fn Results() -> impl IntoView {
@@ -32,6 +33,9 @@ pub fn Results() -> impl IntoView {
                 {format!("Test AUC {:.3} · ACC {:.3}", done.test_auc, done.test_acc)}
                 <span class="muted">{origin}</span>
             </p>
+            {done.conv.as_ref().map(|c| view! {
+                <p class="muted conv-note" data-testid="conv-note" data-algo=c.algo.name()>{conv_note(c)}</p>
+            })}
             <table class="confusion">
                 <caption>"Confusion matrix on the 156 test images (threshold 0.5)"</caption>
                 <thead><tr><th></th><th scope="col">"predicted malignant"</th><th scope="col">"predicted benign"</th></tr></thead>
