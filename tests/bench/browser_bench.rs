@@ -21,6 +21,46 @@ fn arg(args: &[String], name: &str, default: &str) -> String {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned().unwrap_or_else(|| default.to_string())
 }
 
+/// Opens the page set to train `model` on `backend` for one epoch of `steps` batches (plus the
+/// `extra` query) and waits for the dataset.
+pub(crate) async fn open_run(
+    server: &StaticServer,
+    model: &str,
+    backend: &str,
+    batch: usize,
+    steps: usize,
+    extra: &str,
+) -> Browser {
+    let b = Browser::start(Options { webgpu: backend == "webgpu", ..Options::default() }).await;
+    let url =
+        format!("{}?model={model}&epochs=1&batch={batch}&subset={}&backend={backend}&seed=0{extra}", server.base, steps * batch);
+    b.client.goto(&url).await.unwrap();
+    b.wait_text("dataset-status", Duration::from_secs(90), |t| t.contains("546")).await;
+    b
+}
+
+/// Presses Start and collects the worker's step times until there are `steps` or `limit` has
+/// passed; the page's error text, if it showed one.
+pub(crate) async fn step_times(b: &Browser, steps: usize, limit: Duration) -> (Vec<f64>, Option<String>) {
+    b.click("train-start").await;
+    let started = Instant::now();
+    let mut ms: Vec<f64> = Vec::new();
+    while ms.len() < steps && started.elapsed() < limit {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let v = b
+            .js(
+                "const p = document.querySelector('[data-testid=train-progress]'); return p ? (p.dataset.stepMs || '') : ''",
+                vec![],
+            )
+            .await;
+        ms = v.as_str().unwrap_or_default().split(',').filter_map(|x| x.parse().ok()).collect();
+        if b.js("return !!document.querySelector('[data-testid=error]')", vec![]).await == serde_json::json!(true) {
+            return (ms, Some(b.wait_text("error", Duration::from_secs(1), |_| true).await));
+        }
+    }
+    (ms, None)
+}
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -43,35 +83,16 @@ async fn main() {
         for model in models.split(',') {
             let mut direct_ms = None;
             for conv in &convs {
-                let b = Browser::start(Options { webgpu: backend == "webgpu", ..Options::default() }).await;
                 let pin = if conv.is_empty() { String::new() } else { format!("&conv={conv}") };
-                let url = format!(
-                    "{}?model={model}&epochs=1&batch={batch}&subset={}&backend={backend}&seed=0{pin}",
-                    server.base,
-                    3 * batch
-                );
-                b.client.goto(&url).await.unwrap();
-                b.wait_text("dataset-status", Duration::from_secs(90), |t| t.contains("546")).await;
+                let b = open_run(&server, model, backend, batch, 3, &pin).await;
                 b.js(
-                "window.__longtasks = []; new PerformanceObserver(l => window.__longtasks.push(...l.getEntries().map(e => e.duration))).observe({type: 'longtask'});",
-                vec![],
-            )
-            .await;
-                b.click("train-start").await;
-                let started = Instant::now();
-                let mut ms: Vec<f64> = Vec::new();
-                while ms.len() < 3 && started.elapsed() < limit {
-                    tokio::time::sleep(Duration::from_millis(250)).await;
-                    let v = b
-                    .js("const p = document.querySelector('[data-testid=train-progress]'); return p ? (p.dataset.stepMs || '') : ''", vec![])
-                    .await;
-                    ms = v.as_str().unwrap_or_default().split(',').filter_map(|x| x.parse().ok()).collect();
-                    let failed = b.js("return !!document.querySelector('[data-testid=error]')", vec![]).await;
-                    if failed == serde_json::json!(true) {
-                        let e = b.wait_text("error", Duration::from_secs(1), |_| true).await;
-                        println!("| {model} | {backend} | {conv} | – | {batch} | failed: {e} | | | |");
-                        break;
-                    }
+                    "window.__longtasks = []; new PerformanceObserver(l => window.__longtasks.push(...l.getEntries().map(e => e.duration))).observe({type: 'longtask'});",
+                    vec![],
+                )
+                .await;
+                let (ms, failed) = step_times(&b, 3, limit).await;
+                if let Some(e) = failed {
+                    println!("| {model} | {backend} | {conv} | – | {batch} | failed: {e} | | | |");
                 }
                 let badge = b
                     .js("const e = document.querySelector('[data-testid=backend-badge]'); return e ? e.textContent : ''", vec![])

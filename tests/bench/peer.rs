@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use breastmnist_e2e::{Browser, Options, StaticServer, dist, root};
 
+use crate::{open_run, step_times};
+
 /// Our trainable parameter counts (`breastmnist bench`, `model::trainable_params`).
 const OURS: [(&str, usize); 4] = [("tiny", 77_338), ("small", 307_506), ("medium", 2_794_978), ("resnet18", 11_168_706)];
 
@@ -69,28 +71,8 @@ async fn ours(
     steps: usize,
     limit: Duration,
 ) -> Result<Vec<f64>, String> {
-    let b = Browser::start(Options { webgpu: backend == "webgpu", ..Options::default() }).await;
-    let url = format!("{}?model={model}&epochs=1&batch={batch}&subset={}&backend={backend}&seed=0", server.base, steps * batch);
-    b.client.goto(&url).await.map_err(|e| e.to_string())?;
-    b.wait_text("dataset-status", Duration::from_secs(90), |t| t.contains("546")).await;
-    b.click("train-start").await;
-    let started = Instant::now();
-    let mut ms: Vec<f64> = Vec::new();
-    let mut failed = None;
-    while ms.len() < steps && started.elapsed() < limit {
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        let v = b
-            .js(
-                "const p = document.querySelector('[data-testid=train-progress]'); return p ? (p.dataset.stepMs || '') : ''",
-                vec![],
-            )
-            .await;
-        ms = v.as_str().unwrap_or_default().split(',').filter_map(|x| x.parse().ok()).collect();
-        if b.js("return !!document.querySelector('[data-testid=error]')", vec![]).await == serde_json::json!(true) {
-            failed = Some(b.wait_text("error", Duration::from_secs(1), |_| true).await);
-            break;
-        }
-    }
+    let b = open_run(server, model, backend, batch, steps, "").await;
+    let (ms, failed) = step_times(&b, steps, limit).await;
     b.close().await;
     match failed {
         Some(e) => Err(e),

@@ -3,14 +3,14 @@
 
 use std::time::Instant;
 
-use crate::{CliError, wgpu_device};
 use breastmnist_core::batch::{Batcher, ImageView};
-use breastmnist_core::model::conv_check;
-use breastmnist_core::model::{ConvAlgo, ModelSize};
+use breastmnist_core::model::{ConvAlgo, ModelSize, conv_check};
 use breastmnist_core::rng::Rng;
 use breastmnist_core::train::{self, TrainConfig};
 use breastmnist_core::{Device, ModelConfig};
 use futures_lite::future::block_on;
+
+use crate::{CliError, wgpu_device};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct BenchArgs {

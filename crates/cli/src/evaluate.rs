@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{BackendArg, CliError, device, load_data, read, write, write_result_files};
 use breastmnist_core::Device;
 use breastmnist_core::batch::ImageView;
 use breastmnist_core::checkpoint::Checkpoint;
@@ -12,9 +11,11 @@ use breastmnist_core::export::{EnsembleFile, EnsembleMember, MetricsFile, ValSum
 use breastmnist_core::model::ModelSize;
 use breastmnist_core::result_file::{self, ResultFile};
 use breastmnist_core::torch;
-use breastmnist_core::train::{self};
+use breastmnist_core::train;
 use breastmnist_data::Split;
 use futures_lite::future::block_on;
+
+use crate::{BackendArg, CliError, device, load_data, read, write, write_result_files};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct EnsembleArgs {

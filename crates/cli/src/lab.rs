@@ -5,14 +5,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::evaluate::ensemble_metrics;
-use crate::{CliError, load_data, load_data_with, pretext, write};
 use breastmnist_core::Device;
 use breastmnist_core::checkpoint::{self, Checkpoint};
 use breastmnist_core::model::ModelSize;
 use breastmnist_core::train::{self, Preset, TrainConfig, Trainer};
 use breastmnist_data::DecodeOptions;
 use futures_lite::future::block_on;
+
+use crate::evaluate::ensemble_metrics;
+use crate::{CliError, load_data, load_data_with, pretext, write};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct LabArgs {

@@ -14,11 +14,6 @@ mod lab;
 mod pretext;
 mod training;
 
-use bench::{BenchArgs, cmd_bench};
-use evaluate::{EnsembleArgs, EvalArgs, ExportArgs, cmd_ensemble, cmd_eval, cmd_export};
-use lab::{LabArgs, cmd_lab};
-use training::{TrainArgs, cmd_train};
-
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -31,6 +26,11 @@ use breastmnist_core::torch;
 use breastmnist_core::train;
 use breastmnist_data::{DecodeOptions, decode_npz};
 use clap::{Parser, Subcommand, ValueEnum};
+
+use bench::{BenchArgs, cmd_bench};
+use evaluate::{EnsembleArgs, EvalArgs, ExportArgs, cmd_ensemble, cmd_eval, cmd_export};
+use lab::{LabArgs, cmd_lab};
+use training::{TrainArgs, cmd_train};
 
 #[derive(Parser, Debug)]
 #[command(name = "breastmnist", version, about = "Train, evaluate and benchmark BreastMNIST ResNets")]

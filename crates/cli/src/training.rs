@@ -6,18 +6,18 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use crate::{BackendArg, CliError, device, load_data_with, read, write, write_result_files};
 use breastmnist_core::batch::Augmentation;
 use breastmnist_core::checkpoint::Checkpoint;
 use breastmnist_core::export::{MetricsFile, predictions_csv};
-use breastmnist_core::model::ConvAlgo;
-use breastmnist_core::model::ModelSize;
 use breastmnist_core::model::conv_check::{settle, should_race};
-use breastmnist_core::result_file::{self};
+use breastmnist_core::model::{ConvAlgo, ModelSize};
+use breastmnist_core::result_file;
 use breastmnist_core::train::{self, Curriculum, Order, Preset, Schedule, Selection, TrainConfig, TrainEvent, Trainer};
 use breastmnist_data::DecodeOptions;
 use futures_lite::future::block_on;
 use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::{BackendArg, CliError, device, load_data_with, read, write, write_result_files};
 
 /// `breastmnist train`: a preset (default `paper`, MedMNIST's official recipe) and flags that
 /// override its values, whatever their order.

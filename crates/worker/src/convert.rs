@@ -272,7 +272,7 @@ pub fn conv_view(s: &Settled) -> ConvView {
             ConvAlgo::Direct => protocol::Conv::Direct,
             ConvAlgo::Gemm => protocol::Conv::Gemm,
         },
-        worst_difference: s.check.map(|c| c.forward.max(c.input_grad).max(c.weight_grad)),
+        worst_difference: s.check.map(|c| c.worst()),
         fell_back: s.fell_back,
         race_ms: s.race.map(|r| (r.direct_ms, r.gemm_ms)),
     }

@@ -108,7 +108,7 @@ pub async fn run(
     if conv.fell_back {
         let notice = Some(format!(
             "gemm convolutions disagreed with burn's kernel on {adapter} (worst relative difference {:.1e}): using the direct kernel",
-            conv.check.map_or(f64::NAN, |c| c.forward.max(c.input_grad).max(c.weight_grad))
+            conv.check.map_or(f64::NAN, |c| c.worst())
         ));
         post(&FromWorker::Backend { kind, adapter: adapter.clone(), notice }, None);
     }

@@ -34,8 +34,16 @@ impl ConvCheck {
     /// less; a wrong index or a racy kernel by far more).
     pub const TOLERANCE: f64 = 1e-4;
 
+    /// The largest of the three differences; NaN if any is NaN.
+    pub fn worst(&self) -> f64 {
+        [self.forward, self.input_grad, self.weight_grad]
+            .into_iter()
+            .fold(0.0, |w: f64, d| if w.is_nan() || d.is_nan() { f64::NAN } else { w.max(d) })
+    }
+
     pub fn passed(&self) -> bool {
-        [self.forward, self.input_grad, self.weight_grad].iter().all(|d| d.is_finite() && *d <= Self::TOLERANCE)
+        let worst = self.worst();
+        worst.is_finite() && worst <= Self::TOLERANCE
     }
 }
 
@@ -288,5 +296,7 @@ mod tests {
         assert_eq!(relative(&[1.0], &[0.0]), f64::INFINITY);
         assert!(!ConvCheck { forward: 0.0, input_grad: 2e-4, weight_grad: 0.0 }.passed());
         assert!(!ConvCheck { forward: f64::NAN, input_grad: 0.0, weight_grad: 0.0 }.passed());
+        assert!(!ConvCheck { forward: 0.0, input_grad: f64::INFINITY, weight_grad: 0.0 }.passed());
+        assert_eq!(ConvCheck { forward: 1e-7, input_grad: 3e-7, weight_grad: 2e-7 }.worst(), 3e-7);
     }
 }
