@@ -1,13 +1,18 @@
 //! End-to-end tests of the `breastmnist` binary.
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use breastmnist_data::local::Missing;
 use breastmnist_data::real_file;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_breastmnist"))
+}
+
+/// Runs `breastmnist ARGS --data DATA --out OUT`.
+fn run_with(args: &[&str], data: &Path, out: &Path) -> Output {
+    bin().args(args).arg("--data").arg(data).arg("--out").arg(out).output().unwrap()
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -79,14 +84,8 @@ fn check_result_files(dir: &std::path::Path, data: &std::path::Path, json: &serd
 fn train_tiny_one_epoch_writes_parsable_outputs_and_eval_reads_the_checkpoint() {
     let Some(data) = real_file("breastmnist.npz") else { return };
     let out = scratch("train");
-    let o = bin()
-        .args(["train", "--model", "tiny", "--epochs", "1", "--batch", "32", "--subset", "64", "--seed", "3"])
-        .arg("--data")
-        .arg(&data)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o =
+        run_with(&["train", "--model", "tiny", "--epochs", "1", "--batch", "32", "--subset", "64", "--seed", "3"], &data, &out);
     assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
     let text = std::fs::read_to_string(out.join("metrics.json")).unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -173,14 +172,7 @@ fn train_tiny_one_epoch_writes_parsable_outputs_and_eval_reads_the_checkpoint() 
 fn a_preset_sets_the_recipe_and_later_flags_override_it() {
     let Some(data) = real_file("breastmnist.npz") else { return };
     let out = scratch("preset");
-    let o = bin()
-        .args(["train", "--preset", "reader", "--epochs", "1", "--subset", "64", "--seed", "2"])
-        .arg("--data")
-        .arg(&data)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = run_with(&["train", "--preset", "reader", "--epochs", "1", "--subset", "64", "--seed", "2"], &data, &out);
     assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
     let c = &v["config"];
@@ -241,14 +233,8 @@ fn bad_inputs_fail_with_one_clear_line() {
 fn train_with_gemm_convolutions_checks_them_first_and_records_it() {
     let Some(data) = real_file("breastmnist.npz") else { return };
     let out = scratch("gemm");
-    let o = bin()
-        .args(["train", "--model", "c8", "--epochs", "1", "--batch", "32", "--subset", "64", "--conv", "gemm"])
-        .arg("--data")
-        .arg(&data)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o =
+        run_with(&["train", "--model", "c8", "--epochs", "1", "--batch", "32", "--subset", "64", "--conv", "gemm"], &data, &out);
     assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stderr).contains("(gemm convolutions)"));
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
@@ -303,26 +289,16 @@ fn an_ensemble_scores_the_mean_of_its_members() {
     let mut members = Vec::new();
     for seed in ["1", "2"] {
         let dir = out.join(format!("seed{seed}"));
-        let o = bin()
-            .args(["train", "--model", "tiny", "--epochs", "1", "--batch", "32", "--subset", "64", "--seed", seed])
-            .arg("--data")
-            .arg(&data)
-            .arg("--out")
-            .arg(&dir)
-            .output()
-            .unwrap();
+        let o = run_with(
+            &["train", "--model", "tiny", "--epochs", "1", "--batch", "32", "--subset", "64", "--seed", seed],
+            &data,
+            &dir,
+        );
         assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
         members.push(dir);
     }
     let list = members.iter().map(|d| d.join("best.ckpt").display().to_string()).collect::<Vec<_>>().join(",");
-    let o = bin()
-        .args(["ensemble", "--checkpoints", &list])
-        .arg("--data")
-        .arg(&data)
-        .arg("--out")
-        .arg(out.join("ens"))
-        .output()
-        .unwrap();
+    let o = run_with(&["ensemble", "--checkpoints", &list], &data, &out.join("ens"));
     assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
     let (a, b) = (scores_of(&members[0].join("predictions.csv")), scores_of(&members[1].join("predictions.csv")));
     let ens = scores_of(&out.join("ens/predictions.csv"));
@@ -334,14 +310,7 @@ fn an_ensemble_scores_the_mean_of_its_members() {
     assert_eq!((v["kind"].as_str(), v["members"].as_array().map(Vec::len)), (Some("mean-probability"), Some(2)));
     assert_eq!(v["test"]["predictions"].as_array().unwrap().len(), 156);
     check_result_files(&out.join("ens"), &data, &v, "ensemble-2");
-    let o = bin()
-        .args(["ensemble", "--checkpoints", list.split(',').next().unwrap()])
-        .arg("--data")
-        .arg(&data)
-        .arg("--out")
-        .arg(out.join("one"))
-        .output()
-        .unwrap();
+    let o = run_with(&["ensemble", "--checkpoints", list.split(',').next().unwrap()], &data, &out.join("one"));
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("at least two"));
     let _ = std::fs::remove_dir_all(&out);
@@ -360,14 +329,11 @@ fn pretraining_on_pneumoniamnist_then_fine_tuning_on_breastmnist() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("images"), "{}", String::from_utf8_lossy(&o.stderr));
     // ...`pretrain` takes any split sizes.
-    let o = bin()
-        .args(["pretrain", "--model", "tiny", "--epochs", "1", "--batch", "32", "--subset", "64", "--seed", "1"])
-        .arg("--data")
-        .arg(&pneumonia)
-        .arg("--out")
-        .arg(out.join("pre"))
-        .output()
-        .unwrap();
+    let o = run_with(
+        &["pretrain", "--model", "tiny", "--epochs", "1", "--batch", "32", "--subset", "64", "--seed", "1"],
+        &pneumonia,
+        &out.join("pre"),
+    );
     assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("pre/metrics.json")).unwrap()).unwrap();
     assert_eq!(v["test"]["predictions"].as_array().unwrap().len(), 624, "PneumoniaMNIST's test split");
@@ -393,14 +359,11 @@ fn the_lab_runs_methods_side_by_side_and_summarises_them() {
     let Some(data) = real_file("breastmnist.npz") else { return };
     let out = scratch("lab").join("lab.json");
     std::fs::create_dir_all(out.parent().unwrap()).unwrap();
-    let o = bin()
-        .args(["lab", "--models", "c8", "--seeds", "0,1", "--epochs", "1", "--subset", "64", "--methods", "base,no-tta,ensemble"])
-        .arg("--data")
-        .arg(&data)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = run_with(
+        &["lab", "--models", "c8", "--seeds", "0,1", "--epochs", "1", "--subset", "64", "--methods", "base,no-tta,ensemble"],
+        &data,
+        &out,
+    );
     assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!((v["kind"].as_str(), v["base"].as_str()), (Some("lab"), Some("reader")));
@@ -427,14 +390,7 @@ fn the_lab_runs_methods_side_by_side_and_summarises_them() {
 fn self_supervised_pretraining_then_a_linear_probe_and_the_lab_methods() {
     let Some(data) = real_file("breastmnist.npz") else { return };
     let out = scratch("ssl");
-    let o = bin()
-        .args(["ssl", "--task", "masked", "--model", "c8", "--epochs", "1", "--batch", "128"])
-        .arg("--data")
-        .arg(&data)
-        .arg("--out")
-        .arg(out.join("pre"))
-        .output()
-        .unwrap();
+    let o = run_with(&["ssl", "--task", "masked", "--model", "c8", "--epochs", "1", "--batch", "128"], &data, &out.join("pre"));
     assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("pre/pretext.json")).unwrap()).unwrap();
@@ -458,14 +414,7 @@ fn self_supervised_pretraining_then_a_linear_probe_and_the_lab_methods() {
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("probe/metrics.json")).unwrap()).unwrap();
     assert_eq!((v["config"]["model"].as_str(), v["config"]["linear_probe"].as_bool()), (Some("c8"), Some(true)));
     // Clear refusals: a probe needs an encoder; BreastMNIST's val/test images never join the pool.
-    let o = bin()
-        .args(["train", "--linear-probe", "--epochs", "1"])
-        .arg("--data")
-        .arg(&data)
-        .arg("--out")
-        .arg(out.join("x"))
-        .output()
-        .unwrap();
+    let o = run_with(&["train", "--linear-probe", "--epochs", "1"], &data, &out.join("x"));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--linear-probe needs --init"), "{}", String::from_utf8_lossy(&o.stderr));
     let o = bin()
         .args(["ssl", "--model", "c8"])
