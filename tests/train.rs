@@ -368,6 +368,65 @@ async fn an_exported_checkpoint_imports_evaluates_and_fine_tunes() {
     b.close().await;
 }
 
+/// MedMNIST's 224 px setup (`?stem=torchvision`: the images upsampled 8x with nearest
+/// neighbours into torchvision's 7x7 stem and max-pool): it trains in the tab, its weights
+/// download under torchvision's names (`fc`, `downsample`, an RGB `conv1`, as
+/// `torchvision.models.resnet18(num_classes=2)` loads them), they import back with the same
+/// scores, and Grad-CAM explains it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_torchvision_stem_run_exports_torchvision_names_and_imports_back() {
+    let server = StaticServer::start(dist());
+    let b = Browser::start(Options::default()).await;
+    b.client
+        .goto(&format!("{}?model=tiny&stem=torchvision&epochs=1&batch=32&subset=64&seed=3&backend=cpu", server.base))
+        .await
+        .unwrap();
+    b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
+    b.click("train-start").await;
+    let trained = b.wait_text("test-metrics", TRAINED, |t| t.contains("Test AUC")).await;
+    let fetch_text = |testid: &str| {
+        format!(
+            "const done = arguments[0]; fetch(document.querySelector('[data-testid={testid}]').href)
+                .then(r => r.arrayBuffer()).then(a => done(Array.from(new Uint8Array(a))))"
+        )
+    };
+    let bytes = |v: serde_json::Value| serde_json::from_value::<Vec<u8>>(v).unwrap();
+    let metrics = bytes(b.client.execute_async(&fetch_text("export-metrics"), vec![]).await.unwrap());
+    let metrics: serde_json::Value = serde_json::from_slice(&metrics).unwrap();
+    let model = &metrics["config"]["model_config"];
+    assert_eq!(
+        (model["stem"].as_str(), model["resize"].as_u64(), model["resample"].as_str()),
+        (Some("torchvision"), Some(224), Some("nearest")),
+        "{model}"
+    );
+    // The safetensors header: torchvision's names and shapes.
+    let weights = bytes(b.client.execute_async(&fetch_text("export-weights"), vec![]).await.unwrap());
+    let n = u64::from_le_bytes(weights[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&weights[8..8 + n]).unwrap();
+    assert_eq!(header["conv1.weight"]["shape"], serde_json::json!([8, 3, 7, 7]), "an RGB stem");
+    assert_eq!(header["fc.weight"]["shape"], serde_json::json!([2, 64]));
+    assert!(header.get("layer2.0.downsample.0.weight").is_some() && header.get("linear.weight").is_none(), "{header}");
+    assert_eq!(header["__metadata__"]["breastmnist.stem"], "torchvision");
+
+    b.client
+        .execute_async(
+            "const done = arguments[0]; fetch(document.querySelector('[data-testid=export-weights]').href).then(r => r.blob()).then(blob => {
+                const dt = new DataTransfer(); dt.items.add(new File([blob], 'tv.safetensors'));
+                const input = document.querySelector('[data-testid=import-checkpoint]');
+                input.files = dt.files; input.dispatchEvent(new Event('change', {bubbles: true})); done(true); })",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let imported = b.wait_text("test-metrics", TRAINED, |t| t.contains("imported checkpoint tv.safetensors")).await;
+    assert_eq!(imported.split(" (").next(), trained.split(" (").next(), "same test AUC and ACC: {imported} vs {trained}");
+    b.js("document.getElementById('explore').scrollIntoView({behavior: 'instant'})", vec![]).await;
+    b.wait_attr("sample-view", "data-ready", "true", TRAINED).await;
+    let errors = b.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    b.close().await;
+}
+
 /// Storage failures are not swallowed: with every Cache Storage write refused (as when the
 /// quota is exhausted) the run still trains and the page says its progress is not saved.
 #[tokio::test(flavor = "multi_thread")]

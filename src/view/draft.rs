@@ -3,7 +3,7 @@
 //!
 //! No signals and no DOM, so every rule here is tested natively.
 
-use breastmnist_protocol::{Augment, BackendChoice, Conv, ModelKind, Preset, Selection, TrainRequest};
+use breastmnist_protocol::{Augment, BackendChoice, Conv, ModelKind, Preset, Selection, Stem, TrainRequest};
 
 /// The preset a fresh page starts from.
 pub const DEFAULT_PRESET: Preset = Preset::Reader;
@@ -32,6 +32,8 @@ pub struct Draft {
     /// How convolutions run (`?conv=direct|gemm`; no form field): `None` lets the worker pick
     /// the faster verified one.
     pub conv: Option<Conv>,
+    /// A ResNet's stem (`?stem=torchvision`: MedMNIST's 224 px setup; no form field).
+    pub stem: Option<Stem>,
 }
 
 impl Default for Draft {
@@ -53,6 +55,7 @@ impl Default for Draft {
             fine_tune: false,
             freeze_backbone: true,
             conv: None,
+            stem: None,
         };
         d.apply_preset(DEFAULT_PRESET);
         d
@@ -123,6 +126,9 @@ impl Draft {
         if let Some(c) = get("conv").as_deref().and_then(Conv::parse) {
             d.conv = Some(c);
         }
+        if let Some(s) = get("stem").as_deref().and_then(Stem::parse) {
+            d.stem = Some(s);
+        }
         if let Some(t) = get("tta") {
             d.tta = matches!(t.as_str(), "1" | "true" | "on" | "yes");
         }
@@ -178,6 +184,7 @@ impl Draft {
             preset: self.preset(),
             method: None,
             conv: self.conv,
+            stem: self.stem,
         })
     }
 }
@@ -207,6 +214,10 @@ mod tests {
         let gemm = Draft::from_query(query(&[("preset", "reader"), ("conv", "gemm")]));
         assert_eq!((gemm.validate(546).unwrap().conv, gemm.preset()), (Some(Conv::Gemm), Some(Preset::Reader)));
         assert_eq!(Draft::from_query(query(&[("conv", "winograd")])).conv, None);
+        let wide = Draft::from_query(query(&[("model", "resnet50"), ("stem", "torchvision")]));
+        let r = wide.validate(546).unwrap();
+        assert_eq!((r.model, r.stem, r.resize), (ModelKind::Resnet50, Some(Stem::Torchvision), None));
+        assert_eq!(Draft::from_query(query(&[("stem", "vgg")])).stem, None);
     }
 
     #[test]

@@ -45,6 +45,7 @@ impl Arm {
             preset: None,
             method: None,
             conv: None,
+            stem: None,
         }
     }
 }

@@ -54,8 +54,8 @@ pub(crate) struct EvalArgs {
     /// With --out: the run name in the result files' names [the checkpoint's file stem].
     #[arg(long, value_name = "NAME")]
     run: Option<String>,
-    /// For a PyTorch file: the architecture (tiny, small, medium, resnet18, c8, c16, c32)
-    /// [inferred from the tensors' names and shapes].
+    /// For a PyTorch file: the architecture (tiny, small, medium, resnet18, resnet50, c8, c16,
+    /// c32) [inferred from the tensors' names and shapes].
     #[arg(long)]
     model: Option<ModelSize>,
     #[arg(long, value_enum, default_value = "flex")]
@@ -64,12 +64,18 @@ pub(crate) struct EvalArgs {
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct ExportArgs {
-    /// Our checkpoint (.ckpt).
+    /// Our checkpoint (.ckpt), or a PyTorch file (.safetensors, .pt/.pth) with --data.
     #[arg(long)]
     checkpoint: PathBuf,
     /// The .safetensors file to write.
     #[arg(long)]
     out: PathBuf,
+    /// For a PyTorch file: the data it is for (its image size and channels).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// For a PyTorch file: the architecture [inferred from the tensors' names and shapes].
+    #[arg(long)]
+    model: Option<ModelSize>,
 }
 
 /// Our checkpoint from any weight file: our .ckpt, or a PyTorch state dict (.safetensors,
@@ -102,8 +108,19 @@ pub(crate) fn load_weights(
 }
 
 pub(crate) fn cmd_export(a: ExportArgs) -> Result<(), CliError> {
-    let ckpt = Checkpoint::from_bytes(&read(&a.checkpoint)?)
-        .map_err(|source| CliError::Checkpoint { path: a.checkpoint.clone(), source })?;
+    let bytes = read(&a.checkpoint)?;
+    let ckpt = match (torch::Format::sniff(&bytes), &a.data) {
+        (Some(torch::Format::Ours), _) | (None, None) => {
+            Checkpoint::from_bytes(&bytes).map_err(|source| CliError::Checkpoint { path: a.checkpoint.clone(), source })?
+        }
+        (_, Some(data)) => load_weights(&a.checkpoint, &load_data(data)?, a.model)?,
+        (Some(_), None) => {
+            return Err(CliError::Usage(format!(
+                "{} is a PyTorch file: add --data NPZ (the images it is for) to convert it",
+                a.checkpoint.display()
+            )));
+        }
+    };
     let bytes = block_on(torch::to_safetensors(&ckpt))
         .map_err(|source| CliError::Weights { path: a.checkpoint.clone(), source: Box::new(source) })?;
     write(&a.out, &bytes)?;

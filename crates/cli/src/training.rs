@@ -10,7 +10,7 @@ use breastmnist_core::batch::Augmentation;
 use breastmnist_core::checkpoint::Checkpoint;
 use breastmnist_core::export::{MetricsFile, predictions_csv};
 use breastmnist_core::model::conv_check::{settle, should_race};
-use breastmnist_core::model::{ConvAlgo, ModelSize};
+use breastmnist_core::model::{ConvAlgo, ModelSize, Resample, Stem};
 use breastmnist_core::result_file;
 use breastmnist_core::train::{self, Curriculum, Order, Preset, Schedule, Selection, TrainConfig, TrainEvent, Trainer};
 use breastmnist_data::DecodeOptions;
@@ -80,6 +80,13 @@ pub(crate) struct TrainArgs {
     /// Resize inputs to N px inside the model.
     #[arg(long, value_name = "N")]
     resize: Option<usize>,
+    /// With --resize: bilinear, or nearest (MedMNIST's 224 px rows) [bilinear].
+    #[arg(long, value_name = "MODE")]
+    resample: Option<String>,
+    /// A ResNet's stem: medmnist (3x3, stride 1) or torchvision (7x7, stride 2, max-pool; with
+    /// `--resize 224 --resample nearest`, MedMNIST's 224 px rows) [medmnist].
+    #[arg(long, value_name = "STEM")]
+    stem: Option<String>,
     /// Fine-tune from this checkpoint instead of starting from scratch.
     #[arg(long, value_name = "FILE")]
     init: Option<PathBuf>,
@@ -148,6 +155,12 @@ impl TrainArgs {
         }
         if let Some(v) = self.tta {
             c.tta = v;
+        }
+        if let Some(v) = &self.resample {
+            c.resample = v.parse::<Resample>().map_err(CliError::Arg)?;
+        }
+        if let Some(v) = &self.stem {
+            c.stem = v.parse::<Stem>().map_err(CliError::Arg)?;
         }
         if let Some(v) = &self.conv {
             c.conv = Some(v.parse::<ConvAlgo>().map_err(CliError::Arg)?);

@@ -150,7 +150,14 @@ fn train_tiny_one_epoch_writes_parsable_outputs_and_eval_reads_the_checkpoint() 
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures/safetensors_to_pt.py");
     let py = Command::new("python3").arg(script).arg(&st).arg(&pt).args(["--nest", "net"]).output().expect("python3 runs");
     assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
-    for (file, model) in [(&st, None), (&pt, Some("tiny"))] {
+    // A PyTorch file converts too, given the data it is for (its image size and channels).
+    let again = out.join("again.safetensors");
+    let export = |extra: &[&str]| bin().arg("export").arg("--checkpoint").arg(&pt).args(extra).arg("--out").arg(&again).output();
+    let o = export(&[]).unwrap();
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("add --data NPZ"), "{o:?}");
+    let o = export(&["--data", data.to_str().unwrap()]).unwrap();
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    for (file, model) in [(&st, None), (&pt, Some("tiny")), (&again, None)] {
         let mut cmd = bin();
         cmd.args(["eval", "--split", "test"]).arg("--data").arg(&data).arg("--checkpoint").arg(file);
         if let Some(m) = model {
@@ -208,9 +215,9 @@ fn bad_inputs_fail_with_one_clear_line() {
     assert!(err.contains("not a usable BreastMNIST file") && err.contains("npz"), "{err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 
-    let o = bin().args(["train", "--model", "resnet50"]).arg("--data").arg(&garbage).arg("--out").arg(&out).output().unwrap();
+    let o = bin().args(["train", "--model", "resnet101"]).arg("--data").arg(&garbage).arg("--out").arg(&out).output().unwrap();
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown model 'resnet50'"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown model 'resnet101'"));
 
     let o = bin().args(["train", "--preset", "fast"]).arg("--data").arg(&garbage).arg("--out").arg(&out).output().unwrap();
     assert!(!o.status.success());

@@ -17,7 +17,6 @@
 //!
 //! This module must not know about files, training or the browser: it maps models to bytes.
 
-use burn::module::Module;
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device};
 
@@ -96,11 +95,7 @@ impl Checkpoint {
         let model = self.config.init(device, 0)?;
         let weights = |e: String| CheckpointError::Weights { model: self.config.size.to_string(), reason: e };
         let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(self.record.clone())).map_err(|e| weights(e.to_string()))?;
-        match model {
-            Network::ResNet(m) => m.try_load_record(record).map(Network::ResNet),
-            Network::Cnn(m) => m.try_load_record(record).map(Network::Cnn),
-        }
-        .map_err(|e| weights(e.to_string()))
+        model.with_record(record).map_err(weights)
     }
 
     /// Like [`load`](Self::load), but first checks the checkpoint is of the `expected`
@@ -126,11 +121,7 @@ fn describe(c: &ModelConfig) -> String {
 /// Checkpoint bytes of `model`, reading weights synchronously through burn's `into_record`.
 /// Native/Flex only: synchronous reads panic on WebGPU — use [`save_async`] there.
 pub fn save(model: &Network, config: &ModelConfig) -> Result<Vec<u8>, CheckpointError> {
-    let record = match model.clone() {
-        Network::ResNet(m) => m.into_record(),
-        Network::Cnn(m) => m.into_record(),
-    };
-    let record = record.into_bytes().map_err(|e| CheckpointError::Record(e.to_string()))?;
+    let record = model.clone().record().into_bytes().map_err(|e| CheckpointError::Record(e.to_string()))?;
     Ok(Checkpoint { config: config.clone(), record: record.to_vec() }.to_bytes())
 }
 

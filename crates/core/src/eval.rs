@@ -16,8 +16,20 @@ use crate::model::Network;
 use crate::read::{ReadError, read_f32};
 use crate::rng::Rng;
 
-/// Images per forward pass when evaluating.
+/// Images per forward pass when evaluating (at most; see [`chunk_size`]).
 pub const EVAL_CHUNK: usize = 128;
+
+/// The most floats the largest activation of one evaluation pass may hold: 64 MiB, half of
+/// WebGPU's default binding limit, and a few hundred MB of a wasm CPU heap at peak.
+pub const EVAL_BUDGET_FLOATS: usize = 16 << 20;
+
+/// Images per forward pass for `model` on `side` px images: [`EVAL_CHUNK`], or fewer where the
+/// model's largest activation would pass [`EVAL_BUDGET_FLOATS`] (a torchvision ResNet at
+/// 224 px: 20; ResNet-50 at 28 px: 83; ResNet-18 at 64 px: 64). The zoo's other members get
+/// the full 128 at 28 px.
+pub fn chunk_size(model: &Network, side: usize) -> usize {
+    (EVAL_BUDGET_FLOATS / model.peak_activation(side).max(1)).clamp(1, EVAL_CHUNK)
+}
 
 /// Errors while evaluating.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -61,7 +73,7 @@ pub async fn scores(model: &Network, view: &ImageView<'_>, device: &Device, tta:
     let model = model.valid();
     let mut out = Vec::with_capacity(view.len());
     let all: Vec<usize> = (0..view.len()).collect();
-    for chunk in all.chunks(EVAL_CHUNK) {
+    for chunk in all.chunks(chunk_size(&model, view.side)) {
         let p = probabilities(&model, view, chunk, device, tta).await?;
         let k = p.len() / chunk.len();
         out.extend(p.chunks(k).map(|row| row[1]));
@@ -117,4 +129,29 @@ pub fn binary_log_loss(labels: &[u8], scores: &[f32]) -> f64 {
         })
         .sum();
     total / labels.len() as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ModelConfig, ModelSize, Resample, Stem};
+
+    #[test]
+    fn chunks_shrink_only_for_models_whose_activations_pass_the_budget() {
+        let cpu = Device::flex();
+        let chunk = |c: ModelConfig| chunk_size(&c.init(&cpu, 0).unwrap(), c.input_size);
+        for size in ModelSize::ALL.into_iter().filter(|&s| s != ModelSize::Resnet50) {
+            assert_eq!(chunk(ModelConfig::of(size)), EVAL_CHUNK, "{size} at 28 px");
+        }
+        // At 64 px the 64-wide stems make 64 x 64 x 64 floats an image: 64 images a pass.
+        assert_eq!(chunk(ModelConfig::of(ModelSize::Resnet18).with_input_size(64)), 64);
+        assert_eq!(chunk(ModelConfig::of(ModelSize::C16).with_input_size(64)), EVAL_CHUNK);
+        // ResNet-50 at 28 px: layer1 is 256 x 28 x 28 floats an image.
+        assert_eq!(chunk(ModelConfig::of(ModelSize::Resnet50)), EVAL_BUDGET_FLOATS / (256 * 28 * 28));
+        // torchvision at 224 px: the stem's 64 x 112 x 112 (and ResNet-50's layer1, 256 x 56 x 56).
+        for size in [ModelSize::Resnet18, ModelSize::Resnet50] {
+            let tv = ModelConfig::of(size).with_stem(Stem::Torchvision).with_resize(Some(224)).with_resample(Resample::Nearest);
+            assert_eq!(chunk(tv), EVAL_BUDGET_FLOATS / (64 * 112 * 112), "{size}");
+        }
+    }
 }

@@ -32,6 +32,27 @@
 //! (`save_async`) and Grad-CAM paths goes through [`read`] (asynchronous), so it runs on
 //! WebGPU; the same seed gives the same run on the CPU backend.
 
+/// `with_field(value)` builders, one per (possibly nested) field, for a configuration whose
+/// serde form burn's `Config` derive cannot write (fields added later need serde defaults).
+macro_rules! builders {
+    ($config:ty { $($with:ident($($field:ident).+: $ty:ty)),* $(,)? }) => {
+        impl $config {
+            $(
+                #[must_use]
+                pub fn $with(mut self, value: $ty) -> Self {
+                    self.$($field).+ = value;
+                    self
+                }
+            )*
+        }
+    };
+}
+
+/// Whether `value` is its type's default (for `skip_serializing_if` on fields added later).
+pub(crate) fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
 pub mod batch;
 pub mod checkpoint;
 pub mod ema;

@@ -1,13 +1,26 @@
 //! PyTorch interchange: our models as PyTorch `state_dict`s, in (`.safetensors`, `.pt`/`.pth`)
 //! and out (`.safetensors`).
 //!
-//! Names. The ResNets use MedMNIST's experiments code (`experiments/MedMNIST2D/models.py`,
-//! after kuangliu's pytorch-cifar): `conv1`, `bn1`, `layerN.i.{conv1,bn1,conv2,bn2}`,
-//! `layerN.i.shortcut.{0,1}` (projection conv and BatchNorm) and `linear`; on import,
-//! torchvision's names for the same tensors (`fc`, `downsample`) are accepted too, and a
-//! prefix every key shares (`module.`, `model.`, `net.`, `state_dict.`) is dropped. The plain
-//! CNNs keep our names (`stem.{conv,bn}`, `layerN.i.{conv,bn}`, `fc`): a PyTorch module with
-//! those attribute names loads them.
+//! Models. MedMNIST's experiments (`experiments/MedMNIST2D`) train two kinds of ResNet:
+//! - at 28 px, `models.py` (after kuangliu's pytorch-cifar): ResNet-18 (BasicBlocks) and
+//!   ResNet-50 (Bottlenecks) with a 3x3 stride-1 stem and no max-pool, named `conv1`, `bn1`,
+//!   `layerN.i.{conv1,bn1,conv2,bn2[,conv3,bn3]}`, `layerN.i.shortcut.{0,1}` and `linear`;
+//! - at 224 px, torchvision's `resnet18`/`resnet50` (7x7 stride-2 stem and max-pool, named
+//!   `downsample.{0,1}` and `fc`) on RGB copies (`as_rgb`) of the 28 px images upsampled with
+//!   nearest neighbours.
+//!
+//! Both import: the stem's kernel (3x3 or 7x7) says which [`Stem`], `conv3` in the first block
+//! says Bottleneck, and a torchvision model on 28 px data gets MedMNIST's 28 → 224 nearest
+//! upsampling. An RGB stem on grayscale data is folded into one channel (the three weights
+//! summed: exact, because `as_rgb` feeds three equal channels). A prefix every key shares
+//! (`module.`, `model.`, `net.`, `state_dict.`) is dropped. The plain CNNs keep our names
+//! (`stem.{conv,bn}`, `layerN.i.{conv,bn}`, `fc`): a PyTorch module with those attribute names
+//! loads them.
+//!
+//! Export writes the names of the module each model came from: MedMNIST's for the 3x3 stem,
+//! torchvision's (`fc`, `downsample`, a three-channel `conv1`, the gray weight `w` spread as
+//! `[w/3, w/3, w - 2(w/3)]`, which sums back to `w` exactly) for the 7x7 one, so the file loads
+//! strictly into `torchvision.models.resnet50(num_classes=2)`.
 //!
 //! Layouts. Convolutions are `[out, in, kh, kw]` in both; a Linear weight is `[out, in]` in
 //! PyTorch and `[in, out]` in burn (transposed here); BatchNorm's `weight`/`bias` are burn's
@@ -30,7 +43,7 @@ use burn::tensor::Device;
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 
 use crate::checkpoint::{self, Checkpoint, CheckpointError};
-use crate::model::{Family, ModelConfig, ModelSize, Network};
+use crate::model::{Family, ModelConfig, ModelSize, Network, Resample, Stem};
 use crate::read::ReadError;
 use crate::weights;
 
@@ -61,12 +74,14 @@ impl Format {
         if bytes.starts_with(checkpoint::MAGIC) {
             return Some(Format::Ours);
         }
-        if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0x80]) {
+        if bytes.starts_with(b"PK\x03\x04") {
             return Some(Format::Pytorch);
         }
+        // Before the pickle's 0x80: a safetensors header of 128 (mod 256) bytes starts with it.
         let header = bytes.get(..8).map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()));
         match (header, bytes.get(8)) {
             (Some(n), Some(b'{')) if n >= 2 && n <= bytes.len() as u64 - 8 => Some(Format::Safetensors),
+            _ if bytes.starts_with(&[0x80]) => Some(Format::Pytorch),
             _ => None,
         }
     }
@@ -168,7 +183,8 @@ fn floats(name: &str, dtype: Dtype, bytes: &[u8]) -> Result<Vec<f32>, TorchError
     })
 }
 
-/// Our burn path (after the [`Network`] variant) → PyTorch name.
+/// Our burn path (after the [`Network`] variant) → PyTorch name, MedMNIST's for the ResNets
+/// (the names imports are checked against; see [`torchvision_name`] for export).
 fn torch_name(family: Family, path: &str) -> String {
     let path = path.split_once('.').map_or(path, |(_, rest)| rest);
     let mut s = path.replace(".shortcut.conv.", ".shortcut.0.").replace(".shortcut.bn.", ".shortcut.1.");
@@ -181,6 +197,43 @@ fn torch_name(family: Family, path: &str) -> String {
         (Family::ResNet, Some(rest)) => format!("linear.{rest}"),
         _ => s,
     }
+}
+
+/// MedMNIST's ResNet name → torchvision's (`linear` → `fc`, `shortcut` → `downsample`).
+fn torchvision_name(name: &str) -> String {
+    let name = name.replace(".shortcut.", ".downsample.");
+    match name.strip_prefix("linear.") {
+        Some(rest) => format!("fc.{rest}"),
+        None => name,
+    }
+}
+
+/// A `[out, 1, kh, kw]` stem weight as `[out, 3, kh, kw]` whose three channels sum back to it
+/// exactly in `f32` (`a + a` is exact, and `w - 2a` is exact by Sterbenz's lemma, as `2a` is
+/// within a factor of two of `w`): `[a, a, w - 2a]` with `a = w / 3`.
+fn spread_to_rgb(t: TorchTensor) -> TorchTensor {
+    let [out, 1, kh, kw] = t.shape[..] else { return t };
+    let plane = kh * kw;
+    let mut values = Vec::with_capacity(t.values.len() * 3);
+    for o in 0..out {
+        let w = &t.values[o * plane..(o + 1) * plane];
+        let a: Vec<f32> = w.iter().map(|v| v / 3.0).collect();
+        values.extend_from_slice(&a);
+        values.extend_from_slice(&a);
+        values.extend(w.iter().zip(&a).map(|(w, a)| w - (a + a)));
+    }
+    TorchTensor { shape: vec![out, 3, kh, kw], values }
+}
+
+/// A `[out, c, kh, kw]` stem weight folded to `[out, 1, kh, kw]`: the channels summed in order,
+/// which is what the stem computes when the `c` input channels are equal copies of one.
+fn fold_to_gray(t: &TorchTensor) -> TorchTensor {
+    let [out, c, kh, kw] = t.shape[..] else { return t.clone() };
+    let plane = kh * kw;
+    let values = (0..out)
+        .flat_map(|o| (0..plane).map(move |i| (0..c).fold(0.0f32, |sum, ch| sum + t.values[(o * c + ch) * plane + i])))
+        .collect();
+    TorchTensor { shape: vec![out, 1, kh, kw], values }
 }
 
 /// PyTorch's shape for a tensor of burn shape `shape` (Linear weights are transposed).
@@ -228,9 +281,22 @@ fn normalise(mut dict: StateDict) -> StateDict {
     dict
 }
 
-/// The architecture `dict` holds: family and base width from the first convolution, channels,
-/// classes. Refuses what the zoo cannot hold before anything is allocated.
-fn architecture(dict: &StateDict, channels: usize) -> Result<(Family, usize), TorchError> {
+/// What the names and shapes of a state dict say about its model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Found {
+    family: Family,
+    /// Channels of the first convolution's output.
+    width: usize,
+    bottleneck: bool,
+    stem: Stem,
+    /// The first convolution takes RGB and the data is grayscale: fold it (see the module docs).
+    fold: bool,
+}
+
+/// The architecture `dict` holds: family, block and stem from the names and the first
+/// convolution's kernel, base width, channels, classes. Refuses what the zoo cannot hold before
+/// anything is allocated.
+fn architecture(dict: &StateDict, channels: usize) -> Result<Found, TorchError> {
     let (family, first) = if dict.contains_key("layer1.0.conv1.weight") {
         (Family::ResNet, "conv1.weight")
     } else if dict.contains_key("stem.conv.weight") {
@@ -242,23 +308,23 @@ fn architecture(dict: &StateDict, channels: usize) -> Result<(Family, usize), To
              its first keys: {some:?})"
         )));
     };
-    if dict.contains_key("layer1.0.conv3.weight") {
-        return Err(TorchError::Unsupported(
-            "the state_dict is a Bottleneck ResNet (ResNet-50); the lab's ResNets are BasicBlock ResNets (ResNet-18 and smaller)"
-                .into(),
-        ));
-    }
+    let bottleneck = dict.contains_key("layer1.0.conv3.weight");
     let stem = dict.get(first).ok_or_else(|| TorchError::Missing(first.into(), "MedMNIST ResNet".into()))?;
     let [width, c, kh, kw] = stem.shape[..] else {
         return Err(TorchError::Unsupported(format!("'{first}' has shape {:?}, not a 2-D convolution", stem.shape)));
     };
-    if (kh, kw) != (3, 3) {
-        return Err(TorchError::Unsupported(format!(
-            "'{first}' is a {kh}x{kw} convolution: torchvision's 224 px stem (7x7, stride 2, max-pool) is not in the lab's zoo; \
-             MedMNIST's 28 px ResNet has a 3x3 stem"
-        )));
-    }
-    if c != channels {
+    let stem = match (family, kh, kw) {
+        (_, 3, 3) => Stem::Medmnist,
+        (Family::ResNet, 7, 7) => Stem::Torchvision,
+        _ => {
+            return Err(TorchError::Unsupported(format!(
+                "'{first}' is a {kh}x{kw} convolution; the lab's models start with a 3x3 convolution (MedMNIST's 28 px \
+                 stem) or, for the ResNets, torchvision's 7x7 one"
+            )));
+        }
+    };
+    let fold = c == 3 && channels == 1;
+    if c != channels && !fold {
         return Err(TorchError::Channels { found: c, expected: channels });
     }
     let head = if family == Family::ResNet { "linear.weight" } else { "fc.weight" };
@@ -268,7 +334,7 @@ fn architecture(dict: &StateDict, channels: usize) -> Result<(Family, usize), To
     {
         return Err(TorchError::Classes(h.shape[0]));
     }
-    Ok((family, width))
+    Ok(Found { family, width, bottleneck, stem, fold })
 }
 
 /// The PyTorch names and shapes of `config`'s model, in the model's order (on the CPU; tiny
@@ -307,17 +373,37 @@ pub fn to_checkpoint(
     channels: usize,
     size: Option<ModelSize>,
 ) -> Result<Checkpoint, TorchError> {
-    let dict = normalise(dict);
-    let (family, width) = architecture(&dict, channels)?;
-    let config = |s: ModelSize| ModelConfig::of(s).with_in_channels(channels).with_input_size(input_size);
+    let mut dict = normalise(dict);
+    let found = architecture(&dict, channels)?;
+    let Found { family, width, bottleneck, stem, fold } = found;
+    if fold {
+        let first = if family == Family::ResNet { "conv1.weight" } else { "stem.conv.weight" };
+        if let Some(t) = dict.get_mut(first) {
+            *t = fold_to_gray(t);
+        }
+    }
+    // MedMNIST's 224 px rows: the 28 px images upsampled with nearest neighbours.
+    let resize = (stem == Stem::Torchvision && input_size == 28).then_some(224);
+    let config = |s: ModelSize| {
+        ModelConfig::of(s)
+            .with_in_channels(channels)
+            .with_input_size(input_size)
+            .with_stem(stem)
+            .with_resize(resize)
+            .with_resample(if resize.is_some() { Resample::Nearest } else { Resample::Bilinear })
+    };
     let (config, want) = match size {
         Some(s) => (config(s), check(&dict, &config(s))?),
         None => {
-            let candidates: Vec<ModelSize> =
-                ModelSize::ALL.into_iter().filter(|s| s.family() == family && s.base_width() == width).collect();
+            let candidates: Vec<ModelSize> = ModelSize::ALL
+                .into_iter()
+                .filter(|s| s.family() == family && s.base_width() == width && s.bottleneck() == bottleneck)
+                .collect();
             let Some(&first) = candidates.first() else {
+                let block = if bottleneck { "Bottleneck " } else { "" };
                 return Err(TorchError::Unsupported(format!(
-                    "no {family:?} in the lab's zoo starts with {width} channels (tiny 8, small 16, medium 32, resnet18 64; c8/c16/c32)"
+                    "no {block}{family:?} in the lab's zoo starts with {width} channels (tiny 8, small 16, medium 32, resnet18 \
+                     and resnet50 64; c8/c16/c32)"
                 )));
             };
             match candidates.iter().find_map(|&s| check(&dict, &config(s)).ok().map(|w| (s, w))) {
@@ -327,7 +413,6 @@ pub fn to_checkpoint(
             }
         }
     };
-    let mut dict = dict;
     let values: HashMap<_, _> = want
         .into_iter()
         .map(|(name, path, shape)| {
@@ -343,15 +428,22 @@ pub fn to_checkpoint(
     Ok(Checkpoint::from_bytes(&bytes)?)
 }
 
-/// `model`'s state dict under PyTorch's names and layouts (see the module docs).
+/// `model`'s state dict under the names and layouts of the PyTorch module it matches (see the
+/// module docs).
 pub async fn state_dict(model: &Network, config: &ModelConfig) -> Result<StateDict, TorchError> {
     let family = config.size.family();
+    let torchvision = config.stem == Stem::Torchvision;
     Ok(weights::read(model)
         .await?
         .into_iter()
         .map(|n| {
             let values = if n.shape.len() == 2 { transpose(&n.values, n.shape[0], n.shape[1]) } else { n.values };
-            (torch_name(family, &n.path), TorchTensor { shape: torch_shape(&n.shape), values })
+            let (name, t) = (torch_name(family, &n.path), TorchTensor { shape: torch_shape(&n.shape), values });
+            match (torchvision, name.as_str()) {
+                (true, "conv1.weight") => (name, spread_to_rgb(t)),
+                (true, _) => (torchvision_name(&name), t),
+                (false, _) => (name, t),
+            }
         })
         .collect())
 }
@@ -382,6 +474,8 @@ pub async fn to_safetensors(ckpt: &Checkpoint) -> Result<Vec<u8>, TorchError> {
         ("breastmnist.model".to_string(), c.size.to_string()),
         ("breastmnist.input_size".to_string(), c.input_size.to_string()),
         ("breastmnist.in_channels".to_string(), c.in_channels.to_string()),
+        ("breastmnist.stem".to_string(), c.stem.name().to_string()),
+        ("breastmnist.resize".to_string(), c.resize.map_or("none".to_string(), |r| format!("{r} {}", c.resample.name()))),
     ]);
     safetensors::serialize(views, Some(meta)).map_err(|e| TorchError::Safetensors(e.to_string()))
 }
@@ -462,13 +556,34 @@ mod tests {
         assert_eq!(to_checkpoint(dict.clone(), 28, 3, None).unwrap_err(), TorchError::Channels { found: 1, expected: 3 });
         let mut d = dict.clone();
         d.insert("layer1.0.conv3.weight".into(), TorchTensor { shape: vec![1], values: vec![0.0] });
-        assert!(to_checkpoint(d, 28, 1, None).unwrap_err().to_string().contains("ResNet-50"));
+        let e = to_checkpoint(d, 28, 1, None).unwrap_err().to_string();
+        assert!(e.contains("no Bottleneck ResNet in the lab's zoo starts with 8 channels"), "{e}");
+        let mut d = dict.clone();
+        d.insert("conv1.weight".into(), TorchTensor { shape: vec![8, 1, 5, 5], values: vec![0.0; 200] });
+        assert!(to_checkpoint(d, 28, 1, None).unwrap_err().to_string().contains("'conv1.weight' is a 5x5 convolution"));
+        // A 7x7 stem is torchvision's: the rest must then match too.
         let mut d = dict;
-        d.insert("conv1.weight".into(), TorchTensor { shape: vec![8, 1, 7, 7], values: vec![0.0; 392] });
-        assert!(to_checkpoint(d, 28, 1, None).unwrap_err().to_string().contains("7x7"));
+        d.insert("conv1.weight".into(), TorchTensor { shape: vec![8, 2, 7, 7], values: vec![0.0; 784] });
+        assert_eq!(to_checkpoint(d, 28, 1, None).unwrap_err(), TorchError::Channels { found: 2, expected: 1 });
         assert_eq!(checkpoint_from_bytes(b"hello world", 28, 1, None).unwrap_err(), TorchError::Unknown);
         assert!(matches!(checkpoint_from_bytes(b"PK\x03\x04....", 28, 1, None), Err(TorchError::Pytorch(_))));
         assert_eq!(checkpoint_from_bytes(&[0x80, 2, 0x8a], 28, 1, None).unwrap_err(), TorchError::PytorchNeedsFile);
+        // A safetensors header whose length's low byte is 0x80 is not a pickle.
+        let mut st = vec![0x80, 0, 0, 0, 0, 0, 0, 0];
+        st.extend(std::iter::once(b'{').chain(std::iter::repeat_n(b' ', 126)).chain([b'}']));
+        assert_eq!(Format::sniff(&st), Some(Format::Safetensors));
+    }
+
+    #[test]
+    fn an_rgb_stem_spread_for_export_folds_back_bit_for_bit() {
+        let mut rng = crate::rng::Rng::new(9);
+        let values: Vec<f32> = (0..4 * 49).map(|_| rng.uniform(-3.0, 3.0) * 10f32.powi(rng.below(9) as i32 - 4)).collect();
+        let gray = TorchTensor { shape: vec![4, 1, 7, 7], values };
+        let rgb = spread_to_rgb(gray.clone());
+        assert_eq!(rgb.shape, vec![4, 3, 7, 7]);
+        assert_eq!(fold_to_gray(&rgb), gray);
+        // The three channels are nearly equal thirds, as an RGB copy of the image would use them.
+        assert!((rgb.values[0] * 3.0 - gray.values[0]).abs() <= gray.values[0].abs() * 1e-6);
     }
 
     #[test]

@@ -6,7 +6,8 @@ use breastmnist_core::Device;
 use breastmnist_core::burn::module::Module;
 use breastmnist_core::burn::tensor::{Tensor, TensorData};
 use breastmnist_core::model::{
-    C16_TRAINABLE_PARAMS, Family, ModelConfig, ModelSize, Network, RESNET18_TRAINABLE_PARAMS, Stage, trainable_params,
+    C16_TRAINABLE_PARAMS, Family, ModelConfig, ModelSize, Network, RESNET18_TRAINABLE_PARAMS, RESNET50_TRAINABLE_PARAMS,
+    Resample, Stage, Stem, trainable_params,
 };
 use breastmnist_core::train::{Schedule, TrainConfig, TrainEvent, Trainer};
 use std::sync::Arc;
@@ -84,8 +85,8 @@ fn lighter_members_are_smaller_and_names_round_trip() {
             last = n;
         }
     }
-    let err = "resnet50".parse::<ModelSize>().unwrap_err();
-    assert!(err.to_string().contains("resnet50") && err.to_string().contains("tiny") && err.to_string().contains("c16"));
+    let err = "resnet101".parse::<ModelSize>().unwrap_err();
+    assert!(err.to_string().contains("resnet101") && err.to_string().contains("tiny") && err.to_string().contains("c16"));
 }
 
 #[test]
@@ -104,7 +105,7 @@ fn output_and_stage_shapes_at_28_and_64_px_and_resized() {
             let x = Tensor::<4>::from_data(TensorData::new(vec![0.1f32; 2 * side * side], [2, 1, side, side]), &device);
             let (logits, l3, l4) = model.valid().forward_with_features(x.clone());
             assert_eq!(logits.dims(), [2, 2], "{size} at {side}");
-            let w = size.base_width();
+            let w = size.base_width() * size.expansion();
             assert_eq!(l3.dims(), [2, 4 * w, sides[2], sides[2]], "{size} layer3 at {side}->{resize:?}");
             assert_eq!(l4.dims(), [2, 8 * w, sides[3], sides[3]], "{size} layer4 at {side}->{resize:?}");
             for (stage, s) in [Stage::Layer1, Stage::Layer2, Stage::Layer3, Stage::Layer4].into_iter().zip(sides) {
@@ -112,6 +113,36 @@ fn output_and_stage_shapes_at_28_and_64_px_and_resized() {
                 assert_eq!(config.stage_channels(stage), model.valid().forward_to(x.clone(), stage).dims()[1]);
             }
         }
+    }
+}
+
+#[test]
+fn resnet50_and_the_torchvision_stem_count_what_torchvision_counts() {
+    let device = Device::flex();
+    let r50 = ModelConfig::of(ModelSize::Resnet50).init(&device, 0).unwrap();
+    assert!(matches!(r50, Network::BottleneckResNet(_)));
+    assert_eq!(trainable_params(&r50), RESNET50_TRAINABLE_PARAMS);
+    // torchvision's resnet18 and resnet50 as built by `resnet18()`/`resnet50()`: RGB, 1000
+    // classes, the 7x7 stem (their published parameter counts).
+    let imagenet = |size| ModelConfig::of(size).with_in_channels(3).with_num_classes(1000).with_stem(Stem::Torchvision);
+    assert_eq!(trainable_params(&imagenet(ModelSize::Resnet18).init(&device, 0).unwrap()), 11_689_512);
+    assert_eq!(trainable_params(&imagenet(ModelSize::Resnet50).init(&device, 0).unwrap()), 25_557_032);
+    assert!(ModelConfig::of(ModelSize::C16).with_stem(Stem::Torchvision).init(&device, 0).is_err());
+}
+
+#[test]
+fn the_torchvision_stem_takes_224_px_to_56_then_halves_per_stage() {
+    let device = Device::flex();
+    for size in [ModelSize::Tiny, ModelSize::Resnet50] {
+        let config = ModelConfig::of(size).with_stem(Stem::Torchvision).with_resize(Some(224)).with_resample(Resample::Nearest);
+        let model = config.init(&device, 2).unwrap().valid();
+        let x = Tensor::<4>::from_data(TensorData::new(vec![0.3f32; 28 * 28], [1, 1, 28, 28]), &device);
+        for (stage, side) in Stage::ALL.into_iter().zip([56, 56, 28, 14, 7]) {
+            assert_eq!(config.stage_side(stage), side, "{size} {stage}");
+            let dims = model.forward_to(x.clone(), stage).dims();
+            assert_eq!(dims, [1, config.stage_channels(stage), side, side], "{size} {stage}");
+        }
+        assert_eq!(model.forward(x).dims(), [1, 2]);
     }
 }
 

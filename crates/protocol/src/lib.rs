@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 
 pub use breastmnist_data::Split;
 pub use error::{ErrorKind, WorkerError};
-pub use names::{Augment, BackendChoice, BackendKind, Conv, ExtraFile, Method, ModelKind, Preset, PretextTask, Selection, Stage};
+pub use names::{
+    Augment, BackendChoice, BackendKind, Conv, ExtraFile, Method, ModelKind, Preset, PretextTask, Selection, Stage, Stem,
+};
 
 /// The first bytes of every checkpoint the core writes (`breastmnist_core::checkpoint::MAGIC`;
 /// the worker's tests check they agree). The page looks at them before it replaces anything.
@@ -65,6 +67,7 @@ impl Preset {
             preset: Some(self),
             method: None,
             conv: None,
+            stem: None,
         };
         match self {
             Preset::Paper => paper,
@@ -133,6 +136,10 @@ pub struct TrainRequest {
     /// passed its check on the device (the metrics JSON's `environment.conv` says which ran).
     #[serde(default)]
     pub conv: Option<Conv>,
+    /// A ResNet's stem; `torchvision` also upsamples the images to 224 px (nearest) unless
+    /// `resize` says otherwise. `None`: MedMNIST's.
+    #[serde(default)]
+    pub stem: Option<Stem>,
 }
 
 /// Self-supervised pretraining in the tab, on BreastMNIST's training images (the dataset
@@ -448,6 +455,7 @@ mod tests {
             preset: Some(Preset::Reader),
             method: Some(Method::CurriculumHard),
             conv: Some(Conv::Gemm),
+            stem: Some(Stem::Torchvision),
         });
         // Requests written before fine-tuning, augmentation modes, selection rules and presets
         // existed still read (saved runs hold them).
@@ -457,7 +465,7 @@ mod tests {
                 && r.selection == Selection::BestValAuc && !r.tta && r.preset.is_none() && r.method.is_none()));
         let old_aug = old.replace("\"augment\":false", "\"augment\":true");
         assert!(matches!(ToWorker::from_json(&old_aug), Ok(ToWorker::Continue(r)) if r.augment == Augment::Full));
-        let unknown_model = old.replace("\"tiny\"", "\"resnet50\"");
+        let unknown_model = old.replace("\"tiny\"", "\"resnet101\"");
         assert_eq!(ToWorker::from_json(&unknown_model).unwrap_err().kind, ErrorKind::Protocol);
         assert_eq!(ToWorker::from_json(&start.to_json()).unwrap(), start);
         assert!(start.to_json().contains("\"cmd\":\"start\""));

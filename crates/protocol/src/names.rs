@@ -48,6 +48,16 @@ names! {
 }
 
 names! {
+    /// A ResNet's stem (mirrors the core's `Stem`): MedMNIST's 3x3, or torchvision's 7x7 and
+    /// max-pool, which a run uses as MedMNIST's 224 px rows do: on the images upsampled to
+    /// 224 px with nearest neighbours.
+    Stem {
+        Medmnist => "medmnist",
+        Torchvision => "torchvision",
+    }
+}
+
+names! {
     /// A member of the core's model zoo (mirrors `breastmnist_core::ModelSize`).
     ModelKind {
         /// ResNet, base width 8, one block per stage.
@@ -58,6 +68,8 @@ names! {
         Medium => "medium",
         /// The MedMNIST ResNet-18.
         Resnet18 => "resnet18",
+        /// The MedMNIST ResNet-50 (Bottleneck blocks).
+        Resnet50 => "resnet50",
         /// Plain CNN, widths 8 to 64.
         C8 => "c8",
         /// Plain CNN, widths 16 to 128 (the `reader` recipe's).
@@ -290,7 +302,7 @@ mod tests {
 
     #[test]
     fn unknown_names_are_refused_and_old_forms_read() {
-        assert_eq!(ModelKind::parse("resnet50"), None);
+        assert_eq!(ModelKind::parse("resnet101"), None);
         assert_eq!(Stage::parse("layer5"), None);
         assert!(serde_json::from_str::<ModelKind>("\"vgg\"").is_err());
         assert_eq!(Selection::parse("best_val_auc"), Some(Selection::BestValAuc));

@@ -11,8 +11,8 @@ use breastmnist_core::batch::Augmentation;
 use breastmnist_core::explain::Explanations;
 use breastmnist_core::gradcam::GradCamError;
 use breastmnist_core::lab::Method;
-use breastmnist_core::model::ConvAlgo;
 use breastmnist_core::model::conv_check::Settled;
+use breastmnist_core::model::{ConvAlgo, Resample, Stem};
 use breastmnist_core::pretext::{PretextConfig, PretextError, Task};
 use breastmnist_core::result_file;
 use breastmnist_core::torch::TorchError;
@@ -30,6 +30,7 @@ pub fn model_size(m: ModelKind) -> ModelSize {
         ModelKind::Small => ModelSize::Small,
         ModelKind::Medium => ModelSize::Medium,
         ModelKind::Resnet18 => ModelSize::Resnet18,
+        ModelKind::Resnet50 => ModelSize::Resnet50,
         ModelKind::C8 => ModelSize::C8,
         ModelKind::C16 => ModelSize::C16,
         ModelKind::C32 => ModelSize::C32,
@@ -45,6 +46,7 @@ pub fn model_kind(m: ModelSize) -> ModelKind {
         ModelSize::Small => ModelKind::Small,
         ModelSize::Medium => ModelKind::Medium,
         ModelSize::Resnet18 => ModelKind::Resnet18,
+        ModelSize::Resnet50 => ModelKind::Resnet50,
         ModelSize::C8 => ModelKind::C8,
         ModelSize::C16 => ModelKind::C16,
         ModelSize::C32 => ModelKind::C32,
@@ -204,6 +206,11 @@ pub fn config_of(req: &TrainRequest) -> TrainConfig {
         .with_preset(req.preset.map(preset))
         .with_freeze_backbone(req.fine_tune && req.freeze_backbone)
         .with_conv(req.conv.map(conv));
+    // torchvision's stem as MedMNIST's 224 px rows use it: on the images upsampled to 224 px
+    // with nearest neighbours (unless the request resizes otherwise).
+    if req.stem == Some(protocol::Stem::Torchvision) {
+        config = config.with_stem(Stem::Torchvision).with_resize(req.resize.or(Some(224))).with_resample(Resample::Nearest);
+    }
     if let Some(d) = req.ema_decay {
         config.ema_decay = d;
     }
@@ -317,6 +324,15 @@ mod tests {
         assert_eq!((c.augment, c.selection, c.tta, c.freeze_backbone), (Augmentation::Full, Selection::EmaLast, true, true));
         req.fine_tune = false;
         assert!(!config_of(&req).freeze_backbone, "freezing only applies to fine-tuning");
+        assert_eq!((c.stem, c.resize, c.resample), (Stem::Medmnist, None, Resample::Bilinear));
+        // torchvision's stem comes with MedMNIST's 224 px upsampling, unless a resize is asked.
+        req.stem = Some(protocol::Stem::Torchvision);
+        let c = config_of(&req);
+        assert_eq!((c.stem, c.resize, c.resample), (Stem::Torchvision, Some(224), Resample::Nearest));
+        req.resize = Some(112);
+        assert_eq!(config_of(&req).resize, Some(112));
+        req.stem = Some(protocol::Stem::Medmnist);
+        assert_eq!(config_of(&req).stem, Stem::Medmnist);
         for a in protocol::Augment::ALL {
             assert_eq!(augmentation(a).name(), a.name());
         }

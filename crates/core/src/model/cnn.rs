@@ -16,7 +16,7 @@ use burn::tensor::{Device, Tensor};
 
 use super::conv::{self, ConvAlgo};
 use super::resnet::conv_layer;
-use super::{ModelConfig, Stage, global_average_pool, resize_input};
+use super::{ModelConfig, Resample, Stage, global_average_pool, resize_input};
 
 /// One 3x3 convolution (no bias), BatchNorm and ReLU.
 #[derive(Module, Debug)]
@@ -49,6 +49,8 @@ pub struct Cnn {
     pub fc: Linear,
     #[module(skip)]
     pub resize: Option<usize>,
+    #[module(skip)]
+    pub resample: Resample,
     /// How the convolutions run; `None`: burn's kernel (see [`conv::forward`]).
     #[module(skip)]
     pub conv: Option<ConvAlgo>,
@@ -68,13 +70,21 @@ impl Cnn {
             pool: MaxPool2dConfig::new([2, 2]).init(),
             fc: LinearConfig::new(8 * w, config.num_classes).init(device),
             resize: config.resize.filter(|&r| r != config.input_size),
+            resample: config.resample,
             conv: None,
         }
     }
 
+    /// Floats of the largest activation one `side` px image makes (stem and layer1: `w` channels
+    /// at full size).
+    pub fn peak_activation(&self, side: usize) -> usize {
+        let s = self.resize.unwrap_or(side);
+        self.stem.conv.weight.shape().dims::<4>()[0] * s * s
+    }
+
     /// Runs the network from the input up to and including `stage`.
     pub fn forward_to(&self, x: Tensor<4>, stage: Stage) -> Tensor<4> {
-        let x = self.stem.forward(resize_input(x, self.resize), self.conv);
+        let x = self.stem.forward(resize_input(x, self.resize, self.resample), self.conv);
         self.forward_from(x, Stage::Stem, stage)
     }
 

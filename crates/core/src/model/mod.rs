@@ -1,16 +1,20 @@
 //! The model zoo: configuration, names, construction, seeded initialisation and the
 //! stage-wise forward that Grad-CAM uses.
 //!
-//! Two families share one interface ([`Network`]): the MedMNIST ResNets (`tiny`, `small`,
-//! `medium`, `resnet18`; [`resnet`]) and the plain CNNs (`c8`, `c16`, `c32`; [`cnn`]). Each has
-//! a stem, four stages named `layer1`-`layer4` and a linear head on globally pooled features.
+//! Two families share one interface ([`Network`]): the ResNets (`tiny`, `small`, `medium`,
+//! `resnet18` of BasicBlocks, `resnet50` of Bottlenecks; [`resnet`]) and the plain CNNs (`c8`,
+//! `c16`, `c32`; [`cnn`]). Each has a stem, four stages named `layer1`-`layer4` and a linear
+//! head on globally pooled features. A ResNet's stem is MedMNIST's 28 px one or torchvision's
+//! ImageNet one ([`Stem`]), which MedMNIST's 224 px rows use on images upsampled with nearest
+//! neighbours ([`Resample`]).
 //! Adding a model is one [`ModelSize`] variant: every `match` on it fails to compile until the
-//! new arm is written.
+//! new arm is written. Its configuration ([`ModelConfig`]) is [`config`].
 //!
 //! It must not know about datasets, batching, optimisers, files or the browser: it maps a
 //! normalised `[batch, channels, side, side]` tensor to two logits.
 
 pub mod cnn;
+pub mod config;
 pub mod conv;
 pub mod conv_check;
 pub mod resnet;
@@ -18,17 +22,17 @@ pub mod resnet;
 use std::fmt;
 use std::str::FromStr;
 
-use burn::config::Config;
 use burn::module::{Module, ModuleMapper, Param};
 use burn::tensor::module::interpolate;
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::rng::Rng;
 pub use cnn::Cnn;
+pub use config::{MAX_CLASSES, ModelConfig, ModelError, Resample, Stem};
 pub use conv::ConvAlgo;
-pub use resnet::{BasicBlock, ResNet};
+pub use resnet::{BasicBlock, Bottleneck, ResNet};
 
 /// Number of trainable parameters of the MedMNIST ResNet-18 (1 input channel, 2 classes):
 /// every conv/linear weight and bias and every BatchNorm gamma and beta.
@@ -42,6 +46,11 @@ pub const RESNET18_TRAINABLE_PARAMS: usize = 11_168_706;
 /// Number of trainable parameters of `c16` (1 input channel, 2 classes): convolutions 292,752
 /// + BatchNorm 960 + classifier 258.
 pub const C16_TRAINABLE_PARAMS: usize = 293_970;
+
+/// Number of trainable parameters of the MedMNIST ResNet-50 (1 input channel, 2 classes, 3x3
+/// stem): torchvision's resnet50 (25,557,032) less its 7x7 three-channel stem (9,408) and
+/// 1000-class head (2,049,000), plus a 3x3 one-channel stem (576) and a two-class head (4,098).
+pub const RESNET50_TRAINABLE_PARAMS: usize = 23_503_298;
 
 /// The two architecture families.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -65,6 +74,8 @@ pub enum ModelSize {
     Medium,
     /// The MedMNIST ResNet-18: base width 64, two BasicBlocks per stage (11,168,706 params).
     Resnet18,
+    /// The MedMNIST ResNet-50: base width 64, 3/4/6/3 Bottlenecks (23,503,298 params).
+    Resnet50,
     /// Plain CNN, widths 8/16/32/64 (73,834 params).
     C8,
     /// Plain CNN, widths 16/32/64/128 (293,970 params).
@@ -75,11 +86,12 @@ pub enum ModelSize {
 
 impl ModelSize {
     /// Every model, ResNets lightest first, then the CNNs lightest first.
-    pub const ALL: [ModelSize; 7] = [
+    pub const ALL: [ModelSize; 8] = [
         ModelSize::Tiny,
         ModelSize::Small,
         ModelSize::Medium,
         ModelSize::Resnet18,
+        ModelSize::Resnet50,
         ModelSize::C8,
         ModelSize::C16,
         ModelSize::C32,
@@ -92,6 +104,7 @@ impl ModelSize {
             ModelSize::Small => "small",
             ModelSize::Medium => "medium",
             ModelSize::Resnet18 => "resnet18",
+            ModelSize::Resnet50 => "resnet50",
             ModelSize::C8 => "c8",
             ModelSize::C16 => "c16",
             ModelSize::C32 => "c32",
@@ -100,7 +113,7 @@ impl ModelSize {
 
     pub fn family(self) -> Family {
         match self {
-            ModelSize::Tiny | ModelSize::Small | ModelSize::Medium | ModelSize::Resnet18 => Family::ResNet,
+            ModelSize::Tiny | ModelSize::Small | ModelSize::Medium | ModelSize::Resnet18 | ModelSize::Resnet50 => Family::ResNet,
             ModelSize::C8 | ModelSize::C16 | ModelSize::C32 => Family::Cnn,
         }
     }
@@ -111,18 +124,30 @@ impl ModelSize {
             ModelSize::Tiny | ModelSize::C8 => 8,
             ModelSize::Small | ModelSize::C16 => 16,
             ModelSize::Medium | ModelSize::C32 => 32,
-            ModelSize::Resnet18 => 64,
+            ModelSize::Resnet18 | ModelSize::Resnet50 => 64,
         }
     }
 
-    /// BasicBlocks in each of the four stages (ResNets; the CNNs have two convolutions per
-    /// stage, the stem counting as stage 1's first).
+    /// Blocks in each of the four stages (ResNets; the CNNs have two convolutions per stage,
+    /// the stem counting as stage 1's first).
     pub fn blocks(self) -> [usize; 4] {
         match self {
             ModelSize::Tiny | ModelSize::Small => [1, 1, 1, 1],
             ModelSize::Medium | ModelSize::Resnet18 => [2, 2, 2, 2],
+            ModelSize::Resnet50 => [3, 4, 6, 3],
             ModelSize::C8 | ModelSize::C16 | ModelSize::C32 => [0; 4],
         }
+    }
+
+    /// Whether the stages are built of Bottlenecks (four times the base width out of each
+    /// block) rather than BasicBlocks.
+    pub fn bottleneck(self) -> bool {
+        self == ModelSize::Resnet50
+    }
+
+    /// A stage's output channels per base-width channel (4 for Bottlenecks, else 1).
+    pub fn expansion(self) -> usize {
+        if self.bottleneck() { 4 } else { 1 }
     }
 }
 
@@ -134,7 +159,7 @@ impl fmt::Display for ModelSize {
 
 /// A model name that is not one of the zoo.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown model '{0}' (expected one of: tiny, small, medium, resnet18, c8, c16, c32)")]
+#[error("unknown model '{0}' (expected one of: tiny, small, medium, resnet18, resnet50, c8, c16, c32)")]
 pub struct UnknownModel(pub String);
 
 impl FromStr for ModelSize {
@@ -144,117 +169,21 @@ impl FromStr for ModelSize {
         let lower = s.trim().to_ascii_lowercase();
         let lower = match lower.as_str() {
             "resnet-18" | "resnet_18" => "resnet18",
+            "resnet-50" | "resnet_50" => "resnet50",
             other => other,
         };
         ModelSize::ALL.into_iter().find(|m| m.name() == lower).ok_or_else(|| UnknownModel(s.to_string()))
     }
 }
 
-/// The most classes a checkpoint may declare (BreastMNIST has 2; the bound keeps a forged
-/// configuration from allocating a huge classifier).
-pub const MAX_CLASSES: usize = 1000;
-
-/// Errors in a model configuration.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ModelError {
-    #[error("input size {0} px is not supported (expected 28 or 64, or any size from 8 to 256)")]
-    InputSize(usize),
-    #[error("resize target {0} px is not supported (expected 8 to 256)")]
-    Resize(usize),
-    #[error("{0} input channels are not supported (expected 1 or 3)")]
-    Channels(usize),
-    #[error("{0} classes are not supported (expected 2 to {MAX_CLASSES})")]
-    Classes(usize),
-}
-
-/// The configuration of a zoo member; saved beside its weights in checkpoints.
-#[derive(Config, Debug, PartialEq)]
-pub struct ModelConfig {
-    /// Which member of the zoo.
-    #[config(default = "ModelSize::Resnet18")]
-    pub size: ModelSize,
-    /// Image channels (1 for BreastMNIST).
-    #[config(default = 1)]
-    pub in_channels: usize,
-    /// Number of output logits (2 for BreastMNIST).
-    #[config(default = 2)]
-    pub num_classes: usize,
-    /// Side of the input images in pixels (28 or 64 for the files we use).
-    #[config(default = 28)]
-    pub input_size: usize,
-    /// Bilinearly resize inputs to this side before the first convolution (the resolution
-    /// experiment: 28 px images seen at 64 px). `None` keeps the input size.
-    #[config(default = "None")]
-    pub resize: Option<usize>,
-}
-
-impl ModelConfig {
-    /// A configuration for `size` with the defaults (1 channel, 2 classes, 28 px).
-    pub fn of(size: ModelSize) -> Self {
-        ModelConfig::new().with_size(size)
-    }
-
-    /// Checks the values a user can set.
-    pub fn validate(&self) -> Result<(), ModelError> {
-        if !(8..=256).contains(&self.input_size) {
-            return Err(ModelError::InputSize(self.input_size));
-        }
-        if let Some(r) = self.resize
-            && !(8..=256).contains(&r)
-        {
-            return Err(ModelError::Resize(r));
-        }
-        if self.in_channels != 1 && self.in_channels != 3 {
-            return Err(ModelError::Channels(self.in_channels));
-        }
-        if !(2..=MAX_CLASSES).contains(&self.num_classes) {
-            return Err(ModelError::Classes(self.num_classes));
-        }
-        Ok(())
-    }
-
-    /// The side the first convolution sees.
-    pub fn effective_size(&self) -> usize {
-        self.resize.unwrap_or(self.input_size)
-    }
-
-    /// Spatial side of the feature map after `stage`. Stem and layer1 keep the size; each later
-    /// stage halves it: ResNets round up (stride-2 convolutions: 28 -> 28, 14, 7, 4), CNNs
-    /// round down (2x2 max-pooling: 28 -> 28, 14, 7, 3).
-    pub fn stage_side(&self, stage: Stage) -> usize {
-        let mut s = self.effective_size();
-        for _ in 0..stage.downsamples() {
-            s = match self.size.family() {
-                Family::ResNet => s.div_ceil(2),
-                Family::Cnn => s / 2,
-            };
-        }
-        s
-    }
-
-    /// Channels of the feature map after `stage`.
-    pub fn stage_channels(&self, stage: Stage) -> usize {
-        self.size.base_width() << (stage.index().saturating_sub(1))
-    }
-
-    /// Builds the model on `device` with weights drawn from a generator seeded with `seed`, so
-    /// the same seed gives the same weights on every backend and in every thread.
-    pub fn init(&self, device: &Device, seed: u64) -> Result<Network, ModelError> {
-        self.validate()?;
-        let net = match self.size.family() {
-            Family::ResNet => Network::ResNet(ResNet::build(self, device)),
-            Family::Cnn => Network::Cnn(Cnn::build(self, device)),
-        };
-        Ok(reinit(net, seed))
-    }
-}
-
-/// Bilinear resizing of the input to `resize` px, if set (the resolution experiment).
-fn resize_input(x: Tensor<4>, resize: Option<usize>) -> Tensor<4> {
+/// The input resized to `resize` px, if set, by `resample`.
+fn resize_input(x: Tensor<4>, resize: Option<usize>, resample: Resample) -> Tensor<4> {
+    let mode = match resample {
+        Resample::Bilinear => InterpolateMode::Bilinear,
+        Resample::Nearest => InterpolateMode::Nearest,
+    };
     match resize {
-        Some(r) => {
-            interpolate(x, InterpolateOptions::new(InterpolateMode::Bilinear).with_align_corners(false).with_output_size([r, r]))
-        }
+        Some(r) => interpolate(x, InterpolateOptions::new(mode).with_align_corners(false).with_output_size([r, r])),
         None => x,
     }
 }
@@ -270,7 +199,30 @@ fn global_average_pool(features: Tensor<4>) -> Tensor<2> {
 #[derive(Module, Debug)]
 pub enum Network {
     ResNet(ResNet),
+    BottleneckResNet(ResNet<Bottleneck>),
     Cnn(Cnn),
+}
+
+/// `$body` with `$m` bound to the network inside `$net`, whichever variant it is.
+macro_rules! each {
+    ($net:expr, $m:ident => $body:expr) => {
+        match $net {
+            Network::ResNet($m) => $body,
+            Network::BottleneckResNet($m) => $body,
+            Network::Cnn($m) => $body,
+        }
+    };
+}
+
+/// The same variant of `$net` holding `$body`, with `$m` bound (mutably) to the network inside.
+macro_rules! map_each {
+    ($net:expr, $m:ident => $body:expr) => {
+        match $net {
+            Network::ResNet(mut $m) => Network::ResNet($body),
+            Network::BottleneckResNet(mut $m) => Network::BottleneckResNet($body),
+            Network::Cnn(mut $m) => Network::Cnn($body),
+        }
+    };
 }
 
 impl Network {
@@ -289,26 +241,17 @@ impl Network {
 
     /// Runs the network from the input up to and including `stage`.
     pub fn forward_to(&self, x: Tensor<4>, stage: Stage) -> Tensor<4> {
-        match self {
-            Network::ResNet(m) => m.forward_to(x, stage),
-            Network::Cnn(m) => m.forward_to(x, stage),
-        }
+        each!(self, m => m.forward_to(x, stage))
     }
 
     /// Runs the stages after `from` up to and including `to` on `from`'s activations.
     pub fn forward_from(&self, x: Tensor<4>, from: Stage, to: Stage) -> Tensor<4> {
-        match self {
-            Network::ResNet(m) => m.forward_from(x, from, to),
-            Network::Cnn(m) => m.forward_from(x, from, to),
-        }
+        each!(self, m => m.forward_from(x, from, to))
     }
 
     /// Global average pooling and the linear classifier on layer4's activations.
     pub fn head(&self, features: Tensor<4>) -> Tensor<2> {
-        match self {
-            Network::ResNet(m) => m.head(features),
-            Network::Cnn(m) => m.head(features),
-        }
+        each!(self, m => m.head(features))
     }
 
     /// Logits for the activations of `stage` (the rest of the network after it).
@@ -318,57 +261,61 @@ impl Network {
 
     /// Fine-tuning: every layer frozen except the last stage (layer4) and the classifier.
     pub fn freeze_backbone(self) -> Network {
-        match self.freeze() {
-            Network::ResNet(mut m) => {
-                m.layer4 = m.layer4.unfreeze();
-                m.fc = m.fc.unfreeze();
-                Network::ResNet(m)
-            }
-            Network::Cnn(mut m) => {
-                m.layer4 = m.layer4.unfreeze();
-                m.fc = m.fc.unfreeze();
-                Network::Cnn(m)
-            }
-        }
+        map_each!(self.freeze(), m => {
+            m.layer4 = m.layer4.unfreeze();
+            m.fc = m.fc.unfreeze();
+            m
+        })
     }
 
     /// A linear probe: every layer frozen except the classifier.
     pub fn freeze_features(self) -> Network {
-        match self.freeze() {
-            Network::ResNet(mut m) => {
-                m.fc = m.fc.unfreeze();
-                Network::ResNet(m)
-            }
-            Network::Cnn(mut m) => {
-                m.fc = m.fc.unfreeze();
-                Network::Cnn(m)
-            }
-        }
+        map_each!(self.freeze(), m => {
+            m.fc = m.fc.unfreeze();
+            m
+        })
     }
 
     /// Runs every convolution with `algo` (`None`: burn's kernel; see [`conv`]). The weights
     /// are unchanged.
     pub fn with_conv(self, algo: Option<ConvAlgo>) -> Network {
-        match self {
-            Network::ResNet(m) => Network::ResNet(ResNet { conv: algo, ..m }),
-            Network::Cnn(m) => Network::Cnn(Cnn { conv: algo, ..m }),
-        }
+        map_each!(self, m => {
+            m.conv = algo;
+            m
+        })
+    }
+
+    /// Floats of the largest activation one `side` px image makes (the stem's or the first
+    /// stage's output: later stages are smaller), for sizing chunks of images.
+    pub fn peak_activation(&self, side: usize) -> usize {
+        each!(self, m => m.peak_activation(side))
     }
 
     /// The convolution algorithm set with [`Network::with_conv`], if any.
     pub fn conv(&self) -> Option<ConvAlgo> {
-        match self {
-            Network::ResNet(m) => m.conv,
-            Network::Cnn(m) => m.conv,
-        }
+        each!(self, m => m.conv)
     }
 
     /// The classifier's weight `[features, classes]` (for inspection and tests).
     pub fn fc_weight(&self) -> Tensor<2> {
-        match self {
-            Network::ResNet(m) => m.fc.weight.val(),
-            Network::Cnn(m) => m.fc.weight.val(),
-        }
+        each!(self, m => m.fc.weight.val())
+    }
+
+    /// The record of the network inside, whichever variant (its paths start below the
+    /// variant: `conv1.weight`, not `ResNet.conv1.weight`). Reads every parameter
+    /// synchronously: Flex only (see [`crate::checkpoint::save`]).
+    pub(crate) fn record(self) -> burn::store::ModuleRecord {
+        each!(self, m => m.into_record())
+    }
+
+    /// The network with `record`'s values loaded (a record of [`Network::record`]'s layout).
+    pub(crate) fn with_record(self, record: burn::store::ModuleRecord) -> Result<Network, String> {
+        let loaded = match self {
+            Network::ResNet(m) => m.try_load_record(record).map(Network::ResNet),
+            Network::BottleneckResNet(m) => m.try_load_record(record).map(Network::BottleneckResNet),
+            Network::Cnn(m) => m.try_load_record(record).map(Network::Cnn),
+        };
+        loaded.map_err(|e| e.to_string())
     }
 }
 
@@ -511,4 +458,25 @@ pub fn reinit<M: Module>(model: M, seed: u64) -> M {
     }
     let mut init = Init { path: Vec::new(), rng: Rng::new(seed ^ 0x5EED_1417), linear_fan_in: 1 };
     model.map(&mut init)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::Device;
+
+    #[test]
+    fn nearest_resampling_repeats_every_pixel_as_pil_does() {
+        // PIL's NEAREST (MedMNIST's 224 px transform) takes source pixel floor((i + 0.5) / 8)
+        // for output pixel i at 28 -> 224, which is floor(i / 8): every pixel an 8x8 block.
+        let device = Device::flex();
+        let values: Vec<f32> = (0..28 * 28).map(|i| i as f32).collect();
+        let x = Tensor::<4>::from_data(TensorData::new(values.clone(), [1, 1, 28, 28]), &device);
+        let out = resize_input(x, Some(224), Resample::Nearest).into_data().try_into_vec::<f32>().unwrap();
+        assert_eq!(out.len(), 224 * 224);
+        for (i, v) in out.iter().enumerate() {
+            let (r, c) = (i / 224, i % 224);
+            assert_eq!(*v, values[(r / 8) * 28 + c / 8], "output ({r}, {c})");
+        }
+    }
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::curriculum::Curriculum;
 use crate::batch::{Augmentation, Batcher};
-use crate::model::{ConvAlgo, ModelConfig, ModelSize};
+use crate::model::{ConvAlgo, ModelConfig, ModelSize, Resample, Stem};
 
 /// How the learning rate changes over the epochs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,8 +181,17 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Train on the first `N` training images only.
     pub subset: Option<usize>,
-    /// Bilinearly resize inputs to this side inside the model (e.g. 28 px seen at 64 px).
+    /// Resize inputs to this side inside the model (e.g. 28 px seen at 64 px; 224 px for
+    /// MedMNIST's 224 px rows).
     pub resize: Option<usize>,
+    /// How `resize` resamples: bilinear, or nearest as MedMNIST's 224 px rows do. Written only
+    /// when not bilinear (older files read as bilinear).
+    #[serde(default, skip_serializing_if = "crate::is_default")]
+    pub resample: Resample,
+    /// A ResNet's stem: MedMNIST's 3x3, or torchvision's 7x7 and max-pool (MedMNIST's 224 px
+    /// rows). Written only when not MedMNIST's.
+    #[serde(default, skip_serializing_if = "crate::is_default")]
+    pub stem: Stem,
     /// Fine-tuning: train only the last stage (layer4) and the classifier; earlier layers keep
     /// their weights and BatchNorm statistics.
     pub freeze_backbone: bool,
@@ -226,21 +235,7 @@ impl Selection {
     }
 }
 
-/// `with_field(value)` builders, one per (possibly nested) field.
-macro_rules! builders {
-    ($config:ty { $($with:ident($($field:ident).+: $ty:ty)),* $(,)? }) => {
-        impl $config {
-            $(
-                #[must_use]
-                pub fn $with(mut self, value: $ty) -> Self {
-                    self.$($field).+ = value;
-                    self
-                }
-            )*
-        }
-    };
-}
-
+// `with_field(value)` builders, one per (possibly nested) field.
 builders! { OptimizerConfig {
     with_lr(lr: f64),
     with_schedule(schedule: Schedule),
@@ -260,6 +255,8 @@ builders! { TrainConfig {
     with_seed(seed: u64),
     with_subset(subset: Option<usize>),
     with_resize(resize: Option<usize>),
+    with_resample(resample: Resample),
+    with_stem(stem: Stem),
     with_freeze_backbone(freeze_backbone: bool),
     with_linear_probe(linear_probe: bool),
     with_selection(selection: Selection),
@@ -368,6 +365,8 @@ impl TrainConfig {
             seed: 0,
             subset: None,
             resize: None,
+            resample: Resample::Bilinear,
+            stem: Stem::Medmnist,
             freeze_backbone: false,
             linear_probe: false,
             selection: Selection::BestValAuc,
@@ -416,7 +415,13 @@ impl TrainConfig {
 
     /// The model configuration for images of `side` px with `channels` channels.
     pub fn model_config(&self, side: usize, channels: usize) -> ModelConfig {
-        ModelConfig::new().with_size(self.model).with_in_channels(channels).with_input_size(side).with_resize(self.resize)
+        ModelConfig::new()
+            .with_size(self.model)
+            .with_in_channels(channels)
+            .with_input_size(side)
+            .with_resize(self.resize)
+            .with_resample(self.resample)
+            .with_stem(self.stem)
     }
 
     pub(crate) fn batcher(&self) -> Batcher {
@@ -511,6 +516,18 @@ mod tests {
             .with_subset(Some(100))
             .with_resize(Some(64))
             .with_curriculum(Some(Curriculum::new(super::super::curriculum::Order::EasyFirst, 10)))
+    }
+
+    #[test]
+    fn the_stem_and_resampling_are_written_only_when_not_the_default_and_reach_the_model() {
+        let plain = serde_json::to_string(&TrainConfig::new()).unwrap();
+        assert!(!plain.contains("stem") && !plain.contains("resample"), "{plain}");
+        let wide = TrainConfig::new().with_resize(Some(224)).with_resample(Resample::Nearest).with_stem(Stem::Torchvision);
+        let json = serde_json::to_string(&wide).unwrap();
+        assert!(json.contains(r#""resize":224,"resample":"nearest","stem":"torchvision""#), "{json}");
+        assert_eq!(serde_json::from_str::<TrainConfig>(&json).unwrap(), wide);
+        let m = wide.model_config(28, 1);
+        assert_eq!((m.stem, m.resample, m.resize), (Stem::Torchvision, Resample::Nearest, Some(224)));
     }
 
     #[test]

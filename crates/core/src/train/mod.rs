@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use crate::batch::{Batcher, HostBatch, ImageView};
 use crate::checkpoint::{self, Checkpoint, CheckpointError};
 use crate::ema::Ema;
-use crate::eval::{self, EVAL_CHUNK, EvalError};
+use crate::eval::{self, EvalError};
 use crate::metrics::{self, Evaluation, MetricsError, RocPoint};
 use crate::model::conv_check::{ConvRace, Settled};
 use crate::model::{ConvAlgo, ModelConfig, ModelError, Network};
@@ -246,6 +246,8 @@ impl Trainer {
         let mc = checkpoint_config_for(checkpoint, &data)?;
         config.model = mc.size;
         config.resize = mc.resize;
+        config.resample = mc.resample;
+        config.stem = mc.stem;
         let ad = device.clone().autodiff();
         let model = checkpoint.load(&ad)?;
         Self::with_model(config, mc, data, ad, model)
@@ -521,7 +523,7 @@ impl Trainer {
             Some(ema) => ema.model().clone(),
             None => self.model.as_ref().ok_or(TrainError::NoModel)?.valid(),
         };
-        let end = (done + EVAL_CHUNK).min(total);
+        let end = (done + eval::chunk_size(&model, view.side)).min(total);
         let idx: Vec<usize> = (done..end).collect();
         let probs = eval::probabilities(&model, &view, &idx, &self.device, self.config.tta).await?;
         self.val_scores.extend(probs.chunks(2).map(|r| r[1]));
@@ -567,7 +569,7 @@ impl Trainer {
             self.test_scores.clear();
         }
         let best = self.best.as_ref().ok_or(TrainError::NoModel)?;
-        let end = (done + EVAL_CHUNK).min(total);
+        let end = (done + eval::chunk_size(&best.model, view.side)).min(total);
         let idx: Vec<usize> = (done..end).collect();
         let probs = eval::probabilities(&best.model, &view, &idx, &self.device, self.config.tta).await?;
         self.test_scores.extend(probs.chunks(2).map(|r| r[1]));
@@ -646,7 +648,7 @@ pub async fn evaluate_checkpoint(
     let test_view = ImageView::of(data, Split::Test);
     let scores = eval::scores(&model, &test_view, &plain, tta).await?;
     let test = test_report(test_view.labels, &scores)?;
-    let mut config = TrainConfig::new().with_model(mc.size).with_tta(tta);
+    let mut config = TrainConfig::new().with_model(mc.size).with_tta(tta).with_resample(mc.resample).with_stem(mc.stem);
     config.resize = mc.resize;
     let val_predictions = predictions(val_view.labels, &val_scores);
     let result = RunResult { config, model: mc, history: Vec::new(), best_epoch: 0, val, test, val_predictions };

@@ -1,0 +1,239 @@
+//! The configuration of a zoo member: which model, for which images, with which stem and input
+//! resampling; its validation, the feature-map geometry it implies, and building the model.
+//! Saved as JSON beside the weights in checkpoints and in the metrics JSON.
+//!
+//! It must not know about datasets, optimisers, files or the browser.
+
+use std::str::FromStr;
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+use super::{Cnn, Family, ModelSize, Network, ResNet, Stage, reinit};
+
+/// The most classes a checkpoint may declare (BreastMNIST has 2; the bound keeps a forged
+/// configuration from allocating a huge classifier).
+pub const MAX_CLASSES: usize = 1000;
+
+/// Errors in a model configuration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModelError {
+    #[error("input size {0} px is not supported (expected 28 or 64, or any size from 8 to 256)")]
+    InputSize(usize),
+    #[error("resize target {0} px is not supported (expected 8 to 256)")]
+    Resize(usize),
+    #[error("{0} input channels are not supported (expected 1 or 3)")]
+    Channels(usize),
+    #[error("{0} classes are not supported (expected 2 to {MAX_CLASSES})")]
+    Classes(usize),
+    #[error("the {0} has no torchvision stem (only the ResNets do)")]
+    Stem(ModelSize),
+}
+
+/// A ResNet's first layers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stem {
+    /// MedMNIST's 28 px stem: a 3x3 convolution at stride 1, no max-pool.
+    #[default]
+    Medmnist,
+    /// torchvision's ImageNet stem: a 7x7 convolution at stride 2 (padding 3), BatchNorm, ReLU
+    /// and a 3x3 max-pool at stride 2: a 224 px image reaches layer1 at 56 px.
+    Torchvision,
+}
+
+impl Stem {
+    pub fn name(self) -> &'static str {
+        match self {
+            Stem::Medmnist => "medmnist",
+            Stem::Torchvision => "torchvision",
+        }
+    }
+}
+
+impl FromStr for Stem {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        [Stem::Medmnist, Stem::Torchvision]
+            .into_iter()
+            .find(|st| st.name() == s.trim().to_ascii_lowercase())
+            .ok_or_else(|| format!("unknown stem '{s}' (expected medmnist or torchvision)"))
+    }
+}
+
+/// How inputs are resized before the first convolution (when [`ModelConfig::resize`] is set).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Resample {
+    /// Bilinear (the lab's resolution experiment).
+    #[default]
+    Bilinear,
+    /// Nearest neighbour: what MedMNIST's 224 px experiments do (PIL's `NEAREST`, 28 → 224 is
+    /// every pixel repeated 8x8).
+    Nearest,
+}
+
+impl Resample {
+    pub fn name(self) -> &'static str {
+        match self {
+            Resample::Bilinear => "bilinear",
+            Resample::Nearest => "nearest",
+        }
+    }
+}
+
+impl FromStr for Resample {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        [Resample::Bilinear, Resample::Nearest]
+            .into_iter()
+            .find(|r| r.name() == s.trim().to_ascii_lowercase())
+            .ok_or_else(|| format!("unknown resampling '{s}' (expected bilinear or nearest)"))
+    }
+}
+
+/// The configuration of a zoo member; saved beside its weights in checkpoints (as JSON: fields
+/// added after the first checkpoints have serde defaults and are written only when set).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelConfig {
+    /// Which member of the zoo.
+    pub size: ModelSize,
+    /// Image channels (1 for BreastMNIST).
+    pub in_channels: usize,
+    /// Number of output logits (2 for BreastMNIST).
+    pub num_classes: usize,
+    /// Side of the input images in pixels (28 or 64 for the files we use).
+    pub input_size: usize,
+    /// Resize inputs to this side before the first convolution (the resolution experiment:
+    /// 28 px images seen at 64 px; MedMNIST's 224 px rows). `None` keeps the input size.
+    pub resize: Option<usize>,
+    /// How [`resize`](Self::resize) resamples (checkpoints from before it: bilinear).
+    #[serde(default, skip_serializing_if = "crate::is_default")]
+    pub resample: Resample,
+    /// A ResNet's stem (checkpoints from before it: MedMNIST's).
+    #[serde(default, skip_serializing_if = "crate::is_default")]
+    pub stem: Stem,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig::new()
+    }
+}
+
+builders! { ModelConfig {
+    with_size(size: ModelSize),
+    with_in_channels(in_channels: usize),
+    with_num_classes(num_classes: usize),
+    with_input_size(input_size: usize),
+    with_resize(resize: Option<usize>),
+    with_resample(resample: Resample),
+    with_stem(stem: Stem),
+}}
+
+impl ModelConfig {
+    /// The MedMNIST ResNet-18 for one-channel 28 px images and two classes.
+    pub fn new() -> Self {
+        ModelConfig {
+            size: ModelSize::Resnet18,
+            in_channels: 1,
+            num_classes: 2,
+            input_size: 28,
+            resize: None,
+            resample: Resample::Bilinear,
+            stem: Stem::Medmnist,
+        }
+    }
+
+    /// A configuration for `size` with the defaults (1 channel, 2 classes, 28 px).
+    pub fn of(size: ModelSize) -> Self {
+        ModelConfig::new().with_size(size)
+    }
+
+    /// Checks the values a user can set.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        if !(8..=256).contains(&self.input_size) {
+            return Err(ModelError::InputSize(self.input_size));
+        }
+        if let Some(r) = self.resize
+            && !(8..=256).contains(&r)
+        {
+            return Err(ModelError::Resize(r));
+        }
+        if self.in_channels != 1 && self.in_channels != 3 {
+            return Err(ModelError::Channels(self.in_channels));
+        }
+        if !(2..=MAX_CLASSES).contains(&self.num_classes) {
+            return Err(ModelError::Classes(self.num_classes));
+        }
+        if self.stem == Stem::Torchvision && self.size.family() != Family::ResNet {
+            return Err(ModelError::Stem(self.size));
+        }
+        Ok(())
+    }
+
+    /// The side the first convolution sees.
+    pub fn effective_size(&self) -> usize {
+        self.resize.unwrap_or(self.input_size)
+    }
+
+    /// Spatial side of the feature map after `stage`. Stem and layer1 keep the size; each later
+    /// stage halves it: ResNets round up (stride-2 convolutions: 28 -> 28, 14, 7, 4), CNNs
+    /// round down (2x2 max-pooling: 28 -> 28, 14, 7, 3). Torchvision's stem halves twice
+    /// (224 -> 56, 56, 28, 14, 7).
+    pub fn stage_side(&self, stage: Stage) -> usize {
+        let mut s = self.effective_size();
+        let stem = if self.stem == Stem::Torchvision { 2 } else { 0 };
+        for _ in 0..stage.downsamples() + stem {
+            s = match self.size.family() {
+                Family::ResNet => s.div_ceil(2),
+                Family::Cnn => s / 2,
+            };
+        }
+        s
+    }
+
+    /// Channels of the feature map after `stage`.
+    pub fn stage_channels(&self, stage: Stage) -> usize {
+        match stage {
+            Stage::Stem => self.size.base_width(),
+            _ => (self.size.base_width() * self.size.expansion()) << (stage.index() - 1),
+        }
+    }
+
+    /// Builds the model on `device` with weights drawn from a generator seeded with `seed`, so
+    /// the same seed gives the same weights on every backend and in every thread.
+    pub fn init(&self, device: &Device, seed: u64) -> Result<Network, ModelError> {
+        self.validate()?;
+        let net = match self.size.family() {
+            Family::ResNet if self.size.bottleneck() => Network::BottleneckResNet(ResNet::build(self, device)),
+            Family::ResNet => Network::ResNet(ResNet::build(self, device)),
+            Family::Cnn => Network::Cnn(Cnn::build(self, device)),
+        };
+        Ok(reinit(net, seed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configs_from_before_stems_and_resampling_read_with_the_old_behaviour() {
+        let old = r#"{"size":"resnet18","in_channels":1,"num_classes":2,"input_size":28,"resize":64}"#;
+        let c: ModelConfig = serde_json::from_str(old).unwrap();
+        assert_eq!((c.stem, c.resample, c.resize), (Stem::Medmnist, Resample::Bilinear, Some(64)));
+        assert_eq!("torchvision".parse::<Stem>(), Ok(Stem::Torchvision));
+        assert!("vgg".parse::<Stem>().unwrap_err().contains("medmnist or torchvision"));
+        let new = ModelConfig::of(ModelSize::Resnet50)
+            .with_stem(Stem::Torchvision)
+            .with_resize(Some(224))
+            .with_resample(Resample::Nearest);
+        let json = serde_json::to_string(&new).unwrap();
+        assert!(json.contains(r#""resample":"nearest","stem":"torchvision""#), "{json}");
+        assert_eq!(serde_json::from_str::<ModelConfig>(&json).unwrap(), new);
+        assert!(serde_json::from_str::<ModelConfig>(&json.replace("torchvision", "vgg")).is_err());
+        // Written only when set: a checkpoint of the lab's own models keeps its old header.
+        assert_eq!(serde_json::to_string(&c).unwrap(), old);
+    }
+}
