@@ -384,6 +384,12 @@ async fn a_torchvision_stem_run_exports_torchvision_names_and_imports_back() {
     b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
     b.click("train-start").await;
     let trained = b.wait_text("test-metrics", TRAINED, |t| t.contains("Test AUC")).await;
+    let note = b.wait_text("model-note", READY, |t| !t.is_empty()).await;
+    assert_eq!(
+        note,
+        "Model: tiny, torchvision's 7x7 stem and max-pool, on the 28 px images upsampled to 224 px with nearest neighbours \
+         (MedMNIST's 224 px setup)."
+    );
     let fetch_text = |testid: &str| {
         format!(
             "const done = arguments[0]; fetch(document.querySelector('[data-testid={testid}]').href)
@@ -420,6 +426,7 @@ async fn a_torchvision_stem_run_exports_torchvision_names_and_imports_back() {
         .unwrap();
     let imported = b.wait_text("test-metrics", TRAINED, |t| t.contains("imported checkpoint tv.safetensors")).await;
     assert_eq!(imported.split(" (").next(), trained.split(" (").next(), "same test AUC and ACC: {imported} vs {trained}");
+    assert_eq!(b.wait_text("model-note", READY, |t| !t.is_empty()).await, note, "the import is read as the same architecture");
     b.js("document.getElementById('explore').scrollIntoView({behavior: 'instant'})", vec![]).await;
     b.wait_attr("sample-view", "data-ready", "true", TRAINED).await;
     let errors = b.console_errors().await;

@@ -630,6 +630,7 @@ mod tests {
             result_files: vec![],
             worker_memory: 0,
             conv: None,
+            model: None,
         };
         r.apply(&FromWorker::Done(d), 30.2);
         assert!(r.is_done() && r.is_finished());

@@ -7,6 +7,7 @@ pub mod draft;
 pub mod explore;
 pub mod gallery;
 pub mod methods;
+pub mod model_note;
 pub mod published;
 pub mod resolution;
 pub mod run;

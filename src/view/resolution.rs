@@ -140,6 +140,7 @@ mod tests {
             result_files: vec![],
             worker_memory: 0,
             conv: None,
+            model: None,
         };
         s.apply(&FromWorker::Done(d), 2, 12.4);
         assert!(s.is_finished());

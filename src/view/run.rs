@@ -413,6 +413,7 @@ mod tests {
                 result_files: vec![],
                 worker_memory: 0,
                 conv: None,
+                model: None,
             }),
             0.0,
         );

@@ -252,6 +252,23 @@ pub struct DoneView {
     /// How the run's convolutions ran (absent from older workers).
     #[serde(default)]
     pub conv: Option<Box<ConvView>>,
+    /// The architecture trained, or the one an imported file was read as (absent from older
+    /// workers).
+    #[serde(default)]
+    pub model: Option<Box<ModelView>>,
+}
+
+/// A model's architecture as the page describes it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelView {
+    pub kind: ModelKind,
+    pub stem: Stem,
+    /// Side of the images in the data file, in pixels.
+    pub input_size: usize,
+    /// The side the model sees them at, when it resizes them.
+    pub resize: Option<usize>,
+    /// Resized with nearest neighbours (MedMNIST's 224 px rows) rather than bilinearly.
+    pub nearest: bool,
 }
 
 /// How a run's convolutions ran: the algorithm, `gemm`'s check against burn's kernel on the

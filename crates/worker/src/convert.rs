@@ -12,7 +12,7 @@ use breastmnist_core::explain::Explanations;
 use breastmnist_core::gradcam::GradCamError;
 use breastmnist_core::lab::Method;
 use breastmnist_core::model::conv_check::Settled;
-use breastmnist_core::model::{ConvAlgo, Resample, Stem};
+use breastmnist_core::model::{ConvAlgo, ModelConfig, Resample, Stem};
 use breastmnist_core::pretext::{PretextConfig, PretextError, Task};
 use breastmnist_core::result_file;
 use breastmnist_core::torch::TorchError;
@@ -20,7 +20,7 @@ use breastmnist_core::train::{EpochMetrics, Preset, RunResult, Selection, TrainC
 use breastmnist_core::{Environment, MetricsFile, ModelSize, Stage};
 use breastmnist_data::DataError;
 use breastmnist_protocol::{
-    self as protocol, BackendKind, ConvView, DoneView, EpochView, ErrorKind, Explained, ModelKind, PretrainRequest,
+    self as protocol, BackendKind, ConvView, DoneView, EpochView, ErrorKind, Explained, ModelKind, ModelView, PretrainRequest,
     ResultFileView, Split, TrainRequest, WorkerError,
 };
 
@@ -37,9 +37,8 @@ pub fn model_size(m: ModelKind) -> ModelSize {
     }
 }
 
-/// The reverse of [`model_size`]; only the tests need it, and its exhaustive `match` is what makes
-/// a model added to the core fail to build here until the protocol has it too.
-#[cfg(test)]
+/// The reverse of [`model_size`]; its exhaustive `match` is what makes a model added to the
+/// core fail to build here until the protocol has it too.
 pub fn model_kind(m: ModelSize) -> ModelKind {
     match m {
         ModelSize::Tiny => ModelKind::Tiny,
@@ -269,6 +268,21 @@ pub fn done_view(result: &RunResult, backend: BackendKind, adapter: &str, conv: 
             .collect(),
         worker_memory: wasm_memory(),
         conv: Some(Box::new(conv_view(&conv))),
+        model: Some(Box::new(model_view(&result.model))),
+    }
+}
+
+/// The page's description of a model's architecture.
+pub fn model_view(c: &ModelConfig) -> ModelView {
+    ModelView {
+        kind: model_kind(c.size),
+        stem: match c.stem {
+            Stem::Medmnist => protocol::Stem::Medmnist,
+            Stem::Torchvision => protocol::Stem::Torchvision,
+        },
+        input_size: c.input_size,
+        resize: c.resize,
+        nearest: c.resample == Resample::Nearest,
     }
 }
 
@@ -297,7 +311,6 @@ fn wasm_memory() -> u64 {
 mod tests {
     use super::*;
     use breastmnist_core::metrics::{Confusion, Evaluation, RocPoint};
-    use breastmnist_core::model::ModelConfig;
     use breastmnist_core::model::conv_check::{ConvCheck, RaceTimes};
     use breastmnist_core::train::{Prediction, TestReport};
 
@@ -426,6 +439,15 @@ mod tests {
         assert_eq!((d.best_epoch, d.val_auc, d.test_auc, d.test_acc), (3, 0.9, 0.91, 0.897));
         assert_eq!(d.confusion, [[30, 12], [4, 110]]);
         assert_eq!(d.roc, vec![(0.0, 0.0), (1.0, 1.0)]);
+        let model =
+            ModelView { kind: ModelKind::Resnet18, stem: protocol::Stem::Medmnist, input_size: 28, resize: None, nearest: false };
+        assert_eq!(d.model.as_deref(), Some(&model));
+        let wide = ModelConfig::of(ModelSize::Resnet50)
+            .with_stem(Stem::Torchvision)
+            .with_resize(Some(224))
+            .with_resample(Resample::Nearest);
+        let v = model_view(&wide);
+        assert_eq!((v.kind, v.stem, v.resize, v.nearest), (ModelKind::Resnet50, protocol::Stem::Torchvision, Some(224), true));
         let json: serde_json::Value = serde_json::from_str(&d.metrics_json).unwrap();
         assert_eq!((json["environment"]["backend"].as_str(), json["test"]["auc"].as_f64()), (Some("cpu"), Some(0.91)));
         assert_eq!(json["environment"]["conv"]["algo"], "gemm");

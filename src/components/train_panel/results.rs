@@ -6,6 +6,7 @@ use wasm_bindgen::JsCast;
 
 use crate::charts::roc as roc_chart;
 use crate::state::train::{Exports, TrainCtx};
+use crate::view::model_note::model_note;
 use crate::view::run::conv_note;
 
 #[component]
@@ -33,6 +34,9 @@ pub fn Results() -> impl IntoView {
                 {format!("Test AUC {:.3} · ACC {:.3}", done.test_auc, done.test_acc)}
                 <span class="muted">{origin}</span>
             </p>
+            {done.model.as_ref().map(|m| view! {
+                <p class="muted model-note" data-testid="model-note" data-stem=m.stem.name()>{model_note(m)}</p>
+            })}
             {done.conv.as_ref().map(|c| view! {
                 <p class="muted conv-note" data-testid="conv-note" data-algo=c.algo.name()>{conv_note(c)}</p>
             })}
@@ -57,7 +61,7 @@ pub fn Results() -> impl IntoView {
                 })}
                 {weights.map(|(name, href)| view! {
                     <a class="button" href=href download=name data-testid="export-weights"
-                        title="The same weights as a PyTorch state_dict (MedMNIST's ResNet names): load_state_dict in PyTorch">
+                        title="The same weights as a PyTorch state_dict (the names of MedMNIST's module, or torchvision's for its stem): load_state_dict in PyTorch">
                         "PyTorch weights (.safetensors)"
                     </a>
                 })}

@@ -1,0 +1,54 @@
+//! The one-line description of a run's model under its test metrics: the architecture, the
+//! stem, and the resolution the model sees the images at.
+
+use breastmnist_protocol::{ModelKind, ModelView, Stem};
+
+/// "Model: resnet50 (Bottleneck blocks), torchvision's 7x7 stem and max-pool, on the 28 px
+/// images upsampled to 224 px with nearest neighbours (MedMNIST's 224 px setup)."
+pub fn model_note(m: &ModelView) -> String {
+    let blocks = match m.kind {
+        ModelKind::Resnet50 => " (Bottleneck blocks)",
+        ModelKind::C8 | ModelKind::C16 | ModelKind::C32 => " (plain CNN)",
+        ModelKind::Tiny | ModelKind::Small | ModelKind::Medium | ModelKind::Resnet18 => "",
+    };
+    let stem = match m.stem {
+        Stem::Medmnist => "",
+        Stem::Torchvision => ", torchvision's 7x7 stem and max-pool",
+    };
+    let input = match m.resize {
+        Some(r) if r != m.input_size => {
+            let how = if m.nearest { "with nearest neighbours" } else { "bilinearly" };
+            format!("the {} px images upsampled to {r} px {how}", m.input_size)
+        }
+        _ => format!("the {} px images", m.input_size),
+    };
+    let medmnist_224 = m.stem == Stem::Torchvision && m.resize == Some(224) && m.nearest;
+    let setup = if medmnist_224 { " (MedMNIST's 224 px setup)" } else { "" };
+    format!("Model: {}{blocks}{stem}, on {input}{setup}.", m.kind.name())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(kind: ModelKind, stem: Stem, resize: Option<usize>, nearest: bool) -> ModelView {
+        ModelView { kind, stem, input_size: 28, resize, nearest }
+    }
+
+    #[test]
+    fn the_note_names_the_architecture_the_stem_and_the_resolution() {
+        assert_eq!(
+            model_note(&view(ModelKind::C16, Stem::Medmnist, None, false)),
+            "Model: c16 (plain CNN), on the 28 px images."
+        );
+        assert_eq!(
+            model_note(&view(ModelKind::Resnet50, Stem::Torchvision, Some(224), true)),
+            "Model: resnet50 (Bottleneck blocks), torchvision's 7x7 stem and max-pool, on the 28 px images upsampled to \
+             224 px with nearest neighbours (MedMNIST's 224 px setup)."
+        );
+        assert_eq!(
+            model_note(&view(ModelKind::Resnet18, Stem::Medmnist, Some(64), false)),
+            "Model: resnet18, on the 28 px images upsampled to 64 px bilinearly."
+        );
+    }
+}
