@@ -427,6 +427,8 @@ async fn a_torchvision_stem_run_exports_torchvision_names_and_imports_back() {
     let imported = b.wait_text("test-metrics", TRAINED, |t| t.contains("imported checkpoint tv.safetensors")).await;
     assert_eq!(imported.split(" (").next(), trained.split(" (").next(), "same test AUC and ACC: {imported} vs {trained}");
     assert_eq!(b.wait_text("model-note", READY, |t| !t.is_empty()).await, note, "the import is read as the same architecture");
+    b.js("document.querySelector('[data-testid=model-note]').scrollIntoView({block: 'center'})", vec![]).await;
+    b.screenshot("train-torchvision").await;
     b.js("document.getElementById('explore').scrollIntoView({behavior: 'instant'})", vec![]).await;
     b.wait_attr("sample-view", "data-ready", "true", TRAINED).await;
     let errors = b.console_errors().await;
