@@ -266,6 +266,17 @@ async fn a_reload_mid_run_keeps_the_run_and_it_continues() {
 
 /// Import: the exported checkpoint, imported again, evaluates to the same test metrics; it can
 /// be fine-tuned; a file that is not a checkpoint gets a clear error.
+/// A script (for `execute_async`) that fetches what the expression `href_js` points at and picks
+/// it, named `name`, in the page's "Import a model" file input.
+fn import_script(href_js: &str, name: &str) -> String {
+    format!(
+        "const done = arguments[0]; fetch({href_js}).then(r => r.blob()).then(blob => {{
+            const dt = new DataTransfer(); dt.items.add(new File([blob], '{name}'));
+            const input = document.querySelector('[data-testid=import-checkpoint]');
+            input.files = dt.files; input.dispatchEvent(new Event('change', {{bubbles: true}})); done(true); }})"
+    )
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_exported_checkpoint_imports_evaluates_and_fine_tunes() {
     let server = StaticServer::start(dist());
@@ -278,14 +289,7 @@ async fn an_exported_checkpoint_imports_evaluates_and_fine_tunes() {
     assert!(roc_points >= 2, "the ROC chart has its points");
 
     // Re-import the exported checkpoint through the file input.
-    let import = |href_js: &'static str, name: &'static str| {
-        format!(
-            "const done = arguments[0]; fetch({href_js}).then(r => r.blob()).then(blob => {{
-                const dt = new DataTransfer(); dt.items.add(new File([blob], '{name}'));
-                const input = document.querySelector('[data-testid=import-checkpoint]');
-                input.files = dt.files; input.dispatchEvent(new Event('change', {{bubbles: true}})); done(true); }})"
-        )
-    };
+    let import = import_script;
     b.client
         .execute_async(&import("document.querySelector('[data-testid=export-checkpoint]').href", "mine.ckpt"), vec![])
         .await
@@ -415,13 +419,7 @@ async fn a_torchvision_stem_run_exports_torchvision_names_and_imports_back() {
     assert_eq!(header["__metadata__"]["breastmnist.stem"], "torchvision");
 
     b.client
-        .execute_async(
-            "const done = arguments[0]; fetch(document.querySelector('[data-testid=export-weights]').href).then(r => r.blob()).then(blob => {
-                const dt = new DataTransfer(); dt.items.add(new File([blob], 'tv.safetensors'));
-                const input = document.querySelector('[data-testid=import-checkpoint]');
-                input.files = dt.files; input.dispatchEvent(new Event('change', {bubbles: true})); done(true); })",
-            vec![],
-        )
+        .execute_async(&import_script("document.querySelector('[data-testid=export-weights]').href", "tv.safetensors"), vec![])
         .await
         .unwrap();
     let imported = b.wait_text("test-metrics", TRAINED, |t| t.contains("imported checkpoint tv.safetensors")).await;
