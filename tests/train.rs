@@ -386,6 +386,8 @@ async fn a_torchvision_stem_run_exports_torchvision_names_and_imports_back() {
         .await
         .unwrap();
     b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
+    let stem = b.js("return document.querySelector('[data-testid=train-stem]').value", vec![]).await;
+    assert_eq!(stem, "torchvision", "the form shows the stem the link asked for");
     b.click("train-start").await;
     let trained = b.wait_text("test-metrics", TRAINED, |t| t.contains("Test AUC")).await;
     let note = b.wait_text("model-note", READY, |t| !t.is_empty()).await;

@@ -32,7 +32,7 @@ pub struct Draft {
     /// How convolutions run (`?conv=direct|gemm`; no form field): `None` lets the worker pick
     /// the faster verified one.
     pub conv: Option<Conv>,
-    /// A ResNet's stem (`?stem=torchvision`: MedMNIST's 224 px setup; no form field).
+    /// A ResNet's stem (`?stem=torchvision`: MedMNIST's 224 px setup); `None`: MedMNIST's 3x3.
     pub stem: Option<Stem>,
 }
 
@@ -81,6 +81,7 @@ impl Draft {
         self.selection = r.selection;
         self.tta = r.tta;
         self.ema_decay = r.ema_decay;
+        self.stem = r.stem;
     }
 
     /// The preset whose recipe the form holds, or `None` once the reader changed a field.
@@ -94,8 +95,8 @@ impl Draft {
 
     /// The default draft overridden by query parameters: `preset` first (`paper`, `reader` or
     /// `best`), then `model`, `epochs`, `batch`, `lr`, `seed`, `subset`, `backend`, `augment`
-    /// (`none|flip|full`, or a boolean), `mixup`, `selection`, `tta` and `conv`; `get` looks one
-    /// up.
+    /// (`none|flip|full`, or a boolean), `mixup`, `selection`, `tta`, `conv` and `stem`; `get`
+    /// looks one up.
     pub fn from_query(get: impl Fn(&str) -> Option<String>) -> Draft {
         let mut d = Draft::default();
         if let Some(p) = get("preset").as_deref().and_then(Preset::parse) {
@@ -141,6 +142,9 @@ impl Draft {
             let names: Vec<_> = ModelKind::ALL.iter().map(|m| m.name()).collect();
             return Err(format!("model must be one of {} (got '{}')", names.join(", "), self.model));
         };
+        if self.stem == Some(Stem::Torchvision) && matches!(model, ModelKind::C8 | ModelKind::C16 | ModelKind::C32) {
+            return Err(format!("torchvision's stem is a ResNet's: {model} is a plain CNN (pick a ResNet or the 3x3 stem)"));
+        }
         let int = |name: &str, v: &str, lo: usize, hi: usize| -> Result<usize, String> {
             match v.trim().parse::<usize>() {
                 Ok(n) if (lo..=hi).contains(&n) => Ok(n),
@@ -218,6 +222,12 @@ mod tests {
         let r = wide.validate(546).unwrap();
         assert_eq!((r.model, r.stem, r.resize), (ModelKind::Resnet50, Some(Stem::Torchvision), None));
         assert_eq!(Draft::from_query(query(&[("stem", "vgg")])).stem, None);
+        assert_eq!(wide.preset(), None, "another stem is another recipe");
+        let mut reset = wide.clone();
+        reset.apply_preset(Preset::Reader);
+        assert_eq!((reset.stem, reset.preset()), (None, Some(Preset::Reader)), "a preset brings its own stem back");
+        let cnn = Draft::from_query(query(&[("model", "c16"), ("stem", "torchvision")]));
+        assert!(cnn.validate(546).unwrap_err().contains("c16 is a plain CNN"));
     }
 
     #[test]

@@ -9,7 +9,7 @@ mod results;
 mod run_tools;
 mod status;
 
-use breastmnist_protocol::{Augment, BackendChoice, ModelKind, Preset, Selection};
+use breastmnist_protocol::{Augment, BackendChoice, ModelKind, Preset, Selection, Stem};
 use leptos::prelude::*;
 
 use crate::state::data::DataCtx;
@@ -58,6 +58,21 @@ pub fn TrainPanel() -> impl IntoView {
                     <select data-testid="train-model" prop:value=move || draft.with(|d| d.model.clone()) disabled=move || active.get()
                         on:change=move |ev| { let v = event_target_value(&ev); draft.update(|d| d.model = v); }>
                         {ModelKind::ALL.into_iter().map(|m| view! { <option value=m.name()>{m.name()}</option> }).collect::<Vec<_>>()}
+                    </select>
+                </label>
+                <label class="field">"Stem"
+                    <select data-testid="train-stem" disabled=move || active.get()
+                        prop:value=move || draft.with(|d| d.stem.unwrap_or(Stem::Medmnist).name())
+                        on:change=move |ev| {
+                            if let Some(s) = Stem::parse(&event_target_value(&ev)) {
+                                draft.update(|d| d.stem = (s == Stem::Torchvision).then_some(s));
+                            }
+                        }>
+                        <option value="medmnist" title="A 3x3 convolution at stride 1: MedMNIST's 28 px ResNets">"3x3 (MedMNIST's 28 px)"</option>
+                        <option value="torchvision"
+                            title="torchvision's 7x7 convolution at stride 2 and max-pool, on the images upsampled to 224 px with nearest neighbours: MedMNIST's 224 px rows (ResNets only; slow on a CPU)">
+                            "7x7 + max-pool at 224 px"
+                        </option>
                     </select>
                 </label>
                 <label class="field">"Resolution"
