@@ -442,7 +442,8 @@ impl Browser {
 
     /// Scrolls the element matching `css` to the middle of the viewport (instantly: the page's
     /// smooth scrolling would move it under the pointer) and clicks it. An element that the page
-    /// re-rendered between finding and clicking ("stale element") is found again, a few times.
+    /// re-rendered between finding and clicking ("stale element"), or that something covered
+    /// at that moment ("click intercepted"), is found and clicked again, a few times.
     pub async fn click_css(&self, css: &str) {
         let mut tries = 0;
         loop {
@@ -461,8 +462,10 @@ impl Browser {
             };
             match clicked {
                 Ok(()) => return,
-                Err(e) if tries < 5 && e.to_string().contains("stale element") => {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
+                // Re-rendered, or covered for a moment (the page still laying out as the
+                // gallery's thumbnails arrive): find, scroll and click again.
+                Err(e) if tries < 5 && ["stale element", "click intercepted"].iter().any(|m| e.to_string().contains(m)) => {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
                 }
                 Err(e) => panic!("click {css}: {e}"),
             }
