@@ -243,9 +243,25 @@ impl RunView {
         self.request.as_ref().map_or(0, |r| r.epochs)
     }
 
-    /// Fraction of optimisation steps done, in [0, 1].
+    /// While an imported checkpoint is being evaluated: what is being done ("Evaluating
+    /// r50.pth: test 40/156"); `None` otherwise.
+    pub fn evaluation_progress(&self) -> Option<String> {
+        let name = self.evaluated.as_ref().filter(|_| self.phase == RunPhase::Starting)?;
+        Some(match (&self.backend, self.eval) {
+            (_, Some((split, done, total))) => format!("Evaluating {name}: {} {done}/{total}", split.key()),
+            (Some(_), None) => format!("Evaluating {name}…"),
+            (None, None) => "Loading the trainer and choosing a backend…".to_string(),
+        })
+    }
+
+    /// Fraction of optimisation steps done, in [0, 1] (of the images evaluated, validation then
+    /// test, while an imported checkpoint is evaluated).
     pub fn fraction(&self) -> f64 {
         let total = self.epochs_total() * self.steps_per_epoch;
+        if let (Some((split, done, n)), Some(_), RunPhase::Starting) = (self.eval, &self.evaluated, &self.phase) {
+            let before = if split == Split::Test { 0.5 } else { 0.0 };
+            return before + 0.5 * done as f64 / n.max(1) as f64;
+        }
         if self.phase == RunPhase::Done {
             1.0
         } else if total == 0 {
@@ -333,6 +349,25 @@ mod tests {
 
     fn query<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |k| pairs.iter().find(|(key, _)| *key == k).map(|(_, v)| v.to_string())
+    }
+
+    #[test]
+    fn an_import_being_evaluated_says_so_with_its_progress() {
+        let mut v = RunView::evaluating("r50.pth", Preset::Reader.request());
+        assert_eq!(v.evaluation_progress().as_deref(), Some("Loading the trainer and choosing a backend…"));
+        let backend = FromWorker::Backend { kind: BackendKind::Cpu, adapter: "burn flex".into(), notice: None };
+        v.apply(&backend, 0.0);
+        assert_eq!(v.evaluation_progress().as_deref(), Some("Evaluating r50.pth…"));
+        assert_eq!(v.fraction(), 0.0);
+        v.apply(&FromWorker::Eval { split: Split::Val, done: 39, total: 78 }, 1.0);
+        assert_eq!(v.evaluation_progress().as_deref(), Some("Evaluating r50.pth: val 39/78"));
+        assert_eq!(v.fraction(), 0.25);
+        v.apply(&FromWorker::Eval { split: Split::Test, done: 156, total: 156 }, 2.0);
+        assert_eq!(v.fraction(), 1.0);
+        // A training run never says it.
+        let mut run = RunView::starting(Preset::Reader.request());
+        run.apply(&backend, 0.0);
+        assert_eq!(run.evaluation_progress(), None);
     }
 
     #[test]

@@ -70,6 +70,17 @@ pub async fn probabilities(
 
 /// The label-1 softmax score of every image in `view`, in order, evaluated in chunks.
 pub async fn scores(model: &Network, view: &ImageView<'_>, device: &Device, tta: bool) -> Result<Vec<f32>, EvalError> {
+    scores_reporting(model, view, device, tta, &mut |_, _| {}).await
+}
+
+/// [`scores`], calling `progress(done, total)` after each chunk (a slow model's progress bar).
+pub async fn scores_reporting(
+    model: &Network,
+    view: &ImageView<'_>,
+    device: &Device,
+    tta: bool,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Vec<f32>, EvalError> {
     let model = model.valid();
     let mut out = Vec::with_capacity(view.len());
     let all: Vec<usize> = (0..view.len()).collect();
@@ -77,6 +88,7 @@ pub async fn scores(model: &Network, view: &ImageView<'_>, device: &Device, tta:
         let p = probabilities(&model, view, chunk, device, tta).await?;
         let k = p.len() / chunk.len();
         out.extend(p.chunks(k).map(|row| row[1]));
+        progress(out.len(), view.len());
     }
     Ok(out)
 }

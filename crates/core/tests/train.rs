@@ -9,7 +9,7 @@ use breastmnist_core::batch::Augmentation;
 use breastmnist_core::checkpoint::Checkpoint;
 use breastmnist_core::model::ModelSize;
 use breastmnist_core::train::{Phase, Schedule, TrainConfig, TrainError, TrainEvent, TrainFailure, Trainer, run_to_end};
-use breastmnist_data::Dataset;
+use breastmnist_data::{Dataset, Split};
 
 fn data() -> Arc<Dataset> {
     Arc::new(common::real_dataset("breastmnist.npz").unwrap_or_else(|| common::synthetic_dataset(28, [546, 78, 156], 1).0))
@@ -116,6 +116,22 @@ fn snapshot_and_resume_continue_the_run() {
     assert!((imported.test.auc - r.test.auc).abs() < 1e-9, "{} vs {}", imported.test.auc, r.test.auc);
     assert_eq!(imported.test.confusion, r.test.confusion);
     assert_eq!((imported.best_epoch, imported.history.len()), (0, 0));
+    // Evaluated with progress reports: validation's chunks, then test's, each ending at its
+    // split's size, and the same result.
+    let mut reports = Vec::new();
+    let (reported, _) = common::run(breastmnist_core::train::evaluate_checkpoint_reporting(
+        &ckpt,
+        &d,
+        &Device::flex(),
+        false,
+        &mut |split, done, total| reports.push((split, done, total)),
+    ))
+    .unwrap();
+    assert_eq!(reported.test.auc, imported.test.auc);
+    assert_eq!(reports.first().map(|r| r.0), Some(Split::Val));
+    assert_eq!(reports.last(), Some(&(Split::Test, d.test.len(), d.test.len())));
+    assert!(reports.contains(&(Split::Val, d.val.len(), d.val.len())), "{reports:?}");
+    assert!(reports.windows(2).all(|w| w[0].0 != w[1].0 || w[0].1 < w[1].1), "progress only grows: {reports:?}");
 }
 
 #[test]

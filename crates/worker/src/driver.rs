@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use breastmnist_core::model::ConvAlgo;
 use breastmnist_core::model::conv_check::{Settled, settle, should_race};
-use breastmnist_core::train::{Snapshot, evaluate_checkpoint};
+use breastmnist_core::train::{Snapshot, evaluate_checkpoint_reporting};
 use breastmnist_core::{Checkpoint, TrainEvent, Trainer, torch};
 use breastmnist_data::{Dataset, DecodeOptions, decode_npz};
 use breastmnist_protocol::{BackendChoice, FromWorker, TrainRequest, WorkerError};
@@ -80,7 +80,9 @@ pub async fn evaluate(
         (format!("{stem}.ckpt"), checkpoint.to_bytes())
     };
     let Picked { device, kind, adapter, .. } = device(choice).await;
-    let (result, model) = evaluate_checkpoint(&checkpoint, &data, &device, tta).await.map_err(|e| train_error(&e))?;
+    let report = &mut |split, done, total| post(&FromWorker::Eval { split, done, total }, None);
+    let (result, model) =
+        evaluate_checkpoint_reporting(&checkpoint, &data, &device, tta, report).await.map_err(|e| train_error(&e))?;
     explainer.keep(Session { device, backend: kind, data, model, config: result.model.clone(), tta });
     post_checkpoint(&name, ckpt).await;
     post(&FromWorker::Done(done_view(&result, kind, &adapter, Settled::unchecked(ConvAlgo::Direct))), None);

@@ -35,7 +35,9 @@ pub fn Status() -> impl IntoView {
             let eta = s.eta_seconds(now_ms()).map(|e| format!(" · about {} left", format_duration(e))).unwrap_or_default();
             match &s.phase {
                 RunPhase::Idle => String::new(),
-                RunPhase::Starting => "Loading the trainer and choosing a backend…".into(),
+                RunPhase::Starting => {
+                    s.evaluation_progress().unwrap_or_else(|| "Loading the trainer and choosing a backend…".into())
+                }
                 RunPhase::Done => match &s.evaluated {
                     Some(name) => format!("Evaluated {name}"),
                     None => format!("Done: {} epoch{}", s.epochs_total(), if s.epochs_total() == 1 { "" } else { "s" }),

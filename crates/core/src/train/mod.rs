@@ -640,13 +640,26 @@ pub async fn evaluate_checkpoint(
     device: &Device,
     tta: bool,
 ) -> Result<(RunResult, Network), TrainError> {
+    evaluate_checkpoint_reporting(checkpoint, data, device, tta, &mut |_, _, _| {}).await
+}
+
+/// [`evaluate_checkpoint`], calling `progress(split, done, total)` after each chunk of images
+/// (validation, then test), as a [`Trainer`] reports [`TrainEvent::Eval`].
+pub async fn evaluate_checkpoint_reporting(
+    checkpoint: &Checkpoint,
+    data: &Dataset,
+    device: &Device,
+    tta: bool,
+    progress: &mut dyn FnMut(Split, usize, usize),
+) -> Result<(RunResult, Network), TrainError> {
     let mc = checkpoint_config_for(checkpoint, data)?;
     let plain = device.clone().without_autodiff();
     let model = checkpoint.load(&plain)?.valid();
     let val_view = ImageView::of(data, Split::Val);
-    let (val, val_scores) = eval::evaluate(&model, &val_view, &plain, tta).await?;
+    let val_scores = eval::scores_reporting(&model, &val_view, &plain, tta, &mut |d, t| progress(Split::Val, d, t)).await?;
+    let val = metrics::evaluate(val_view.labels, &val_scores).map_err(EvalError::from)?;
     let test_view = ImageView::of(data, Split::Test);
-    let scores = eval::scores(&model, &test_view, &plain, tta).await?;
+    let scores = eval::scores_reporting(&model, &test_view, &plain, tta, &mut |d, t| progress(Split::Test, d, t)).await?;
     let test = test_report(test_view.labels, &scores)?;
     let mut config = TrainConfig::new().with_model(mc.size).with_tta(tta).with_resample(mc.resample).with_stem(mc.stem);
     config.resize = mc.resize;
