@@ -285,6 +285,8 @@ fn normalise(mut dict: StateDict) -> StateDict {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Found {
     family: Family,
+    /// The name of the first convolution's weight (`conv1.weight` or `stem.conv.weight`).
+    first: &'static str,
     /// Channels of the first convolution's output.
     width: usize,
     bottleneck: bool,
@@ -334,7 +336,7 @@ fn architecture(dict: &StateDict, channels: usize) -> Result<Found, TorchError> 
     {
         return Err(TorchError::Classes(h.shape[0]));
     }
-    Ok(Found { family, width, bottleneck, stem, fold })
+    Ok(Found { family, first, width, bottleneck, stem, fold })
 }
 
 /// The PyTorch names and shapes of `config`'s model, in the model's order (on the CPU; tiny
@@ -374,13 +376,9 @@ pub fn to_checkpoint(
     size: Option<ModelSize>,
 ) -> Result<Checkpoint, TorchError> {
     let mut dict = normalise(dict);
-    let found = architecture(&dict, channels)?;
-    let Found { family, width, bottleneck, stem, fold } = found;
-    if fold {
-        let first = if family == Family::ResNet { "conv1.weight" } else { "stem.conv.weight" };
-        if let Some(t) = dict.get_mut(first) {
-            *t = fold_to_gray(t);
-        }
+    let Found { family, first, width, bottleneck, stem, fold } = architecture(&dict, channels)?;
+    if fold && let Some(t) = dict.get_mut(first) {
+        *t = fold_to_gray(t);
     }
     // MedMNIST's 224 px rows: the 28 px images upsampled with nearest neighbours.
     let resize = (stem == Stem::Torchvision && input_size == 28).then_some(224);

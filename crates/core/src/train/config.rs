@@ -413,6 +413,13 @@ impl TrainConfig {
         self.optimizer.lr_at(epoch, self.epochs)
     }
 
+    /// The recipe with `model`'s architecture (size, resize, resampling, stem): the inverse of
+    /// [`model_config`](Self::model_config), for runs that start from a checkpoint.
+    #[must_use]
+    pub fn with_architecture(self, model: &ModelConfig) -> Self {
+        self.with_model(model.size).with_resize(model.resize).with_resample(model.resample).with_stem(model.stem)
+    }
+
     /// The model configuration for images of `side` px with `channels` channels.
     pub fn model_config(&self, side: usize, channels: usize) -> ModelConfig {
         ModelConfig::new()
@@ -528,6 +535,9 @@ mod tests {
         assert_eq!(serde_json::from_str::<TrainConfig>(&json).unwrap(), wide);
         let m = wide.model_config(28, 1);
         assert_eq!((m.stem, m.resample, m.resize), (Stem::Torchvision, Resample::Nearest, Some(224)));
+        // And back: a checkpoint's architecture onto a recipe.
+        let back = TrainConfig::new().with_architecture(&m.clone().with_size(ModelSize::Resnet50));
+        assert_eq!(back.model_config(28, 1), m.with_size(ModelSize::Resnet50));
     }
 
     #[test]

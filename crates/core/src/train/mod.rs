@@ -237,17 +237,14 @@ impl Trainer {
     /// Fine-tuning: a new run starting from `checkpoint`'s weights (its architecture wins over
     /// `config.model`/`config.resize`). Combine with `freeze_backbone` and a smaller `lr`.
     pub fn from_checkpoint(
-        mut config: TrainConfig,
+        config: TrainConfig,
         data: Arc<Dataset>,
         checkpoint: &Checkpoint,
         device: &Device,
     ) -> Result<Self, TrainError> {
         config.validate(data.train.len())?;
         let mc = checkpoint_config_for(checkpoint, &data)?;
-        config.model = mc.size;
-        config.resize = mc.resize;
-        config.resample = mc.resample;
-        config.stem = mc.stem;
+        let config = config.with_architecture(&mc);
         let ad = device.clone().autodiff();
         let model = checkpoint.load(&ad)?;
         Self::with_model(config, mc, data, ad, model)
@@ -661,8 +658,7 @@ pub async fn evaluate_checkpoint_reporting(
     let test_view = ImageView::of(data, Split::Test);
     let scores = eval::scores_reporting(&model, &test_view, &plain, tta, &mut |d, t| progress(Split::Test, d, t)).await?;
     let test = test_report(test_view.labels, &scores)?;
-    let mut config = TrainConfig::new().with_model(mc.size).with_tta(tta).with_resample(mc.resample).with_stem(mc.stem);
-    config.resize = mc.resize;
+    let config = TrainConfig::new().with_architecture(&mc).with_tta(tta);
     let val_predictions = predictions(val_view.labels, &val_scores);
     let result = RunResult { config, model: mc, history: Vec::new(), best_epoch: 0, val, test, val_predictions };
     Ok((result, model))
