@@ -14,7 +14,8 @@
 //
 // Headers for hosts that cannot set them: every response it hands the page (the page itself, its
 // scripts, the trainer worker's scripts) carries the app's Content-Security-Policy and
-// Cross-Origin-Opener-Policy, added when the host did not send them. The policy is the one of
+// Cross-Origin-Opener-Policy and Cross-Origin-Embedder-Policy (together they make the page cross-origin
+// isolated, which the threaded CPU trainer needs), added when the host did not send them. The policy is the one of
 // index.html's <meta>, Trunk.toml's [serve.headers] and assets/_headers (tests/offline.rs checks
 // that all four agree). This worker's own script cannot be covered: only the host can send it one.
 // tests/offline.rs and tests/deploy.rs drive each of these rules.
@@ -26,6 +27,7 @@ const POLICY = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker
 const HEADERS = [
   ['Content-Security-Policy', POLICY],
   ['Cross-Origin-Opener-Policy', 'same-origin'],
+  ['Cross-Origin-Embedder-Policy', 'require-corp'],
 ];
 // The files a page names ("./x-0123456789abcdef.js", './boot.js', …): the shell to keep with it.
 const SHELL = /["']([^"'#?\s]+\.(?:js|wasm|css|svg))["']/g;

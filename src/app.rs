@@ -20,6 +20,7 @@ use crate::state::train::TrainCtx;
 #[component]
 pub fn App() -> impl IntoView {
     crate::runtime::offline::register_service_worker();
+    crate::runtime::threads::probe();
     let data = DataCtx::new();
     let link = TrainerLink::new();
     let train = TrainCtx::new(data, link);

@@ -1,6 +1,7 @@
 //! The article: every section, the benchmark table, a TOC that scrolls to its sections, no
 //! console errors, no serious or critical axe-core violations; screenshots in light and dark
-//! mode and at phone width.
+//! mode and at phone width. Served cross-origin isolated (COOP + COEP), as `cargo xtask serve`
+//! serves it: isolation must break no widget.
 
 use std::time::Duration;
 
@@ -22,11 +23,15 @@ const SECTIONS: [&str; 12] = [
     "appendix",
 ];
 
+/// The article as a host that sends COOP and COEP serves it: cross-origin isolated (for the
+/// threaded CPU trainer), which must break no widget (tests/threads.rs trains there).
 async fn open(opts: Options) -> (StaticServer, Browser) {
-    let server = StaticServer::start(dist());
+    let server = StaticServer::isolated(dist());
     let b = Browser::start(opts).await;
     b.client.goto(&server.base).await.unwrap();
     b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
+    let isolated = b.js("return self.crossOriginIsolated === true", vec![]).await;
+    assert_eq!(isolated, serde_json::json!(true), "COOP + COEP isolate the page");
     (server, b)
 }
 

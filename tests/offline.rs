@@ -154,10 +154,14 @@ fn one_policy_and_no_inline_script() {
         assert_eq!(line_after(&text, "\n/*\n  Content-Security-Policy: "), Some(policy.as_str()), "{}", headers.display());
         assert_eq!(line_after(&text, "\n  X-Content-Type-Options: "), Some("nosniff"), "{}", headers.display());
         assert_eq!(line_after(&text, "\n  Cross-Origin-Opener-Policy: "), Some("same-origin"), "{}", headers.display());
+        assert_eq!(line_after(&text, "\n  Cross-Origin-Embedder-Policy: "), Some("require-corp"), "{}", headers.display());
     }
     for sw in [root().join("assets/sw.js"), dist().join("sw.js")] {
         let text = std::fs::read_to_string(&sw).unwrap_or_else(|e| panic!("{}: {e}", sw.display()));
         assert_eq!(line_after(&text, "\nconst POLICY = \""), Some(format!("{policy}\";").as_str()), "{}", sw.display());
+        for header in ["['Cross-Origin-Opener-Policy', 'same-origin'],", "['Cross-Origin-Embedder-Policy', 'require-corp'],"] {
+            assert!(text.contains(header), "{} adds {header}", sw.display());
+        }
     }
     let meta = built.find("http-equiv=\"Content-Security-Policy\"").unwrap();
     assert!(built.find("<script").is_some_and(|s| s > meta), "the policy comes before every script");

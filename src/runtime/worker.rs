@@ -4,7 +4,7 @@
 //! to the run's callback, explanation replies to the explorer's sink. The worker
 //! (crates/worker) carries burn; the page never does.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -12,7 +12,9 @@ use breastmnist_protocol::{ActivationGridView, ErrorKind, Explained, FromWorker,
 use js_sys::{Object, Reflect, Uint8Array};
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
-use web_sys::{MessageEvent, Worker};
+use web_sys::{MessageEvent, Worker, WorkerOptions};
+
+use crate::view::threads::TrainerScript;
 
 /// What arrives from the worker: a message, and for checkpoints, snapshots and maps its bytes.
 pub struct Report {
@@ -33,14 +35,31 @@ pub struct Outgoing {
 
 /// A running worker; dropping it terminates the worker.
 pub struct WorkerHandle {
-    worker: Worker,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_error: Closure<dyn FnMut(web_sys::Event)>,
+    shared: Rc<Shared>,
+}
+
+type Handlers = (Closure<dyn FnMut(MessageEvent)>, Closure<dyn FnMut(web_sys::Event)>);
+
+/// The worker and what its handlers need. The handlers hold it weakly: the handle owns it.
+struct Shared {
+    worker: RefCell<Option<Worker>>,
+    script: Cell<TrainerScript>,
+    /// `Ready` arrived: until then a threaded trainer that fails is replaced by the single one.
+    ready: Cell<bool>,
+    first: Outgoing,
+    on_report: RefCell<Box<dyn FnMut(Report)>>,
+    /// Why the threaded trainer was replaced, told with the backend it then reports.
+    downgraded: RefCell<Option<String>>,
+    handlers: RefCell<Option<Handlers>>,
 }
 
 impl Drop for WorkerHandle {
     fn drop(&mut self) {
-        self.worker.terminate();
+        if let Some(worker) = self.shared.worker.borrow_mut().take() {
+            worker.set_onmessage(None);
+            worker.set_onerror(None);
+            worker.terminate();
+        }
     }
 }
 
@@ -65,24 +84,60 @@ fn post(worker: &Worker, out: &Outgoing) -> Result<(), WorkerError> {
         .map_err(|e| WorkerError::new(ErrorKind::Worker, format!("cannot send to the training worker: {e:?}")))
 }
 
-impl WorkerHandle {
-    /// Starts `trainer_loader.js` (built by Trunk from crates/worker) and sends it `first` once
-    /// it reports `Ready`; every other message, load failures included (as
-    /// `FromWorker::Failed`), goes to `on_report`.
-    pub fn spawn(first: Outgoing, on_report: impl FnMut(Report) + 'static) -> Result<WorkerHandle, WorkerError> {
-        let worker = Worker::new("./trainer_loader.js")
+impl Shared {
+    fn report(&self, msg: FromWorker, bytes: Option<Vec<u8>>) {
+        (self.on_report.borrow_mut())(Report { msg, bytes });
+    }
+
+    /// Starts `script` as the worker, with the handlers.
+    fn start(&self, script: TrainerScript) -> Result<(), WorkerError> {
+        let options = WorkerOptions::new();
+        if let TrainerScript::Threads(_) = script {
+            // An ES module (it imports wasm-bindgen's glue); set through Reflect, as web-sys's
+            // `set_type` needs a feature that rebuilds web-sys for one field.
+            let _ = Reflect::set(&options, &"type".into(), &"module".into());
+        }
+        let worker = Worker::new_with_options(&script.url(), &options)
             .map_err(|e| WorkerError::new(ErrorKind::Worker, format!("cannot start the training worker: {e:?}")))?;
-        let callback = Rc::new(RefCell::new(on_report));
-        let cb = callback.clone();
-        let target = worker.clone();
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-            let data = ev.data();
-            let json = Reflect::get(&data, &"json".into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
-            let msg = FromWorker::from_json(&json).unwrap_or_else(FromWorker::Failed);
-            if let FromWorker::Ready { wire } = msg {
-                let sent = match wire {
-                    WIRE_ID => post(&target, &first),
-                    other => Err(WorkerError::new(
+        if let Some((on_message, on_error)) = self.handlers.borrow().as_ref() {
+            worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+            worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        }
+        self.script.set(script);
+        self.ready.set(false);
+        *self.worker.borrow_mut() = Some(worker);
+        Ok(())
+    }
+
+    /// A threaded trainer that failed before `Ready` (no shared memory, a pool that cannot
+    /// start) gives way to the single-threaded one; `true` when that happened.
+    fn fall_back(&self, why: &str) -> bool {
+        if self.ready.get() || self.script.get() == TrainerScript::Single {
+            return false;
+        }
+        if let Some(worker) = self.worker.borrow_mut().take() {
+            worker.terminate();
+        }
+        *self.downgraded.borrow_mut() = Some(why.to_string());
+        if let Err(e) = self.start(TrainerScript::Single) {
+            self.report(FromWorker::Failed(e), None);
+        }
+        true
+    }
+
+    fn on_message(&self, data: JsValue) {
+        let json = Reflect::get(&data, &"json".into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+        let msg = FromWorker::from_json(&json).unwrap_or_else(FromWorker::Failed);
+        match msg {
+            FromWorker::Ready { wire } => {
+                if wire != WIRE_ID && self.fall_back(&format!("it is from another build, wire {wire:016x}")) {
+                    return;
+                }
+                self.ready.set(true);
+                let sent = match (wire, self.worker.borrow().as_ref()) {
+                    (WIRE_ID, Some(worker)) => post(worker, &self.first),
+                    (WIRE_ID, None) => Ok(()),
+                    (other, _) => Err(WorkerError::new(
                         ErrorKind::Protocol,
                         format!(
                             "the trainer was built from another version of this page (wire {other:016x}, the page's \
@@ -91,33 +146,78 @@ impl WorkerHandle {
                     )),
                 };
                 if let Err(e) = sent {
-                    (cb.borrow_mut())(Report { msg: FromWorker::Failed(e), bytes: None });
+                    self.report(FromWorker::Failed(e), None);
                 }
-                return;
             }
-            let bytes = Reflect::get(&data, &"bytes".into())
-                .ok()
-                .filter(|v| v.is_instance_of::<Uint8Array>())
-                .map(|v| Uint8Array::from(v).to_vec());
-            (cb.borrow_mut())(Report { msg, bytes });
+            FromWorker::Failed(e) if self.fall_back(&e.message) => {}
+            FromWorker::Backend { kind, adapter, notice } if self.downgraded.borrow().is_some() => {
+                let why = self.downgraded.borrow_mut().take().unwrap_or_default();
+                let ours = format!("The threaded CPU trainer did not start ({why}): training on one thread.");
+                let notice = Some(notice.map_or(ours.clone(), |n| format!("{n} {ours}")));
+                self.report(FromWorker::Backend { kind, adapter, notice }, None);
+            }
+            msg => {
+                let bytes = Reflect::get(&data, &"bytes".into())
+                    .ok()
+                    .filter(|v| v.is_instance_of::<Uint8Array>())
+                    .map(|v| Uint8Array::from(v).to_vec());
+                self.report(msg, bytes);
+            }
+        }
+    }
+
+    fn on_error(&self, ev: web_sys::Event) {
+        let message = Reflect::get(&ev, &"message".into())
+            .ok()
+            .and_then(|m| m.as_string())
+            .map(|m| format!("the training worker stopped: {m}"))
+            .unwrap_or_else(|| "the training worker failed to load or crashed".into());
+        if !self.fall_back(&message) {
+            self.report(FromWorker::Failed(WorkerError::new(ErrorKind::Worker, message)), None);
+        }
+    }
+}
+
+impl WorkerHandle {
+    /// Starts the trainer (`trainer_loader.js`, built by Trunk from crates/worker, or the
+    /// threaded CPU trainer from crates/threads where `runtime::threads` says so, which gives
+    /// way to the first if it fails to start) and sends it `first` once it reports `Ready`;
+    /// every other message, load failures included (as `FromWorker::Failed`), goes to
+    /// `on_report`.
+    pub fn spawn(first: Outgoing, on_report: impl FnMut(Report) + 'static) -> Result<WorkerHandle, WorkerError> {
+        let script = first.cmd.backend().map_or(TrainerScript::Single, crate::runtime::threads::script);
+        let shared = Rc::new(Shared {
+            worker: RefCell::new(None),
+            script: Cell::new(script),
+            ready: Cell::new(false),
+            first,
+            on_report: RefCell::new(Box::new(on_report)),
+            downgraded: RefCell::new(None),
+            handlers: RefCell::new(None),
         });
+        let weak = Rc::downgrade(&shared);
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+            if let Some(shared) = weak.upgrade() {
+                shared.on_message(ev.data());
+            }
+        });
+        let weak = Rc::downgrade(&shared);
         let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
-            let message = Reflect::get(&ev, &"message".into())
-                .ok()
-                .and_then(|m| m.as_string())
-                .map(|m| format!("the training worker stopped: {m}"))
-                .unwrap_or_else(|| "the training worker failed to load or crashed".into());
-            let msg = FromWorker::Failed(WorkerError::new(ErrorKind::Worker, message));
-            (callback.borrow_mut())(Report { msg, bytes: None });
+            if let Some(shared) = weak.upgrade() {
+                shared.on_error(ev);
+            }
         });
-        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        Ok(WorkerHandle { worker, _on_message: on_message, _on_error: on_error })
+        *shared.handlers.borrow_mut() = Some((on_message, on_error));
+        shared.start(script)?;
+        Ok(WorkerHandle { shared })
     }
 
     /// Sends a command without buffers.
     pub fn send(&self, cmd: ToWorker) -> Result<(), WorkerError> {
-        post(&self.worker, &Outgoing { cmd, bytes: None, init: None, extra: Vec::new() })
+        match self.shared.worker.borrow().as_ref() {
+            Some(worker) => post(worker, &Outgoing { cmd, bytes: None, init: None, extra: Vec::new() }),
+            None => Err(WorkerError::new(ErrorKind::Worker, "the trainer is not running")),
+        }
     }
 }
 

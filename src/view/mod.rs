@@ -11,3 +11,4 @@ pub mod model_note;
 pub mod published;
 pub mod resolution;
 pub mod run;
+pub mod threads;

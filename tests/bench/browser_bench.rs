@@ -5,8 +5,11 @@
 //! Each measurement opens the page with `?model=M&epochs=1&batch=B&subset=3B&backend=X`, presses
 //! Start, waits for three steps (the first includes shader compilation and warm-up), then stops
 //! the run. With `--conv direct,gemm` each measurement is made once per convolution algorithm
-//! (`&conv=X`) side by side in the same browser session, and the ratio printed.
-//! Usage: `browser-bench [--models tiny,small] [--backends cpu,webgpu] [--batch 32] [--conv direct,gemm]`.
+//! (`&conv=X`) side by side in the same browser session, and the ratio printed. With
+//! `--threads 1,2` each CPU measurement is made once per thread count (`&threads=N`: 1 is the
+//! single-threaded trainer, N > 1 the threaded one), and the ratio to the first printed. The
+//! server sends COOP and COEP, so the page is cross-origin isolated and may use threads.
+//! Usage: `browser-bench [--models tiny,small] [--backends cpu,webgpu] [--batch 32] [--conv direct,gemm] [--threads 1,2]`.
 //!
 //! `--peer tfjs` instead races TensorFlow.js (installed by `cargo xtask bench --peer tfjs` into
 //! `target/peer`) in the same headless Chromium: see [`peer`].
@@ -73,17 +76,24 @@ async fn main() {
         let steps = arg(&args, "--steps", "12").parse().expect("--steps N");
         return peer::race(&models, &backends, batch, steps, limit).await;
     }
-    let server = StaticServer::start(dist());
+    let threads = arg(&args, "--threads", "");
+    let server = StaticServer::isolated(dist());
     println!(
-        "| model | backend | conv | adapter | batch | step 1 (warm-up) ms | steps 2-3 ms (mean) | vs direct | main-thread long tasks |"
+        "| model | backend | conv | adapter | batch | step 1 (warm-up) ms | steps 2-3 ms (mean) | speed vs the first row | main-thread long tasks |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
     let convs: Vec<&str> = if convs.is_empty() { vec![""] } else { convs.split(',').collect() };
+    let threads: Vec<&str> = if threads.is_empty() { vec![""] } else { threads.split(',').collect() };
     for backend in backends.split(',') {
+        let threads = if backend == "cpu" { threads.clone() } else { vec![""] };
+        let variants: Vec<(&str, &str)> = convs.iter().flat_map(|c| threads.iter().map(move |t| (*c, *t))).collect();
         for model in models.split(',') {
-            let mut direct_ms = None;
-            for conv in &convs {
-                let pin = if conv.is_empty() { String::new() } else { format!("&conv={conv}") };
+            let mut first_ms = None;
+            for (conv, count) in &variants {
+                let mut pin = if conv.is_empty() { String::new() } else { format!("&conv={conv}") };
+                if !count.is_empty() {
+                    pin.push_str(&format!("&threads={count}"));
+                }
                 let b = open_run(&server, model, backend, batch, 3, &pin).await;
                 b.js(
                     "window.__longtasks = []; new PerformanceObserver(l => window.__longtasks.push(...l.getEntries().map(e => e.duration))).observe({type: 'longtask'});",
@@ -103,10 +113,10 @@ async fn main() {
                 if !ms.is_empty() {
                     let rest = &ms[1..];
                     let mean = if rest.is_empty() { f64::NAN } else { rest.iter().sum::<f64>() / rest.len() as f64 };
-                    if *conv == "direct" {
-                        direct_ms = Some(mean);
+                    if first_ms.is_none() {
+                        first_ms = Some(mean);
                     }
-                    let ratio = direct_ms
+                    let ratio = first_ms
                         .filter(|d| d.is_finite() && mean.is_finite())
                         .map_or("–".to_string(), |d| format!("{:.2}x", d / mean));
                     println!(

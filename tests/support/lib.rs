@@ -52,6 +52,10 @@ pub fn policy() -> String {
         .to_string()
 }
 
+/// The headers that make a page cross-origin isolated (`StaticServer::isolated`).
+pub const ISOLATION: &[(&str, &str)] =
+    &[("Cross-Origin-Opener-Policy", "same-origin"), ("Cross-Origin-Embedder-Policy", "require-corp")];
+
 /// What the server answers for an overridden path.
 #[derive(Clone)]
 pub enum Override {
@@ -118,9 +122,20 @@ impl StaticServer {
         StaticServer::mount(dir, "/")
     }
 
+    /// Serves `dir` at the origin's root with the two headers that make the page cross-origin
+    /// isolated (COOP `same-origin`, COEP `require-corp`) on every response, as README's
+    /// "Hosting" asks of a host and `cargo xtask serve` sends.
+    pub fn isolated(dir: PathBuf) -> StaticServer {
+        StaticServer::mount_with(dir, "/", ISOLATION)
+    }
+
     /// Serves `dir` under `prefix` (`/lab/v2/`: `/lab/v2/boot.js` is `dir/boot.js`), as a host
     /// serves an app from a subfolder; every path outside the prefix is a 404.
     pub fn mount(dir: PathBuf, prefix: &str) -> StaticServer {
+        StaticServer::mount_with(dir, prefix, &[])
+    }
+
+    fn mount_with(dir: PathBuf, prefix: &str, sent: &'static [(&'static str, &'static str)]) -> StaticServer {
         assert!(prefix.starts_with('/') && prefix.ends_with('/'), "a prefix starts and ends with '/': {prefix}");
         let prefix = prefix.to_string();
         let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind 127.0.0.1"));
@@ -152,6 +167,7 @@ impl StaticServer {
                 let no_store = tiny_http::Header::from_bytes("Cache-Control", "no-store").unwrap();
                 // No keep-alive: once stopped, the server must refuse connections at once.
                 let close = tiny_http::Header::from_bytes("Connection", "close").unwrap();
+                let sent = || sent.iter().map(|(k, v)| tiny_http::Header::from_bytes(*k, *v).unwrap());
                 let partial = match ov {
                     Some(Override::Stall(n)) => Some((n, true)),
                     Some(Override::Truncate(n)) => Some((n, false)),
@@ -162,31 +178,40 @@ impl StaticServer {
                     let mut bytes = std::fs::read(&file).unwrap_or_default();
                     let full = bytes.len();
                     bytes.truncate(n);
-                    let headers = vec![header(content_type(&file)), no_store, close];
+                    let mut headers = vec![header(content_type(&file)), no_store, close];
+                    headers.extend(sent());
                     let body = Partial { data: std::io::Cursor::new(bytes), stall };
                     std::thread::spawn(move || {
                         let _ = req.respond(tiny_http::Response::new(200.into(), headers, body, Some(full), None));
                     });
                     continue;
                 }
+                let with_sent = |mut response: tiny_http::Response<std::io::Cursor<Vec<u8>>>| {
+                    for h in sent() {
+                        response.add_header(h);
+                    }
+                    response
+                };
                 let _ = match ov {
-                    Some(Override::Status(code)) => req.respond(tiny_http::Response::empty(code).with_header(close)),
-                    Some(Override::Bytes(b)) => req.respond(
+                    Some(Override::Status(code)) => req
+                        .respond(with_sent(tiny_http::Response::from_data(Vec::new()).with_status_code(code).with_header(close))),
+                    Some(Override::Bytes(b)) => req.respond(with_sent(
                         tiny_http::Response::from_data(b)
                             .with_header(header(content_type(&file)))
                             .with_header(no_store)
                             .with_header(close),
-                    ),
+                    )),
                     None if status == 200 => {
                         let bytes = std::fs::read(&file).unwrap_or_default();
-                        req.respond(
+                        req.respond(with_sent(
                             tiny_http::Response::from_data(bytes)
                                 .with_header(header(content_type(&file)))
                                 .with_header(no_store)
                                 .with_header(close),
-                        )
+                        ))
                     }
-                    _ => req.respond(tiny_http::Response::empty(404).with_header(close)),
+                    _ => req
+                        .respond(with_sent(tiny_http::Response::from_data(Vec::new()).with_status_code(404).with_header(close))),
                 };
             }
         });

@@ -44,6 +44,8 @@ pub fn run() -> Result<(), Failure> {
     for p in WASM_PACKAGES {
         wasm.args(["-p", p]);
     }
+    // As Trunk builds the worker (index.html's `data-cargo-features`).
+    wasm.args(["--features", "breastmnist-worker/webgpu"]);
     if sh::run(wasm.args(["--", "-D", "warnings"])).is_err() {
         failed.push("clippy wasm32");
     }

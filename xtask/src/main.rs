@@ -15,6 +15,7 @@ mod data;
 mod fuzz;
 mod lint;
 mod sh;
+mod threads;
 mod tools;
 
 use std::process::ExitCode;
@@ -22,7 +23,7 @@ use std::process::ExitCode;
 use sh::{Failure, root, step};
 
 const USAGE: &str = "usage: cargo xtask <serve [--port N] | lint | test [--no-browser] | setup | data | build \
-                     | bench [browser-bench args, e.g. --peer tfjs] | fuzz [--minutes N] [--seed S]>";
+                     | bench [browser-bench args, e.g. --peer tfjs] | fuzz [--minutes N] [--seed S] | threads (Trunk's hook)>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -52,6 +53,8 @@ fn run(args: &[String]) -> Result<(), Failure> {
             build_dist()
         }
         "bench" => bench(rest),
+        // Trunk's post_build hook (Trunk.toml): the threaded CPU trainer into the staging folder.
+        "threads" => threads::hook(),
         "fuzz" => fuzz::run(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
@@ -85,7 +88,8 @@ fn build_dist() -> Result<(), Failure> {
     let started = std::time::Instant::now();
     sh::run(tools::trunk().args(["build", "--release", "--offline"]))?;
     println!("    built in {:.1} s", started.elapsed().as_secs_f64());
-    for entry in std::fs::read_dir(root().join("dist")).map_err(|e| Failure(format!("dist/: {e}")))? {
+    let listing = |dir: &str| std::fs::read_dir(root().join(dir)).map_err(|e| Failure(format!("{dir}/: {e}")));
+    for entry in listing("dist")?.chain(listing("dist/threads")?) {
         let path = entry.map_err(|e| Failure(e.to_string()))?.path();
         if path.extension().is_some_and(|e| e == "wasm") {
             let bytes = std::fs::read(&path).map_err(|e| Failure(e.to_string()))?;

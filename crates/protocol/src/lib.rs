@@ -9,11 +9,13 @@
 //!
 //! It must not know about burn, the browser or the page's widgets.
 
+pub mod adapter;
 pub mod error;
 pub mod names;
 
 use serde::{Deserialize, Serialize};
 
+pub use adapter::AdapterInfo;
 pub use breastmnist_data::Split;
 pub use error::{ErrorKind, WorkerError};
 pub use names::{
@@ -215,6 +217,19 @@ pub enum ToWorker {
         index: usize,
         stage: Stage,
     },
+}
+
+impl ToWorker {
+    /// The backend a command that starts work asks for (`None` for the others): the page picks
+    /// the worker's build from it before it starts one.
+    pub fn backend(&self) -> Option<BackendChoice> {
+        match self {
+            ToWorker::Start(r) | ToWorker::Continue(r) => Some(r.backend),
+            ToWorker::Pretrain(r) => Some(r.backend),
+            ToWorker::Evaluate { backend, .. } => Some(*backend),
+            _ => None,
+        }
+    }
 }
 
 /// One epoch's metrics (1-based epoch).
@@ -450,6 +465,24 @@ impl ToWorker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_threaded_trainers_start_failure_is_a_failed_message() {
+        // crates/threads/js/worker.js writes this by hand when the wasm or its pool cannot start.
+        let js = include_str!("../../threads/js/worker.js");
+        assert!(js.contains("msg: 'failed', kind: 'worker', message:"), "worker.js no longer posts the expected shape");
+        let msg =
+            FromWorker::from_json(r#"{"msg":"failed","kind":"worker","message":"the threaded trainer failed to start: x"}"#);
+        assert!(matches!(msg, Ok(FromWorker::Failed(e)) if e.kind == ErrorKind::Worker && e.message.ends_with(": x")));
+    }
+
+    #[test]
+    fn commands_that_start_work_name_their_backend() {
+        let eval = ToWorker::Evaluate { backend: BackendChoice::Cpu, name: "m.ckpt".into(), tta: false };
+        assert_eq!(eval.backend(), Some(BackendChoice::Cpu));
+        assert_eq!(ToWorker::Stop.backend(), None);
+        assert_eq!(ToWorker::Pause.backend(), None);
+    }
 
     #[test]
     fn messages_round_trip() {

@@ -4,7 +4,9 @@
 //! It must not know about runs or messages.
 
 use breastmnist_core::Device;
-use breastmnist_protocol::{BackendChoice, BackendKind};
+use std::cell::Cell;
+
+use breastmnist_protocol::{AdapterInfo, BackendChoice, BackendKind};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -24,8 +26,17 @@ fn get(v: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(v, &key.into()).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// The WebGPU adapter's description and whether it is a software one, or why there is none.
-async fn webgpu_adapter() -> Result<(String, bool), String> {
+thread_local! {
+    static CPU_THREADS: Cell<usize> = const { Cell::new(1) };
+}
+
+/// How many threads burn's CPU backend computes on in this build (set once by `start`).
+pub fn set_cpu_threads(n: usize) {
+    CPU_THREADS.with(|t| t.set(n.max(1)));
+}
+
+/// The WebGPU adapter's description, or why there is none.
+async fn webgpu_adapter() -> Result<AdapterInfo, String> {
     let gpu = get(&get(&js_sys::global(), "navigator"), "gpu");
     if gpu.is_undefined() || gpu.is_null() {
         return Err("this browser does not expose WebGPU (navigator.gpu is missing)".into());
@@ -40,40 +51,59 @@ async fn webgpu_adapter() -> Result<(String, bool), String> {
     }
     let info = get(&adapter, "info");
     let field = |k: &str| get(&info, k).as_string().unwrap_or_default();
-    let (vendor, arch, desc) = (field("vendor"), field("architecture"), field("description"));
-    let fallback = get(&info, "isFallbackAdapter").as_bool().unwrap_or(false)
-        || get(&adapter, "isFallbackAdapter").as_bool().unwrap_or(false);
-    let software = fallback
-        || arch.to_ascii_lowercase().contains("swiftshader")
-        || vendor.to_ascii_lowercase().contains("google") && arch.is_empty();
-    let name = [vendor, arch, desc].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ");
-    Ok((if name.is_empty() { "unnamed adapter".into() } else { name }, software))
+    Ok(AdapterInfo {
+        vendor: field("vendor"),
+        architecture: field("architecture"),
+        description: field("description"),
+        fallback: get(&info, "isFallbackAdapter").as_bool().unwrap_or(false)
+            || get(&adapter, "isFallbackAdapter").as_bool().unwrap_or(false),
+    })
 }
 
 /// Picks and initialises the device.
 pub async fn pick(choice: BackendChoice) -> Picked {
+    let threads = CPU_THREADS.with(Cell::get);
     let cpu = |notice: Option<String>| Picked {
         device: Device::flex(),
         kind: BackendKind::Cpu,
-        adapter: "burn flex (wasm SIMD)".into(),
+        adapter: match threads {
+            1 => "burn flex (wasm SIMD)".into(),
+            n => format!("burn flex (wasm SIMD, {n} threads)"),
+        },
         notice,
         software: false,
     };
     if choice == BackendChoice::Cpu {
         return cpu(None);
     }
-    let (adapter, software) = match webgpu_adapter().await {
-        Ok(a) => a,
+    let info = match webgpu_adapter().await {
+        Ok(info) => info,
         Err(why) => return cpu(Some(format!("WebGPU unavailable: {why}. Training on the CPU instead."))),
     };
+    let (adapter, software) = (info.name(), info.software());
     if software && choice == BackendChoice::Auto {
         return cpu(Some(format!(
             "The only WebGPU adapter is a software one ({adapter}), slower than the CPU path: training on the CPU. \
              Choose backend WebGPU to force it."
         )));
     }
+    gpu(adapter, software, cpu).await
+}
+
+#[cfg(feature = "webgpu")]
+async fn gpu(adapter: String, software: bool, cpu: impl Fn(Option<String>) -> Picked) -> Picked {
     match Device::wgpu_options().init_async().await {
         Ok(device) => Picked { device, kind: BackendKind::WebGpu, adapter, notice: None, software },
         Err(e) => cpu(Some(format!("WebGPU failed to start ({e}). Training on the CPU instead."))),
     }
+}
+
+/// The threaded CPU build carries no WebGPU (wgpu's types cannot cross wasm threads); the page
+/// starts it only where it would train on the CPU anyway.
+#[cfg(not(feature = "webgpu"))]
+async fn gpu(adapter: String, _software: bool, cpu: impl Fn(Option<String>) -> Picked) -> Picked {
+    cpu(Some(format!(
+        "This is the threaded CPU trainer, which has no WebGPU ({adapter} is available): training on the CPU. \
+         Reload the page with ?threads=1 to train on WebGPU."
+    )))
 }
