@@ -30,15 +30,7 @@ async fn cpu_run(server: &StaticServer, threads: usize) -> (String, serde_json::
     let badge = b.wait_text("backend-badge", READY, |t| !t.is_empty()).await;
     b.wait_text("test-metrics", TRAINED, |t| t.contains("Test AUC")).await;
     let secs = started.elapsed().as_secs_f64();
-    let json = b
-        .client
-        .execute_async(
-            "const done = arguments[0]; fetch(document.querySelector('[data-testid=export-metrics]').href).then(r => r.text()).then(done)",
-            vec![],
-        )
-        .await
-        .unwrap();
-    let doc: serde_json::Value = serde_json::from_str(json.as_str().unwrap()).expect("the export is JSON");
+    let doc = b.exported_metrics().await;
     let (blocked, errors) = b.violations().await;
     assert!(blocked.is_empty(), "policy violations with {threads} thread(s): {blocked:#?}");
     assert!(errors.is_empty(), "console errors with {threads} thread(s): {errors:#?}");

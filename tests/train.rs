@@ -82,15 +82,7 @@ async fn train(backend: &str, epochs: usize, conv: Option<&str>) {
     let loss = b.wait_text("loss-readout", READY, |t| t.starts_with("epoch 1:")).await;
     assert!(loss.contains("train loss") && loss.contains("val loss"), "{loss}");
 
-    let json = b
-        .client
-        .execute_async(
-            "const done = arguments[0]; fetch(document.querySelector('[data-testid=export-metrics]').href).then(r => r.text()).then(done)",
-            vec![],
-        )
-        .await
-        .unwrap();
-    let doc: serde_json::Value = serde_json::from_str(json.as_str().unwrap()).expect("the export is JSON");
+    let doc = b.exported_metrics().await;
     let mut keys: Vec<&str> = doc.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort();
     assert_eq!(keys, ["config", "environment", "history", "schema_version", "test", "val"]);
@@ -163,11 +155,12 @@ async fn trains_on_the_cpu() {
     train("cpu", 2, Some("gemm")).await;
 }
 
-/// What a reader gets by pressing Start on a fresh page (only the backend pinned to the CPU):
-/// the `reader` preset, a finished run with its test AUC, within minutes.
+/// What a reader gets by pressing Start on a fresh page (only the backend pinned to the CPU),
+/// served as `cargo xtask serve` serves it (cross-origin isolated, so on the threaded CPU
+/// trainer): the `reader` preset, a finished run with its test AUC, within minutes.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_default_reader_run_reports_its_test_auc() {
-    let server = StaticServer::start(dist());
+    let server = StaticServer::isolated(dist());
     let b = Browser::start(Options::default()).await;
     b.client.goto(&format!("{}?backend=cpu", server.base)).await.unwrap();
     b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
@@ -181,19 +174,17 @@ async fn the_default_reader_run_reports_its_test_auc() {
     );
     let started = Instant::now();
     b.click("train-start").await;
+    // One thread per core (up to 8): the page is isolated and the run trains on the CPU.
+    let badge = b.wait_text("backend-badge", READY, |t| !t.is_empty()).await;
+    let cores = b.js("return navigator.hardwareConcurrency || 1", vec![]).await.as_u64().unwrap_or(1);
+    if cores > 1 {
+        assert_eq!(badge, format!("CPU · burn flex (wasm SIMD, {} threads)", cores.min(8)));
+    }
     let metrics = b.wait_text("test-metrics", TRAINED, |t| t.contains("Test AUC")).await;
     let secs = started.elapsed().as_secs_f64();
-    let json = b
-        .client
-        .execute_async(
-            "const done = arguments[0]; fetch(document.querySelector('[data-testid=export-metrics]').href).then(r => r.text()).then(done)",
-            vec![],
-        )
-        .await
-        .unwrap();
-    let doc: serde_json::Value = serde_json::from_str(json.as_str().unwrap()).unwrap();
+    let doc = b.exported_metrics().await;
     let (auc, acc) = (doc["test"]["auc"].as_f64().unwrap(), doc["test"]["acc"].as_f64().unwrap());
-    eprintln!("FIGURE reader preset in the tab (CPU): {secs:.0} s to a finished run; test AUC {auc:.3}, ACC {acc:.3}");
+    eprintln!("FIGURE reader preset in the tab ({badge}): {secs:.0} s to a finished run; test AUC {auc:.3}, ACC {acc:.3}");
     assert_eq!((doc["config"]["preset"].as_str(), doc["config"]["model"].as_str()), (Some("reader"), Some("c16")));
     assert_eq!(doc["history"].as_array().unwrap().len(), 20);
     assert_eq!(doc["val"]["epoch"], 20, "the reader preset keeps the last epoch");

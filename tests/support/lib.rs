@@ -530,6 +530,14 @@ impl Browser {
         path
     }
 
+    /// The finished run's metrics JSON, read from the page's `export-metrics` download.
+    pub async fn exported_metrics(&self) -> serde_json::Value {
+        let script = "const done = arguments[0]; \
+                      fetch(document.querySelector('[data-testid=export-metrics]').href).then(r => r.text()).then(done)";
+        let json = self.client.execute_async(script, vec![]).await.expect("the export link can be fetched");
+        serde_json::from_str(json.as_str().unwrap_or_default()).expect("the export is JSON")
+    }
+
     /// The browser console entries at `SEVERE` level since the last call (chromedriver's log).
     pub async fn console_errors(&self) -> Vec<String> {
         let entries = self.client.issue_cmd(BrowserLog).await.unwrap_or_default();
