@@ -1,16 +1,20 @@
 //! `breastmnist bench`: seconds per training step of each model on each compiled-in backend,
-//! for each convolution algorithm.
+//! for each convolution algorithm, each GPU backend first checked against flex.
+//! `breastmnist check`: that check alone, for one backend, failing when it does not pass.
 
 use std::time::Instant;
 
 use breastmnist_core::batch::{Batcher, ImageView};
-use breastmnist_core::model::{ConvAlgo, ModelSize, conv_check};
+use breastmnist_core::device_check::{self, DeviceCheck};
+use breastmnist_core::model::conv_check::{self, ConvCheck};
+use breastmnist_core::model::{ConvAlgo, ModelSize};
 use breastmnist_core::rng::Rng;
 use breastmnist_core::train::{self, TrainConfig};
 use breastmnist_core::{Device, ModelConfig};
 use futures_lite::future::block_on;
 
-use crate::{CliError, wgpu_device};
+use crate::CliError;
+use crate::backends::{self, BackendArg};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct BenchArgs {
@@ -50,14 +54,15 @@ pub(crate) fn cmd_bench(a: BenchArgs) -> Result<(), CliError> {
     if a.steps == 0 || batches.contains(&0) {
         return Err(CliError::Usage("--steps and batch sizes must be at least 1".into()));
     }
+    let (gpus, skipped) = backends::gpus();
+    for line in &skipped {
+        println!("{line}");
+    }
     let mut backends = vec![("flex", Device::flex())];
-    if cfg!(feature = "wgpu") {
-        match wgpu_device() {
-            Ok(d) => backends.push(("wgpu", d)),
-            Err(e) => println!("wgpu: skipped ({e})"),
-        }
-    } else {
-        println!("wgpu: not compiled in (build with --features wgpu); timing flex only");
+    for (b, d) in gpus {
+        let c = block_on(device_check::against_flex(&d, ModelSize::Tiny, CHECK_STEPS, None))?;
+        println!("{}", check_line(b.name(), ModelSize::Tiny, None, &c));
+        backends.push((b.name(), d));
     }
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     println!(
@@ -67,13 +72,7 @@ pub(crate) fn cmd_bench(a: BenchArgs) -> Result<(), CliError> {
     for (name, dev) in &backends {
         if algos.contains(&ConvAlgo::Gemm) {
             let c = block_on(conv_check::check(dev)).map_err(train::TrainError::from)?;
-            println!(
-                "{name}: gemm vs direct, worst relative difference: forward {:.1e}, input grad {:.1e}, weight grad {:.1e} ({})",
-                c.forward,
-                c.input_grad,
-                c.weight_grad,
-                if c.passed() { "pass" } else { "FAIL" }
-            );
+            println!("{}", conv_check_line(name, &c));
         }
         println!("{name}: preferred convolution {}", ConvAlgo::preferred(dev));
     }
@@ -111,6 +110,87 @@ pub(crate) fn cmd_bench(a: BenchArgs) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// Adam steps of a backend check (`check`'s default, and what `bench` runs first).
+const CHECK_STEPS: usize = 20;
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct CheckArgs {
+    /// The backend to check against flex.
+    #[arg(long, value_enum)]
+    backend: BackendArg,
+    /// Comma-separated model names, each trained on the fixed batch.
+    #[arg(long, default_value = "tiny,c8")]
+    models: String,
+    /// Adam steps on the fixed batch.
+    #[arg(long, default_value_t = CHECK_STEPS)]
+    steps: usize,
+    /// Convolution algorithms to train with (direct, gemm); both sides use the same one.
+    #[arg(long, default_value = "direct,gemm")]
+    conv: String,
+}
+
+/// Checks `--backend` against flex for every model and convolution algorithm (and `gemm`
+/// against `direct` on the device); fails when any check does not pass.
+pub(crate) fn cmd_check(a: CheckArgs) -> Result<(), CliError> {
+    let models: Vec<ModelSize> =
+        a.models.split(',').filter(|s| !s.trim().is_empty()).map(str::parse).collect::<Result<_, _>>()?;
+    let algos: Vec<ConvAlgo> =
+        a.conv.split(',').map(|s| s.trim().parse::<ConvAlgo>().map_err(CliError::Arg)).collect::<Result<_, _>>()?;
+    if a.steps == 0 || models.is_empty() {
+        return Err(CliError::Usage("--steps must be at least 1 and --models must name a model".into()));
+    }
+    let device = backends::start(a.backend)?;
+    let name = a.backend.name();
+    let mut failed = Vec::new();
+    if algos.contains(&ConvAlgo::Gemm) {
+        let c = block_on(conv_check::check(&device)).map_err(train::TrainError::from)?;
+        println!("{}", conv_check_line(name, &c));
+        if !c.passed() {
+            failed.push("gemm vs direct".to_string());
+        }
+    }
+    for &size in &models {
+        for &algo in &algos {
+            let c = block_on(device_check::against_flex(&device, size, a.steps, Some(algo)))?;
+            println!("{}", check_line(name, size, Some(algo), &c));
+            if !c.passed() {
+                failed.push(format!("{size} ({algo})"));
+            }
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::CheckFailed(format!("{name} does not train as flex does: {}", failed.join(", "))))
+    }
+}
+
+/// `gemm` against `direct` on a device as a line.
+fn conv_check_line(name: &str, c: &ConvCheck) -> String {
+    format!(
+        "{name}: gemm vs direct, worst relative difference: forward {:.1e}, input grad {:.1e}, weight grad {:.1e} ({})",
+        c.forward,
+        c.input_grad,
+        c.weight_grad,
+        if c.passed() { "pass" } else { "FAIL" }
+    )
+}
+
+/// A device check as a line: the two differences, the last losses, pass or FAIL.
+fn check_line(name: &str, size: ModelSize, algo: Option<ConvAlgo>, c: &DeviceCheck) -> String {
+    let last = |v: &[f32]| v.last().map_or("–".to_string(), |l| format!("{l:.5}"));
+    format!(
+        "{name} vs flex, {size}{}, {} Adam steps on a fixed batch: loss {:.1e}, first logits {:.1e} (final loss {} vs {}) ({})",
+        algo.map_or(String::new(), |a| format!(" ({a})")),
+        c.flex.len(),
+        c.loss,
+        c.logits,
+        last(&c.device),
+        last(&c.flex),
+        if c.passed() { "pass" } else { "FAIL" }
+    )
 }
 
 /// Seconds per training step of `size` at batch `bs` on `device` with `algo`'s convolutions,

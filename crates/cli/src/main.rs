@@ -5,9 +5,11 @@
 //! write files. It must not hold ML logic of its own.
 //!
 //! One module per command: [`training`] (`train`, `pretrain`), [`evaluate`] (`eval`, `export`,
-//! `ensemble`), [`lab`], [`bench`] and [`pretext`] (`ssl`). This file holds the command list,
-//! the errors, and the file and device helpers they share.
+//! `ensemble`), [`lab`], [`bench`] (`bench`, `check`) and [`pretext`] (`ssl`); [`backends`]
+//! starts the devices they run on. This file holds the command list, the errors, and the file
+//! helpers they share.
 
+mod backends;
 mod bench;
 mod evaluate;
 mod lab;
@@ -17,17 +19,16 @@ mod training;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use breastmnist_core::Device;
 use breastmnist_core::eval;
-use breastmnist_core::export::Environment;
 use breastmnist_core::model::UnknownModel;
 use breastmnist_core::result_file::{self, ResultFile};
 use breastmnist_core::torch;
 use breastmnist_core::train;
 use breastmnist_data::{DecodeOptions, decode_npz};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
-use bench::{BenchArgs, cmd_bench};
+use backends::{BackendArg, device};
+use bench::{BenchArgs, CheckArgs, cmd_bench, cmd_check};
 use evaluate::{EnsembleArgs, EvalArgs, ExportArgs, cmd_ensemble, cmd_eval, cmd_export};
 use lab::{LabArgs, cmd_lab};
 use training::{TrainArgs, cmd_train};
@@ -61,18 +62,16 @@ enum Command {
     Export(ExportArgs),
     /// Time training steps of each model size on each compiled-in backend.
     Bench(BenchArgs),
+    /// Check a backend against flex: the same model from the same weights computes its logits
+    /// and takes the same Adam steps on one fixed batch on both; prints how far the logits and
+    /// losses part, and fails beyond 1e-4 (logits) or 1e-3 (losses), relative.
+    Check(CheckArgs),
     /// Evaluate several checkpoints as one model (the mean of their probabilities) and write
     /// ensemble.json, predictions.csv and the standard result files for val and test to --out.
     Ensemble(EnsembleArgs),
     /// Run training methods side by side on a base recipe, for several seeds and models, and
     /// write the summary (mean ± sd of test AUC and ACC) as JSON.
     Lab(LabArgs),
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum BackendArg {
-    Flex,
-    Wgpu,
 }
 
 /// Everything that ends the program with a message.
@@ -102,8 +101,10 @@ enum CliError {
     Usage(String),
     #[error("training stopped: {0}")]
     Failure(train::TrainFailure),
-    #[error("the wgpu backend is not available: {0}")]
-    NoWgpu(String),
+    #[error("the {backend} backend is not available: {reason}")]
+    NoBackend { backend: &'static str, reason: String },
+    #[error("{0}")]
+    CheckFailed(String),
 }
 
 fn main() -> ExitCode {
@@ -115,6 +116,7 @@ fn main() -> ExitCode {
         Command::Eval(a) => cmd_eval(a),
         Command::Export(a) => cmd_export(a),
         Command::Bench(a) => cmd_bench(a),
+        Command::Check(a) => cmd_check(a),
         Command::Ensemble(a) => cmd_ensemble(a),
         Command::Lab(a) => cmd_lab(a),
         Command::Ssl(a) => pretext::cmd_ssl(a),
@@ -168,33 +170,4 @@ fn load_data(path: &Path) -> Result<breastmnist_data::Dataset, CliError> {
 fn load_data_with(path: &Path, options: &DecodeOptions) -> Result<breastmnist_data::Dataset, CliError> {
     let bytes = read(path)?;
     decode_npz(&bytes, options).map_err(|source| CliError::Data { path: path.to_path_buf(), source })
-}
-
-/// The device for a backend choice, with the names the metrics JSON records.
-fn device(backend: BackendArg) -> Result<(Device, Environment), CliError> {
-    match backend {
-        BackendArg::Flex => Ok((Device::flex(), Environment::new("flex", "cpu"))),
-        BackendArg::Wgpu => wgpu_device().map(|d| (d, Environment::new("wgpu", "default adapter"))),
-    }
-}
-
-#[cfg(feature = "wgpu")]
-fn wgpu_device() -> Result<Device, CliError> {
-    // Creating the device is lazy; the first tensor operation finds the adapter, and panics
-    // when there is none. Probe it once here so the failure is a clear message.
-    let probe = std::panic::catch_unwind(|| {
-        let d = Device::wgpu(Default::default());
-        let t = breastmnist_core::burn::tensor::Tensor::<1>::ones([4], &d);
-        block_on(t.into_data_async()).map(|_| d)
-    });
-    match probe {
-        Ok(Ok(d)) => Ok(d),
-        Ok(Err(e)) => Err(CliError::NoWgpu(format!("{e:?}"))),
-        Err(_) => Err(CliError::NoWgpu("no GPU/Vulkan adapter found".into())),
-    }
-}
-
-#[cfg(not(feature = "wgpu"))]
-fn wgpu_device() -> Result<Device, CliError> {
-    Err(CliError::NoWgpu("this binary was built without the `wgpu` feature".into()))
 }

@@ -285,6 +285,39 @@ fn bench_prints_a_table_for_the_requested_models() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("--reference-ms must be a positive number"));
 }
 
+#[test]
+fn check_compares_a_backend_with_flex_and_a_missing_backend_says_how_to_build_it() {
+    // flex against itself: the same code path a GPU backend takes, with an exact answer.
+    let o = bin().args(["check", "--backend", "flex", "--models", "tiny", "--steps", "4", "--conv", "direct"]).output().unwrap();
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let line =
+        stdout.lines().find(|l| l.starts_with("flex vs flex, tiny (direct), 4 Adam steps")).unwrap_or_else(|| panic!("{stdout}"));
+    assert!(line.contains("loss 0.0e0, first logits 0.0e0") && line.ends_with("(pass)"), "{line}");
+    // Each GPU backend this build lacks (CI builds none) is refused with the feature that adds
+    // it; `train`, `eval` and `ssl` start their devices through the same function.
+    for backend in ["wgpu", "vulkan", "cuda"] {
+        let compiled = match backend {
+            "wgpu" => cfg!(feature = "wgpu"),
+            "vulkan" => cfg!(feature = "vulkan"),
+            _ => cfg!(feature = "cuda"),
+        };
+        if compiled {
+            continue;
+        }
+        let o = bin().args(["check", "--backend", backend]).output().unwrap();
+        assert!(!o.status.success());
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr).trim(),
+            format!(
+                "error: the {backend} backend is not available: this binary was built without it (cargo build --release -p breastmnist-cli --features {backend})"
+            )
+        );
+    }
+    let o = bin().args(["check", "--backend", "flex", "--steps", "0"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--steps must be at least 1"));
+}
+
 fn scores_of(csv: &std::path::Path) -> Vec<f64> {
     std::fs::read_to_string(csv).unwrap().lines().skip(1).map(|l| l.rsplit(',').next().unwrap().parse().unwrap()).collect()
 }

@@ -32,7 +32,7 @@ pub enum ExportError {
 /// Where a run was computed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Environment {
-    /// `flex` (CPU) or `wgpu`/`webgpu`.
+    /// `flex` (CPU), `wgpu`/`webgpu`, or the CLI's `vulkan`/`cuda`.
     pub backend: String,
     /// The GPU adapter's name, or `cpu`.
     pub adapter: String,

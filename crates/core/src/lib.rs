@@ -7,6 +7,8 @@
 //!   `c32`), seeded init, the stage-wise forward; how convolutions run (`model::conv`: burn's
 //!   kernel or im2col + matmul) and the check that lets `gemm` run on a device
 //!   (`model::conv_check`).
+//! - [`device_check`]: whether a backend trains as flex does (the same steps on one fixed
+//!   batch on both, compared).
 //! - [`batch`]: `u8` images to normalised tensors; augmentation and mixup.
 //! - [`train`]: the recipe ([`TrainConfig`](train::TrainConfig), presets, selection rules),
 //!   the [`Trainer`](train::Trainer), events, snapshots.
@@ -55,6 +57,7 @@ pub(crate) fn is_default<T: Default + PartialEq>(value: &T) -> bool {
 
 pub mod batch;
 pub mod checkpoint;
+pub mod device_check;
 pub mod ema;
 pub mod eval;
 pub mod explain;
