@@ -176,9 +176,19 @@ async fn a_stalled_or_truncated_download_fails_with_retry() {
     assert_eq!(b.count("gallery-item").await, 0, "{err}");
 
     // A stalled download restarted once the server is fixed: the newer load wins.
+    let asked = |server: &StaticServer| server.requests().iter().filter(|r| r.path.ends_with("data/breastmnist.npz")).count();
     server.set("data/breastmnist.npz", Override::Stall(0));
+    let before = asked(&server);
     b.click("retry").await;
     b.wait_text("dataset-progress", READY, |t| t.contains("Downloading")).await;
+    // The page says "Downloading" before its request reaches the server. Fixed any earlier, the
+    // server would answer that request in full, and the download would be over before the test
+    // could restart it; so the server is fixed once it holds the stalled request.
+    let held = Instant::now();
+    while asked(&server) == before {
+        assert!(held.elapsed() < READY, "the retried download never reached the server");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     server.clear("data/breastmnist.npz");
     // The button is re-rendered as progress arrives: wait until it is there to click.
     b.wait_js("return !!document.querySelector('[data-testid=download-restart]')", READY).await;
