@@ -4,11 +4,9 @@
 
 use std::time::Instant;
 
-use breastmnist_core::batch::{Batcher, ImageView};
 use breastmnist_core::device_check::{self, DeviceCheck};
 use breastmnist_core::model::conv_check::{self, ConvCheck};
 use breastmnist_core::model::{ConvAlgo, ModelSize};
-use breastmnist_core::rng::Rng;
 use breastmnist_core::train::{self, TrainConfig};
 use breastmnist_core::{Device, ModelConfig};
 use futures_lite::future::block_on;
@@ -200,12 +198,7 @@ fn bench_one(size: ModelSize, device: &Device, bs: usize, steps: usize, algo: Co
     let mc = ModelConfig::of(size);
     let mut model = mc.init(&ad, 0).map_err(train::TrainError::from)?.with_conv(Some(algo));
     let params = breastmnist_core::model::trainable_params(&model);
-    let mut rng = Rng::new(1);
-    let images: Vec<u8> = (0..bs * 784).map(|_| rng.below(256) as u8).collect();
-    let labels: Vec<u8> = (0..bs).map(|i| (i % 2) as u8).collect();
-    let view = ImageView { images: &images, labels: &labels, side: 28, channels: 1 };
-    let idx: Vec<usize> = (0..bs).collect();
-    let batch = Batcher::eval().host_batch(&view, &idx, &mut rng);
+    let batch = device_check::fixed_batch(&mc, bs);
     let config = TrainConfig::new().with_model(size);
     let mut optim = config.optimizer.init();
     let (m, _) = block_on(train::train_step(model, &mut optim, &batch, 1e-3, &ad))?;

@@ -62,15 +62,17 @@ pub async fn against_flex(
 ) -> Result<DeviceCheck, TrainError> {
     let config = ModelConfig::of(size);
     let start = checkpoint::save(&config.init(&Device::flex(), 11)?, &config)?;
-    let batch = fixed_batch(&config);
+    let batch = fixed_batch(&config, 16);
     let (flex, flex_logits) = trajectory(&start, &batch, &Device::flex(), steps, conv).await?;
     let (on_device, device_logits) = trajectory(&start, &batch, device, steps, conv).await?;
     Ok(DeviceCheck { loss: relative(&on_device, &flex), logits: relative(&device_logits, &flex_logits), flex, device: on_device })
 }
 
-/// 16 seeded images of the model's input size, labels alternating.
-fn fixed_batch(config: &ModelConfig) -> HostBatch {
-    let (n, side, channels) = (16, config.input_size, config.in_channels);
+/// `n` seeded random images of the model's input size, labels alternating, normalised as for
+/// evaluation: the fixed batch of this check, of `breastmnist bench` and of the core's
+/// convolution trajectory test.
+pub fn fixed_batch(config: &ModelConfig, n: usize) -> HostBatch {
+    let (side, channels) = (config.input_size, config.in_channels);
     let mut rng = Rng::new(9);
     let images: Vec<u8> = (0..n * side * side * channels).map(|_| rng.below(256) as u8).collect();
     let labels: Vec<u8> = (0..n).map(|i| (i % 2) as u8).collect();

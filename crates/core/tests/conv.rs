@@ -7,10 +7,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use breastmnist_core::batch::{Batcher, ImageView};
+use breastmnist_core::device_check;
 use breastmnist_core::model::conv_check::{RaceTimes, Settled, relative, should_race};
 use breastmnist_core::model::{ConvAlgo, ModelConfig, ModelSize};
-use breastmnist_core::rng::Rng;
 use breastmnist_core::train::{self, TrainConfig};
 use breastmnist_core::{Device, Trainer};
 use futures_lite::future::block_on;
@@ -20,13 +19,9 @@ mod common;
 /// The training loss of each of 20 Adam steps of `size` on one fixed batch of 16 images.
 fn trajectory(size: ModelSize, algo: ConvAlgo) -> Vec<f32> {
     let ad = Device::flex().autodiff();
-    let mut model = ModelConfig::of(size).init(&ad, 5).unwrap().with_conv(Some(algo));
-    let mut rng = Rng::new(9);
-    let images: Vec<u8> = (0..16 * 784).map(|_| rng.below(256) as u8).collect();
-    let labels: Vec<u8> = (0..16).map(|i| (i % 2) as u8).collect();
-    let view = ImageView { images: &images, labels: &labels, side: 28, channels: 1 };
-    let idx: Vec<usize> = (0..16).collect();
-    let batch = Batcher::eval().host_batch(&view, &idx, &mut rng);
+    let config = ModelConfig::of(size);
+    let mut model = config.init(&ad, 5).unwrap().with_conv(Some(algo));
+    let batch = device_check::fixed_batch(&config, 16);
     let mut optim = TrainConfig::new().optimizer.init();
     (0..20)
         .map(|_| {
