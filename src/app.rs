@@ -140,7 +140,10 @@ fn Prose() -> impl IntoView {
                 "That recipe is the "<em>"paper"</em>" preset below. Pressing Start runs the "<em>"reader"</em>
                 " preset instead, built to finish in about two minutes on a laptop's CPU and still land at or "
                 "above the paper's table: a plain eight-convolution network ("<code>"c16"</code>", 294 thousand "
-                "parameters, 38 times fewer than ResNet-18), 20 epochs of batches of 64 with the rate divided by "
+                "parameters, 38 times fewer than ResNet-18), started from the SimCLR encoder this page serves "
+                "(pretrained without labels on 8,002 small scans, none of them a validation or test image: see "
+                "the methods lab below; "<em>"Start from"</em>" picks fresh weights instead), "
+                "20 epochs of batches of 64 with the rate divided by "
                 "ten at epochs 10 and 15, random left-right flips, the model after the last epoch rather than "
                 "the best-validation one (78 validation images are too few to pick an epoch reliably: that rule "
                 "often lands on an early, worse model), and each test image scored as the mean of itself and "

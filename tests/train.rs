@@ -157,19 +157,22 @@ async fn trains_on_the_cpu() {
 
 /// What a reader gets by pressing Start on a fresh page (only the backend pinned to the CPU),
 /// served as `cargo xtask serve` serves it (cross-origin isolated, so on the threaded CPU
-/// trainer): the `reader` preset, a finished run with its test AUC, within minutes.
+/// trainer): the `reader` preset, fine-tuning the served SimCLR encoder, a finished run with
+/// its test AUC, within minutes. `BREASTMNIST_READER_SEED` measures another seed (the README's
+/// three).
 #[tokio::test(flavor = "multi_thread")]
 async fn the_default_reader_run_reports_its_test_auc() {
     let server = StaticServer::isolated(dist());
     let b = Browser::start(Options::default()).await;
-    b.client.goto(&format!("{}?backend=cpu", server.base)).await.unwrap();
+    let seed = std::env::var("BREASTMNIST_READER_SEED").map_or(String::new(), |s| format!("&seed={s}"));
+    b.client.goto(&format!("{}?backend=cpu{seed}", server.base)).await.unwrap();
     b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
     let filled = b
-        .js("return ['preset','model','epochs','batch','augment','selection'].map(k => document.querySelector('[data-testid=train-' + k + ']').value).concat([document.querySelector('[data-testid=train-tta]').checked])", vec![])
+        .js("return ['preset','model','start-from','epochs','batch','augment','selection'].map(k => document.querySelector('[data-testid=train-' + k + ']').value).concat([document.querySelector('[data-testid=train-tta]').checked])", vec![])
         .await;
     assert_eq!(
         filled,
-        serde_json::json!(["reader", "c16", "20", "64", "flip", "last", true]),
+        serde_json::json!(["reader", "c16", "contrastive", "20", "64", "flip", "last", true]),
         "the default is the reader preset"
     );
     let started = Instant::now();
@@ -186,6 +189,12 @@ async fn the_default_reader_run_reports_its_test_auc() {
     let (auc, acc) = (doc["test"]["auc"].as_f64().unwrap(), doc["test"]["acc"].as_f64().unwrap());
     eprintln!("FIGURE reader preset in the tab ({badge}): {secs:.0} s to a finished run; test AUC {auc:.3}, ACC {acc:.3}");
     assert_eq!((doc["config"]["preset"].as_str(), doc["config"]["model"].as_str()), (Some("reader"), Some("c16")));
+    // It started from the served encoder, and its file says which (name and MD5).
+    let served = std::fs::read(breastmnist_e2e::root().join("assets/pretrained/c16-contrastive.ckpt")).unwrap();
+    let md5 = breastmnist_data::md5_hex(&served);
+    assert_eq!(doc["config"]["init"], serde_json::json!({"name": "c16-contrastive.ckpt", "md5": md5}));
+    let note = b.wait_text("start-note", READY, |t| !t.is_empty()).await;
+    assert!(note.starts_with("Fine-tuned from c16-contrastive.ckpt, the SimCLR encoder this page serves"), "{note}");
     assert_eq!(doc["history"].as_array().unwrap().len(), 20);
     assert_eq!(doc["val"]["epoch"], 20, "the reader preset keeps the last epoch");
     assert!(metrics.contains(&format!("{auc:.3}")), "the page shows the exported AUC: {metrics} vs {auc}");

@@ -5,10 +5,10 @@
 
 use crate::runtime::dataset::{OfficialFile, fetch_verified};
 use crate::runtime::fetch;
-use crate::view::methods::StartingPoint;
+use crate::view::methods::ServedPoint;
 
 /// The verified bytes of `point`.
-pub async fn load(point: &StartingPoint, cancel: &fetch::Cancel) -> Result<Vec<u8>, String> {
+pub async fn load(point: &ServedPoint, cancel: &fetch::Cancel) -> Result<Vec<u8>, String> {
     let file = OfficialFile { name: point.file, size: Some(point.bytes), md5: point.md5 };
     fetch_verified(&point.url(), &file, || {}, |_, _| {}, cancel).await.map(|(bytes, _)| bytes).map_err(|e| e.to_string())
 }

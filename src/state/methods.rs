@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use breastmnist_data::Variant;
-use breastmnist_protocol::{BackendChoice, ExtraFile, FromWorker, Method, ModelKind, PretextTask, ToWorker};
+use breastmnist_protocol::{BackendChoice, ExtraFile, FromWorker, Method, ModelKind, PretextTask, ToWorker, TrainRequest};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -237,22 +237,23 @@ impl MethodsCtx {
                 Ok(f) => f,
                 Err(e) => return fail(e),
             };
-            let init = match (self.tab_start(method, settings.model), methods::starting_point(method, settings.model)) {
-                (Some(bytes), _) => Some(bytes),
-                (None, Some(point)) => {
-                    self.set_status(i, Status::Loading(format!("the starting point {}", point.file)));
-                    match pretrained::load(point, &cancel).await {
-                        Ok(bytes) => Some(bytes),
-                        Err(e) => return fail(e),
+            let (init, init_name) =
+                match (self.tab_start(method, settings.model), methods::starting_point(method, settings.model)) {
+                    (Some(bytes), _) => (Some(bytes), Some(format!("{}-encoder-pretrained-in-the-tab.ckpt", settings.model))),
+                    (None, Some(point)) => {
+                        self.set_status(i, Status::Loading(format!("the starting point {}", point.file)));
+                        match pretrained::load(point, &cancel).await {
+                            Ok(bytes) => (Some(bytes), Some(point.file.to_string())),
+                            Err(e) => return fail(e),
+                        }
                     }
-                }
-                (None, None) => None,
-            };
+                    (None, None) => (None, None),
+                };
             if self.generation.get_value() != generation {
                 return;
             }
             self.set_status(i, Status::Loading("the trainer".into()));
-            let request = methods::request(method, &settings);
+            let request = TrainRequest { init_name, ..methods::request(method, &settings) };
             let started = js_sys::Date::now();
             let first = Outgoing { cmd: ToWorker::Start(request), bytes: Some(file), init, extra: Vec::new() };
             let spawned = WorkerHandle::spawn(first, move |report: Report| {

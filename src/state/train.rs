@@ -10,9 +10,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::runtime::blob::object_url;
+use crate::runtime::fetch::Cancel;
 use crate::runtime::locks::{self, Acquire};
 use crate::runtime::worker::{Outgoing, Report, TrainerLink};
-use crate::runtime::{runs, url};
+use crate::runtime::{pretrained, runs, url};
 use crate::state::data::DataCtx;
 use crate::view::draft::Draft;
 use crate::view::run::{RunPhase, RunView, SavedRun, looks_like_weights};
@@ -82,6 +83,8 @@ pub struct TrainCtx {
     continuing: StoredValue<bool>,
     /// A launch waiting for the reader to take the run over from another tab.
     waiting: StoredValue<Option<Launch>, LocalStorage>,
+    /// A served starting point is being fetched for a Start (a second press waits for it).
+    fetching_start: StoredValue<bool>,
 }
 
 /// A launch: what the page shows at first, the command, and its second buffer.
@@ -134,6 +137,7 @@ impl TrainCtx {
             owner: StoredValue::new(false),
             continuing: StoredValue::new(false),
             waiting: StoredValue::new_local(None),
+            fetching_start: StoredValue::new(false),
         };
         ctx.restore();
         ctx
@@ -196,22 +200,42 @@ impl TrainCtx {
         found
     }
 
-    /// Validates the form and starts a fresh worker for the run.
+    /// Validates the form and starts a fresh worker for the run: from fresh weights, the
+    /// imported checkpoint, or a served starting point (fetched and verified first).
     pub fn start(self) {
         let Some((_, train_len, _)) = self.dataset() else { return };
-        let request = match self.draft.get_untracked().validate(train_len) {
+        let draft = self.draft.get_untracked();
+        let mut request = match draft.validate(train_len) {
             Ok(r) => r,
             Err(e) => return self.form_error.set(Some(e)),
         };
-        let init = match (request.fine_tune, self.imported_bytes.get_value()) {
-            (false, _) => None,
-            (true, Some(b)) => Some(b),
-            (true, None) => {
+        if draft.fine_tune {
+            let Some(bytes) = self.imported_bytes.get_value() else {
                 let e = "Fine-tuning starts from a checkpoint: import one first.";
                 return self.form_error.set(Some(e.into()));
-            }
+            };
+            request.init_name = self.imported.get_untracked();
+            return self.launch(RunView::starting(request.clone()), ToWorker::Start(request), Some(bytes));
+        }
+        let Some(point) = draft.served() else {
+            return self.launch(RunView::starting(request.clone()), ToWorker::Start(request), None);
         };
-        self.launch(RunView::starting(request.clone()), ToWorker::Start(request), init);
+        if self.fetching_start.get_value() {
+            return;
+        }
+        self.fetching_start.set_value(true);
+        spawn_local(async move {
+            let loaded = pretrained::load(point, &Cancel::new()).await;
+            self.fetching_start.set_value(false);
+            match loaded {
+                Ok(bytes) => self.launch(RunView::starting(request.clone()), ToWorker::Start(request), Some(bytes)),
+                Err(e) => self.form_error.set(Some(format!(
+                    "The starting point {} could not be loaded ({e}); nothing was started. Choose \"fresh weights\" \
+                     under Start from to train without it.",
+                    point.url()
+                ))),
+            }
+        });
     }
 
     /// Continues the interrupted run from its stored snapshot, on the backend now chosen.

@@ -3,7 +3,9 @@
 //!
 //! No signals and no DOM, so every rule here is tested natively.
 
-use breastmnist_protocol::{Augment, BackendChoice, Conv, ModelKind, Preset, Selection, Stem, TrainRequest};
+use breastmnist_protocol::{Augment, BackendChoice, Conv, ModelKind, Preset, Selection, StartingPoint, Stem, TrainRequest};
+
+use crate::view::methods::ServedPoint;
 
 /// The preset a fresh page starts from.
 pub const DEFAULT_PRESET: Preset = Preset::Reader;
@@ -25,6 +27,9 @@ pub struct Draft {
     /// The weight average's decay under `ema-last` (`None`: the core's default).
     pub ema_decay: Option<f64>,
     pub backend: BackendChoice,
+    /// Start from this served starting point (`?start=contrastive|masked|pneumonia|none`); `None`:
+    /// fresh weights. The imported checkpoint wins when `fine_tune` is on.
+    pub start: Option<StartingPoint>,
     /// Start from the imported checkpoint.
     pub fine_tune: bool,
     /// When fine-tuning, train only layer4 and the head.
@@ -52,6 +57,7 @@ impl Default for Draft {
             tta: false,
             ema_decay: None,
             backend: BackendChoice::Auto,
+            start: None,
             fine_tune: false,
             freeze_backbone: true,
             conv: None,
@@ -69,7 +75,7 @@ fn number(x: f64) -> String {
 
 impl Draft {
     /// Fills the recipe fields (model, epochs, batch, learning rate, augmentation, mixup,
-    /// selection, TTA) from `preset`; seed, subset and backend stay.
+    /// selection, TTA, starting point) from `preset`; seed, subset and backend stay.
     pub fn apply_preset(&mut self, preset: Preset) {
         let r = preset.request();
         self.model = r.model.name().to_string();
@@ -82,6 +88,25 @@ impl Draft {
         self.tta = r.tta;
         self.ema_decay = r.ema_decay;
         self.stem = r.stem;
+        self.start = preset.starts_from();
+    }
+
+    /// The served file the run starts from: the starting point for the model, unless the
+    /// imported checkpoint is fine-tuned instead. `None` also when the app serves none for the
+    /// model ([`Draft::validate`] refuses that).
+    pub fn served(&self) -> Option<&'static ServedPoint> {
+        let model = ModelKind::parse(&self.model)?;
+        self.start.filter(|_| !self.fine_tune).and_then(|k| ServedPoint::find(model, k))
+    }
+
+    /// Sets the model; a starting point the app does not serve for it gives way to fresh
+    /// weights (the form shows the change).
+    pub fn set_model(&mut self, model: String) {
+        self.model = model;
+        let served = |k| ModelKind::parse(&self.model).and_then(|m| ServedPoint::find(m, k)).is_some();
+        if self.start.is_some_and(|k| !served(k)) {
+            self.start = None;
+        }
     }
 
     /// The preset whose recipe the form holds, or `None` once the reader changed a field.
@@ -95,15 +120,23 @@ impl Draft {
 
     /// The default draft overridden by query parameters: `preset` first (`paper`, `reader` or
     /// `best`), then `model`, `epochs`, `batch`, `lr`, `seed`, `subset`, `backend`, `augment`
-    /// (`none|flip|full`, or a boolean), `mixup`, `selection`, `tta`, `conv` and `stem`; `get`
-    /// looks one up.
+    /// (`none|flip|full`, or a boolean), `mixup`, `selection`, `tta`, `conv`, `stem` and `start`
+    /// (`none`, `contrastive`, `masked` or `pneumonia`; without it a preset's starting point
+    /// gives way to fresh weights for a model the app serves none for); `get` looks one up.
     pub fn from_query(get: impl Fn(&str) -> Option<String>) -> Draft {
         let mut d = Draft::default();
         if let Some(p) = get("preset").as_deref().and_then(Preset::parse) {
             d.apply_preset(p);
         }
+        if let Some(m) = get("model") {
+            d.set_model(m);
+        }
+        match get("start").as_deref().map(str::trim) {
+            Some("none" | "fresh") => d.start = None,
+            Some(s) => d.start = StartingPoint::parse(s).or(d.start),
+            None => {}
+        }
         for (key, field) in [
-            ("model", &mut d.model),
             ("epochs", &mut d.epochs),
             ("batch", &mut d.batch),
             ("lr", &mut d.lr),
@@ -169,6 +202,14 @@ impl Draft {
                 _ => return Err(format!("mixup alpha must be a positive number or empty (got '{s}')")),
             },
         };
+        if let Some(kind) = self.start.filter(|_| !self.fine_tune)
+            && ServedPoint::find(model, kind).is_none()
+        {
+            return Err(format!(
+                "the page serves the {kind} starting point for c8 and c16 only: pick one of them, or start {model} from fresh weights"
+            ));
+        }
+        let served = self.served();
         Ok(TrainRequest {
             model,
             epochs,
@@ -179,7 +220,7 @@ impl Draft {
             augment: self.augment,
             mixup,
             backend: self.backend,
-            fine_tune: self.fine_tune,
+            fine_tune: self.fine_tune || served.is_some(),
             freeze_backbone: self.fine_tune && self.freeze_backbone,
             resize: None,
             selection: self.selection,
@@ -189,6 +230,8 @@ impl Draft {
             method: None,
             conv: self.conv,
             stem: self.stem,
+            // The imported file's name is the page's to add (`TrainCtx::start`).
+            init_name: served.map(|p| p.file.to_string()),
         })
     }
 }
@@ -232,13 +275,21 @@ mod tests {
 
     #[test]
     fn the_default_is_the_reader_preset_and_presets_fill_the_form() {
+        // The reader preset fine-tunes the served SimCLR encoder.
         let r = Draft::default().validate(546).unwrap();
-        assert_eq!(r, TrainRequest { backend: BackendChoice::Auto, ..Preset::Reader.request() });
+        let simclr = Some("c16-contrastive.ckpt".to_string());
+        assert_eq!(
+            r,
+            TrainRequest { backend: BackendChoice::Auto, fine_tune: true, init_name: simclr, ..Preset::Reader.request() }
+        );
         for p in Preset::ALL {
             let d = Draft::from_query(query(&[("preset", p.name()), ("seed", "4"), ("backend", "cpu")]));
             assert_eq!(d.preset(), Some(p));
             let r = d.validate(546).unwrap();
-            assert_eq!(r, TrainRequest { seed: 4, backend: BackendChoice::Cpu, ..p.request() }, "{}", p.name());
+            let init_name = p.starts_from().map(|k| format!("c16-{k}.ckpt"));
+            let fine_tune = init_name.is_some();
+            let expected = TrainRequest { seed: 4, backend: BackendChoice::Cpu, fine_tune, init_name, ..p.request() };
+            assert_eq!(r, expected, "{}", p.name());
         }
         // A URL parameter after the preset overrides it and makes the recipe custom.
         let d = Draft::from_query(query(&[("preset", "best"), ("epochs", "5"), ("augment", "full"), ("selection", "last")]));
@@ -248,6 +299,39 @@ mod tests {
         // Older links with augment=1 still mean the full augmentation.
         assert_eq!(Draft::from_query(query(&[("augment", "1")])).augment, Augment::Full);
         assert_eq!(Draft::from_query(query(&[("preset", "nope")])), Draft::default());
+    }
+
+    #[test]
+    fn the_starting_point_follows_the_model_the_link_and_the_imported_checkpoint() {
+        // A model the app serves no encoder for trains from fresh weights, unless the link
+        // asks for one: then the form says why it cannot start.
+        let tiny = Draft::from_query(query(&[("model", "tiny")]));
+        assert_eq!((tiny.start, tiny.served()), (None, None));
+        let r = tiny.validate(546).unwrap();
+        assert_eq!((r.fine_tune, r.init_name), (false, None));
+        let asked = Draft::from_query(query(&[("model", "tiny"), ("start", "masked")]));
+        assert_eq!(asked.start, Some(StartingPoint::Masked));
+        let e = asked.validate(546).unwrap_err();
+        assert!(e.contains("masked starting point for c8 and c16 only") && e.contains("tiny from fresh weights"), "{e}");
+        // c8 has its own encoders; `start` picks one, `none` drops it.
+        let c8 = Draft::from_query(query(&[("model", "c8"), ("start", "pneumonia")]));
+        let r = c8.validate(546).unwrap();
+        assert_eq!((r.model, r.fine_tune, r.init_name.as_deref()), (ModelKind::C8, true, Some("c8-pneumonia.ckpt")));
+        assert_eq!(c8.served().unwrap().url(), "pretrained/c8-pneumonia.ckpt");
+        let fresh = Draft::from_query(query(&[("start", "none")]));
+        let r = fresh.validate(546).unwrap();
+        assert_eq!((r.fine_tune, r.init_name, fresh.preset()), (false, None, None), "another start is another recipe");
+        assert_eq!(Draft::from_query(query(&[("start", "imagenet")])).start, Some(StartingPoint::Contrastive));
+        // Changing the model in the form: a served start stays where it can.
+        let mut d = Draft::default();
+        d.set_model("c8".into());
+        assert_eq!(d.start, Some(StartingPoint::Contrastive));
+        d.set_model("resnet18".into());
+        assert_eq!(d.start, None);
+        // The imported checkpoint wins; its name is the page's to add.
+        let d = Draft { fine_tune: true, freeze_backbone: false, ..Draft::default() };
+        let r = d.validate(546).unwrap();
+        assert_eq!((d.served(), r.fine_tune, r.init_name), (None, true, None));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use breastmnist_protocol::{
     BackendChoice, EpochView, ExtraFile, FromWorker, Method, ModelKind, Preset, PretextTask, PretextView, PretrainRequest,
-    TrainRequest,
+    StartingPoint, TrainRequest,
 };
 use serde::Deserialize;
 
@@ -40,7 +40,7 @@ pub const DEFAULT_METHODS: [Method; 3] = [Method::Base, Method::Contrastive, Met
 /// A method's short name in tables and legends.
 pub fn label(m: Method) -> &'static str {
     match m {
-        Method::Base => "reader recipe",
+        Method::Base => "reader recipe, fresh weights",
         Method::NoTta => "without flip TTA",
         Method::BestValAuc => "best-val epoch (paper's rule)",
         Method::EmaLast => "weight average (EMA)",
@@ -48,7 +48,7 @@ pub fn label(m: Method) -> &'static str {
         Method::CurriculumHard => "anti-curriculum: hard first",
         Method::CurriculumRandom => "control: random 40 % first",
         Method::Transfer => "transfer from chest X-rays",
-        Method::Contrastive => "SimCLR pretraining, fine-tuned",
+        Method::Contrastive => "SimCLR pretraining, fine-tuned (the page's default)",
         Method::ContrastiveProbe => "SimCLR pretraining, linear probe",
         Method::Masked => "masked-image pretraining, fine-tuned",
         Method::MaskedProbe => "masked-image pretraining, linear probe",
@@ -59,7 +59,7 @@ pub fn label(m: Method) -> &'static str {
 /// What a method changes, in one sentence.
 pub fn about(m: Method) -> &'static str {
     match m {
-        Method::Base => "The reader recipe: flips, the last epoch, each image scored with its mirror.",
+        Method::Base => "The reader recipe from fresh weights: flips, the last epoch, each image scored with its mirror.",
         Method::NoTta => "The same, scoring each image alone.",
         Method::BestValAuc => "Keeps the epoch with the best validation AUC, as the paper does.",
         Method::EmaLast => "Keeps a moving average of the weights (decay 0.99 per step).",
@@ -80,76 +80,94 @@ pub fn about(m: Method) -> &'static str {
 /// A pretrained starting point the app serves from its own origin (`pretrained/FILE`, made by
 /// `breastmnist lab --save-pretrained`; `assets/pretrained/README.md` has the command).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StartingPoint {
+pub struct ServedPoint {
     pub model: ModelKind,
-    /// `pneumonia`, `contrastive` or `masked`.
-    pub kind: &'static str,
+    pub kind: StartingPoint,
     pub file: &'static str,
     pub bytes: u64,
     pub md5: &'static str,
 }
 
 /// Every served starting point (the tidy test checks these against the files).
-pub const STARTING_POINTS: [StartingPoint; 6] = [
-    StartingPoint {
+pub const STARTING_POINTS: [ServedPoint; 6] = [
+    ServedPoint {
         model: ModelKind::C8,
-        kind: "pneumonia",
+        kind: StartingPoint::Pneumonia,
         file: "c8-pneumonia.ckpt",
         bytes: 305503,
         md5: "977588024fe0a731253cd2bb2c1761e3",
     },
-    StartingPoint {
+    ServedPoint {
         model: ModelKind::C8,
-        kind: "contrastive",
+        kind: StartingPoint::Contrastive,
         file: "c8-contrastive.ckpt",
         bytes: 305503,
         md5: "213e135f160e05afd50075f1930dc3e5",
     },
-    StartingPoint {
+    ServedPoint {
         model: ModelKind::C8,
-        kind: "masked",
+        kind: StartingPoint::Masked,
         file: "c8-masked.ckpt",
         bytes: 305503,
         md5: "bfff52d3c74163da679d48b4b571d5ce",
     },
-    StartingPoint {
+    ServedPoint {
         model: ModelKind::C16,
-        kind: "pneumonia",
+        kind: StartingPoint::Pneumonia,
         file: "c16-pneumonia.ckpt",
         bytes: 1186144,
         md5: "d00ed7e5cee681a7ffece3fa7247b221",
     },
-    StartingPoint {
+    ServedPoint {
         model: ModelKind::C16,
-        kind: "contrastive",
+        kind: StartingPoint::Contrastive,
         file: "c16-contrastive.ckpt",
         bytes: 1186144,
         md5: "3346347c8d8ac7ec00bc31ebf695c593",
     },
-    StartingPoint {
+    ServedPoint {
         model: ModelKind::C16,
-        kind: "masked",
+        kind: StartingPoint::Masked,
         file: "c16-masked.ckpt",
         bytes: 1186144,
         md5: "3fc3655fbac7c6b015f90c874bdcec3f",
     },
 ];
 
-impl StartingPoint {
+impl ServedPoint {
     /// Its URL, relative to the page.
     pub fn url(&self) -> String {
         format!("pretrained/{}", self.file)
     }
+
+    /// The served file of `kind` for `model`, if the app serves one (c8 and c16).
+    pub fn find(model: ModelKind, kind: StartingPoint) -> Option<&'static ServedPoint> {
+        STARTING_POINTS.iter().find(|p| p.model == model && p.kind == kind)
+    }
+}
+
+/// How the form names a served starting point: a short label and its tooltip.
+pub fn start_label(kind: StartingPoint) -> (&'static str, &'static str) {
+    match kind {
+        StartingPoint::Contrastive => {
+            ("SimCLR encoder", "The contrastive (SimCLR) encoder this page serves, pretrained without labels on 8,002 scans")
+        }
+        StartingPoint::Masked => {
+            ("masked encoder", "The masked-reconstruction encoder this page serves, pretrained without labels on 8,002 scans")
+        }
+        StartingPoint::Pneumonia => ("X-ray model", "The model this page serves, trained on PneumoniaMNIST's chest X-rays"),
+    }
 }
 
 /// The starting point `method` needs for `model`, if it needs one.
-pub fn starting_point(method: Method, model: ModelKind) -> Option<&'static StartingPoint> {
+pub fn starting_point(method: Method, model: ModelKind) -> Option<&'static ServedPoint> {
     let kind = match (method, pretext_of(method)) {
-        (Method::Transfer, _) => "pneumonia",
-        (_, Some(task)) => task.name(),
+        (Method::Transfer, _) => StartingPoint::Pneumonia,
+        (_, Some(PretextTask::Contrastive)) => StartingPoint::Contrastive,
+        (_, Some(PretextTask::Masked)) => StartingPoint::Masked,
         (_, None) => return None,
     };
-    STARTING_POINTS.iter().find(|p| p.model == model && p.kind == kind)
+    ServedPoint::find(model, kind)
 }
 
 /// The lab's settings: every method runs with the same model, budget and seed.
@@ -553,12 +571,14 @@ mod tests {
         }
         assert!(!TAB_METHODS.contains(&Method::Ensemble));
         for model in MODELS {
-            for kind in ["pneumonia", "contrastive", "masked"] {
+            for kind in StartingPoint::ALL {
                 assert_eq!(STARTING_POINTS.iter().filter(|p| p.model == model && p.kind == kind).count(), 1);
+                assert_eq!(ServedPoint::find(model, kind).unwrap().file, format!("{model}-{kind}.ckpt"));
             }
         }
         assert_eq!(starting_point(Method::MaskedProbe, ModelKind::C16).unwrap().url(), "pretrained/c16-masked.ckpt");
         assert!(starting_point(Method::Transfer, ModelKind::Tiny).is_none());
+        assert!(ServedPoint::find(ModelKind::Resnet18, StartingPoint::Contrastive).is_none());
     }
 
     #[test]
@@ -596,7 +616,10 @@ mod tests {
         assert!(!enc.serves(Method::Masked, ModelKind::C16) && !enc.serves(Method::Contrastive, ModelKind::C8));
         assert!(!enc.serves(Method::Base, ModelKind::C8));
         for m in TAB_METHODS {
-            assert_eq!(pretext_of(m).is_some(), matches!(starting_point(m, ModelKind::C8), Some(p) if p.kind != "pneumonia"));
+            assert_eq!(
+                pretext_of(m).is_some(),
+                matches!(starting_point(m, ModelKind::C8), Some(p) if p.kind != StartingPoint::Pneumonia)
+            );
         }
     }
 
@@ -637,7 +660,7 @@ mod tests {
         assert_eq!(r.test(), Some((0.9, 0.87)));
         assert_eq!(r.describe(), "done in 30 s");
         let b = bars(&[r]);
-        assert_eq!(b[0], Bar { label: "reader recipe".into(), auc: 0.9, acc: 0.87, reference: false });
+        assert_eq!(b[0], Bar { label: "reader recipe, fresh weights".into(), auc: 0.9, acc: 0.87, reference: false });
         assert_eq!(b.iter().filter(|b| b.reference).count(), 3);
         assert!(b.iter().any(|b| b.label == "ResNet-18 (28) (paper)" && b.auc == 0.901));
         let mut f = MethodRun::new(Method::Masked, 2);

@@ -1,7 +1,9 @@
-//! The one-line description of a run's model under its test metrics: the architecture, the
-//! stem, and the resolution the model sees the images at.
+//! The one-line descriptions of a run's model under its test metrics: the architecture, the
+//! stem, and the resolution the model sees the images at; and where its weights started.
 
-use breastmnist_protocol::{ModelKind, ModelView, Stem};
+use breastmnist_protocol::{ModelKind, ModelView, StartingPoint, Stem, TrainRequest};
+
+use crate::view::methods::STARTING_POINTS;
 
 /// "Model: resnet50 (Bottleneck blocks), torchvision's 7x7 stem and max-pool, on the 28 px
 /// images upsampled to 224 px with nearest neighbours (MedMNIST's 224 px setup)."
@@ -27,6 +29,24 @@ pub fn model_note(m: &ModelView) -> String {
     format!("Model: {}{blocks}{stem}, on {input}{setup}.", m.kind.name())
 }
 
+/// Where a trained run's weights started, if not from fresh ones: "Fine-tuned from
+/// c16-contrastive.ckpt, the SimCLR encoder this page serves (…)."
+pub fn start_note(request: &TrainRequest) -> Option<String> {
+    let name = request.init_name.as_deref().filter(|_| request.fine_tune)?;
+    let served = STARTING_POINTS.iter().find(|p| p.file == name).map(|p| match p.kind {
+        StartingPoint::Contrastive => {
+            ", the SimCLR encoder this page serves (pretrained without labels on 8,002 \
+            28 px scans: BreastMNIST's training images, PneumoniaMNIST and RetinaMNIST; never a validation or test image)"
+        }
+        StartingPoint::Masked => {
+            ", the masked-image encoder this page serves (pretrained without labels on 8,002 \
+            28 px scans: BreastMNIST's training images, PneumoniaMNIST and RetinaMNIST; never a validation or test image)"
+        }
+        StartingPoint::Pneumonia => ", the PneumoniaMNIST chest X-ray model this page serves",
+    });
+    Some(format!("Fine-tuned from {name}{}.", served.unwrap_or_default()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +70,16 @@ mod tests {
             model_note(&view(ModelKind::Resnet18, Stem::Medmnist, Some(64), false)),
             "Model: resnet18, on the 28 px images upsampled to 64 px bilinearly."
         );
+    }
+
+    #[test]
+    fn the_start_note_names_the_file_and_what_a_served_one_is() {
+        let reader = breastmnist_protocol::Preset::Reader.request();
+        assert_eq!(start_note(&reader), None, "fresh weights: no note");
+        let simclr = TrainRequest { fine_tune: true, init_name: Some("c16-contrastive.ckpt".into()), ..reader.clone() };
+        let note = start_note(&simclr).unwrap();
+        assert!(note.starts_with("Fine-tuned from c16-contrastive.ckpt, the SimCLR encoder this page serves"), "{note}");
+        let mine = TrainRequest { fine_tune: true, init_name: Some("mine.pt".into()), ..reader };
+        assert_eq!(start_note(&mine).unwrap(), "Fine-tuned from mine.pt.");
     }
 }

@@ -46,6 +46,7 @@ impl Arm {
             method: None,
             conv: None,
             stem: None,
+            init_name: None,
         }
     }
 }

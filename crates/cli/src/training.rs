@@ -12,7 +12,7 @@ use breastmnist_core::export::{MetricsFile, predictions_csv};
 use breastmnist_core::model::conv_check::{settle, should_race};
 use breastmnist_core::model::{ConvAlgo, ModelSize, Resample, Stem};
 use breastmnist_core::result_file;
-use breastmnist_core::train::{self, Curriculum, Order, Preset, Schedule, Selection, TrainConfig, TrainEvent, Trainer};
+use breastmnist_core::train::{self, Curriculum, InitFile, Order, Preset, Schedule, Selection, TrainConfig, TrainEvent, Trainer};
 use breastmnist_data::DecodeOptions;
 use futures_lite::future::block_on;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -27,7 +27,8 @@ pub(crate) struct TrainArgs {
     #[arg(long)]
     data: PathBuf,
     /// Start from a named recipe: paper (ResNet-18, 100 epochs, best validation AUC), reader
-    /// (c16, 20 epochs, flips, last epoch, flip TTA) or best (c16, 60 epochs, EMA, flip TTA).
+    /// (c16 from the served SimCLR encoder, 20 epochs, flips, last epoch, flip TTA) or best
+    /// (c16, 60 epochs, EMA, flip TTA).
     #[arg(long, default_value = "paper")]
     preset: String,
     /// tiny, small, medium, resnet18, c8, c16 or c32 [preset's].
@@ -87,9 +88,14 @@ pub(crate) struct TrainArgs {
     /// `--resize 224 --resample nearest`, MedMNIST's 224 px rows) [medmnist].
     #[arg(long, value_name = "STEM")]
     stem: Option<String>,
-    /// Fine-tune from this checkpoint instead of starting from scratch.
-    #[arg(long, value_name = "FILE")]
+    /// Fine-tune from this checkpoint; `none` starts from fresh weights [the preset's starting
+    /// point, if it has one (reader: the SimCLR encoder MODEL-contrastive.ckpt in --pretrained),
+    /// else fresh weights].
+    #[arg(long, value_name = "FILE|none")]
     init: Option<PathBuf>,
+    /// Where a preset's starting point is looked up (the folder the page serves as pretrained/).
+    #[arg(long, value_name = "DIR", default_value = "assets/pretrained")]
+    pretrained: PathBuf,
     /// With --init: train only the last stage and the classifier.
     #[arg(long)]
     freeze_backbone: bool,
@@ -112,14 +118,6 @@ impl TrainArgs {
     /// The preset's recipe with every given flag applied over it.
     fn recipe(&self) -> Result<TrainConfig, CliError> {
         let preset: Preset = self.preset.parse().map_err(CliError::Arg)?;
-        if self.freeze_backbone && self.init.is_none() {
-            return Err(CliError::Usage("--freeze-backbone needs --init CHECKPOINT".into()));
-        }
-        if self.linear_probe && self.init.is_none() {
-            return Err(CliError::Usage(
-                "--linear-probe needs --init CHECKPOINT (e.g. the encoder.ckpt of `breastmnist ssl`)".into(),
-            ));
-        }
         let mut c = preset.config().with_seed(self.seed).with_subset(self.subset).with_resize(self.resize);
         c.freeze_backbone = self.freeze_backbone;
         c.linear_probe = self.linear_probe;
@@ -170,7 +168,40 @@ impl TrainArgs {
             let full_at = self.curriculum_full_at.unwrap_or((c.epochs / 2).max(2));
             c.curriculum = Some(Curriculum { order, start: self.curriculum_start, full_at });
         }
+        let fresh = self.init(&c)?.is_none();
+        if self.freeze_backbone && fresh {
+            return Err(CliError::Usage("--freeze-backbone needs --init CHECKPOINT".into()));
+        }
+        if self.linear_probe && fresh {
+            return Err(CliError::Usage(
+                "--linear-probe needs --init CHECKPOINT (e.g. the encoder.ckpt of `breastmnist ssl`)".into(),
+            ));
+        }
         Ok(c)
+    }
+
+    /// The checkpoint the run starts from: `--init FILE`; fresh weights with `--init none`;
+    /// else the preset's starting point for the model, in `--pretrained`, which must be there.
+    fn init(&self, c: &TrainConfig) -> Result<Option<PathBuf>, CliError> {
+        match &self.init {
+            Some(path) if path.as_os_str() == "none" => Ok(None),
+            Some(path) => Ok(Some(path.clone())),
+            None => {
+                let Some((preset, point)) = c.preset.and_then(|p| Some((p, p.starts_from()?))) else { return Ok(None) };
+                let path = self.pretrained.join(point.file(c.model));
+                if path.is_file() {
+                    return Ok(Some(path));
+                }
+                Err(CliError::Usage(format!(
+                    "the {preset} preset starts {} from the {} starting point {}, which is not there (run from the \
+                     repository root, point --pretrained at the folder, or make it with `breastmnist lab \
+                     --save-pretrained DIR`); or pass --init FILE, or --init none to train from fresh weights",
+                    c.model,
+                    point.name(),
+                    path.display()
+                )))
+            }
+        }
     }
 
     /// The one place raw arguments become the core's typed, validated configuration.
@@ -201,10 +232,12 @@ pub(crate) fn cmd_train(a: TrainArgs, options: &DecodeOptions, official: bool) -
     }
     config.conv = Some(conv.algo);
     std::fs::create_dir_all(&a.out).map_err(|source| CliError::Write { path: a.out.clone(), source })?;
-    let mut trainer = match &a.init {
+    let mut trainer = match a.init(&config)? {
         Some(path) => {
-            let ckpt =
-                Checkpoint::from_bytes(&read(path)?).map_err(|source| CliError::Checkpoint { path: path.clone(), source })?;
+            let bytes = read(&path)?;
+            let ckpt = Checkpoint::from_bytes(&bytes).map_err(|source| CliError::Checkpoint { path: path.clone(), source })?;
+            let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+            config.init = Some(InitFile::of(name, &bytes));
             Trainer::from_checkpoint(config, data.clone(), &ckpt, &device)?
         }
         None => Trainer::new(config, data.clone(), &device)?,
@@ -220,8 +253,9 @@ pub(crate) fn cmd_train(a: TrainArgs, options: &DecodeOptions, official: bool) -
             .progress_chars("=> "),
     );
     eprintln!(
-        "training {} ({}) on {} images ({} px), {} epochs × {} steps, keeping {}{}, backend {} ({} convolutions)",
+        "training {}{} ({}) on {} images ({} px), {} epochs × {} steps, keeping {}{}, backend {} ({} convolutions)",
         trainer.config().model,
+        trainer.config().init.as_ref().map_or(String::new(), |i| format!(" from {}", i.name)),
         trainer.config().preset.map_or("custom recipe".to_string(), |p| format!("preset {p}")),
         trainer.config().subset.unwrap_or(data.train.len()),
         data.side,

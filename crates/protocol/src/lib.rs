@@ -19,7 +19,8 @@ pub use adapter::AdapterInfo;
 pub use breastmnist_data::Split;
 pub use error::{ErrorKind, WorkerError};
 pub use names::{
-    Augment, BackendChoice, BackendKind, Conv, ExtraFile, Method, ModelKind, Preset, PretextTask, Selection, Stage, Stem,
+    Augment, BackendChoice, BackendKind, Conv, ExtraFile, Method, ModelKind, Preset, PretextTask, Selection, Stage,
+    StartingPoint, Stem,
 };
 
 /// The first bytes of every checkpoint the core writes (`breastmnist_core::checkpoint::MAGIC`;
@@ -48,6 +49,15 @@ const fn fingerprint(parts: &[&str]) -> u64 {
 }
 
 impl Preset {
+    /// The served starting point the recipe fine-tunes (mirrors the core's
+    /// `Preset::starts_from`): `reader` starts from the SimCLR encoder.
+    pub fn starts_from(self) -> Option<StartingPoint> {
+        match self {
+            Preset::Reader => Some(StartingPoint::Contrastive),
+            Preset::Paper | Preset::Best => None,
+        }
+    }
+
     /// The recipe as a request (seed 0, the whole training split, backend `auto`).
     pub fn request(self) -> TrainRequest {
         let paper = TrainRequest {
@@ -70,6 +80,7 @@ impl Preset {
             method: None,
             conv: None,
             stem: None,
+            init_name: None,
         };
         match self {
             Preset::Paper => paper,
@@ -142,6 +153,10 @@ pub struct TrainRequest {
     /// `resize` says otherwise. `None`: MedMNIST's.
     #[serde(default)]
     pub stem: Option<Stem>,
+    /// When fine-tuning: the file the `init` bytes came from (a served starting point's name,
+    /// or the imported file's), recorded with their MD5 in the metrics JSON's `config.init`.
+    #[serde(default)]
+    pub init_name: Option<String>,
 }
 
 /// Self-supervised pretraining in the tab, on BreastMNIST's training images (the dataset
@@ -506,6 +521,7 @@ mod tests {
             method: Some(Method::CurriculumHard),
             conv: Some(Conv::Gemm),
             stem: Some(Stem::Torchvision),
+            init_name: Some("c16-contrastive.ckpt".into()),
         });
         // Requests written before fine-tuning, augmentation modes, selection rules and presets
         // existed still read (saved runs hold them).
@@ -567,6 +583,7 @@ mod tests {
             assert_eq!(p.request().preset, Some(p));
         }
         assert_eq!(Preset::Reader.request().model, ModelKind::C16);
+        assert_eq!(Preset::Reader.starts_from(), Some(StartingPoint::Contrastive));
         assert_eq!(Preset::Paper.request().model, ModelKind::Resnet18);
     }
 

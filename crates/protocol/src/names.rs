@@ -157,10 +157,24 @@ names! {
     Preset {
         /// MedMNIST's official recipe (ResNet-18, 100 epochs, batch 128, best validation AUC).
         Paper => "paper",
-        /// The page's default: c16, 20 epochs, batch 64, flips, last epoch, flip TTA.
+        /// The page's default: c16 from the SimCLR encoder, 20 epochs, batch 64, flips, last
+        /// epoch, flip TTA.
         Reader => "reader",
         /// c16, 60 epochs, flips, an EMA of the weights at the last epoch, flip TTA.
         Best => "best",
+    }
+}
+
+names! {
+    /// A pretrained starting point the page serves as `pretrained/MODEL-NAME.ckpt` (mirrors the
+    /// core's `StartingPoint`).
+    StartingPoint {
+        /// Supervised on PneumoniaMNIST's chest X-rays.
+        Pneumonia => "pneumonia",
+        /// A SimCLR encoder.
+        Contrastive => "contrastive",
+        /// A masked-reconstruction encoder.
+        Masked => "masked",
     }
 }
 
@@ -296,6 +310,7 @@ mod tests {
         round_trips(&Preset::ALL, Preset::name, Preset::parse);
         round_trips(&Augment::ALL, Augment::name, Augment::parse);
         round_trips(&Method::ALL, Method::name, Method::parse);
+        round_trips(&StartingPoint::ALL, StartingPoint::name, StartingPoint::parse);
         round_trips(&PretextTask::ALL, PretextTask::name, PretextTask::parse);
         round_trips(&ExtraFile::ALL, ExtraFile::name, ExtraFile::parse);
     }

@@ -318,6 +318,11 @@ mod tests {
     fn the_page_presets_are_the_core_presets() {
         for p in protocol::Preset::ALL {
             assert_eq!(config_of(&p.request()), preset(p).config(), "{}", p.name());
+            let start = p.starts_from().map(|s| s.name());
+            assert_eq!(start, preset(p).starts_from().map(|s| s.name()), "{}", p.name());
+        }
+        for (ours, core) in protocol::StartingPoint::ALL.into_iter().zip(breastmnist_core::train::StartingPoint::ALL) {
+            assert_eq!(ours.name(), core.name());
         }
     }
 

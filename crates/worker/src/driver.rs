@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use breastmnist_core::model::ConvAlgo;
 use breastmnist_core::model::conv_check::{Settled, settle, should_race};
-use breastmnist_core::train::{Snapshot, evaluate_checkpoint_reporting};
+use breastmnist_core::train::{InitFile, Snapshot, evaluate_checkpoint_reporting};
 use breastmnist_core::{Checkpoint, TrainEvent, Trainer, torch};
 use breastmnist_data::{Dataset, DecodeOptions, decode_npz};
 use breastmnist_protocol::{BackendChoice, FromWorker, TrainRequest, WorkerError};
@@ -118,7 +118,11 @@ pub async fn run(
     let mut trainer = match init {
         Init::Fresh => Trainer::new(config, data.clone(), &device),
         Init::FineTune(b) => match checkpoint_of(&b, &data) {
-            Ok(ckpt) => Trainer::from_checkpoint(config, data.clone(), &ckpt, &device),
+            Ok(ckpt) => {
+                let name = req.init_name.clone().unwrap_or_else(|| "init.ckpt".into());
+                let config = config.with_init(Some(InitFile::of(name, &b)));
+                Trainer::from_checkpoint(config, data.clone(), &ckpt, &device)
+            }
             Err(e) => return Err(e),
         },
         Init::Continue(b) => Snapshot::from_bytes(&b).and_then(|snap| Trainer::resume(&snap, data.clone(), &device)),

@@ -9,12 +9,13 @@ mod results;
 mod run_tools;
 mod status;
 
-use breastmnist_protocol::{Augment, BackendChoice, ModelKind, Preset, Selection, Stem};
+use breastmnist_protocol::{Augment, BackendChoice, ModelKind, Preset, Selection, StartingPoint, Stem};
 use leptos::prelude::*;
 
 use crate::state::data::DataCtx;
 use crate::state::train::TrainCtx;
 use crate::view::draft::Draft;
+use crate::view::methods::{ServedPoint, start_label};
 use crate::view::run::RunPhase;
 use curves::Curves;
 use results::Results;
@@ -48,7 +49,7 @@ pub fn TrainPanel() -> impl IntoView {
                         on:change=move |ev| {
                             if let Some(p) = Preset::parse(&event_target_value(&ev)) { draft.update(|d| d.apply_preset(p)); }
                         }>
-                        <option value="reader" title="c16, 20 epochs, flips, last epoch, flip TTA: about 1.5 min on a CPU">"reader"</option>
+                        <option value="reader" title="c16 from the served SimCLR encoder, 20 epochs, flips, last epoch, flip TTA: about 1.5 min on a CPU">"reader"</option>
                         <option value="best" title="c16, 60 epochs, flips, weight average, flip TTA">"best"</option>
                         <option value="paper" title="ResNet-18, 100 epochs, best validation AUC: MedMNIST's recipe">"paper"</option>
                         <option value="custom" disabled=true>"custom"</option>
@@ -56,8 +57,23 @@ pub fn TrainPanel() -> impl IntoView {
                 </label>
                 <label class="field">"Model"
                     <select data-testid="train-model" prop:value=move || draft.with(|d| d.model.clone()) disabled=move || active.get()
-                        on:change=move |ev| { let v = event_target_value(&ev); draft.update(|d| d.model = v); }>
+                        on:change=move |ev| { let v = event_target_value(&ev); draft.update(|d| d.set_model(v)); }>
                         {ModelKind::ALL.into_iter().map(|m| view! { <option value=m.name()>{m.name()}</option> }).collect::<Vec<_>>()}
+                    </select>
+                </label>
+                <label class="field" title="Weights to fine-tune, served by this page (pretrained/), or fresh ones; an imported checkpoint that Start fine-tunes wins">"Start from"
+                    <select data-testid="train-start-from" disabled=move || active.get() || draft.with(|d| d.fine_tune)
+                        prop:value=move || draft.with(|d| d.start.map_or("none", StartingPoint::name))
+                        on:change=move |ev| {
+                            let v = event_target_value(&ev);
+                            draft.update(|d| d.start = StartingPoint::parse(&v));
+                        }>
+                        <option value="none">"fresh weights"</option>
+                        {StartingPoint::ALL.into_iter().map(|k| {
+                            let unserved = move || draft.with(|d| ModelKind::parse(&d.model).and_then(|m| ServedPoint::find(m, k)).is_none());
+                            let (label, title) = start_label(k);
+                            view! { <option value=k.name() title=title disabled=unserved>{label}</option> }
+                        }).collect::<Vec<_>>()}
                     </select>
                 </label>
                 <label class="field">"Stem"

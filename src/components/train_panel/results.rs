@@ -6,7 +6,7 @@ use wasm_bindgen::JsCast;
 
 use crate::charts::roc as roc_chart;
 use crate::state::train::{Exports, TrainCtx};
-use crate::view::model_note::model_note;
+use crate::view::model_note::{model_note, start_note};
 use crate::view::run::conv_note;
 
 #[component]
@@ -23,6 +23,7 @@ pub fn Results() -> impl IntoView {
     let body = move || {
         let done = ctx.run.with(|s| s.done.clone())?;
         let evaluated = ctx.run.with(|s| s.evaluated.clone());
+        let started = ctx.run.with(|s| s.request.as_ref().and_then(start_note)).filter(|_| evaluated.is_none());
         let [[tn, fp], [fneg, tp]] = done.confusion;
         let origin = match &evaluated {
             Some(name) => format!(" (imported checkpoint {name}, validation AUC {:.3})", done.val_auc),
@@ -37,6 +38,7 @@ pub fn Results() -> impl IntoView {
             {done.model.as_ref().map(|m| view! {
                 <p class="muted model-note" data-testid="model-note" data-stem=m.stem.name()>{model_note(m)}</p>
             })}
+            {started.map(|note| view! { <p class="muted start-note" data-testid="start-note">{note}</p> })}
             {done.conv.as_ref().map(|c| view! {
                 <p class="muted conv-note" data-testid="conv-note" data-algo=c.algo.name()>{conv_note(c)}</p>
             })}

@@ -81,8 +81,9 @@ pub enum Preset {
     /// MedMNIST v2's official recipe: ResNet-18, 100 epochs, batch 128, Adam 1e-3, lr × 0.1 at
     /// epochs 50 and 75, no augmentation, the epoch with the best validation AUC.
     Paper,
-    /// The page's default, sized for a reader's CPU: the c16 CNN, 20 epochs, batch 64, lr × 0.1
-    /// at epochs 10 and 15, random horizontal flips, the last epoch, flip test-time augmentation.
+    /// The page's default, sized for a reader's CPU: the c16 CNN started from the served SimCLR
+    /// encoder ([`Preset::starts_from`]), 20 epochs, batch 64, lr × 0.1 at epochs 10 and 15,
+    /// random horizontal flips, the last epoch, flip test-time augmentation.
     Reader,
     /// The best single model we know how to train: c16, 60 epochs (lr × 0.1 at 30 and 45),
     /// flips, an EMA of the weights read at the last epoch, flip test-time augmentation.
@@ -97,6 +98,18 @@ impl Preset {
             Preset::Paper => "paper",
             Preset::Reader => "reader",
             Preset::Best => "best",
+        }
+    }
+
+    /// The pretrained starting point the recipe fine-tunes, if any: `reader` starts from the
+    /// SimCLR encoder (`breastmnist lab --save-pretrained`, served by the page as
+    /// `pretrained/c16-contrastive.ckpt`), the best method of the lab's `c16` table. The caller
+    /// loads it (the CLI from `assets/pretrained/`, the page from its own origin) and records it
+    /// in [`TrainConfig::init`].
+    pub fn starts_from(self) -> Option<StartingPoint> {
+        match self {
+            Preset::Reader => Some(StartingPoint::Contrastive),
+            Preset::Paper | Preset::Best => None,
         }
     }
 
@@ -138,6 +151,51 @@ impl FromStr for Preset {
             .into_iter()
             .find(|p| p.name() == s)
             .ok_or_else(|| format!("unknown preset '{s}' (expected paper, reader or best)"))
+    }
+}
+
+/// A pretrained starting point of the kind the page serves: one file per kind and model,
+/// `MODEL-KIND.ckpt` ([`StartingPoint::file`]), made by `breastmnist lab --save-pretrained DIR`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StartingPoint {
+    /// Supervised on PneumoniaMNIST's chest X-rays (the lab's `transfer`).
+    Pneumonia,
+    /// A SimCLR encoder (the lab's `contrastive`).
+    Contrastive,
+    /// A masked-reconstruction encoder (the lab's `masked`).
+    Masked,
+}
+
+impl StartingPoint {
+    pub const ALL: [StartingPoint; 3] = [StartingPoint::Pneumonia, StartingPoint::Contrastive, StartingPoint::Masked];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            StartingPoint::Pneumonia => "pneumonia",
+            StartingPoint::Contrastive => "contrastive",
+            StartingPoint::Masked => "masked",
+        }
+    }
+
+    /// Its file name for `model`: `c16-contrastive.ckpt`.
+    pub fn file(self, model: ModelSize) -> String {
+        format!("{model}-{}.ckpt", self.name())
+    }
+}
+
+/// The checkpoint a run's weights started from, by name and MD5: recorded (the caller loads
+/// the file), so a run's metrics JSON says which file `--init` needs to reproduce it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InitFile {
+    pub name: String,
+    /// Lowercase hex MD5 of the file's bytes.
+    pub md5: String,
+}
+
+impl InitFile {
+    pub fn of(name: impl Into<String>, bytes: &[u8]) -> Self {
+        InitFile { name: name.into(), md5: breastmnist_data::md5_hex(bytes) }
     }
 }
 
@@ -222,6 +280,10 @@ pub struct TrainConfig {
     /// recipe; the metrics JSON records the one used in `environment`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conv: Option<ConvAlgo>,
+    /// The checkpoint the weights started from (recorded, not read); `None`: fresh weights.
+    /// Written only when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<InitFile>,
 }
 
 fn default_ema_decay() -> f64 {
@@ -265,6 +327,7 @@ builders! { TrainConfig {
     with_preset(preset: Option<Preset>),
     with_curriculum(curriculum: Option<Curriculum>),
     with_conv(conv: Option<ConvAlgo>),
+    with_init(init: Option<InitFile>),
 }}
 
 impl Default for OptimizerConfig {
@@ -375,6 +438,7 @@ impl TrainConfig {
             preset: None,
             curriculum: None,
             conv: None,
+            init: None,
         }
     }
 
@@ -491,6 +555,25 @@ mod tests {
         for s in Selection::ALL {
             assert_eq!(s.name().parse::<Selection>(), Ok(s));
         }
+    }
+
+    #[test]
+    fn the_reader_preset_starts_from_the_served_simclr_encoder_and_runs_record_their_start() {
+        assert_eq!(Preset::Reader.starts_from(), Some(StartingPoint::Contrastive));
+        assert_eq!((Preset::Paper.starts_from(), Preset::Best.starts_from()), (None, None));
+        // The file names `breastmnist lab --save-pretrained` writes and the page serves.
+        assert_eq!(StartingPoint::Contrastive.file(ModelSize::C16), "c16-contrastive.ckpt");
+        assert_eq!(StartingPoint::Pneumonia.file(ModelSize::C8), "c8-pneumonia.ckpt");
+        assert_eq!(StartingPoint::Masked.file(ModelSize::C8), "c8-masked.ckpt");
+        // The MD5 of "abc" (RFC 1321's test suite).
+        let init = InitFile::of("x.ckpt", b"abc");
+        assert_eq!(init.md5, "900150983cd24fb0d6963f7d28e17f72");
+        let c = Preset::Reader.config().with_init(Some(init.clone()));
+        let json = serde_json::to_string(&c).unwrap();
+        assert!(json.contains(r#""init":{"name":"x.ckpt","md5":"900150983cd24fb0d6963f7d28e17f72"}"#), "{json}");
+        assert_eq!(serde_json::from_str::<TrainConfig>(&json).unwrap(), c);
+        // Fresh weights write nothing (files from before `init` read as fresh).
+        assert!(!serde_json::to_string(&Preset::Reader.config()).unwrap().contains("init"));
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub mod config;
 pub mod curriculum;
 pub mod snapshot;
 
-pub use config::{ConfigError, OptimizerConfig, Preset, Schedule, Selection, TrainConfig};
+pub use config::{ConfigError, InitFile, OptimizerConfig, Preset, Schedule, Selection, StartingPoint, TrainConfig};
 pub use curriculum::{Curriculum, Order};
 pub use snapshot::{Snapshot, TrainState};
 
