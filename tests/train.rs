@@ -204,6 +204,41 @@ async fn the_default_reader_run_reports_its_test_auc() {
     b.close().await;
 }
 
+/// A served starting point that cannot be had (missing, or not the file the page expects)
+/// stops Start with a message naming it, and nothing starts; fresh weights still train.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_or_damaged_starting_point_stops_start_and_fresh_weights_still_train() {
+    let server = StaticServer::start(dist());
+    let point = "pretrained/c8-contrastive.ckpt";
+    server.set(point, Override::Status(404));
+    let b = Browser::start(Options::default()).await;
+    b.client.goto(&format!("{}?model=c8&epochs=1&batch=32&subset=32&seed=1&backend=cpu", server.base)).await.unwrap();
+    b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
+    let start = b.js("return document.querySelector('[data-testid=train-start-from]').value", vec![]).await;
+    assert_eq!(start, "contrastive", "c8 keeps the reader preset's starting point");
+    b.click("train-start").await;
+    let e = b.wait_text("error", READY, |t| t.contains("c8-contrastive.ckpt")).await;
+    assert!(e.contains("nothing was started") && e.contains("fresh weights"), "{e}");
+    assert_eq!(b.count("backend-badge").await, 0, "no trainer was started");
+    // The same size with other bytes fails the MD5 check.
+    server.set(point, Override::Bytes(vec![0; 305_503]));
+    b.click("train-start").await;
+    let e = b.wait_text("error", READY, |t| t.contains("c8-contrastive.ckpt") && t.to_lowercase().contains("md5")).await;
+    assert!(e.contains("nothing was started"), "{e}");
+    // Fresh weights need no file.
+    b.js(
+        "const e = document.querySelector('[data-testid=train-start-from]'); e.value = 'none'; e.dispatchEvent(new Event('change', {bubbles: true}))",
+        vec![],
+    )
+    .await;
+    b.click("train-start").await;
+    b.wait_text("train-progress", TRAINED, |t| t.starts_with("Done: 1 epoch")).await;
+    assert_eq!(b.count("error").await, 0, "the error went with the new run");
+    let doc = b.exported_metrics().await;
+    assert_eq!((doc["config"]["model"].as_str(), doc["config"].get("init")), (Some("c8"), None));
+    b.close().await;
+}
+
 async fn history_len(b: &Browser) -> usize {
     let json = b
         .client
