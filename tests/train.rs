@@ -12,8 +12,8 @@ const READY: Duration = Duration::from_secs(90);
 const TRAINED: Duration = Duration::from_secs(900);
 
 /// Trains `tiny` on `backend`; `conv` pins the convolution algorithm (`None`: the worker's
-/// preferred one for the backend).
-async fn train(backend: &str, epochs: usize, conv: Option<&str>) {
+/// preferred one for the backend). Returns the exported metrics JSON.
+async fn train(backend: &str, epochs: usize, conv: Option<&str>) -> serde_json::Value {
     let server = StaticServer::start(dist());
     let b = Browser::start(Options { webgpu: true, ..Options::default() }).await;
     let pin = conv.map_or(String::new(), |c| format!("&conv={c}"));
@@ -143,16 +143,37 @@ async fn train(backend: &str, epochs: usize, conv: Option<&str>) {
     let errors = b.console_errors().await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     b.close().await;
+    doc
 }
 
+/// The WebGPU trainer (burn's fused kernels on SwiftShader) trains as the CPU trainer does: the
+/// same seed from the same weights (the core's own seeded initialisation) gives the same
+/// epoch and the same test scores, up to float summation order.
 #[tokio::test(flavor = "multi_thread")]
 async fn trains_on_webgpu_swiftshader() {
-    train("webgpu", 1, Some("gemm")).await;
+    let gpu = train("webgpu", 1, Some("gemm")).await;
+    let cpu = train("cpu", 1, Some("gemm")).await;
+    let rel = |key: &str| {
+        let (g, c) = (gpu["history"][0][key].as_f64().unwrap(), cpu["history"][0][key].as_f64().unwrap());
+        (g - c).abs() / c.abs().max(1e-12)
+    };
+    let scores = |doc: &serde_json::Value| -> Vec<f64> {
+        doc["test"]["predictions"].as_array().unwrap().iter().map(|p| p["score"].as_f64().unwrap()).collect()
+    };
+    let worst = scores(&gpu).iter().zip(scores(&cpu)).map(|(g, c)| (g - c).abs()).fold(0.0, f64::max);
+    eprintln!(
+        "FIGURE webgpu vs cpu, same seed: train loss {:.1e}, val loss {:.1e} (relative); test scores within {worst:.1e}",
+        rel("train_loss"),
+        rel("val_loss")
+    );
+    assert!(rel("train_loss") <= 1e-3 && rel("val_loss") <= 1e-3, "{} vs {}", gpu["history"], cpu["history"]);
+    assert!(worst <= 1e-3, "test scores part by {worst}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn trains_on_the_cpu() {
-    train("cpu", 2, Some("gemm")).await;
+    let doc = train("cpu", 2, Some("gemm")).await;
+    assert_eq!(doc["environment"]["backend"], "cpu");
 }
 
 /// What a reader gets by pressing Start on a fresh page (only the backend pinned to the CPU),
