@@ -1,7 +1,8 @@
 //! A soak in one tab: three trainings and two explorer passes, printing the page's JavaScript
-//! heap and the worker's wasm memory after each, and checking that the page does not keep
-//! what it replaced: a replaced run's download URLs are released (fetching one fails), and the
-//! page's heap after the third run stays near its size after the first. The same soak runs on
+//! heap, the worker's wasm memory and the browser's renderer memory (Linux `/proc`: the tab and
+//! its workers) after each, and checking that the page does not keep what it replaced: a
+//! replaced run's download URLs are released (fetching one fails), and the page's heap and the
+//! renderer memory after the third run stay near their sizes after the first. The same soak runs on
 //! the single-threaded trainer and, on a cross-origin-isolated page, on the threaded one (each
 //! run a new trainer with its own pool of threads).
 //!
@@ -56,8 +57,9 @@ async fn explore(b: &Browser) {
     b.wait_attr("sample-view", "data-ready", "true", TRAINED).await;
 }
 
-/// One row per run: (run, page JS heap, page wasm memory, worker wasm memory).
-type Row = (usize, u64, u64, u64);
+/// One row per run: (run, page JS heap, page wasm memory, worker wasm memory, the tab's
+/// renderer resident memory).
+type Row = (usize, u64, u64, u64, u64);
 
 /// Three runs and two explorer passes of `tiny` on the CPU in one tab at `query`'s settings,
 /// each run's badge checked against `badge`; prints a row per run and asserts what the module
@@ -85,13 +87,14 @@ async fn soak(server: &StaticServer, query: &str, badge: &str) {
             explore(&b).await;
         }
         let (worker, page_wasm) = wasm_memory(&b).await;
-        rows.push((run, page_heap(&b).await, page_wasm, worker));
+        let rss = b.renderer_rss().unwrap_or(0);
+        rows.push((run, page_heap(&b).await, page_wasm, worker, rss));
         b.js("window.scrollTo(0, 0)", vec![]).await;
     }
     let mib = |b: u64| b as f64 / 1048576.0;
-    println!("soak ({badge}): run, page JS heap, page wasm memory, worker wasm memory (MiB)");
-    for (run, heap, page, worker) in &rows {
-        println!("soak: {run}, {:.1}, {:.1}, {:.1}", mib(*heap), mib(*page), mib(*worker));
+    println!("soak ({badge}): run, page JS heap, page wasm memory, worker wasm memory, the tab's renderer RSS (MiB)");
+    for (run, heap, page, worker, rss) in &rows {
+        println!("soak: {run}, {:.1}, {:.1}, {:.1}, {:.1}", mib(*heap), mib(*page), mib(*worker), mib(*rss));
     }
     assert!(rows.iter().all(|r| r.2 > 0 && r.3 > 0), "the page and the worker report their memory: {rows:?}");
     let (first, last) = (rows[0].1, rows[2].1);
@@ -100,6 +103,12 @@ async fn soak(server: &StaticServer, query: &str, badge: &str) {
     }
     let (first, last) = (rows[0].2, rows[2].2);
     assert!(last <= first + (16 << 20), "the page's wasm memory grew from {first} to {last} bytes over three runs");
+    // The whole tab, workers included (each run's trainer is a new worker with its own wasm
+    // memory: one kept alive would add its 25+ MiB and more every run).
+    let (first, last) = (rows[0].4, rows[2].4);
+    if first > 0 {
+        assert!(last <= first + (192 << 20), "the tab's renderer memory grew from {first} to {last} bytes over three runs");
+    }
     b.close().await;
 }
 

@@ -305,7 +305,7 @@ impl Default for Options {
 pub struct Browser {
     pub client: Client,
     _driver: Driver,
-    _profile: TempDir,
+    profile: TempDir,
 }
 
 /// chromedriver's (non-W3C) browser-log endpoint.
@@ -336,10 +336,38 @@ impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
     }
 }
 
+/// A browser's profile folder. Dropping it first ends the browser's processes that are still
+/// running (a test that panicked before `close` leaves Chromium behind once chromedriver is
+/// gone), then removes the folder.
 struct TempDir(PathBuf);
+
+impl TempDir {
+    /// `--user-data-dir=…`, the argument every process of this browser carries.
+    fn arg(&self) -> String {
+        format!("--user-data-dir={}", self.0.display())
+    }
+
+    /// This browser's processes (Linux `/proc`): pid and arguments. Chromium rewrites its
+    /// command line as one space-separated string, so arguments are split on NUL and space.
+    fn processes(&self) -> Vec<(u32, Vec<String>)> {
+        let arg = self.arg();
+        let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+        dir.flatten()
+            .filter_map(|e| {
+                let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+                let raw = std::fs::read(e.path().join("cmdline")).ok()?;
+                let args: Vec<String> = String::from_utf8_lossy(&raw).split(['\0', ' ']).map(str::to_string).collect();
+                args.contains(&arg).then_some((pid, args))
+            })
+            .collect()
+    }
+}
 
 impl Drop for TempDir {
     fn drop(&mut self) {
+        for (pid, _) in self.processes() {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
@@ -382,7 +410,26 @@ impl Browser {
         let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
         builder.capabilities(caps.as_object().unwrap().clone());
         let client = builder.connect(&format!("http://127.0.0.1:{}", driver.port)).await.expect("a chromedriver session");
-        Browser { client, _driver: driver, _profile: TempDir(profile) }
+        Browser { client, _driver: driver, profile: TempDir(profile) }
+    }
+
+    /// Resident memory in bytes of this browser's renderer processes, read from Linux's
+    /// `/proc` (`VmRSS`): the tab with its dedicated workers, their wasm memories included.
+    /// `None` where no such process is found.
+    pub fn renderer_rss(&self) -> Option<u64> {
+        let mut total = None;
+        for (pid, args) in self.profile.processes() {
+            if !args.iter().any(|a| a == "--type=renderer") {
+                continue;
+            }
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            let kib =
+                status.lines().find_map(|l| l.strip_prefix("VmRSS:")?.trim().strip_suffix("kB")?.trim().parse::<u64>().ok());
+            if let Some(kib) = kib {
+                total = Some(total.unwrap_or(0) + kib * 1024);
+            }
+        }
+        total
     }
 
     /// The `data-testid` locator string.
