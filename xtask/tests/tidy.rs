@@ -4,6 +4,8 @@
 //! - the data and core crates have no direct web dependency, for any target;
 //! - the page bundle (breastmnist-lab for wasm32) reaches no burn, cubecl or wgpu, and of the
 //!   workspace crates only breastmnist-data and breastmnist-protocol;
+//! - the browser's trainers (breastmnist-worker's `webgpu` and `threads` builds) never turn on
+//!   burn's `autotune`, which once corrupted WebGPU training here;
 //! - no component refers to another component's module (components import state and runtime);
 //! - every crate root (lib.rs, main.rs) starts with a `//!` comment stating its job.
 
@@ -126,6 +128,47 @@ fn the_page_bundle_has_no_ml_backend() {
     );
     let all: BTreeSet<&str> = reached_from.keys().map(|id| names[*id]).collect();
     assert!(all.contains("leptos") && all.contains("web-sys"), "the walk sees the page's web dependencies: {all:?}");
+}
+
+/// Every `crate/feature` string that `features` of workspace package `name` turn on, following
+/// the workspace's own features and the features its packages ask of each other.
+fn enabled(meta: &Value, name: &str, features: &[&str]) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut queue: VecDeque<(String, String)> = features.iter().map(|f| (name.to_string(), f.to_string())).collect();
+    let member_names: BTreeSet<String> = array(&meta["packages"]).iter().map(|p| str_of(p, "name").to_string()).collect();
+    // Features a package always asks of a workspace dependency.
+    for dep in array(&member(meta, name)["dependencies"]) {
+        if member_names.contains(str_of(dep, "name")) {
+            for f in array(&dep["features"]).iter().filter_map(Value::as_str) {
+                queue.push_back((str_of(dep, "name").to_string(), f.to_string()));
+            }
+        }
+    }
+    while let Some((package, feature)) = queue.pop_front() {
+        if !seen.insert(format!("{package}/{feature}")) || !member_names.contains(&package) {
+            continue;
+        }
+        for item in array(&member(meta, &package)["features"][feature.as_str()]).iter().filter_map(Value::as_str) {
+            match item.split_once('/') {
+                Some((dep, f)) => queue.push_back((dep.trim_end_matches('?').to_string(), f.to_string())),
+                None => queue.push_back((package.clone(), item.to_string())),
+            }
+        }
+    }
+    seen
+}
+
+#[test]
+fn the_browser_trainers_never_turn_on_autotune() {
+    let meta = metadata(&["--no-deps"]);
+    for build in ["webgpu", "threads"] {
+        let on = enabled(&meta, "breastmnist-worker", &[build]);
+        assert!(on.contains("burn/webgpu") || build == "threads", "the walk follows the features: {on:?}");
+        let tuned: Vec<&String> = on.iter().filter(|f| f.contains("autotune")).collect();
+        assert!(tuned.is_empty(), "the worker's {build} build turns on {tuned:?}: burn's autotune stays native-only");
+    }
+    // And the walk sees autotune where it is: the CLI's feature.
+    assert!(enabled(&meta, "breastmnist-cli", &["autotune-checks"]).contains("burn/autotune-checks"));
 }
 
 #[test]

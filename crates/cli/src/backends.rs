@@ -58,15 +58,28 @@ impl BackendArg {
         self.constructor().is_some()
     }
 
-    /// What the metrics JSON records as the adapter.
+    /// What the metrics JSON records as the adapter (a GPU's says when burn's autotune picked
+    /// its kernels).
     fn adapter(self) -> &'static str {
+        let tuned = cfg!(feature = "autotune");
         match self {
             BackendArg::Flex => "cpu",
+            BackendArg::Cuda if tuned => "cuda device 0, burn autotune",
             BackendArg::Cuda => "cuda device 0",
+            BackendArg::Wgpu | BackendArg::Vulkan if tuned => "default adapter, burn autotune",
             BackendArg::Wgpu | BackendArg::Vulkan => "default adapter",
         }
     }
 }
+
+/// burn's kernel tuning on this binary's GPU backends, as `check` and `bench` print it.
+pub(crate) const TUNING: &str = if cfg!(feature = "autotune-checks") {
+    "burn autotune on, every candidate's output checked against a reference (a mismatch panics)"
+} else if cfg!(feature = "autotune") {
+    "burn autotune on (build with autotune-checks and run `check` first)"
+} else {
+    "burn autotune off (each convolution pass is burn's direct kernel unless gemm is chosen)"
+};
 
 /// The device for a backend choice, with the names the metrics JSON records.
 pub(crate) fn device(backend: BackendArg) -> Result<(Device, Environment), CliError> {

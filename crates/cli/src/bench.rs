@@ -58,6 +58,7 @@ pub(crate) fn cmd_bench(a: BenchArgs) -> Result<(), CliError> {
     }
     let mut backends = vec![("flex", Device::flex())];
     for (b, d) in gpus {
+        println!("{}: {}", b.name(), backends::TUNING);
         let c = block_on(device_check::against_flex(&d, ModelSize::Tiny, CHECK_STEPS, None))?;
         println!("{}", check_line(b.name(), ModelSize::Tiny, None, &c));
         backends.push((b.name(), d));
@@ -141,6 +142,9 @@ pub(crate) fn cmd_check(a: CheckArgs) -> Result<(), CliError> {
     }
     let device = backends::start(a.backend)?;
     let name = a.backend.name();
+    if a.backend != BackendArg::Flex {
+        println!("{name}: {}", backends::TUNING);
+    }
     let mut failed = Vec::new();
     if algos.contains(&ConvAlgo::Gemm) {
         let c = block_on(conv_check::check(&device)).map_err(train::TrainError::from)?;
