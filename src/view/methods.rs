@@ -150,12 +150,12 @@ impl ServedPoint {
 pub fn start_label(kind: StartingPoint) -> (&'static str, &'static str) {
     match kind {
         StartingPoint::Contrastive => {
-            ("SimCLR encoder", "The contrastive (SimCLR) encoder this page serves, pretrained without labels on 8,002 scans")
+            ("SimCLR", "The contrastive (SimCLR) encoder this page serves, pretrained without labels on 8,002 scans")
         }
         StartingPoint::Masked => {
-            ("masked encoder", "The masked-reconstruction encoder this page serves, pretrained without labels on 8,002 scans")
+            ("masked", "The masked-reconstruction encoder this page serves, pretrained without labels on 8,002 scans")
         }
-        StartingPoint::Pneumonia => ("X-ray model", "The model this page serves, trained on PneumoniaMNIST's chest X-rays"),
+        StartingPoint::Pneumonia => ("chest X-rays", "The model this page serves, trained on PneumoniaMNIST's chest X-rays"),
     }
 }
 
