@@ -215,11 +215,9 @@ impl TrainCtx {
                 return self.form_error.set(Some(e.into()));
             };
             request.init_name = self.imported.get_untracked();
-            return self.launch(RunView::starting(request.clone()), ToWorker::Start(request), Some(bytes));
+            return self.launch_start(request, Some(bytes));
         }
-        let Some(point) = draft.served() else {
-            return self.launch(RunView::starting(request.clone()), ToWorker::Start(request), None);
-        };
+        let Some(point) = draft.served() else { return self.launch_start(request, None) };
         if self.fetching_start.get_value() {
             return;
         }
@@ -228,7 +226,7 @@ impl TrainCtx {
             let loaded = pretrained::load(point, &Cancel::new()).await;
             self.fetching_start.set_value(false);
             match loaded {
-                Ok(bytes) => self.launch(RunView::starting(request.clone()), ToWorker::Start(request), Some(bytes)),
+                Ok(bytes) => self.launch_start(request, Some(bytes)),
                 Err(e) => self.form_error.set(Some(format!(
                     "The starting point {} could not be loaded ({e}); nothing was started. Choose \"fresh weights\" \
                      under Start from to train without it.",
@@ -236,6 +234,11 @@ impl TrainCtx {
                 ))),
             }
         });
+    }
+
+    /// Launches a fresh run of `request`, starting from `init` when it fine-tunes.
+    fn launch_start(self, request: TrainRequest, init: Option<Vec<u8>>) {
+        self.launch(RunView::starting(request.clone()), ToWorker::Start(request), init);
     }
 
     /// Continues the interrupted run from its stored snapshot, on the backend now chosen.

@@ -95,16 +95,19 @@ impl Draft {
     /// imported checkpoint is fine-tuned instead. `None` also when the app serves none for the
     /// model ([`Draft::validate`] refuses that).
     pub fn served(&self) -> Option<&'static ServedPoint> {
-        let model = ModelKind::parse(&self.model)?;
-        self.start.filter(|_| !self.fine_tune).and_then(|k| ServedPoint::find(model, k))
+        self.start.filter(|_| !self.fine_tune).and_then(|k| self.point(k))
+    }
+
+    /// The served file of `kind` for the form's model, if the app serves one.
+    pub fn point(&self, kind: StartingPoint) -> Option<&'static ServedPoint> {
+        ServedPoint::find(ModelKind::parse(&self.model)?, kind)
     }
 
     /// Sets the model; a starting point the app does not serve for it gives way to fresh
     /// weights (the form shows the change).
     pub fn set_model(&mut self, model: String) {
         self.model = model;
-        let served = |k| ModelKind::parse(&self.model).and_then(|m| ServedPoint::find(m, k)).is_some();
-        if self.start.is_some_and(|k| !served(k)) {
+        if self.start.is_some_and(|k| self.point(k).is_none()) {
             self.start = None;
         }
     }
@@ -203,7 +206,7 @@ impl Draft {
             },
         };
         if let Some(kind) = self.start.filter(|_| !self.fine_tune)
-            && ServedPoint::find(model, kind).is_none()
+            && self.point(kind).is_none()
         {
             return Err(format!(
                 "the page serves the {kind} starting point for c8 and c16 only: pick one of them, or start {model} from fresh weights"

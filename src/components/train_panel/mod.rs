@@ -15,7 +15,7 @@ use leptos::prelude::*;
 use crate::state::data::DataCtx;
 use crate::state::train::TrainCtx;
 use crate::view::draft::Draft;
-use crate::view::methods::{ServedPoint, start_label};
+use crate::view::methods::start_label;
 use crate::view::run::RunPhase;
 use curves::Curves;
 use results::Results;
@@ -70,7 +70,7 @@ pub fn TrainPanel() -> impl IntoView {
                         }>
                         <option value="none">"fresh weights"</option>
                         {StartingPoint::ALL.into_iter().map(|k| {
-                            let unserved = move || draft.with(|d| ModelKind::parse(&d.model).and_then(|m| ServedPoint::find(m, k)).is_none());
+                            let unserved = move || draft.with(|d| d.point(k).is_none());
                             let (label, title) = start_label(k);
                             view! { <option value=k.name() title=title disabled=unserved>{label}</option> }
                         }).collect::<Vec<_>>()}
