@@ -12,7 +12,8 @@
 //! Usage: `browser-bench [--models tiny,small] [--backends cpu,webgpu] [--batch 32] [--conv direct,gemm] [--threads 1,2]`.
 //!
 //! `--peer tfjs` instead races TensorFlow.js (installed by `cargo xtask bench --peer tfjs` into
-//! `target/peer`) in the same headless Chromium: see [`peer`].
+//! `target/peer`) in the same headless Chromium: see [`peer`]. There `--threads N` is one count
+//! and `--peer-backends cpu,wasm,webgl,webgpu` picks the peer's backends.
 
 use std::time::{Duration, Instant};
 
@@ -74,7 +75,10 @@ async fn main() {
     let limit = Duration::from_secs(arg(&args, "--limit-s", "900").parse().expect("--limit-s N"));
     if arg(&args, "--peer", "") == "tfjs" {
         let steps = arg(&args, "--steps", "12").parse().expect("--steps N");
-        return peer::race(&models, &backends, batch, steps, limit).await;
+        let threads = arg(&args, "--threads", "");
+        let threads = (!threads.is_empty()).then(|| threads.parse().expect("--threads N (one count with --peer)"));
+        let peer = arg(&args, "--peer-backends", &peer::PEER_BACKENDS.join(","));
+        return peer::race(peer::Race { models: &models, ours: &backends, threads, peer: &peer, batch, steps, limit }).await;
     }
     let threads = arg(&args, "--threads", "");
     let server = StaticServer::isolated(dist());

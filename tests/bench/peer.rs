@@ -5,7 +5,9 @@
 //! (`--steps`, 12 by default: a median of 10). Ours trains on the first images of BreastMNIST's
 //! training split, the peer on a fixed synthetic batch of the same shape (a convolution's cost
 //! does not depend on the values). The trainable parameter counts must match ours, or the row
-//! says so.
+//! says so. `--peer-backends webgl,webgpu` races only those of the peer's backends (a software
+//! GPU takes minutes a step for `resnet18`); `--threads N` runs our CPU trainer with N threads on
+//! a cross-origin-isolated page, as a reader's browser gets it from a host that sends COOP/COEP.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -18,7 +20,19 @@ use crate::{open_run, step_times};
 const OURS: [(&str, usize); 4] = [("tiny", 77_338), ("small", 307_506), ("medium", 2_794_978), ("resnet18", 11_168_706)];
 
 /// The peer's backends, TensorFlow.js's names.
-const PEER_BACKENDS: [&str; 4] = ["cpu", "wasm", "webgl", "webgpu"];
+pub const PEER_BACKENDS: [&str; 4] = ["cpu", "wasm", "webgl", "webgpu"];
+
+/// What one race compares: the models, our backends (with our CPU trainer's thread count, if
+/// any) and the peer's, the batch, the steps and each measurement's time limit.
+pub struct Race<'a> {
+    pub models: &'a str,
+    pub ours: &'a str,
+    pub threads: Option<usize>,
+    pub peer: &'a str,
+    pub batch: usize,
+    pub steps: usize,
+    pub limit: Duration,
+}
 
 /// The TensorFlow.js files the peer page loads, from `target/peer/node_modules`.
 const TFJS_FILES: [(&str, &str); 6] = [
@@ -62,16 +76,18 @@ fn median(ms: &[f64]) -> Option<f64> {
     Some(if n % 2 == 1 { timed[n / 2] } else { (timed[n / 2 - 1] + timed[n / 2]) / 2.0 })
 }
 
-/// Our step times: the page trains `model` for one epoch of `steps` full batches on `backend`.
+/// Our step times: the page trains `model` for one epoch of `steps` full batches on `backend`
+/// (plus the `extra` query, e.g. `&threads=2`).
 async fn ours(
     server: &StaticServer,
     model: &str,
     backend: &str,
+    extra: &str,
     batch: usize,
     steps: usize,
     limit: Duration,
 ) -> Result<Vec<f64>, String> {
-    let b = open_run(server, model, backend, batch, steps, "").await;
+    let b = open_run(server, model, backend, batch, steps, extra).await;
     let (ms, failed) = step_times(&b, steps, limit).await;
     b.close().await;
     match failed {
@@ -123,8 +139,14 @@ fn cell(r: &Result<f64, String>) -> String {
 }
 
 /// Prints one row per model: our backends, the peer's, and our best over the peer's best.
-pub async fn race(models: &str, backends: &str, batch: usize, steps: usize, limit: Duration) {
+pub async fn race(race: Race<'_>) {
+    let Race { models, ours: backends, threads, peer: peer_backends, batch, steps, limit } = race;
     assert!(steps >= 3, "--steps must leave at least one step after the two warm-ups");
+    let peer_backends: Vec<&str> = peer_backends.split(',').collect();
+    if let Some(b) = peer_backends.iter().find(|b| !PEER_BACKENDS.contains(b)) {
+        eprintln!("peer: TensorFlow.js has no backend {b:?} here (one of {})", PEER_BACKENDS.join(", "));
+        std::process::exit(2);
+    }
     let site = match site() {
         Ok(s) => s,
         Err(e) => {
@@ -132,14 +154,21 @@ pub async fn race(models: &str, backends: &str, batch: usize, steps: usize, limi
             std::process::exit(1);
         }
     };
-    let ours_server = StaticServer::start(dist());
+    // Threads need a cross-origin-isolated page; without `--threads` the page is served plainly,
+    // so our CPU trainer is the single-threaded one whatever the machine.
+    let ours_server = if threads.is_some() { StaticServer::isolated(dist()) } else { StaticServer::start(dist()) };
+    let extra = threads.map(|n| format!("&threads={n}")).unwrap_or_default();
     let peer_server = StaticServer::start(site);
     let ours_backends: Vec<&str> = backends.split(',').collect();
     println!(
         "ms per training step, batch {batch}, median of steps 3-{steps} (2 warm-ups), headless Chromium, WebGPU = SwiftShader"
     );
+    let label = |b: &str| match threads {
+        Some(n) if b == "cpu" => format!("ours cpu ({n} threads)"),
+        _ => format!("ours {b}"),
+    };
     let header: Vec<String> =
-        ours_backends.iter().map(|b| format!("ours {b}")).chain(PEER_BACKENDS.iter().map(|b| format!("tfjs {b}"))).collect();
+        ours_backends.iter().map(|b| label(b)).chain(peer_backends.iter().map(|b| format!("tfjs {b}"))).collect();
     println!("| model | params ours / tfjs | {} | ours best / tfjs best |", header.join(" | "));
     println!("|---|---|{}---|", "---|".repeat(header.len()));
     for model in models.split(',') {
@@ -147,7 +176,8 @@ pub async fn race(models: &str, backends: &str, batch: usize, steps: usize, limi
         let mut cells = Vec::new();
         let mut best_ours = f64::INFINITY;
         for backend in &ours_backends {
-            let r = ours(&ours_server, model, backend, batch, steps, limit)
+            let extra = if *backend == "cpu" { extra.as_str() } else { "" };
+            let r = ours(&ours_server, model, backend, extra, batch, steps, limit)
                 .await
                 .and_then(|ms| median(&ms).ok_or_else(|| "no timed step".to_string()));
             if let Ok(m) = r {
@@ -157,7 +187,7 @@ pub async fn race(models: &str, backends: &str, batch: usize, steps: usize, limi
         }
         let mut best_peer = (f64::INFINITY, "");
         let mut peer_params = None;
-        for backend in PEER_BACKENDS {
+        for &backend in &peer_backends {
             let r = peer(&peer_server, model, backend, batch, steps, limit).await.and_then(|(params, ms, adapter)| {
                 peer_params = Some(params);
                 eprintln!("tfjs {backend} ({adapter}): {ms:.0?}");

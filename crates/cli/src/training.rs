@@ -114,9 +114,9 @@ pub(crate) struct TrainArgs {
 }
 
 impl TrainArgs {
-    /// The one place raw arguments become the core's typed configuration.
-    /// The preset's recipe with every given flag applied over it.
-    fn recipe(&self) -> Result<TrainConfig, CliError> {
+    /// The one place raw arguments become the core's typed configuration: the preset's recipe
+    /// with every given flag applied over it, and the checkpoint the run starts from (if any).
+    fn recipe(&self) -> Result<(TrainConfig, Option<PathBuf>), CliError> {
         let preset: Preset = self.preset.parse().map_err(CliError::Arg)?;
         let mut c = preset.config().with_seed(self.seed).with_subset(self.subset).with_resize(self.resize);
         c.freeze_backbone = self.freeze_backbone;
@@ -168,7 +168,8 @@ impl TrainArgs {
             let full_at = self.curriculum_full_at.unwrap_or((c.epochs / 2).max(2));
             c.curriculum = Some(Curriculum { order, start: self.curriculum_start, full_at });
         }
-        let fresh = self.init(&c)?.is_none();
+        let init = self.init(&c)?;
+        let fresh = init.is_none();
         if self.freeze_backbone && fresh {
             return Err(CliError::Usage("--freeze-backbone needs --init CHECKPOINT".into()));
         }
@@ -177,7 +178,7 @@ impl TrainArgs {
                 "--linear-probe needs --init CHECKPOINT (e.g. the encoder.ckpt of `breastmnist ssl`)".into(),
             ));
         }
-        Ok(c)
+        Ok((c, init))
     }
 
     /// The checkpoint the run starts from: `--init FILE`; fresh weights with `--init none`;
@@ -203,13 +204,6 @@ impl TrainArgs {
             }
         }
     }
-
-    /// The one place raw arguments become the core's typed, validated configuration.
-    fn validate(&self, train_len: usize) -> Result<TrainConfig, CliError> {
-        let config = self.recipe()?;
-        config.validate(train_len)?;
-        Ok(config)
-    }
 }
 
 /// Milliseconds since the first call (the race's clock).
@@ -220,10 +214,10 @@ fn clock_ms() -> f64 {
 
 /// `train` and `pretrain`; `official` (BreastMNIST itself) adds the standard result files.
 pub(crate) fn cmd_train(a: TrainArgs, options: &DecodeOptions, official: bool) -> Result<(), CliError> {
-    // Validate what needs no file first, so typos fail fast.
-    a.recipe()?;
+    // What needs no data file fails first, so typos and a missing starting point fail fast.
+    let (mut config, init) = a.recipe()?;
     let data = Arc::new(load_data_with(&a.data, options)?);
-    let mut config = a.validate(data.train.len())?;
+    config.validate(data.train.len())?;
     let (device, env) = device(a.backend)?;
     let pinned = config.conv;
     let conv = block_on(settle(pinned, &device)).map_err(train::TrainError::from)?;
@@ -232,7 +226,7 @@ pub(crate) fn cmd_train(a: TrainArgs, options: &DecodeOptions, official: bool) -
     }
     config.conv = Some(conv.algo);
     std::fs::create_dir_all(&a.out).map_err(|source| CliError::Write { path: a.out.clone(), source })?;
-    let mut trainer = match a.init(&config)? {
+    let mut trainer = match init {
         Some(path) => {
             let bytes = read(&path)?;
             let ckpt = Checkpoint::from_bytes(&bytes).map_err(|source| CliError::Checkpoint { path: path.clone(), source })?;
