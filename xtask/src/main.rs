@@ -82,12 +82,34 @@ fn serve(port: u16) -> Result<(), Failure> {
     sh::run(tools::trunk().args(["serve", "--release", "--offline", "--address", "127.0.0.1", "--port", &port.to_string()]))
 }
 
+/// The trainer's invariant that `breastmnist_worker::start` keeps: the module runs its static
+/// constructors (cubecl's ~3,000 `inventory` registrations) once, so wasm-ld wraps no export
+/// in them. Each wrapped export shows as `NAME.command_export` in the linked module's name
+/// section (before wasm-bindgen and wasm-opt strip it).
+fn constructors_run_once(linked: &std::path::Path) -> Result<(), Failure> {
+    let bytes = std::fs::read(linked).map_err(|e| Failure(format!("{}: {e}", linked.display())))?;
+    match wrapped_exports(&bytes) {
+        0 => Ok(()),
+        n => Err(Failure(format!(
+            "{}: wasm-ld wrapped {n} exports in the static constructors, so every call from JavaScript reruns \
+             them all; the trainer must call __wasm_call_ctors itself (breastmnist_worker::start)",
+            linked.display()
+        ))),
+    }
+}
+
+/// How many exports wasm-ld wrapped in the static constructors (its `.command_export` names).
+fn wrapped_exports(wasm: &[u8]) -> usize {
+    wasm.windows(b".command_export".len()).filter(|w| *w == b".command_export").count()
+}
+
 /// `trunk build --release` into dist/, then print the bundle's sizes.
 fn build_dist() -> Result<(), Failure> {
     step("building the release bundle (trunk build --release)");
     let started = std::time::Instant::now();
     sh::run(tools::trunk().args(["build", "--release", "--offline"]))?;
     println!("    built in {:.1} s", started.elapsed().as_secs_f64());
+    constructors_run_once(&root().join("target/wasm32-unknown-unknown/release/trainer.wasm"))?;
     let listing = |dir: &str| std::fs::read_dir(root().join(dir)).map_err(|e| Failure(format!("{dir}/: {e}")));
     for entry in listing("dist")?.chain(listing("dist/threads")?) {
         let path = entry.map_err(|e| Failure(e.to_string()))?.path();
@@ -208,4 +230,16 @@ fn test(rest: &[String]) -> Result<(), Failure> {
         return Err(Failure(format!("{} test(s) failed", tally.failed)));
     }
     lint
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrapped_exports;
+
+    #[test]
+    fn wrapped_exports_counts_wasm_lds_command_export_names() {
+        let names = b"\x00\x04name__wbindgen_malloc.command_export\x01main.command_export\x02main";
+        assert_eq!(wrapped_exports(names), 2);
+        assert_eq!(wrapped_exports(b"__wbindgen_malloc main __wasm_call_ctors"), 0);
+    }
 }

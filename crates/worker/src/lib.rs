@@ -35,7 +35,30 @@ mod pretext;
 /// the backend's description says it.
 #[cfg(target_arch = "wasm32")]
 pub fn start(cpu_threads: usize) {
+    run_constructors_once();
     console_error_panic_hook::set_once();
     backend::set_cpu_threads(cpu_threads);
     glue::listen();
+}
+
+/// Runs the module's static constructors, once, before anything reads what they register.
+///
+/// cubecl registers about 3,000 of them with `inventory`. A module that never calls
+/// `__wasm_call_ctors` itself is a "command" to wasm-ld, which then wraps every export in a call
+/// to all of them: wasm-bindgen's `malloc`, `free` and externref-table exports, which the glue
+/// calls for every string and JavaScript object it hands over. On WebGPU that was most of the
+/// worker's CPU time (inventory's docs, "WebAssembly and constructors"). Calling it here makes
+/// the module a reactor: no export is wrapped. `cargo xtask build` fails if one is.
+#[cfg(target_arch = "wasm32")]
+fn run_constructors_once() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static DONE: AtomicBool = AtomicBool::new(false);
+    unsafe extern "C" {
+        fn __wasm_call_ctors();
+    }
+    if !DONE.swap(true, Ordering::SeqCst) {
+        // SAFETY: wasm-ld synthesises `__wasm_call_ctors`, which runs each registered
+        // constructor once per call; the flag makes this the only call.
+        unsafe { __wasm_call_ctors() }
+    }
 }
