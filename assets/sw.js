@@ -31,6 +31,9 @@ const HEADERS = [
 ];
 // The files a page names ("./x-0123456789abcdef.js", './boot.js', …): the shell to keep with it.
 const SHELL = /["']([^"'#?\s]+\.(?:js|wasm|css|svg))["']/g;
+// The verifier worker's files: the page hashes a cached dataset with it before using it, so an
+// offline reload needs them, yet the page's HTML does not name them (the app starts the worker).
+const VERIFIER = ['verifier_loader.js', 'verifier.js', 'verifier_bg.wasm'];
 // Trunk's content-hashed files: replaced by each build, pruned once the stored page stops naming them.
 const HASHED = /-[0-9a-f]{16}(?:_bg)?\.(?:js|wasm|css|svg)$/;
 
@@ -98,7 +101,8 @@ self.addEventListener('install', (event) => {
         const html = await page.clone().text();
         const cache = await caches.open(CACHE);
         await cache.put(pageUrl, page);
-        await Promise.all(shellOf(html).map((u) => cache.add(u).catch(() => undefined)));
+        const shell = [...shellOf(html), ...VERIFIER.map((f) => new URL(f, scope()).href)];
+        await Promise.all(shell.map((u) => cache.add(u).catch(() => undefined)));
       }
     } catch {
       // Offline or no storage: the worker still installs and keeps copies as the page loads.

@@ -71,7 +71,7 @@ async fn the_bundle_works_under_a_sub_path_of_a_plain_static_server() {
         &format!(
             "caches.open('{SHELL_CACHE}').then(c => c.keys()).then(k => {{ window.__shell = k.map(r => r.url); }});
              const kept = window.__shell || [];
-             return kept.includes('{base}') && kept.some(u => u.endsWith('.wasm'))"
+             return kept.includes('{base}') && kept.some(u => u.endsWith('.wasm')) && kept.includes('{base}verifier_bg.wasm')"
         ),
         READY,
     )

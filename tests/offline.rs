@@ -228,6 +228,9 @@ async fn opening_another_file_in_the_tab_keeps_the_cached_page() {
     assert_eq!(page[1], json!(true), "the page's entry is the app's page: {page}");
     let shell = shell_paths(&b).await;
     assert!(shell.iter().any(|p| p.ends_with(".wasm")) && shell.iter().any(|p| p == "/boot.js"), "shell cache: {shell:?}");
+    // The verifier, which the page starts itself, is kept with the shell: the offline reload
+    // hashes the cached dataset with it.
+    assert!(shell.iter().any(|p| p == "/verifier_bg.wasm"), "shell cache: {shell:?}");
 
     front.go_offline();
     let started = Instant::now();

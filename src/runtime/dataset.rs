@@ -148,10 +148,13 @@ pub async fn fetch_verified(
     cancel: &fetch::Cancel,
 ) -> Result<(Vec<u8>, Source), LoadError> {
     if let Some(bytes) = cache::get(key).await {
-        if verify(&bytes, file).await.is_ok() {
-            return Ok((bytes, Source::BrowserCache));
+        match verify(&bytes, file).await {
+            Ok(()) => return Ok((bytes, Source::BrowserCache)),
+            // The verifier could not run (offline before it was ever kept, say): the copy may be
+            // good, so it stays for the next try.
+            Err(LoadError::Hash(_)) => {}
+            Err(_) => cache::delete(key).await,
         }
-        cache::delete(key).await;
     }
     let bytes = fetch::fetch_bytes(key, file.size, progress, cancel).await.map_err(LoadError::Fetch)?;
     on_verify();
