@@ -10,9 +10,12 @@
 //! - `build`: the release bundle in dist/, with its sizes.
 //! - `fuzz [--minutes N] [--seed S]`: the seeded mutation tests of the data and core crates for
 //!   N minutes each, printing cases tried and any crash with its seed.
+//! - `gpu-pack [--builds NAME,NAME]`: the CLI's GPU builds, the data and `run.sh` in `.gpu/`,
+//!   for a GPU machine that has no cargo (`gpu`).
 
 mod data;
 mod fuzz;
+mod gpu;
 mod lint;
 mod sh;
 mod threads;
@@ -23,7 +26,8 @@ use std::process::ExitCode;
 use sh::{Failure, root, step};
 
 const USAGE: &str = "usage: cargo xtask <serve [--port N] | lint | test [--no-browser] | setup | data | build \
-                     | bench [browser-bench args, e.g. --peer tfjs] | fuzz [--minutes N] [--seed S] | threads (Trunk's hook)>";
+                     | bench [browser-bench args, e.g. --peer tfjs] | fuzz [--minutes N] [--seed S] | gpu-pack [--builds NAME,NAME] \
+                     | threads (Trunk's hook)>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -56,6 +60,11 @@ fn run(args: &[String]) -> Result<(), Failure> {
         // Trunk's post_build hook (Trunk.toml): the threaded CPU trainer into the staging folder.
         "threads" => threads::hook(),
         "fuzz" => fuzz::run(rest),
+        "gpu-pack" => {
+            let builds = gpu::parse_builds(rest)?;
+            data::prepare()?;
+            gpu::pack(&builds)
+        }
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())

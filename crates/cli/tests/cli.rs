@@ -510,3 +510,71 @@ fn self_supervised_pretraining_then_a_linear_probe_and_the_lab_methods() {
     assert_eq!(v["rows"][1]["config"]["linear_probe"].as_bool(), Some(true));
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// `cargo xtask gpu-pack`'s script (`xtask/gpu/run.sh`), run on a pack of this binary: every
+/// stage runs the CLI with flags it has, a missing GPU backend is logged and the run goes on,
+/// PyTorch's figure (a stand-in here) becomes bench's reference, the recipe's metrics come
+/// back per seed, and the time budget or a failed seed stops the seeds after it.
+#[test]
+fn the_gpu_packs_script_runs_each_stage_on_this_binary() {
+    let Some(data) = real_file("breastmnist.npz") else { return };
+    let pack = scratch("gpu-pack");
+    std::fs::create_dir_all(pack.join("bin")).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    std::fs::copy(root.join("xtask/gpu/run.sh"), pack.join("run.sh")).unwrap();
+    std::fs::copy(&data, pack.join("breastmnist.npz")).unwrap();
+    // As gpu-pack ships a build: compressed with xz, which the script unpacks.
+    let packed = std::fs::File::create(pack.join("bin/breastmnist-here.xz")).unwrap();
+    let xz = Command::new("xz").args(["-0", "-T0", "-c", env!("CARGO_BIN_EXE_breastmnist")]).stdout(packed).status().unwrap();
+    assert!(xz.success());
+    // PyTorch is not needed to test the script: a stand-in prints torch_bench.py's line format.
+    std::fs::write(pack.join("torch_bench.py"), "print('torch 2.x on CPU')\nprint('torch tiny b8 77338 20.00')\n").unwrap();
+    let run = |stage: &str, budget: &str, paper: &str, out: &Path| {
+        let o = Command::new("bash")
+            .arg(pack.join("run.sh"))
+            .arg(stage)
+            .envs([("BUDGET_S", budget), ("MODELS", "tiny"), ("BATCHES", "8"), ("BACKEND", "flex")])
+            .env("PAPER", paper)
+            .env("OUT", out)
+            .env("TMPDIR", &pack)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+        std::fs::read_to_string(out.join("run.log")).unwrap()
+    };
+
+    let out = pack.join("out");
+    let tiny = "--model tiny --epochs 1 --subset 32";
+    let log = run("all", "600", tiny, &out);
+    assert!(log.contains("binaries: breastmnist-here"), "{log}");
+    // check: this build has no wgpu, which the log says in the CLI's own line.
+    assert!(log.contains("the wgpu backend is not available: this binary was built without it"), "{log}");
+    // bench: a row per algorithm, the last column the ratio to the stand-in's 20 ms.
+    let rows: Vec<Vec<&str>> = log.lines().filter(|l| l.starts_with("tiny ")).map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(rows.len(), 2, "{log}");
+    for row in &rows {
+        let (ms, ratio) = (row[5].parse::<f64>().unwrap(), row[8].parse::<f64>().unwrap());
+        assert!((ratio - ms / 20.0).abs() < 0.01 + 0.001 * ratio, "{row:?}");
+    }
+    // paper: three seeds within the budget, each one's metrics beside the log.
+    for seed in 0..3 {
+        assert!(log.contains(&format!("official recipe, seed {seed}")), "{log}");
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join(format!("paper-{seed}.json"))).unwrap()).unwrap();
+        assert_eq!((v["config"]["model"].as_str(), v["config"]["seed"].as_u64()), (Some("tiny"), Some(seed)));
+        assert!(v["test"]["auc"].as_f64().is_some_and(|a| (0.0..=1.0).contains(&a)), "{v}");
+    }
+    assert!(log.matches("exit status 0; wall time").count() == 3, "{log}");
+
+    // No budget left: no seed starts, and the log says why.
+    let out = pack.join("out-spent");
+    let log = run("paper", "0", tiny, &out);
+    assert!(log.contains("seed 0 not started") && !out.join("paper-0.json").exists(), "{log}");
+    // A seed that fails stops the recipe: the next seeds would fail alike.
+    let out = pack.join("out-failed");
+    let log = run("paper", "600", "--model huge", &out);
+    assert!(log.contains("seed 0 failed: the recipe stops") && !log.contains("seed 1"), "{log}");
+    let o = Command::new("bash").arg(pack.join("run.sh")).arg("everything").output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("usage: run.sh"));
+}

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Issue 11's GPU figures, run on a GPU machine from the pack that `cargo xtask gpu-pack` makes
+# (.gpu/: CLI binaries built here, since that machine has no cargo; the data; Vulkan's loader;
+# this script; PyTorch's reference step). Stages, in order, while the time budget lasts:
+#
+#   check   each binary: `breastmnist check` against flex on wgpu (and vulkan where built in)
+#   bench   PyTorch's step time on the same GPU, then `breastmnist bench` for small and
+#           resnet18 at batch 32 and 128, direct and gemm, each row's ratio to PyTorch's
+#   paper   the official recipe (ResNet-18, 100 epochs, batch 128) with the first binary whose
+#           check passed (else the first), for seeds 0, 1, 2 while the budget lasts and no seed
+#           fails; wall time and test AUC/ACC per seed
+#
+# Usage: bash .gpu/run.sh [check|bench|paper|all] (default all). BUDGET_S (default 540) is the
+# seconds after which no new stage or seed starts. Everything is logged to $OUT/run.log (or
+# .gpu/out when OUT is unset), with torch.txt and each seed's metrics JSON beside it. MODELS,
+# BATCHES, BACKEND and PAPER (extra `train` flags) narrow it, e.g. for crates/cli's test of it.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+out=${OUT:-$here/out}
+budget=${BUDGET_S:-540}
+models=${MODELS:-small,resnet18}
+batches=${BATCHES:-32 128}
+backend=${BACKEND:-wgpu}
+stage=${1:-all}
+case $stage in check | bench | paper | all) ;; *)
+    echo "usage: run.sh [check|bench|paper|all]"
+    exit 2
+    ;;
+esac
+mkdir -p "$out"
+
+# Vulkan's loader, where the machine lacks it (the device README's recipe).
+if ! ldconfig -p | grep -q libvulkan.so.1 && compgen -G "$here/gl/*.deb" >/dev/null; then
+    for f in "$here"/gl/*.deb; do dpkg -x "$f" /; done
+    ldconfig
+fi
+icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+[ -f "$icd" ] && export VK_DRIVER_FILES=$icd
+egl=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+[ -f "$egl" ] && export __EGL_VENDOR_LIBRARY_FILENAMES=$egl
+
+# The binaries travel xz-compressed (`gpu-pack`); unpack each beside the others, in a temp dir.
+bins=()
+unpacked=${TMPDIR:-/tmp}/breastmnist-bin
+mkdir -p "$unpacked"
+for b in "$here"/bin/breastmnist-*; do
+    if [ "${b%.xz}" != "$b" ]; then
+        dst=$unpacked/$(basename "${b%.xz}")
+        xz -dc "$b" >"$dst" 2>/dev/null ||
+            python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$b" "$dst" ||
+            { echo "cannot unpack $b"; exit 2; }
+        chmod +x "$dst"
+        b=$dst
+    fi
+    [ -x "$b" ] && bins+=("$b")
+done
+data=$here/breastmnist.npz
+if [ ${#bins[@]} -eq 0 ] || [ ! -f "$data" ]; then
+    echo "no binaries in $here/bin or no $data: run cargo xtask gpu-pack here and carry what it lists"
+    exit 2
+fi
+
+# wgpu's OpenGL probe complains on every start without it.
+export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-${TMPDIR:-/tmp}}
+passed=
+started=$SECONDS
+left() { echo $((budget - (SECONDS - started))); }
+say() { printf '\n==> [%4ds] %s\n' $((SECONDS - started)) "$*"; }
+backends_of() { # the GPU backends a binary has: wgpu always, vulkan if its name says so
+    case ${1##*/} in *vulkan*) echo "wgpu vulkan" ;; *) echo "wgpu" ;; esac
+}
+
+check() {
+    for b in "${bins[@]}"; do
+        for gpu in $(backends_of "$b"); do
+            say "${b##*/}: check --backend $gpu"
+            "$b" check --backend "$gpu" --models tiny,c8 --steps 20 --conv direct,gemm
+            status=$?
+            echo "exit status $status"
+            # The recipe runs on the first binary whose wgpu backend passed.
+            if [ "$status" = 0 ] && [ "$gpu" = wgpu ] && [ -z "$passed" ]; then passed=$b; fi
+        done
+    done
+}
+
+bench() {
+    say "PyTorch's step on this machine (the reference)"
+    python3 "$here/torch_bench.py" --models "$models" --batches "${batches// /,}" --steps 20 | tee "$out/torch.txt"
+    local largest=${models##*,}
+    for batch in $batches; do
+        ref=$(awk -v m="$largest" -v b="b$batch" '$1 == "torch" && $2 == m && $3 == b { print $5 }' "$out/torch.txt")
+        for b in "${bins[@]}"; do
+            if [ "$(left)" -lt 60 ]; then
+                say "budget: $(left) s left, bench stops"
+                return
+            fi
+            say "${b##*/}: bench, batch $batch (last column: ms / PyTorch's $largest, ${ref:-not measured} ms)"
+            "$b" bench --models "$models" --batches "$batch" --steps 5 --conv direct,gemm ${ref:+--reference-ms "$ref"}
+            echo "exit status $?"
+        done
+    done
+}
+
+paper() {
+    local b=${passed:-${bins[0]}} last=0 seed t0 status dir
+    for seed in 0 1 2; do
+        if [ "$(left)" -lt $((last + 30)) ]; then
+            say "budget: $(left) s left and a seed took $last s: seed $seed not started"
+            return
+        fi
+        say "${b##*/}: official recipe, seed $seed (train --preset paper --backend $backend ${PAPER:-})"
+        dir=${TMPDIR:-/tmp}/breastmnist-paper-$seed
+        rm -rf "$dir"
+        t0=$SECONDS
+        # shellcheck disable=SC2086 # PAPER holds several flags
+        "$b" train --data "$data" --preset paper --backend "$backend" --seed "$seed" --out "$dir" ${PAPER:-}
+        status=$?
+        last=$((SECONDS - t0))
+        echo "exit status $status; wall time $last s"
+        if [ "$status" != 0 ]; then
+            say "seed $seed failed: the recipe stops"
+            return
+        fi
+        cp "$dir/metrics.json" "$out/paper-$seed.json"
+    done
+}
+
+main() {
+    say "machine"
+    if command -v nvidia-smi >/dev/null; then
+        nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+    else
+        echo "no nvidia-smi"
+    fi
+    echo "$(nproc) CPU cores; binaries: ${bins[*]##*/}; budget $budget s"
+    case $stage in
+    check) check ;;
+    bench) bench ;;
+    paper) paper ;;
+    all)
+        check
+        bench
+        paper
+        ;;
+    esac
+    say "done"
+}
+
+main 2>&1 | tee -a "$out/run.log"
