@@ -3,9 +3,11 @@
 # (.gpu/: CLI binaries built here, since that machine has no cargo; the data; Vulkan's loader;
 # this script; PyTorch's reference step). Stages, in order, while the time budget lasts:
 #
-#   check   each binary: `breastmnist check` against flex on wgpu (and vulkan where built in)
-#   bench   PyTorch's step time on the same GPU, then `breastmnist bench` for small and
-#           resnet18 at batch 32 and 128, direct and gemm, each row's ratio to PyTorch's
+#   check   each binary: `breastmnist check` against flex on wgpu (and vulkan where built in);
+#           an autotune build is used only once the autotune-checks build has passed here
+#   bench   PyTorch's step time on the same GPU, then `breastmnist bench` on each binary's GPU
+#           for small and resnet18 at batch 32 and 128, direct and gemm, each row's ratio to
+#           PyTorch's
 #   paper   the official recipe (ResNet-18, 100 epochs, batch 128) with the first binary whose
 #           check passed (else the first), for seeds 0, 1, 2 while the budget lasts and no seed
 #           fails; wall time and test AUC/ACC per seed
@@ -13,14 +15,15 @@
 # Usage: bash .gpu/run.sh [check|bench|paper|all] (default all). BUDGET_S (default 540) is the
 # seconds after which no new stage or seed starts. Everything is logged to $OUT/run.log (or
 # .gpu/out when OUT is unset), with torch.txt and each seed's metrics JSON beside it. MODELS,
-# BATCHES, BACKEND and PAPER (extra `train` flags) narrow it, e.g. for crates/cli's test of it.
+# BATCHES, BACKEND (bench's and the recipe's; default: vulkan for a vulkan build's bench, else
+# wgpu) and PAPER (extra `train` flags) narrow it, e.g. for crates/cli's test of it.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${OUT:-$here/out}
 budget=${BUDGET_S:-540}
 models=${MODELS:-small,resnet18}
 batches=${BATCHES:-32 128}
-backend=${BACKEND:-wgpu}
+backend=${BACKEND:-}
 stage=${1:-all}
 case $stage in check | bench | paper | all) ;; *)
     echo "usage: run.sh [check|bench|paper|all]"
@@ -62,12 +65,23 @@ fi
 
 # wgpu's OpenGL probe complains on every start without it.
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-${TMPDIR:-/tmp}}
-passed=
+passed= tuned=
 started=$SECONDS
 left() { echo $((budget - (SECONDS - started))); }
 say() { printf '\n==> [%4ds] %s\n' $((SECONDS - started)) "$*"; }
 backends_of() { # the GPU backends a binary has: wgpu always, vulkan if its name says so
     case ${1##*/} in *vulkan*) echo "wgpu vulkan" ;; *) echo "wgpu" ;; esac
+}
+# burn's autotune is trusted only after the autotune-checks build passed `check` in this run
+# (every candidate kernel's output compared with a reference).
+trusted() {
+    case ${1##*/} in
+    *autotune-checks*) return 1 ;;
+    *autotune*) [ "$tuned" = yes ] || { echo "${1##*/}: skipped, no autotune-checks build passed check in this run"; return 1; } ;;
+    esac
+}
+timed_backend_of() { # the one bench times: a vulkan build's wgpu runs the same SPIR-V
+    case ${1##*/} in *vulkan*) echo "vulkan" ;; *) echo "wgpu" ;; esac
 }
 
 check() {
@@ -77,8 +91,11 @@ check() {
             "$b" check --backend "$gpu" --models tiny,c8 --steps 20 --conv direct,gemm
             status=$?
             echo "exit status $status"
-            # The recipe runs on the first binary whose wgpu backend passed.
-            if [ "$status" = 0 ] && [ "$gpu" = wgpu ] && [ -z "$passed" ]; then passed=$b; fi
+            case ${b##*/} in
+            *autotune-checks*) [ "$status" = 0 ] && [ "$tuned" != no ] && tuned=yes || tuned=no ;;
+            *) # The recipe runs on the first binary whose wgpu backend passed.
+                if [ "$status" = 0 ] && [ "$gpu" = wgpu ] && [ -z "$passed" ] && trusted "$b"; then passed=$b; fi ;;
+            esac
         done
     done
 }
@@ -90,12 +107,16 @@ bench() {
     for batch in $batches; do
         ref=$(awk -v m="$largest" -v b="b$batch" '$1 == "torch" && $2 == m && $3 == b { print $5 }' "$out/torch.txt")
         for b in "${bins[@]}"; do
+            [[ ${b##*/} == *autotune-checks* ]] && continue
+            trusted "$b" || continue
             if [ "$(left)" -lt 60 ]; then
                 say "budget: $(left) s left, bench stops"
                 return
             fi
-            say "${b##*/}: bench, batch $batch (last column: ms / PyTorch's $largest, ${ref:-not measured} ms)"
-            "$b" bench --models "$models" --batches "$batch" --steps 5 --conv direct,gemm ${ref:+--reference-ms "$ref"}
+            gpu=${backend:-$(timed_backend_of "$b")}
+            say "${b##*/}: bench --backends $gpu, batch $batch (last column: ms / PyTorch's $largest, ${ref:-not measured} ms)"
+            "$b" bench --backends "$gpu" --models "$models" --batches "$batch" --steps 5 --conv direct,gemm \
+                ${ref:+--reference-ms "$ref"}
             echo "exit status $?"
         done
     done
@@ -108,12 +129,12 @@ paper() {
             say "budget: $(left) s left and a seed took $last s: seed $seed not started"
             return
         fi
-        say "${b##*/}: official recipe, seed $seed (train --preset paper --backend $backend ${PAPER:-})"
+        say "${b##*/}: official recipe, seed $seed (train --preset paper --backend ${backend:-wgpu} ${PAPER:-})"
         dir=${TMPDIR:-/tmp}/breastmnist-paper-$seed
         rm -rf "$dir"
         t0=$SECONDS
         # shellcheck disable=SC2086 # PAPER holds several flags
-        "$b" train --data "$data" --preset paper --backend "$backend" --seed "$seed" --out "$dir" ${PAPER:-}
+        "$b" train --data "$data" --preset paper --backend "${backend:-wgpu}" --seed "$seed" --out "$dir" ${PAPER:-}
         status=$?
         last=$((SECONDS - t0))
         echo "exit status $status; wall time $last s"

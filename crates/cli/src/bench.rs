@@ -32,6 +32,10 @@ pub(crate) struct BenchArgs {
     /// A reference time in ms per step (e.g. PyTorch's on the same machine) to print ratios to.
     #[arg(long, value_name = "MS")]
     reference_ms: Option<f64>,
+    /// Comma-separated backends to time; each GPU one must start [flex and every GPU backend
+    /// compiled in that starts].
+    #[arg(long, value_enum, value_delimiter = ',')]
+    backends: Vec<BackendArg>,
 }
 
 /// Times every model × backend × batch × convolution algorithm; prints ratios to `direct` (and
@@ -52,11 +56,19 @@ pub(crate) fn cmd_bench(a: BenchArgs) -> Result<(), CliError> {
     if a.steps == 0 || batches.contains(&0) {
         return Err(CliError::Usage("--steps and batch sizes must be at least 1".into()));
     }
-    let (gpus, skipped) = backends::gpus();
+    let (gpus, skipped) = if a.backends.is_empty() {
+        backends::gpus()
+    } else {
+        let asked = a.backends.iter().filter(|b| **b != BackendArg::Flex);
+        (asked.map(|&b| backends::start(b).map(|d| (b, d))).collect::<Result<_, _>>()?, Vec::new())
+    };
     for line in &skipped {
         println!("{line}");
     }
-    let mut backends = vec![("flex", Device::flex())];
+    let mut backends = Vec::new();
+    if a.backends.is_empty() || a.backends.contains(&BackendArg::Flex) {
+        backends.push(("flex", Device::flex()));
+    }
     for (b, d) in gpus {
         println!("{}: {}", b.name(), backends::TUNING);
         let c = block_on(device_check::against_flex(&d, ModelSize::Tiny, CHECK_STEPS, None))?;

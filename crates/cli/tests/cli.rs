@@ -298,6 +298,18 @@ fn bench_prints_a_table_for_the_requested_models() {
     assert!(rows[1][7].ends_with('x') && rows[1][7].trim_end_matches('x').parse::<f64>().unwrap() > 0.0, "{:?}", rows[1]);
     let o = bin().args(["bench", "--models", "huge"]).output().unwrap();
     assert!(!o.status.success());
+    // --backends narrows the table; a GPU backend asked for must start.
+    let o = bin()
+        .args(["bench", "--backends", "flex", "--models", "tiny", "--steps", "1", "--batches", "4", "--conv", "direct"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("tiny      flex    direct")).count(), 1, "{stdout}");
+    if !cfg!(feature = "wgpu") {
+        let o = bin().args(["bench", "--backends", "wgpu", "--models", "tiny"]).output().unwrap();
+        assert!(!o.status.success());
+        assert!(String::from_utf8_lossy(&o.stderr).contains("the wgpu backend is not available"));
+    }
     let o = bin().args(["bench", "--models", "tiny", "--conv", "winograd"]).output().unwrap();
     assert!(String::from_utf8_lossy(&o.stderr).contains("expected direct or gemm"), "{}", String::from_utf8_lossy(&o.stderr));
     let o = bin().args(["bench", "--models", "tiny", "--reference-ms", "0"]).output().unwrap();
@@ -527,6 +539,8 @@ fn the_gpu_packs_script_runs_each_stage_on_this_binary() {
     let packed = std::fs::File::create(pack.join("bin/breastmnist-here.xz")).unwrap();
     let xz = Command::new("xz").args(["-0", "-T0", "-c", env!("CARGO_BIN_EXE_breastmnist")]).stdout(packed).status().unwrap();
     assert!(xz.success());
+    // An autotune build is used only after an autotune-checks build passed `check`.
+    std::fs::copy(pack.join("bin/breastmnist-here.xz"), pack.join("bin/breastmnist-x-autotune.xz")).unwrap();
     // PyTorch is not needed to test the script: a stand-in prints torch_bench.py's line format.
     std::fs::write(pack.join("torch_bench.py"), "print('torch 2.x on CPU')\nprint('torch tiny b8 77338 20.00')\n").unwrap();
     let run = |stage: &str, budget: &str, paper: &str, out: &Path| {
@@ -546,7 +560,9 @@ fn the_gpu_packs_script_runs_each_stage_on_this_binary() {
     let out = pack.join("out");
     let tiny = "--model tiny --epochs 1 --subset 32";
     let log = run("all", "600", tiny, &out);
-    assert!(log.contains("binaries: breastmnist-here"), "{log}");
+    assert!(log.contains("binaries: breastmnist-here breastmnist-x-autotune;"), "{log}");
+    assert!(log.contains("breastmnist-x-autotune: skipped, no autotune-checks build passed check in this run"), "{log}");
+    assert!(!log.contains("breastmnist-x-autotune: bench") && !log.contains("breastmnist-x-autotune: official"), "{log}");
     // check: this build has no wgpu, which the log says in the CLI's own line.
     assert!(log.contains("the wgpu backend is not available: this binary was built without it"), "{log}");
     // bench: a row per algorithm, the last column the ratio to the stand-in's 20 ms.
