@@ -9,7 +9,7 @@
 #           for small and resnet18 at batch 32 and 128, direct and gemm, each row's ratio to
 #           PyTorch's
 #   paper   the official recipe (ResNet-18, 100 epochs, batch 128) with the first binary whose
-#           check passed (else the first), for seeds 0, 1, 2 while the budget lasts and no seed
+#           check passed (else the first trusted one), for seeds 0, 1, 2 while the budget lasts and no seed
 #           fails; wall time and test AUC/ACC per seed
 #
 # Usage: bash .gpu/run.sh [check|bench|paper|all] (default all). BUDGET_S (default 540) is the
@@ -123,7 +123,14 @@ bench() {
 }
 
 paper() {
-    local b=${passed:-${bins[0]}} last=0 seed t0 status dir
+    local b=$passed last=0 seed t0 status dir candidate
+    if [ -z "$b" ]; then # no check passed in this run (or none ran): the first trusted build
+        for candidate in "${bins[@]}"; do trusted "$candidate" >/dev/null && b=$candidate && break; done
+    fi
+    if [ -z "$b" ]; then
+        say "no build to run the recipe on (an autotune build needs an autotune-checks build's check first)"
+        return
+    fi
     for seed in 0 1 2; do
         if [ "$(left)" -lt $((last + 30)) ]; then
             say "budget: $(left) s left and a seed took $last s: seed $seed not started"

@@ -590,6 +590,8 @@ fn the_gpu_packs_script_runs_each_stage_on_this_binary() {
     let out = pack.join("out-failed");
     let log = run("paper", "600", "--model huge", &out);
     assert!(log.contains("seed 0 failed: the recipe stops") && !log.contains("seed 1"), "{log}");
+    // With no check in the run, the recipe takes the first trusted build, not the autotune one.
+    assert!(log.contains("breastmnist-here: official recipe, seed 0"), "{log}");
     let o = Command::new("bash").arg(pack.join("run.sh")).arg("everything").output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stdout).contains("usage: run.sh"));
