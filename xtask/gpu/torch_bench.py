@@ -84,8 +84,11 @@ def main():
     a = ap.parse_args()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     name = torch.cuda.get_device_name(0) if device == "cuda" else "CPU"
+    # Newer PyTorch deprecates the allow_tf32 flags; read them without failing.
+    conv_tf32 = getattr(torch.backends.cudnn, "allow_tf32", "?")
+    matmul_tf32 = getattr(torch.backends.cuda.matmul, "allow_tf32", "?")
     print(f"torch {torch.__version__} on {name}; cudnn.benchmark={torch.backends.cudnn.benchmark}, "
-          f"tf32 conv={torch.backends.cudnn.allow_tf32} matmul={torch.backends.cuda.matmul.allow_tf32}")
+          f"tf32 conv={conv_tf32} matmul={matmul_tf32}")
     for m in a.models.split(","):
         for b in (int(s) for s in a.batches.split(",")):
             params, ms = step_ms(m, b, a.steps, device)
