@@ -29,20 +29,20 @@ const CARRY_BUDGET: u64 = 56 << 20;
 /// Vulkan's loader; the NVIDIA driver's own files are mounted on the device machine.
 const LOADER_PACKAGES: [&str; 1] = ["libvulkan1"];
 
-/// The build names `--builds a,b` asks for, each one of [`BUILDS`].
-pub fn parse_builds(rest: &[String]) -> Result<Vec<&'static str>, Failure> {
-    let names: Vec<String> = match rest {
-        [] => return Ok(DEFAULT_BUILDS.to_vec()),
-        [flag, list] if flag == "--builds" => list.split(',').map(|s| s.trim().to_string()).collect(),
+/// The builds (name, features) `--builds a,b` asks for, each one of [`BUILDS`].
+pub fn parse_builds(rest: &[String]) -> Result<Vec<(&'static str, &'static str)>, Failure> {
+    let list = match rest {
+        [] => DEFAULT_BUILDS.join(","),
+        [flag, list] if flag == "--builds" => list.clone(),
         _ => return Err(Failure(format!("gpu-pack takes only --builds NAME,NAME (of {})", build_names()))),
     };
-    names
-        .iter()
+    list.split(',')
         .map(|n| {
+            let n = n.trim();
             BUILDS
                 .iter()
-                .find(|(name, _)| name == n)
-                .map(|(name, _)| *name)
+                .find(|(name, _)| *name == n)
+                .copied()
                 .ok_or_else(|| Failure(format!("gpu-pack: unknown build '{n}' (known: {})", build_names())))
         })
         .collect()
@@ -57,7 +57,7 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> Failure + '_ {
 }
 
 /// Builds the pack in `.gpu/` and prints the carry list for one device call.
-pub fn pack(builds: &[&str]) -> Result<(), Failure> {
+pub fn pack(builds: &[(&str, &str)]) -> Result<(), Failure> {
     let dir = root().join(".gpu");
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).map_err(io(&bin))?;
@@ -71,16 +71,14 @@ pub fn pack(builds: &[&str]) -> Result<(), Failure> {
     }
     loader(&dir.join("gl"));
 
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), |d| root().join(d));
-    for name in builds {
-        let features = BUILDS.iter().find(|(n, _)| n == name).map(|(_, f)| *f).expect("parse_builds checked it");
+    for &(name, features) in builds {
         step(&format!("the CLI with --features {features} (release) → .gpu/bin/breastmnist-{name}"));
         let started = std::time::Instant::now();
         sh::run(sh::cargo().args(["build", "--release", "-p", "breastmnist-cli", "--features", features]))?;
         println!("    built in {:.0} s", started.elapsed().as_secs_f64());
         // Stripped, a GPU build is ~90 MB, over one call's 64 MiB; xz makes it ~13 MB.
         let to = bin.join(format!("breastmnist-{name}"));
-        let built = target.join("release/breastmnist");
+        let built = sh::target_dir().join("release/breastmnist");
         let _ = std::fs::remove_file(&to);
         std::fs::copy(&built, &to).map_err(io(&built))?;
         if sh::run(Command::new("strip").arg(&to)).is_err() {
@@ -102,7 +100,7 @@ pub fn pack(builds: &[&str]) -> Result<(), Failure> {
         let bytes = size(&path);
         println!("    {}: {:.1} MiB", relative(&path), bytes as f64 / 1048576.0);
         if total + bytes <= CARRY_BUDGET
-            && builds.iter().any(|b| path.file_name().is_some_and(|f| *f == *format!("breastmnist-{b}.xz")))
+            && builds.iter().any(|(b, _)| path.file_name().is_some_and(|f| *f == *format!("breastmnist-{b}.xz")))
         {
             total += bytes;
             carry.push(relative(&path));
@@ -160,11 +158,16 @@ mod tests {
     #[test]
     fn builds_are_named_once_and_parse() {
         let args = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
-        assert_eq!(parse_builds(&[]).unwrap(), DEFAULT_BUILDS.to_vec());
-        assert_eq!(parse_builds(&args("--builds vulkan-fusion,wgpu-fusion")).unwrap(), ["vulkan-fusion", "wgpu-fusion"]);
+        let names = |builds: Vec<(&'static str, &'static str)>| builds.into_iter().map(|(n, _)| n).collect::<Vec<_>>();
+        assert_eq!(names(parse_builds(&[]).unwrap()), DEFAULT_BUILDS.to_vec());
+        assert_eq!(
+            parse_builds(&args("--builds vulkan-fusion,wgpu-fusion")).unwrap(),
+            [("vulkan-fusion", "vulkan,fusion"), ("wgpu-fusion", "wgpu,fusion")]
+        );
         assert!(parse_builds(&args("--builds cuda")).is_err());
         assert!(parse_builds(&args("--features wgpu")).is_err());
         let mut names: Vec<_> = BUILDS.iter().map(|(n, _)| n).collect();
+        names.sort();
         names.dedup();
         assert_eq!(names.len(), BUILDS.len());
     }

@@ -118,8 +118,7 @@ fn build_dist() -> Result<(), Failure> {
     let started = std::time::Instant::now();
     sh::run(tools::trunk().args(["build", "--release", "--offline"]))?;
     println!("    built in {:.1} s", started.elapsed().as_secs_f64());
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), |d| root().join(d));
-    constructors_run_once(&target.join("wasm32-unknown-unknown/release/trainer.wasm"))?;
+    constructors_run_once(&sh::target_dir().join("wasm32-unknown-unknown/release/trainer.wasm"))?;
     let listing = |dir: &str| std::fs::read_dir(root().join(dir)).map_err(|e| Failure(format!("{dir}/: {e}")));
     for entry in listing("dist")?.chain(listing("dist/threads")?) {
         let path = entry.map_err(|e| Failure(e.to_string()))?.path();

@@ -13,6 +13,12 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask/ has a parent").to_path_buf()
 }
 
+/// Cargo's target folder for the stable builds: `CARGO_TARGET_DIR` (relative to the root) or
+/// `target/`.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), |d| root().join(d))
+}
+
 /// A `cargo` command: the cargo running this task (`$CARGO`), else the one that built xtask.
 pub fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into()))
