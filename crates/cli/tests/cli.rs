@@ -543,11 +543,13 @@ fn the_gpu_packs_script_runs_each_stage_on_this_binary() {
     std::fs::copy(pack.join("bin/breastmnist-here.xz"), pack.join("bin/breastmnist-x-autotune.xz")).unwrap();
     // PyTorch is not needed to test the script: a stand-in prints torch_bench.py's line format.
     std::fs::write(pack.join("torch_bench.py"), "print('torch 2.x on CPU')\nprint('torch tiny b8 77338 20.00')\n").unwrap();
-    let run = |stage: &str, budget: &str, paper: &str, out: &Path| {
+    // BACKEND="" leaves each stage its own GPUs (none in this binary); "flex" stands in for them.
+    let run = |stage: &str, backend: &str, budget: &str, paper: &str, out: &Path| {
         let o = Command::new("bash")
             .arg(pack.join("run.sh"))
             .arg(stage)
-            .envs([("BUDGET_S", budget), ("MODELS", "tiny"), ("BATCHES", "8"), ("BACKEND", "flex")])
+            .envs([("BUDGET_S", budget), ("MODELS", "tiny"), ("BATCHES", "8"), ("BACKEND", backend)])
+            .envs([("CHECK_MODELS", "tiny"), ("CHECK_STEPS", "3")])
             .env("PAPER", paper)
             .env("OUT", out)
             .env("TMPDIR", &pack)
@@ -556,15 +558,19 @@ fn the_gpu_packs_script_runs_each_stage_on_this_binary() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
         std::fs::read_to_string(out.join("run.log")).unwrap()
     };
+    let tiny = "--model tiny --epochs 1 --subset 32";
+
+    // check on the builds' own GPUs: this build has no wgpu, which the log says in the CLI's own
+    // line, and the script goes on.
+    let log = run("check", "", "600", tiny, &pack.join("out-check"));
+    assert!(log.contains("binaries: breastmnist-here breastmnist-x-autotune;"), "{log}");
+    assert!(log.contains("the wgpu backend is not available: this binary was built without it"), "{log}");
 
     let out = pack.join("out");
-    let tiny = "--model tiny --epochs 1 --subset 32";
-    let log = run("all", "600", tiny, &out);
-    assert!(log.contains("binaries: breastmnist-here breastmnist-x-autotune;"), "{log}");
+    let log = run("all", "flex", "600", tiny, &out);
+    assert!(log.contains("breastmnist-here: check --backend flex"), "{log}");
     assert!(log.contains("breastmnist-x-autotune: skipped, no autotune-checks build passed check in this run"), "{log}");
     assert!(!log.contains("breastmnist-x-autotune: bench") && !log.contains("breastmnist-x-autotune: official"), "{log}");
-    // check: this build has no wgpu, which the log says in the CLI's own line.
-    assert!(log.contains("the wgpu backend is not available: this binary was built without it"), "{log}");
     // bench: a row per algorithm, the last column the ratio to the stand-in's 20 ms.
     let rows: Vec<Vec<&str>> = log.lines().filter(|l| l.starts_with("tiny ")).map(|l| l.split_whitespace().collect()).collect();
     assert_eq!(rows.len(), 2, "{log}");
@@ -582,13 +588,42 @@ fn the_gpu_packs_script_runs_each_stage_on_this_binary() {
     }
     assert!(log.matches("exit status 0; wall time").count() == 3, "{log}");
 
+    // With an autotune-checks build that passes check, the autotune build is trusted: checked
+    // after it, benched after the recipe's seed 0 and before seeds 1 and 2 (one call holds all).
+    std::fs::copy(pack.join("bin/breastmnist-here.xz"), pack.join("bin/breastmnist-x-autotune-checks.xz")).unwrap();
+    let log = run("all", "flex", "600", tiny, &pack.join("out-tuned"));
+    assert!(log.contains("binaries: breastmnist-here breastmnist-x-autotune-checks breastmnist-x-autotune;"), "{log}");
+    let at = |s: &str| log.find(s).unwrap_or_else(|| panic!("no '{s}' in {log}"));
+    assert!(at("breastmnist-x-autotune-checks: check") < at("breastmnist-x-autotune: check"), "{log}");
+    assert!(at("breastmnist-here: bench") < at("seed 0 (train"), "{log}");
+    assert!(at("seed 0 (train") < at("breastmnist-x-autotune: bench"), "{log}");
+    assert!(at("breastmnist-x-autotune: bench") < at("seed 1 (train"), "{log}");
+    assert!(!log.contains("breastmnist-x-autotune-checks: bench") && !log.contains("skipped"), "{log}");
+    // The recipe stays on the plain build.
+    assert_eq!(log.matches("breastmnist-here: official recipe").count(), 3, "{log}");
+    // The plain builds' bench keeps SEED_S for seed 0, which then still runs.
+    let o = Command::new("bash")
+        .arg(pack.join("run.sh"))
+        .arg("all")
+        .envs([("BUDGET_S", "100"), ("SEED_S", "50"), ("MODELS", "tiny"), ("BATCHES", "8"), ("BACKEND", "flex")])
+        .envs([("CHECK_MODELS", "tiny"), ("CHECK_STEPS", "3")])
+        .env("PAPER", tiny)
+        .env("OUT", pack.join("out-reserve"))
+        .env("TMPDIR", &pack)
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&o.stdout);
+    assert!(log.contains("plain bench stops (keeping 50 s for the recipe)"), "{log}");
+    assert!(log.contains("official recipe, seed 0"), "{log}");
+    std::fs::remove_file(pack.join("bin/breastmnist-x-autotune-checks.xz")).unwrap();
+
     // No budget left: no seed starts, and the log says why.
     let out = pack.join("out-spent");
-    let log = run("paper", "0", tiny, &out);
+    let log = run("paper", "flex", "0", tiny, &out);
     assert!(log.contains("seed 0 not started") && !out.join("paper-0.json").exists(), "{log}");
     // A seed that fails stops the recipe: the next seeds would fail alike.
     let out = pack.join("out-failed");
-    let log = run("paper", "600", "--model huge", &out);
+    let log = run("paper", "flex", "600", "--model huge", &out);
     assert!(log.contains("seed 0 failed: the recipe stops") && !log.contains("seed 1"), "{log}");
     // With no check in the run, the recipe takes the first trusted build, not the autotune one.
     assert!(log.contains("breastmnist-here: official recipe, seed 0"), "{log}");
