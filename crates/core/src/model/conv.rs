@@ -4,10 +4,11 @@
 //! On the GPU backends burn 0.22 runs every convolution pass without autotune as an untiled
 //! direct kernel (about 0.9 TFLOP/s on an H200), while matrix multiplications get cubek's tiled
 //! kernels. `gemm` rewrites a convolution as im2col (the `kh × kw` shifted, strided windows of
-//! the padded input, stacked) and one batched matmul with the reshaped weight, so the forward
-//! pass and both gradients (from autodiff: slices, a concatenation and matmuls) run as tiled
-//! matmuls. The im2col buffer is built in chunks of the batch so that none passes
-//! [`IM2COL_MAX_BYTES`], under WebGPU's default 128 MiB binding limit.
+//! the padded, channels-first input, stacked into one `[kh·kw·cin, images·oh·ow]` matrix) and
+//! one 2-D matmul with the reshaped weight, so the forward pass and both gradients (from
+//! autodiff: slices, a concatenation and matmuls) run as tiled matmuls, and the weight's
+//! gradient is one `[cout, kh·kw·cin]` product. The im2col buffer is built in chunks of the
+//! batch so that none passes [`IM2COL_MAX_BYTES`], under WebGPU's default 128 MiB binding limit.
 //!
 //! The weights stay burn's [`Conv2d`]: checkpoints, PyTorch import and export are unchanged.
 //! Convolutions with groups or dilation, and padding other than explicit or valid, always run
@@ -33,7 +34,7 @@ pub const IM2COL_MAX_BYTES: usize = 64 << 20;
 pub enum ConvAlgo {
     /// burn's convolution kernel (`conv2d` and its backward ops).
     Direct,
-    /// im2col and one batched matmul; gradients from autodiff.
+    /// im2col and one 2-D matmul per batch chunk; gradients from autodiff.
     Gemm,
 }
 
@@ -148,32 +149,38 @@ impl Geometry {
 fn gemm(conv: &Conv2d, x: Tensor<4>, g: &Geometry) -> Tensor<4> {
     let n = x.dims()[0];
     let [kh, kw] = g.kernel;
-    // [cout, cin, kh, kw] -> [1, cout, kh * kw * cin], matching the columns' (ky, kx, c) order.
-    let weight = conv.weight.val().permute([0, 2, 3, 1]).reshape([1, g.cout, kh * kw * g.cin]);
+    let [oh, ow] = g.out;
+    // [cout, cin, kh, kw] -> [cout, kh * kw * cin], matching the columns' (ky, kx, c) order.
+    let weight = conv.weight.val().permute([0, 2, 3, 1]).reshape([g.cout, kh * kw * g.cin]);
+    // Channels first, so that each chunk's columns are one [K, images * oh * ow] matrix and the
+    // product one 2-D matmul: the weight's gradient is then [cout, K] itself (a weight broadcast
+    // over a batched matmul would get an [images, cout, K] gradient first, 302 MB for
+    // ResNet-18's layer4 at batch 32).
+    let x = x.permute([1, 0, 2, 3]);
     let per_chunk = (IM2COL_MAX_BYTES / g.cols_bytes().max(1)).clamp(1, n.max(1));
     let outs: Vec<Tensor<4>> = (0..n)
         .step_by(per_chunk)
         .map(|start| {
             let end = (start + per_chunk).min(n);
-            let part = if per_chunk >= n { x.clone() } else { x.clone().narrow(0, start, end - start) };
-            let cols = im2col(part, g);
-            weight.clone().matmul(cols).reshape([end - start, g.cout, g.out[0], g.out[1]])
+            let part = if per_chunk >= n { x.clone() } else { x.clone().narrow(1, start, end - start) };
+            weight.clone().matmul(im2col(part, g)).reshape([g.cout, end - start, oh, ow])
         })
         .collect();
-    let out = if outs.len() == 1 { outs.into_iter().next().expect("one chunk") } else { Tensor::cat(outs, 0) };
+    let out = if outs.len() == 1 { outs.into_iter().next().expect("one chunk") } else { Tensor::cat(outs, 1) };
+    let out = out.permute([1, 0, 2, 3]);
     match &conv.bias {
         Some(b) => out + b.val().reshape([1, g.cout, 1, 1]),
         None => out,
     }
 }
 
-/// `[n, kh * kw * cin, oh * ow]`: for each kernel offset (ky, kx), the input channels at the
-/// positions that offset touches, in output order.
-fn im2col(x: Tensor<4>, g: &Geometry) -> Tensor<3> {
-    let [n, c, _, _] = x.dims();
+/// `[kh * kw * cin, n * oh * ow]` from channels-first `[cin, n, h, w]`: for each kernel offset
+/// (ky, kx), the input channels at the positions that offset touches, in output order.
+fn im2col(x: Tensor<4>, g: &Geometry) -> Tensor<2> {
+    let [c, n, _, _] = x.dims();
     let [oh, ow] = g.out;
     if g.is_pointwise() {
-        return x.reshape([n, c, oh * ow]);
+        return x.reshape([c, n * oh * ow]);
     }
     let (l, r, t, b) = g.pad;
     let x = if (l, r, t, b) == (0, 0, 0, 0) { x } else { x.pad((l, r, t, b), PadMode::Constant(0.0)) };
@@ -181,18 +188,18 @@ fn im2col(x: Tensor<4>, g: &Geometry) -> Tensor<3> {
     let mut windows = Vec::with_capacity(g.kernel[0] * g.kernel[1]);
     for ky in 0..g.kernel[0] {
         for kx in 0..g.kernel[1] {
-            let win = x.clone().slice([0..n, 0..c, ky..ky + sh * oh, kx..kx + sw * ow]);
+            let win = x.clone().slice([0..c, 0..n, ky..ky + sh * oh, kx..kx + sw * ow]);
             let win = if sh == 1 && sw == 1 {
-                win.reshape([n, c, oh * ow])
+                win.reshape([c, n * oh * ow])
             } else {
                 // Keep every sh-th row and sw-th column: a reshape and a slice, both of which
                 // autodiff differentiates.
-                win.reshape([n, c, oh, sh, ow, sw]).slice([0..n, 0..c, 0..oh, 0..1, 0..ow, 0..1]).reshape([n, c, oh * ow])
+                win.reshape([c, n, oh, sh, ow, sw]).slice([0..c, 0..n, 0..oh, 0..1, 0..ow, 0..1]).reshape([c, n * oh * ow])
             };
             windows.push(win);
         }
     }
-    if windows.len() == 1 { windows.pop().expect("one window") } else { Tensor::cat(windows, 1) }
+    if windows.len() == 1 { windows.pop().expect("one window") } else { Tensor::cat(windows, 0) }
 }
 
 #[cfg(test)]
