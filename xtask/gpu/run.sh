@@ -3,25 +3,29 @@
 # (.gpu/: CLI binaries built here, since that machine has no cargo; the data; Vulkan's loader;
 # this script; PyTorch's reference step). Stages, while the time budget lasts:
 #
-#   check   each binary: `breastmnist check` against flex on wgpu (and vulkan where built in);
-#           an autotune build is used only once the autotune-checks build has passed here
+#   check   each binary: `breastmnist check` against flex, on wgpu (a wgpu build) or vulkan
+#           (a vulkan build, whose wgpu runs the same SPIR-V)
 #   bench   PyTorch's step time on the same GPU, then `breastmnist bench` on each binary's GPU
-#           for small and resnet18 at batch 32 and 128, direct and gemm, each row's ratio to
-#           PyTorch's
+#           for small and resnet18 at batch 128 and 32, direct and gemm, each row's ratio to
+#           PyTorch's step for the same model and batch
 #   paper   the official recipe (ResNet-18, 100 epochs, batch 128) with the first binary whose
-#           check passed (else the first trusted one), for seeds 0, 1, 2 while the budget lasts
-#           and no seed fails; wall time and test AUC/ACC per seed
+#           check passed (a wgpu build first: the browser's WGSL), for seeds 0, 1, 2 while the
+#           budget lasts and no seed fails; wall time and test AUC/ACC per seed
 #
-# `all` fits one device call: check; bench the builds without autotune, leaving SEED_S (default
-# 200, a recipe seed on an H200 without fusion took 183-187 s) for the recipe's seed 0; seed 0;
-# bench the autotune build (tuning takes a while); then seeds 1 and 2.
+# burn's autotune is trusted only as far as it was checked in this run: the autotune-checks
+# build (every tuned candidate compared with a reference; a mismatch panics) must pass `check`,
+# and its `bench` on each model and batch before the autotune build is benched on it.
+#
+# `all` fits one device call: check; bench the builds without autotune while one more row and
+# the recipe's seed 0 (SEED_S, default 200 s; a seed took 183-187 s on an H200 without fusion)
+# still fit; seed 0; bench the autotune builds; seeds 1 and 2.
 #
 # Usage: bash .gpu/run.sh [check|bench|paper|all] (default all). BUDGET_S (default 540) is the
-# seconds after which no new stage or seed starts. Everything is logged to $OUT/run.log (or
-# .gpu/out when OUT is unset), with torch.txt and each seed's metrics JSON beside it. MODELS,
-# BATCHES, BACKEND (every stage's; default: each build's GPUs to check, vulkan for a vulkan
-# build's bench, else wgpu), CHECK_MODELS and CHECK_STEPS (check's; default tiny,c8 and 20)
-# and PAPER (extra `train` flags) narrow it, e.g. for crates/cli's test of it.
+# seconds after which no new stage, bench row or seed starts. Everything is logged to
+# $OUT/run.log (or .gpu/out when OUT is unset), with torch.txt and each seed's metrics JSON
+# beside it. MODELS, BATCHES, BACKEND (every stage's; default: each build's own), CHECK_MODELS
+# and CHECK_STEPS (check's; default tiny,c8 and 20) and PAPER (extra `train` flags) narrow it,
+# e.g. for crates/cli's test of it.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${OUT:-$here/out}
@@ -30,7 +34,7 @@ seed_s=${SEED_S:-200}
 check_models=${CHECK_MODELS:-tiny,c8}
 check_steps=${CHECK_STEPS:-20}
 models=${MODELS:-small,resnet18}
-batches=${BATCHES:-32 128}
+batches=${BATCHES:-128 32}
 backend=${BACKEND:-}
 stage=${1:-all}
 case $stage in check | bench | paper | all) ;; *)
@@ -40,13 +44,14 @@ case $stage in check | bench | paper | all) ;; *)
 esac
 mkdir -p "$out"
 
-# Vulkan's loader, where the machine lacks it (the device README's recipe).
-if ! ldconfig -p | grep -q libvulkan.so.1 && compgen -G "$here/gl/*.deb" >/dev/null; then
+# Vulkan's loader, where the machine lacks it (the device README's recipe). grep reads all of
+# ldconfig's list: `grep -q` would stop early, and pipefail would count ldconfig's SIGPIPE.
+if ! ldconfig -p 2>/dev/null | grep libvulkan.so.1 >/dev/null && compgen -G "$here/gl/*.deb" >/dev/null; then
     for f in "$here"/gl/*.deb; do dpkg -x "$f" /; done
     ldconfig
 fi
 icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-[ -f "$icd" ] && export VK_DRIVER_FILES=$icd
+[ -f "$icd" ] && export VK_DRIVER_FILES=$icd VK_ICD_FILENAMES=$icd
 egl=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
 [ -f "$egl" ] && export __EGL_VENDOR_LIBRARY_FILENAMES=$egl
 
@@ -65,9 +70,11 @@ for b in "$here"/bin/breastmnist-*; do
     fi
     [ -x "$b" ] && bins+=("$b")
 done
-# Plain builds first (the recipe's), then autotune-checks, whose check decides whether the
-# autotune build after it is trusted.
-rank() { case ${1##*/} in *autotune-checks*) echo 1 ;; *autotune*) echo 2 ;; *) echo 0 ;; esac; }
+# The order every stage walks: wgpu builds (the browser's WGSL), other plain builds, then
+# autotune-checks, whose check and bench decide whether the autotune build after it is trusted.
+rank() {
+    case ${1##*/} in *autotune-checks*) echo 2 ;; *autotune*) echo 3 ;; *vulkan*) echo 1 ;; *) echo 0 ;; esac
+}
 mapfile -t bins < <(for b in "${bins[@]}"; do echo "$(rank "$b") $b"; done | sort -s -k1,1n | cut -d' ' -f2-)
 data=$here/breastmnist.npz
 if [ ${#bins[@]} -eq 0 ] || [ ! -f "$data" ]; then
@@ -77,71 +84,84 @@ fi
 
 # wgpu's OpenGL probe complains on every start without it.
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-${TMPDIR:-/tmp}}
-passed= tuned= measured= stopped= last=$seed_s
+# passed: the recipe's build; tuned: yes/no once the autotune-checks build has run; last: a
+# recipe seed's wall time (SEED_S until one ran); row: the longest bench row so far (60 s until
+# one ran).
+passed= tuned= measured= stopped= last=$seed_s row=60
 started=$SECONDS
 left() { echo $((budget - (SECONDS - started))); }
 say() { printf '\n==> [%4ds] %s\n' $((SECONDS - started)) "$*"; }
-backends_of() { # the GPU backends a binary has: wgpu always, vulkan if its name says so
+gpu_of() { # the GPU backend every stage uses on a binary
     [ -n "$backend" ] && { echo "$backend"; return; }
-    case ${1##*/} in *vulkan*) echo "wgpu vulkan" ;; *) echo "wgpu" ;; esac
+    case ${1##*/} in *vulkan*) echo "vulkan" ;; *) echo "wgpu" ;; esac
 }
-# burn's autotune is trusted only after the autotune-checks build passed `check` in this run
-# (every candidate kernel's output compared with a reference).
+# An autotune build (either) is used only while its checks hold: see the header.
 trusted() {
     case ${1##*/} in
-    *autotune-checks*) return 1 ;;
-    *autotune*) [ "$tuned" = yes ] || { echo "${1##*/}: skipped, no autotune-checks build passed check in this run"; return 1; } ;;
+    *autotune*) [ "$tuned" = yes ] || { echo "${1##*/}: skipped, no autotune-checks build passed check and bench in this run"; return 1; } ;;
     esac
-}
-timed_backend_of() { # the one bench times: a vulkan build's wgpu runs the same SPIR-V
-    case ${1##*/} in *vulkan*) echo "vulkan" ;; *) echo "wgpu" ;; esac
 }
 
 check() {
+    local b gpu status
     for b in "${bins[@]}"; do
-        for gpu in $(backends_of "$b"); do
-            say "${b##*/}: check --backend $gpu"
-            "$b" check --backend "$gpu" --models "$check_models" --steps "$check_steps" --conv direct,gemm
-            status=$?
-            echo "exit status $status"
-            case ${b##*/} in
-            *autotune-checks*) [ "$status" = 0 ] && [ "$tuned" != no ] && tuned=yes || tuned=no ;;
-            *) # The recipe runs on the first binary whose wgpu (or BACKEND) backend passed.
-                if [ "$status" = 0 ] && [ "$gpu" = "${backend:-wgpu}" ] && [ -z "$passed" ] && trusted "$b"; then passed=$b; fi ;;
-            esac
-        done
+        if [ "$(left)" -lt 60 ]; then
+            say "budget: $(left) s left, check stops"
+            return
+        fi
+        [ "$(rank "$b")" = 3 ] && ! trusted "$b" && continue
+        gpu=$(gpu_of "$b")
+        say "${b##*/}: check --backend $gpu"
+        "$b" check --backend "$gpu" --models "$check_models" --steps "$check_steps" --conv direct,gemm
+        status=$?
+        echo "exit status $status"
+        case $(rank "$b") in
+        2) [ "$status" = 0 ] && [ "$tuned" != no ] && tuned=yes || tuned=no ;;
+        *) [ "$status" = 0 ] && [ -z "$passed" ] && passed=$b ;;
+        esac
     done
 }
 
 bench() { # $1: plain (builds without autotune), tuned (the autotune ones) or both
-    local which=${1:-both} reserve=0 largest=${models##*,} batch ref b gpu
-    # The plain builds leave room for the recipe's seed 0, which `all` runs next.
-    [ "$which" = plain ] && reserve=$seed_s
+    local which=${1:-both} batch model ref b gpu status t0 need
     if [ -z "$measured" ]; then
         say "PyTorch's step on this machine (the reference)"
         python3 "$here/torch_bench.py" --models "$models" --batches "${batches// /,}" --steps 20 | tee "$out/torch.txt"
         measured=yes
     fi
     for batch in $batches; do
-        ref=$(awk -v m="$largest" -v b="b$batch" '$1 == "torch" && $2 == m && $3 == b { print $5 }' "$out/torch.txt")
-        for b in "${bins[@]}"; do
-            case $which:$(rank "$b") in plain:0 | tuned:2 | both:[02]) ;; *) continue ;; esac
-            trusted "$b" || continue
-            if [ "$(left)" -lt $((60 + reserve)) ]; then
-                say "budget: $(left) s left, $which bench stops (keeping $reserve s for the recipe)"
-                return
-            fi
-            gpu=${backend:-$(timed_backend_of "$b")}
-            say "${b##*/}: bench --backends $gpu, batch $batch (last column: ms / PyTorch's $largest, ${ref:-not measured} ms)"
-            "$b" bench --backends "$gpu" --models "$models" --batches "$batch" --steps 5 --conv direct,gemm \
-                ${ref:+--reference-ms "$ref"}
-            echo "exit status $?"
+        for model in ${models//,/ }; do
+            ref=$(awk -v m="$model" -v b="b$batch" '$1 == "torch" && $2 == m && $3 == b { print $5 }' "$out/torch.txt")
+            for b in "${bins[@]}"; do
+                case $which:$(rank "$b") in plain:[01] | tuned:[23] | both:*) ;; *) continue ;; esac
+                trusted "$b" >/dev/null || continue
+                # A row starts only if a row as long as the longest so far still fits, and,
+                # before the recipe, its seed 0 after it.
+                need=$row
+                [ "$which" = plain ] && need=$((row + last + 30))
+                if [ "$(left)" -lt "$need" ]; then
+                    say "budget: $(left) s left, $which bench stops (a row takes up to $row s$([ "$which" = plain ] && echo ", the recipe's seed 0 about $last s"))"
+                    return
+                fi
+                gpu=$(gpu_of "$b")
+                say "${b##*/}: bench --backends $gpu, $model, batch $batch (last column: ms / PyTorch's ${ref:-(not measured)} ms)"
+                t0=$SECONDS
+                "$b" bench --backends "$gpu" --models "$model" --batches "$batch" --steps 5 --conv direct,gemm \
+                    ${ref:+--reference-ms "$ref"}
+                status=$?
+                echo "exit status $status"
+                [ $((SECONDS - t0)) -gt "$row" ] && row=$((SECONDS - t0))
+                if [ "$(rank "$b")" = 2 ] && [ "$status" != 0 ]; then
+                    tuned=no
+                    say "${b##*/} failed on $model at batch $batch: the autotune build is not trusted"
+                fi
+            done
         done
     done
 }
 
 paper() { # $@: the seeds (default 0 1 2); a seed starts only if the last one's time fits
-    local b=$passed seed t0 status dir candidate seeds=("$@")
+    local b=$passed seed t0 status dir candidate gpu seeds=("$@")
     [ $# -eq 0 ] && seeds=(0 1 2)
     [ -n "$stopped" ] && return
     if [ -z "$b" ]; then # no check passed in this run (or none ran): the first trusted build
@@ -152,17 +172,18 @@ paper() { # $@: the seeds (default 0 1 2); a seed starts only if the last one's 
         stopped=yes
         return
     fi
+    gpu=$(gpu_of "$b")
     for seed in "${seeds[@]}"; do
         if [ "$(left)" -lt $((last + 30)) ]; then
             say "budget: $(left) s left and a seed takes about $last s: seed $seed not started"
             return
         fi
-        say "${b##*/}: official recipe, seed $seed (train --preset paper --backend ${backend:-wgpu} ${PAPER:-})"
+        say "${b##*/}: official recipe, seed $seed (train --preset paper --backend $gpu ${PAPER:-})"
         dir=${TMPDIR:-/tmp}/breastmnist-paper-$seed
         rm -rf "$dir"
         t0=$SECONDS
         # shellcheck disable=SC2086 # PAPER holds several flags
-        "$b" train --data "$data" --preset paper --backend "${backend:-wgpu}" --seed "$seed" --out "$dir" ${PAPER:-}
+        "$b" train --data "$data" --preset paper --backend "$gpu" --seed "$seed" --out "$dir" ${PAPER:-}
         status=$?
         last=$((SECONDS - t0))
         echo "exit status $status; wall time $last s"

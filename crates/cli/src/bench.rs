@@ -1,5 +1,6 @@
 //! `breastmnist bench`: seconds per training step of each model on each compiled-in backend,
-//! for each convolution algorithm, each GPU backend first checked against flex.
+//! for each convolution algorithm, each GPU backend's check against flex (tiny) printed before
+//! its rows; bench times a backend either way, `check` is the gate that fails.
 //! `breastmnist check`: that check alone, for one backend, failing when it does not pass.
 
 use std::time::Instant;

@@ -560,16 +560,22 @@ fn the_gpu_packs_script_runs_each_stage_on_this_binary() {
     };
     let tiny = "--model tiny --epochs 1 --subset 32";
 
-    // check on the builds' own GPUs: this build has no wgpu, which the log says in the CLI's own
-    // line, and the script goes on.
+    // check on the builds' own GPUs: this build has neither, which the log says in the CLI's own
+    // line, and the script goes on. A build named vulkan is checked on vulkan, after the wgpu one.
+    let vulkan = pack.join("bin/breastmnist-x-vulkan.xz");
+    std::fs::copy(pack.join("bin/breastmnist-here.xz"), &vulkan).unwrap();
     let log = run("check", "", "600", tiny, &pack.join("out-check"));
-    assert!(log.contains("binaries: breastmnist-here breastmnist-x-autotune;"), "{log}");
+    assert!(log.contains("binaries: breastmnist-here breastmnist-x-vulkan breastmnist-x-autotune;"), "{log}");
+    assert!(log.contains("breastmnist-here: check --backend wgpu"), "{log}");
     assert!(log.contains("the wgpu backend is not available: this binary was built without it"), "{log}");
+    assert!(log.contains("breastmnist-x-vulkan: check --backend vulkan"), "{log}");
+    assert!(log.contains("the vulkan backend is not available: this binary was built without it"), "{log}");
+    std::fs::remove_file(vulkan).unwrap();
 
     let out = pack.join("out");
     let log = run("all", "flex", "600", tiny, &out);
     assert!(log.contains("breastmnist-here: check --backend flex"), "{log}");
-    assert!(log.contains("breastmnist-x-autotune: skipped, no autotune-checks build passed check in this run"), "{log}");
+    assert!(log.contains("breastmnist-x-autotune: skipped, no autotune-checks build passed check and bench"), "{log}");
     assert!(!log.contains("breastmnist-x-autotune: bench") && !log.contains("breastmnist-x-autotune: official"), "{log}");
     // bench: a row per algorithm, the last column the ratio to the stand-in's 20 ms.
     let rows: Vec<Vec<&str>> = log.lines().filter(|l| l.starts_with("tiny ")).map(|l| l.split_whitespace().collect()).collect();
@@ -589,19 +595,22 @@ fn the_gpu_packs_script_runs_each_stage_on_this_binary() {
     assert!(log.matches("exit status 0; wall time").count() == 3, "{log}");
 
     // With an autotune-checks build that passes check, the autotune build is trusted: checked
-    // after it, benched after the recipe's seed 0 and before seeds 1 and 2 (one call holds all).
-    std::fs::copy(pack.join("bin/breastmnist-here.xz"), pack.join("bin/breastmnist-x-autotune-checks.xz")).unwrap();
+    // after it, and benched after the recipe's seed 0, each row after the checks build's own
+    // (tuning with every candidate compared), before seeds 1 and 2 (one call holds all).
+    let checks = pack.join("bin/breastmnist-x-autotune-checks.xz");
+    std::fs::copy(pack.join("bin/breastmnist-here.xz"), &checks).unwrap();
     let log = run("all", "flex", "600", tiny, &pack.join("out-tuned"));
     assert!(log.contains("binaries: breastmnist-here breastmnist-x-autotune-checks breastmnist-x-autotune;"), "{log}");
     let at = |s: &str| log.find(s).unwrap_or_else(|| panic!("no '{s}' in {log}"));
     assert!(at("breastmnist-x-autotune-checks: check") < at("breastmnist-x-autotune: check"), "{log}");
     assert!(at("breastmnist-here: bench") < at("seed 0 (train"), "{log}");
-    assert!(at("seed 0 (train") < at("breastmnist-x-autotune: bench"), "{log}");
+    assert!(at("seed 0 (train") < at("breastmnist-x-autotune-checks: bench"), "{log}");
+    assert!(at("breastmnist-x-autotune-checks: bench") < at("breastmnist-x-autotune: bench"), "{log}");
     assert!(at("breastmnist-x-autotune: bench") < at("seed 1 (train"), "{log}");
-    assert!(!log.contains("breastmnist-x-autotune-checks: bench") && !log.contains("skipped"), "{log}");
+    assert!(!log.contains("skipped"), "{log}");
     // The recipe stays on the plain build.
     assert_eq!(log.matches("breastmnist-here: official recipe").count(), 3, "{log}");
-    // The plain builds' bench keeps SEED_S for seed 0, which then still runs.
+    // The plain builds' bench stops where one more row and the recipe's seed 0 would not fit.
     let o = Command::new("bash")
         .arg(pack.join("run.sh"))
         .arg("all")
@@ -613,9 +622,20 @@ fn the_gpu_packs_script_runs_each_stage_on_this_binary() {
         .output()
         .unwrap();
     let log = String::from_utf8_lossy(&o.stdout);
-    assert!(log.contains("plain bench stops (keeping 50 s for the recipe)"), "{log}");
-    assert!(log.contains("official recipe, seed 0"), "{log}");
-    std::fs::remove_file(pack.join("bin/breastmnist-x-autotune-checks.xz")).unwrap();
+    assert!(log.contains("plain bench stops (a row takes up to 60 s, the recipe's seed 0 about 50 s)"), "{log}");
+    assert!(log.contains("official recipe, seed 0") && !log.contains("breastmnist-here: bench"), "{log}");
+    // An autotune-checks build whose bench fails (a candidate mismatch panics) leaves the
+    // autotune build unbenched; a stand-in that passes check and fails bench.
+    std::fs::remove_file(&checks).unwrap();
+    let wrapper = pack.join("bin/breastmnist-x-autotune-checks");
+    let real = env!("CARGO_BIN_EXE_breastmnist");
+    std::fs::write(&wrapper, format!("#!/bin/sh\n[ \"$1\" = bench ] && exit 101\nexec '{real}' \"$@\"\n")).unwrap();
+    let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+    std::fs::set_permissions(&wrapper, mode).unwrap();
+    let log = run("all", "flex", "600", tiny, &pack.join("out-mismatch"));
+    assert!(log.contains("breastmnist-x-autotune-checks failed on tiny at batch 8: the autotune build is not trusted"), "{log}");
+    assert!(log.contains("breastmnist-x-autotune-checks: bench") && !log.contains("breastmnist-x-autotune: bench"), "{log}");
+    std::fs::remove_file(&wrapper).unwrap();
 
     // No budget left: no seed starts, and the log says why.
     let out = pack.join("out-spent");
@@ -630,4 +650,5 @@ fn the_gpu_packs_script_runs_each_stage_on_this_binary() {
     let o = Command::new("bash").arg(pack.join("run.sh")).arg("everything").output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stdout).contains("usage: run.sh"));
+    std::fs::remove_dir_all(&pack).unwrap();
 }

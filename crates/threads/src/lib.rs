@@ -2,7 +2,7 @@
 //! burn flex's kernels spread over a rayon pool of wasm threads.
 //!
 //! Invariant: it computes what the single-threaded trainer computes (same seed, same history
-//! up to the order of floating-point sums; `tests/train.rs` checks it), and only a
+//! up to the order of floating-point sums; `tests/threads.rs` checks it), and only a
 //! cross-origin-isolated page (the only kind with `SharedArrayBuffer`) starts it.
 //!
 //! Entry: `worker.js` (this crate's `js/`) imports the wasm-bindgen module, awaits

@@ -89,9 +89,18 @@ fn message_channel_tick() -> Option<js_sys::Promise> {
     Some(promise)
 }
 
-/// Milliseconds since the epoch.
+/// Milliseconds on the worker's `performance.now()` clock (monotonic, finer than a
+/// millisecond where the browser allows; the step timings and the convolution race read it),
+/// or `Date.now()` where a worker has no `performance`.
 pub fn now_ms() -> f64 {
-    js_sys::Date::now()
+    let global = js_sys::global();
+    let performance = js_sys::Reflect::get(&global, &"performance".into()).unwrap_or(JsValue::UNDEFINED);
+    js_sys::Reflect::get(&performance, &"now".into())
+        .ok()
+        .and_then(|now| now.dyn_into::<js_sys::Function>().ok())
+        .and_then(|now| now.call0(&performance).ok())
+        .and_then(|ms| ms.as_f64())
+        .unwrap_or_else(js_sys::Date::now)
 }
 
 /// The run's switches, flipped by the message loop and read by the driver between steps.
