@@ -65,6 +65,13 @@ pub(crate) async fn step_times(b: &Browser, steps: usize, limit: Duration) -> (V
     (ms, None)
 }
 
+/// The backend badge the page shows for the run: the device and adapter the worker picked.
+pub(crate) async fn adapter(b: &Browser) -> String {
+    let badge =
+        b.js("const e = document.querySelector('[data-testid=backend-badge]'); return e ? e.textContent : ''", vec![]).await;
+    badge.as_str().unwrap_or_default().to_string()
+}
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -108,9 +115,7 @@ async fn main() {
                 if let Some(e) = failed {
                     println!("| {model} | {backend} | {conv} | – | {batch} | failed: {e} | | | |");
                 }
-                let badge = b
-                    .js("const e = document.querySelector('[data-testid=backend-badge]'); return e ? e.textContent : ''", vec![])
-                    .await;
+                let badge = adapter(&b).await;
                 let long = b.js("return window.__longtasks", vec![]).await;
                 let long: Vec<f64> = long.as_array().map(|a| a.iter().filter_map(|v| v.as_f64()).collect()).unwrap_or_default();
                 let worst = long.iter().copied().fold(0.0, f64::max);
@@ -126,7 +131,7 @@ async fn main() {
                     println!(
                         "| {model} | {backend} | {} | {} | {batch} | {:.0} | {} | {ratio} | {} (longest {worst:.0} ms) |",
                         if conv.is_empty() { "default" } else { conv },
-                        badge.as_str().unwrap_or_default(),
+                        badge,
                         ms[0],
                         if mean.is_nan() { format!("(stopped after {} s)", limit.as_secs()) } else { format!("{mean:.0}") },
                         long.len()

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use breastmnist_e2e::{Browser, Options, StaticServer, dist, root};
 
-use crate::{open_run, step_times};
+use crate::{adapter, open_run, step_times};
 
 /// Our trainable parameter counts (`breastmnist bench`, `model::trainable_params`).
 const OURS: [(&str, usize); 4] = [("tiny", 77_338), ("small", 307_506), ("medium", 2_794_978), ("resnet18", 11_168_706)];
@@ -76,8 +76,8 @@ fn median(ms: &[f64]) -> Option<f64> {
     Some(if n % 2 == 1 { timed[n / 2] } else { (timed[n / 2 - 1] + timed[n / 2]) / 2.0 })
 }
 
-/// Our step times: the page trains `model` for one epoch of `steps` full batches on `backend`
-/// (plus the `extra` query, e.g. `&threads=2`).
+/// Our step times and the adapter the page names: the page trains `model` for one epoch of
+/// `steps` full batches on `backend` (plus the `extra` query, e.g. `&threads=2`).
 async fn ours(
     server: &StaticServer,
     model: &str,
@@ -86,14 +86,15 @@ async fn ours(
     batch: usize,
     steps: usize,
     limit: Duration,
-) -> Result<Vec<f64>, String> {
+) -> Result<(Vec<f64>, String), String> {
     let b = open_run(server, model, backend, batch, steps, extra).await;
     let (ms, failed) = step_times(&b, steps, limit).await;
+    let name = adapter(&b).await;
     b.close().await;
     match failed {
         Some(e) => Err(e),
         None if ms.len() < steps => Err(format!("{} of {steps} steps in {} s", ms.len(), limit.as_secs())),
-        None => Ok(ms),
+        None => Ok((ms, name)),
     }
 }
 
@@ -160,9 +161,7 @@ pub async fn race(race: Race<'_>) {
     let extra = threads.map(|n| format!("&threads={n}")).unwrap_or_default();
     let peer_server = StaticServer::start(site);
     let ours_backends: Vec<&str> = backends.split(',').collect();
-    println!(
-        "ms per training step, batch {batch}, median of steps 3-{steps} (2 warm-ups), headless Chromium, WebGPU = SwiftShader"
-    );
+    println!("ms per training step, batch {batch}, median of steps 3-{steps} (2 warm-ups), headless Chromium");
     let label = |b: &str| match threads {
         Some(n) if b == "cpu" => format!("ours cpu ({n} threads)"),
         _ => format!("ours {b}"),
@@ -171,15 +170,24 @@ pub async fn race(race: Race<'_>) {
         ours_backends.iter().map(|b| label(b)).chain(peer_backends.iter().map(|b| format!("tfjs {b}"))).collect();
     println!("| model | params ours / tfjs | {} | ours best / tfjs best |", header.join(" | "));
     println!("|---|---|{}---|", "---|".repeat(header.len()));
+    // Who ran each column, as each side names its device (printed under the table).
+    let mut adapters: Vec<String> = Vec::new();
+    let mut note = |column: String, name: &str| {
+        let line = format!("{column}: {name}");
+        if !adapters.contains(&line) {
+            adapters.push(line);
+        }
+    };
     for model in models.split(',') {
         let expected = OURS.iter().find(|(m, _)| *m == model).map(|(_, p)| *p);
         let mut cells = Vec::new();
         let mut best_ours = f64::INFINITY;
         for backend in &ours_backends {
             let extra = if *backend == "cpu" { extra.as_str() } else { "" };
-            let r = ours(&ours_server, model, backend, extra, batch, steps, limit)
-                .await
-                .and_then(|ms| median(&ms).ok_or_else(|| "no timed step".to_string()));
+            let r = ours(&ours_server, model, backend, extra, batch, steps, limit).await.and_then(|(ms, name)| {
+                note(label(backend), &name);
+                median(&ms).ok_or_else(|| "no timed step".to_string())
+            });
             if let Ok(m) = r {
                 best_ours = best_ours.min(m);
             }
@@ -190,6 +198,7 @@ pub async fn race(race: Race<'_>) {
         for &backend in &peer_backends {
             let r = peer(&peer_server, model, backend, batch, steps, limit).await.and_then(|(params, ms, adapter)| {
                 peer_params = Some(params);
+                note(format!("tfjs {backend}"), &adapter);
                 eprintln!("tfjs {backend} ({adapter}): {ms:.0?}");
                 median(&ms).ok_or_else(|| "no timed step".to_string())
             });
@@ -213,6 +222,7 @@ pub async fn race(race: Race<'_>) {
         };
         println!("| {model} | {params} | {} | {ratio} |", cells.join(" | "));
     }
+    println!("\nAdapters: {}", adapters.join("; "));
 }
 
 #[cfg(test)]

@@ -69,6 +69,11 @@ onmessage = async (e) => {
       const a = await navigator.gpu.requestAdapter();
       const info = a && (a.info || (a.requestAdapterInfo && (await a.requestAdapterInfo())));
       adapter = info ? `${info.vendor} ${info.architecture || info.description || ''}`.trim() : 'webgpu';
+    } else if (backend === 'webgl') {
+      // The renderer the WebGL context runs on (e.g. SwiftShader), where the browser names it.
+      const gl = tf.backend().gpgpu && tf.backend().gpgpu.gl;
+      const ext = gl && gl.getExtension('WEBGL_debug_renderer_info');
+      adapter = gl ? String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER)) : 'webgl';
     }
     postMessage({ ok: true, params, ms, adapter, threads: backend === 'wasm' ? tf.wasm.getThreadsCount?.() ?? 1 : null });
   } catch (err) {
