@@ -51,6 +51,21 @@ async fn article_sections_table_toc_console_and_accessibility() {
     b.wait_js("return !!document.querySelector('[data-testid=explorer]')", READY).await;
     b.js("document.getElementById('resolution').scrollIntoView({behavior: 'instant'})", vec![]).await;
     b.wait_js("return !!document.querySelector('[data-testid=resolution-run]')", READY).await;
+    // Every other widget mounts on the isolated page too (COEP blocks nothing it loads: the
+    // gallery draws its images, the lab reads its native table), and the service worker, which
+    // the offline reload needs, controls it.
+    for (section, widget) in [
+        ("data", "class-balance-chart"),
+        ("gallery", "gallery-item"),
+        ("train", "train-start"),
+        ("methods", "methods-lab"),
+        ("methods", "methods-native-row"),
+        ("methods", "pretext"),
+    ] {
+        b.js(&format!("document.getElementById('{section}').scrollIntoView({{behavior: 'instant'}})"), vec![]).await;
+        b.wait_js(&format!("return !!document.querySelector('[data-testid={widget}]')"), READY).await;
+    }
+    b.wait_js("return !!(navigator.serviceWorker && navigator.serviceWorker.controller)", READY).await;
     b.js("window.scrollTo({top: 0, behavior: 'instant'})", vec![]).await;
 
     // The benchmark table: the 7 published rows, sortable by AUC.
