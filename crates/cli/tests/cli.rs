@@ -544,12 +544,14 @@ fn the_gpu_packs_script_runs_each_stage_on_this_binary() {
     // PyTorch is not needed to test the script: a stand-in prints torch_bench.py's line format.
     std::fs::write(pack.join("torch_bench.py"), "print('torch 2.x on CPU')\nprint('torch tiny b8 77338 20.00')\n").unwrap();
     // BACKEND="" leaves each stage its own GPUs (none in this binary); "flex" stands in for them.
-    let run = |stage: &str, backend: &str, budget: &str, paper: &str, out: &Path| {
+    // `extra`: more of the script's variables.
+    let run_with = |stage: &str, backend: &str, budget: &str, paper: &str, out: &Path, extra: &[(&str, &str)]| {
         let o = Command::new("bash")
             .arg(pack.join("run.sh"))
             .arg(stage)
             .envs([("BUDGET_S", budget), ("MODELS", "tiny"), ("BATCHES", "8"), ("BACKEND", backend)])
             .envs([("CHECK_MODELS", "tiny"), ("CHECK_STEPS", "3")])
+            .envs(extra.iter().copied())
             .env("PAPER", paper)
             .env("OUT", out)
             .env("TMPDIR", &pack)
@@ -558,6 +560,8 @@ fn the_gpu_packs_script_runs_each_stage_on_this_binary() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
         std::fs::read_to_string(out.join("run.log")).unwrap()
     };
+    let run =
+        |stage: &str, backend: &str, budget: &str, paper: &str, out: &Path| run_with(stage, backend, budget, paper, out, &[]);
     let tiny = "--model tiny --epochs 1 --subset 32";
 
     // check on the builds' own GPUs: this build has neither, which the log says in the CLI's own
@@ -611,17 +615,7 @@ fn the_gpu_packs_script_runs_each_stage_on_this_binary() {
     // The recipe stays on the plain build.
     assert_eq!(log.matches("breastmnist-here: official recipe").count(), 3, "{log}");
     // The plain builds' bench stops where one more row and the recipe's seed 0 would not fit.
-    let o = Command::new("bash")
-        .arg(pack.join("run.sh"))
-        .arg("all")
-        .envs([("BUDGET_S", "100"), ("SEED_S", "50"), ("MODELS", "tiny"), ("BATCHES", "8"), ("BACKEND", "flex")])
-        .envs([("CHECK_MODELS", "tiny"), ("CHECK_STEPS", "3")])
-        .env("PAPER", tiny)
-        .env("OUT", pack.join("out-reserve"))
-        .env("TMPDIR", &pack)
-        .output()
-        .unwrap();
-    let log = String::from_utf8_lossy(&o.stdout);
+    let log = run_with("all", "flex", "100", tiny, &pack.join("out-reserve"), &[("SEED_S", "50")]);
     assert!(log.contains("plain bench stops (a row takes up to 60 s, the recipe's seed 0 about 50 s)"), "{log}");
     assert!(log.contains("official recipe, seed 0") && !log.contains("breastmnist-here: bench"), "{log}");
     // An autotune-checks build whose bench fails (a candidate mismatch panics) leaves the
