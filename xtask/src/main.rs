@@ -1,7 +1,8 @@
 //! Project tasks, run as `cargo xtask <task>` (the cargo-xtask convention): set-up needs nothing
 //! but cargo. Each task prints what it does and fails with one clear message.
 //!
-//! - `serve [--port N]`: install missing tools, prepare the data, serve the app on 127.0.0.1.
+//! - `serve [--port N]`: install missing tools, prepare the data, fetch the crates, build the
+//!   bundle once (a failed build stops here) and serve `dist/` on 127.0.0.1.
 //! - `lint`: rustfmt (rustfmt.toml) and clippy with `-D warnings`, natively on every crate and
 //!   for wasm32 on the page and the worker.
 //! - `test [--no-browser]`: the lint, then every test, native and in headless Chromium.
@@ -17,6 +18,8 @@ mod data;
 mod fuzz;
 mod gpu;
 mod lint;
+mod plan;
+mod serve;
 mod sh;
 mod threads;
 mod tools;
@@ -43,19 +46,12 @@ fn main() -> ExitCode {
 fn run(args: &[String]) -> Result<(), Failure> {
     let (task, rest) = args.split_first().ok_or_else(|| Failure(USAGE.into()))?;
     match task.as_str() {
-        "serve" => serve(parse_port(rest)?),
+        "serve" => execute(plan::Task::Serve(parse_port(rest)?)),
         "lint" => lint::run(),
         "test" => test(rest),
-        "setup" => {
-            tools::ensure_all()?;
-            data::prepare()
-        }
+        "setup" => execute(plan::Task::Setup),
         "data" => data::prepare(),
-        "build" => {
-            tools::ensure_all()?;
-            data::prepare()?;
-            build_dist()
-        }
+        "build" => execute(plan::Task::Build),
         "bench" => bench(rest),
         // Trunk's post_build hook (Trunk.toml): the threaded CPU trainer into the staging folder.
         "threads" => threads::hook(),
@@ -83,13 +79,6 @@ fn parse_port(rest: &[String]) -> Result<u16, Failure> {
     }
 }
 
-fn serve(port: u16) -> Result<(), Failure> {
-    tools::ensure_all()?;
-    data::prepare()?;
-    step(&format!("serving on http://127.0.0.1:{port} (Ctrl-C to stop)"));
-    // Release: the trainer is burn, which is unusably slow unoptimised.
-    sh::run(tools::trunk().args(["serve", "--release", "--offline", "--address", "127.0.0.1", "--port", &port.to_string()]))
-}
 
 /// The trainer's invariant that `breastmnist_worker::start` keeps: the module runs its static
 /// constructors (cubecl's ~3,000 `inventory` registrations) once, so wasm-ld wraps no export
@@ -112,7 +101,15 @@ fn wrapped_exports(wasm: &[u8]) -> usize {
     wasm.windows(b".command_export".len()).filter(|w| *w == b".command_export").count()
 }
 
-/// `trunk build --release` into dist/, then print the bundle's sizes.
+/// `cargo fetch --locked`: every crate of Cargo.lock, for every target, into cargo's registry, so
+/// that Trunk's offline cargo builds find them (plan.rs).
+fn fetch() -> Result<(), Failure> {
+    step("fetching the locked crates (Trunk's cargo builds run offline)");
+    sh::run(sh::cargo().args(["fetch", "--locked"]))
+}
+
+/// `trunk build --release` into dist/, then print the bundle's sizes. Trunk's cargo runs
+/// offline: call `fetch` first (plan.rs).
 fn build_dist() -> Result<(), Failure> {
     step("building the release bundle (trunk build --release)");
     let started = std::time::Instant::now();
@@ -145,6 +142,7 @@ fn build_dist() -> Result<(), Failure> {
 fn bench(rest: &[String]) -> Result<(), Failure> {
     tools::ensure_all()?;
     data::prepare()?;
+    fetch()?;
     if rest.windows(2).any(|w| w[0] == "--peer" && w[1] == "tfjs") {
         let peer = sh::root().join("target/peer");
         if !peer.join("node_modules/@tensorflow/tfjs-backend-webgpu").is_dir() {
@@ -197,39 +195,60 @@ fn test(rest: &[String]) -> Result<(), Failure> {
         [f] if f == "--no-browser" => false,
         _ => return Err(Failure(format!("test takes only --no-browser\n{USAGE}"))),
     };
-    if browser {
-        tools::ensure_all()?;
-    }
-    data::prepare()?;
-    // The lint type-checks everything, wasm-only code included. A failure does not stop the
-    // tests (they still report), but it fails the task.
-    let lint = lint::run();
+    execute(plan::Task::Test { browser })
+}
+
+/// Runs a task's plan step by step. The lint's failure does not stop the tests (they still
+/// report), but it fails the task; a test step's failure is counted and the browser tests still
+/// run; any other step's failure stops the task with its error.
+fn execute(task: plan::Task) -> Result<(), Failure> {
+    use plan::Action;
+    let mut lint = Ok(());
     let mut tally = sh::Tally::default();
-    step("native tests: data, core, cli, protocol, worker conversions, app view-model, xtask (with the tidy test)");
-    tally.cargo_test(&[
-        "--profile",
-        "ci",
-        "-p",
-        "breastmnist-data",
-        "-p",
-        "breastmnist-core",
-        "-p",
-        "breastmnist-cli",
-        "-p",
-        "breastmnist-protocol",
-        "-p",
-        "breastmnist-worker",
-        "-p",
-        "breastmnist-lab",
-        "-p",
-        "xtask",
-    ])?;
-    if browser {
-        build_dist()?;
-        tools::ensure_browser_tools()?;
-        step("browser tests: the built app in headless Chromium");
-        // Every suite runs even when one fails, so one failure does not hide the others.
-        tally.cargo_test(&["-p", "breastmnist-e2e", "--no-fail-fast", "--", "--test-threads=1"])?;
+    let mut tests_ran = false;
+    for action in plan::plan(task) {
+        match action {
+            Action::Tools => tools::ensure_all()?,
+            Action::Data => data::prepare()?,
+            Action::Fetch => fetch()?,
+            Action::Lint => lint = lint::run(),
+            Action::NativeTests => {
+                tests_ran = true;
+                step("native tests: data, core, cli, protocol, worker conversions, app view-model, xtask (with the tidy test)");
+                tally.cargo_test(&[
+                    "--profile",
+                    "ci",
+                    "-p",
+                    "breastmnist-data",
+                    "-p",
+                    "breastmnist-core",
+                    "-p",
+                    "breastmnist-cli",
+                    "-p",
+                    "breastmnist-protocol",
+                    "-p",
+                    "breastmnist-worker",
+                    "-p",
+                    "breastmnist-lab",
+                    "-p",
+                    "xtask",
+                ])?
+            }
+            Action::Build => build_dist()?,
+            Action::BrowserTools => tools::ensure_browser_tools()?,
+            Action::BrowserTests => {
+                step("browser tests: the built app in headless Chromium");
+                // Every suite runs even when one fails, so one failure does not hide the others.
+                tally.cargo_test(&["-p", "breastmnist-e2e", "--no-fail-fast", "--", "--test-threads=1"])?
+            }
+            Action::Serve(port) => {
+                step(&format!("serving dist/ on http://127.0.0.1:{port}"));
+                serve::run(port)?
+            }
+        }
+    }
+    if !tests_ran {
+        return lint;
     }
     if let Err(Failure(why)) = &lint {
         println!("\n{why} (see `cargo xtask lint`)");
