@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::components::audit::Audit;
 use crate::components::benchmark_table::BenchmarkTable;
 use crate::components::dataset_card::DatasetCard;
 use crate::components::explorer::Explorer;
@@ -15,6 +16,7 @@ use crate::runtime::worker::TrainerLink;
 use crate::state::data::DataCtx;
 use crate::state::explore::ExploreCtx;
 use crate::state::methods::MethodsCtx;
+use crate::state::resolution::ResolutionCtx;
 use crate::state::train::TrainCtx;
 
 #[component]
@@ -29,6 +31,7 @@ pub fn App() -> impl IntoView {
     provide_context(train.readout());
     provide_context(ExploreCtx::new(link));
     provide_context(MethodsCtx::new(data));
+    provide_context(ResolutionCtx::new(data));
     view! {
         <a class="skip-link" href="#data">"Skip to the dataset"</a>
         <div class="layout">
@@ -69,11 +72,14 @@ fn Prose() -> impl IntoView {
                     "one number — the probability of label 1 — says everything the model thinks."</li>
                 <li><strong>"Small."</strong>" 780 grayscale images, split 546 / 78 / 156 into training, "
                     "validation and test. The whole 28-pixel file weighs 560 kB."</li>
-                <li><strong>"Fast."</strong>" A light residual network sees every training image in "
+                <li><strong>"Fast."</strong>" A small convolutional network sees every training image in "
                     "seconds, so you can change something and see the effect while you read."</li>
-                <li><strong>"Not solved."</strong>" The best published test AUC is 0.919 and accuracy "
-                    "hovers around 0.86: there is headroom, and the test set is small enough (42 malignant "
-                    "cases) that honest error bars matter."</li>
+                <li><strong>"Not solved."</strong>" MedMNIST v2's best test AUC at 28 pixels is 0.919 "
+                    "(Google AutoML Vision), with accuracy around 0.86; on the larger images released later "
+                    "(MedMNIST+), an ImageNet-initialised AlexNet at 128 pixels reached 0.940 ± 0.014 and 0.906 "
+                    "(Doerrich et al., 2025). There is headroom, and the test set is small enough (42 malignant "
+                    "cases) that honest error bars matter: one AUC measured on it has a 95% interval of about "
+                    "±0.065 (Hanley and McNeil, 1982)."</li>
             </ul>
         </section>
 
@@ -87,10 +93,13 @@ fn Prose() -> impl IntoView {
             </p>
             <BenchmarkTable />
             <p>
-                "Two things stand out. The small ResNet-18 at 28 pixels beats its 224-pixel twin and both "
-                "ResNet-50s — bigger was not better here. And the spread between methods (0.84 to 0.92 AUC) "
-                "is not much larger than the noise you would expect from 156 test images; we return to both "
-                "points below."
+                "Read the table with its noise in mind. Each row is one number from one training run, and "
+                "the rows do not share a protocol: the AutoML systems searched their own models. One AUC on 156 "
+                "test images has a 95% interval of about ±0.065, so ResNet-18 at 28 pixels (0.901) and at 224 "
+                "pixels (0.891) do not differ measurably, and the table does not show that bigger inputs hurt. "
+                "Nor is the 224-pixel ResNet a twin of the 28-pixel one: it has torchvision's 7 × 7 stem with "
+                "max-pooling, fed images upsampled from 28 pixels. The whole spread, 0.84 to 0.92, is not much "
+                "wider than that noise; the resolution section below comes back to it."
             </p>
             <p>
                 "Is the recipe on this page the published one? Run natively on one GPU with exactly that "
@@ -121,11 +130,38 @@ fn Prose() -> impl IntoView {
             <p>
                 "Every image of every split, with the malignant ones underlined in orange and the "
                 "normal/benign ones in blue. Filter by split or class and scroll; hover an image for its "
-                "split, index and label. Malignant masses tend to show irregular, blurred margins and dark "
-                "acoustic shadows; at 28 pixels much of that texture is gone, which is worth keeping in mind "
-                "before expecting a network to tell the classes apart perfectly."
+                "split, index and label. In the BI-RADS ultrasound lexicon (ACR, 2013), features that suggest "
+                "malignancy include an irregular shape, margins that are not circumscribed (indistinct, "
+                "angular, spiculated), a non-parallel orientation and posterior acoustic shadowing; at 28 "
+                "pixels much of that detail is gone, which is worth keeping in mind before expecting a network "
+                "to tell the classes apart perfectly."
             </p>
             <Gallery />
+        </section>
+
+        <section id="leaks" aria-labelledby="leaks-h">
+            <h2 id="leaks-h">"Step 2b · Check for leaks"</h2>
+            <p>
+                "One more look before training, at the splits rather than the images: is every test image "
+                "really new to the model? The audit below compares each image with every other one by the "
+                "correlation of their stored pixels (1 means the same picture, up to brightness and "
+                "contrast). Pairs of different scans rarely correlate above 0.9; a second cluster of pairs "
+                "sits near 1, and the threshold 0.95 is set in the gap between the two (the histogram shows "
+                "it). Those pairs are the same scan stored twice. The source collection (Al-Dhabyani et al., "
+                "2020) is known to hold duplicated images, some filed under both benign and malignant "
+                "(Pawłowska et al., 2023), and MedMNIST split it image by image, not patient by patient."
+            </p>
+            <p>
+                "The result is stark. At 28 pixels 59 of the 156 test images have a near-copy in the "
+                "training split (47 at 64 pixels). Test image 76 is training image 115 pixel for pixel, "
+                "with the opposite label, and test image 7 is a near-copy of training image 481, also with "
+                "the opposite label: no model can be right on both. A network that memorises its training "
+                "images is rewarded on every other twin, so each test figure on this page is partly a memory "
+                "test. That is why every run here also reports its metrics on the de-duplicated test subset, "
+                "the test images without a training twin, and why the published benchmark above, measured on "
+                "the full test split, should be read with the same caution."
+            </p>
+            <Audit />
         </section>
 
         <section id="train" aria-labelledby="train-h">
@@ -133,8 +169,9 @@ fn Prose() -> impl IntoView {
             <p>
                 "The official recipe is short: Adam with learning rate 0.001, batches of 128, 100 epochs, the "
                 "rate divided by ten at epochs 50 and 75, cross-entropy on two logits, pixels scaled to "
-                "[-1, 1], no augmentation — and the checkpoint kept is the one with the best validation AUC, "
-                "so the test split is used exactly once."
+                "[-1, 1], no augmentation — and the checkpoint kept is the one with the best validation AUC. "
+                "(The official script also scores the test split after every epoch, for its log; the reported "
+                "figure is the kept checkpoint's.)"
             </p>
             <p>
                 "That recipe is the "<em>"paper"</em>" preset below. Pressing Start runs the "<em>"reader"</em>
@@ -175,8 +212,9 @@ fn Prose() -> impl IntoView {
             <p>
                 "The heatmap is Grad-CAM (Selvaraju et al., 2017): the gradient of a class's logit with "
                 "respect to a stage's activations weighs each channel, and the weighted, rectified sum shows "
-                "where evidence for that class lies. At 28 pixels layer4 is only 4 × 4 cells, so its maps are "
-                "coarse; layer3 (7 × 7) is sharper but less class-specific. Treat the maps as hypotheses about "
+                "where evidence for that class lies. At 28 pixels the last stage (layer4) is only 3 × 3 cells "
+                "for the default c16 network and 4 × 4 for a ResNet, so its maps are coarse; layer3 (7 × 7) is "
+                "sharper but less class-specific. Treat the maps as hypotheses about "
                 "the model, not about the patient: they pass the weight-randomisation check of Adebayo et al. "
                 "(2018) in our tests, yet a bright region says only that the model used it."
             </p>
@@ -189,21 +227,22 @@ fn Prose() -> impl IntoView {
         <section id="resolution" aria-labelledby="resolution-h" data-testid="resolution-experiment">
             <h2 id="resolution-h">"The resolution question"</h2>
             <p>
-                "If the scans were originally around 500 pixels wide, why did 224-pixel inputs not beat 28? "
-                "Three reasons are plausible. First, upsampling a 28-pixel image to 224 adds pixels but no "
-                "information: the network must learn to ignore interpolation. Second, a larger input gives a "
-                "ResNet far more activations to fit with only 546 training images, which invites "
-                "overfitting. Third, the 28-pixel set was curated and resized by the authors from the "
-                "original scans, so its small images are a faithful summary rather than a degraded copy."
+                "The original scans are around 500 pixels wide, yet MedMNIST v2's 224-pixel rows did not beat "
+                "its 28-pixel ones. That table cannot tell whether resolution matters: its 224-pixel images were "
+                "upsampled from the 28-pixel ones, so they carry no detail the small images lack, and the "
+                "difference it shows (0.891 against 0.901) is well inside the noise of one run. (A larger input "
+                "does not give a network more parameters to fit, only more activations per image.)"
             </p>
             <p>
-                "MedMNIST+ (Doerrich et al., 2024) later released the same images at 64, 128 and 224 pixels "
-                "from the originals, which makes a fair test possible. The widget below trains the same model "
-                "three times, one after another, with the same recipe and seed: on the native 28-pixel file, on "
-                "the native 64-pixel file, and on the 28-pixel file upsampled to 64 inside the network. If the "
-                "upsampled arm matches the native 64-pixel one, the extra pixels carried no usable information; "
-                "if native 64 wins, detail lost at 28 pixels mattered. With 156 test images, differences below "
-                "about 0.03 AUC are within the noise of a single seed, so run it more than once before concluding."
+                "The MedMNIST authors later released the same images at 64, 128 and 224 pixels, made from the "
+                "originals (MedMNIST+), and Doerrich et al. (2025) benchmarked them: real 128-pixel inputs with "
+                "ImageNet-initialised networks reached the best BreastMNIST AUC so far, while going higher did not "
+                "keep helping. The widget below runs the fair test on this page: the same model three times, one "
+                "after another, with the same recipe and seed: on the native 28-pixel file, on the native 64-pixel "
+                "file, and on the 28-pixel file upsampled to 64 inside the network. If the upsampled arm matches the "
+                "native 64-pixel one, the extra pixels carried no usable information; if native 64 wins, detail "
+                "lost at 28 pixels mattered. One run's AUC has a 95% interval of about ±0.065, so run it with "
+                "several seeds before concluding."
             </p>
             <Lazy what="the resolution experiment" eager=crate::runtime::url::param("res_model").is_some()>
                 <ResolutionExperiment />
@@ -276,7 +315,8 @@ fn Prose() -> impl IntoView {
             <p>
                 "One seed in a tab proves little: with 156 test images (42 malignant) two runs of the same "
                 "method can differ by 0.02 AUC. The table under the widget is the same comparison run natively "
-                "for three seeds and two model sizes; read its last column before believing any gain."
+                "for three seeds and two model sizes, with each method's difference to the base recipe and its "
+                "paired 95% interval: a gain is real only when its interval excludes zero."
             </p>
             // Mounted at once (it is light until Run): mounting it late would move every section
             // below it while the reader is scrolled or the TOC is scrolling to one of them.
@@ -287,9 +327,10 @@ fn Prose() -> impl IntoView {
             <h2 id="conclusion-h">"Conclusion"</h2>
             <p>
                 "BreastMNIST is small enough to hold in a browser tab and hard enough to teach something: "
-                "that verification comes before modelling, that validation and test must stay apart, that "
-                "bigger inputs and bigger networks are not automatically better, and that a 156-image test "
-                "set makes every third decimal suspect."
+                "that verification comes before modelling, that a split is only as clean as the images in it "
+                "(a third of these test images have a near-copy in training), that choices must be made on "
+                "validation and never on test, and that a 156-image test set makes every third decimal "
+                "suspect: a number without its interval does not say much."
             </p>
         </section>
 
@@ -299,12 +340,35 @@ fn Prose() -> impl IntoView {
                 <li>"J. Yang, R. Shi, D. Wei, et al. MedMNIST v2 — A large-scale lightweight benchmark for 2D "
                     "and 3D biomedical image classification. Scientific Data 10, 41 (2023)."</li>
                 <li>"S. Doerrich, F. Di Salvo, J. Brockmann, C. Ledig. Rethinking model prototyping through "
-                    "the MedMNIST+ dataset collection. arXiv:2404.15786 (2024)."</li>
+                    "the MedMNIST+ dataset collection. Scientific Reports 15 (2025), PMID 40044786; arXiv:2404.15786. "
+                    "(The larger image sizes, MedMNIST+, are the MedMNIST authors' release.)"</li>
+                <li>"J. A. Hanley, B. J. McNeil. The meaning and use of the area under a receiver operating "
+                    "characteristic (ROC) curve. Radiology 143, 29–36 (1982)."</li>
+                <li>"E. R. DeLong, D. M. DeLong, D. L. Clarke-Pearson. Comparing the areas under two or more "
+                    "correlated receiver operating characteristic curves: a nonparametric approach. Biometrics 44, "
+                    "837–845 (1988)."</li>
+                <li>"American College of Radiology. ACR BI-RADS Atlas, Ultrasound, 5th edition (2013)."</li>
                 <li>"W. Al-Dhabyani, M. Gomaa, H. Khaled, A. Fahmy. Dataset of breast ultrasound images. "
                     "Data in Brief 28, 104863 (2020)."</li>
                 <li>"R. R. Selvaraju et al. Grad-CAM: visual explanations from deep networks via "
                     "gradient-based localization. ICCV (2017)."</li>
                 <li>"J. Adebayo et al. Sanity checks for saliency maps. NeurIPS (2018)."</li>
+                <li>"H. Zhang, M. Cisse, Y. N. Dauphin, D. Lopez-Paz. mixup: beyond empirical risk minimization. "
+                    "ICLR (2018)."</li>
+                <li>"T. Chen, S. Kornblith, M. Norouzi, G. Hinton. A simple framework for contrastive learning of "
+                    "visual representations (SimCLR). ICML (2020)."</li>
+                <li>"Z. Xie et al. SimMIM: a simple framework for masked image modeling. CVPR (2022); K. He et al. "
+                    "Masked autoencoders are scalable vision learners (MAE). CVPR (2022)."</li>
+                <li>"M. P. Kumar, B. Packer, D. Koller. Self-paced learning for latent variable models. NeurIPS "
+                    "(2010); Y. Bengio, J. Louradour, R. Collobert, J. Weston. Curriculum learning. ICML (2009)."</li>
+                <li>"M. Raghu, C. Zhang, J. Kleinberg, S. Bengio. Transfusion: understanding transfer learning for "
+                    "medical imaging. NeurIPS (2019)."</li>
+                <li>"X. Mei et al. RadImageNet: an open radiologic deep learning research dataset for effective "
+                    "transfer learning. Radiology: Artificial Intelligence 4, e210315 (2022)."</li>
+                <li>"A. Pawłowska, P. Karwat, N. Żołek. Letter to the Editor. Re: “Dataset of breast ultrasound "
+                    "images by W. Al-Dhabyani, M. Gomaa, H. Khaled & A. Fahmy, Data in Brief, 2020, 28, 104863”. "
+                    "Data in Brief 48, 109247 (2023): duplicated images in the collection, some of them in both "
+                    "the benign and the malignant folder."</li>
             </ol>
             <p class="attribution">
                 "BreastMNIST data: MedMNIST v2, Zenodo record "
@@ -321,10 +385,12 @@ fn Prose() -> impl IntoView {
                 "Every run exports one JSON document (schema version 1) with exactly six top-level keys: "
                 <code>"schema_version"</code>", "<code>"config"</code>" (the training settings), "
                 <code>"environment"</code>" (backend and adapter), "<code>"history"</code>" (one object per "
-                "epoch with train/validation loss, validation ACC and AUC), "<code>"val"</code>" (the epoch "
-                "kept by validation AUC) and "<code>"test"</code>" (AUC, ACC, confusion matrix "
-                <code>"[[tn, fp], [fn, tp]]"</code>", ROC points and one "<code>"{index, label, score}"</code>
-                " per test image, the score being the softmax probability of label 1)."
+                "epoch with train/validation loss, validation ACC and AUC), "<code>"val"</code>" (the model the "
+                "recipe's selection rule kept: its epoch, AUC, ACC and predictions) and "<code>"test"</code>
+                " (that model's AUC with DeLong's 95% interval, ACC, sensitivity and specificity for malignant, "
+                "confusion matrix "<code>"[[tn, fp], [fn, tp]]"</code>", ROC points, one "
+                <code>"{index, label, score}"</code>" per test image, the score being the softmax probability of "
+                "label 1, and the same figures on the de-duplicated test subset)."
             </p>
         </section>
     }

@@ -5,14 +5,15 @@
 
 use std::time::Duration;
 
-use breastmnist_e2e::{Browser, Options, StaticServer, dist};
+use breastmnist_e2e::{Browser, Options, Override, StaticServer, dist};
 
 const READY: Duration = Duration::from_secs(90);
-const SECTIONS: [&str; 12] = [
+const SECTIONS: [&str; 13] = [
     "why",
     "benchmark",
     "data",
     "gallery",
+    "leaks",
     "train",
     "explore",
     "resolution",
@@ -174,5 +175,41 @@ async fn the_resolution_experiment_runs_all_three_arms() {
     b.screenshot("resolution-experiment").await;
     let errors = b.console_errors().await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");
+    b.close().await;
+}
+
+/// Stop while an arm's file is still loading stops the whole experiment: that arm never starts
+/// a trainer and no later arm runs (the series runner's generation check, `state::series`).
+/// The 64 px file stalls after its first bytes, so the second arm waits on it when Stop comes;
+/// before, its load ended later (the 15 s stall watchdog) and the third arm trained anyway.
+#[tokio::test]
+async fn stop_during_an_arms_file_load_stops_the_experiment() {
+    let server = StaticServer::start(dist());
+    server.set("data/breastmnist_64.npz", Override::Stall(1_000));
+    let b = Browser::start(Options::default()).await;
+    b.client.goto(&format!("{}?res_model=tiny&res_epochs=1&backend=cpu", server.base)).await.unwrap();
+    b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
+    b.click("resolution-run").await;
+    let rows = "[...document.querySelectorAll('[data-testid=resolution-row]')]";
+    b.wait_js(
+        &format!("const r = {rows}; return r[0].dataset.done === 'true' && r[1].textContent.includes('loading')"),
+        Duration::from_secs(600),
+    )
+    .await;
+    let trainers = |s: &StaticServer| s.requests().iter().filter(|r| r.path.contains("trainer")).count();
+    let before = trainers(&server);
+    b.click("resolution-stop").await;
+    // Longer than the page's 15 s stall watchdog, after which the old runner went on.
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    let status =
+        b.js(&format!("return {rows}.map(r => [r.dataset.done, r.querySelector('.status-cell').textContent])"), vec![]).await;
+    assert_eq!(
+        status,
+        serde_json::json!([["true", status[0][1]], ["false", "failed: stopped"], ["false", "failed: stopped"]]),
+        "the loading arm and the next one stay stopped"
+    );
+    assert_eq!(trainers(&server), before, "no trainer was fetched after Stop");
+    let run_enabled = b.js("return !document.querySelector('[data-testid=resolution-run]').disabled", vec![]).await;
+    assert_eq!(run_enabled, serde_json::json!(true), "the experiment can be run again");
     b.close().await;
 }

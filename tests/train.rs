@@ -186,6 +186,7 @@ async fn the_default_reader_run_reports_its_test_auc() {
     let server = StaticServer::isolated(dist());
     let b = Browser::start(Options::default()).await;
     let seed = std::env::var("BREASTMNIST_READER_SEED").map_or(String::new(), |s| format!("&seed={s}"));
+    b.record_long_tasks().await;
     b.client.goto(&format!("{}?backend=cpu{seed}", server.base)).await.unwrap();
     b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
     let filled = b
@@ -222,6 +223,21 @@ async fn the_default_reader_run_reports_its_test_auc() {
     // The same seed natively gives this AUC (see the README); far below means a broken trainer.
     assert!(auc >= 0.85, "test AUC {auc}");
     b.screenshot("train-reader").await;
+    // The explorer on the kept model: scrub a few samples.
+    b.js("document.getElementById('explore').scrollIntoView({behavior: 'instant'})", vec![]).await;
+    b.wait_attr("sample-view", "data-ready", "true", TRAINED).await;
+    for _ in 0..5 {
+        b.click_css("[aria-label='Next sample']").await;
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    // Load, a default run and the explorer never block the page's thread for 100 ms or more.
+    let long = b.long_tasks().await;
+    let worst = long.iter().map(|t| t.1).max().unwrap_or(0);
+    eprintln!(
+        "FIGURE main-thread long tasks (load, reader run, explorer): {} over 50 ms, worst {worst} ms: {long:?}",
+        long.len()
+    );
+    assert!(long.iter().all(|t| t.1 < 100), "main-thread tasks of 100 ms or more: {long:?}");
     b.close().await;
 }
 

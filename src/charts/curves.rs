@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
-use super::{BENIGN, Chart, MALIGNANT, Theme, draw_mesh};
+use super::{BENIGN, Chart, MALIGNANT, Theme, XAxis, draw_mesh};
 
 /// Okabe–Ito bluish green, for the third series.
 const GREEN: RGBColor = RGBColor(0, 158, 115);
@@ -28,11 +28,12 @@ fn frame<'a>(
     root.fill(&theme.bg).map_err(err)?;
     let mut chart = ChartBuilder::on(root)
         .margin(10)
+        .margin_right(22)
         .x_label_area_size(40)
         .y_label_area_size(44)
         .build_cartesian_2d(0f64..epochs.max(1) as f64, 0f64..y_max)
         .map_err(err)?;
-    draw_mesh(&mut chart, theme, "epoch", y_desc)?;
+    draw_mesh(&mut chart, theme, XAxis::Epochs(epochs), "epoch", y_desc)?;
     Ok(chart)
 }
 
@@ -79,6 +80,7 @@ pub fn draw_loss(
     series: Series,
     hover: Option<usize>,
 ) -> Result<(), String> {
+    super::fit(&canvas, 260.0 / 560.0);
     let theme = Theme::current();
     let root = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D canvas context")?.into_drawing_area();
     let y_max = steps
@@ -116,6 +118,7 @@ pub fn draw_metrics(
     series: Series,
     hover: Option<usize>,
 ) -> Result<(), String> {
+    super::fit(&canvas, 260.0 / 560.0);
     let theme = Theme::current();
     let root = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D canvas context")?.into_drawing_area();
     let mut chart = frame(&root, &theme, epochs, 1.0, "validation")?;

@@ -5,7 +5,7 @@ use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
-use super::{BENIGN, MALIGNANT, Theme, draw_mesh};
+use super::{BENIGN, MALIGNANT, Theme, XAxis, draw_mesh};
 use crate::view::methods::Bar;
 
 /// Okabe–Ito's eight colours minus black, in the order runs take them.
@@ -26,17 +26,19 @@ fn err(e: impl std::fmt::Display) -> String {
 /// Validation AUC per epoch, one line per run (`(label, points)`), on `0..epochs` × the range
 /// the points span (at least 0.5..1).
 pub fn draw_curves(canvas: HtmlCanvasElement, runs: &[(String, Vec<(f64, f64)>)], epochs: usize) -> Result<(), String> {
+    super::fit(&canvas, 280.0 / 560.0);
     let theme = Theme::current();
     let root = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D canvas context")?.into_drawing_area();
     root.fill(&theme.bg).map_err(err)?;
     let low = runs.iter().flat_map(|r| r.1.iter().map(|p| p.1)).filter(|v| v.is_finite()).fold(0.5f64, f64::min);
     let mut chart = ChartBuilder::on(&root)
         .margin(10)
+        .margin_right(22)
         .x_label_area_size(40)
         .y_label_area_size(44)
         .build_cartesian_2d(0f64..epochs.max(1) as f64, (low - 0.02).max(0.0)..1f64)
         .map_err(err)?;
-    draw_mesh(&mut chart, &theme, "epoch", "validation AUC")?;
+    draw_mesh(&mut chart, &theme, XAxis::Epochs(epochs), "epoch", "validation AUC")?;
     for (i, (name, points)) in runs.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
         chart
@@ -62,6 +64,7 @@ pub fn draw_curves(canvas: HtmlCanvasElement, runs: &[(String, Vec<(f64, f64)>)]
 /// Test AUC (blue, upper) and ACC (vermillion, lower) per bar, one row each, values written at the bar's
 /// end; published rows are drawn lighter and marked "(paper)" in their labels.
 pub fn draw_bars(canvas: HtmlCanvasElement, bars: &[Bar]) -> Result<(), String> {
+    super::fit(&canvas, 280.0 / 560.0);
     let theme = Theme::current();
     let root = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D canvas context")?.into_drawing_area();
     root.fill(&theme.bg).map_err(err)?;
@@ -104,17 +107,19 @@ pub fn draw_bars(canvas: HtmlCanvasElement, bars: &[Bar]) -> Result<(), String> 
 
 /// The pretext loss of every pretraining step against epochs.
 pub fn draw_pretext_loss(canvas: HtmlCanvasElement, steps: &[(f64, f64)], epochs: usize) -> Result<(), String> {
+    super::fit(&canvas, 280.0 / 560.0);
     let theme = Theme::current();
     let root = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D canvas context")?.into_drawing_area();
     root.fill(&theme.bg).map_err(err)?;
     let y_max = steps.iter().map(|p| p.1).filter(|v| v.is_finite()).fold(0.01f64, f64::max) * 1.1;
     let mut chart = ChartBuilder::on(&root)
         .margin(10)
+        .margin_right(22)
         .x_label_area_size(40)
         .y_label_area_size(50)
         .build_cartesian_2d(0f64..epochs.max(1) as f64, 0f64..y_max)
         .map_err(err)?;
-    draw_mesh(&mut chart, &theme, "epoch", "pretext loss")?;
+    draw_mesh(&mut chart, &theme, XAxis::Epochs(epochs), "epoch", "pretext loss")?;
     chart.draw_series(LineSeries::new(steps.iter().copied(), BENIGN.stroke_width(2))).map_err(err)?;
     root.present().map_err(err)
 }
@@ -122,6 +127,7 @@ pub fn draw_pretext_loss(canvas: HtmlCanvasElement, steps: &[(f64, f64)], epochs
 /// Every image as a dot at its two principal-component scores, vermillion for malignant and
 /// blue for normal/benign.
 pub fn draw_embedding(canvas: HtmlCanvasElement, points: &[[f32; 2]], labels: &[u8]) -> Result<(), String> {
+    super::fit(&canvas, 280.0 / 560.0);
     let theme = Theme::current();
     let root = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D canvas context")?.into_drawing_area();
     root.fill(&theme.bg).map_err(err)?;
@@ -137,7 +143,7 @@ pub fn draw_embedding(canvas: HtmlCanvasElement, points: &[[f32; 2]], labels: &[
         .y_label_area_size(44)
         .build_cartesian_2d(span(0), span(1))
         .map_err(err)?;
-    draw_mesh(&mut chart, &theme, "first principal component", "second")?;
+    draw_mesh(&mut chart, &theme, XAxis::Continuous, "first principal component", "second")?;
     // Benign first, so the rarer malignant dots stay visible on top.
     for class in [1u8, 0] {
         let color = if class == 0 { MALIGNANT } else { BENIGN };

@@ -5,7 +5,7 @@ use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
-use super::{BENIGN, Theme, draw_mesh};
+use super::{BENIGN, Theme, XAxis, draw_mesh};
 
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
@@ -18,11 +18,12 @@ pub fn draw_roc(canvas: HtmlCanvasElement, roc: &[(f64, f64)], auc: f64) -> Resu
     root.fill(&theme.bg).map_err(err)?;
     let mut chart = ChartBuilder::on(&root)
         .margin(10)
+        .margin_right(22)
         .x_label_area_size(40)
         .y_label_area_size(44)
         .build_cartesian_2d(0f64..1f64, 0f64..1f64)
         .map_err(err)?;
-    draw_mesh(&mut chart, &theme, "false-positive rate", "true-positive rate")?;
+    draw_mesh(&mut chart, &theme, XAxis::Continuous, "false-positive rate", "true-positive rate")?;
     let grid = theme.grid;
     chart
         .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], grid.stroke_width(1)))

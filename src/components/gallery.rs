@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use crate::draw::paint_image;
 use crate::state::data::DataCtx;
 use crate::state::explore::ExploreCtx;
+use crate::view::audit::{AuditPhase, twins as twin_set};
 use crate::view::explore::{Correctness, predicted};
 use crate::view::gallery::{ClassFilter, GalleryFilter, SampleRef, SplitFilter, SplitScores};
 
@@ -20,11 +21,16 @@ pub fn Gallery() -> impl IntoView {
         explore.explained.track();
         [Split::Train, Split::Val, Split::Test].map(|sp| explore.scores(sp).map(|e| e.info.scores.clone()))
     });
+    // The images the data audit found a twin for, once it is done.
+    let twins = Memo::new(move |_| match ctx.audit.get() {
+        AuditPhase::Done(a) => Some(twin_set(&a)),
+        _ => None,
+    });
     let samples = Memo::new(move |_| {
         let f = filter.get();
         scores.with(|sc| {
             let sc: SplitScores<'_> = [sc[0].as_deref(), sc[1].as_deref(), sc[2].as_deref()];
-            ctx.loaded.with(|l| l.as_ref().map(|l| f.select(&l.dataset, &sc)).unwrap_or_default())
+            twins.with(|t| ctx.loaded.with(|l| l.as_ref().map(|l| f.select(&l.dataset, &sc, t.as_ref())).unwrap_or_default()))
         })
     });
     let has_predictions = Memo::new(move |_| scores.with(|s| s.iter().any(Option::is_some)));
@@ -65,6 +71,11 @@ pub fn Gallery() -> impl IntoView {
             {class_button("all", "all", ClassFilter::All)}
             {class_button("malignant", "malignant", ClassFilter::Only(Class::Malignant))}
             {class_button("normal/benign", "benign", ClassFilter::Only(Class::Benign))}
+            <span class="group-label">"Audit"</span>
+            <button class="chip" aria-pressed=move || filter.get().twins_only.to_string() data-testid="filter-twins"
+                disabled=move || twins.with(Option::is_none)
+                title="Only the images that have a near-copy (see Check for leaks)"
+                on:click=move |_| filter.update(|f| f.twins_only = !f.twins_only)>"twins only"</button>
             <Show when=move || has_predictions.get()>
                 <span class="group-label">"Model"</span>
                 {correct_button("all", Correctness::All)}

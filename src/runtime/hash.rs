@@ -1,6 +1,7 @@
-//! MD5 off the main thread: the verifier worker (`crates/worker/src/verifier.rs`) hashes a
-//! file the page hands it, so checking a dataset never blocks the page. One worker per call,
-//! closed when it answers.
+//! Work on a dataset file off the main thread: the verifier worker
+//! (`crates/worker/src/verifier.rs`) hashes a file the page hands it (MD5), so checking a
+//! dataset never blocks the page, and audits a verified file for near-duplicates. One worker
+//! per call, closed when it answers.
 
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::JsCast;
@@ -10,6 +11,19 @@ use web_sys::{MessageEvent, Worker};
 
 /// The lowercase hex MD5 of `bytes`, computed in the verifier worker.
 pub async fn md5(bytes: &[u8]) -> Result<String, String> {
+    ask("bytes", "md5", bytes).await
+}
+
+/// The data audit of a verified dataset file (`breastmnist_data::audit`), computed in the
+/// verifier worker.
+pub async fn audit(bytes: &[u8]) -> Result<breastmnist_data::audit::Audit, String> {
+    let json = ask("audit", "audit", bytes).await?;
+    serde_json::from_str(&json).map_err(|e| format!("the audit is unreadable: {e}"))
+}
+
+/// Sends `bytes` under `key` to a fresh verifier once it is ready; its string answer under
+/// `answer`, or its error.
+async fn ask(key: &'static str, answer: &'static str, bytes: &[u8]) -> Result<String, String> {
     let worker = Worker::new("./verifier_loader.js").map_err(|e| format!("cannot start the verifier: {e:?}"))?;
     let data = Uint8Array::from(bytes);
     let target = worker.clone();
@@ -22,10 +36,10 @@ pub async fn md5(bytes: &[u8]) -> Result<String, String> {
             let field = |k: &str| Reflect::get(&msg, &k.into()).ok().filter(|v| !v.is_undefined());
             if field("ready").is_some() {
                 let out = Object::new();
-                let _ = Reflect::set(&out, &"bytes".into(), &data);
+                let _ = Reflect::set(&out, &key.into(), &data);
                 let _ = to.post_message(&out);
-            } else if let Some(hex) = field("md5") {
-                let _ = ok.call1(&JsValue::NULL, &hex);
+            } else if let Some(text) = field(answer) {
+                let _ = ok.call1(&JsValue::NULL, &text);
             } else {
                 let why = field("error").unwrap_or_else(|| "an unexpected answer".into());
                 let _ = fail.call1(&JsValue::NULL, &why);

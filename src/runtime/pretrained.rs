@@ -5,7 +5,7 @@
 
 use crate::runtime::dataset::{OfficialFile, fetch_verified};
 use crate::runtime::fetch;
-use crate::view::methods::ServedPoint;
+use crate::view::served::ServedPoint;
 
 /// The verified bytes of `point`.
 pub async fn load(point: &ServedPoint, cancel: &fetch::Cancel) -> Result<Vec<u8>, String> {

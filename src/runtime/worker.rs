@@ -8,6 +8,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 
+use breastmnist_protocol::envelope::key;
 use breastmnist_protocol::{ActivationGridView, ErrorKind, Explained, FromWorker, Split, Stage, ToWorker, WIRE_ID, WorkerError};
 use js_sys::{Object, Reflect, Uint8Array};
 use leptos::prelude::*;
@@ -65,19 +66,19 @@ impl Drop for WorkerHandle {
 
 fn post(worker: &Worker, out: &Outgoing) -> Result<(), WorkerError> {
     let obj = Object::new();
-    let _ = Reflect::set(&obj, &"json".into(), &out.cmd.to_json().into());
+    let _ = Reflect::set(&obj, &key::JSON.into(), &out.cmd.to_json().into());
     if let Some(b) = &out.bytes {
-        let _ = Reflect::set(&obj, &"bytes".into(), &Uint8Array::from(&b[..]));
+        let _ = Reflect::set(&obj, &key::BYTES.into(), &Uint8Array::from(&b[..]));
     }
     if let Some(b) = &out.init {
-        let _ = Reflect::set(&obj, &"init".into(), &Uint8Array::from(&b[..]));
+        let _ = Reflect::set(&obj, &key::INIT.into(), &Uint8Array::from(&b[..]));
     }
     if !out.extra.is_empty() {
         let list = js_sys::Array::new();
         for b in &out.extra {
             list.push(&Uint8Array::from(&b[..]));
         }
-        let _ = Reflect::set(&obj, &"extra".into(), &list);
+        let _ = Reflect::set(&obj, &key::EXTRA.into(), &list);
     }
     worker
         .post_message(&obj)
@@ -126,7 +127,7 @@ impl Shared {
     }
 
     fn on_message(&self, data: JsValue) {
-        let json = Reflect::get(&data, &"json".into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+        let json = Reflect::get(&data, &key::JSON.into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
         let msg = FromWorker::from_json(&json).unwrap_or_else(FromWorker::Failed);
         match msg {
             FromWorker::Ready { wire } => {
@@ -157,7 +158,7 @@ impl Shared {
                 self.report(FromWorker::Backend { kind, adapter, notice }, None);
             }
             msg => {
-                let bytes = Reflect::get(&data, &"bytes".into())
+                let bytes = Reflect::get(&data, &key::BYTES.into())
                     .ok()
                     .filter(|v| v.is_instance_of::<Uint8Array>())
                     .map(|v| Uint8Array::from(v).to_vec());

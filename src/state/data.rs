@@ -13,6 +13,7 @@ use web_sys::File;
 
 use crate::runtime::dataset::{LoadError, Loaded, load_local, load_official};
 use crate::runtime::fetch::Cancel;
+use crate::view::audit::AuditPhase;
 
 /// Where the dataset is on its way into the page.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,6 +31,9 @@ pub struct DataCtx {
     pub phase: RwSignal<LoadPhase>,
     pub loaded: RwSignal<Option<Arc<Loaded>>>,
     pub variant: RwSignal<Variant>,
+    /// The data audit of the loaded file (near-duplicates within and across splits), computed
+    /// off the main thread once the file is verified.
+    pub audit: RwSignal<AuditPhase>,
     /// Counts loads; only the latest one's result is shown.
     generation: StoredValue<u64>,
     /// Aborts the running download when a newer load starts.
@@ -48,6 +52,7 @@ impl DataCtx {
                     .filter(|v| Variant::SERVED.contains(v))
                     .unwrap_or(Variant::Px28),
             ),
+            audit: RwSignal::new(AuditPhase::Waiting),
             generation: StoredValue::new(0),
             cancel: StoredValue::new_local(None),
         }
@@ -125,6 +130,18 @@ impl DataCtx {
         self.loaded.with_untracked(|l| l.as_ref().map(|l| (l.file.clone(), l.dataset.train.len(), l.dataset.side)))
     }
 
+    /// The verified official file of `side` px for an experiment: the one already loaded when it
+    /// has that side, else the official one (from Cache Storage or the network), loaded beside
+    /// the article's without replacing it. `cancel` aborts the download.
+    pub async fn file_of(self, side: usize, cancel: &Cancel) -> Result<Arc<Vec<u8>>, String> {
+        let loaded = self.loaded.with_untracked(|l| l.as_ref().filter(|l| l.dataset.side == side).map(|l| l.file.clone()));
+        if let Some(file) = loaded {
+            return Ok(file);
+        }
+        let variant = Variant::from_side(side).ok_or_else(|| format!("there is no official {side} px file"))?;
+        load_official(variant, || {}, |_, _| {}, cancel).await.map(|l| l.file).map_err(|e| e.to_string())
+    }
+
     /// Shows the outcome of load `generation`, unless a newer load replaced it.
     fn finish(self, generation: u64, result: Result<Loaded, LoadError>) {
         if !self.current(generation) {
@@ -132,10 +149,26 @@ impl DataCtx {
         }
         match result {
             Ok(loaded) => {
+                let file = loaded.file.clone();
                 self.loaded.set(Some(Arc::new(loaded)));
                 self.phase.set(LoadPhase::Ready);
+                self.audit_file(generation, file);
             }
             Err(e) => self.phase.set(LoadPhase::Failed(e)),
         }
+    }
+
+    /// Audits the verified file of load `generation` in the verifier worker.
+    fn audit_file(self, generation: u64, file: Arc<Vec<u8>>) {
+        self.audit.set(AuditPhase::Running);
+        spawn_local(async move {
+            let result = crate::runtime::hash::audit(&file).await;
+            if self.current(generation) {
+                self.audit.set(match result {
+                    Ok(a) => AuditPhase::Done(Arc::new(a)),
+                    Err(e) => AuditPhase::Failed(e),
+                });
+            }
+        });
     }
 }

@@ -9,11 +9,14 @@ use std::sync::Arc;
 
 use breastmnist_data::Split;
 use breastmnist_protocol::{ActivationGridView, Explained, Stage, ToWorker};
+use std::time::Duration;
+
+use leptos::leptos_dom::helpers::IntervalHandle;
 use leptos::prelude::*;
 
 use crate::runtime::url;
 use crate::runtime::worker::{ExplainReply, TrainerLink};
-use crate::view::explore::{ExploreFilter, ExploreView};
+use crate::view::explore::{ExploreFilter, ExploreView, QUERY_KEYS};
 
 /// One split explained at one stage, with its maps.
 pub struct ExplainedData {
@@ -43,7 +46,8 @@ pub struct GridData {
     pub values: Vec<u8>,
 }
 
-type GridKey = (Split, usize, Stage);
+/// An activation grid's image and stage.
+pub type GridKey = (Split, usize, Stage);
 
 /// `(split, stage, done, total)` of the explanation being computed.
 pub type Progress = (Split, Stage, usize, usize);
@@ -61,6 +65,11 @@ pub struct ExploreCtx {
     link: TrainerLink,
     pending: RwSignal<HashSet<(Split, Stage)>>,
     grid_pending: RwSignal<bool>,
+    /// The address bar is due to be rewritten (at most every 300 ms).
+    url_pending: StoredValue<bool>,
+    /// Autoplay through the filtered samples.
+    pub playing: RwSignal<bool>,
+    player: StoredValue<Option<IntervalHandle>, LocalStorage>,
 }
 
 impl ExploreCtx {
@@ -76,6 +85,9 @@ impl ExploreCtx {
             link,
             pending: RwSignal::new(HashSet::new()),
             grid_pending: RwSignal::new(false),
+            url_pending: StoredValue::new(false),
+            playing: RwSignal::new(false),
+            player: StoredValue::new_local(None),
         };
         link.on_explain(move |reply| ctx.receive(reply));
         ctx
@@ -165,6 +177,53 @@ impl ExploreCtx {
     /// Label-1 scores of `split`, from whichever stage was explained first.
     pub fn scores(self, split: Split) -> Option<Arc<ExplainedData>> {
         self.explained.with(|m| Stage::GRADCAM.iter().find_map(|st| m.get(&(split, *st)).cloned()))
+    }
+
+    /// Rewrites the address to describe the view, at most every 300 ms (browsers throttle
+    /// history updates, and scrubbing changes the view every frame).
+    pub fn follow_in_address_bar(self) {
+        if self.url_pending.get_value() {
+            return;
+        }
+        self.url_pending.set_value(true);
+        set_timeout(
+            move || {
+                self.url_pending.set_value(false);
+                self.view.with_untracked(|v| url::replace_params(&QUERY_KEYS, &v.to_query()));
+            },
+            Duration::from_millis(300),
+        );
+    }
+
+    /// Asks for `key`'s activation grid once the reader has stayed on it for 200 ms (`now`
+    /// says where the reader is then): samples passed over while scrubbing are skipped, so the
+    /// worker does not compete with the page.
+    pub fn request_grid_when_settled(self, key: GridKey, now: impl Fn() -> GridKey + 'static) {
+        set_timeout(
+            move || {
+                if now() == key {
+                    self.request_grid(key.0, key.1, key.2);
+                }
+            },
+            Duration::from_millis(200),
+        );
+    }
+
+    /// Plays through the samples: `next` every `pace` until [`ExploreCtx::pause`].
+    pub fn play(self, pace: Duration, next: impl Fn() + 'static) {
+        self.pause();
+        self.player.set_value(set_interval_with_handle(next, pace).ok());
+        self.playing.set(true);
+    }
+
+    /// Stops playing.
+    pub fn pause(self) {
+        self.player.update_value(|h| {
+            if let Some(h) = h.take() {
+                h.clear();
+            }
+        });
+        self.playing.set(false);
     }
 
     /// Shows one sample in the explorer (from the gallery), clearing filters that would hide it.

@@ -1,23 +1,21 @@
-//! The methods lab's state: the reader's picks and settings, one run per picked method, and the
-//! runner that trains them one after another — same model, budget and seed — each in a fresh
-//! trainer worker of its own (the article's main run keeps its worker).
+//! The methods lab's state: the reader's picks and settings, one run per picked method, trained
+//! one after another — same model, budget and seed — by the series runner (`state::series`),
+//! each in a fresh trainer worker of its own (the article's main run keeps its worker).
 //!
 //! Settings come from the form or the address (`?methods=base,contrastive&methods_model=c8&
 //! methods_epochs=5&methods_seed=1&methods_subset=128`).
 
-use std::sync::Arc;
-
-use breastmnist_data::Variant;
 use breastmnist_protocol::{BackendChoice, ExtraFile, FromWorker, Method, ModelKind, PretextTask, ToWorker, TrainRequest};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::runtime::dataset::{load_extra, load_official};
+use crate::runtime::dataset::load_extra;
 use crate::runtime::fetch::Cancel;
 use crate::runtime::pretrained;
 use crate::runtime::url::param;
 use crate::runtime::worker::{Outgoing, Report, WorkerHandle};
 use crate::state::data::DataCtx;
+use crate::state::series::{Jobs, Series};
 use crate::view::methods::{
     self, DEFAULT_METHODS, LabSettings, MODELS, MethodRun, PretextRun, PretextStatus, Status, TAB_METHODS, TabEncoder,
 };
@@ -32,10 +30,9 @@ pub struct MethodsCtx {
     /// The runs of the last (or current) comparison.
     pub runs: RwSignal<Vec<MethodRun>>,
     pub running: RwSignal<bool>,
-    worker: StoredValue<Option<WorkerHandle>, LocalStorage>,
-    cancel: StoredValue<Option<Cancel>, LocalStorage>,
-    /// Counts comparisons; reports of a stopped one are ignored.
-    generation: StoredValue<u64>,
+    series: Series,
+    /// When each method's worker was asked to start (ms), for its duration.
+    started: StoredValue<Vec<f64>>,
     /// Pretraining in the tab: its settings, progress and picture.
     pub pretext_task: RwSignal<PretextTask>,
     pub pretext_epochs: RwSignal<usize>,
@@ -70,9 +67,8 @@ impl MethodsCtx {
             picked: RwSignal::new(picked),
             runs: RwSignal::new(Vec::new()),
             running: RwSignal::new(false),
-            worker: StoredValue::new_local(None),
-            cancel: StoredValue::new_local(None),
-            generation: StoredValue::new(0),
+            series: Series::new(),
+            started: StoredValue::new(Vec::new()),
             pretext_task: RwSignal::new(
                 param("pretext_task").and_then(|t| PretextTask::parse(&t)).unwrap_or(PretextTask::Masked),
             ),
@@ -101,7 +97,7 @@ impl MethodsCtx {
         let extra = self.pretext_extra.get_untracked();
         self.pretext.set(PretextRun::starting(epochs));
         spawn_local(async move {
-            let file = match self.file(&Cancel::new()).await {
+            let file = match self.data.file_of(28, &Cancel::new()).await {
                 Ok(f) => f,
                 Err(e) => return self.pretext.update(|p| p.status = PretextStatus::Failed(e)),
             };
@@ -173,20 +169,17 @@ impl MethodsCtx {
         if self.running.get_untracked() || picked.is_empty() {
             return;
         }
-        self.generation.update_value(|g| *g += 1);
         let epochs = self.settings.get_untracked().epochs;
         self.runs.set(picked.iter().map(|&m| MethodRun::new(m, epochs)).collect());
+        self.started.set_value(vec![0.0; picked.len()]);
         self.running.set(true);
-        self.run(0, self.generation.get_value());
+        self.series.start(self);
     }
 
-    /// Stops the comparison: the current run ends, the waiting ones are marked stopped.
+    /// Stops the comparison: the current run ends (also while its files load), the waiting
+    /// ones are marked stopped.
     pub fn stop(self) {
-        self.generation.update_value(|g| *g += 1);
-        if let Some(c) = self.cancel.get_value() {
-            c.cancel();
-        }
-        self.worker.set_value(None);
+        self.series.stop();
         self.running.set(false);
         self.runs.update(|runs| {
             for r in runs.iter_mut().filter(|r| !r.is_finished()) {
@@ -202,79 +195,50 @@ impl MethodsCtx {
             }
         });
     }
+}
 
-    /// The verified 28 px file: the one already loaded, else the official one.
-    async fn file(self, cancel: &Cancel) -> Result<Arc<Vec<u8>>, String> {
-        if let Some(f) = self.data.loaded.with_untracked(|l| l.as_ref().filter(|l| l.dataset.side == 28).map(|l| l.file.clone()))
-        {
-            return Ok(f);
-        }
-        load_official(Variant::Px28, || {}, |_, _| {}, cancel).await.map(|l| l.file).map_err(|e| e.to_string())
+impl Jobs for MethodsCtx {
+    fn count(self) -> usize {
+        self.runs.with_untracked(Vec::len)
     }
 
-    /// Runs method `i` of comparison `generation`, then the next one.
-    fn run(self, i: usize, generation: u64) {
-        if self.generation.get_value() != generation {
-            return;
-        }
-        let Some(method) = self.runs.with_untracked(|r| r.get(i).map(|r| r.method)) else {
-            self.running.set(false);
-            self.worker.set_value(None);
-            return;
-        };
+    /// The method's file and starting point (the tab's encoder where it fits, else a served
+    /// one, fetched and verified), then its request.
+    async fn prepare(self, i: usize, cancel: Cancel) -> Result<Outgoing, String> {
+        let method = self.runs.with_untracked(|r| r[i].method);
         let settings = self.settings.get_untracked();
-        let cancel = Cancel::new();
-        self.cancel.set_value(Some(cancel.clone()));
         self.set_status(i, Status::Loading("the data".into()));
-        spawn_local(async move {
-            let fail = |why: String| {
-                if self.generation.get_value() == generation {
-                    self.set_status(i, Status::Failed(why));
-                    self.run(i + 1, generation);
-                }
-            };
-            let file = match self.file(&cancel).await {
-                Ok(f) => f,
-                Err(e) => return fail(e),
-            };
-            let (init, init_name) =
-                match (self.tab_start(method, settings.model), methods::starting_point(method, settings.model)) {
-                    (Some(bytes), _) => (Some(bytes), Some(format!("{}-encoder-pretrained-in-the-tab.ckpt", settings.model))),
-                    (None, Some(point)) => {
-                        self.set_status(i, Status::Loading(format!("the starting point {}", point.file)));
-                        match pretrained::load(point, &cancel).await {
-                            Ok(bytes) => (Some(bytes), Some(point.file.to_string())),
-                            Err(e) => return fail(e),
-                        }
-                    }
-                    (None, None) => (None, None),
-                };
-            if self.generation.get_value() != generation {
-                return;
+        let file = self.data.file_of(28, &cancel).await?;
+        let (init, init_name) = match (self.tab_start(method, settings.model), methods::starting_point(method, settings.model)) {
+            (Some(bytes), _) => (Some(bytes), Some(format!("{}-encoder-pretrained-in-the-tab.ckpt", settings.model))),
+            (None, Some(point)) => {
+                self.set_status(i, Status::Loading(format!("the starting point {}", point.file)));
+                (Some(pretrained::load(point, &cancel).await?), Some(point.file.to_string()))
             }
-            self.set_status(i, Status::Loading("the trainer".into()));
-            let request = TrainRequest { init_name, ..methods::request(method, &settings) };
-            let started = js_sys::Date::now();
-            let first = Outgoing { cmd: ToWorker::Start(request), bytes: Some(file), init, extra: Vec::new() };
-            let spawned = WorkerHandle::spawn(first, move |report: Report| {
-                if self.generation.get_value() != generation {
-                    return;
-                }
-                let elapsed = (js_sys::Date::now() - started) / 1000.0;
-                let was_finished = self.runs.with_untracked(|r| r.get(i).is_none_or(MethodRun::is_finished));
-                self.runs.update(|r| {
-                    if let Some(r) = r.get_mut(i) {
-                        r.apply(&report.msg, elapsed);
-                    }
-                });
-                if !was_finished && self.runs.with_untracked(|r| r.get(i).is_some_and(MethodRun::is_finished)) {
-                    self.run(i + 1, generation);
-                }
-            });
-            match spawned {
-                Ok(w) => self.worker.set_value(Some(w)),
-                Err(e) => fail(e.message),
+            (None, None) => (None, None),
+        };
+        self.set_status(i, Status::Loading("the trainer".into()));
+        let request = TrainRequest { init_name, ..methods::request(method, &settings) };
+        self.started.update_value(|s| s[i] = js_sys::Date::now());
+        Ok(Outgoing { cmd: ToWorker::Start(request), bytes: Some(file), init, extra: Vec::new() })
+    }
+
+    fn failed(self, i: usize, why: String) {
+        self.set_status(i, Status::Failed(why));
+    }
+
+    fn report(self, i: usize, report: Report) -> bool {
+        let elapsed = (js_sys::Date::now() - self.started.with_value(|s| s[i])) / 1000.0;
+        let was_finished = self.runs.with_untracked(|r| r.get(i).is_none_or(MethodRun::is_finished));
+        self.runs.update(|r| {
+            if let Some(r) = r.get_mut(i) {
+                r.apply(&report.msg, elapsed);
             }
         });
+        !was_finished && self.runs.with_untracked(|r| r.get(i).is_some_and(MethodRun::is_finished))
+    }
+
+    fn finished(self) {
+        self.running.set(false);
     }
 }

@@ -5,7 +5,10 @@
 //! - `data`: the dataset file, loaded and verified;
 //! - `train`: the reader's run (form, progress, results, exports), driving the trainer worker;
 //! - `explore`: what the kept model says about each sample, asked of the same worker;
-//! - `methods`: the methods lab's comparison, in trainer workers of its own.
+//! - `methods`: the methods lab's comparison, in trainer workers of its own;
+//! - `resolution`: the resolution experiment's three arms, likewise;
+//! - `series`: the one runner of both: jobs one after another, each in a fresh worker, that
+//!   Stop ends at once (also while a job's files load).
 //!
 //! The worker itself is `runtime::worker::TrainerLink`: `train` launches it, `explore` asks it,
 //! and it routes each reply to the one that asked, so neither state knows the other.
@@ -13,4 +16,6 @@
 pub mod data;
 pub mod explore;
 pub mod methods;
+pub mod resolution;
+pub mod series;
 pub mod train;

@@ -5,7 +5,7 @@
 
 use breastmnist_protocol::{Augment, BackendChoice, Conv, ModelKind, Preset, Selection, StartingPoint, Stem, TrainRequest};
 
-use crate::view::methods::ServedPoint;
+use crate::view::served::ServedPoint;
 
 /// The preset a fresh page starts from.
 pub const DEFAULT_PRESET: Preset = Preset::Reader;

@@ -30,7 +30,12 @@ pub struct GalleryFilter {
     /// Right or wrong under the trained model (samples of splits without predictions are
     /// neither).
     pub correctness: Correctness,
+    /// Only the images the data audit found a twin for.
+    pub twins_only: bool,
 }
+
+/// The images the data audit found a twin for (`view::audit::twins`).
+pub type Twins = std::collections::HashSet<(Split, usize)>;
 
 /// Label-1 scores of each split (train, val, test), where predictions exist.
 pub type SplitScores<'a> = [Option<&'a [f32]>; 3];
@@ -77,13 +82,15 @@ impl GalleryFilter {
     }
 
     /// The samples this filter selects, in official order (train, val, test; by index).
-    pub fn select(&self, ds: &Dataset, scores: &SplitScores<'_>) -> Vec<SampleRef> {
+    /// `twins`: the audit's, once it is done (until then the twins filter selects nothing).
+    pub fn select(&self, ds: &Dataset, scores: &SplitScores<'_>, twins: Option<&Twins>) -> Vec<SampleRef> {
         Split::ALL
             .into_iter()
             .flat_map(|split| {
                 (0..ds.split(split).len()).map(move |index| SampleRef { split, index, class: ds.label(split, index) })
             })
             .filter(|s| self.accepts(s, score_of(scores, s.split, s.index)))
+            .filter(|s| !self.twins_only || twins.is_some_and(|t| t.contains(&(s.split, s.index))))
             .collect()
     }
 }
@@ -102,7 +109,7 @@ mod tests {
 
     #[test]
     fn all_selects_everything_in_official_order() {
-        let keys: Vec<_> = GalleryFilter::default().select(&dataset(), &NONE).iter().map(SampleRef::key).collect();
+        let keys: Vec<_> = GalleryFilter::default().select(&dataset(), &NONE, None).iter().map(SampleRef::key).collect();
         assert_eq!(keys, ["train-0", "train-1", "train-2", "val-0", "test-0", "test-1"]);
     }
 
@@ -110,19 +117,19 @@ mod tests {
     fn split_and_class_filters_combine() {
         let ds = dataset();
         let malignant = GalleryFilter { class: ClassFilter::Only(Class::Malignant), ..Default::default() };
-        assert_eq!(malignant.select(&ds, &NONE).len(), 3);
+        assert_eq!(malignant.select(&ds, &NONE, None).len(), 3);
         let test_benign = GalleryFilter {
             split: SplitFilter::Only(Split::Test),
             class: ClassFilter::Only(Class::Benign),
             ..Default::default()
         };
-        assert!(test_benign.select(&ds, &NONE).is_empty());
+        assert!(test_benign.select(&ds, &NONE, None).is_empty());
         let train_benign = GalleryFilter {
             split: SplitFilter::Only(Split::Train),
             class: ClassFilter::Only(Class::Benign),
             ..Default::default()
         };
-        let keys: Vec<_> = train_benign.select(&ds, &NONE).iter().map(SampleRef::key).collect();
+        let keys: Vec<_> = train_benign.select(&ds, &NONE, None).iter().map(SampleRef::key).collect();
         assert_eq!(keys, ["train-1", "train-2"]);
     }
 
@@ -133,11 +140,17 @@ mod tests {
         let test_scores = [0.9f32, 0.1];
         let scores: SplitScores<'_> = [None, None, Some(&test_scores)];
         let wrong = GalleryFilter { correctness: Correctness::Incorrect, ..Default::default() };
-        let keys: Vec<_> = wrong.select(&ds, &scores).iter().map(SampleRef::key).collect();
+        let keys: Vec<_> = wrong.select(&ds, &scores, None).iter().map(SampleRef::key).collect();
         assert_eq!(keys, ["test-0"]);
         let right = GalleryFilter { correctness: Correctness::Correct, ..Default::default() };
-        assert_eq!(right.select(&ds, &scores).len(), 1);
-        assert_eq!(GalleryFilter::default().select(&ds, &scores).len(), 6);
+        assert_eq!(right.select(&ds, &scores, None).len(), 1);
+        assert_eq!(GalleryFilter::default().select(&ds, &scores, None).len(), 6);
+        // The audit's twins: nothing before the audit is done, then exactly those images.
+        let twins_only = GalleryFilter { twins_only: true, ..Default::default() };
+        assert!(twins_only.select(&ds, &scores, None).is_empty());
+        let twins: Twins = [(Split::Test, 1), (Split::Train, 0)].into();
+        let keys: Vec<_> = twins_only.select(&ds, &scores, Some(&twins)).iter().map(SampleRef::key).collect();
+        assert_eq!(keys, ["train-0", "test-1"]);
         assert_eq!(score_of(&scores, Split::Test, 1), Some(0.1));
         assert_eq!(score_of(&scores, Split::Train, 0), None);
     }

@@ -2,7 +2,9 @@
 //! into what a widget shows, filters, deep links, chart geometry. No signals and no DOM, so it
 //! builds natively and every rule is unit-tested; `state` wraps these in signals.
 
+pub mod audit;
 pub mod chart;
+pub mod control;
 pub mod draft;
 pub mod explore;
 pub mod gallery;
@@ -11,4 +13,5 @@ pub mod model_note;
 pub mod published;
 pub mod resolution;
 pub mod run;
+pub mod served;
 pub mod threads;

@@ -3,7 +3,7 @@
 
 use breastmnist_protocol::{ModelKind, ModelView, StartingPoint, Stem, TrainRequest};
 
-use crate::view::methods::STARTING_POINTS;
+use crate::view::served::STARTING_POINTS;
 
 /// "Model: resnet50 (Bottleneck blocks), torchvision's 7x7 stem and max-pool, on the 28 px
 /// images upsampled to 224 px with nearest neighbours (MedMNIST's 224 px setup)."

@@ -142,6 +142,7 @@ mod tests {
             worker_memory: 0,
             conv: None,
             model: None,
+            certainty: None,
         };
         s.apply(&FromWorker::Done(d), 2, 12.4);
         assert!(s.is_finished());

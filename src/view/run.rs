@@ -5,8 +5,8 @@
 //! No signals and no DOM, so every rule here is tested natively.
 
 use breastmnist_protocol::{
-    BackendChoice, BackendKind, CHECKPOINT_MAGIC, Conv, ConvView, DoneView, EpochView, ErrorKind, FromWorker, Split,
-    TrainRequest, WorkerError,
+    BackendChoice, BackendKind, CHECKPOINT_MAGIC, CertaintyView, Conv, ConvView, DoneView, EpochView, ErrorKind, FromWorker,
+    Split, TrainRequest, WorkerError,
 };
 use serde::{Deserialize, Serialize};
 
@@ -284,6 +284,21 @@ impl RunView {
     }
 }
 
+/// How sure a run's test figures are: the AUC's interval with malignant's sensitivity and
+/// specificity, then the figures on the de-duplicated test subset.
+pub fn certainty_lines(c: &CertaintyView) -> (String, String) {
+    (
+        format!(
+            "95% interval of the AUC (DeLong): {:.3}–{:.3}. Malignant as the finding: sensitivity {:.2}, specificity {:.2}.",
+            c.auc_ci.0, c.auc_ci.1, c.sensitivity, c.specificity
+        ),
+        format!(
+            "On the {} test images without a training twin (see Check for leaks): AUC {:.3} ({:.3}–{:.3}) · ACC {:.3}.",
+            c.dedup_images, c.dedup_auc, c.dedup_auc_ci.0, c.dedup_auc_ci.1, c.dedup_acc
+        ),
+    )
+}
+
 /// What the reader can do about an error of `kind` on `backend`.
 pub fn hint(kind: ErrorKind, backend: Option<BackendKind>) -> &'static str {
     match (kind, backend) {
@@ -449,6 +464,7 @@ mod tests {
                 worker_memory: 0,
                 conv: None,
                 model: None,
+                certainty: None,
             }),
             0.0,
         );
@@ -484,5 +500,26 @@ mod tests {
         assert!(lost.contains("burn's kernel, faster than GEMM here (10 vs 30 ms a step)"), "{lost}");
         let broken = conv_note(&v(Conv::Direct, Some(0.03), true, None));
         assert!(broken.contains("GEMM disagreed") && broken.contains("3.0e-2"), "{broken}");
+    }
+
+    #[test]
+    fn certainty_reads_as_intervals_and_the_subset() {
+        let c = CertaintyView {
+            auc_ci: (0.85, 0.95),
+            sensitivity: 0.714,
+            specificity: 0.912,
+            dedup_images: 97,
+            dedup_auc: 0.881,
+            dedup_auc_ci: (0.80, 0.96),
+            dedup_acc: 0.845,
+        };
+        let (a, b) = certainty_lines(&c);
+        assert_eq!(
+            a,
+            "95% interval of the AUC (DeLong): 0.850–0.950. Malignant as the finding: sensitivity 0.71, specificity 0.91."
+        );
+        assert!(
+            b.starts_with("On the 97 test images without a training twin") && b.contains("AUC 0.881 (0.800–0.960) · ACC 0.845")
+        );
     }
 }

@@ -608,6 +608,23 @@ impl Browser {
         self.client.issue_cmd(cmd).await.expect("chromedriver runs CDP commands");
     }
 
+    /// From now on, before any script of every document, an observer records each main-thread
+    /// task over 50 ms (the browser's long tasks) into `window.__long` as `[start, duration]`.
+    pub async fn record_long_tasks(&self) {
+        let source = "window.__long = []; try { new PerformanceObserver((l) => l.getEntries().forEach((e) => \
+                      window.__long.push([Math.round(e.startTime), Math.round(e.duration)]))).observe({ type: 'longtask' }); } \
+                      catch (e) { window.__long = null; }";
+        let cmd = Cdp(json!({ "cmd": "Page.addScriptToEvaluateOnNewDocument", "params": { "source": source } }));
+        self.client.issue_cmd(cmd).await.expect("chromedriver runs CDP commands");
+    }
+
+    /// The long tasks recorded in this document (`record_long_tasks`): `[start ms, duration ms]`.
+    pub async fn long_tasks(&self) -> Vec<(u64, u64)> {
+        let recorded = self.js("return window.__long", vec![]).await;
+        assert!(recorded.is_array(), "the long-task observer is missing or unsupported: {recorded}");
+        serde_json::from_value(recorded).expect("a list of [start, duration]")
+    }
+
     /// The policy violations recorded in this document (`record_violations`) with the console's
     /// CSP messages, and the console's other errors, since the last call.
     pub async fn violations(&self) -> (Vec<String>, Vec<String>) {

@@ -79,7 +79,6 @@ fn parse_port(rest: &[String]) -> Result<u16, Failure> {
     }
 }
 
-
 /// The trainer's invariant that `breastmnist_worker::start` keeps: the module runs its static
 /// constructors (cubecl's ~3,000 `inventory` registrations) once, so wasm-ld wraps no export
 /// in them. Each wrapped export shows as `NAME.command_export` in the linked module's name
@@ -206,11 +205,18 @@ fn execute(task: plan::Task) -> Result<(), Failure> {
     let mut lint = Ok(());
     let mut tally = sh::Tally::default();
     let mut tests_ran = false;
+    let mut fetched = false;
     for action in plan::plan(task) {
+        if action.offline_cargo() && !fetched {
+            return Err(Failure(format!("the {task:?} plan builds offline before fetching the crates (xtask/src/plan.rs)")));
+        }
         match action {
             Action::Tools => tools::ensure_all()?,
             Action::Data => data::prepare()?,
-            Action::Fetch => fetch()?,
+            Action::Fetch => {
+                fetch()?;
+                fetched = true;
+            }
             Action::Lint => lint = lint::run(),
             Action::NativeTests => {
                 tests_ran = true;

@@ -62,7 +62,8 @@ pub fn plan(task: Task) -> Vec<Action> {
 mod tests {
     use super::*;
 
-    const ALL: [Task; 5] = [Task::Setup, Task::Build, Task::Serve(8080), Task::Test { browser: true }, Task::Test { browser: false }];
+    const ALL: [Task; 5] =
+        [Task::Setup, Task::Build, Task::Serve(8080), Task::Test { browser: true }, Task::Test { browser: false }];
 
     /// The newcomer's failure: an offline cargo build with nothing fetched.
     #[test]

@@ -61,7 +61,9 @@ pub fn run(port: u16) -> Result<(), Failure> {
     for req in server.incoming_requests() {
         let header = |k: &str, v: &str| tiny_http::Header::from_bytes(k, v).expect("ASCII header");
         let mut response = match resolve(&dist, req.url()).map(|f| (std::fs::read(&f), f)) {
-            Some((Ok(bytes), file)) => tiny_http::Response::from_data(bytes).with_header(header("Content-Type", content_type(&file))),
+            Some((Ok(bytes), file)) => {
+                tiny_http::Response::from_data(bytes).with_header(header("Content-Type", content_type(&file)))
+            }
             _ => tiny_http::Response::from_data(b"not found".to_vec()).with_status_code(404),
         };
         response.add_header(header("Cache-Control", "no-cache"));

@@ -7,9 +7,13 @@
 //! - the browser's trainers (breastmnist-worker's `webgpu` and `threads` builds) never turn on
 //!   burn's `autotune`, which once corrupted WebGPU training here;
 //! - no component refers to another component's module (components import state and runtime);
-//! - every crate root (lib.rs, main.rs) starts with a `//!` comment stating its job.
+//! - every crate root (lib.rs, main.rs) starts with a `//!` comment stating its job;
+//! - no crate's top-level modules import each other in a circle (`crate::x`, `super::x`);
+//! - the page's layers only look down: view < runtime < state < charts, draw < components < app;
+//! - no component spawns work (tasks, workers, timers): state and runtime own those;
+//! - no file under assets/ (what the app ships) holds an absolute path of a machine.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -412,19 +416,24 @@ fn cross_references(src: &str, module: &[String], widgets: &BTreeSet<String>) ->
     found
 }
 
-/// Every .rs file below `dir`.
-fn rust_files(dir: &Path) -> Vec<PathBuf> {
+/// Every file below `dir`, sorted.
+fn files_below(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
         let path = entry.expect("a directory entry").path();
         if path.is_dir() {
-            files.extend(rust_files(&path));
-        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.extend(files_below(&path));
+        } else {
             files.push(path);
         }
     }
     files.sort();
     files
+}
+
+/// Every .rs file below `dir`.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    files_below(dir).into_iter().filter(|p| p.extension().is_some_and(|e| e == "rs")).collect()
 }
 
 #[test]
@@ -490,4 +499,376 @@ fn the_component_scan_finds_paths_and_skips_comments_and_strings() {
     // A widget's folder module (explorer/mod.rs) sits at the widget's level.
     assert_eq!(cross_references("use super::toc::Toc;", &at(&["explorer"]), &widgets).len(), 1);
     assert_eq!(cross_references("let r = r#\"super::toc\"#; use self::x;", &at(&["explorer"]), &widgets), []);
+}
+
+// ---- Module graphs: no circles, and the page's layers. ----
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// `path` as the workspace sees it (`crates/worker/src/io.rs`).
+fn relative(path: &Path) -> String {
+    path.strip_prefix(root()).unwrap_or(path).display().to_string()
+}
+
+/// A crate root and its top-level modules, the ones it declares with `mod x;`.
+struct CrateSource {
+    /// lib.rs, main.rs, or a binary's own file.
+    root_file: PathBuf,
+    modules: BTreeSet<String>,
+    /// Each file of those modules: (its top-level module, its depth below the root, the file).
+    /// `x.rs` and `x/mod.rs` are `x` at depth 1; `x/y.rs` is `x` at depth 2.
+    files: Vec<(String, usize, PathBuf)>,
+}
+
+fn crate_source(root_file: &Path) -> CrateSource {
+    let dir = root_file.parent().expect("a crate root sits in a folder");
+    let toks = tokens(&code_only(&read(root_file)));
+    let modules: BTreeSet<String> = toks
+        .windows(3)
+        .filter_map(|w| match w {
+            [(Token::Ident(m), _), (Token::Ident(name), _), (Token::Punct(';'), _)] if m == "mod" => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut files = Vec::new();
+    for module in &modules {
+        let own_file = dir.join(format!("{module}.rs"));
+        let folder = dir.join(module);
+        let below = if folder.is_dir() { rust_files(&folder) } else { Vec::new() };
+        for file in own_file.is_file().then_some(own_file).into_iter().chain(below) {
+            let rel = file.strip_prefix(dir).expect("below the root's folder");
+            let depth = rel.components().count() - usize::from(rel.ends_with("mod.rs"));
+            files.push((module.clone(), depth, file));
+        }
+    }
+    CrateSource { root_file: root_file.to_path_buf(), modules, files }
+}
+
+/// Every lib and bin crate of the workspace that declares modules (a binary beside lib.rs,
+/// like the worker's main.rs, is its own crate; most declare none). Tests and build scripts
+/// are left out.
+fn crate_sources() -> Vec<CrateSource> {
+    let meta = metadata(&["--no-deps"]);
+    let mut sources = Vec::new();
+    for target in array(&meta["packages"]).iter().flat_map(|p| array(&p["targets"])) {
+        let kinds: Vec<&str> = array(&target["kind"]).iter().filter_map(Value::as_str).collect();
+        if kinds.iter().any(|k| *k == "bin" || k.ends_with("lib") || *k == "proc-macro") {
+            let source = crate_source(Path::new(str_of(target, "src_path")));
+            if !source.modules.is_empty() {
+                sources.push(source);
+            }
+        }
+    }
+    sources
+}
+
+/// The top-level modules of `modules`, other than `own`, that `src` refers to, each with its
+/// line: `crate::x` (also `crate::{x, y::z}`), and `super::x` when the `super`s climb from the
+/// file's module (`depth` below the root, plus any inline `mod m { .. }`) exactly to the root.
+/// A `#[cfg(test)] mod` is left out: tests may reach up, the built crate does not.
+fn module_refs(src: &str, own: &str, depth: usize, modules: &BTreeSet<String>) -> Vec<(String, usize)> {
+    let toks = tokens(&code_only(src));
+    let is = |i: usize, t: &Token| toks.get(i).map(|(tok, _)| tok) == Some(t);
+    let word = |w: &str| Token::Ident(w.to_string());
+    let spelled = |from: usize, to: usize| -> String {
+        let text = |t: &Token| match t {
+            Token::Ident(w) => w.clone(),
+            Token::PathSep => "::".into(),
+            Token::Punct(c) => c.to_string(),
+        };
+        toks[from..to].iter().map(|(t, _)| text(t)).collect()
+    };
+    let mut found = Vec::new();
+    let mut braces = Vec::new(); // for each open `{`: (opens an inline module, opens a test module)
+    for i in 0..toks.len() {
+        if braces.iter().any(|(_, test)| *test) && !matches!(toks[i].0, Token::Punct('{' | '}')) {
+            continue;
+        }
+        let names = match &toks[i].0 {
+            Token::Punct('{') => {
+                let inline = i >= 2 && is(i - 2, &word("mod"));
+                braces.push((inline, inline && i >= 9 && spelled(i - 9, i - 2) == "#[cfg(test)]"));
+                continue;
+            }
+            Token::Punct('}') => {
+                braces.pop();
+                continue;
+            }
+            Token::Ident(w) if w == "crate" && is(i + 1, &Token::PathSep) => children(&toks, i + 2),
+            Token::Ident(w) if w == "super" && !(i > 0 && is(i - 1, &Token::PathSep)) => {
+                let mut j = i;
+                while is(j, &word("super")) && is(j + 1, &Token::PathSep) {
+                    j += 2;
+                }
+                let inline = braces.iter().filter(|(m, _)| *m).count();
+                if (j - i) / 2 != depth + inline {
+                    continue;
+                }
+                children(&toks, j)
+            }
+            _ => continue,
+        };
+        found.extend(names.into_iter().filter(|(name, _)| name != own && modules.contains(name)));
+    }
+    found
+}
+
+/// The crate's module graph: (from, to) for each reference between top-level modules, with
+/// the first place it is made (`crates/worker/src/glue.rs:12`).
+fn module_edges(source: &CrateSource) -> BTreeMap<(String, String), String> {
+    let mut edges = BTreeMap::new();
+    for (module, depth, file) in &source.files {
+        for (other, line) in module_refs(&read(file), module, *depth, &source.modules) {
+            edges.entry((module.clone(), other)).or_insert_with(|| format!("{}:{line}", relative(file)));
+        }
+    }
+    edges
+}
+
+/// The circles that a depth-first walk of the graph closes, one per edge back to a node on the
+/// walk's path, each written from that node round to it again: `["a", "b", "a"]`.
+fn circles<'a>(edges: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<Vec<&'a str>> {
+    fn walk<'a>(
+        at: &'a str,
+        next: &BTreeMap<&'a str, Vec<&'a str>>,
+        path: &mut Vec<&'a str>,
+        done: &mut BTreeSet<&'a str>,
+        found: &mut Vec<Vec<&'a str>>,
+    ) {
+        path.push(at);
+        for &to in next.get(at).into_iter().flatten() {
+            if let Some(start) = path.iter().position(|m| *m == to) {
+                found.push(path[start..].iter().copied().chain([to]).collect());
+            } else if !done.contains(to) {
+                walk(to, next, path, done, found);
+            }
+        }
+        path.pop();
+        done.insert(at);
+    }
+    let mut next: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (from, to) in edges {
+        next.entry(from).or_default().push(to);
+    }
+    let (mut path, mut done, mut found) = (Vec::new(), BTreeSet::new(), Vec::new());
+    for &start in next.keys() {
+        if !done.contains(start) {
+            walk(start, &next, &mut path, &mut done, &mut found);
+        }
+    }
+    found
+}
+
+/// A module is a floor or a ceiling, not both (STYLE.md): the top-level modules of each crate
+/// import each other without a circle, so each can be read, tested and moved from the bottom up.
+#[test]
+fn no_crate_has_a_module_circle() {
+    let sources = crate_sources();
+    let worker = sources.iter().find(|s| s.root_file.ends_with("crates/worker/src/lib.rs")).expect("the worker is scanned");
+    assert!(module_edges(worker).len() >= 3, "the scan sees the worker's imports: {:?}", module_edges(worker));
+    let mut report = Vec::new();
+    for source in &sources {
+        let edges = module_edges(source);
+        for circle in circles(edges.keys().map(|(a, b)| (a.as_str(), b.as_str()))) {
+            let dir = relative(source.root_file.parent().expect("a folder"));
+            report.push(format!("{dir}: {}", circle.join(" -> ")));
+            for step in circle.windows(2) {
+                let at = &edges[&(step[0].to_string(), step[1].to_string())];
+                report.push(format!("    {at}: `{}` refers to `{}`", step[0], step[1]));
+            }
+        }
+    }
+    assert!(
+        report.is_empty(),
+        "top-level modules import each other in a circle: put the shared primitives in a module at the bottom:\n  {}",
+        report.join("\n  ")
+    );
+}
+
+#[test]
+fn the_circle_finder_walks_a_hand_made_graph() {
+    let diamond = [("a", "b"), ("a", "c"), ("b", "d"), ("c", "d")];
+    assert_eq!(circles(diamond), Vec::<Vec<&str>>::new());
+    let worker = [("io", "job"), ("glue", "driver"), ("driver", "glue"), ("driver", "io"), ("explain", "glue")];
+    assert_eq!(circles(worker), [["driver", "glue", "driver"]]);
+    assert_eq!(circles([("c", "a"), ("a", "b"), ("b", "c"), ("b", "d")]), [["a", "b", "c", "a"]]);
+}
+
+#[test]
+fn the_module_scan_finds_crate_and_super_paths() {
+    let modules: BTreeSet<String> = ["io", "job", "driver", "glue"].map(String::from).into();
+    let src = "use crate::{io::post, job::Job};\n\
+               use super::glue;\n\
+               // crate::driver in a comment\n\
+               fn f() { crate::driver::run(\"crate::glue\"); crate::other::x(); }\n\
+               mod tests { use super::glue; use super::super::job; }\n\
+               pub(crate) fn g() {}\n\
+               #[cfg(test)]\nmod tests { use crate::glue::X; }\n";
+    let found = module_refs(src, "driver", 1, &modules);
+    assert_eq!(found, [("io".into(), 1), ("job".into(), 1), ("glue".into(), 2), ("job".into(), 5)]);
+    // Two levels down, one `super` stays in the file's own module.
+    let nested = "use super::helper; use super::glue::X;\nuse super::super::io::post;\n";
+    assert_eq!(module_refs(nested, "driver", 2, &modules), [("io".to_string(), 2)]);
+}
+
+/// The page's top-level modules, bottom to top.
+const PAGE_LAYERS: [(&str, usize); 7] =
+    [("view", 0), ("runtime", 1), ("state", 2), ("charts", 3), ("draw", 3), ("components", 4), ("app", 5)];
+
+/// The page is built in layers (src/lib.rs): pure rules, the edge to the browser, the shared
+/// state, the drawing, the widgets, the article. Each refers only to the layers below it, and
+/// a new top-level module must be given its place here.
+#[test]
+fn the_page_layers_only_look_down() {
+    let rank: BTreeMap<&str, usize> = PAGE_LAYERS.into();
+    let mut report = Vec::new();
+    for root_file in ["src/lib.rs", "src/main.rs"] {
+        let source = crate_source(&root().join(root_file));
+        if root_file == "src/lib.rs" {
+            assert!(source.modules.contains("components"), "the scan sees the page's modules: {:?}", source.modules);
+        }
+        for module in source.modules.iter().filter(|m| !rank.contains_key(m.as_str())) {
+            report.push(format!("{root_file}: `mod {module};` has no layer: add it to PAGE_LAYERS"));
+        }
+        for (module, depth, file) in &source.files {
+            for (other, line) in module_refs(&read(file), module, *depth, &source.modules) {
+                if let (Some(from), Some(to)) = (rank.get(module.as_str()), rank.get(other.as_str()))
+                    && to >= from
+                {
+                    report.push(format!("{}:{line}: `{module}` (layer {from}) refers to `{other}` (layer {to})", relative(file)));
+                }
+            }
+        }
+    }
+    assert!(
+        report.is_empty(),
+        "the page's layers only look down (view < runtime < state < charts, draw < components < app):\n  {}",
+        report.join("\n  ")
+    );
+}
+
+// ---- Components spawn no work. ----
+
+/// The tasks, workers and timers that `src` starts, each with its line and the path as written.
+/// None of the components' timers draws (they debounce the address and the worker's requests,
+/// and pace the scrubber), so timers count as work too.
+fn spawned_work(src: &str) -> Vec<(usize, String)> {
+    let toks = tokens(&code_only(src));
+    let ident = |i: usize| match toks.get(i) {
+        Some((Token::Ident(w), _)) => Some(w.as_str()),
+        _ => None,
+    };
+    let is_sep = |i: usize| toks.get(i).is_some_and(|(t, _)| *t == Token::PathSep);
+    let mut found = Vec::new();
+    for (i, (_, line)) in toks.iter().enumerate() {
+        let Some(word) = ident(i) else { continue };
+        let task = word == "spawn" || word.starts_with("spawn_local");
+        let timer = ["set_timeout", "set_interval", "request_animation_frame", "request_idle_callback"]
+            .iter()
+            .any(|t| word.starts_with(t));
+        let made = matches!(word, "Worker" | "Timeout" | "Interval") && is_sep(i + 1) && ident(i + 2) == Some("new");
+        if task || timer || made {
+            // The path as written, up to the name: `leptos::task::spawn_local`, `Worker::new`.
+            let mut start = i;
+            while start >= 2 && is_sep(start - 1) && ident(start - 2).is_some() {
+                start -= 2;
+            }
+            let end = if made { i + 2 } else { i };
+            found.push((*line, (start..=end).filter_map(ident).collect::<Vec<_>>().join("::")));
+        }
+    }
+    found
+}
+
+/// Components render and ask: the tasks live in `state`, the worker and the clock in
+/// `runtime`, so a widget can be read, and tested, as a view of its state.
+#[test]
+fn no_component_spawns_work() {
+    let dir = root().join("src/components");
+    let mut report = Vec::new();
+    for file in rust_files(&dir) {
+        for (line, path) in spawned_work(&read(&file)) {
+            report.push(format!("{}:{line}: `{path}`", relative(&file)));
+        }
+    }
+    assert!(
+        report.is_empty(),
+        "no component spawns work (tasks, workers, timers): ask state, or runtime for the clock; {} place(s):\n  {}",
+        report.len(),
+        report.join("\n  ")
+    );
+}
+
+#[test]
+fn the_spawn_scan_names_the_path_and_skips_comments_and_strings() {
+    let src = "use leptos::task::spawn_local;\n\
+               let w = web_sys::Worker::new(url); // spawn_local(x)\n\
+               WorkerHandle::spawn(cmd); set_interval_with_handle(f, d);\n\
+               let s = \"set_timeout\"; let spawned = 1; worker.spawn_count;\n";
+    let found = spawned_work(src);
+    let want = [
+        (1, "leptos::task::spawn_local"),
+        (2, "web_sys::Worker::new"),
+        (3, "WorkerHandle::spawn"),
+        (3, "set_interval_with_handle"),
+    ];
+    assert_eq!(found.iter().map(|(l, p)| (*l, p.as_str())).collect::<Vec<_>>(), want);
+}
+
+// ---- No machine's path ships. ----
+
+/// Where a path starts, one of these begins an absolute path of a machine.
+const MACHINE_PATHS: [&str; 8] = ["/work/", "/home/", "/root/", "/tmp/", "/Users/", "/mnt/", "C:\\", "file://"];
+
+/// The absolute paths in `text`, each with its line: one of MACHINE_PATHS at the start of a
+/// string or a word (after a quote, whitespace, `=` or `(`), so URLs such as
+/// `https://zenodo.org/records/..` do not count.
+fn machine_paths(text: &str) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        for (at, _) in MACHINE_PATHS.iter().flat_map(|p| line.match_indices(p)) {
+            let before = line[..at].chars().next_back();
+            if before.is_none_or(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '=' | '(')) {
+                let end = |c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | ')' | ',');
+                found.push((n + 1, line[at..].split(end).next().unwrap_or_default().to_string()));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// The app ships assets/ as it is (the lab file, the checkpoints' notes, the scripts): a path
+/// of the machine that made them means nothing to a reader's browser, and leaks that machine.
+#[test]
+fn no_shipped_file_holds_an_absolute_path() {
+    let dir = root().join("assets");
+    let mut report = Vec::new();
+    let mut read_files = Vec::new();
+    for file in files_below(&dir).into_iter().filter(|f| f.extension().is_none_or(|e| e != "ckpt")) {
+        let bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let Ok(text) = String::from_utf8(bytes) else { continue }; // a binary file
+        for (line, path) in machine_paths(&text) {
+            report.push(format!("{}:{line}: {path}", relative(&file)));
+        }
+        read_files.push(relative(&file));
+    }
+    assert!(read_files.contains(&"assets/lab/lab.json".to_string()), "the scan reads the lab file: {read_files:?}");
+    assert!(
+        report.is_empty(),
+        "shipped files hold no absolute path of a machine: name files relative to the site, or by URL:\n  {}",
+        report.join("\n  ")
+    );
+}
+
+#[test]
+fn the_path_scan_skips_urls() {
+    let text = "{\"pretrain\": \"/work/shared/x.npz\", \"url\": \"https://zenodo.org/records/10519652/files/b.npz\",\n\
+                \"a\": \"file:///home/me/a\", \"w\": \"C:\\\\Users\\\\me\"}\n\
+                cmd = /tmp/run (see /mnt/d) and https://example.org/home/x or /api/work/1\n";
+    let found = machine_paths(text);
+    let want = [(1, "/work/shared/x.npz"), (2, "C:\\\\Users\\\\me"), (2, "file:///home/me/a"), (3, "/mnt/d"), (3, "/tmp/run")];
+    assert_eq!(found.iter().map(|(l, p)| (*l, p.as_str())).collect::<Vec<_>>(), want);
 }

@@ -50,7 +50,7 @@ pub(crate) fn cmd_bench(a: BenchArgs) -> Result<(), CliError> {
         .map(|s| s.trim().parse::<usize>().map_err(|_| CliError::Usage(format!("bad batch size '{s}'"))))
         .collect::<Result<_, _>>()?;
     let algos: Vec<ConvAlgo> =
-        a.conv.split(',').map(|s| s.trim().parse::<ConvAlgo>().map_err(CliError::Arg)).collect::<Result<_, _>>()?;
+        a.conv.split(',').map(|s| s.trim().parse::<ConvAlgo>().map_err(CliError::Name)).collect::<Result<_, _>>()?;
     if a.reference_ms.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
         return Err(CliError::Usage("--reference-ms must be a positive number".into()));
     }
@@ -149,7 +149,7 @@ pub(crate) fn cmd_check(a: CheckArgs) -> Result<(), CliError> {
     let models: Vec<ModelSize> =
         a.models.split(',').filter(|s| !s.trim().is_empty()).map(str::parse).collect::<Result<_, _>>()?;
     let algos: Vec<ConvAlgo> =
-        a.conv.split(',').map(|s| s.trim().parse::<ConvAlgo>().map_err(CliError::Arg)).collect::<Result<_, _>>()?;
+        a.conv.split(',').map(|s| s.trim().parse::<ConvAlgo>().map_err(CliError::Name)).collect::<Result<_, _>>()?;
     if a.steps == 0 || models.is_empty() {
         return Err(CliError::Usage("--steps must be at least 1 and --models must name a model".into()));
     }

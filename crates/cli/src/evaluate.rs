@@ -167,7 +167,7 @@ pub(crate) fn ensemble_metrics(
     let val = breastmnist_core::metrics::evaluate(val_view.labels, &val_scores).map_err(eval::EvalError::from)?;
     let test_view = ImageView::of(data, Split::Test);
     let test_scores = block_on(eval::ensemble_scores(models, &test_view, device, tta))?;
-    let test = train::test_report(test_view.labels, &test_scores).map_err(eval::EvalError::from)?;
+    let test = train::dataset_test_report(data, &test_scores).map_err(eval::EvalError::from)?;
     Ok((val, train::predictions(val_view.labels, &val_scores), test))
 }
 

@@ -13,7 +13,7 @@ use breastmnist_data::DecodeOptions;
 use futures_lite::future::block_on;
 
 use crate::evaluate::ensemble_metrics;
-use crate::{CliError, load_data, load_data_with, pretext, write};
+use crate::{CliError, load_data, load_data_with, pretext, read, write};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct LabArgs {
@@ -99,9 +99,9 @@ pub(crate) fn save_pretrained(dir: Option<&Path>, name: &str, bytes: &[u8]) -> R
 }
 
 pub(crate) fn cmd_lab(a: LabArgs) -> Result<(), CliError> {
-    use breastmnist_core::lab::{LabReport, LabRow, LabRun, Method};
+    use breastmnist_core::lab::{LabReport, LabRow, LabRun, Labels, Method, compare_to_base};
     use breastmnist_core::pretext::{Pool, PretextConfig, Task};
-    let preset: Preset = a.preset.parse().map_err(CliError::Arg)?;
+    let preset: Preset = a.preset.parse().map_err(CliError::Name)?;
     let models: Vec<ModelSize> = list("model", &a.models)?;
     let seeds: Vec<u64> = list("seed", &a.seeds)?;
     let mut methods: Vec<Method> = match &a.methods {
@@ -185,13 +185,7 @@ pub(crate) fn cmd_lab(a: LabArgs) -> Result<(), CliError> {
                 if method == Method::Base {
                     base_models.push(net);
                 }
-                runs.push(LabRun {
-                    seed,
-                    val_auc: result.val.auc,
-                    test_auc: result.test.auc,
-                    test_acc: result.test.acc,
-                    seconds,
-                });
+                runs.push(LabRun::of(seed, &result, seconds));
             }
             rows.push(LabRow::new(method, model.name(), method.config(&base).with_seed(seeds[0]), runs));
         }
@@ -203,41 +197,59 @@ pub(crate) fn cmd_lab(a: LabArgs) -> Result<(), CliError> {
                 }
             }
             let t = Instant::now();
-            let (val, _, test) = ensemble_metrics(&base_models, &data, &device, base.tta)?;
+            let (val, val_predictions, test) = ensemble_metrics(&base_models, &data, &device, base.tta)?;
             eprintln!("{model} ensemble of {}: test AUC {:.4} ACC {:.4}", base_models.len(), test.auc, test.acc);
-            let run = LabRun {
-                seed: base_models.len() as u64,
-                val_auc: val.auc,
-                test_auc: test.auc,
-                test_acc: test.acc,
-                seconds: t.elapsed().as_secs_f64(),
-            };
+            let run = LabRun::from_parts(base_models.len() as u64, &val, &val_predictions, &test, t.elapsed().as_secs_f64());
             rows.push(LabRow::new(Method::Ensemble, model.name(), base.clone().with_seed(seeds[0]), vec![run]));
         }
     }
+    // Each row against its model's base row, paired over the same images (validation, test,
+    // and the test images without a training twin).
+    let dedup = breastmnist_data::audit::deduplicated_test(&data, breastmnist_data::audit::TWIN_THRESHOLD);
+    let labels = Labels { val: &data.val.labels, test: &data.test.labels, dedup_test: &dedup };
+    compare_to_base(&mut rows, &labels);
+    let pretrain = match a.pretrain_data.as_ref().filter(|_| methods.contains(&Method::Transfer)) {
+        // The file by name and MD5: a report carries no path of the machine that wrote it.
+        Some(p) => Some(format!(
+            "{} (MD5 {})",
+            p.file_name().unwrap_or_default().to_string_lossy(),
+            breastmnist_data::md5_hex(&read(p)?)
+        )),
+        None => None,
+    };
     let report = LabReport {
         schema_version: breastmnist_core::export::SCHEMA_VERSION,
         kind: "lab".into(),
         base: preset.name().into(),
         seeds: seeds.clone(),
-        pretrain: a.pretrain_data.as_ref().filter(|_| methods.contains(&Method::Transfer)).map(|p| p.display().to_string()),
+        pretrain,
         pretext: pretext_rows,
         rows,
         total_seconds: started.elapsed().as_secs_f64(),
-        note: "156 test images (42 malignant): differences under about 0.01 AUC are noise".into(),
+        note: "156 test images (42 malignant): one run's test AUC has a 95% interval of about ±0.06; a difference is \
+               called better or worse only when its paired bootstrap interval over the images excludes zero"
+            .into(),
     };
     write(&a.out, report.to_json().as_bytes())?;
-    println!("{:<6} {:<18} {:>16} {:>16}", "model", "method", "test AUC", "test ACC");
+    println!("{:<6} {:<18} {:>16} {:>16} {:>16}  test AUC vs base [95%]", "model", "method", "val AUC", "test AUC", "test ACC");
     for r in &report.rows {
+        let vs = r.versus_base.map_or(String::new(), |v| {
+            format!("{:+.3} [{:+.3}, {:+.3}] {}", v.test.delta, v.test.ci.lo, v.test.ci.hi, v.test.verdict())
+        });
         println!(
-            "{:<6} {:<18} {:>8.3} ± {:.3} {:>8.3} ± {:.3}",
+            "{:<6} {:<18} {:>8.3} ± {:.3} {:>8.3} ± {:.3} {:>8.3} ± {:.3}  {vs}",
             r.model,
             r.method.name(),
+            r.val_auc.mean,
+            r.val_auc.sd,
             r.test_auc.mean,
             r.test_auc.sd,
             r.test_acc.mean,
             r.test_acc.sd
         );
+    }
+    for (model, d) in models.iter().map(|m| (m.name(), breastmnist_core::lab::choose_defaults(&report, m.name()))) {
+        println!("{model} defaults, from validation only: {}", d.reasons.join("; "));
     }
     println!("({} seeds; {:.0} s in all) wrote {}", seeds.len(), report.total_seconds, a.out.display());
     Ok(())

@@ -5,12 +5,14 @@
 //! write files. It must not hold ML logic of its own.
 //!
 //! One module per command: [`training`] (`train`, `pretrain`), [`evaluate`] (`eval`, `export`,
-//! `ensemble`), [`lab`], [`bench`] (`bench`, `check`) and [`pretext`] (`ssl`); [`backends`]
+//! `ensemble`), [`lab`], [`bench`] (`bench`, `check`), [`pretext`] (`ssl`) and [`audit`]; [`backends`]
 //! starts the devices they run on. This file holds the command list, the errors, and the file
 //! helpers they share.
 
+mod audit;
 mod backends;
 mod bench;
+mod embedded;
 mod evaluate;
 mod lab;
 mod pretext;
@@ -20,7 +22,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use breastmnist_core::eval;
-use breastmnist_core::model::UnknownModel;
 use breastmnist_core::result_file::{self, ResultFile};
 use breastmnist_core::torch;
 use breastmnist_core::train;
@@ -70,8 +71,13 @@ enum Command {
     /// ensemble.json, predictions.csv and the standard result files for val and test to --out.
     Ensemble(EnsembleArgs),
     /// Run training methods side by side on a base recipe, for several seeds and models, and
-    /// write the summary (mean ± sd of test AUC and ACC) as JSON.
+    /// write the summary (mean ± sd of validation AUC, test AUC and ACC, and each method
+    /// against the base recipe with paired bootstrap intervals) as JSON.
     Lab(LabArgs),
+    /// Audit a dataset file for near-duplicate images within and across its splits (pixel
+    /// correlation): print the pairs, the counts per pair of splits and the de-duplicated test
+    /// subset as JSON.
+    Audit(audit::AuditArgs),
 }
 
 /// Everything that ends the program with a message.
@@ -88,7 +94,7 @@ enum CliError {
     #[error("{path}: {source}")]
     Weights { path: PathBuf, source: Box<torch::TorchError> },
     #[error(transparent)]
-    Model(#[from] UnknownModel),
+    Name(#[from] breastmnist_data::UnknownName),
     #[error("{0}")]
     Arg(String),
     #[error("invalid setting: {0}")]
@@ -120,6 +126,7 @@ fn main() -> ExitCode {
         Command::Ensemble(a) => cmd_ensemble(a),
         Command::Lab(a) => cmd_lab(a),
         Command::Ssl(a) => pretext::cmd_ssl(a),
+        Command::Audit(a) => audit::cmd_audit(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -100,7 +100,7 @@ pub fn pretrain(
 }
 
 pub fn cmd_ssl(a: SslArgs) -> Result<(), CliError> {
-    let task: Task = a.task.parse().map_err(CliError::Arg)?;
+    let task: Task = a.task.parse().map_err(CliError::Name)?;
     let model: ModelSize = a.model.parse()?;
     let config = PretextConfig::new(task, model).with_epochs(a.epochs).with_batch_size(a.batch).with_lr(a.lr).with_seed(a.seed);
     config.validate().map_err(|e| CliError::Usage(e.to_string()))?;

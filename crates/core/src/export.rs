@@ -220,6 +220,9 @@ mod tests {
                     .enumerate()
                     .map(|(index, (&label, s))| Prediction { index, label, score: s as f64 })
                     .collect(),
+                auc_ci: None,
+                malignant: None,
+                deduplicated: None,
             },
             val_predictions: crate::train::predictions(&[0, 1, 1, 0, 1], &[0.3, 0.8, 0.6, 0.7, 0.4]),
         }

@@ -6,81 +6,46 @@
 //! trainers (and the pretraining a transfer method needs) and hand the results in. It must not
 //! know about files, progress bars or the browser.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
+use crate::metrics::Evaluation;
 use crate::pretext::{PretextConfig, Task};
-use crate::train::{Curriculum, Order, Selection, TrainConfig};
+use crate::stats::{self, Difference};
+use crate::train::{Curriculum, Order, Prediction, RunResult, Selection, TestReport, TrainConfig};
 
-/// A method, applied to a base recipe.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Method {
-    /// The base recipe as it is.
-    Base,
-    /// Without flip test-time augmentation.
-    NoTta,
-    /// Keep the epoch with the best validation AUC (the paper's rule).
-    BestValAuc,
-    /// Keep a moving average of the weights, read at the last epoch.
-    EmaLast,
-    /// Curriculum: easiest 40 % first, all images from half-way.
-    CurriculumEasy,
-    /// Anti-curriculum: hardest 40 % first.
-    CurriculumHard,
-    /// The control: a random 40 %, growing as the curriculum does.
-    CurriculumRandom,
-    /// Supervised pretraining on another MedMNIST file, then the base recipe from its weights.
-    Transfer,
-    /// SimCLR pretraining on the unlabeled pool, then the base recipe from its encoder.
-    Contrastive,
-    /// SimCLR pretraining, then a linear probe: only the classifier trains (lr 1e-2).
-    ContrastiveProbe,
-    /// Masked-image reconstruction pretraining, then the base recipe from its encoder.
-    Masked,
-    /// Masked-image reconstruction pretraining, then a linear probe (lr 1e-2).
-    MaskedProbe,
-    /// The mean probability of the base recipe's models over all seeds (no training of its own).
-    Ensemble,
+breastmnist_data::names! {
+    /// A method, applied to a base recipe.
+    pub Method ("method") {
+        /// The base recipe as it is.
+        Base => "base",
+        /// Without flip test-time augmentation.
+        NoTta => "no-tta",
+        /// Keep the epoch with the best validation AUC (the paper's rule).
+        BestValAuc => "best-val-auc",
+        /// Keep a moving average of the weights, read at the last epoch.
+        EmaLast => "ema-last",
+        /// Curriculum: easiest 40 % first, all images from half-way.
+        CurriculumEasy => "curriculum-easy",
+        /// Anti-curriculum: hardest 40 % first.
+        CurriculumHard => "curriculum-hard",
+        /// The control: a random 40 %, growing as the curriculum does.
+        CurriculumRandom => "curriculum-random",
+        /// Supervised pretraining on another MedMNIST file, then the base recipe from its weights.
+        Transfer => "transfer",
+        /// SimCLR pretraining on the unlabeled pool, then the base recipe from its encoder.
+        Contrastive => "contrastive",
+        /// SimCLR pretraining, then a linear probe: only the classifier trains (lr 1e-2).
+        ContrastiveProbe => "contrastive-probe",
+        /// Masked-image reconstruction pretraining, then the base recipe from its encoder.
+        Masked => "masked",
+        /// Masked-image reconstruction pretraining, then a linear probe (lr 1e-2).
+        MaskedProbe => "masked-probe",
+        /// The mean probability of the base recipe's models over all seeds (no training of its own).
+        Ensemble => "ensemble",
+    }
 }
 
 impl Method {
-    pub const ALL: [Method; 13] = [
-        Method::Base,
-        Method::NoTta,
-        Method::BestValAuc,
-        Method::EmaLast,
-        Method::CurriculumEasy,
-        Method::CurriculumHard,
-        Method::CurriculumRandom,
-        Method::Transfer,
-        Method::Contrastive,
-        Method::ContrastiveProbe,
-        Method::Masked,
-        Method::MaskedProbe,
-        Method::Ensemble,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Method::Base => "base",
-            Method::NoTta => "no-tta",
-            Method::BestValAuc => "best-val-auc",
-            Method::EmaLast => "ema-last",
-            Method::CurriculumEasy => "curriculum-easy",
-            Method::CurriculumHard => "curriculum-hard",
-            Method::CurriculumRandom => "curriculum-random",
-            Method::Transfer => "transfer",
-            Method::Contrastive => "contrastive",
-            Method::ContrastiveProbe => "contrastive-probe",
-            Method::Masked => "masked",
-            Method::MaskedProbe => "masked-probe",
-            Method::Ensemble => "ensemble",
-        }
-    }
-
     /// The self-supervised task whose encoder this method starts from, if any.
     pub fn pretext(self) -> Option<Task> {
         match self {
@@ -109,33 +74,62 @@ impl Method {
     }
 }
 
-impl fmt::Display for Method {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Method {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.trim().to_ascii_lowercase();
-        Method::ALL.into_iter().find(|m| m.name() == s).ok_or_else(|| {
-            let names: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
-            format!("unknown method '{s}' (expected one of: {})", names.join(", "))
-        })
-    }
-}
-
 /// One run of a method.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LabRun {
     /// The seed (for `ensemble`: the number of members).
     pub seed: u64,
     pub val_auc: f64,
+    #[serde(default)]
+    pub val_acc: f64,
     pub test_auc: f64,
     pub test_acc: f64,
+    /// The same model on the de-duplicated test subset (the test images without a training
+    /// twin, `breastmnist_data::audit`). Absent in reports written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedup_test_auc: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedup_test_acc: Option<f64>,
     /// Wall-clock seconds of training and evaluation.
     pub seconds: f64,
+    /// The label-1 scores of every validation and test image (for the paired comparisons;
+    /// not written).
+    #[serde(skip)]
+    pub scores: Option<Scores>,
+}
+
+/// A run's label-1 scores, in split order.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Scores {
+    pub val: Vec<f64>,
+    pub test: Vec<f64>,
+}
+
+impl LabRun {
+    /// The run of `seed` with `result`, taking `seconds`.
+    pub fn of(seed: u64, result: &RunResult, seconds: f64) -> LabRun {
+        LabRun::from_parts(seed, &result.val, &result.val_predictions, &result.test, seconds)
+    }
+
+    /// The run of `seed` from its validation metrics and predictions and its test report (an
+    /// ensemble has no [`RunResult`]).
+    pub fn from_parts(seed: u64, val: &Evaluation, val_predictions: &[Prediction], test: &TestReport, seconds: f64) -> LabRun {
+        let dedup = test.deduplicated.as_ref();
+        LabRun {
+            seed,
+            val_auc: val.auc,
+            val_acc: val.acc,
+            test_auc: test.auc,
+            test_acc: test.acc,
+            dedup_test_auc: dedup.map(|d| d.auc),
+            dedup_test_acc: dedup.map(|d| d.acc),
+            seconds,
+            scores: Some(Scores {
+                val: val_predictions.iter().map(|p| p.score).collect(),
+                test: test.predictions.iter().map(|p| p.score).collect(),
+            }),
+        }
+    }
 }
 
 /// A method's runs on one model and their summary.
@@ -146,8 +140,30 @@ pub struct LabRow {
     /// The exact recipe (with the seed of the first run), so the row can be reproduced.
     pub config: TrainConfig,
     pub runs: Vec<LabRun>,
+    /// The validation figures: what a choice made without test may read.
+    #[serde(default = "Summary::unknown")]
+    pub val_auc: Summary,
     pub test_auc: Summary,
     pub test_acc: Summary,
+    /// Test AUC and ACC on the de-duplicated test subset. Absent in older reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedup_test_auc: Option<Summary>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedup_test_acc: Option<Summary>,
+    /// The difference to its model's `base` row, with paired bootstrap intervals over the
+    /// images (absent for `base` itself, and in older reports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versus_base: Option<Versus>,
+}
+
+/// A row's mean AUC minus its model's `base` row's, on validation, test and the de-duplicated
+/// test subset, each with a paired bootstrap 95% interval (resampling the images; both rows'
+/// runs scored on every resample).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Versus {
+    pub val: Difference,
+    pub test: Difference,
+    pub dedup_test: Option<Difference>,
 }
 
 /// Mean and sample standard deviation (0 for a single value).
@@ -158,6 +174,11 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Not measured (a report written before the field existed).
+    pub fn unknown() -> Summary {
+        Summary { mean: f64::NAN, sd: f64::NAN }
+    }
+
     pub fn of(values: &[f64]) -> Summary {
         let n = values.len();
         if n == 0 {
@@ -171,9 +192,57 @@ impl Summary {
 
 impl LabRow {
     pub fn new(method: Method, model: &str, config: TrainConfig, runs: Vec<LabRun>) -> LabRow {
-        let aucs: Vec<f64> = runs.iter().map(|r| r.test_auc).collect();
-        let accs: Vec<f64> = runs.iter().map(|r| r.test_acc).collect();
-        LabRow { method, model: model.to_string(), config, runs, test_auc: Summary::of(&aucs), test_acc: Summary::of(&accs) }
+        let of = |f: fn(&LabRun) -> f64| Summary::of(&runs.iter().map(f).collect::<Vec<_>>());
+        let of_opt = |f: fn(&LabRun) -> Option<f64>| runs.iter().map(f).collect::<Option<Vec<f64>>>().map(|v| Summary::of(&v));
+        LabRow {
+            method,
+            model: model.to_string(),
+            config,
+            val_auc: of(|r| r.val_auc),
+            test_auc: of(|r| r.test_auc),
+            test_acc: of(|r| r.test_acc),
+            dedup_test_auc: of_opt(|r| r.dedup_test_auc),
+            dedup_test_acc: of_opt(|r| r.dedup_test_acc),
+            versus_base: None,
+            runs,
+        }
+    }
+
+    fn scores(&self, split: fn(&Scores) -> &Vec<f64>) -> Option<Vec<Vec<f64>>> {
+        self.runs.iter().map(|r| r.scores.as_ref().map(|s| split(s).clone())).collect()
+    }
+}
+
+/// What the paired comparisons need of the data: the labels of validation and test, and the
+/// test images of the de-duplicated subset.
+pub struct Labels<'a> {
+    pub val: &'a [u8],
+    pub test: &'a [u8],
+    pub dedup_test: &'a [usize],
+}
+
+/// Fills every row's [`Versus`] against its model's `base` row (bootstrap seeded per row, so a
+/// report is reproducible).
+pub fn compare_to_base(rows: &mut [LabRow], labels: &Labels) {
+    let bases: Vec<LabRow> = rows.iter().filter(|r| r.method == Method::Base).cloned().collect();
+    for (i, row) in rows.iter_mut().enumerate() {
+        let Some(base) = bases.iter().find(|b| b.model == row.model).filter(|_| row.method != Method::Base) else { continue };
+        let seed = 1_000 + i as u64;
+        let diff = |labels: &[u8], a: Option<Vec<Vec<f64>>>, b: Option<Vec<Vec<f64>>>| {
+            stats::paired_difference(labels, &a?, &b?, stats::RESAMPLES, seed)
+        };
+        let (Some(val), Some(test)) = (
+            diff(labels.val, row.scores(|s| &s.val), base.scores(|s| &s.val)),
+            diff(labels.test, row.scores(|s| &s.test), base.scores(|s| &s.test)),
+        ) else {
+            continue;
+        };
+        let keep = |runs: Option<Vec<Vec<f64>>>| {
+            runs.map(|r| r.iter().map(|s| labels.dedup_test.iter().map(|&i| s[i]).collect()).collect())
+        };
+        let dedup_labels: Vec<u8> = labels.dedup_test.iter().map(|&i| labels.test[i]).collect();
+        let dedup_test = diff(&dedup_labels, keep(row.scores(|s| &s.test)), keep(base.scores(|s| &s.test)));
+        row.versus_base = Some(Versus { val, test, dedup_test });
     }
 }
 
@@ -199,14 +268,15 @@ pub struct LabReport {
     /// What the base recipe is (a preset's name, or `custom`).
     pub base: String,
     pub seeds: Vec<u64>,
-    /// Where `transfer` pretrained, if it ran.
+    /// The file `transfer` pretrained on, if it ran: its name and MD5 (never a path).
     pub pretrain: Option<String>,
     /// The self-supervised pretraining runs the methods started from (one per model and task).
     #[serde(default)]
     pub pretext: Vec<PretextRow>,
     pub rows: Vec<LabRow>,
     pub total_seconds: f64,
-    /// A reminder printed beside the table: with 156 test images, ±0.01 AUC is noise.
+    /// A reminder printed beside the table: how uncertain one test figure is, and when a
+    /// difference is called real.
     pub note: String,
 }
 
@@ -214,6 +284,67 @@ impl LabReport {
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }
+}
+
+/// The page's defaults for one model, as chosen from a lab report's validation figures alone.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Defaults {
+    /// Where the weights start: `base` (fresh weights), `transfer`, `contrastive` or `masked`.
+    pub start: Method,
+    /// How the kept model is chosen: `base` (its `last` epoch) or `ema-last`.
+    pub selection: Method,
+    /// Why, one line per choice, with the validation figures read.
+    pub reasons: Vec<String>,
+}
+
+/// The rule that chooses the page's defaults (README, "How the defaults were chosen"). It reads
+/// only validation figures, never test:
+/// - the starting point is fresh weights unless a starting point (`transfer`, `contrastive`,
+///   `masked`) has a higher mean validation AUC over the seeds than `base` with a paired
+///   bootstrap interval of the difference that excludes zero; of several such, the highest;
+/// - the selection rule is `last` (the base recipe's) unless `ema-last` beats it in the same
+///   way. `best-val-auc` is not a candidate: its validation AUC is the maximum it selected on,
+///   so it cannot be compared on the same images.
+///
+/// Rows without paired comparisons (older reports) are never chosen.
+pub fn choose_defaults(report: &LabReport, model: &str) -> Defaults {
+    let row = |m: Method| report.rows.iter().find(|r| r.model == model && r.method == m);
+    let pick = |candidates: &[Method], what: &str| -> (Method, String) {
+        let base_val = row(Method::Base).map_or(f64::NAN, |b| b.val_auc.mean);
+        let real: Vec<(&LabRow, Difference)> = candidates
+            .iter()
+            .filter_map(|&m| row(m))
+            .filter_map(|r| Some((r, r.versus_base?.val)))
+            .filter(|(_, d)| d.delta > 0.0 && d.ci.excludes_zero())
+            .collect();
+        let seen: Vec<String> = candidates
+            .iter()
+            .filter_map(|&m| row(m))
+            .map(|r| match r.versus_base {
+                Some(v) => format!("{} {:+.3} [{:+.3}, {:+.3}]", r.method, v.val.delta, v.val.ci.lo, v.val.ci.hi),
+                None => format!("{} (no paired comparison)", r.method),
+            })
+            .collect();
+        match real.into_iter().max_by(|a, b| a.0.val_auc.mean.total_cmp(&b.0.val_auc.mean)) {
+            Some((r, d)) => (
+                r.method,
+                format!(
+                    "{what}: {} (validation AUC {:.3}, {:+.3} over fresh weights' {base_val:.3}, interval [{:+.3}, {:+.3}])",
+                    r.method, r.val_auc.mean, d.delta, d.ci.lo, d.ci.hi
+                ),
+            ),
+            None => (
+                Method::Base,
+                format!(
+                    "{what}: the base recipe's (validation AUC {base_val:.3}); no candidate's validation difference excludes zero: {}",
+                    seen.join("; ")
+                ),
+            ),
+        }
+    };
+    let (start, why_start) = pick(&[Method::Transfer, Method::Contrastive, Method::Masked], "starting point");
+    let (selection, why_selection) = pick(&[Method::EmaLast], "selection rule");
+    Defaults { start, selection, reasons: vec![why_start, why_selection] }
 }
 
 #[cfg(test)]
@@ -234,12 +365,64 @@ mod tests {
             assert_eq!(m.name().parse::<Method>(), Ok(m));
             assert_eq!(m.config(&base).validate(546), Ok(()));
         }
-        assert!("magic".parse::<Method>().unwrap_err().contains("curriculum-easy"));
+        assert!("magic".parse::<Method>().unwrap_err().to_string().contains("curriculum-easy"));
         let probe = Method::MaskedProbe.config(&base);
         assert_eq!((probe.linear_probe, probe.optimizer.lr, probe.epochs), (true, 1e-2, base.epochs));
         assert_eq!(Method::Contrastive.config(&base), base);
         assert_eq!(Method::ContrastiveProbe.pretext(), Some(Task::Contrastive));
         assert_eq!(Method::Transfer.pretext(), None);
+    }
+
+    fn row(method: Method, val: f64, versus: Option<(f64, f64, f64)>) -> LabRow {
+        let d = |(delta, lo, hi): (f64, f64, f64)| Difference { delta, ci: stats::Interval { lo, hi } };
+        let mut r = LabRow::new(method, "c16", Preset::Reader.config(), vec![]);
+        r.val_auc = Summary { mean: val, sd: 0.0 };
+        r.versus_base = versus.map(|v| Versus { val: d(v), test: d((9.0, 9.0, 9.0)), dedup_test: None });
+        r
+    }
+
+    fn report(rows: Vec<LabRow>) -> LabReport {
+        LabReport {
+            schema_version: 1,
+            kind: "lab".into(),
+            base: "reader".into(),
+            seeds: vec![0, 1, 2],
+            pretrain: None,
+            pretext: vec![],
+            rows,
+            total_seconds: 0.0,
+            note: String::new(),
+        }
+    }
+
+    /// The rule reads validation only: the test differences in the fixture (+9) never matter.
+    #[test]
+    fn the_defaults_change_only_for_a_real_validation_gain() {
+        // Masked is highest on validation, but its interval includes zero: fresh weights stay.
+        let tie = report(vec![
+            row(Method::Base, 0.946, None),
+            row(Method::Contrastive, 0.931, Some((-0.015, -0.05, 0.02))),
+            row(Method::Masked, 0.960, Some((0.014, -0.01, 0.04))),
+            row(Method::EmaLast, 0.950, Some((0.004, -0.02, 0.03))),
+        ]);
+        let d = choose_defaults(&tie, "c16");
+        assert_eq!((d.start, d.selection), (Method::Base, Method::Base));
+        assert!(d.reasons[0].contains("masked +0.014 [-0.010, +0.040]"), "{:?}", d.reasons);
+        // Two real gains: the higher validation AUC wins; a real loss is never chosen.
+        let gains = report(vec![
+            row(Method::Base, 0.90, None),
+            row(Method::Transfer, 0.93, Some((0.03, 0.01, 0.05))),
+            row(Method::Contrastive, 0.95, Some((0.05, 0.02, 0.08))),
+            row(Method::Masked, 0.85, Some((-0.05, -0.08, -0.02))),
+            row(Method::EmaLast, 0.94, Some((0.04, 0.01, 0.07))),
+        ]);
+        let d = choose_defaults(&gains, "c16");
+        assert_eq!((d.start, d.selection), (Method::Contrastive, Method::EmaLast));
+        assert!(d.reasons[0].starts_with("starting point: contrastive (validation AUC 0.950"), "{:?}", d.reasons);
+        // Another model's rows, and rows without comparisons, are not read.
+        assert_eq!(choose_defaults(&gains, "c8").start, Method::Base);
+        let old = report(vec![row(Method::Base, 0.9, None), row(Method::Masked, 0.99, None)]);
+        assert_eq!(choose_defaults(&old, "c16").start, Method::Base);
     }
 
     #[test]

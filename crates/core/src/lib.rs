@@ -70,6 +70,7 @@ pub mod pretext;
 pub mod read;
 pub mod result_file;
 pub mod rng;
+pub mod stats;
 pub mod torch;
 pub mod torch_zip;
 pub mod train;

@@ -29,7 +29,9 @@ fn ema_equals_its_definition_on_weights_and_batchnorm_statistics() {
     ema.update(&b);
     ema.update(&b);
     assert_eq!(ema.updates(), 2);
-    // After two updates towards b: 0.9² a + (1 − 0.9²) b, tensor by tensor.
+    // After two updates towards b, with the warm-up's decays min(0.9, 1/10) and min(0.9, 2/11):
+    // (0.1 · 2/11) a + (1 − 0.1 · 2/11) b, tensor by tensor.
+    let kept = 0.1f32 * 2.0 / 11.0;
     let (va, vb, ve) = (values(&a), values(&b), values(ema.model()));
     assert_eq!(ve.len(), va.len());
     // c8 has 8 BatchNorms: their running mean and variance are averaged too (4 tensors each
@@ -38,7 +40,7 @@ fn ema_equals_its_definition_on_weights_and_batchnorm_statistics() {
     let mut differed = 0;
     for ((ta, tb), te) in va.iter().zip(&vb).zip(&ve) {
         for ((&x, &y), &e) in ta.iter().zip(tb).zip(te) {
-            let want = 0.81 * x + 0.19 * y;
+            let want = kept * x + (1.0 - kept) * y;
             assert!((e - want).abs() <= 1e-6 * (1.0 + want.abs()), "ema {e} vs {want}");
             differed += usize::from((x - y).abs() > 1e-6);
         }
@@ -46,6 +48,10 @@ fn ema_equals_its_definition_on_weights_and_batchnorm_statistics() {
     assert!(differed > 1000, "the two models should differ");
     // The source models are untouched.
     assert_eq!(values(&a), va);
+    // The warm-up ends where the decay takes over: (1 + n) / (10 + n) reaches 0.9 at n = 80.
+    let resumed = Ema::resume(a.clone(), 0.9, 80);
+    assert_eq!(resumed.next_decay(), 0.9);
+    assert!((Ema::resume(a, 0.9, 10).next_decay() - 11.0 / 20.0).abs() < 1e-12);
 }
 
 fn mirrored(images: &[u8], side: usize) -> Vec<u8> {

@@ -10,13 +10,16 @@
 //! without pulling in burn. The one exception, [`local`], searches this machine's folders for
 //! the files, for the tests and tooling; the app never calls it.
 
+pub mod audit;
 mod extra;
 pub mod local;
+mod names;
 mod npz;
 mod variant;
 
 pub use extra::Extra;
 pub use local::{locate, real_file};
+pub use names::UnknownName;
 pub use npz::{DecodeOptions, decode_npz};
 pub use variant::{Variant, md5_hex, verify};
 

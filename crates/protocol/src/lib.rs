@@ -10,6 +10,7 @@
 //! It must not know about burn, the browser or the page's widgets.
 
 pub mod adapter;
+pub mod envelope;
 pub mod error;
 pub mod names;
 
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use adapter::AdapterInfo;
 pub use breastmnist_data::Split;
+pub use envelope::Buffers;
 pub use error::{ErrorKind, WorkerError};
 pub use names::{
     Augment, BackendChoice, BackendKind, Conv, ExtraFile, Method, ModelKind, Preset, PretextTask, Selection, Stage,
@@ -30,7 +32,8 @@ pub const CHECKPOINT_MAGIC: &[u8; 8] = b"BMNCKPT1";
 /// A fingerprint of this crate's source (FNV-1a). The page and the worker are compiled
 /// separately; a worker from another build (a stale cache, a half-deployed update) that speaks
 /// another version of these messages says so in its `Ready`, and the page refuses it.
-pub const WIRE_ID: u64 = fingerprint(&[include_str!("lib.rs"), include_str!("names.rs"), include_str!("error.rs")]);
+pub const WIRE_ID: u64 =
+    fingerprint(&[include_str!("lib.rs"), include_str!("names.rs"), include_str!("error.rs"), include_str!("envelope.rs")]);
 
 const fn fingerprint(parts: &[&str]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
@@ -286,6 +289,24 @@ pub struct DoneView {
     /// workers).
     #[serde(default)]
     pub model: Option<Box<ModelView>>,
+    /// How sure the test figures are, and the figures on the de-duplicated test subset.
+    #[serde(default)]
+    pub certainty: Option<Box<CertaintyView>>,
+}
+
+/// The test figures' intervals and the audit's subset.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CertaintyView {
+    /// DeLong's 95% interval of the test AUC.
+    pub auc_ci: (f64, f64),
+    /// Malignant as the positive class: sensitivity and specificity.
+    pub sensitivity: f64,
+    pub specificity: f64,
+    /// The test images without a training twin: how many, AUC with its interval, ACC.
+    pub dedup_images: usize,
+    pub dedup_auc: f64,
+    pub dedup_auc_ci: (f64, f64),
+    pub dedup_acc: f64,
 }
 
 /// A model's architecture as the page describes it.

@@ -1,47 +1,15 @@
 //! The closed sets of names that cross the seam: models, stages, backends, recipes, selection
 //! rules, augmentation modes. Each is an enum with `ALL`, a `name` (its wire and URL form) and
-//! `parse`; a new member fails to compile until every exhaustive `match` on it (the worker's
+//! `parse` (`breastmnist_data::names!`); a new member fails to compile until every exhaustive `match` on it (the worker's
 //! conversions, the page's labels) handles it.
 
+use breastmnist_data::names;
 use serde::{Deserialize, Serialize};
-
-/// An enum whose members serialise as fixed lowercase names, with `ALL`, `name` and a
-/// case-insensitive `parse`.
-macro_rules! names {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
-        }
-
-        impl $name {
-            pub const ALL: [$name; [$($text),+].len()] = [$($name::$variant),+];
-
-            pub fn name(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text),+
-                }
-            }
-
-            pub fn parse(s: &str) -> Option<$name> {
-                let s = s.trim().to_ascii_lowercase().replace('_', "-");
-                $name::ALL.into_iter().find(|x| x.name() == s)
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.name())
-            }
-        }
-    };
-}
 
 names! {
     /// How convolutions run (mirrors the core's `ConvAlgo`): burn's kernel, or im2col + a tiled
     /// matmul (checked against the kernel on the device before a run uses it).
-    Conv {
+    pub Conv ("convolution algorithm") {
         Direct => "direct",
         Gemm => "gemm",
     }
@@ -51,7 +19,7 @@ names! {
     /// A ResNet's stem (mirrors the core's `Stem`): MedMNIST's 3x3, or torchvision's 7x7 and
     /// max-pool, which a run uses as MedMNIST's 224 px rows do: on the images upsampled to
     /// 224 px with nearest neighbours.
-    Stem {
+    pub Stem ("stem") {
         Medmnist => "medmnist",
         Torchvision => "torchvision",
     }
@@ -59,7 +27,7 @@ names! {
 
 names! {
     /// A member of the core's model zoo (mirrors `breastmnist_core::ModelSize`).
-    ModelKind {
+    pub ModelKind ("model") {
         /// ResNet, base width 8, one block per stage.
         Tiny => "tiny",
         /// ResNet, base width 16, one block per stage.
@@ -81,7 +49,7 @@ names! {
 
 names! {
     /// A stage of a model whose activations the explorer can show (mirrors the core's `Stage`).
-    Stage {
+    pub Stage ("stage") {
         /// After the first convolution.
         Stem => "stem",
         Layer1 => "layer1",
@@ -100,7 +68,7 @@ impl Stage {
 
 names! {
     /// The backend a worker actually trains on.
-    BackendKind {
+    pub BackendKind ("backend") {
         /// burn's CPU backend (flex), compiled to wasm SIMD.
         Cpu => "cpu",
         /// burn's wgpu backend on a WebGPU adapter.
@@ -121,7 +89,7 @@ impl BackendKind {
 names! {
     /// Which backend the reader asked for.
     #[derive(Default)]
-    BackendChoice {
+    pub BackendChoice ("backend") {
         /// WebGPU on a hardware adapter, else the CPU.
         #[default]
         Auto => "auto",
@@ -140,7 +108,7 @@ impl BackendChoice {
 names! {
     /// Which model a run keeps (mirrors the core's `Selection`).
     #[derive(Default)]
-    Selection {
+    pub Selection ("selection rule") {
         /// The epoch with the best validation AUC (MedMNIST's rule).
         #[default]
         BestValAuc => "best-val-auc",
@@ -154,7 +122,7 @@ names! {
 names! {
     /// The named recipes (mirrors the core's `Preset`; the worker's tests check that
     /// [`Preset::request`](crate::Preset::request) converts to exactly the core's recipe).
-    Preset {
+    pub Preset ("preset") {
         /// MedMNIST's official recipe (ResNet-18, 100 epochs, batch 128, best validation AUC).
         Paper => "paper",
         /// The page's default: c16 from the SimCLR encoder, 20 epochs, batch 64, flips, last
@@ -168,7 +136,7 @@ names! {
 names! {
     /// A pretrained starting point the page serves as `pretrained/MODEL-NAME.ckpt` (mirrors the
     /// core's `StartingPoint`).
-    StartingPoint {
+    pub StartingPoint ("starting point") {
         /// Supervised on PneumoniaMNIST's chest X-rays.
         Pneumonia => "pneumonia",
         /// A SimCLR encoder.
@@ -181,7 +149,7 @@ names! {
 names! {
     /// A training method of the methods lab (mirrors the core's `lab::Method`): what it
     /// changes in the base recipe is the core's, applied in the worker.
-    Method {
+    pub Method ("method") {
         Base => "base",
         NoTta => "no-tta",
         BestValAuc => "best-val-auc",
@@ -211,7 +179,7 @@ impl Method {
 
 names! {
     /// A self-supervised pretext task (mirrors the core's `pretext::Task`).
-    PretextTask {
+    pub PretextTask ("pretext task") {
         /// SimCLR: agree across two random views of each image.
         Contrastive => "contrastive",
         /// Reconstruct hidden patches.
@@ -221,7 +189,7 @@ names! {
 
 names! {
     /// Another MedMNIST file for pretraining (mirrors the data crate's `Extra`).
-    ExtraFile {
+    pub ExtraFile ("extra file") {
         /// PneumoniaMNIST: 5,856 chest X-rays.
         PneumoniaMnist => "pneumoniamnist",
         /// RetinaMNIST: 1,600 fundus photographs (RGB, read in grayscale).

@@ -16,12 +16,12 @@ use breastmnist_core::model::{ConvAlgo, ModelConfig, Resample, Stem};
 use breastmnist_core::pretext::{PretextConfig, PretextError, Task};
 use breastmnist_core::result_file;
 use breastmnist_core::torch::TorchError;
-use breastmnist_core::train::{EpochMetrics, Preset, RunResult, Selection, TrainConfig, TrainError, TrainFailure};
+use breastmnist_core::train::{EpochMetrics, Preset, RunResult, Selection, TestReport, TrainConfig, TrainError, TrainFailure};
 use breastmnist_core::{Environment, MetricsFile, ModelSize, Stage};
 use breastmnist_data::DataError;
 use breastmnist_protocol::{
-    self as protocol, BackendKind, ConvView, DoneView, EpochView, ErrorKind, Explained, ModelKind, ModelView, PretrainRequest,
-    ResultFileView, Split, TrainRequest, WorkerError,
+    self as protocol, BackendKind, CertaintyView, ConvView, DoneView, EpochView, ErrorKind, Explained, ModelKind, ModelView,
+    PretrainRequest, ResultFileView, Split, TrainRequest, WorkerError,
 };
 
 pub fn model_size(m: ModelKind) -> ModelSize {
@@ -269,7 +269,22 @@ pub fn done_view(result: &RunResult, backend: BackendKind, adapter: &str, conv: 
         worker_memory: wasm_memory(),
         conv: Some(Box::new(conv_view(&conv))),
         model: Some(Box::new(model_view(&result.model))),
+        certainty: certainty_view(&result.test).map(Box::new),
     }
+}
+
+/// The test figures' intervals and de-duplicated subset, when the report has them.
+pub fn certainty_view(t: &TestReport) -> Option<CertaintyView> {
+    let (ci, rates, dedup) = (t.auc_ci?, t.malignant?, t.deduplicated.as_ref()?);
+    Some(CertaintyView {
+        auc_ci: (ci.lo, ci.hi),
+        sensitivity: rates.sensitivity,
+        specificity: rates.specificity,
+        dedup_images: dedup.images,
+        dedup_auc: dedup.auc,
+        dedup_auc_ci: (dedup.auc_ci.lo, dedup.auc_ci.hi),
+        dedup_acc: dedup.acc,
+    })
 }
 
 /// The page's description of a model's architecture.
@@ -427,6 +442,9 @@ mod tests {
                 confusion,
                 roc: vec![RocPoint { fpr: 0.0, tpr: 0.0, threshold: 1.0 }, RocPoint { fpr: 1.0, tpr: 1.0, threshold: 0.0 }],
                 predictions: vec![Prediction { index: 0, label: 1, score: 0.7 }],
+                auc_ci: None,
+                malignant: None,
+                deduplicated: None,
             },
         };
         let check = ConvCheck { forward: 1e-7, input_grad: 2e-7, weight_grad: 3e-7 };

@@ -2,7 +2,7 @@
 //! checkpoint, or from a snapshot), step it while honouring pause and stop, and report every
 //! event; or evaluate an imported checkpoint. The kept model goes to the explainer.
 //!
-//! It must not know about JavaScript beyond `glue`'s post and yield.
+//! It must not know about JavaScript beyond `io`'s post and yield.
 
 use std::sync::Arc;
 
@@ -14,18 +14,11 @@ use breastmnist_data::{Dataset, DecodeOptions, decode_npz};
 use breastmnist_protocol::{BackendChoice, FromWorker, TrainRequest, WorkerError};
 
 use crate::backend::{self, Picked};
+use crate::control::Control;
 use crate::convert::{self, config_of, data_error, done_view, epoch_view, failure, train_error, weights_error};
 use crate::explain::{Explainer, Session};
-use crate::glue::{Control, fail, now_ms, post, yield_now};
-
-/// Where a run's weights come from.
-pub enum Init {
-    Fresh,
-    /// Checkpoint bytes to fine-tune.
-    FineTune(Vec<u8>),
-    /// Snapshot bytes of an interrupted run.
-    Continue(Vec<u8>),
-}
+use crate::io::{fail, now_ms, post, yield_now};
+use crate::job::Init;
 
 fn checkpoint_name(req: &TrainRequest) -> String {
     format!("breastmnist-{}-seed{}.ckpt", req.model, req.seed)

@@ -13,11 +13,12 @@ use breastmnist_core::batch::ImageView;
 use breastmnist_core::explain::{Explanations, activations, explain};
 use breastmnist_core::{Device, ModelConfig, Network};
 use breastmnist_data::Dataset;
-use breastmnist_protocol::{ActivationGridView, BackendKind, ErrorKind, FromWorker, ToWorker, WorkerError};
+use breastmnist_protocol::{ActivationGridView, BackendKind, ErrorKind, FromWorker, WorkerError};
 use wasm_bindgen_futures::spawn_local;
 
 use crate::convert::{self, explain_error};
-use crate::glue::{now_ms, post, yield_now};
+use crate::io::{now_ms, post, yield_now};
+use crate::job::Question;
 
 /// Images per Grad-CAM pass when explaining a split.
 const EXPLAIN_CHUNK: usize = 64;
@@ -40,7 +41,7 @@ pub struct Explainer {
     /// The finished run's model.
     session: RefCell<Option<Rc<Session>>>,
     /// Pending requests, answered one at a time.
-    queue: RefCell<VecDeque<ToWorker>>,
+    queue: RefCell<VecDeque<Question>>,
     pumping: Cell<bool>,
 }
 
@@ -52,7 +53,7 @@ impl Explainer {
 
     /// Queues a request and starts answering if idle; a request already queued is not queued
     /// twice.
-    pub fn enqueue(self: &Rc<Self>, cmd: ToWorker) {
+    pub fn enqueue(self: &Rc<Self>, cmd: Question) {
         if self.queue.borrow().contains(&cmd) {
             return;
         }
@@ -74,7 +75,7 @@ impl Explainer {
         });
     }
 
-    async fn answer(&self, cmd: ToWorker) -> Result<(), WorkerError> {
+    async fn answer(&self, cmd: Question) -> Result<(), WorkerError> {
         let session = self
             .session
             .borrow()
@@ -82,7 +83,7 @@ impl Explainer {
             .ok_or_else(|| WorkerError::new(ErrorKind::Worker, "there is no trained model yet: train one first"))?;
         let s = &*session;
         match cmd {
-            ToWorker::Explain { split, stage } => {
+            Question::Explain { split, stage } => {
                 let view = ImageView::of(&s.data, split);
                 let started = now_ms();
                 let all: Vec<usize> = (0..view.len()).collect();
@@ -103,7 +104,7 @@ impl Explainer {
                 let (view, maps) = convert::explained(out, split, s.backend, now_ms() - started);
                 post(&FromWorker::Explained(view), Some(maps));
             }
-            ToWorker::Activations { split, index, stage } => {
+            Question::Activations { split, index, stage } => {
                 let view = ImageView::of(&s.data, split);
                 if index >= view.len() {
                     let message = format!("{} has {} images; there is no image {index}", split.key(), view.len());
@@ -123,7 +124,6 @@ impl Explainer {
                 };
                 post(&FromWorker::ActivationGrid(msg), Some(grid.values));
             }
-            _ => {}
         }
         Ok(())
     }

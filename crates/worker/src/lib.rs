@@ -10,23 +10,34 @@
 //! backend on one thread) and `crates/threads` (feature `threads`: the CPU backend over a
 //! rayon pool of wasm threads, for cross-origin-isolated pages). Entry point: [`start`].
 //!
-//! The rooms: `glue` (JavaScript: the message loop, posting, yielding), `backend` (which device),
-//! `driver` (a run or an evaluation), `pretext` (self-supervised pretraining and what it
-//! learned), `explain` (the explanation queue), `convert` (protocol <->
-//! core, the only room that builds natively; it is unit-tested).
+//! The rooms, bottom to top: `io` (JavaScript: posting, reading an envelope, yielding, the
+//! clock) and `control` (pause and stop); `job` (a command as a `Job`: the pure `plan`, tested
+//! natively) and `convert` (protocol <-> core, tested natively); `backend` (which device);
+//! `explain` (the kept model's question queue), `driver` (a run or an evaluation) and `pretext`
+//! (self-supervised pretraining); at the top `dispatch`, the message loop, which imports the
+//! others and is imported by none. No room imports one above it (the tidy test checks that the
+//! rooms import each other in no circle).
 
 // Used by the other rooms in the browser; natively only its tests use it.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod convert;
 
+// The pure rules: built natively so their tests run there.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod job;
+
 #[cfg(target_arch = "wasm32")]
 mod backend;
+#[cfg(target_arch = "wasm32")]
+mod control;
+#[cfg(target_arch = "wasm32")]
+mod dispatch;
 #[cfg(target_arch = "wasm32")]
 mod driver;
 #[cfg(target_arch = "wasm32")]
 mod explain;
 #[cfg(target_arch = "wasm32")]
-mod glue;
+mod io;
 #[cfg(target_arch = "wasm32")]
 mod pretext;
 
@@ -38,7 +49,7 @@ pub fn start(cpu_threads: usize) {
     run_constructors_once();
     console_error_panic_hook::set_once();
     backend::set_cpu_threads(cpu_threads);
-    glue::listen();
+    dispatch::listen();
 }
 
 /// Runs the module's static constructors, once, before anything reads what they register.

@@ -3,7 +3,7 @@
 //! epoch post what the encoder learned (the 2-D projection of all 780 images' features, and
 //! for the masked task a few reconstructions); at the end post the encoder's checkpoint.
 //!
-//! It must not know about JavaScript beyond `glue`'s post and yield.
+//! It must not know about JavaScript beyond `io`'s post and yield.
 
 use std::sync::Arc;
 
@@ -14,8 +14,9 @@ use breastmnist_data::{DecodeOptions, Split, decode_npz};
 use breastmnist_protocol::{ErrorKind, FromWorker, PretextView, PretrainRequest, WorkerError};
 
 use crate::backend::{self, Picked};
+use crate::control::Control;
 use crate::convert::{data_error, extra, pretext_config, pretext_error};
-use crate::glue::{Control, post, yield_now};
+use crate::io::{post, yield_now};
 
 /// Training images shown as reconstructions after each masked epoch.
 const RECON: [usize; 4] = [0, 1, 2, 3];

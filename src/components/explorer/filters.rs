@@ -46,6 +46,7 @@ pub fn Filters(nav: Nav) -> impl IntoView {
                         <option value="incorrect">"mistakes"</option>
                     </select>
                 </label>
+                <span class="conf-range" role="group" aria-label="Confidence range">
                 <label class="field inline">"Confidence ≥"
                     <input type="number" min="0.5" max="1" step="0.05" data-testid="filter-conf-min"
                         disabled=move || !has_predictions.get()
@@ -66,6 +67,7 @@ pub fn Filters(nav: Nav) -> impl IntoView {
                             }
                         } />
                 </label>
+                </span>
                 <label class="field inline">"Order"
                     <select data-testid="filter-sort" disabled=move || !has_predictions.get()
                         prop:value=move || view.with(|v| v.filter.sort.key())

@@ -17,10 +17,9 @@ use breastmnist_protocol::Stage;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::runtime::url;
 use crate::state::data::DataCtx;
 use crate::state::explore::ExploreCtx;
-use crate::view::explore::{ExploreView, QUERY_KEYS};
+use crate::view::explore::ExploreView;
 use activations::ActivationGrid;
 use filters::Filters;
 use sample::SampleView;
@@ -99,20 +98,11 @@ pub fn Explorer() -> impl IntoView {
             view.update(|v| v.index = first);
         }
     });
-    // Deep link: the address describes the view, written at most every 300 ms (browsers
-    // throttle history updates, and scrubbing changes the view every frame).
-    let url_pending = StoredValue::new(false);
+    // Deep link: the address describes the view.
     Effect::new(move |prev: Option<()>| {
         let changed = view.with(|v| v != &ExploreView::default());
-        if (prev.is_some() || changed) && !url_pending.get_value() {
-            url_pending.set_value(true);
-            set_timeout(
-                move || {
-                    url_pending.set_value(false);
-                    view.with_untracked(|v| url::replace_params(&QUERY_KEYS, &v.to_query()));
-                },
-                std::time::Duration::from_millis(300),
-            );
+        if prev.is_some() || changed {
+            ctx.follow_in_address_bar();
         }
     });
     // Ask for what the view needs, once per model, split and stage.
@@ -133,15 +123,8 @@ pub fn Explorer() -> impl IntoView {
         if key.1 >= labels.with(Vec::len) {
             return;
         }
-        set_timeout(
-            move || {
-                let now = (split.get_untracked(), view.with_untracked(|v| v.index), grid_stage.get_untracked());
-                if now == key {
-                    ctx.request_grid(key.0, key.1, key.2);
-                }
-            },
-            std::time::Duration::from_millis(200),
-        );
+        let now = move || (split.get_untracked(), view.with_untracked(|v| v.index), grid_stage.get_untracked());
+        ctx.request_grid_when_settled(key, now);
     });
 
     let on_key = move |ev: web_sys::KeyboardEvent| {

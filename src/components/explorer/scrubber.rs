@@ -12,37 +12,23 @@ fn prefers_reduced_motion() -> bool {
 
 #[component]
 pub fn Scrubber(nav: Nav) -> impl IntoView {
-    let view = expect_context::<ExploreCtx>().view;
+    let ctx = expect_context::<ExploreCtx>();
+    let view = ctx.view;
     let Nav { list, pos, .. } = nav;
-    let playing = RwSignal::new(false);
-    let interval = StoredValue::new_local(None::<leptos::leptos_dom::helpers::IntervalHandle>);
-    let clear = move || {
-        interval.update_value(|h| {
-            if let Some(h) = h.take() {
-                h.clear();
-            }
-        })
-    };
+    let playing = ctx.playing;
     let toggle_play = move |_| {
         if playing.get_untracked() {
-            playing.set(false);
-            return clear();
+            return ctx.pause();
         }
-        playing.set(true);
         let pace = std::time::Duration::from_millis(if prefers_reduced_motion() { 1200 } else { 700 });
-        let handle = set_interval_with_handle(
-            move || {
-                let n = list.with_untracked(Vec::len);
-                if n > 0 {
-                    nav.show(view, (pos.get_untracked().unwrap_or(0) + 1) % n);
-                }
-            },
-            pace,
-        )
-        .ok();
-        interval.set_value(handle);
+        ctx.play(pace, move || {
+            let n = list.with_untracked(Vec::len);
+            if n > 0 {
+                nav.show(view, (pos.get_untracked().unwrap_or(0) + 1) % n);
+            }
+        });
     };
-    on_cleanup(clear);
+    on_cleanup(move || ctx.pause());
     view! {
             <div class="scrub-row">
                 <button type="button" aria-label="Previous sample" on:click=move |_| nav.go(view, -1)>"◀"</button>

@@ -7,14 +7,15 @@ use wasm_bindgen::JsCast;
 
 use crate::charts::curves;
 use crate::state::train::TrainCtx;
-use crate::view::chart::{CHART_WIDTH, Series, epoch_at, nearest_epoch};
+use crate::view::chart::{Series, epoch_at, nearest_epoch};
 use crate::view::run::RunPhase;
 
-/// Where the pointer is over a chart, as canvas pixels (`CHART_WIDTH` wide).
-fn canvas_x(ev: &web_sys::MouseEvent) -> Option<f64> {
-    let el: web_sys::Element = ev.target()?.dyn_into().ok()?;
+/// Where the pointer is over a chart, in canvas pixels, and the canvas's width in pixels.
+fn canvas_x(ev: &web_sys::MouseEvent) -> Option<(f64, f64)> {
+    let el: web_sys::HtmlCanvasElement = ev.target()?.dyn_into().ok()?;
     let rect = el.get_bounding_client_rect();
-    (rect.width() > 0.0).then(|| (ev.client_x() as f64 - rect.left()) / rect.width() * CHART_WIDTH)
+    let width = el.width() as f64;
+    (rect.width() > 0.0).then(|| ((ev.client_x() as f64 - rect.left()) / rect.width() * width, width))
 }
 
 #[component]
@@ -39,8 +40,8 @@ pub fn Curves() -> impl IntoView {
         });
     });
     let on_move = move |ev: web_sys::MouseEvent| {
-        let Some(x) = canvas_x(&ev) else { return };
-        let epoch = state.with_untracked(|s| nearest_epoch(&s.history, epoch_at(x, s.epochs_total())).map(|e| e.epoch));
+        let Some((x, width)) = canvas_x(&ev) else { return };
+        let epoch = state.with_untracked(|s| nearest_epoch(&s.history, epoch_at(x, s.epochs_total(), width)).map(|e| e.epoch));
         if hover.get_untracked() != epoch {
             hover.set(epoch);
         }

@@ -7,7 +7,7 @@ use wasm_bindgen::JsCast;
 use crate::charts::roc as roc_chart;
 use crate::state::train::{Exports, TrainCtx};
 use crate::view::model_note::{model_note, start_note};
-use crate::view::run::conv_note;
+use crate::view::run::{certainty_lines, conv_note};
 
 #[component]
 pub fn Results() -> impl IntoView {
@@ -35,6 +35,13 @@ pub fn Results() -> impl IntoView {
                 {format!("Test AUC {:.3} · ACC {:.3}", done.test_auc, done.test_acc)}
                 <span class="muted">{origin}</span>
             </p>
+            {done.certainty.as_ref().map(|c| {
+                let (interval, subset) = certainty_lines(c);
+                view! {
+                    <p class="muted certainty" data-testid="test-certainty">{interval}</p>
+                    <p class="certainty" data-testid="dedup-metrics">{subset}</p>
+                }
+            })}
             {done.model.as_ref().map(|m| view! {
                 <p class="muted model-note" data-testid="model-note" data-stem=m.stem.name()>{model_note(m)}</p>
             })}

@@ -2,7 +2,6 @@
 //! interrupted run from its snapshot, or discard a stored one.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
 use crate::state::train::TrainCtx;
@@ -18,18 +17,7 @@ pub fn RunTools() -> impl IntoView {
         let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
         let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
         input.set_value("");
-        let name = file.name();
-        if file.size() > 300e6 {
-            ctx.form_error
-                .set(Some(format!("{name} is {:.0} MB: too large to be a checkpoint of these models.", file.size() / 1e6)));
-            return;
-        }
-        spawn_local(async move {
-            match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
-                Ok(buf) => ctx.import(name, js_sys::Uint8Array::new(&buf).to_vec()),
-                Err(e) => ctx.form_error.set(Some(format!("could not read {name}: {e:?}"))),
-            }
-        });
+        ctx.import_file(file);
     };
     let banner = move || {
         let s = state.get();

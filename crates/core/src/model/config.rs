@@ -4,8 +4,6 @@
 //!
 //! It must not know about datasets, optimisers, files or the browser.
 
-use std::str::FromStr;
-
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
@@ -30,65 +28,29 @@ pub enum ModelError {
     Stem(ModelSize),
 }
 
-/// A ResNet's first layers.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Stem {
-    /// MedMNIST's 28 px stem: a 3x3 convolution at stride 1, no max-pool.
-    #[default]
-    Medmnist,
-    /// torchvision's ImageNet stem: a 7x7 convolution at stride 2 (padding 3), BatchNorm, ReLU
-    /// and a 3x3 max-pool at stride 2: a 224 px image reaches layer1 at 56 px.
-    Torchvision,
-}
-
-impl Stem {
-    pub fn name(self) -> &'static str {
-        match self {
-            Stem::Medmnist => "medmnist",
-            Stem::Torchvision => "torchvision",
-        }
+breastmnist_data::names! {
+    /// A ResNet's first layers.
+    #[derive(Default)]
+    pub Stem ("stem") {
+        /// MedMNIST's 28 px stem: a 3x3 convolution at stride 1, no max-pool.
+        #[default]
+        Medmnist => "medmnist",
+        /// torchvision's ImageNet stem: a 7x7 convolution at stride 2 (padding 3), BatchNorm, ReLU
+        /// and a 3x3 max-pool at stride 2: a 224 px image reaches layer1 at 56 px.
+        Torchvision => "torchvision",
     }
 }
 
-impl FromStr for Stem {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        [Stem::Medmnist, Stem::Torchvision]
-            .into_iter()
-            .find(|st| st.name() == s.trim().to_ascii_lowercase())
-            .ok_or_else(|| format!("unknown stem '{s}' (expected medmnist or torchvision)"))
-    }
-}
-
-/// How inputs are resized before the first convolution (when [`ModelConfig::resize`] is set).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Resample {
-    /// Bilinear (the lab's resolution experiment).
-    #[default]
-    Bilinear,
-    /// Nearest neighbour: what MedMNIST's 224 px experiments do (PIL's `NEAREST`, 28 → 224 is
-    /// every pixel repeated 8x8).
-    Nearest,
-}
-
-impl Resample {
-    pub fn name(self) -> &'static str {
-        match self {
-            Resample::Bilinear => "bilinear",
-            Resample::Nearest => "nearest",
-        }
-    }
-}
-
-impl FromStr for Resample {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        [Resample::Bilinear, Resample::Nearest]
-            .into_iter()
-            .find(|r| r.name() == s.trim().to_ascii_lowercase())
-            .ok_or_else(|| format!("unknown resampling '{s}' (expected bilinear or nearest)"))
+breastmnist_data::names! {
+    /// How inputs are resized before the first convolution (when [`ModelConfig::resize`] is set).
+    #[derive(Default)]
+    pub Resample ("resampling") {
+        /// Bilinear (the lab's resolution experiment).
+        #[default]
+        Bilinear => "bilinear",
+        /// Nearest neighbour: what MedMNIST's 224 px experiments do (PIL's `NEAREST`, 28 → 224 is
+        /// every pixel repeated 8x8).
+        Nearest => "nearest",
     }
 }
 
@@ -224,7 +186,7 @@ mod tests {
         let c: ModelConfig = serde_json::from_str(old).unwrap();
         assert_eq!((c.stem, c.resample, c.resize), (Stem::Medmnist, Resample::Bilinear, Some(64)));
         assert_eq!("torchvision".parse::<Stem>(), Ok(Stem::Torchvision));
-        assert!("vgg".parse::<Stem>().unwrap_err().contains("medmnist or torchvision"));
+        assert!("vgg".parse::<Stem>().unwrap_err().to_string().contains("medmnist, torchvision"));
         let new = ModelConfig::of(ModelSize::Resnet50)
             .with_stem(Stem::Torchvision)
             .with_resize(Some(224))

@@ -16,38 +16,25 @@
 //!
 //! It must not know about architectures, datasets, optimisers or files.
 
-use std::fmt;
-use std::str::FromStr;
-
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
 use burn::tensor::ops::PadMode;
 use burn::tensor::{Device, Tensor};
-use serde::{Deserialize, Serialize};
 
 /// The largest im2col buffer one matmul sees (64 MiB, half WebGPU's default binding limit).
 pub const IM2COL_MAX_BYTES: usize = 64 << 20;
 
-/// How convolutions run. Parses from and prints to its lowercase name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ConvAlgo {
-    /// burn's convolution kernel (`conv2d` and its backward ops).
-    Direct,
-    /// im2col and one 2-D matmul per batch chunk; gradients from autodiff.
-    Gemm,
+breastmnist_data::names! {
+    /// How convolutions run. Parses from and prints to its lowercase name.
+    pub ConvAlgo ("convolution algorithm") {
+        /// burn's convolution kernel (`conv2d` and its backward ops).
+        Direct => "direct",
+        /// im2col and one 2-D matmul per batch chunk; gradients from autodiff.
+        Gemm => "gemm",
+    }
 }
 
 impl ConvAlgo {
-    pub const ALL: [ConvAlgo; 2] = [ConvAlgo::Direct, ConvAlgo::Gemm];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            ConvAlgo::Direct => "direct",
-            ConvAlgo::Gemm => "gemm",
-        }
-    }
-
     /// The faster algorithm on `device`'s backend, measured with `breastmnist bench` (README):
     /// on the CPU (flex) burn's own convolution is already a tiled im2col + GEMM over NHWC data
     /// and beats the rewrite about 2x; on the GPU backends burn's kernel is the untiled direct
@@ -60,23 +47,6 @@ impl ConvAlgo {
     /// `choice`, or the preferred one for `device` when there is none.
     pub fn resolve(choice: Option<ConvAlgo>, device: &Device) -> ConvAlgo {
         choice.unwrap_or_else(|| ConvAlgo::preferred(device))
-    }
-}
-
-impl fmt::Display for ConvAlgo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for ConvAlgo {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ConvAlgo::ALL
-            .into_iter()
-            .find(|a| a.name() == s)
-            .ok_or_else(|| format!("unknown convolution algorithm '{s}' (expected direct or gemm)"))
     }
 }
 
@@ -279,7 +249,7 @@ mod tests {
         for a in ConvAlgo::ALL {
             assert_eq!(a.name().parse::<ConvAlgo>(), Ok(a));
         }
-        assert!("im2col".parse::<ConvAlgo>().unwrap_err().contains("direct or gemm"));
+        assert!("im2col".parse::<ConvAlgo>().unwrap_err().to_string().contains("direct, gemm"));
         assert_eq!(ConvAlgo::preferred(&Device::flex()), ConvAlgo::Direct);
         assert_eq!(ConvAlgo::preferred(&Device::flex().autodiff()), ConvAlgo::Direct);
         assert_eq!(ConvAlgo::resolve(Some(ConvAlgo::Gemm), &Device::flex()), ConvAlgo::Gemm);

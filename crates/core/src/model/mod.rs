@@ -19,9 +19,6 @@ pub mod conv;
 pub mod conv_check;
 pub mod resnet;
 
-use std::fmt;
-use std::str::FromStr;
-
 use burn::module::{Module, ModuleMapper, Param};
 use burn::tensor::module::interpolate;
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
@@ -62,55 +59,29 @@ pub enum Family {
     Cnn,
 }
 
-/// A member of the zoo, by name. Parses from and prints to its lowercase name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ModelSize {
-    /// ResNet, base width 8, one BasicBlock per stage: an epoch on a CPU takes seconds.
-    Tiny,
-    /// ResNet, base width 16, one BasicBlock per stage.
-    Small,
-    /// ResNet, base width 32, two BasicBlocks per stage.
-    Medium,
-    /// The MedMNIST ResNet-18: base width 64, two BasicBlocks per stage (11,168,706 params).
-    Resnet18,
-    /// The MedMNIST ResNet-50: base width 64, 3/4/6/3 Bottlenecks (23,503,298 params).
-    Resnet50,
-    /// Plain CNN, widths 8/16/32/64 (73,834 params).
-    C8,
-    /// Plain CNN, widths 16/32/64/128 (293,970 params).
-    C16,
-    /// Plain CNN, widths 32/64/128/256 (1,173,154 params).
-    C32,
+breastmnist_data::names! {
+    /// A member of the zoo, by name. Parses from and prints to its lowercase name.
+    pub ModelSize ("model") {
+        /// ResNet, base width 8, one BasicBlock per stage: an epoch on a CPU takes seconds.
+        Tiny => "tiny",
+        /// ResNet, base width 16, one BasicBlock per stage.
+        Small => "small",
+        /// ResNet, base width 32, two BasicBlocks per stage.
+        Medium => "medium",
+        /// The MedMNIST ResNet-18: base width 64, two BasicBlocks per stage (11,168,706 params).
+        Resnet18 => "resnet18" | "resnet-18",
+        /// The MedMNIST ResNet-50: base width 64, 3/4/6/3 Bottlenecks (23,503,298 params).
+        Resnet50 => "resnet50" | "resnet-50",
+        /// Plain CNN, widths 8/16/32/64 (73,834 params).
+        C8 => "c8",
+        /// Plain CNN, widths 16/32/64/128 (293,970 params).
+        C16 => "c16",
+        /// Plain CNN, widths 32/64/128/256 (1,173,154 params).
+        C32 => "c32",
+    }
 }
 
 impl ModelSize {
-    /// Every model, ResNets lightest first, then the CNNs lightest first.
-    pub const ALL: [ModelSize; 8] = [
-        ModelSize::Tiny,
-        ModelSize::Small,
-        ModelSize::Medium,
-        ModelSize::Resnet18,
-        ModelSize::Resnet50,
-        ModelSize::C8,
-        ModelSize::C16,
-        ModelSize::C32,
-    ];
-
-    /// The name used on the command line and in URLs.
-    pub fn name(self) -> &'static str {
-        match self {
-            ModelSize::Tiny => "tiny",
-            ModelSize::Small => "small",
-            ModelSize::Medium => "medium",
-            ModelSize::Resnet18 => "resnet18",
-            ModelSize::Resnet50 => "resnet50",
-            ModelSize::C8 => "c8",
-            ModelSize::C16 => "c16",
-            ModelSize::C32 => "c32",
-        }
-    }
-
     pub fn family(self) -> Family {
         match self {
             ModelSize::Tiny | ModelSize::Small | ModelSize::Medium | ModelSize::Resnet18 | ModelSize::Resnet50 => Family::ResNet,
@@ -151,30 +122,8 @@ impl ModelSize {
     }
 }
 
-impl fmt::Display for ModelSize {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
 /// A model name that is not one of the zoo.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown model '{0}' (expected one of: tiny, small, medium, resnet18, resnet50, c8, c16, c32)")]
-pub struct UnknownModel(pub String);
-
-impl FromStr for ModelSize {
-    type Err = UnknownModel;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let lower = s.trim().to_ascii_lowercase();
-        let lower = match lower.as_str() {
-            "resnet-18" | "resnet_18" => "resnet18",
-            "resnet-50" | "resnet_50" => "resnet50",
-            other => other,
-        };
-        ModelSize::ALL.into_iter().find(|m| m.name() == lower).ok_or_else(|| UnknownModel(s.to_string()))
-    }
-}
+pub type UnknownModel = breastmnist_data::UnknownName;
 
 /// The input resized to `resize` px, if set, by `resample`.
 fn resize_input(x: Tensor<4>, resize: Option<usize>, resample: Resample) -> Tensor<4> {
@@ -319,23 +268,21 @@ impl Network {
     }
 }
 
-/// A point in the network whose activations Grad-CAM can explain.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Stage {
-    /// After conv1 + BN + ReLU.
-    Stem,
-    Layer1,
-    Layer2,
-    /// 7x7 at 28 px.
-    Layer3,
-    /// 4x4 at 28 px.
-    Layer4,
+breastmnist_data::names! {
+    /// A point in the network whose activations Grad-CAM can explain.
+    pub Stage ("stage") {
+        /// After conv1 + BN + ReLU.
+        Stem => "stem",
+        Layer1 => "layer1",
+        Layer2 => "layer2",
+        /// 7x7 at 28 px.
+        Layer3 => "layer3",
+        /// 4x4 at 28 px.
+        Layer4 => "layer4",
+    }
 }
 
 impl Stage {
-    pub const ALL: [Stage; 5] = [Stage::Stem, Stage::Layer1, Stage::Layer2, Stage::Layer3, Stage::Layer4];
-
     pub(crate) fn index(self) -> usize {
         match self {
             Stage::Stem => 0,
@@ -348,32 +295,6 @@ impl Stage {
 
     fn downsamples(self) -> usize {
         self.index().saturating_sub(1)
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Stage::Stem => "stem",
-            Stage::Layer1 => "layer1",
-            Stage::Layer2 => "layer2",
-            Stage::Layer3 => "layer3",
-            Stage::Layer4 => "layer4",
-        }
-    }
-}
-
-impl fmt::Display for Stage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Stage {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Stage::ALL
-            .into_iter()
-            .find(|st| st.name() == s)
-            .ok_or_else(|| format!("unknown stage '{s}' (expected stem, layer1, layer2, layer3 or layer4)"))
     }
 }
 

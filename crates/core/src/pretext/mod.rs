@@ -23,8 +23,6 @@ pub use heads::{Decoder, Head, PretextModel, Projection};
 pub use pool::{Pool, PoolError, Source};
 pub use views::ViewAugment;
 
-use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use burn::module::Module;
@@ -38,45 +36,13 @@ use crate::read::{ReadError, read_f32};
 use crate::rng::Rng;
 use crate::train::{ConfigError, OptimizerConfig, Schedule};
 
-/// The pretext task.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Task {
-    /// SimCLR: agree across two augmented views of an image.
-    Contrastive,
-    /// Reconstruct hidden patches from the visible ones.
-    Masked,
-}
-
-impl Task {
-    pub const ALL: [Task; 2] = [Task::Contrastive, Task::Masked];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Task::Contrastive => "contrastive",
-            Task::Masked => "masked",
-        }
-    }
-}
-
-impl fmt::Display for Task {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Task {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.trim().to_ascii_lowercase();
-        match s.as_str() {
-            "simclr" => Ok(Task::Contrastive),
-            "mae" => Ok(Task::Masked),
-            _ => Task::ALL
-                .into_iter()
-                .find(|t| t.name() == s)
-                .ok_or_else(|| format!("unknown pretext task '{s}' (expected contrastive or masked)")),
-        }
+breastmnist_data::names! {
+    /// The pretext task.
+    pub Task ("pretext task") {
+        /// SimCLR: agree across two augmented views of an image.
+        Contrastive => "contrastive",
+        /// Reconstruct hidden patches from the visible ones.
+        Masked => "masked",
     }
 }
 

@@ -5,9 +5,6 @@
 //!
 //! It must not know about tensors, devices, files or the browser.
 
-use std::fmt;
-use std::str::FromStr;
-
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, ModuleOptimizer};
 use serde::{Deserialize, Serialize};
@@ -28,79 +25,40 @@ pub enum Schedule {
     Constant,
 }
 
-/// Which model a run keeps (and reports test metrics for).
-///
-/// The paper keeps the epoch with the best validation AUC. With 78 validation images that
-/// choice is noisy and often lands on an early epoch; reading the last epoch (or an
-/// exponential moving average of the weights at the last epoch) never looks at validation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Selection {
-    /// The epoch with the highest validation AUC (ties keep the earlier): MedMNIST's rule.
-    BestValAuc,
-    /// The model after the last epoch.
-    Last,
-    /// An exponential moving average of the weights and BatchNorm statistics, updated after
-    /// every step (decay [`TrainConfig::ema_decay`]), read after the last epoch.
-    EmaLast,
-}
-
-impl Selection {
-    pub const ALL: [Selection; 3] = [Selection::BestValAuc, Selection::Last, Selection::EmaLast];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Selection::BestValAuc => "best-val-auc",
-            Selection::Last => "last",
-            Selection::EmaLast => "ema-last",
-        }
+breastmnist_data::names! {
+    /// Which model a run keeps (and reports test metrics for).
+    ///
+    /// The paper keeps the epoch with the best validation AUC. With 78 validation images that
+    /// choice is noisy and often lands on an early epoch; reading the last epoch (or an
+    /// exponential moving average of the weights at the last epoch) never looks at validation.
+    pub Selection ("selection rule") {
+        /// The epoch with the highest validation AUC (ties keep the earlier): MedMNIST's rule.
+        BestValAuc => "best-val-auc",
+        /// The model after the last epoch.
+        Last => "last",
+        /// An exponential moving average of the weights and BatchNorm statistics, updated after
+        /// every step (decay [`TrainConfig::ema_decay`]), read after the last epoch.
+        EmaLast => "ema-last",
     }
 }
 
-impl fmt::Display for Selection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+breastmnist_data::names! {
+    /// Named recipes. Flags given beside a preset override its values.
+    pub Preset ("preset") {
+        /// MedMNIST v2's official recipe: ResNet-18, 100 epochs, batch 128, Adam 1e-3, lr × 0.1 at
+        /// epochs 50 and 75, no augmentation, the epoch with the best validation AUC.
+        Paper => "paper",
+        /// The page's default, sized for a reader's CPU: the c16 CNN started from the served SimCLR
+        /// encoder ([`Preset::starts_from`]), 20 epochs, batch 64, lr × 0.1 at epochs 10 and 15,
+        /// random horizontal flips, the last epoch, flip test-time augmentation.
+        Reader => "reader",
+        /// The best single model we know how to train: c16, 60 epochs (lr × 0.1 at 30 and 45),
+        /// flips, an EMA of the weights read at the last epoch, flip test-time augmentation.
+        Best => "best",
     }
-}
-
-impl FromStr for Selection {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.trim().to_ascii_lowercase().replace('_', "-");
-        Selection::ALL
-            .into_iter()
-            .find(|x| x.name() == s)
-            .ok_or_else(|| format!("unknown selection rule '{s}' (expected best-val-auc, last or ema-last)"))
-    }
-}
-
-/// Named recipes. Flags given beside a preset override its values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Preset {
-    /// MedMNIST v2's official recipe: ResNet-18, 100 epochs, batch 128, Adam 1e-3, lr × 0.1 at
-    /// epochs 50 and 75, no augmentation, the epoch with the best validation AUC.
-    Paper,
-    /// The page's default, sized for a reader's CPU: the c16 CNN started from the served SimCLR
-    /// encoder ([`Preset::starts_from`]), 20 epochs, batch 64, lr × 0.1 at epochs 10 and 15,
-    /// random horizontal flips, the last epoch, flip test-time augmentation.
-    Reader,
-    /// The best single model we know how to train: c16, 60 epochs (lr × 0.1 at 30 and 45),
-    /// flips, an EMA of the weights read at the last epoch, flip test-time augmentation.
-    Best,
 }
 
 impl Preset {
-    pub const ALL: [Preset; 3] = [Preset::Paper, Preset::Reader, Preset::Best];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Preset::Paper => "paper",
-            Preset::Reader => "reader",
-            Preset::Best => "best",
-        }
-    }
-
     /// The pretrained starting point the recipe fine-tunes, if any: `reader` starts from the
     /// SimCLR encoder (`breastmnist lab --save-pretrained`, served by the page as
     /// `pretrained/c16-contrastive.ckpt`), the best method of the lab's `c16` table. The caller
@@ -137,47 +95,20 @@ impl Preset {
     }
 }
 
-impl fmt::Display for Preset {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+breastmnist_data::names! {
+    /// A pretrained starting point of the kind the page serves: one file per kind and model,
+    /// `MODEL-KIND.ckpt` ([`StartingPoint::file`]), made by `breastmnist lab --save-pretrained DIR`.
+    pub StartingPoint ("starting point") {
+        /// Supervised on PneumoniaMNIST's chest X-rays (the lab's `transfer`).
+        Pneumonia => "pneumonia",
+        /// A SimCLR encoder (the lab's `contrastive`).
+        Contrastive => "contrastive",
+        /// A masked-reconstruction encoder (the lab's `masked`).
+        Masked => "masked",
     }
-}
-
-impl FromStr for Preset {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.trim().to_ascii_lowercase();
-        Preset::ALL
-            .into_iter()
-            .find(|p| p.name() == s)
-            .ok_or_else(|| format!("unknown preset '{s}' (expected paper, reader or best)"))
-    }
-}
-
-/// A pretrained starting point of the kind the page serves: one file per kind and model,
-/// `MODEL-KIND.ckpt` ([`StartingPoint::file`]), made by `breastmnist lab --save-pretrained DIR`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StartingPoint {
-    /// Supervised on PneumoniaMNIST's chest X-rays (the lab's `transfer`).
-    Pneumonia,
-    /// A SimCLR encoder (the lab's `contrastive`).
-    Contrastive,
-    /// A masked-reconstruction encoder (the lab's `masked`).
-    Masked,
 }
 
 impl StartingPoint {
-    pub const ALL: [StartingPoint; 3] = [StartingPoint::Pneumonia, StartingPoint::Contrastive, StartingPoint::Masked];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            StartingPoint::Pneumonia => "pneumonia",
-            StartingPoint::Contrastive => "contrastive",
-            StartingPoint::Masked => "masked",
-        }
-    }
-
     /// Its file name for `model`: `c16-contrastive.ckpt`.
     pub fn file(self, model: ModelSize) -> String {
         format!("{model}-{}.ckpt", self.name())
@@ -551,7 +482,7 @@ mod tests {
             assert_eq!(p.name().parse::<Preset>(), Ok(p));
             assert_eq!(p.config().validate(546), Ok(()));
         }
-        assert!("fast".parse::<Preset>().unwrap_err().contains("paper, reader or best"));
+        assert!("fast".parse::<Preset>().unwrap_err().to_string().contains("paper, reader, best"));
         for s in Selection::ALL {
             assert_eq!(s.name().parse::<Selection>(), Ok(s));
         }

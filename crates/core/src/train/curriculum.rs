@@ -10,51 +10,19 @@
 //!
 //! It must not know about tensors, devices, files or the browser.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 use crate::rng::Rng;
 
-/// Which images a paced epoch keeps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Order {
-    /// The lowest-loss images first: curriculum learning.
-    EasyFirst,
-    /// The highest-loss images first: anti-curriculum.
-    HardFirst,
-    /// A random selection of the same size: the control.
-    Random,
-}
-
-impl Order {
-    pub const ALL: [Order; 3] = [Order::EasyFirst, Order::HardFirst, Order::Random];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Order::EasyFirst => "easy-first",
-            Order::HardFirst => "hard-first",
-            Order::Random => "random",
-        }
-    }
-}
-
-impl fmt::Display for Order {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Order {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.trim().to_ascii_lowercase().replace('_', "-");
-        Order::ALL
-            .into_iter()
-            .find(|o| o.name() == s)
-            .ok_or_else(|| format!("unknown curriculum order '{s}' (expected easy-first, hard-first or random)"))
+breastmnist_data::names! {
+    /// Which images a paced epoch keeps.
+    pub Order ("curriculum order") {
+        /// The lowest-loss images first: curriculum learning.
+        EasyFirst => "easy-first",
+        /// The highest-loss images first: anti-curriculum.
+        HardFirst => "hard-first",
+        /// A random selection of the same size: the control.
+        Random => "random",
     }
 }
 

@@ -1,5 +1,6 @@
-//! The hand-written training loop: a step-at-a-time [`Trainer`] and its typed events; the
-//! recipe lives in [`config`], resumable snapshots in [`snapshot`].
+//! The hand-written training loop: a step-at-a-time [`Trainer`]. Its typed events and result
+//! are `events`, the recipe [`config`], resumable snapshots [`snapshot`], and an imported
+//! checkpoint's evaluation as a run of zero epochs `imported`.
 //!
 //! The loop: shuffle, batch (with the recipe's augmentation and mixup), forward, burn's
 //! `cross_entropy_with_logits` on (soft) targets, backward, Adam, then one read of the loss and
@@ -16,10 +17,17 @@
 
 pub mod config;
 pub mod curriculum;
+mod events;
+mod imported;
 pub mod snapshot;
 
 pub use config::{ConfigError, InitFile, OptimizerConfig, Preset, Schedule, Selection, StartingPoint, TrainConfig};
 pub use curriculum::{Curriculum, Order};
+pub use events::{
+    EpochMetrics, Prediction, Rates, RunResult, SubsetReport, TestReport, TrainError, TrainEvent, TrainFailure,
+    dataset_test_report, predictions, test_report,
+};
+pub use imported::{evaluate_checkpoint, evaluate_checkpoint_reporting};
 pub use snapshot::{Snapshot, TrainState};
 
 use std::sync::Arc;
@@ -32,130 +40,15 @@ use burn::tensor::loss::cross_entropy_with_logits;
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{Batcher, HostBatch, ImageView};
-use crate::checkpoint::{self, Checkpoint, CheckpointError};
+use crate::checkpoint::{self, Checkpoint};
 use crate::ema::Ema;
-use crate::eval::{self, EvalError};
-use crate::metrics::{self, Evaluation, MetricsError, RocPoint};
+use crate::eval;
+use crate::metrics::{self, Evaluation};
 use crate::model::conv_check::{ConvRace, Settled};
-use crate::model::{ConvAlgo, ModelConfig, ModelError, Network};
-use crate::read::{ReadError, read_all, read_f32};
+use crate::model::{ConvAlgo, ModelConfig, Network};
+use crate::read::{read_all, read_f32};
 use crate::rng::Rng;
-
-/// One epoch's summary.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct EpochMetrics {
-    /// 1-based.
-    pub epoch: usize,
-    /// Mean training loss over the epoch's batches (on the mixed targets when mixup is on).
-    pub train_loss: f64,
-    /// Training accuracy of the argmax against the original labels.
-    pub train_acc: f64,
-    pub val_loss: f64,
-    pub val_acc: f64,
-    pub val_auc: f64,
-    /// The learning rate used during this epoch.
-    pub lr: f64,
-    /// Whether this epoch's model is the one kept so far: the best by validation AUC (ties
-    /// keep the earlier) under `best-val-auc`, always the latest under `last` and `ema-last`.
-    pub is_best: bool,
-}
-
-/// One image's result.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Prediction {
-    /// Position in its official split (test, or validation in [`RunResult::val_predictions`]).
-    pub index: usize,
-    pub label: u8,
-    /// Softmax probability of label 1.
-    pub score: f64,
-}
-
-/// Test results of the model chosen on validation.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TestReport {
-    pub auc: f64,
-    pub acc: f64,
-    pub confusion: metrics::Confusion,
-    pub roc: Vec<RocPoint>,
-    pub predictions: Vec<Prediction>,
-}
-
-/// Everything a finished run produced (the checkpoint bytes aside).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RunResult {
-    pub config: TrainConfig,
-    pub model: ModelConfig,
-    pub history: Vec<EpochMetrics>,
-    /// The epoch whose model was kept (1-based), by the configuration's selection rule.
-    pub best_epoch: usize,
-    /// Validation metrics of the kept model.
-    pub val: Evaluation,
-    pub test: TestReport,
-    /// The kept model's prediction for every validation image, in split order (what
-    /// [`val`](Self::val) was computed from). Empty in results serialised before it existed.
-    #[serde(default)]
-    pub val_predictions: Vec<Prediction>,
-}
-
-/// Why a run stopped early.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum TrainFailure {
-    #[error("the loss became {value} at epoch {epoch}, step {step}; the best model so far is kept")]
-    NonFiniteLoss { epoch: usize, step: usize, value: String },
-    #[error("the model's outputs on the validation images are not finite after epoch {epoch}; the best model so far is kept")]
-    NonFiniteOutput { epoch: usize },
-}
-
-/// What the loop reports. Serialises as `{"type": "step", ...}`, `{"type": "epoch", ...}`, ...
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum TrainEvent {
-    /// One optimisation step finished (1-based epoch and step).
-    Step {
-        epoch: usize,
-        step: usize,
-        steps_per_epoch: usize,
-        loss: f64,
-        lr: f64,
-    },
-    /// Evaluation progress on a split (images done of total).
-    Eval {
-        split: Split,
-        done: usize,
-        total: usize,
-    },
-    Epoch(EpochMetrics),
-    Done(Box<RunResult>),
-    Error(TrainFailure),
-}
-
-/// Errors that stop the trainer (as opposed to [`TrainFailure`], which ends a run cleanly).
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum TrainError {
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    #[error(transparent)]
-    Model(#[from] ModelError),
-    #[error(transparent)]
-    Eval(#[from] EvalError),
-    #[error(transparent)]
-    Metrics(#[from] MetricsError),
-    #[error(transparent)]
-    Checkpoint(#[from] CheckpointError),
-    #[error(transparent)]
-    Read(#[from] ReadError),
-    #[error("the checkpoint is for {ckpt} px, {ckpt_ch}-channel images but the data is {data} px, {data_ch}-channel")]
-    DataShape { ckpt: usize, ckpt_ch: usize, data: usize, data_ch: usize },
-    #[error("the checkpoint's model has {0} outputs, but BreastMNIST has 2 classes (malignant, normal/benign)")]
-    Classes(usize),
-    #[error("a snapshot can only be taken between epochs")]
-    NotAtEpochBoundary,
-    #[error("the run has no model yet to save")]
-    NoModel,
-    #[error("the saved state is unreadable: {0}")]
-    State(String),
-}
+use imported::checkpoint_config_for;
 
 /// Where the trainer is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -315,7 +208,8 @@ impl Trainer {
             let model = Checkpoint::from_bytes(bytes)?.load_as(&st.model, &ad)?.valid();
             if t.config.selection == Selection::EmaLast {
                 // Under `ema-last` the kept model is the average itself: continue it.
-                t.ema = Some(Ema::resume(model.clone(), t.config.ema_decay));
+                let updates = ((st.next_epoch.max(1) - 1) * t.steps_per_epoch()) as u64;
+                t.ema = Some(Ema::resume(model.clone(), t.config.ema_decay, updates));
             }
             t.best = Some(Best { epoch, auc, model, val: None });
         }
@@ -575,7 +469,7 @@ impl Trainer {
             self.phase = Phase::Test { done: end };
             return Ok(events);
         }
-        let test = test_report(view.labels, &self.test_scores)?;
+        let test = dataset_test_report(&self.data, &self.test_scores)?;
         let best_epoch = best.epoch;
         let val_view = ImageView::of(&self.data, Split::Val);
         let (val, val_scores) = match &best.val {
@@ -596,72 +490,6 @@ impl Trainer {
         events.push(TrainEvent::Done(Box::new(result)));
         Ok(events)
     }
-}
-
-/// The test report of label-1 `scores` against `labels`: AUC, ACC, confusion, ROC and one
-/// prediction per image.
-pub fn test_report(labels: &[u8], scores: &[f32]) -> Result<TestReport, MetricsError> {
-    let ev = metrics::evaluate(labels, scores)?;
-    let roc = metrics::roc_curve(labels, scores)?;
-    Ok(TestReport { auc: ev.auc, acc: ev.acc, confusion: ev.confusion, roc, predictions: predictions(labels, scores) })
-}
-
-/// One [`Prediction`] per image of a split: label-1 `scores` against `labels`, in split order.
-pub fn predictions(labels: &[u8], scores: &[f32]) -> Vec<Prediction> {
-    labels.iter().zip(scores).enumerate().map(|(index, (&label, &s))| Prediction { index, label, score: s as f64 }).collect()
-}
-
-/// The checkpoint's model configuration, if its images have the data's side and channels.
-fn checkpoint_config_for(checkpoint: &Checkpoint, data: &Dataset) -> Result<ModelConfig, TrainError> {
-    let mc = checkpoint.config.clone();
-    if mc.num_classes != 2 {
-        return Err(TrainError::Classes(mc.num_classes));
-    }
-    if mc.input_size != data.side || mc.in_channels != data.channels {
-        return Err(TrainError::DataShape {
-            ckpt: mc.input_size,
-            ckpt_ch: mc.in_channels,
-            data: data.side,
-            data_ch: data.channels,
-        });
-    }
-    Ok(mc)
-}
-
-/// An imported checkpoint evaluated as a run of zero epochs: its model's validation and test
-/// metrics (empty history, `best_epoch` 0, the default recipe as `config` with the checkpoint's
-/// architecture and `tta`). Returns the loaded model too (plain device, evaluation mode).
-pub async fn evaluate_checkpoint(
-    checkpoint: &Checkpoint,
-    data: &Dataset,
-    device: &Device,
-    tta: bool,
-) -> Result<(RunResult, Network), TrainError> {
-    evaluate_checkpoint_reporting(checkpoint, data, device, tta, &mut |_, _, _| {}).await
-}
-
-/// [`evaluate_checkpoint`], calling `progress(split, done, total)` after each chunk of images
-/// (validation, then test), as a [`Trainer`] reports [`TrainEvent::Eval`].
-pub async fn evaluate_checkpoint_reporting(
-    checkpoint: &Checkpoint,
-    data: &Dataset,
-    device: &Device,
-    tta: bool,
-    progress: &mut dyn FnMut(Split, usize, usize),
-) -> Result<(RunResult, Network), TrainError> {
-    let mc = checkpoint_config_for(checkpoint, data)?;
-    let plain = device.clone().without_autodiff();
-    let model = checkpoint.load(&plain)?.valid();
-    let val_view = ImageView::of(data, Split::Val);
-    let val_scores = eval::scores_reporting(&model, &val_view, &plain, tta, &mut |d, t| progress(Split::Val, d, t)).await?;
-    let val = metrics::evaluate(val_view.labels, &val_scores).map_err(EvalError::from)?;
-    let test_view = ImageView::of(data, Split::Test);
-    let scores = eval::scores_reporting(&model, &test_view, &plain, tta, &mut |d, t| progress(Split::Test, d, t)).await?;
-    let test = test_report(test_view.labels, &scores)?;
-    let config = TrainConfig::new().with_architecture(&mc).with_tta(tta);
-    let val_predictions = predictions(val_view.labels, &val_scores);
-    let result = RunResult { config, model: mc, history: Vec::new(), best_epoch: 0, val, test, val_predictions };
-    Ok((result, model))
 }
 
 /// One optimisation step outside a [`Trainer`] (for benchmarks): forward, cross-entropy on the
@@ -697,23 +525,5 @@ pub async fn run_to_end(
                 _ => {}
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn events_serialise_with_a_type_tag() {
-        let e = TrainEvent::Step { epoch: 1, step: 2, steps_per_epoch: 5, loss: 0.5, lr: 1e-3 };
-        let j = serde_json::to_value(&e).unwrap();
-        assert_eq!(j["type"], "step");
-        let back: TrainEvent = serde_json::from_value(j).unwrap();
-        assert_eq!(back, e);
-        let f = TrainEvent::Error(TrainFailure::NonFiniteLoss { epoch: 1, step: 1, value: "NaN".into() });
-        let j = serde_json::to_value(&f).unwrap();
-        assert_eq!(j["type"], "error");
-        assert_eq!(serde_json::from_value::<TrainEvent>(j).unwrap(), f);
     }
 }

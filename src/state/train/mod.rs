@@ -1,45 +1,34 @@
-//! The reader's run: the form draft, the run as shown ([`RunView`]), its exports, the imported
-//! checkpoint, and the methods that start, continue, evaluate, discard and steer a run through
-//! the trainer worker ([`TrainerLink`]). Every report is folded into the view, and the run is
-//! stored after every epoch so a reload finds it, by the one tab that owns the stored run.
+//! The reader's run: the form draft, the run as shown ([`RunView`]), its downloads
+//! ([`exports`]), the imported checkpoint, and the methods that start, continue, evaluate,
+//! discard and steer a run through the trainer worker ([`TrainerLink`]).
+//!
+//! What happens after each report — what is shown, kept aside, put back, stored or released —
+//! is decided by the pure [`RunControl`] (`view::control`, where every "nothing is lost" rule is
+//! tested); this module carries its effects out. Which tab owns the stored run is
+//! [`owner`]'s.
+
+mod exports;
+mod owner;
 
 use std::sync::Arc;
 
-use breastmnist_protocol::{ErrorKind, FromWorker, Split, ToWorker, TrainRequest, WorkerError};
+use breastmnist_protocol::{FromWorker, ToWorker, TrainRequest, WorkerError};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_bindgen_futures::JsFuture;
 
-use crate::runtime::blob::object_url;
+pub use exports::Exports;
+
 use crate::runtime::fetch::Cancel;
-use crate::runtime::locks::{self, Acquire};
 use crate::runtime::worker::{Outgoing, Report, TrainerLink};
 use crate::runtime::{pretrained, runs, url};
 use crate::state::data::DataCtx;
+use crate::view::control::{Effect, LaunchKind, RunControl};
 use crate::view::draft::Draft;
 use crate::view::run::{RunPhase, RunView, SavedRun, looks_like_weights};
 
-/// Download links of a finished run.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Exports {
-    /// The metrics JSON's `blob:` URL; empty after a failure (only the checkpoint is left).
-    pub metrics: String,
-    /// The kept checkpoint's file name and URL.
-    pub checkpoint: Option<(String, String)>,
-    /// The same weights as a PyTorch `.safetensors` state dict: file name and URL.
-    pub weights: Option<(String, String)>,
-    /// MedMNIST's standard result files: split, file name, URL.
-    pub results: Vec<(Split, String, String)>,
-}
-
-impl Exports {
-    /// Releases every download URL (the page replaced or discarded these downloads).
-    pub fn revoke(&self) {
-        let urls = [Some(&self.metrics), self.checkpoint.as_ref().map(|c| &c.1), self.weights.as_ref().map(|w| &w.1)];
-        for url in urls.into_iter().flatten().chain(self.results.iter().map(|r| &r.2)).filter(|u| !u.is_empty()) {
-            let _ = web_sys::Url::revoke_object_url(url);
-        }
-    }
-}
+/// The largest file the import accepts (a ResNet-50 checkpoint is about 95 MB).
+const IMPORT_LIMIT: f64 = 300e6;
 
 /// The run's state and its controller. Provided in context by the app.
 #[derive(Clone, Copy)]
@@ -65,37 +54,28 @@ pub struct TrainCtx {
     pub unreadable_snapshot: RwSignal<Option<String>>,
     data: DataCtx,
     link: TrainerLink,
+    /// The tab's ownership and its launch: the one state the rules read (`view::control`).
+    control: StoredValue<RunControl<Kept, Launch>, LocalStorage>,
+    /// The kept model's checkpoint (name, bytes): stored, downloadable, explorable.
     checkpoint: StoredValue<Option<(String, Vec<u8>)>, LocalStorage>,
     /// The kept model as `.safetensors` (sent by the worker with each checkpoint; not stored).
     weights: StoredValue<Option<(String, Vec<u8>)>, LocalStorage>,
+    /// The adopted import's bytes, for fine-tuning.
     imported_bytes: StoredValue<Option<Vec<u8>>, LocalStorage>,
     /// The file being imported, adopted once its evaluation succeeds.
     importing: StoredValue<Option<(String, Vec<u8>)>, LocalStorage>,
-    /// What the page showed before the current launch, put back if it fails with nothing of
-    /// its own: nothing is cleared or stored until a new run or import reports something.
-    previous: StoredValue<Option<Kept>, LocalStorage>,
-    /// Whether the current worker has sent anything worth keeping (a snapshot, a checkpoint,
-    /// results).
-    produced: StoredValue<bool>,
-    /// Whether this tab owns the stored run (`runtime::locks`).
-    owner: StoredValue<bool>,
-    /// Whether the current launch continues a stored snapshot.
-    continuing: StoredValue<bool>,
-    /// A launch waiting for the reader to take the run over from another tab.
-    waiting: StoredValue<Option<Launch>, LocalStorage>,
-    /// A served starting point is being fetched for a Start (a second press waits for it).
-    fetching_start: StoredValue<bool>,
 }
 
-/// A launch: what the page shows at first, the command, and its second buffer.
+/// A launch: what it is, what the page shows at first, the command, and its second buffer.
 #[derive(Clone)]
 struct Launch {
+    kind: LaunchKind,
     initial: RunView,
     cmd: ToWorker,
     init: Option<Vec<u8>>,
 }
 
-/// The page's run before a launch.
+/// The page's run before a launch, kept aside until the launch has something of its own.
 #[derive(Clone)]
 struct Kept {
     run: RunView,
@@ -128,16 +108,11 @@ impl TrainCtx {
             unreadable_snapshot: RwSignal::new(None),
             data,
             link,
+            control: StoredValue::new_local(RunControl::default()),
             checkpoint: StoredValue::new_local(None),
             weights: StoredValue::new_local(None),
             imported_bytes: StoredValue::new_local(None),
             importing: StoredValue::new_local(None),
-            previous: StoredValue::new_local(None),
-            produced: StoredValue::new(false),
-            owner: StoredValue::new(false),
-            continuing: StoredValue::new(false),
-            waiting: StoredValue::new_local(None),
-            fetching_start: StoredValue::new(false),
         };
         ctx.restore();
         ctx
@@ -151,8 +126,8 @@ impl TrainCtx {
     fn restore(self) {
         spawn_local(async move {
             let Some(saved) = runs::load().await else { return };
-            let elsewhere = locks::held_elsewhere().await;
-            if self.run.with_untracked(|s| s.phase != RunPhase::Idle) {
+            let elsewhere = crate::runtime::locks::held_elsewhere().await;
+            if self.run.with_untracked(|s| s.phase != RunPhase::Idle) || !self.control.with_value(RunControl::may_restore) {
                 return;
             }
             self.stored_elsewhere.set(elsewhere);
@@ -169,21 +144,10 @@ impl TrainCtx {
         });
     }
 
-    /// The downloads of `run`: the metrics JSON and checkpoint of a finished run, the best
-    /// checkpoint of a failed one.
+    /// Offers the downloads of `run`, releasing the ones offered before.
     fn publish_exports(self, run: &RunView) {
-        let metrics = run.done.as_ref().and_then(|d| object_url("application/json", d.metrics_json.as_bytes()).ok());
-        let results = run.done.iter().flat_map(|d| &d.result_files).filter_map(|f| {
-            let url = object_url("text/csv", f.contents.as_bytes()).ok()?;
-            Some((f.split()?, f.name.clone(), url))
-        });
-        let results: Vec<_> = results.collect();
-        let checkpoint = self.checkpoint_url();
-        let weights = self.weights.with_value(|w| {
-            w.as_ref().and_then(|(name, b)| object_url("application/octet-stream", b).ok().map(|u| (name.clone(), u)))
-        });
-        if metrics.is_some() || checkpoint.is_some() {
-            let exports = Exports { metrics: metrics.unwrap_or_default(), checkpoint, weights, results };
+        let exports = self.checkpoint.with_value(|c| self.weights.with_value(|w| Exports::of(run, c.as_ref(), w.as_ref())));
+        if let Some(exports) = exports {
             if let Some(old) = self.exports.get_untracked() {
                 old.revoke();
             }
@@ -218,13 +182,12 @@ impl TrainCtx {
             return self.launch_start(request, Some(bytes));
         }
         let Some(point) = draft.served() else { return self.launch_start(request, None) };
-        if self.fetching_start.get_value() {
+        if !self.control.try_update_value(|c| c.fetch_start()).unwrap_or(false) {
             return;
         }
-        self.fetching_start.set_value(true);
         spawn_local(async move {
             let loaded = pretrained::load(point, &Cancel::new()).await;
-            self.fetching_start.set_value(false);
+            self.control.update_value(|c| c.fetched());
             match loaded {
                 Ok(bytes) => self.launch_start(request, Some(bytes)),
                 Err(e) => self.form_error.set(Some(format!(
@@ -238,7 +201,8 @@ impl TrainCtx {
 
     /// Launches a fresh run of `request`, starting from `init` when it fine-tunes.
     fn launch_start(self, request: TrainRequest, init: Option<Vec<u8>>) {
-        self.launch(RunView::starting(request.clone()), ToWorker::Start(request), init);
+        let initial = RunView::starting(request.clone());
+        self.launch(Launch { kind: LaunchKind::Start, initial, cmd: ToWorker::Start(request), init });
     }
 
     /// Continues the interrupted run from its stored snapshot, on the backend now chosen.
@@ -256,9 +220,25 @@ impl TrainCtx {
                     "This run trained on {saved_side} px images: choose {saved_side} px above before continuing."
                 )));
             }
-            let next = run.continuing(backend);
-            let Some(request) = next.request.clone() else { return };
-            self.launch(next, ToWorker::Continue(request), Some(snapshot));
+            let initial = run.continuing(backend);
+            let Some(request) = initial.request.clone() else { return };
+            self.launch(Launch { kind: LaunchKind::Continue, initial, cmd: ToWorker::Continue(request), init: Some(snapshot) });
+        });
+    }
+
+    /// Reads a checkpoint file the reader picked and imports it; a file too large to be one is
+    /// refused before it is read.
+    pub fn import_file(self, file: web_sys::File) {
+        let name = file.name();
+        if file.size() > IMPORT_LIMIT {
+            let e = format!("{name} is {:.0} MB: too large to be a checkpoint of these models.", file.size() / 1e6);
+            return self.form_error.set(Some(e));
+        }
+        spawn_local(async move {
+            match JsFuture::from(file.array_buffer()).await {
+                Ok(buf) => self.import(name, js_sys::Uint8Array::new(&buf).to_vec()),
+                Err(e) => self.form_error.set(Some(format!("could not read {name}: {e:?}"))),
+            }
         });
     }
 
@@ -280,13 +260,17 @@ impl TrainCtx {
         };
         self.importing.set_value(Some((name.clone(), bytes.clone())));
         let cmd = ToWorker::Evaluate { backend: request.backend, name: name.clone(), tta: request.tta };
-        self.launch(RunView::evaluating(&name, request), cmd, Some(bytes));
+        let initial = RunView::evaluating(&name, request);
+        self.launch(Launch { kind: LaunchKind::Import, initial, cmd, init: Some(bytes) });
     }
 
     /// Forgets the stored run.
     pub fn discard(self) {
         self.unreadable_snapshot.set(None);
         self.link.close();
+        if let Some(Kept { exports: Some(old), .. }) = self.control.try_update_value(|c| c.discard()).flatten() {
+            old.revoke();
+        }
         self.run.set(RunView::default());
         if let Some(old) = self.exports.get_untracked() {
             old.revoke();
@@ -322,157 +306,94 @@ impl TrainCtx {
         self.run.update(|s| s.apply(&FromWorker::Failed(e), now_ms()));
     }
 
-    /// Launches once this tab owns the stored run: at once if it does, else after asking for it
-    /// (another tab owning it makes the launch wait for [`TrainCtx::take_over`]).
-    fn launch(self, initial: RunView, cmd: ToWorker, init: Option<Vec<u8>>) {
-        if self.owner.get_value() {
-            return self.launch_owned(initial, cmd, init);
-        }
-        self.waiting.set_value(Some(Launch { initial, cmd, init }));
-        spawn_local(self.claim(false));
-    }
-
-    /// Starts the waiting launch here, taking the run from the other tab.
-    pub fn take_over(self) {
-        spawn_local(self.claim(true));
-    }
-
-    /// Forgets the waiting launch.
-    pub fn stay_out(self) {
-        self.waiting.set_value(None);
-        self.other_tab.set(false);
-    }
-
-    async fn claim(self, steal: bool) {
-        match locks::acquire(steal, move || self.lost()).await {
-            Acquire::Held | Acquire::Unsupported => {
-                self.owner.set_value(true);
-                self.other_tab.set(false);
-                self.stored_elsewhere.set(false);
-                self.taken_over.set(false);
-                if let Some(Launch { initial, cmd, init }) = self.waiting.get_value() {
-                    self.waiting.set_value(None);
-                    self.launch_owned(initial, cmd, init);
-                }
-            }
-            Acquire::Busy => self.other_tab.set(true),
-        }
-    }
-
-    /// Another tab took the run over: training here stops and nothing more is stored.
-    fn lost(self) {
-        self.owner.set_value(false);
-        self.taken_over.set(true);
-        if self.run.with_untracked(|r| r.phase.is_active()) {
-            self.link.close();
-            self.run.update(|r| r.apply(&FromWorker::Stopped, now_ms()));
-        }
-    }
-
-    fn launch_owned(self, initial: RunView, cmd: ToWorker, init: Option<Vec<u8>>) {
+    /// Starts `launch` in a fresh worker, keeping the page's run aside until it reports
+    /// something of its own.
+    fn launch_owned(self, launch: Launch) {
         let Some((file, _, side)) = self.dataset() else { return };
         crate::runtime::cache::request_persistence();
-        self.previous.set_value(Some(Kept {
+        let previous = Kept {
             run: self.run.get_untracked(),
             exports: self.exports.get_untracked(),
             checkpoint: self.checkpoint.get_value(),
             restored: self.restored.get_untracked(),
-        }));
-        self.produced.set_value(false);
-        self.continuing.set_value(matches!(cmd, ToWorker::Continue(_)));
+        };
+        self.control.update_value(|c| c.began(launch.kind, previous));
         self.unreadable_snapshot.set(None);
         self.form_error.set(None);
         self.exports.set(None);
         self.restored.set(false);
         self.checkpoint.set_value(None);
         self.weights.set_value(None);
-        self.run.set(initial);
-        let first = Outgoing { cmd, bytes: Some(file), init, extra: Vec::new() };
+        self.run.set(launch.initial);
+        let first = Outgoing { cmd: launch.cmd, bytes: Some(file), init: launch.init, extra: Vec::new() };
         if let Err(e) = self.link.launch(first, move |report| self.on_report(report, side)) {
             self.fail(e);
         }
     }
 
-    /// Folds a run report in and keeps what it carries (checkpoint, snapshot) in storage.
+    /// Keeps what a report carries (checkpoint, weights) and carries out the controller's
+    /// effects.
     fn on_report(self, report: Report, side: usize) {
         let Report { msg, bytes } = report;
-        if matches!(msg, FromWorker::Checkpoint { .. } | FromWorker::Snapshot { .. } | FromWorker::Done(_)) {
-            self.produced.set_value(true);
-        }
-        if let FromWorker::Failed(e) = &msg
-            && !self.produced.get_value()
-            && self.run.with_untracked(|r| r.evaluated.is_some())
-        {
-            return self.import_failed(e);
-        }
-        self.run.update(|s| s.apply(&msg, now_ms()));
-        let saved = || self.run.with_untracked(|s| s.saved(side));
+        let mut snapshot = None;
         match (&msg, bytes) {
             (FromWorker::Checkpoint { name }, Some(b)) => self.checkpoint.set_value(Some((name.clone(), b))),
             (FromWorker::Weights { name }, Some(b)) => self.weights.set_value(Some((name.clone(), b))),
-            (FromWorker::Snapshot { .. }, Some(b)) => {
-                // Nothing lost: the state and the snapshot go to storage after every epoch.
-                if let Some(saved) = saved() {
-                    self.store(async move { runs::save(&saved, Some(&b), None).await });
-                }
-            }
-            (FromWorker::Done(_), _) => {
-                self.forget_previous();
-                if let Some((name, bytes)) = self.importing.get_value() {
-                    self.importing.set_value(None);
-                    self.imported_bytes.set_value(Some(bytes));
-                    self.imported.set(Some(name));
-                }
-                self.run.with_untracked(|s| self.publish_exports(s));
-                // The worker keeps the chosen model to answer the explorer.
-                self.link.announce_model();
-                self.save_with_checkpoint(saved());
-            }
-            (FromWorker::Failed(_), _) if self.produced.get_value() => {
-                // A failed run may still have a kept model (NaN loss after some epochs): it
-                // stays downloadable, explorable and stored.
-                self.forget_previous();
-                if self.checkpoint.with_value(Option::is_some) {
-                    self.link.announce_model();
-                    self.run.with_untracked(|s| self.publish_exports(s));
-                }
-                self.save_with_checkpoint(saved());
-            }
-            // A snapshot that cannot be read is not offered again: the reader is told once
-            // and can discard it.
-            (FromWorker::Failed(e), _) if e.kind == ErrorKind::Checkpoint && self.continuing.get_value() => {
-                self.run.update(|r| r.snapshot_epoch = None);
-                self.unreadable_snapshot.set(Some(e.message.clone()));
-            }
-            // Failed before it had anything of its own: storage keeps the previous run.
-            (FromWorker::Failed(_), _) => {}
-            // A fresh worker per run: a WebGPU device can be initialised once per worker.
-            (FromWorker::Stopped, _) => self.link.close(),
+            (FromWorker::Snapshot { .. }, Some(b)) => snapshot = Some(b),
             _ => {}
         }
-    }
-
-    /// The run before this launch is replaced for good: its download URLs are released.
-    fn forget_previous(self) {
-        if let Some(Kept { exports: Some(old), .. }) = self.previous.get_value() {
-            old.revoke();
+        let has_checkpoint = self.checkpoint.with_value(Option::is_some);
+        let effects = self.control.try_update_value(|c| c.fold(&msg, has_checkpoint)).unwrap_or_default();
+        let saved = || self.run.with_untracked(|s| s.saved(side));
+        for effect in effects {
+            match effect {
+                Effect::Show => self.run.update(|s| s.apply(&msg, now_ms())),
+                Effect::PutBack { previous, error } => self.put_back(previous, &error),
+                Effect::Forget(Kept { exports, .. }) => {
+                    if let Some(old) = exports {
+                        old.revoke();
+                    }
+                }
+                Effect::AdoptImport => {
+                    if let Some((name, bytes)) = self.importing.get_value() {
+                        self.importing.set_value(None);
+                        self.imported_bytes.set_value(Some(bytes));
+                        self.imported.set(Some(name));
+                    }
+                }
+                Effect::Publish => {
+                    self.run.with_untracked(|s| self.publish_exports(s));
+                    // The worker keeps the chosen model to answer the explorer.
+                    self.link.announce_model();
+                }
+                // Nothing lost: the state and the snapshot go to storage after every epoch.
+                Effect::StoreSnapshot => {
+                    if let (Some(saved), Some(b)) = (saved(), snapshot.take()) {
+                        self.store(async move { runs::save(&saved, Some(&b), None).await });
+                    }
+                }
+                Effect::StoreWithCheckpoint => self.save_with_checkpoint(saved()),
+                Effect::SnapshotUnreadable(why) => {
+                    self.run.update(|r| r.snapshot_epoch = None);
+                    self.unreadable_snapshot.set(Some(why));
+                }
+                // A fresh worker per run: a WebGPU device can be initialised once per worker.
+                Effect::CloseWorker => self.link.close(),
+            }
         }
-        self.previous.set_value(None);
     }
 
     /// An import that failed: the page goes back to what it showed, storage is untouched.
-    fn import_failed(self, e: &WorkerError) {
+    fn put_back(self, previous: Option<Kept>, error: &str) {
         let name = self.importing.get_value().map(|(n, _)| n).unwrap_or_default();
         self.importing.set_value(None);
-        self.link.close();
-        if let Some(kept) = self.previous.get_value() {
-            self.previous.set_value(None);
+        if let Some(kept) = previous {
             self.checkpoint.set_value(kept.checkpoint);
             self.exports.set(kept.exports);
             self.restored.set(kept.restored);
             self.run.set(kept.run);
         }
-        self.form_error.set(Some(format!("{name} could not be imported: {}. Nothing was changed.", e.message)));
+        self.form_error.set(Some(format!("{name} could not be imported: {error}. Nothing was changed.")));
     }
 
     fn save_with_checkpoint(self, saved: Option<SavedRun>) {
@@ -481,21 +402,11 @@ impl TrainCtx {
         self.store(async move { runs::save(&saved, None, ckpt.as_deref()).await });
     }
 
-    /// Runs a storage write (unless another tab owns the run now); a failure shows as a notice
-    /// until a later write succeeds.
+    /// Runs a storage write; a failure shows as a notice until a later write succeeds. (Only
+    /// the owner's controller asks for writes.)
     fn store(self, write: impl std::future::Future<Output = Result<(), String>> + 'static) {
-        if !self.owner.get_value() {
-            return;
-        }
         spawn_local(async move {
             self.storage_error.set(write.await.err());
         });
-    }
-
-    /// The kept checkpoint's name and a download URL for it.
-    fn checkpoint_url(self) -> Option<(String, String)> {
-        self.checkpoint.with_value(|c| {
-            c.as_ref().and_then(|(name, b)| object_url("application/octet-stream", b).ok().map(|u| (name.clone(), u)))
-        })
     }
 }
