@@ -71,7 +71,6 @@ pub fn Gallery() -> impl IntoView {
             {class_button("all", "all", ClassFilter::All)}
             {class_button("malignant", "malignant", ClassFilter::Only(Class::Malignant))}
             {class_button("normal/benign", "benign", ClassFilter::Only(Class::Benign))}
-            <span class="group-label">"Audit"</span>
             <button class="chip" aria-pressed=move || filter.get().twins_only.to_string() data-testid="filter-twins"
                 disabled=move || twins.with(Option::is_none)
                 title="Only the images that have a near-copy (see Check for leaks)"

@@ -1,6 +1,9 @@
 //! Mounts a widget only when it comes near the viewport (IntersectionObserver, 600 px ahead), so
 //! the first paint builds the article and the widgets above the fold only. Without
 //! IntersectionObserver, or when `eager` is set (a deep link into the widget), it mounts at once.
+//! With a `stage`, it also mounts by itself that many painted frames after the page started
+//! (`runtime::frame`): the article is built in a few short tasks, none of them a long one, and
+//! every widget is there within a fraction of a second whether scrolled to or not.
 
 use leptos::html::Div;
 use leptos::prelude::*;
@@ -16,9 +19,17 @@ pub fn Lazy(
     /// Mount at once.
     #[prop(default = false)]
     eager: bool,
+    /// Mount by itself after this many painted frames (0: only when near the viewport).
+    #[prop(default = 0)]
+    stage: u32,
 ) -> impl IntoView {
     let seen = RwSignal::new(eager);
     let node = NodeRef::<Div>::new();
+    if stage > 0 && !eager {
+        crate::runtime::frame::after_frames(stage, move || {
+            seen.try_set(true);
+        });
+    }
     Effect::new(move |_| {
         if seen.get_untracked() {
             return;

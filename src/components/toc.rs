@@ -6,11 +6,12 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{IntersectionObserver, IntersectionObserverEntry, IntersectionObserverInit};
 
 /// The article's sections: (element id, title).
-pub const SECTIONS: [(&str, &str); 11] = [
+pub const SECTIONS: [(&str, &str); 12] = [
     ("why", "Why BreastMNIST"),
     ("benchmark", "The benchmark"),
     ("data", "1 · Download and verify"),
     ("gallery", "2 · Look at the data"),
+    ("leaks", "2b · Check for leaks"),
     ("train", "3 · Train"),
     ("explore", "4 · What the model sees"),
     ("resolution", "The resolution question"),

@@ -8,6 +8,7 @@ pub mod blob;
 pub mod cache;
 pub mod dataset;
 pub mod fetch;
+pub mod frame;
 pub mod hash;
 pub mod locks;
 pub mod offline;

@@ -278,13 +278,11 @@ mod tests {
 
     #[test]
     fn the_default_is_the_reader_preset_and_presets_fill_the_form() {
-        // The reader preset fine-tunes the served SimCLR encoder.
+        // The reader preset starts from fresh weights (what the rule that reads validation only
+        // chose: crates/core/tests/recipes.rs).
         let r = Draft::default().validate(546).unwrap();
-        let simclr = Some("c16-contrastive.ckpt".to_string());
-        assert_eq!(
-            r,
-            TrainRequest { backend: BackendChoice::Auto, fine_tune: true, init_name: simclr, ..Preset::Reader.request() }
-        );
+        assert_eq!(r, TrainRequest { backend: BackendChoice::Auto, ..Preset::Reader.request() });
+        assert_eq!((r.fine_tune, r.init_name), (false, None));
         for p in Preset::ALL {
             let d = Draft::from_query(query(&[("preset", p.name()), ("seed", "4"), ("backend", "cpu")]));
             assert_eq!(d.preset(), Some(p));
@@ -323,10 +321,14 @@ mod tests {
         assert_eq!(c8.served().unwrap().url(), "pretrained/c8-pneumonia.ckpt");
         let fresh = Draft::from_query(query(&[("start", "none")]));
         let r = fresh.validate(546).unwrap();
-        assert_eq!((r.fine_tune, r.init_name, fresh.preset()), (false, None, None), "another start is another recipe");
-        assert_eq!(Draft::from_query(query(&[("start", "imagenet")])).start, Some(StartingPoint::Contrastive));
+        assert_eq!((r.fine_tune, r.init_name, fresh.preset()), (false, None, Some(Preset::Reader)), "the reader's own start");
+        let simclr = Draft::from_query(query(&[("start", "contrastive")]));
+        let r = simclr.validate(546).unwrap();
+        assert_eq!((r.fine_tune, r.init_name.as_deref()), (true, Some("c16-contrastive.ckpt")));
+        assert_eq!(simclr.preset(), None, "another start is another recipe");
+        assert_eq!(Draft::from_query(query(&[("start", "imagenet")])).start, None, "an unknown start keeps the preset's");
         // Changing the model in the form: a served start stays where it can.
-        let mut d = Draft::default();
+        let mut d = Draft::from_query(query(&[("start", "contrastive")]));
         d.set_model("c8".into());
         assert_eq!(d.start, Some(StartingPoint::Contrastive));
         d.set_model("resnet18".into());

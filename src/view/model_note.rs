@@ -36,11 +36,11 @@ pub fn start_note(request: &TrainRequest) -> Option<String> {
     let served = STARTING_POINTS.iter().find(|p| p.file == name).map(|p| match p.kind {
         StartingPoint::Contrastive => {
             ", the SimCLR encoder this page serves (pretrained without labels on 8,002 \
-            28 px scans: BreastMNIST's training images, PneumoniaMNIST and RetinaMNIST; never a validation or test image)"
+            28 px scans: BreastMNIST's training images, PneumoniaMNIST and RetinaMNIST; never a BreastMNIST validation or test image)"
         }
         StartingPoint::Masked => {
             ", the masked-image encoder this page serves (pretrained without labels on 8,002 \
-            28 px scans: BreastMNIST's training images, PneumoniaMNIST and RetinaMNIST; never a validation or test image)"
+            28 px scans: BreastMNIST's training images, PneumoniaMNIST and RetinaMNIST; never a BreastMNIST validation or test image)"
         }
         StartingPoint::Pneumonia => ", the PneumoniaMNIST chest X-ray model this page serves",
     });

@@ -12,7 +12,6 @@
 mod audit;
 mod backends;
 mod bench;
-mod embedded;
 mod evaluate;
 mod lab;
 mod pretext;

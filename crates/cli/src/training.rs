@@ -17,7 +17,6 @@ use breastmnist_data::DecodeOptions;
 use futures_lite::future::block_on;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::embedded;
 use crate::{BackendArg, CliError, device, load_data_with, read, write, write_result_files};
 
 /// `breastmnist train`: a preset (default `paper`, MedMNIST's official recipe) and flags that
@@ -90,12 +89,11 @@ pub(crate) struct TrainArgs {
     #[arg(long, value_name = "STEM")]
     stem: Option<String>,
     /// Fine-tune from this checkpoint; `none` starts from fresh weights [the preset's starting
-    /// point, if it has one (reader: the SimCLR encoder MODEL-contrastive.ckpt, which the
-    /// binary carries for c8 and c16), else fresh weights].
+    /// point, if it has one, else fresh weights; the presets start from fresh weights].
     #[arg(long, value_name = "FILE|none")]
     init: Option<PathBuf>,
-    /// Where a preset's starting point is looked up [the one the binary carries, else
-    /// assets/pretrained, the folder the page serves as pretrained/].
+    /// Where a preset's starting point is looked up [assets/pretrained, the folder the page
+    /// serves as pretrained/].
     #[arg(long, value_name = "DIR")]
     pretrained: Option<PathBuf>,
     /// With --init: train only the last stage and the classifier.
@@ -118,7 +116,7 @@ pub(crate) struct TrainArgs {
 impl TrainArgs {
     /// The one place raw arguments become the core's typed configuration: the preset's recipe
     /// with every given flag applied over it, and the checkpoint the run starts from (if any).
-    fn recipe(&self) -> Result<(TrainConfig, Option<Start>), CliError> {
+    fn recipe(&self) -> Result<(TrainConfig, Option<PathBuf>), CliError> {
         let preset: Preset = self.preset.parse().map_err(CliError::Name)?;
         let mut c = preset.config().with_seed(self.seed).with_subset(self.subset).with_resize(self.resize);
         c.freeze_backbone = self.freeze_backbone;
@@ -184,29 +182,23 @@ impl TrainArgs {
     }
 
     /// The checkpoint the run starts from: `--init FILE`; fresh weights with `--init none`;
-    /// else the preset's starting point for the model: in `--pretrained DIR` when given, else
-    /// the one the binary carries, else in `assets/pretrained`; one of them must be there.
-    fn init(&self, c: &TrainConfig) -> Result<Option<Start>, CliError> {
+    /// else the preset's starting point for the model (none of the presets has one today), in
+    /// `--pretrained DIR` (default `assets/pretrained`), which must be there.
+    fn init(&self, c: &TrainConfig) -> Result<Option<PathBuf>, CliError> {
         match &self.init {
             Some(path) if path.as_os_str() == "none" => Ok(None),
-            Some(path) => Ok(Some(Start::File(path.clone()))),
+            Some(path) => Ok(Some(path.clone())),
             None => {
                 let Some((preset, point)) = c.preset.and_then(|p| Some((p, p.starts_from()?))) else { return Ok(None) };
-                let file = point.file(c.model);
-                let carried = embedded::STARTS.iter().find(|(n, _)| *n == file);
-                let path = match (&self.pretrained, carried) {
-                    (None, Some(&(name, bytes))) => return Ok(Some(Start::Carried(name, bytes))),
-                    (Some(dir), _) => dir.join(&file),
-                    (None, None) => PathBuf::from("assets/pretrained").join(&file),
-                };
+                let dir = self.pretrained.clone().unwrap_or_else(|| PathBuf::from("assets/pretrained"));
+                let path = dir.join(point.file(c.model));
                 if path.is_file() {
-                    return Ok(Some(Start::File(path)));
+                    return Ok(Some(path));
                 }
                 Err(CliError::Usage(format!(
-                    "the {preset} preset starts {} from the {} starting point {}, which is not there (the binary \
-                     carries only c8's and c16's SimCLR encoders: run from the repository root, point --pretrained \
-                     at the folder, or make it with `breastmnist lab --save-pretrained DIR`); or pass --init FILE, \
-                     or --init none to train from fresh weights",
+                    "the {preset} preset starts {} from the {} starting point {}, which is not there (run from the \
+                     repository root, point --pretrained at the folder, or make it with `breastmnist lab \
+                     --save-pretrained DIR`); or pass --init FILE, or --init none to train from fresh weights",
                     c.model,
                     point.name(),
                     path.display()
@@ -214,12 +206,6 @@ impl TrainArgs {
             }
         }
     }
-}
-
-/// Where a run's weights start: a checkpoint file, or one the binary carries.
-pub(crate) enum Start {
-    File(PathBuf),
-    Carried(&'static str, &'static [u8]),
 }
 
 /// Milliseconds since the first call (the race's clock).
@@ -243,14 +229,9 @@ pub(crate) fn cmd_train(a: TrainArgs, options: &DecodeOptions, official: bool) -
     config.conv = Some(conv.algo);
     std::fs::create_dir_all(&a.out).map_err(|source| CliError::Write { path: a.out.clone(), source })?;
     let mut trainer = match init {
-        Some(start) => {
-            let (name, bytes, path) = match start {
-                Start::File(path) => {
-                    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-                    (name, read(&path)?, path)
-                }
-                Start::Carried(name, bytes) => (name.to_string(), bytes.to_vec(), PathBuf::from(format!("(carried) {name}"))),
-            };
+        Some(path) => {
+            let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+            let bytes = read(&path)?;
             let ckpt = Checkpoint::from_bytes(&bytes).map_err(|source| CliError::Checkpoint { path, source })?;
             config.init = Some(InitFile::of(name, &bytes));
             Trainer::from_checkpoint(config, data.clone(), &ckpt, &device)?

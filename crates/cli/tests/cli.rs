@@ -321,7 +321,11 @@ fn bench_prints_a_table_for_the_requested_models() {
         assert!(String::from_utf8_lossy(&o.stderr).contains("the wgpu backend is not available"));
     }
     let o = bin().args(["bench", "--models", "tiny", "--conv", "winograd"]).output().unwrap();
-    assert!(String::from_utf8_lossy(&o.stderr).contains("expected direct or gemm"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("expected one of: direct, gemm"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let o = bin().args(["bench", "--models", "tiny", "--reference-ms", "0"]).output().unwrap();
     assert!(String::from_utf8_lossy(&o.stderr).contains("--reference-ms must be a positive number"));
 }

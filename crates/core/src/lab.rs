@@ -289,22 +289,28 @@ impl LabReport {
 /// The page's defaults for one model, as chosen from a lab report's validation figures alone.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Defaults {
-    /// Where the weights start: `base` (fresh weights), `transfer`, `contrastive` or `masked`.
+    /// Where the weights start: `base` (the base recipe's), or `transfer`, `contrastive`,
+    /// `contrastive-probe`, `masked`, `masked-probe`.
     pub start: Method,
-    /// How the kept model is chosen: `base` (its `last` epoch) or `ema-last`.
+    /// How the kept model is chosen: `base` (the base recipe's rule) or `ema-last`.
     pub selection: Method,
+    /// Test-time augmentation: `base` (the base recipe's) or `no-tta`.
+    pub tta: Method,
+    /// The order of the training images: `base` (shuffled) or a `curriculum-*` method.
+    pub order: Method,
     /// Why, one line per choice, with the validation figures read.
     pub reasons: Vec<String>,
 }
 
 /// The rule that chooses the page's defaults (README, "How the defaults were chosen"). It reads
-/// only validation figures, never test:
-/// - the starting point is fresh weights unless a starting point (`transfer`, `contrastive`,
-///   `masked`) has a higher mean validation AUC over the seeds than `base` with a paired
-///   bootstrap interval of the difference that excludes zero; of several such, the highest;
-/// - the selection rule is `last` (the base recipe's) unless `ema-last` beats it in the same
-///   way. `best-val-auc` is not a candidate: its validation AUC is the maximum it selected on,
-///   so it cannot be compared on the same images.
+/// only validation figures, never test: the base recipe stays, part by part, unless a lab
+/// method that changes that part has a higher mean validation AUC over the seeds than `base`
+/// with a paired bootstrap interval of the difference that excludes zero (of several such, the
+/// highest). The parts and their candidates: the starting point (`transfer`, `contrastive`,
+/// `contrastive-probe`, `masked`, `masked-probe`), the selection rule (`ema-last`), test-time
+/// augmentation (`no-tta`) and the order of the images (the three `curriculum-*`).
+/// `best-val-auc` is not a candidate: its validation AUC is the maximum it selected on, so it
+/// cannot be compared on the same images; nor is `ensemble`, which is several models.
 ///
 /// Rows without paired comparisons (older reports) are never chosen.
 pub fn choose_defaults(report: &LabReport, model: &str) -> Defaults {
@@ -329,22 +335,25 @@ pub fn choose_defaults(report: &LabReport, model: &str) -> Defaults {
             Some((r, d)) => (
                 r.method,
                 format!(
-                    "{what}: {} (validation AUC {:.3}, {:+.3} over fresh weights' {base_val:.3}, interval [{:+.3}, {:+.3}])",
+                    "{what}: {} (validation AUC {:.3}, {:+.3} over the base recipe's {base_val:.3}, interval [{:+.3}, {:+.3}])",
                     r.method, r.val_auc.mean, d.delta, d.ci.lo, d.ci.hi
                 ),
             ),
             None => (
                 Method::Base,
                 format!(
-                    "{what}: the base recipe's (validation AUC {base_val:.3}); no candidate's validation difference excludes zero: {}",
+                    "{what}: the base recipe's (validation AUC {base_val:.3}); no candidate's gain on validation excludes zero: {}",
                     seen.join("; ")
                 ),
             ),
         }
     };
-    let (start, why_start) = pick(&[Method::Transfer, Method::Contrastive, Method::Masked], "starting point");
-    let (selection, why_selection) = pick(&[Method::EmaLast], "selection rule");
-    Defaults { start, selection, reasons: vec![why_start, why_selection] }
+    use Method::*;
+    let (start, why_start) = pick(&[Transfer, Contrastive, ContrastiveProbe, Masked, MaskedProbe], "starting point");
+    let (selection, why_selection) = pick(&[EmaLast], "selection rule");
+    let (tta, why_tta) = pick(&[NoTta], "test-time augmentation");
+    let (order, why_order) = pick(&[CurriculumEasy, CurriculumHard, CurriculumRandom], "image order");
+    Defaults { start, selection, tta, order, reasons: vec![why_start, why_selection, why_tta, why_order] }
 }
 
 #[cfg(test)]
@@ -417,7 +426,7 @@ mod tests {
             row(Method::EmaLast, 0.94, Some((0.04, 0.01, 0.07))),
         ]);
         let d = choose_defaults(&gains, "c16");
-        assert_eq!((d.start, d.selection), (Method::Contrastive, Method::EmaLast));
+        assert_eq!((d.start, d.selection, d.tta, d.order), (Method::Contrastive, Method::EmaLast, Method::Base, Method::Base));
         assert!(d.reasons[0].starts_with("starting point: contrastive (validation AUC 0.950"), "{:?}", d.reasons);
         // Another model's rows, and rows without comparisons, are not read.
         assert_eq!(choose_defaults(&gains, "c8").start, Method::Base);

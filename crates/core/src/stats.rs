@@ -209,7 +209,7 @@ mod tests {
         labels.extend(vec![1u8; 114]);
         let mut rng = Rng::new(7);
         let scores: Vec<f64> =
-            labels.iter().map(|&l| if l == 1 { 0.35 } else { 0.0 } + rng.below(1000) as f64 / 1000.0).collect();
+            labels.iter().map(|&l| if l == 1 { 0.55 } else { 0.0 } + rng.below(1000) as f64 / 1000.0).collect();
         let d = delong(&labels, &scores).unwrap();
         assert!((0.85..0.95).contains(&d.auc), "{d:?}");
         assert!((0.015..0.04).contains(&d.se), "{d:?}");
@@ -217,7 +217,7 @@ mod tests {
 
     #[test]
     fn the_bootstrap_is_reproducible_for_a_seed_and_covers_the_point() {
-        let (labels, scores) = data(80, 2, 0.8);
+        let (labels, scores) = data(80, 2, 0.3);
         let f = |at: &[usize]| auc_at(&labels, &scores, at);
         let a = bootstrap(&labels, RESAMPLES, 11, f).unwrap();
         assert_eq!(a, bootstrap(&labels, RESAMPLES, 11, f).unwrap());

@@ -216,3 +216,29 @@ fn the_reader_preset_beats_the_paper_on_the_real_file() {
     assert_eq!(json["config"]["tta"], true);
     assert_eq!(json["config"]["augment"], "flip");
 }
+
+/// The page's defaults are what the rule that reads validation only chooses from the shipped lab
+/// report (`lab::choose_defaults`; README, "How the defaults were chosen"): the reader preset's
+/// starting point, selection rule, test-time augmentation and image order.
+#[test]
+fn the_reader_preset_is_what_the_rule_chooses_from_the_shipped_lab() {
+    use breastmnist_core::lab::{LabReport, Method, choose_defaults};
+    use breastmnist_core::train::StartingPoint;
+    let json = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/lab/lab.json")).unwrap();
+    let report: LabReport = serde_json::from_str(&json).unwrap();
+    let d = choose_defaults(&report, "c16");
+    let start = match d.start {
+        Method::Base => None,
+        Method::Contrastive => Some(StartingPoint::Contrastive),
+        Method::Masked => Some(StartingPoint::Masked),
+        Method::Transfer => Some(StartingPoint::Pneumonia),
+        other => panic!("the rule chose {other}, which no preset can start from: {:?}", d.reasons),
+    };
+    let reader = Preset::Reader.config();
+    assert_eq!(Preset::Reader.starts_from(), start, "{:?}", d.reasons);
+    let selection = if d.selection == Method::EmaLast { Selection::EmaLast } else { Selection::Last };
+    assert_eq!(reader.selection, selection, "{:?}", d.reasons);
+    assert_eq!(reader.tta, d.tta != Method::NoTta, "{:?}", d.reasons);
+    assert_eq!(reader.curriculum.is_some(), d.order != Method::Base, "{:?}", d.reasons);
+    assert_eq!(report.base, "reader", "the lab compared methods on the reader recipe");
+}

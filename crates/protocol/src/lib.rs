@@ -53,11 +53,10 @@ const fn fingerprint(parts: &[&str]) -> u64 {
 
 impl Preset {
     /// The served starting point the recipe fine-tunes (mirrors the core's
-    /// `Preset::starts_from`): `reader` starts from the SimCLR encoder.
+    /// `Preset::starts_from`): none; `reader` starts from fresh weights.
     pub fn starts_from(self) -> Option<StartingPoint> {
         match self {
-            Preset::Reader => Some(StartingPoint::Contrastive),
-            Preset::Paper | Preset::Best => None,
+            Preset::Reader | Preset::Paper | Preset::Best => None,
         }
     }
 
@@ -604,7 +603,7 @@ mod tests {
             assert_eq!(p.request().preset, Some(p));
         }
         assert_eq!(Preset::Reader.request().model, ModelKind::C16);
-        assert_eq!(Preset::Reader.starts_from(), Some(StartingPoint::Contrastive));
+        assert_eq!(Preset::Reader.starts_from(), None);
         assert_eq!(Preset::Paper.request().model, ModelKind::Resnet18);
     }
 

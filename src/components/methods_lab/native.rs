@@ -21,28 +21,34 @@ pub fn NativeTable() -> impl IntoView {
         .map(|p| format!("{} {} ({} images, {} epochs, {:.0} s)", p.model, p.config.task, p.images, p.losses.len(), p.seconds))
         .collect::<Vec<_>>()
         .join(", ");
-    let rows = lab
-        .rows
+    let row = |r: &crate::view::methods::native::NativeRow| {
+        let n = r.runs.len();
+        let show = |d: Option<NativeDifference>| d.map_or_else(|| "–".to_string(), |d| d.show());
+        let stat = |s: Option<Stat>| s.map_or_else(|| "–".to_string(), |s| s.show(n));
+        view! {
+            <tr data-testid="methods-native-row" data-method=r.method.clone() data-model=r.model.clone()>
+                <th scope="row">{r.method.clone()}</th>
+                <td>{stat(r.val_auc)}</td>
+                <td>{r.test_auc.show(n)}</td>
+                <td>{r.test_acc.show(n)}</td>
+                <td>{stat(r.dedup_test_auc)}</td>
+                <td class="versus">
+                    {show(r.versus_base.map(|v| v.test))}
+                    <span class="muted val-versus">{r.versus_base.map(|v| format!("validation {}", v.val.show()))}</span>
+                </td>
+            </tr>
+        }
+    };
+    // One row group per model.
+    let groups = models
         .iter()
-        .map(|r| {
-            let n = r.runs.len();
-            let show = |d: Option<NativeDifference>| d.map_or_else(|| "–".to_string(), |d| d.show());
-            let stat = |s: Option<Stat>| s.map_or_else(|| "–".to_string(), |s| s.show(n));
-            view! {
-                <tr data-testid="methods-native-row" data-method=r.method.clone() data-model=r.model.clone()>
-                    <th scope="row">{r.method.clone()}</th>
-                    <td>{r.model.clone()}</td>
-                    <td>{stat(r.val_auc)}</td>
-                    <td>{r.test_auc.show(n)}</td>
-                    <td>{r.test_acc.show(n)}</td>
-                    <td>{stat(r.dedup_test_auc)}</td>
-                    <td class="versus">{show(r.versus_base.map(|v| v.val))}</td>
-                    <td class="versus">{show(r.versus_base.map(|v| v.test))}</td>
-                </tr>
-            }
+        .map(|m| {
+            let rows = lab.rows.iter().filter(|r| &r.model == m).map(row).collect::<Vec<_>>();
+            view! { <tbody><tr class="group"><th colspan="6" scope="rowgroup">{m.clone()}</th></tr>{rows}</tbody> }
         })
         .collect::<Vec<_>>();
     view! {
+        <div class="table-scroll">
         <table class="benchmark methods-native" data-testid="methods-native">
             <caption>
                 {format!(
@@ -56,11 +62,12 @@ pub fn NativeTable() -> impl IntoView {
                 <code>"breastmnist lab --data breastmnist.npz --pretrain-data pneumoniamnist.npz --ssl-extra pneumoniamnist.npz,retinamnist.npz --ssl-epochs 8 --out lab.json"</code>
                 " ("<a href="lab/lab.json" download="lab.json" data-testid="methods-native-json">"the report"</a>", with every run's recipe and seed)"
             </caption>
-            <thead><tr><th scope="col">"Method"</th><th scope="col">"Model"</th><th scope="col">"Val AUC"</th>
+            <thead><tr><th scope="col">"Method"</th><th scope="col">"Val AUC"</th>
                 <th scope="col">"Test AUC"</th><th scope="col">"Test ACC"</th><th scope="col">"Test AUC, no twins"</th>
-                <th scope="col">"Val AUC vs base [95%]"</th><th scope="col">"Test AUC vs base [95%]"</th></tr></thead>
-            <tbody>{rows}</tbody>
+                <th scope="col">"AUC vs base [95%]"</th></tr></thead>
+            {groups}
         </table>
+        </div>
     }
     .into_any()
 }

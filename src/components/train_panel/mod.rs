@@ -84,7 +84,7 @@ pub fn TrainPanel() -> impl IntoView {
                                 draft.update(|d| d.stem = (s == Stem::Torchvision).then_some(s));
                             }
                         }>
-                        <option value="medmnist" title="A 3x3 convolution at stride 1: MedMNIST's 28 px ResNets">"3x3 (MedMNIST's 28 px)"</option>
+                        <option value="medmnist" title="A 3x3 convolution at stride 1: MedMNIST's 28 px ResNets">"3x3, MedMNIST 28 px"</option>
                         <option value="torchvision"
                             title="torchvision's 7x7 convolution at stride 2 and max-pool, on the images upsampled to 224 px with nearest neighbours: MedMNIST's 224 px rows (ResNets only; slow on a CPU)">
                             "7x7 + max-pool at 224 px"

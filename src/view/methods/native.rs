@@ -129,6 +129,23 @@ impl NativeLab {
         }
         m
     }
+
+    /// The row of `method` on `model`.
+    pub fn row(&self, model: &str, method: &str) -> Option<&NativeRow> {
+        self.rows.iter().find(|r| r.model == model && r.method == method)
+    }
+
+    /// How the article quotes a row's test AUC: "0.919 ± 0.003" (mean ± sd over the seeds), or
+    /// "–" when the report lacks the row.
+    pub fn test_auc(&self, model: &str, method: &str) -> String {
+        self.row(model, method).map_or_else(|| "–".to_string(), |r| r.test_auc.show(r.runs.len()))
+    }
+
+    /// How the article quotes a row against its base row on test: "+0.009 [-0.020, +0.041],
+    /// within noise".
+    pub fn versus_test(&self, model: &str, method: &str) -> String {
+        self.row(model, method).and_then(|r| r.versus_base).map_or_else(|| "–".to_string(), |v| v.test.show())
+    }
 }
 
 /// How a difference reads: better or worse only when its paired interval excludes zero.
@@ -175,5 +192,50 @@ mod tests {
         }
         let s = Stat { mean: 0.9041, sd: 0.0 };
         assert_eq!((s.show(1), Stat { sd: 0.0123, ..s }.show(3)), ("0.904".to_string(), "0.904 ± 0.012".to_string()));
+    }
+}
+
+/// The article's prose (`app.rs`: the training section and "Newer training ideas") quotes the
+/// shipped report's figures through [`NativeLab::test_auc`] and [`NativeLab::versus_test`] and
+/// interprets them; these are the interpretations it makes. A new report that changes one fails
+/// here, so the sentence that reads it is revisited with it.
+#[cfg(test)]
+mod claims {
+    use super::*;
+
+    fn lab() -> NativeLab {
+        NativeLab::parse(NATIVE_LAB_JSON).unwrap()
+    }
+
+    fn test_verdict(model: &str, method: &str) -> &'static str {
+        let l = lab();
+        verdict(&l.row(model, method).and_then(|r| r.versus_base).unwrap_or_else(|| panic!("{model} {method}")).test)
+    }
+
+    #[test]
+    fn the_prose_reads_the_report_as_the_report_reads() {
+        // "Scoring each image together with its mirror is the one change the lab calls real on both models."
+        for m in ["c8", "c16"] {
+            assert_eq!(test_verdict(m, "no-tta"), "worse", "{m}");
+        }
+        // "On c8, masked pretraining is ... and SimCLR ...; on c16 neither shows a gain."
+        assert_eq!(test_verdict("c16", "contrastive"), "within noise");
+        assert_eq!(test_verdict("c16", "masked"), "within noise");
+        // "A linear probe on the frozen features is far behind."
+        assert_eq!(test_verdict("c16", "contrastive-probe"), "worse");
+        // "Order made no measurable difference here."
+        for m in ["curriculum-easy", "curriculum-hard", "curriculum-random"] {
+            assert_eq!(test_verdict("c16", m), "within noise", "{m}");
+        }
+        // "the SimCLR encoder scored a little higher on test" than fresh weights, within noise.
+        let l = lab();
+        let simclr = l.row("c16", "contrastive").and_then(|r| r.versus_base).unwrap().test;
+        assert!(simclr.delta > 0.0, "{simclr:?}");
+        // The default's figure is "level with the paper's ResNet-18 (0.901) within the noise":
+        // 0.901 lies inside the base row's mean ± 0.065 (one AUC's interval on 156 images).
+        let base = l.row("c16", "base").unwrap().test_auc.mean;
+        assert!((base - 0.901).abs() < 0.065, "{base}");
+        // Every row has its figures on the de-duplicated subset and its validation summary.
+        assert!(l.rows.iter().all(|r| r.dedup_test_auc.is_some() && r.val_auc.is_some()));
     }
 }

@@ -48,9 +48,10 @@ breastmnist_data::names! {
         /// MedMNIST v2's official recipe: ResNet-18, 100 epochs, batch 128, Adam 1e-3, lr × 0.1 at
         /// epochs 50 and 75, no augmentation, the epoch with the best validation AUC.
         Paper => "paper",
-        /// The page's default, sized for a reader's CPU: the c16 CNN started from the served SimCLR
-        /// encoder ([`Preset::starts_from`]), 20 epochs, batch 64, lr × 0.1 at epochs 10 and 15,
-        /// random horizontal flips, the last epoch, flip test-time augmentation.
+        /// The page's default, sized for a reader's CPU: the c16 CNN from fresh weights (what the
+        /// rule that reads validation only chose, [`Preset::starts_from`]), 20 epochs, batch 64,
+        /// lr × 0.1 at epochs 10 and 15, random horizontal flips, the last epoch, flip test-time
+        /// augmentation.
         Reader => "reader",
         /// The best single model we know how to train: c16, 60 epochs (lr × 0.1 at 30 and 45),
         /// flips, an EMA of the weights read at the last epoch, flip test-time augmentation.
@@ -59,15 +60,16 @@ breastmnist_data::names! {
 }
 
 impl Preset {
-    /// The pretrained starting point the recipe fine-tunes, if any: `reader` starts from the
-    /// SimCLR encoder (`breastmnist lab --save-pretrained`, served by the page as
-    /// `pretrained/c16-contrastive.ckpt`), the best method of the lab's `c16` table. The caller
-    /// loads it (the CLI from `assets/pretrained/`, the page from its own origin) and records it
-    /// in [`TrainConfig::init`].
+    /// The pretrained starting point the recipe fine-tunes, if any. None does: `reader` starts
+    /// from fresh weights because that is what the rule that reads validation only chose from the
+    /// lab (`lab::choose_defaults`; no served starting point beat fresh weights on validation with
+    /// an interval excluding zero; `crates/core/tests/recipes.rs` checks it against the shipped
+    /// report). A preset that starts from one names it here; the caller loads it (the CLI from
+    /// `assets/pretrained/`, the page from its own origin) and records it in
+    /// [`TrainConfig::init`].
     pub fn starts_from(self) -> Option<StartingPoint> {
         match self {
-            Preset::Reader => Some(StartingPoint::Contrastive),
-            Preset::Paper | Preset::Best => None,
+            Preset::Reader | Preset::Paper | Preset::Best => None,
         }
     }
 
@@ -489,8 +491,8 @@ mod tests {
     }
 
     #[test]
-    fn the_reader_preset_starts_from_the_served_simclr_encoder_and_runs_record_their_start() {
-        assert_eq!(Preset::Reader.starts_from(), Some(StartingPoint::Contrastive));
+    fn presets_start_from_fresh_weights_and_runs_record_their_start() {
+        assert_eq!(Preset::Reader.starts_from(), None, "the rule chose fresh weights (lab::choose_defaults)");
         assert_eq!((Preset::Paper.starts_from(), Preset::Best.starts_from()), (None, None));
         // The file names `breastmnist lab --save-pretrained` writes and the page serves.
         assert_eq!(StartingPoint::Contrastive.file(ModelSize::C16), "c16-contrastive.ckpt");
