@@ -57,13 +57,9 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// The article up to "Check for leaks": why, the benchmark, the data.
 #[component]
 fn Prose() -> impl IntoView {
-    // The methods' figures the prose quotes, from the shipped lab report (the native table
-    // renders the same file; `view::methods::native`'s tests hold the claims below to it).
-    let lab = NativeLab::parse(NATIVE_LAB_JSON).ok();
-    let auc = |model: &str, method: &str| lab.as_ref().map_or_else(|| "–".to_string(), |l| l.test_auc(model, method));
-    let vs = |model: &str, method: &str| lab.as_ref().map_or_else(|| "–".to_string(), |l| l.versus_test(model, method));
     view! {
         <section id="why" aria-labelledby="why-h">
             <h2 id="why-h">"Why BreastMNIST"</h2>
@@ -128,7 +124,10 @@ fn Prose() -> impl IntoView {
                 "in your browser's cache, so a reload does not download it again. You can also use a copy "
                 "you already have, by picking it or dropping it on the card."
             </p>
-            <DatasetCard />
+            // The widgets are built over the first frames, a few per task (no long task).
+            <Lazy what="the dataset card" stage=1>
+                <DatasetCard />
+            </Lazy>
         </section>
 
         <section id="gallery" aria-labelledby="gallery-h">
@@ -142,7 +141,9 @@ fn Prose() -> impl IntoView {
                 "pixels much of that detail is gone, which is worth keeping in mind before expecting a network "
                 "to tell the classes apart perfectly."
             </p>
-            <Gallery />
+            <Lazy what="the gallery" stage=2>
+                <Gallery />
+            </Lazy>
         </section>
 
         <section id="leaks" aria-labelledby="leaks-h">
@@ -167,9 +168,28 @@ fn Prose() -> impl IntoView {
                 "the test images without a training twin, and why the published benchmark above, measured on "
                 "the full test split, should be read with the same caution."
             </p>
-            <Audit />
+            <Lazy what="the audit" stage=2>
+                <Audit />
+            </Lazy>
         </section>
 
+        // The rest of the article is built a frame later: no task of the first load is a long one.
+        <Lazy what="the rest of the article" stage=3>
+            <Practice />
+        </Lazy>
+    }
+}
+
+/// The article from "Train" on: training, the explorer, the resolution question, the methods and
+/// the references.
+#[component]
+fn Practice() -> impl IntoView {
+    // The methods' figures the prose quotes, from the shipped lab report (the native table
+    // renders the same file; `view::methods::native`'s tests hold the claims below to it).
+    let lab = NativeLab::parse(NATIVE_LAB_JSON).ok();
+    let auc = |model: &str, method: &str| lab.as_ref().map_or_else(|| "–".to_string(), |l| l.test_auc(model, method));
+    let vs = |model: &str, method: &str| lab.as_ref().map_or_else(|| "–".to_string(), |l| l.versus_test(model, method));
+    view! {
         <section id="train" aria-labelledby="train-h">
             <h2 id="train-h">"Step 3 · Train, evaluate, export"</h2>
             <p>

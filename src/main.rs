@@ -3,7 +3,9 @@
 #[cfg(target_arch = "wasm32")]
 fn main() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(breastmnist_lab::App);
+    // The module's compilation ends in the task that runs `main`; the article is built in the
+    // next task, so neither is a long one (tests/train.rs records them).
+    leptos::prelude::set_timeout(|| leptos::mount::mount_to_body(breastmnist_lab::App), std::time::Duration::ZERO);
 }
 
 #[cfg(not(target_arch = "wasm32"))]

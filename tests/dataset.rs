@@ -25,12 +25,13 @@ async fn dataset_loads_gallery_filters_and_reload_uses_the_cache() {
 
     // The gallery shows all 780 images, then each filter its subset.
     b.wait_text("gallery-count", READY, |t| t.starts_with("780")).await;
-    assert_eq!(b.count("gallery-item").await, 780);
+    b.wait_count("gallery-item", 780, READY).await;
     b.click("filter-class-malignant").await;
     b.wait_text("gallery-count", READY, |t| t.starts_with("210")).await;
-    assert_eq!(b.count("gallery-item").await, 147 + 21 + 42);
+    b.wait_count("gallery-item", 147 + 21 + 42, READY).await;
     b.click("filter-split-test").await;
     b.wait_text("gallery-count", READY, |t| t.starts_with("42 ")).await;
+    b.wait_count("gallery-item", 42, READY).await;
     let labels = b
         .js("return [...document.querySelectorAll('[data-testid=gallery-item]')].map(e => e.dataset.split + ':' + e.dataset.label)", vec![])
         .await;
@@ -39,7 +40,7 @@ async fn dataset_loads_gallery_filters_and_reload_uses_the_cache() {
     assert!(labels.iter().all(|l| l == "test:0"), "{labels:?}");
     b.click("filter-class-benign").await;
     b.wait_text("gallery-count", READY, |t| t.starts_with("114")).await;
-    assert_eq!(b.count("gallery-item").await, 114);
+    b.wait_count("gallery-item", 114, READY).await;
 
     // Thumbnails are painted (not blank) and pixel-crisp.
     let painted = b
@@ -76,7 +77,7 @@ async fn dataset_loads_gallery_filters_and_reload_uses_the_cache() {
     let status = b.wait_text("dataset-status", READY, has_split_sizes).await;
     assert!(status.contains("browser cache"), "{status}");
 
-    assert_eq!(b.count("gallery-item").await, 780);
+    b.wait_count("gallery-item", 780, READY).await;
     b.close().await;
 }
 
@@ -103,7 +104,7 @@ async fn corrupted_and_missing_files_show_an_error_with_retry() {
     b.click("retry").await;
     b.wait_text("dataset-status", READY, has_split_sizes).await;
     assert_eq!(b.count("error").await, 0);
-    assert_eq!(b.count("gallery-item").await, 780);
+    b.wait_count("gallery-item", 780, READY).await;
     b.close().await;
 }
 
@@ -195,7 +196,7 @@ async fn a_stalled_or_truncated_download_fails_with_retry() {
     b.click("download-restart").await;
     b.wait_text("dataset-status", READY, has_split_sizes).await;
     assert_eq!(b.count("error").await, 0);
-    assert_eq!(b.count("gallery-item").await, 780);
+    b.wait_count("gallery-item", 780, READY).await;
     b.close().await;
 }
 

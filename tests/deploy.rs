@@ -29,7 +29,7 @@ async fn the_bundle_works_under_a_sub_path_of_a_plain_static_server() {
     let status = b.wait_text("dataset-status", READY, |t| t.contains("546") && t.contains("78") && t.contains("156")).await;
     assert!(status.contains("downloaded"), "{status}");
     b.wait_text("gallery-count", READY, |t| t.starts_with("780")).await;
-    assert_eq!(b.count("gallery-item").await, 780);
+    b.wait_count("gallery-item", 780, READY).await;
 
     // The service worker: registered for the prefix, it controls the page and gives the app's
     // own responses the headers this server does not send.

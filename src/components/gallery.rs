@@ -11,6 +11,9 @@ use crate::view::audit::{AuditPhase, twins as twin_set};
 use crate::view::explore::{Correctness, predicted};
 use crate::view::gallery::{ClassFilter, GalleryFilter, SampleRef, SplitFilter, SplitScores};
 
+/// Images built per painted frame.
+const BATCH: usize = 130;
+
 #[component]
 pub fn Gallery() -> impl IntoView {
     let ctx = expect_context::<DataCtx>();
@@ -34,6 +37,24 @@ pub fn Gallery() -> impl IntoView {
         })
     });
     let has_predictions = Memo::new(move |_| scores.with(|s| s.iter().any(Option::is_some)));
+    // The images are built a batch per painted frame, not 780 in one task (no long task when
+    // the dataset arrives); a new selection starts over, and an older growth stops.
+    let shown = RwSignal::new(BATCH);
+    let growth = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        samples.track();
+        shown.set(BATCH);
+        growth.update_value(|g| *g += 1);
+        let generation = growth.get_value();
+        crate::runtime::frame::each_frame(move || {
+            let total = samples.try_with_untracked(Vec::len).unwrap_or(0);
+            if growth.try_get_value() != Some(generation) || shown.get_untracked() >= total {
+                return false;
+            }
+            shown.update(|n| *n += BATCH);
+            true
+        });
+    });
     let correct_button = move |label: &'static str, value: Correctness| {
         let pressed = move || filter.get().correctness == value;
         view! {
@@ -88,7 +109,7 @@ pub fn Gallery() -> impl IntoView {
         <div class="gallery" data-testid="gallery" tabindex="0" aria-label="Sample images">
             <Show when=move || ctx.loaded.with(Option::is_some)
                 fallback=|| view! { <p class="placeholder">"The images appear here once the dataset is verified."</p> }>
-                <For each=move || samples.get() key=|s| s.key() let(sample)>
+                <For each=move || samples.with(|s| s.iter().take(shown.get()).copied().collect::<Vec<_>>()) key=|s| s.key() let(sample)>
                     <Thumb sample=sample ctx=ctx explore=explore />
                 </For>
             </Show>

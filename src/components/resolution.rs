@@ -24,6 +24,10 @@ pub fn ResolutionExperiment() -> impl IntoView {
                 <td>{cell(|s| match s { ArmState::Done { auc, .. } => Some(*auc), _ => None })}</td>
                 <td>{cell(|s| match s { ArmState::Done { acc, .. } => Some(*acc), _ => None })}</td>
                 <td>{cell(|s| match s { ArmState::Done { val_auc, .. } => Some(*val_auc), _ => None })}</td>
+                <td class="muted">{move || match state() {
+                    ArmState::Done { auc_ci: Some((lo, hi)), .. } => format!("{lo:.3}–{hi:.3}"),
+                    _ => "–".to_string(),
+                }}</td>
                 <td class="status-cell">{move || state().describe()}</td>
             </tr>
         }
@@ -51,7 +55,7 @@ pub fn ResolutionExperiment() -> impl IntoView {
             </div>
             <table class="benchmark resolution-table">
                 <caption>"Same model, recipe (Adam 0.001, batch 32) and seed; test metrics of the epoch with the best validation AUC."</caption>
-                <thead><tr><th scope="col">"Input"</th><th scope="col">"Test AUC"</th><th scope="col">"Test ACC"</th><th scope="col">"Val AUC"</th><th scope="col">"Status"</th></tr></thead>
+                <thead><tr><th scope="col">"Input"</th><th scope="col">"Test AUC"</th><th scope="col">"Test ACC"</th><th scope="col">"Val AUC"</th><th scope="col">"Test AUC, 95% interval"</th><th scope="col">"Status"</th></tr></thead>
                 <tbody>{(0..3).map(row).collect::<Vec<_>>()}</tbody>
             </table>
         </div>

@@ -40,11 +40,34 @@ pub fn Toc() -> impl IntoView {
             return;
         };
         callback.forget();
-        let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
-        for (id, _) in SECTIONS {
-            if let Some(el) = doc.get_element_by_id(id) {
-                observer.observe(&el);
-            }
+        // Observes the sections there are; `true` once all of them are. (Observing an element
+        // twice is a no-op.)
+        let observe_all = move || {
+            let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return true };
+            let found = SECTIONS.iter().filter_map(|(id, _)| doc.get_element_by_id(id)).map(|el| observer.observe(&el)).count();
+            found == SECTIONS.len()
+        };
+        if observe_all() {
+            return;
+        }
+        // Parts of the article are built over its first frames (`Lazy` stages): sections that
+        // appear later are observed as they are added, and the watch ends once all are.
+        let added = Closure::<dyn FnMut(js_sys::Array, web_sys::MutationObserver)>::new(
+            move |_: js_sys::Array, watch: web_sys::MutationObserver| {
+                if observe_all() {
+                    watch.disconnect();
+                }
+            },
+        );
+        if let (Ok(watch), Some(article)) = (
+            web_sys::MutationObserver::new(added.as_ref().unchecked_ref()),
+            web_sys::window().and_then(|w| w.document()).and_then(|d| d.query_selector("main.article").ok().flatten()),
+        ) {
+            let init = web_sys::MutationObserverInit::new();
+            init.set_child_list(true);
+            init.set_subtree(true);
+            let _ = watch.observe_with_options(&article, &init);
+            added.forget();
         }
     });
     view! {
@@ -57,6 +80,10 @@ pub fn Toc() -> impl IntoView {
                         view! {
                             <li>
                                 <a href=format!("#{id}") data-target=id
+                                    on:click=move |ev: web_sys::MouseEvent| {
+                                        ev.prevent_default();
+                                        crate::runtime::scroll::to_section(id);
+                                    }
                                     aria-current=move || (current.get() == id).then_some("location")>{title}</a>
                             </li>
                         }

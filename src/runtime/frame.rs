@@ -14,3 +14,12 @@ pub fn after_frames(frames: u32, f: impl FnOnce() + 'static) {
     }
     request_animation_frame(move || set_timeout(move || after_frames(frames - 1, f), Duration::ZERO));
 }
+
+/// Calls `step` once per painted frame, from the next one, while it returns `true`.
+pub fn each_frame(mut step: impl FnMut() -> bool + 'static) {
+    after_frames(1, move || {
+        if step() {
+            each_frame(step);
+        }
+    });
+}

@@ -14,6 +14,7 @@ pub mod locks;
 pub mod offline;
 pub mod pretrained;
 pub mod runs;
+pub mod scroll;
 pub mod threads;
 pub mod url;
 pub mod worker;

@@ -63,6 +63,8 @@ pub enum ArmState {
     },
     Done {
         auc: f64,
+        /// DeLong's 95% interval of `auc`, where the worker sent it.
+        auc_ci: Option<(f64, f64)>,
         acc: f64,
         val_auc: f64,
         seconds: f64,
@@ -77,7 +79,8 @@ impl ArmState {
             FromWorker::Backend { .. } => *self = ArmState::Training { epoch: 0, epochs },
             FromWorker::Epoch(e) => *self = ArmState::Training { epoch: e.epoch, epochs },
             FromWorker::Done(d) => {
-                *self = ArmState::Done { auc: d.test_auc, acc: d.test_acc, val_auc: d.val_auc, seconds: elapsed }
+                let auc_ci = d.certainty.as_ref().map(|c| c.auc_ci);
+                *self = ArmState::Done { auc: d.test_auc, auc_ci, acc: d.test_acc, val_auc: d.val_auc, seconds: elapsed }
             }
             FromWorker::Failed(e) => *self = ArmState::Failed(e.message.clone()),
             _ => {}

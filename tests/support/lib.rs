@@ -507,6 +507,20 @@ impl Browser {
         self.client.find_all(Locator::Css(&Self::tid(id))).await.map(|v| v.len()).unwrap_or(0)
     }
 
+    /// Waits until exactly `n` elements `data-testid=id` exist (a list built over several
+    /// frames, as the gallery is); fails with the last count after `timeout`.
+    pub async fn wait_count(&self, id: &str, n: usize, timeout: Duration) {
+        let started = std::time::Instant::now();
+        loop {
+            let now = self.count(id).await;
+            if now == n {
+                return;
+            }
+            assert!(started.elapsed() < timeout, "{n} {id} expected, {now} after {timeout:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Scrolls the element `data-testid=id` to the middle of the viewport and clicks it.
     pub async fn click(&self, id: &str) {
         self.click_css(&Self::tid(id)).await

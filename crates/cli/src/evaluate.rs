@@ -206,6 +206,7 @@ pub(crate) fn cmd_ensemble(a: EnsembleArgs) -> Result<(), CliError> {
         file.test.auc,
         file.test.acc
     );
+    println!("{}", crate::certainty(&file.test));
     println!("wrote {}/{{ensemble.json, predictions.csv}}", a.out.display());
     let run = a.run.clone().unwrap_or_else(|| format!("ensemble-{}", models.len()));
     let results = [

@@ -168,6 +168,30 @@ fn write_result_files(dir: &Path, files: &[ResultFile]) -> Result<(), CliError> 
     Ok(())
 }
 
+/// How sure a test report is, one line each: the AUC's 95% interval with malignant's
+/// sensitivity and specificity, and the figures on the de-duplicated test subset.
+fn certainty(test: &train::TestReport) -> String {
+    let mut lines = Vec::new();
+    if let (Some(ci), Some(m)) = (test.auc_ci, test.malignant) {
+        lines.push(format!(
+            "test AUC 95% interval (DeLong) {:.4}-{:.4}; malignant: sensitivity {:.3}, specificity {:.3}",
+            ci.lo, ci.hi, m.sensitivity, m.specificity
+        ));
+    }
+    if let Some(d) = &test.deduplicated {
+        lines.push(format!(
+            "no training twin ({} of {} test images): AUC {:.4} ({:.4}-{:.4})  ACC {:.4}",
+            d.images,
+            test.predictions.len(),
+            d.auc,
+            d.auc_ci.lo,
+            d.auc_ci.hi,
+            d.acc
+        ));
+    }
+    lines.join("\n")
+}
+
 fn load_data(path: &Path) -> Result<breastmnist_data::Dataset, CliError> {
     load_data_with(path, &DecodeOptions::default())
 }

@@ -17,7 +17,7 @@ use breastmnist_data::DecodeOptions;
 use futures_lite::future::block_on;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::{BackendArg, CliError, device, load_data_with, read, write, write_result_files};
+use crate::{BackendArg, CliError, certainty, device, load_data_with, read, write, write_result_files};
 
 /// `breastmnist train`: a preset (default `paper`, MedMNIST's official recipe) and flags that
 /// override its values, whatever their order.
@@ -308,6 +308,7 @@ pub(crate) fn cmd_train(a: TrainArgs, options: &DecodeOptions, official: bool) -
         c.fn_(),
         c.tp()
     );
+    println!("{}", certainty(&result.test));
     println!("wrote {}/{{metrics.json, predictions.csv, best.ckpt}}", a.out.display());
     if official {
         let run = a.run.clone().unwrap_or_else(|| result_file::run_name(&result));

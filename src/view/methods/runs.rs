@@ -16,6 +16,8 @@ pub enum Status {
     Training,
     Done {
         auc: f64,
+        /// DeLong's 95% interval of `auc`, where the worker sent it.
+        auc_ci: Option<(f64, f64)>,
         acc: f64,
         val_auc: f64,
         seconds: f64,
@@ -47,7 +49,8 @@ impl MethodRun {
                 self.status = Status::Training;
             }
             FromWorker::Done(d) => {
-                self.status = Status::Done { auc: d.test_auc, acc: d.test_acc, val_auc: d.val_auc, seconds: elapsed }
+                let auc_ci = d.certainty.as_ref().map(|c| c.auc_ci);
+                self.status = Status::Done { auc: d.test_auc, auc_ci, acc: d.test_acc, val_auc: d.val_auc, seconds: elapsed }
             }
             FromWorker::Failed(e) => self.status = Status::Failed(e.message.clone()),
             _ => {}
@@ -76,6 +79,14 @@ impl MethodRun {
     /// Validation AUC per epoch, for the overlaid curves.
     pub fn val_curve(&self) -> Vec<(f64, f64)> {
         self.history.iter().map(|h| (h.epoch as f64, h.val_auc)).collect()
+    }
+
+    /// The test AUC's 95% interval as a cell shows it ("0.850–0.950"), once done.
+    pub fn interval(&self) -> Option<String> {
+        match self.status {
+            Status::Done { auc_ci: Some((lo, hi)), .. } => Some(format!("{lo:.3}–{hi:.3}")),
+            _ => None,
+        }
     }
 
     /// Test AUC and ACC, once done.
