@@ -1,7 +1,7 @@
 //! Scrolling to a section of the article: smoothly, then once the scroll has ended, exactly.
-//! Sections off screen are laid out only when they come near it (`content-visibility`), so
-//! their heights are estimates until then and a long smooth scroll can end off target; the
-//! second, instant scroll lands on the section as laid out by then. It renders nothing.
+//! Widgets mount when they come near the viewport (`components::lazy`), so the sections a long
+//! smooth scroll passes can change height under it and the scroll end off target; the second,
+//! instant scroll lands on the section as laid out by then. It renders nothing.
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
