@@ -1,8 +1,10 @@
 //! The dataset arrives, verifies and fills the gallery; filters work; a reload takes the file
 //! from Cache Storage; corrupted, missing and local files behave. Screenshots land in target/e2e/.
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+use breastmnist_data::Split;
 use breastmnist_e2e::{Browser, Options, Override, StaticServer, dist, root};
 use fantoccini::Locator;
 
@@ -71,6 +73,50 @@ async fn dataset_loads_gallery_filters_and_reload_uses_the_cache() {
     b.click("filter-class-all").await;
     b.wait_text("gallery-count", READY, |t| t.starts_with("780")).await;
     b.screenshot("dataset-loaded").await;
+
+    // The audit ("Check for leaks") reports what the same audit finds natively in the same file:
+    // its counts, the twin pairs with the label conflicts first, and the gallery's twins filter.
+    let bytes = std::fs::read(root().join("assets/data/breastmnist.npz")).expect("prepared data");
+    let data = breastmnist_data::decode_npz(&bytes, &Default::default()).unwrap();
+    let audit = breastmnist_data::audit::audit(&data, breastmnist_data::audit::TWIN_THRESHOLD).unwrap();
+    let leaked = audit.split_pair(Split::Test, Split::Train).unwrap();
+    b.wait_count("audit-row", audit.splits.len(), READY).await;
+    let summary = b.wait_text("audit-summary", READY, |t| !t.is_empty()).await;
+    assert!(summary.contains(&format!("{} of the 156", leaked.images)), "{summary}");
+    let conflicts =
+        b.js("return [...document.querySelectorAll('[data-testid=audit-pair]')].map(e => e.dataset.conflict)", vec![]).await;
+    let conflicts: Vec<String> = serde_json::from_value(conflicts).unwrap();
+    let across = audit.pairs.iter().filter(|p| p.a.split != p.b.split).collect::<Vec<_>>();
+    let conflicted = across.iter().filter(|p| p.conflict()).count();
+    assert!(conflicted > 0 && conflicts.len() > conflicted, "{conflicts:?}");
+    assert!(conflicts[..conflicted].iter().all(|c| c == "true"), "label conflicts come first: {conflicts:?}");
+    assert!(conflicts[conflicted..].iter().all(|c| c == "false"), "{conflicts:?}");
+    b.click("audit-show-all").await;
+    b.wait_count("audit-pair", across.len(), READY).await;
+    for chart in ["audit-histogram", "audit-all-pairs"] {
+        let inked = b
+            .js(
+                "const c = document.querySelector(`[data-testid=${arguments[0]}]`);
+                 const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                 let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] !== d[0] || d[i+1] !== d[1] || d[i+2] !== d[2]) n++;
+                 return n;",
+                vec![chart.into()],
+            )
+            .await;
+        assert!(inked.as_u64().unwrap() > 2000, "{chart} looks empty: {inked}");
+    }
+    let twins: HashSet<(Split, usize)> =
+        audit.pairs.iter().flat_map(|p| [(p.a.split, p.a.index), (p.b.split, p.b.index)]).collect();
+    let test_twins = twins.iter().filter(|(s, _)| *s == Split::Test).count();
+    assert!(test_twins >= leaked.images && test_twins < 156, "{test_twins}");
+    b.click("filter-twins").await;
+    b.wait_text("gallery-count", READY, |t| t.starts_with(&format!("{} ", twins.len()))).await;
+    b.wait_count("gallery-item", twins.len(), READY).await;
+    b.click("filter-split-test").await;
+    b.wait_text("gallery-count", READY, |t| t.starts_with(&format!("{test_twins} "))).await;
+    b.click("filter-twins").await;
+    b.click("filter-split-all").await;
+    b.wait_text("gallery-count", READY, |t| t.starts_with("780")).await;
 
     // Reload: the verified file now comes from Cache Storage, not the network.
     b.client.refresh().await.unwrap();

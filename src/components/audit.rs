@@ -52,11 +52,16 @@ fn Report(ctx: DataCtx, audit: Arc<Audit>) -> impl IntoView {
             }
         })
         .collect::<Vec<_>>();
-    let canvas = NodeRef::<Canvas>::new();
+    let (canvas, all_pairs) = (NodeRef::<Canvas>::new(), NodeRef::<Canvas>::new());
     let for_chart = audit.clone();
     Effect::new(move |_| {
         if let Some(el) = canvas.get()
             && let Err(e) = charts::audit::draw(el.unchecked_into(), &for_chart)
+        {
+            leptos::logging::warn!("audit chart: {e}");
+        }
+        if let Some(el) = all_pairs.get()
+            && let Err(e) = charts::audit::draw_all_pairs(el.unchecked_into(), &for_chart)
         {
             leptos::logging::warn!("audit chart: {e}");
         }
@@ -83,7 +88,17 @@ fn Report(ctx: DataCtx, audit: Arc<Audit>) -> impl IntoView {
                 aria-label="Histogram: each test image's correlation with its nearest training image; the threshold is a vertical line"></canvas>
             <figcaption>{format!(
                 "Each test image's correlation with its nearest training image. Most are below 0.9; a second cluster sits near 1, \
-                 and the threshold ({}) is set in the gap between them (bars right of the line are twins).",
+                 and the threshold ({}) is set in the trough between them (bars right of the line are twins).",
+                audit.threshold
+            )}</figcaption>
+        </figure>
+        <figure>
+            <canvas node_ref=all_pairs width="640" height="240" data-testid="audit-all-pairs" role="img"
+                aria-label="Histogram on a log scale: the correlation of every test image with every training image"></canvas>
+            <figcaption>{format!(
+                "Every test–train pair ({} of them), on a log scale: different scans spread around 0.5 and thin out well \
+                 before 0.9; the few dozen pairs past the line ({}) are the twins.",
+                audit.all_pairs_histogram.counts.iter().sum::<usize>() + audit.all_pairs_histogram.below,
                 audit.threshold
             )}</figcaption>
         </figure>

@@ -40,11 +40,25 @@ pub fn Toc() -> impl IntoView {
             return;
         };
         callback.forget();
+        // A link to a section built after the first paint (`#methods`): the browser found no
+        // element to scroll to, so it is scrolled to once it appears.
+        let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+        let document = || web_sys::window().and_then(|w| w.document());
+        let linked = SECTIONS
+            .iter()
+            .map(|(id, _)| *id)
+            .find(|id| hash.strip_prefix('#') == Some(id))
+            .filter(|id| document().and_then(|d| d.get_element_by_id(id)).is_none());
+        let pending = StoredValue::new(linked);
         // Observes the sections there are; `true` once all of them are. (Observing an element
         // twice is a no-op.)
         let observe_all = move || {
-            let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return true };
+            let Some(doc) = document() else { return true };
             let found = SECTIONS.iter().filter_map(|(id, _)| doc.get_element_by_id(id)).map(|el| observer.observe(&el)).count();
+            if let Some(id) = pending.get_value().filter(|id| doc.get_element_by_id(id).is_some()) {
+                pending.set_value(None);
+                crate::runtime::scroll::to_section(id);
+            }
             found == SECTIONS.len()
         };
         if observe_all() {

@@ -71,6 +71,12 @@ impl Cancel {
         self.abort();
     }
 
+    /// Whether [`Cancel::cancel`] was called (a stopped job checks it after each wait, before
+    /// it writes anything).
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.get()
+    }
+
     fn abort(&self) {
         if let Some(c) = &self.controller {
             c.abort();

@@ -3,6 +3,7 @@
 //! dataset never blocks the page, and audits a verified file for near-duplicates. One worker
 //! per call, closed when it answers.
 
+use breastmnist_protocol::envelope::verifier as key;
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -11,13 +12,13 @@ use web_sys::{MessageEvent, Worker};
 
 /// The lowercase hex MD5 of `bytes`, computed in the verifier worker.
 pub async fn md5(bytes: &[u8]) -> Result<String, String> {
-    ask("bytes", "md5", bytes).await
+    ask(key::BYTES, key::MD5, bytes).await
 }
 
 /// The data audit of a verified dataset file (`breastmnist_data::audit`), computed in the
 /// verifier worker.
 pub async fn audit(bytes: &[u8]) -> Result<breastmnist_data::audit::Audit, String> {
-    let json = ask("audit", "audit", bytes).await?;
+    let json = ask(key::AUDIT, key::AUDIT, bytes).await?;
     serde_json::from_str(&json).map_err(|e| format!("the audit is unreadable: {e}"))
 }
 
@@ -34,14 +35,14 @@ async fn ask(key: &'static str, answer: &'static str, bytes: &[u8]) -> Result<St
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
             let msg = ev.data();
             let field = |k: &str| Reflect::get(&msg, &k.into()).ok().filter(|v| !v.is_undefined());
-            if field("ready").is_some() {
+            if field(key::READY).is_some() {
                 let out = Object::new();
                 let _ = Reflect::set(&out, &key.into(), &data);
                 let _ = to.post_message(&out);
             } else if let Some(text) = field(answer) {
                 let _ = ok.call1(&JsValue::NULL, &text);
             } else {
-                let why = field("error").unwrap_or_else(|| "an unexpected answer".into());
+                let why = field(key::ERROR).unwrap_or_else(|| "an unexpected answer".into());
                 let _ = fail.call1(&JsValue::NULL, &why);
             }
         });

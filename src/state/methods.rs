@@ -205,21 +205,35 @@ impl Jobs for MethodsCtx {
     /// The method's file and starting point (the tab's encoder where it fits, else a served
     /// one, fetched and verified), then its request.
     async fn prepare(self, i: usize, cancel: Cancel) -> Result<Outgoing, String> {
-        let method = self.runs.with_untracked(|r| r[i].method);
+        // After each wait: a stopped series writes nothing more (its rows may be another
+        // series' by then).
+        let stopped = || cancel.is_cancelled().then(|| "stopped".to_string());
+        let method = self.runs.with_untracked(|r| r.get(i).map(|r| r.method)).ok_or("no such method")?;
         let settings = self.settings.get_untracked();
         self.set_status(i, Status::Loading("the data".into()));
         let file = self.data.file_of(28, &cancel).await?;
+        if let Some(why) = stopped() {
+            return Err(why);
+        }
         let (init, init_name) = match (self.tab_start(method, settings.model), methods::starting_point(method, settings.model)) {
             (Some(bytes), _) => (Some(bytes), Some(format!("{}-encoder-pretrained-in-the-tab.ckpt", settings.model))),
             (None, Some(point)) => {
                 self.set_status(i, Status::Loading(format!("the starting point {}", point.file)));
-                (Some(pretrained::load(point, &cancel).await?), Some(point.file.to_string()))
+                let bytes = pretrained::load(point, &cancel).await?;
+                if let Some(why) = stopped() {
+                    return Err(why);
+                }
+                (Some(bytes), Some(point.file.to_string()))
             }
             (None, None) => (None, None),
         };
         self.set_status(i, Status::Loading("the trainer".into()));
         let request = TrainRequest { init_name, ..methods::request(method, &settings) };
-        self.started.update_value(|s| s[i] = js_sys::Date::now());
+        self.started.update_value(|s| {
+            if let Some(t) = s.get_mut(i) {
+                *t = js_sys::Date::now();
+            }
+        });
         Ok(Outgoing { cmd: ToWorker::Start(request), bytes: Some(file), init, extra: Vec::new() })
     }
 
@@ -228,7 +242,7 @@ impl Jobs for MethodsCtx {
     }
 
     fn report(self, i: usize, report: Report) -> bool {
-        let elapsed = (js_sys::Date::now() - self.started.with_value(|s| s[i])) / 1000.0;
+        let elapsed = (js_sys::Date::now() - self.started.with_value(|s| s.get(i).copied().unwrap_or_default())) / 1000.0;
         let was_finished = self.runs.with_untracked(|r| r.get(i).is_none_or(MethodRun::is_finished));
         self.runs.update(|r| {
             if let Some(r) = r.get_mut(i) {

@@ -78,6 +78,10 @@ impl Jobs for ResolutionCtx {
         let arm = ARMS[i];
         self.set(i, ArmState::Loading);
         let file = self.data.file_of(arm.file_side, &cancel).await?;
+        // A stopped experiment writes nothing more.
+        if cancel.is_cancelled() {
+            return Err("stopped".into());
+        }
         let request = arm.request(self.model.get_untracked(), self.epochs.get_untracked(), 0, self.backend);
         self.started.update_value(|s| s[i] = js_sys::Date::now());
         Ok(Outgoing { cmd: ToWorker::Start(request), bytes: Some(file), init: None, extra: Vec::new() })

@@ -34,6 +34,8 @@ pub enum LaunchKind {
 pub enum Tab<L> {
     /// Not asked for yet: no launch so far.
     Unclaimed,
+    /// Asked for, with this launch; no answer yet.
+    Asking(L),
     /// Another tab owns it; this launch waits for the reader to take over (or stay out).
     Waiting(L),
     Owner,
@@ -110,6 +112,11 @@ impl<P: Clone, L> RunControl<P, L> {
         matches!(self.tab, Tab::Waiting(_))
     }
 
+    /// Whether another tab took the run over from this one.
+    pub fn taken_over(&self) -> bool {
+        matches!(self.tab, Tab::Lost)
+    }
+
     /// Whether the stored run shown after a reload may be replaced by it (nothing was launched
     /// here meanwhile).
     pub fn may_restore(&self) -> bool {
@@ -137,25 +144,33 @@ impl<P: Clone, L> RunControl<P, L> {
     pub fn request(&mut self, launch: L) -> Go<L> {
         match self.tab {
             Tab::Owner => Go::Now(launch),
-            _ => {
-                self.tab = Tab::Waiting(launch);
+            Tab::Unclaimed | Tab::Asking(_) | Tab::Waiting(_) | Tab::Lost => {
+                self.tab = Tab::Asking(launch);
                 Go::Claim
             }
         }
     }
 
-    /// The run is this tab's now (the lock was granted, or locks are unsupported): the waiting
-    /// launch, if any, goes.
+    /// Another tab holds the run: the launch asked for waits for the reader.
+    pub fn busy(&mut self) {
+        self.tab = match std::mem::replace(&mut self.tab, Tab::Unclaimed) {
+            Tab::Asking(l) | Tab::Waiting(l) => Tab::Waiting(l),
+            other @ (Tab::Unclaimed | Tab::Owner | Tab::Lost) => other,
+        };
+    }
+
+    /// The run is this tab's now (the lock was granted, or locks are unsupported): the launch
+    /// asked for, if any, goes.
     pub fn claimed(&mut self) -> Option<L> {
         match std::mem::replace(&mut self.tab, Tab::Owner) {
-            Tab::Waiting(l) => Some(l),
+            Tab::Asking(l) | Tab::Waiting(l) => Some(l),
             Tab::Unclaimed | Tab::Owner | Tab::Lost => None,
         }
     }
 
     /// The reader forgets the waiting launch.
     pub fn stay_out(&mut self) {
-        if self.waiting() {
+        if matches!(self.tab, Tab::Asking(_) | Tab::Waiting(_)) {
             self.tab = Tab::Unclaimed;
         }
     }
@@ -229,7 +244,26 @@ impl<P: Clone, L> RunControl<P, L> {
             FromWorker::Stopped => effects.extend([Effect::Show, Effect::CloseWorker]),
             // A failure before anything of its own: the page shows it, storage keeps the
             // previous run.
-            _ => effects.push(Effect::Show),
+            FromWorker::Failed(_) => effects.push(Effect::Show),
+            // Progress, and what a run carries (its checkpoint and weights are kept by the
+            // caller): shown.
+            FromWorker::Ready { .. }
+            | FromWorker::Backend { .. }
+            | FromWorker::Step { .. }
+            | FromWorker::Eval { .. }
+            | FromWorker::Epoch(_)
+            | FromWorker::Checkpoint { .. }
+            | FromWorker::Weights { .. }
+            | FromWorker::Paused
+            | FromWorker::Unpaused => effects.push(Effect::Show),
+            // Replies that belong to the explorer and the methods lab never reach a run.
+            FromWorker::Explaining { .. }
+            | FromWorker::Explained(_)
+            | FromWorker::ActivationGrid(_)
+            | FromWorker::ExplainFailed(_)
+            | FromWorker::PretextStep { .. }
+            | FromWorker::PretextEpoch(_)
+            | FromWorker::Encoder { .. } => effects.push(Effect::Show),
         }
         effects
     }
@@ -358,6 +392,8 @@ mod tests {
     fn a_tab_that_does_not_own_the_run_waits_then_takes_over_or_stays_out() {
         let mut c = Control::default();
         assert_eq!(c.request("launch"), Go::Claim);
+        assert!(!c.waiting(), "no other tab is known to hold it before the answer");
+        c.busy();
         assert!(c.waiting() && !c.may_store());
         // The reader stays out: the launch is forgotten.
         c.stay_out();
@@ -376,7 +412,7 @@ mod tests {
         let mut c = owner();
         c.began(LaunchKind::Start, "x");
         c.lost();
-        assert!(!c.may_store());
+        assert!(!c.may_store() && c.taken_over());
         assert_eq!(c.fold(&FromWorker::Snapshot { epoch: 2 }, false), [Effect::Show], "no storage write");
         assert_eq!(c.fold(&done(), true), [Effect::Show, Effect::Forget("x"), Effect::Publish]);
         // A later launch asks for the run again.

@@ -182,7 +182,9 @@ pub(crate) fn cmd_ensemble(a: EnsembleArgs) -> Result<(), CliError> {
     for path in &a.checkpoints {
         let ckpt = load_weights(path, &data, None)?;
         models.push(ckpt.load(&device).map_err(|source| CliError::Checkpoint { path: path.clone(), source })?);
-        members.push(EnsembleMember { source: path.display().to_string(), model_config: ckpt.config });
+        let source = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let md5 = breastmnist_data::md5_hex(&read(path)?);
+        members.push(EnsembleMember { source, md5, model_config: ckpt.config });
     }
     let (val, val_predictions, test) = ensemble_metrics(&models, &data, &device, a.tta)?;
     std::fs::create_dir_all(&a.out).map_err(|source| CliError::Write { path: a.out.clone(), source })?;

@@ -179,8 +179,9 @@ fn train_tiny_one_epoch_writes_parsable_outputs_and_eval_reads_the_checkpoint() 
 fn a_preset_sets_the_recipe_and_later_flags_override_it() {
     let Some(data) = real_file("breastmnist.npz") else { return };
     let out = scratch("preset");
-    // The reader preset runs from any folder (here a temporary one, outside the repository):
-    // its starting point, if it has one, is carried by the binary (issue 27).
+    // The reader preset runs from any folder (here a temporary one, outside the repository): it
+    // needs no file beside the binary (it starts from fresh weights, what the rule that reads
+    // validation only chose; crates/core/tests/recipes.rs).
     let served = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/pretrained");
     let reader = ["train", "--preset", "reader", "--epochs", "1", "--subset", "64", "--seed", "2"];
     let elsewhere = scratch("elsewhere");
@@ -188,22 +189,17 @@ fn a_preset_sets_the_recipe_and_later_flags_override_it() {
     let o = bin().args(reader).arg("--data").arg(&data).arg("--out").arg(&out).current_dir(&elsewhere).output().unwrap();
     assert!(o.status.success(), "the default recipe runs outside the repository: {}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
-    if let Some(init) = v["config"].get("init") {
-        // The carried file is the one the page serves, byte for byte.
-        let name = init["name"].as_str().unwrap();
-        let served_bytes = std::fs::read(served.join(name)).unwrap();
-        assert_eq!(init["md5"].as_str(), Some(breastmnist_data::md5_hex(&served_bytes).as_str()), "{init}");
-    }
-    // A folder named with --pretrained must hold the file; the error says which and what else to do.
-    let o =
-        bin().args(reader).arg("--pretrained").arg(&elsewhere).arg("--data").arg(&data).arg("--out").arg(&out).output().unwrap();
-    if v["config"].get("init").is_some() {
-        let stderr = String::from_utf8_lossy(&o.stderr);
-        assert!(!o.status.success() && stderr.contains("which is not there") && stderr.contains("--init none"), "{stderr}");
-    }
+    assert_eq!(v["config"].get("init"), None, "fresh weights: no starting point recorded");
     let _ = std::fs::remove_dir_all(&elsewhere);
-    // With the served folder named explicitly, the same run.
-    let o = bin().args(reader).arg("--pretrained").arg(&served).arg("--data").arg(&data).arg("--out").arg(&out).output().unwrap();
+    // A served starting point is one flag away, and the run records it (name and MD5).
+    let simclr = served.join("c16-contrastive.ckpt");
+    let o = bin().args(reader).arg("--init").arg(&simclr).arg("--data").arg(&data).arg("--out").arg(&out).output().unwrap();
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    let md5 = breastmnist_data::md5_hex(&std::fs::read(&simclr).unwrap());
+    assert_eq!(v["config"]["init"], serde_json::json!({"name": "c16-contrastive.ckpt", "md5": md5}));
+    // The same recipe from fresh weights again, for the checks below.
+    let o = run_with(&reader, &data, &out);
     assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
     let c = &v["config"];
@@ -394,6 +390,12 @@ fn an_ensemble_scores_the_mean_of_its_members() {
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("ens/ensemble.json")).unwrap()).unwrap();
     assert_eq!((v["kind"].as_str(), v["members"].as_array().map(Vec::len)), (Some("mean-probability"), Some(2)));
     assert_eq!(v["test"]["predictions"].as_array().unwrap().len(), 156);
+    // Members are named by file name and MD5, not by this machine's path.
+    for (m, dir) in v["members"].as_array().unwrap().iter().zip(&members) {
+        assert_eq!(m["source"], "best.ckpt", "{m}");
+        let md5 = breastmnist_data::md5_hex(&std::fs::read(dir.join("best.ckpt")).unwrap());
+        assert_eq!(m["md5"].as_str(), Some(md5.as_str()), "{m}");
+    }
     check_result_files(&out.join("ens"), &data, &v, "ensemble-2");
     let o = run_with(&["ensemble", "--checkpoints", list.split(',').next().unwrap()], &data, &out.join("one"));
     assert!(!o.status.success());
@@ -659,4 +661,32 @@ fn the_gpu_packs_script_runs_each_stage_on_this_binary() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stdout).contains("usage: run.sh"));
     std::fs::remove_dir_all(&pack).unwrap();
+}
+
+#[test]
+fn audit_prints_the_twins_of_the_official_file_as_json() {
+    let Some(data) = real_file("breastmnist.npz") else { return };
+    let o = bin().arg("audit").arg("--data").arg(&data).output().unwrap();
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON on stdout");
+    assert_eq!(doc["md5"].as_str(), Some(breastmnist_data::md5_hex(&std::fs::read(&data).unwrap()).as_str()));
+    let audit = &doc["audit"];
+    assert_eq!(audit["threshold"].as_f64(), Some(0.95));
+    let tt = &audit["splits"][0];
+    assert_eq!((tt["first"].as_str(), tt["second"].as_str(), tt["images"].as_u64()), (Some("test"), Some("train"), Some(59)));
+    let twin = audit["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["a"]["split"] == "test" && p["a"]["index"] == 76 && p["b"]["index"] == 115)
+        .expect("test 76 ~ train 115");
+    assert_eq!(
+        (twin["identical"].as_bool(), twin["a"]["label"].as_u64(), twin["b"]["label"].as_u64()),
+        (Some(true), Some(1), Some(0))
+    );
+    assert_eq!(audit["deduplicated_test"].as_array().unwrap().len(), 97);
+    // The summary goes to stderr; bad input is one clear line.
+    assert!(String::from_utf8_lossy(&o.stderr).contains("de-duplicated test subset: 97 of 156"));
+    let o = bin().arg("audit").arg("--data").arg(&data).args(["--threshold", "1.5"]).output().unwrap();
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("--threshold must be between 0 and 1"));
 }

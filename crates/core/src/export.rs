@@ -159,10 +159,15 @@ pub struct EnsembleFile {
     pub test: TestReport,
 }
 
-/// One member of an ensemble: where its weights came from and its architecture.
+/// One member of an ensemble: its weights' file (by name and MD5, never a machine's path) and its
+/// architecture.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EnsembleMember {
+    /// The file's name.
     pub source: String,
+    /// The file's MD5 (hex). Absent in files written before it existed.
+    #[serde(default)]
+    pub md5: String,
     pub model_config: ModelConfig,
 }
 

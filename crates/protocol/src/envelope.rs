@@ -18,6 +18,17 @@ pub mod key {
     pub const EXTRA: &str = "extra";
 }
 
+/// The verifier worker's messages (`crates/worker/src/verifier.rs`, `src/runtime/hash.rs`): it
+/// posts `{READY: true}`; the page posts `{BYTES: file}` for the MD5 or `{AUDIT: file}` for the
+/// data audit; it answers `{MD5: hex}`, `{AUDIT: json}` or `{ERROR: message}`.
+pub mod verifier {
+    pub const READY: &str = "ready";
+    pub const BYTES: &str = "bytes";
+    pub const MD5: &str = "md5";
+    pub const AUDIT: &str = "audit";
+    pub const ERROR: &str = "error";
+}
+
 /// The buffers that travel beside a command to the worker.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Buffers {

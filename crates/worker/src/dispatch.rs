@@ -15,7 +15,7 @@ use web_sys::MessageEvent;
 use crate::control::Control;
 use crate::explain::Explainer;
 use crate::io::{fail, post, read, scope};
-use crate::job::{Job, plan};
+use crate::job::{Job, Run, plan};
 use crate::{driver, pretext};
 
 /// Installs the message handler and announces readiness.
@@ -37,19 +37,18 @@ pub fn listen() {
 
 fn carry_out(job: Job, control: &Rc<Control>, explainer: &Rc<Explainer>) {
     match job {
-        Job::Train { .. } | Job::Evaluate { .. } | Job::Pretrain { .. } => {
+        Job::Run(run) => {
             control.stop.set(false);
             control.paused.set(false);
             control.running.set(true);
             let (control, explainer) = (control.clone(), explainer.clone());
             spawn_local(async move {
-                let outcome = match job {
-                    Job::Train { request, data, init } => driver::run(request, data, init, &control, &explainer).await,
-                    Job::Evaluate { backend, name, tta, data, checkpoint } => {
+                let outcome = match run {
+                    Run::Train { request, data, init } => driver::run(request, data, init, &control, &explainer).await,
+                    Run::Evaluate { backend, name, tta, data, checkpoint } => {
                         driver::evaluate(backend, name, tta, data, checkpoint, &explainer).await
                     }
-                    Job::Pretrain { request, data, extras } => pretext::run(request, data, extras, &control).await,
-                    Job::Pause | Job::Unpause | Job::Stop | Job::Ask(_) | Job::Refuse(_) => Ok(()),
+                    Run::Pretrain { request, data, extras } => pretext::run(request, data, extras, &control).await,
                 };
                 if let Err(error) = outcome {
                     fail(error);

@@ -27,26 +27,18 @@ pub enum Question {
     Activations { split: Split, index: usize, stage: Stage },
 }
 
+/// A long piece of work: one runs at a time.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Run {
+    Train { request: TrainRequest, data: Vec<u8>, init: Init },
+    Evaluate { backend: BackendChoice, name: String, tta: bool, data: Vec<u8>, checkpoint: Vec<u8> },
+    Pretrain { request: PretrainRequest, data: Vec<u8>, extras: Vec<Vec<u8>> },
+}
+
 /// One thing for the worker to do.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Job {
-    Train {
-        request: TrainRequest,
-        data: Vec<u8>,
-        init: Init,
-    },
-    Evaluate {
-        backend: BackendChoice,
-        name: String,
-        tta: bool,
-        data: Vec<u8>,
-        checkpoint: Vec<u8>,
-    },
-    Pretrain {
-        request: PretrainRequest,
-        data: Vec<u8>,
-        extras: Vec<Vec<u8>>,
-    },
+    Run(Run),
     Pause,
     Unpause,
     Stop,
@@ -74,20 +66,22 @@ pub fn plan(command: ToWorker, buffers: Buffers, busy: bool) -> Job {
     };
     match (command, init) {
         (ToWorker::Start(request), Some(b)) if request.fine_tune => {
-            needs_data(&|data| Job::Train { request: request.clone(), data, init: Init::FineTune(b.clone()) })
+            needs_data(&|data| Job::Run(Run::Train { request: request.clone(), data, init: Init::FineTune(b.clone()) }))
         }
         (ToWorker::Start(request), None) if request.fine_tune => refuse("fine-tuning needs a checkpoint: import one first"),
-        (ToWorker::Start(request), _) => needs_data(&|data| Job::Train { request: request.clone(), data, init: Init::Fresh }),
+        (ToWorker::Start(request), _) => {
+            needs_data(&|data| Job::Run(Run::Train { request: request.clone(), data, init: Init::Fresh }))
+        }
         (ToWorker::Continue(request), Some(b)) => {
-            needs_data(&|data| Job::Train { request: request.clone(), data, init: Init::Continue(b.clone()) })
+            needs_data(&|data| Job::Run(Run::Train { request: request.clone(), data, init: Init::Continue(b.clone()) }))
         }
         (ToWorker::Continue(_), None) => refuse("there is no saved snapshot to continue from"),
         (ToWorker::Evaluate { backend, name, tta }, Some(b)) => {
-            needs_data(&|data| Job::Evaluate { backend, name: name.clone(), tta, data, checkpoint: b.clone() })
+            needs_data(&|data| Job::Run(Run::Evaluate { backend, name: name.clone(), tta, data, checkpoint: b.clone() }))
         }
         (ToWorker::Evaluate { .. }, None) => refuse("no checkpoint file was sent"),
         (ToWorker::Pretrain(request), _) => {
-            needs_data(&|data| Job::Pretrain { request: request.clone(), data, extras: extra.clone() })
+            needs_data(&|data| Job::Run(Run::Pretrain { request: request.clone(), data, extras: extra.clone() }))
         }
         (ToWorker::Pause, _) => Job::Pause,
         (ToWorker::Unpause, _) => Job::Unpause,
@@ -124,31 +118,31 @@ mod tests {
     #[test]
     fn a_start_trains_fresh_or_fine_tunes_its_checkpoint() {
         let fresh = plan(ToWorker::Start(request(false)), with(true, false), false);
-        assert_eq!(fresh, Job::Train { request: request(false), data: vec![1, 2], init: Init::Fresh });
+        assert_eq!(fresh, Job::Run(Run::Train { request: request(false), data: vec![1, 2], init: Init::Fresh }));
         // A checkpoint sent with a fresh start is not used.
         let ignored = plan(ToWorker::Start(request(false)), with(true, true), false);
-        assert!(matches!(ignored, Job::Train { init: Init::Fresh, .. }));
+        assert!(matches!(ignored, Job::Run(Run::Train { init: Init::Fresh, .. })));
         let tuned = plan(ToWorker::Start(request(true)), with(true, true), false);
-        assert_eq!(tuned, Job::Train { request: request(true), data: vec![1, 2], init: Init::FineTune(vec![9]) });
+        assert_eq!(tuned, Job::Run(Run::Train { request: request(true), data: vec![1, 2], init: Init::FineTune(vec![9]) }));
         assert!(refused(plan(ToWorker::Start(request(true)), with(true, false), false)).contains("import one first"));
     }
 
     #[test]
     fn continue_and_evaluate_need_their_file() {
         let cont = plan(ToWorker::Continue(request(false)), with(true, true), false);
-        assert!(matches!(cont, Job::Train { init: Init::Continue(ref b), .. } if b == &[9]));
+        assert!(matches!(cont, Job::Run(Run::Train { init: Init::Continue(ref b), .. }) if b == &[9]));
         assert!(refused(plan(ToWorker::Continue(request(false)), with(true, false), false)).contains("no saved snapshot"));
         let eval = ToWorker::Evaluate { backend: BackendChoice::Cpu, name: "m.ckpt".into(), tta: true };
         let job = plan(eval.clone(), with(true, true), false);
         assert_eq!(
             job,
-            Job::Evaluate {
+            Job::Run(Run::Evaluate {
                 backend: BackendChoice::Cpu,
                 name: "m.ckpt".into(),
                 tta: true,
                 data: vec![1, 2],
                 checkpoint: vec![9]
-            }
+            })
         );
         assert!(refused(plan(eval, with(true, false), false)).contains("no checkpoint"));
     }
@@ -165,7 +159,7 @@ mod tests {
             extra: vec![breastmnist_protocol::ExtraFile::PneumoniaMnist],
         };
         let job = plan(ToWorker::Pretrain(req.clone()), with(true, false), false);
-        assert_eq!(job, Job::Pretrain { request: req, data: vec![1, 2], extras: vec![vec![7]] });
+        assert_eq!(job, Job::Run(Run::Pretrain { request: req, data: vec![1, 2], extras: vec![vec![7]] }));
     }
 
     #[test]

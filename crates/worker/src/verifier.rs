@@ -9,6 +9,7 @@
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
+    use breastmnist_protocol::envelope::verifier as key;
     use js_sys::{Object, Reflect, Uint8Array};
     use wasm_bindgen::JsCast;
     use wasm_bindgen::prelude::*;
@@ -29,18 +30,18 @@ fn main() {
                 .filter(|v| v.is_instance_of::<Uint8Array>())
                 .map(|b| Uint8Array::from(b).to_vec())
         };
-        match (buffer("bytes"), buffer("audit")) {
-            (Some(b), _) => reply("md5", breastmnist_data::md5_hex(&b).into()),
+        match (buffer(key::BYTES), buffer(key::AUDIT)) {
+            (Some(b), _) => reply(key::MD5, breastmnist_data::md5_hex(&b).into()),
             (None, Some(b)) => match audit(&b) {
-                Ok(json) => reply("audit", json.into()),
-                Err(why) => reply("error", why.into()),
+                Ok(json) => reply(key::AUDIT, json.into()),
+                Err(why) => reply(key::ERROR, why.into()),
             },
-            (None, None) => reply("error", "no bytes were sent".into()),
+            (None, None) => reply(key::ERROR, "no bytes were sent".into()),
         }
     });
     scope.set_onmessage(Some(handler.as_ref().unchecked_ref()));
     handler.forget();
-    reply("ready", JsValue::TRUE);
+    reply(key::READY, JsValue::TRUE);
 }
 
 /// The audit of a dataset file, as JSON.

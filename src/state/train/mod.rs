@@ -44,10 +44,11 @@ pub struct TrainCtx {
     pub restored: RwSignal<bool>,
     /// Why the run's progress could not be stored, if it could not.
     pub storage_error: RwSignal<Option<String>>,
-    /// Another tab owns the stored run; a launch waits until the reader takes over.
-    pub other_tab: RwSignal<bool>,
-    /// Another tab took the run over from this one.
-    pub taken_over: RwSignal<bool>,
+    /// Another tab owns the stored run; a launch waits until the reader takes over (read from
+    /// the controller's state).
+    pub other_tab: Memo<bool>,
+    /// Another tab took the run over from this one (read from the controller's state).
+    pub taken_over: Memo<bool>,
     /// The stored run shown after a reload belongs to another tab that is training it now.
     pub stored_elsewhere: RwSignal<bool>,
     /// Why the stored snapshot cannot be continued (reported once; the reader discards it).
@@ -55,7 +56,7 @@ pub struct TrainCtx {
     data: DataCtx,
     link: TrainerLink,
     /// The tab's ownership and its launch: the one state the rules read (`view::control`).
-    control: StoredValue<RunControl<Kept, Launch>, LocalStorage>,
+    control: RwSignal<RunControl<Kept, Launch>, LocalStorage>,
     /// The kept model's checkpoint (name, bytes): stored, downloadable, explorable.
     checkpoint: StoredValue<Option<(String, Vec<u8>)>, LocalStorage>,
     /// The kept model as `.safetensors` (sent by the worker with each checkpoint; not stored).
@@ -94,6 +95,7 @@ fn now_ms() -> f64 {
 
 impl TrainCtx {
     pub fn new(data: DataCtx, link: TrainerLink) -> Self {
+        let control = RwSignal::new_local(RunControl::default());
         let ctx = Self {
             draft: RwSignal::new(Draft::from_query(url::param)),
             run: RwSignal::new(RunView::default()),
@@ -102,13 +104,13 @@ impl TrainCtx {
             imported: RwSignal::new(None),
             restored: RwSignal::new(false),
             storage_error: RwSignal::new(None),
-            other_tab: RwSignal::new(false),
-            taken_over: RwSignal::new(false),
+            other_tab: Memo::new(move |_| control.with(RunControl::waiting)),
+            taken_over: Memo::new(move |_| control.with(RunControl::taken_over)),
             stored_elsewhere: RwSignal::new(false),
             unreadable_snapshot: RwSignal::new(None),
             data,
             link,
-            control: StoredValue::new_local(RunControl::default()),
+            control,
             checkpoint: StoredValue::new_local(None),
             weights: StoredValue::new_local(None),
             imported_bytes: StoredValue::new_local(None),
@@ -127,7 +129,7 @@ impl TrainCtx {
         spawn_local(async move {
             let Some(saved) = runs::load().await else { return };
             let elsewhere = crate::runtime::locks::held_elsewhere().await;
-            if self.run.with_untracked(|s| s.phase != RunPhase::Idle) || !self.control.with_value(RunControl::may_restore) {
+            if self.run.with_untracked(|s| s.phase != RunPhase::Idle) || !self.control.with_untracked(RunControl::may_restore) {
                 return;
             }
             self.stored_elsewhere.set(elsewhere);
@@ -182,12 +184,12 @@ impl TrainCtx {
             return self.launch_start(request, Some(bytes));
         }
         let Some(point) = draft.served() else { return self.launch_start(request, None) };
-        if !self.control.try_update_value(|c| c.fetch_start()).unwrap_or(false) {
+        if !self.control.try_update(|c| c.fetch_start()).unwrap_or(false) {
             return;
         }
         spawn_local(async move {
             let loaded = pretrained::load(point, &Cancel::new()).await;
-            self.control.update_value(|c| c.fetched());
+            self.control.update(|c| c.fetched());
             match loaded {
                 Ok(bytes) => self.launch_start(request, Some(bytes)),
                 Err(e) => self.form_error.set(Some(format!(
@@ -268,7 +270,7 @@ impl TrainCtx {
     pub fn discard(self) {
         self.unreadable_snapshot.set(None);
         self.link.close();
-        if let Some(Kept { exports: Some(old), .. }) = self.control.try_update_value(|c| c.discard()).flatten() {
+        if let Some(Kept { exports: Some(old), .. }) = self.control.try_update(|c| c.discard()).flatten() {
             old.revoke();
         }
         self.run.set(RunView::default());
@@ -317,7 +319,7 @@ impl TrainCtx {
             checkpoint: self.checkpoint.get_value(),
             restored: self.restored.get_untracked(),
         };
-        self.control.update_value(|c| c.began(launch.kind, previous));
+        self.control.update(|c| c.began(launch.kind, previous));
         self.unreadable_snapshot.set(None);
         self.form_error.set(None);
         self.exports.set(None);
@@ -343,7 +345,7 @@ impl TrainCtx {
             _ => {}
         }
         let has_checkpoint = self.checkpoint.with_value(Option::is_some);
-        let effects = self.control.try_update_value(|c| c.fold(&msg, has_checkpoint)).unwrap_or_default();
+        let effects = self.control.try_update(|c| c.fold(&msg, has_checkpoint)).unwrap_or_default();
         let saved = || self.run.with_untracked(|s| s.saved(side));
         for effect in effects {
             match effect {

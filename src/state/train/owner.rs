@@ -16,7 +16,7 @@ impl TrainCtx {
     /// Launches once this tab owns the stored run: at once if it does, else after asking for it
     /// (another tab owning it makes the launch wait for [`TrainCtx::take_over`]).
     pub(super) fn launch(self, launch: Launch) {
-        let go = self.control.try_update_value(|c| c.request(launch));
+        let go = self.control.try_update(|c| c.request(launch));
         match go {
             Some(Go::Now(launch)) => self.launch_owned(launch),
             Some(Go::Claim) => spawn_local(self.claim(false)),
@@ -31,28 +31,24 @@ impl TrainCtx {
 
     /// Forgets the waiting launch.
     pub fn stay_out(self) {
-        self.control.update_value(|c| c.stay_out());
-        self.other_tab.set(false);
+        self.control.update(|c| c.stay_out());
     }
 
     async fn claim(self, steal: bool) {
         match locks::acquire(steal, move || self.lost()).await {
             Acquire::Held | Acquire::Unsupported => {
-                self.other_tab.set(false);
                 self.stored_elsewhere.set(false);
-                self.taken_over.set(false);
-                if let Some(launch) = self.control.try_update_value(|c| c.claimed()).flatten() {
+                if let Some(launch) = self.control.try_update(|c| c.claimed()).flatten() {
                     self.launch_owned(launch);
                 }
             }
-            Acquire::Busy => self.other_tab.set(true),
+            Acquire::Busy => self.control.update(|c| c.busy()),
         }
     }
 
     /// Another tab took the run over: training here stops and nothing more is stored.
     fn lost(self) {
-        self.control.update_value(|c| c.lost());
-        self.taken_over.set(true);
+        self.control.update(|c| c.lost());
         if self.run.with_untracked(|r| r.phase.is_active()) {
             self.link.close();
             self.run.update(|r| r.apply(&FromWorker::Stopped, now_ms()));
