@@ -28,7 +28,7 @@ pub fn draw(canvas: HtmlCanvasElement, audit: &Audit) -> Result<(), String> {
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .light_line_style(theme.grid)
+        .light_line_style(TRANSPARENT)
         .bold_line_style(theme.grid)
         .axis_style(theme.fg)
         .label_style(("sans-serif", 13).into_font().color(&theme.fg))

@@ -25,7 +25,7 @@ pub fn draw(canvas: HtmlCanvasElement, ds: &Dataset) -> Result<(), String> {
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .light_line_style(theme.grid)
+        .light_line_style(TRANSPARENT)
         .bold_line_style(theme.grid)
         .axis_style(theme.fg)
         .label_style(font.clone())

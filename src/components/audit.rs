@@ -96,9 +96,10 @@ fn Report(ctx: DataCtx, audit: Arc<Audit>) -> impl IntoView {
             <canvas node_ref=all_pairs width="640" height="240" data-testid="audit-all-pairs" role="img"
                 aria-label="Histogram on a log scale: the correlation of every test image with every training image"></canvas>
             <figcaption>{format!(
-                "Every test–train pair ({} of them), on a log scale: different scans spread around 0.5 and thin out well \
-                 before 0.9; the few dozen pairs past the line ({}) are the twins.",
-                audit.all_pairs_histogram.counts.iter().sum::<usize>() + audit.all_pairs_histogram.below,
+                "Every test–train pair ({} of them), on a log scale: pairs of different scans centre near 0.5 and thin \
+                 out towards 0.9 ({:.1} % of all pairs lie below it); the few dozen pairs past the line ({}) are the twins.",
+                audit.all_pairs_histogram.total(),
+                100.0 * audit.all_pairs_histogram.share_below(0.9),
                 audit.threshold
             )}</figcaption>
         </figure>

@@ -104,6 +104,19 @@ impl Histogram {
         }
         h
     }
+
+    /// How many values were counted.
+    pub fn total(&self) -> usize {
+        self.below + self.counts.iter().sum::<usize>()
+    }
+
+    /// The share of the values that lie in bins ending at or before `x` (values under `from`
+    /// included); 0 for an empty histogram.
+    pub fn share_below(&self, x: f64) -> f64 {
+        let ended = (0..self.counts.len()).filter(|&i| self.from + (i + 1) as f64 * self.width <= x + 1e-9);
+        let n = self.below + ended.map(|i| self.counts[i]).sum::<usize>();
+        if self.total() == 0 { 0.0 } else { n as f64 / self.total() as f64 }
+    }
 }
 
 /// The audit of one file.
@@ -297,6 +310,16 @@ mod tests {
             // a (label 1: a conflict), b (same label), unrelated, a constant image equal to train #3.
             test: split(&[a, b, picture(5), flat], &[1, 1, 0, 0]),
         }
+    }
+
+    #[test]
+    fn a_histogram_counts_its_values_and_the_share_below_a_bin_edge() {
+        let h = Histogram::of([-1.0, 0.05, 0.15, 0.15, 0.25, 7.0], 0.0, 0.1, 3);
+        assert_eq!((h.below, h.counts.clone(), h.total()), (1, vec![1, 2, 2], 6), "the last bin takes what lies past it");
+        assert_eq!(h.share_below(0.0), 1.0 / 6.0);
+        assert_eq!(h.share_below(0.2), 4.0 / 6.0);
+        assert_eq!(h.share_below(0.15), 2.0 / 6.0, "a bin counts only once it has ended");
+        assert_eq!(Histogram::of([], 0.0, 0.1, 3).share_below(1.0), 0.0);
     }
 
     #[test]
