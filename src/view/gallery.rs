@@ -103,8 +103,15 @@ mod tests {
     const NONE: SplitScores<'static> = [None, None, None];
 
     fn dataset() -> Dataset {
-        let split = |labels: Vec<u8>| SplitData { images: vec![0; labels.len() * 4], labels };
-        Dataset { side: 2, channels: 1, train: split(vec![0, 1, 1]), val: split(vec![1]), test: split(vec![0, 0]) }
+        let split = |labels: Vec<u8>| SplitData::single(vec![0; labels.len() * 4], labels);
+        Dataset {
+            side: 2,
+            channels: 1,
+            targets: breastmnist_data::Targets::Classes(2),
+            train: split(vec![0, 1, 1]),
+            val: split(vec![1]),
+            test: split(vec![0, 0]),
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use breastmnist_data::{Extra, Variant, verify};
+use breastmnist_data::{Extra, Flag, Size, Variant, md5_hex, verify};
 
 use crate::sh::{Failure, root, step};
 
@@ -55,6 +55,40 @@ pub fn prepare() -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// `--dataset FLAG [--size N]`: one official file of the catalog (28 px unless said).
+pub fn parse_one(rest: &[String]) -> Result<(Flag, Size), Failure> {
+    let usage = || Failure("data takes --dataset FLAG [--size 28|64|128|224] (FLAG: `breastmnist datasets` lists them)".into());
+    let (mut flag, mut size) = (None, Size::Px28);
+    let mut args = rest.iter();
+    while let Some(arg) = args.next() {
+        let value = args.next().ok_or_else(usage)?;
+        match arg.as_str() {
+            "--dataset" => flag = Some(value.parse::<Flag>().map_err(|e| Failure(e.to_string()))?),
+            "--size" => size = value.parse::<Size>().map_err(|e| Failure(e.to_string()))?,
+            _ => return Err(usage()),
+        }
+    }
+    Ok((flag.ok_or_else(usage)?, size))
+}
+
+/// Puts one verified official file into assets/data (from the local folders, else the
+/// official record), checked against the catalog's MD5.
+pub fn one(&(flag, size): &(Flag, Size)) -> Result<(), Failure> {
+    let entry = flag.entry();
+    let file = entry.file_name(size);
+    step(&format!("preparing {file} (assets/data)"));
+    let dir = data_dir();
+    std::fs::create_dir_all(&dir).map_err(|e| Failure(format!("{}: {e}", dir.display())))?;
+    let sources: Vec<PathBuf> = breastmnist_data::locate().into_iter().filter(|d| *d != dir).collect();
+    let md5 = entry.md5(size);
+    let check = |path: &Path| {
+        let got = md5_hex(&std::fs::read(path).map_err(|e| e.to_string())?);
+        if got == md5 { Ok(()) } else { Err(format!("MD5 is {got}, expected {md5}")) }
+    };
+    obtain(&file, &entry.url(size), md5, &check, &sources, &dir)
+        .map_err(|tried| Failure(format!("could not get a verified {file}. Tried:\n  - {}", tried.join("\n  - "))))
 }
 
 /// Puts a verified `file` into `dir`: the copy already there, else one from `sources`, else a

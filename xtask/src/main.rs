@@ -28,7 +28,7 @@ use std::process::ExitCode;
 
 use sh::{Failure, root, step};
 
-const USAGE: &str = "usage: cargo xtask <serve [--port N] | lint | test [--no-browser] | setup | data | build \
+const USAGE: &str = "usage: cargo xtask <serve [--port N] | lint | test [--no-browser] | setup | data [--dataset FLAG [--size 28|64|128|224]] | build \
                      | bench [browser-bench args, e.g. --peer tfjs] | fuzz [--minutes N] [--seed S] | gpu-pack [--builds NAME,NAME] \
                      | threads (Trunk's hook)>";
 
@@ -50,7 +50,8 @@ fn run(args: &[String]) -> Result<(), Failure> {
         "lint" => lint::run(),
         "test" => test(rest),
         "setup" => execute(plan::Task::Setup),
-        "data" => data::prepare(),
+        "data" if rest.is_empty() => data::prepare(),
+        "data" => data::one(&data::parse_one(rest)?),
         "build" => execute(plan::Task::Build),
         "bench" => bench(rest),
         // Trunk's post_build hook (Trunk.toml): the threaded CPU trainer into the staging folder.

@@ -7,14 +7,16 @@ use breastmnist_core::Device;
 use breastmnist_core::batch::ImageView;
 use breastmnist_core::checkpoint::Checkpoint;
 use breastmnist_core::eval;
+use breastmnist_core::evaluator;
 use breastmnist_core::export::{EnsembleFile, EnsembleMember, MetricsFile, ValSummary, predictions_csv};
 use breastmnist_core::model::ModelSize;
 use breastmnist_core::result_file::{self, ResultFile};
 use breastmnist_core::torch;
 use breastmnist_core::train;
-use breastmnist_data::Split;
+use breastmnist_data::{DecodeOptions, Flag, Split, Targets};
 use futures_lite::future::block_on;
 
+use crate::catalog::{DataArgs, print_task};
 use crate::{BackendArg, CliError, device, load_data, read, write, write_result_files};
 
 #[derive(clap::Args, Debug)]
@@ -38,8 +40,9 @@ pub(crate) struct EnsembleArgs {
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct EvalArgs {
-    #[arg(long)]
-    data: PathBuf,
+    /// The data: BreastMNIST or any MedMNIST 2D dataset.
+    #[command(flatten)]
+    data: DataArgs,
     #[arg(long)]
     checkpoint: PathBuf,
     /// train, val or test.
@@ -131,26 +134,67 @@ pub(crate) fn cmd_export(a: ExportArgs) -> Result<(), CliError> {
 pub(crate) fn cmd_eval(a: EvalArgs) -> Result<(), CliError> {
     let split = Split::parse(&a.split)
         .ok_or_else(|| CliError::Usage(format!("unknown split '{}' (expected train, val or test)", a.split)))?;
-    let data = load_data(&a.data)?;
+    let (_, opened) = a.data.open(Some(&DecodeOptions::default()))?;
+    let flag = opened.official.map(|(e, _)| e.flag).or(a.data.task.is_none().then_some(Flag::Breast));
+    let labels: Vec<&str> = flag.map(|f| f.entry().labels.to_vec()).unwrap_or_default();
+    let data = opened.data;
     let ckpt = load_weights(&a.checkpoint, &data, a.model)?;
+    let (k, multi_label) = (data.classes().max(2), matches!(data.targets, Targets::MultiLabel(_)));
+    if (ckpt.config.num_classes, ckpt.config.multi_label) != (k, multi_label) {
+        let head = |m: bool| if m { "labels" } else { "classes" };
+        return Err(CliError::Usage(format!(
+            "{} has {} output {}, but the data has {k} {}",
+            a.checkpoint.display(),
+            ckpt.config.num_classes,
+            head(ckpt.config.multi_label),
+            head(multi_label)
+        )));
+    }
     let (device, env) = device(a.backend)?;
     let model = ckpt.load(&device).map_err(|source| CliError::Checkpoint { path: a.checkpoint.clone(), source })?;
     let view = ImageView::of(&data, split);
-    let (ev, _) = block_on(eval::evaluate(&model, &view, &device, a.tta))?;
+    if let Some(task) = train::task_of(&data)? {
+        let probs = block_on(eval::probabilities_reporting(&model, &view, &device, a.tta, multi_label, &mut |_, _| {}))?;
+        let wide: Vec<f64> = probs.iter().map(|&p| f64::from(p)).collect();
+        let m = evaluator::evaluate(task, data.targets, view.labels, &wide, k)
+            .map_err(|e| CliError::Train(train::TrainError::from(e)))?;
+        println!("model {} on {split} ({} images), {}", ckpt.config.size, view.len(), flag.map_or(task, |f| f.entry().task));
+        println!("AUC {:.4}\nACC {:.4}", m.auc, m.acc);
+        print_task(&m, Some(&labels));
+    } else {
+        print_binary(&model, &view, &device, a.tta, &ckpt, split)?;
+    }
+    if let Some(out) = &a.out {
+        let (result, _) = block_on(train::evaluate_checkpoint(&ckpt, &data, &device, a.tta))?;
+        std::fs::create_dir_all(out).map_err(|source| CliError::Write { path: out.clone(), source })?;
+        let file = MetricsFile::new(&result, env).with_dataset(&result, flag, &labels);
+        write(&out.join("metrics.json"), file.to_json().as_bytes())?;
+        println!("wrote {}", out.join("metrics.json").display());
+        let stem = a.checkpoint.file_stem().map(|s| s.to_string_lossy().into_owned());
+        let run = a.run.clone().or(stem).unwrap_or_else(|| result_file::run_name(&result));
+        match flag {
+            Some(flag) => write_result_files(out, &result_file::result_files_for(&result, flag, &run))?,
+            None => println!("no standard result files: a custom dataset has no MedMNIST flag for the Evaluator"),
+        }
+    }
+    Ok(())
+}
+
+/// A two-class evaluation's AUC, ACC and confusion, printed.
+fn print_binary(
+    model: &breastmnist_core::Network,
+    view: &ImageView<'_>,
+    device: &Device,
+    tta: bool,
+    ckpt: &Checkpoint,
+    split: Split,
+) -> Result<(), CliError> {
+    let (ev, _) = block_on(eval::evaluate(model, view, device, tta))?;
     let c = ev.confusion;
     println!("model {} on {split} ({} images)", ckpt.config.size, view.len());
     println!("AUC {:.4}\nACC {:.4}", ev.auc, ev.acc);
     println!("confusion (rows true, cols predicted; label 1 positive):");
     println!("            pred 0  pred 1\n  true 0  {:>7} {:>7}\n  true 1  {:>7} {:>7}", c.tn(), c.fp(), c.fn_(), c.tp());
-    if let Some(out) = &a.out {
-        let (result, _) = block_on(train::evaluate_checkpoint(&ckpt, &data, &device, a.tta))?;
-        std::fs::create_dir_all(out).map_err(|source| CliError::Write { path: out.clone(), source })?;
-        write(&out.join("metrics.json"), MetricsFile::new(&result, env).to_json().as_bytes())?;
-        println!("wrote {}", out.join("metrics.json").display());
-        let stem = a.checkpoint.file_stem().map(|s| s.to_string_lossy().into_owned());
-        let run = a.run.clone().or(stem).unwrap_or_else(|| result_file::run_name(&result));
-        write_result_files(out, &result_file::result_files(&result, &run))?;
-    }
     Ok(())
 }
 
@@ -208,7 +252,7 @@ pub(crate) fn cmd_ensemble(a: EnsembleArgs) -> Result<(), CliError> {
         file.test.auc,
         file.test.acc
     );
-    println!("{}", crate::certainty(&file.test));
+    println!("{}", crate::certainty(&file.test, None));
     println!("wrote {}/{{ensemble.json, predictions.csv}}", a.out.display());
     let run = a.run.clone().unwrap_or_else(|| format!("ensemble-{}", models.len()));
     let results = [

@@ -5,13 +5,15 @@
 //! write files. It must not hold ML logic of its own.
 //!
 //! One module per command: [`training`] (`train`, `pretrain`), [`evaluate`] (`eval`, `export`,
-//! `ensemble`), [`lab`], [`bench`] (`bench`, `check`), [`pretext`] (`ssl`) and [`audit`]; [`backends`]
+//! `ensemble`), [`lab`], [`bench`] (`bench`, `check`), [`pretext`] (`ssl`), [`audit`] and
+//! [`catalog`] (`datasets`, `score`); [`backends`]
 //! starts the devices they run on. This file holds the command list, the errors, and the file
 //! helpers they share.
 
 mod audit;
 mod backends;
 mod bench;
+mod catalog;
 mod evaluate;
 mod lab;
 mod pretext;
@@ -77,6 +79,13 @@ enum Command {
     /// correlation): print the pairs, the counts per pair of splits and the de-duplicated test
     /// subset as JSON.
     Audit(audit::AuditArgs),
+    /// List the MedMNIST 2D catalog (task, channels, classes, split sizes, licence) and which
+    /// official files are in the data folders, verified by MD5.
+    Datasets(catalog::DatasetsArgs),
+    /// Score a standard result file of any MedMNIST 2D dataset against its data file, as
+    /// `medmnist.Evaluator.parse_and_evaluate` would (AUC and ACC of the dataset's task), with
+    /// the per-class AUC and the confusion.
+    Score(catalog::ScoreArgs),
 }
 
 /// Everything that ends the program with a message.
@@ -126,6 +135,8 @@ fn main() -> ExitCode {
         Command::Lab(a) => cmd_lab(a),
         Command::Ssl(a) => pretext::cmd_ssl(a),
         Command::Audit(a) => audit::cmd_audit(a),
+        Command::Datasets(a) => catalog::cmd_datasets(a),
+        Command::Score(a) => catalog::cmd_score(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -168,13 +179,15 @@ fn write_result_files(dir: &Path, files: &[ResultFile]) -> Result<(), CliError> 
     Ok(())
 }
 
-/// How sure a test report is, one line each: the AUC's 95% interval with malignant's
-/// sensitivity and specificity, and the figures on the de-duplicated test subset.
-fn certainty(test: &train::TestReport) -> String {
+/// How sure a test report is, one line each: the AUC's 95% interval with label 0's
+/// sensitivity and specificity (BreastMNIST's malignant, unless `class0` names another
+/// dataset's label 0), and the figures on the de-duplicated test subset.
+fn certainty(test: &train::TestReport, class0: Option<&str>) -> String {
     let mut lines = Vec::new();
     if let (Some(ci), Some(m)) = (test.auc_ci, test.malignant) {
+        let class0 = class0.map_or("malignant".to_string(), |name| format!("label 0 ({name}) as positive"));
         lines.push(format!(
-            "test AUC 95% interval (DeLong) {:.4}-{:.4}; malignant: sensitivity {:.3}, specificity {:.3}",
+            "test AUC 95% interval (DeLong) {:.4}-{:.4}; {class0}: sensitivity {:.3}, specificity {:.3}",
             ci.lo, ci.hi, m.sensitivity, m.specificity
         ));
     }

@@ -51,7 +51,7 @@ pub fn pool(data_path: &Path, data: &Dataset, extra: &[PathBuf]) -> Result<Pool,
     let mut pool = Pool::new(data.side);
     let name = |p: &Path| p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned());
     pool.add_target(&name(data_path), data).map_err(|e| CliError::Usage(e.to_string()))?;
-    let images_only = DecodeOptions { split_sizes: None, unlabeled: true, ..DecodeOptions::default() };
+    let images_only = DecodeOptions { split_sizes: None, ..DecodeOptions::default() }.unlabeled();
     for path in extra {
         let other = load_data_with(path, &images_only)?;
         pool.add_other(&name(path), &other).map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;

@@ -6,26 +6,28 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
+use breastmnist_core::RunResult;
 use breastmnist_core::batch::Augmentation;
 use breastmnist_core::checkpoint::Checkpoint;
-use breastmnist_core::export::{MetricsFile, predictions_csv};
+use breastmnist_core::export::{MetricsFile, predictions_csv, task_predictions_csv};
 use breastmnist_core::model::conv_check::{settle, should_race};
 use breastmnist_core::model::{ConvAlgo, ModelSize, Resample, Stem};
 use breastmnist_core::result_file;
 use breastmnist_core::train::{self, Curriculum, InitFile, Order, Preset, Schedule, Selection, TrainConfig, TrainEvent, Trainer};
-use breastmnist_data::DecodeOptions;
+use breastmnist_data::{DecodeOptions, Flag};
 use futures_lite::future::block_on;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::{BackendArg, CliError, certainty, device, load_data_with, read, write, write_result_files};
+use crate::catalog::{DataArgs, print_task};
+use crate::{BackendArg, CliError, certainty, device, read, write, write_result_files};
 
 /// `breastmnist train`: a preset (default `paper`, MedMNIST's official recipe) and flags that
 /// override its values, whatever their order.
 #[derive(clap::Args, Debug)]
 pub(crate) struct TrainArgs {
-    /// The BreastMNIST .npz file (28 or 64 px).
-    #[arg(long)]
-    data: PathBuf,
+    /// The data: BreastMNIST (28 or 64 px) or any MedMNIST 2D dataset.
+    #[command(flatten)]
+    data: DataArgs,
     /// Start from a named recipe: paper (ResNet-18, 100 epochs, best validation AUC), reader
     /// (c16 from the served SimCLR encoder, 20 epochs, flips, last epoch, flip TTA) or best
     /// (c16, 60 epochs, EMA, flip TTA).
@@ -218,7 +220,11 @@ fn clock_ms() -> f64 {
 pub(crate) fn cmd_train(a: TrainArgs, options: &DecodeOptions, official: bool) -> Result<(), CliError> {
     // What needs no data file fails first, so typos and a missing starting point fail fast.
     let (mut config, init) = a.recipe()?;
-    let data = Arc::new(load_data_with(&a.data, options)?);
+    let (_, opened) = a.data.open(Some(options))?;
+    // A file the catalog does not know, read in BreastMNIST's layout, is named as BreastMNIST.
+    let flag = opened.official.map(|(e, _)| e.flag).or(a.data.task.is_none().then_some(Flag::Breast));
+    let labels: Vec<&str> = flag.map(|f| f.entry().labels.to_vec()).unwrap_or_default();
+    let data = Arc::new(opened.data);
     config.validate(data.train.len())?;
     let (device, env) = device(a.backend)?;
     let pinned = config.conv;
@@ -292,8 +298,26 @@ pub(crate) fn cmd_train(a: TrainArgs, options: &DecodeOptions, official: bool) -
     if let Some(t) = conv.race {
         eprintln!("convolutions: {} won the race ({:.1} ms direct, {:.1} ms gemm per step)", conv.algo, t.direct_ms, t.gemm_ms);
     }
-    let file = MetricsFile::new(&result, env.with_conv(conv));
+    let file = MetricsFile::new(&result, env.with_conv(conv)).with_dataset(&result, flag, &labels);
     write(&a.out.join("metrics.json"), file.to_json().as_bytes())?;
+    if let Some(task) = &result.task {
+        let csv = task_predictions_csv(&data.test.labels, data.test.width, &task.test_probabilities, task.classes);
+        write(&a.out.join("predictions.csv"), csv.as_bytes())?;
+        let name = flag.map_or("a custom dataset".to_string(), |f| f.entry().title.to_string());
+        println!(
+            "kept epoch {} (val AUC {:.4}, ACC {:.4})\ntest AUC {:.4}  ACC {:.4}  ({}, {} as MedMNIST's Evaluator scores it)",
+            result.best_epoch,
+            result.val.auc,
+            result.val.acc,
+            result.test.auc,
+            result.test.acc,
+            name,
+            flag.map_or(task.task, |f| f.entry().task)
+        );
+        print_task(&task.test, Some(&labels));
+        println!("wrote {}/{{metrics.json, predictions.csv, best.ckpt}}", a.out.display());
+        return write_named_result_files(&a, official, flag, &result);
+    }
     write(&a.out.join("predictions.csv"), predictions_csv(&result.test.predictions).as_bytes())?;
     let c = result.test.confusion;
     println!(
@@ -308,13 +332,25 @@ pub(crate) fn cmd_train(a: TrainArgs, options: &DecodeOptions, official: bool) -
         c.fn_(),
         c.tp()
     );
-    println!("{}", certainty(&result.test));
+    println!("{}", certainty(&result.test, labels.first().copied().filter(|_| flag != Some(Flag::Breast))));
     println!("wrote {}/{{metrics.json, predictions.csv, best.ckpt}}", a.out.display());
-    if official {
-        let run = a.run.clone().unwrap_or_else(|| result_file::run_name(&result));
-        write_result_files(&a.out, &result_file::result_files(&result, &run))?;
+    write_named_result_files(&a, official, flag, &result)
+}
+
+/// MedMNIST's result files of `train` (`official`) under the dataset's flag; none for a custom
+/// dataset (no flag for the Evaluator to read).
+fn write_named_result_files(a: &TrainArgs, official: bool, flag: Option<Flag>, result: &RunResult) -> Result<(), CliError> {
+    match (official, flag) {
+        (true, Some(flag)) => {
+            let run = a.run.clone().unwrap_or_else(|| result_file::run_name(result));
+            write_result_files(&a.out, &result_file::result_files_for(result, flag, &run))
+        }
+        (true, None) => {
+            println!("no standard result files: a custom dataset has no MedMNIST flag for the Evaluator");
+            Ok(())
+        }
+        (false, _) => Ok(()),
     }
-    Ok(())
 }
 
 /// Prints a line above the progress bar, or to stderr when the bar is hidden (not a terminal).

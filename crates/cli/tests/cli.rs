@@ -410,12 +410,7 @@ fn pretraining_on_pneumoniamnist_then_fine_tuning_on_breastmnist() {
     let pneumonia = Missing::Skip.apply(breastmnist_data::local::find("pneumoniamnist.npz"));
     let (Some(pneumonia), Some(breast)) = (pneumonia, real_file("breastmnist.npz")) else { return };
     let out = scratch("pretrain");
-    // `train` holds BreastMNIST to its official split sizes...
-    let o =
-        bin().args(["train", "--model", "tiny"]).arg("--data").arg(&pneumonia).arg("--out").arg(out.join("x")).output().unwrap();
-    assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("images"), "{}", String::from_utf8_lossy(&o.stderr));
-    // ...`pretrain` takes any split sizes.
+    // `pretrain` trains on another file (writing no result files) for `train --init`.
     let o = run_with(
         &["pretrain", "--model", "tiny", "--epochs", "1", "--batch", "32", "--subset", "64", "--seed", "1"],
         &pneumonia,
@@ -689,4 +684,161 @@ fn audit_prints_the_twins_of_the_official_file_as_json() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("de-duplicated test subset: 97 of 156"));
     let o = bin().arg("audit").arg("--data").arg(&data).args(["--threshold", "1.5"]).output().unwrap();
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("--threshold must be between 0 and 1"));
+}
+
+/// `Metrics(AUC=.., ACC=..)` from `score`'s output.
+fn printed_metrics(out: &Output) -> (f64, f64) {
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find(|l| l.starts_with("Metrics(AUC=")).unwrap_or_else(|| panic!("{text}"));
+    let (auc, acc) = line.trim_start_matches("Metrics(AUC=").trim_end_matches(')').split_once(", ACC=").unwrap();
+    (auc.parse().unwrap(), acc.parse().unwrap())
+}
+
+#[test]
+fn datasets_lists_the_catalog_and_score_reads_any_task() {
+    use breastmnist_data::synthetic::{Spec, npz};
+    use breastmnist_data::{Split, Task};
+    let dir = scratch("catalog");
+    std::fs::create_dir_all(&dir).unwrap();
+    // A file under an official name without the official bytes is reported, not trusted.
+    std::fs::write(dir.join("octmnist.npz"), b"not the official file").unwrap();
+    let out = bin().args(["datasets", "--json", "--dir"]).arg(&dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = doc["datasets"].as_array().unwrap();
+    assert_eq!(rows.len(), 12);
+    let status = |flag: &str, size: usize| {
+        let row = rows.iter().find(|r| r["flag"] == flag).unwrap();
+        row["files"][size]["status"].as_str().unwrap().to_string()
+    };
+    assert_eq!(status("octmnist", 0), "wrong-md5");
+    assert_eq!(status("pathmnist", 3), "absent");
+    if real_file("breastmnist.npz").is_some() {
+        assert_eq!(status("breastmnist", 0), "verified");
+    }
+    let text = bin().args(["datasets", "--dir"]).arg(&dir).output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("retinamnist     ordinal-regression") && text.contains("does not have the official MD5"), "{text}");
+
+    // A custom 4-class RGB file: scored only once its task and classes are named.
+    let spec = Spec { task: Task::MultiClass, classes: 4, channels: 3, side: 12, splits: [20, 8, 12], seed: 5 };
+    let data = dir.join("custom.npz");
+    std::fs::write(&data, npz(&spec)).unwrap();
+    let mut rng = breastmnist_core::rng::Rng::new(3);
+    let scores: Vec<f64> = (0..12 * 4).map(|_| rng.below(10) as f64 / 10.0).collect();
+    let csv: String = scores.chunks(4).enumerate().map(|(i, r)| format!("{i},{},{},{},{}\n", r[0], r[1], r[2], r[3])).collect();
+    let result = dir.join("dermamnist_test_[AUC]0.500_[ACC]0.250@x.csv");
+    std::fs::write(&result, &csv).unwrap();
+    let out = bin().arg("score").arg("--data").arg(&data).arg(&result).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--task multi-class --classes 4"));
+    let out =
+        bin().args(["score", "--task", "multi-class", "--classes", "4", "--data"]).arg(&data).arg(&result).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Single-label test images cycle through the classes (synthetic.rs): 0, 1, 2, 3, 0, ...
+    let labels: Vec<u8> = (0..12).map(|i| (i % 4) as u8).collect();
+    let ds = breastmnist_data::decode_npz(
+        &std::fs::read(&data).unwrap(),
+        &breastmnist_data::DecodeOptions {
+            split_sizes: None,
+            targets: breastmnist_data::Targets::Classes(4),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(ds.split(Split::Test).labels, labels);
+    let mean_auc = (0..4)
+        .map(|c| {
+            let truth: Vec<u8> = labels.iter().map(|&l| u8::from(l as usize == c)).collect();
+            let column: Vec<f64> = scores.chunks(4).map(|r| r[c]).collect();
+            pairwise_auc(&truth, &column)
+        })
+        .sum::<f64>()
+        / 4.0;
+    let first_max = |r: &[f64]| r.iter().position(|&v| v == r.iter().cloned().fold(f64::MIN, f64::max)).unwrap();
+    let acc = scores.chunks(4).zip(&labels).filter(|(r, l)| first_max(r) == **l as usize).count() as f64 / 12.0;
+    let (got_auc, got_acc) = printed_metrics(&out);
+    assert!((got_auc - mean_auc).abs() < 1e-12 && (got_acc - acc).abs() < 1e-12, "{got_auc} {got_acc} vs {mean_auc} {acc}");
+
+    // Too few rows for the split, and a result file of another dataset, are refused.
+    std::fs::write(&result, csv.lines().take(5).map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+    let out =
+        bin().args(["score", "--task", "multi-class", "--classes", "4", "--data"]).arg(&data).arg(&result).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("has 5 rows, but the test split has 12 images"));
+    if let Some(retina) = real_file("retinamnist.npz") {
+        let out = bin().arg("score").arg("--data").arg(&retina).arg(&result).output().unwrap();
+        assert!(String::from_utf8_lossy(&out.stderr).contains("is a result file for DermaMNIST at 28 px, but"));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn pneumoniamnist_and_retinamnist_train_through_the_cli_and_their_result_files_rescore() {
+    for (flag, classes, json_key) in [("retinamnist", 5, "dataset"), ("pneumoniamnist", 2, "test")] {
+        let Some(_) = real_file(&format!("{flag}.npz")) else { continue };
+        let out = scratch(flag);
+        let run = bin()
+            .args(["train", "--dataset", flag, "--model", "c8", "--epochs", "1", "--subset", "512", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{flag}: {}", String::from_utf8_lossy(&run.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("metrics.json")).unwrap()).unwrap();
+        let (auc, acc) = if json_key == "dataset" {
+            assert_eq!(json["schema_version"], 2);
+            assert_eq!(
+                (json["dataset"]["flag"].as_str(), json["dataset"]["task"].as_str()),
+                (Some(flag), Some("ordinal-regression"))
+            );
+            assert_eq!(json["dataset"]["test"]["per_class_auc"].as_array().unwrap().len(), classes);
+            (json["dataset"]["test"]["auc"].as_f64().unwrap(), json["dataset"]["test"]["acc"].as_f64().unwrap())
+        } else {
+            assert_eq!(json["schema_version"], 1);
+            (json["test"]["auc"].as_f64().unwrap(), json["test"]["acc"].as_f64().unwrap())
+        };
+        let result = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(&format!("{flag}_test_[AUC]")))
+            .expect("a test result file under the dataset's flag");
+        let text = std::fs::read_to_string(&result).unwrap();
+        assert!(text.lines().all(|l| l.split(',').count() == classes + 1), "{classes} score columns");
+        let scored = bin().args(["score", "--dataset", flag]).arg(&result).output().unwrap();
+        assert!(scored.status.success(), "{}", String::from_utf8_lossy(&scored.stderr));
+        assert_eq!(printed_metrics(&scored), (auc, acc), "{flag}: the file re-scores to the JSON's figures");
+        assert!(String::from_utf8_lossy(&scored.stdout).contains("agree with the file's scores"));
+        let _ = std::fs::remove_dir_all(&out);
+    }
+}
+
+#[test]
+fn a_custom_multi_label_file_trains_once_its_task_is_named() {
+    use breastmnist_data::Task;
+    use breastmnist_data::synthetic::{Spec, npz};
+    let dir = scratch("custom-ml");
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("labels.npz");
+    std::fs::write(
+        &data,
+        npz(&Spec { task: Task::MultiLabel, classes: 3, channels: 1, side: 28, splits: [96, 32, 32], seed: 9 }),
+    )
+    .unwrap();
+    let out = dir.join("run");
+    // Without its task the file is read as BreastMNIST, whose layout it does not have.
+    let plain = run_with(&["train", "--model", "c8", "--epochs", "1"], &data, &out);
+    assert!(!plain.status.success());
+    assert!(String::from_utf8_lossy(&plain.stderr).contains("label columns"), "{}", String::from_utf8_lossy(&plain.stderr));
+    let named = run_with(&["train", "--model", "c8", "--epochs", "3", "--task", "multi-label", "--classes", "3"], &data, &out);
+    let stdout = String::from_utf8_lossy(&named.stdout);
+    assert!(named.status.success(), "{}", String::from_utf8_lossy(&named.stderr));
+    assert!(stdout.contains("per label [[tn, fp], [fn, tp]]") && stdout.contains("no standard result files"), "{stdout}");
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!((json["dataset"]["flag"].is_null(), json["dataset"]["task"].as_str()), (true, Some("multi-label, binary-class")));
+    assert_eq!(json["config"]["model_config"]["multi_label"], true);
+    let header = std::fs::read_to_string(out.join("predictions.csv")).unwrap();
+    assert!(header.starts_with("id,label_0,label_1,label_2,p_0,p_1,p_2\n"), "{header}");
+    // An official dataset that is not on this machine says how to get it.
+    let missing = bin().args(["train", "--dataset", "tissuemnist", "--size", "224", "--out"]).arg(&out).output().unwrap();
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cargo xtask data --dataset tissuemnist --size 224"));
+    let _ = std::fs::remove_dir_all(&dir);
 }

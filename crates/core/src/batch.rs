@@ -104,20 +104,28 @@ impl<'de> Deserialize<'de> for Augmentation {
 #[derive(Clone, Copy, Debug)]
 pub struct ImageView<'a> {
     pub images: &'a [u8],
+    /// `width` labels per image: a class, or `k` 0/1 values (multi-label).
     pub labels: &'a [u8],
     pub side: usize,
     pub channels: usize,
+    /// Labels per image (`breastmnist_data::SplitData::width`): 1, or `k` for multi-label.
+    pub width: usize,
 }
 
 impl<'a> ImageView<'a> {
     /// A view of one split of a dataset.
     pub fn of(data: &'a breastmnist_data::Dataset, split: breastmnist_data::Split) -> Self {
         let s = data.split(split);
-        ImageView { images: &s.images, labels: &s.labels, side: data.side, channels: data.channels }
+        ImageView { images: &s.images, labels: &s.labels, side: data.side, channels: data.channels, width: s.width }
+    }
+
+    /// A view of images with one label each.
+    pub fn single(images: &'a [u8], labels: &'a [u8], side: usize, channels: usize) -> Self {
+        ImageView { images, labels, side, channels, width: 1 }
     }
 
     pub fn len(&self) -> usize {
-        self.labels.len()
+        self.labels.len() / self.width.max(1)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -136,9 +144,10 @@ impl<'a> ImageView<'a> {
 pub struct HostBatch {
     /// `[n, channels, side, side]`, normalised.
     pub pixels: Vec<f32>,
-    /// `[n, 2]` target probabilities (one-hot, or mixed by mixup).
+    /// `[n, k]` targets: probabilities (one-hot, or mixed by mixup), or multi-hot 0/1 values
+    /// for multi-label data (mixed by mixup the same way).
     pub targets: Vec<f32>,
-    /// The original labels.
+    /// The original labels (`width` per image, as in the [`ImageView`]).
     pub labels: Vec<u8>,
     pub n: usize,
     pub channels: usize,
@@ -165,7 +174,7 @@ pub struct Batcher {
     pub augment: Option<Augment>,
     /// Mixup's Beta(α, α) parameter; `None` or `0` disables it.
     pub mixup: Option<f32>,
-    /// Number of classes for the one-hot targets.
+    /// Number of classes (one-hot targets) or labels (multi-hot targets).
     pub num_classes: usize,
 }
 
@@ -191,9 +200,17 @@ impl Batcher {
                 Some(a) => augment_into(img, side, ch, a, rng, out),
                 None => to_chw(img, side, ch, out),
             }
-            let l = view.labels[i];
-            labels.push(l);
-            targets[b * k + (l as usize).min(k - 1)] = 1.0;
+            if view.width > 1 {
+                let ls = &view.labels[i * view.width..(i + 1) * view.width];
+                labels.extend_from_slice(ls);
+                for (t, &l) in targets[b * k..(b + 1) * k].iter_mut().zip(ls) {
+                    *t = f32::from(l);
+                }
+            } else {
+                let l = view.labels[i];
+                labels.push(l);
+                targets[b * k + (l as usize).min(k - 1)] = 1.0;
+            }
         }
         if let Some(alpha) = self.mixup.filter(|&a| a > 0.0)
             && n > 1
@@ -278,7 +295,7 @@ mod tests {
     use super::*;
 
     fn view<'a>(images: &'a [u8], labels: &'a [u8], side: usize) -> ImageView<'a> {
-        ImageView { images, labels, side, channels: 1 }
+        ImageView::single(images, labels, side, 1)
     }
 
     #[test]

@@ -76,7 +76,7 @@ pub fn fixed_batch(config: &ModelConfig, n: usize) -> HostBatch {
     let mut rng = Rng::new(9);
     let images: Vec<u8> = (0..n * side * side * channels).map(|_| rng.below(256) as u8).collect();
     let labels: Vec<u8> = (0..n).map(|i| (i % 2) as u8).collect();
-    let view = ImageView { images: &images, labels: &labels, side, channels };
+    let view = ImageView::single(&images, &labels, side, channels);
     let idx: Vec<usize> = (0..n).collect();
     Batcher::eval().host_batch(&view, &idx, &mut rng)
 }

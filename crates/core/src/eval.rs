@@ -8,7 +8,7 @@
 
 use burn::module::Module;
 use burn::tensor::Device;
-use burn::tensor::activation::softmax;
+use burn::tensor::activation::{sigmoid, softmax};
 
 use crate::batch::{Batcher, ImageView};
 use crate::metrics::{self, Evaluation, MetricsError};
@@ -56,6 +56,19 @@ pub async fn probabilities(
     device: &Device,
     tta: bool,
 ) -> Result<Vec<f32>, EvalError> {
+    probabilities_as(model, view, indices, device, tta, false).await
+}
+
+/// [`probabilities`], or with `multi_label` each output's own sigmoid (a multi-label model's
+/// independent label probabilities, `ModelConfig::multi_label`).
+pub async fn probabilities_as(
+    model: &Network,
+    view: &ImageView<'_>,
+    indices: &[usize],
+    device: &Device,
+    tta: bool,
+    multi_label: bool,
+) -> Result<Vec<f32>, EvalError> {
     if indices.is_empty() {
         return Ok(Vec::new());
     }
@@ -63,8 +76,9 @@ pub async fn probabilities(
     let device = device.clone().without_autodiff();
     let batch = Batcher::eval().host_batch(view, indices, &mut Rng::new(0));
     let images = batch.images(&device);
-    let probs = softmax(model.forward(images.clone()), 1);
-    let probs = if tta { (probs + softmax(model.forward(images.flip([3])), 1)).div_scalar(2.0) } else { probs };
+    let head = |logits| if multi_label { sigmoid(logits) } else { softmax(logits, 1) };
+    let probs = head(model.forward(images.clone()));
+    let probs = if tta { (probs + head(model.forward(images.flip([3])))).div_scalar(2.0) } else { probs };
     Ok(read_f32(probs).await?)
 }
 
@@ -81,14 +95,27 @@ pub async fn scores_reporting(
     tta: bool,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Vec<f32>, EvalError> {
+    let p = probabilities_reporting(model, view, device, tta, false, progress).await?;
+    let k = p.len() / view.len().max(1);
+    Ok(p.chunks(k.max(1)).map(|row| row[1]).collect())
+}
+
+/// Every image's probabilities (`[n][k]`, softmax or with `multi_label` sigmoid), in order,
+/// evaluated in chunks, calling `progress(done, total)` after each.
+pub async fn probabilities_reporting(
+    model: &Network,
+    view: &ImageView<'_>,
+    device: &Device,
+    tta: bool,
+    multi_label: bool,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Vec<f32>, EvalError> {
     let model = model.valid();
-    let mut out = Vec::with_capacity(view.len());
+    let mut out = Vec::new();
     let all: Vec<usize> = (0..view.len()).collect();
     for chunk in all.chunks(chunk_size(&model, view.side)) {
-        let p = probabilities(&model, view, chunk, device, tta).await?;
-        let k = p.len() / chunk.len();
-        out.extend(p.chunks(k).map(|row| row[1]));
-        progress(out.len(), view.len());
+        out.extend(probabilities_as(&model, view, chunk, device, tta, multi_label).await?);
+        progress(chunk.last().map_or(0, |&i| i + 1), view.len());
     }
     Ok(out)
 }
@@ -125,6 +152,23 @@ pub async fn ensemble_scores(
         all.push(scores(m, view, device, tta).await?);
     }
     Ok(average(&all))
+}
+
+/// Mean cross-entropy of probabilities `[n][k]` against labels (`width` per image, as an
+/// [`ImageView`] holds them), clamped away from `ln 0`: of the true class, or with
+/// `multi_label` the mean binary cross-entropy of the `k` labels.
+pub fn log_loss(labels: &[u8], probs: &[f32], k: usize, multi_label: bool) -> f64 {
+    let rows = probs.len() / k.max(1);
+    if rows == 0 {
+        return 0.0;
+    }
+    let ln = |p: f64| -p.max(1e-12).ln();
+    let total: f64 = if multi_label {
+        labels.iter().zip(probs).map(|(&l, &p)| ln(if l == 1 { p as f64 } else { 1.0 - p as f64 })).sum::<f64>() / k as f64
+    } else {
+        labels.iter().zip(probs.chunks(k)).map(|(&l, row)| ln(row.get(l as usize).copied().unwrap_or(0.0) as f64)).sum()
+    };
+    total / rows as f64
 }
 
 /// Mean cross-entropy of label-1 scores (two classes), clamped away from `ln 0`.

@@ -121,7 +121,7 @@ pub async fn activations(
         return Err(GradCamError::ImageSize { index: 0, got: image.len(), expected, side, channels: ch });
     }
     let labels = [0u8];
-    let view = ImageView { images: image, labels: &labels, side, channels: ch };
+    let view = ImageView::single(image, &labels, side, ch);
     let batch = Batcher::eval().host_batch(&view, &[0], &mut Rng::new(0));
     let plain = device.clone().without_autodiff();
     let features = model.valid().forward_to(batch.images(&plain), stage);

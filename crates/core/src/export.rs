@@ -6,13 +6,18 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::evaluator::TaskMetrics;
 use crate::metrics::{Confusion, RocPoint};
 use crate::model::ModelConfig;
 use crate::model::conv_check::Settled;
 use crate::train::{EpochMetrics, Prediction, RunResult, TestReport, TrainConfig};
 
-/// The version of the metrics JSON layout this crate writes.
+/// The version of the metrics JSON layout this crate writes for two-class data (BreastMNIST).
 pub const SCHEMA_VERSION: u32 = 1;
+
+/// The version it writes for other data (k classes, ordinal grades, multi-label): version 1
+/// plus the `dataset` key. Both versions are read.
+pub const SCHEMA_VERSION_TASK: u32 = 2;
 
 /// The exact top-level keys of the metrics JSON, in order.
 pub const TOP_LEVEL_KEYS: [&str; 6] = ["schema_version", "config", "environment", "history", "val", "test"];
@@ -25,7 +30,7 @@ pub const BURN_VERSION: &str = "0.22.1";
 pub enum ExportError {
     #[error("the metrics JSON is invalid: {0}")]
     Json(String),
-    #[error("the metrics JSON has schema_version {0}; this build reads version {SCHEMA_VERSION}")]
+    #[error("the metrics JSON has schema_version {0}; this build reads versions {SCHEMA_VERSION} and {SCHEMA_VERSION_TASK}")]
     Version(u64),
 }
 
@@ -86,7 +91,20 @@ pub struct ValSummary {
     pub predictions: Vec<Prediction>,
 }
 
-/// The metrics JSON document (schema version 1).
+/// `dataset` (schema version 2): which data a run other than two classes was on, and the
+/// MedMNIST Evaluator's report of its kept model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DatasetSection {
+    /// The catalog flag (`retinamnist`), or `null` for a custom file.
+    pub flag: Option<breastmnist_data::Flag>,
+    pub task: breastmnist_data::Task,
+    /// One name per class (or label), in output order.
+    pub labels: Vec<String>,
+    pub val: TaskMetrics,
+    pub test: TaskMetrics,
+}
+
+/// The metrics JSON document (schema version 1; version 2 adds `dataset`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MetricsFile {
     pub schema_version: u32,
@@ -95,6 +113,8 @@ pub struct MetricsFile {
     pub history: Vec<EpochMetrics>,
     pub val: ValSummary,
     pub test: TestReport,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<DatasetSection>,
 }
 
 impl MetricsFile {
@@ -113,7 +133,23 @@ impl MetricsFile {
                 predictions: result.val_predictions.clone(),
             },
             test: result.test.clone(),
+            dataset: None,
         }
+        .with_dataset(result, None, &[])
+    }
+
+    /// The document, naming the dataset `flag` and its `labels` (from the catalog) when the run
+    /// has a k-class report ([`RunResult::task`]); unchanged (version 1) otherwise. Labels not
+    /// given are named by their index.
+    #[must_use]
+    pub fn with_dataset(mut self, result: &RunResult, flag: Option<breastmnist_data::Flag>, labels: &[&str]) -> Self {
+        if let Some(task) = &result.task {
+            let labels = (0..task.classes).map(|i| labels.get(i).map_or_else(|| i.to_string(), |l| l.to_string())).collect();
+            let task_name = flag.map_or(task.task, |f| f.entry().task);
+            self.schema_version = SCHEMA_VERSION_TASK;
+            self.dataset = Some(DatasetSection { flag, task: task_name, labels, val: task.val.clone(), test: task.test.clone() });
+        }
+        self
     }
 
     /// Pretty-printed JSON.
@@ -127,7 +163,7 @@ impl MetricsFile {
     pub fn from_json(text: &str) -> Result<Self, ExportError> {
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| ExportError::Json(e.to_string()))?;
         let version = value.get("schema_version").and_then(|v| v.as_u64()).unwrap_or(0);
-        if version != SCHEMA_VERSION as u64 {
+        if version != u64::from(SCHEMA_VERSION) && version != u64::from(SCHEMA_VERSION_TASK) {
             return Err(ExportError::Version(version));
         }
         serde_json::from_value(value).map_err(|e| ExportError::Json(e.to_string()))
@@ -188,6 +224,22 @@ pub fn predictions_csv(predictions: &[Prediction]) -> String {
     out
 }
 
+/// The test predictions of a k-class run as CSV: header `id,label,p_0,...,p_k-1` (multi-label:
+/// `id,label_0,...,label_k-1,p_0,...`), one row per test image in split order, probabilities
+/// with 8 decimals.
+pub fn task_predictions_csv(labels: &[u8], width: usize, probs: &[f32], k: usize) -> String {
+    let columns = |prefix: &str, n: usize| (0..n).map(|j| format!(",{prefix}_{j}")).collect::<String>();
+    let label_header = if width > 1 { columns("label", width).trim_start_matches(',').to_string() } else { "label".into() };
+    let mut out = format!("id,{label_header}{}\n", columns("p", k));
+    for (i, (ls, ps)) in labels.chunks(width.max(1)).zip(probs.chunks(k.max(1))).enumerate() {
+        out.push_str(&i.to_string());
+        ls.iter().for_each(|l| out.push_str(&format!(",{l}")));
+        ps.iter().for_each(|p| out.push_str(&format!(",{p:.8}")));
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,6 +282,7 @@ mod tests {
                 deduplicated: None,
             },
             val_predictions: crate::train::predictions(&[0, 1, 1, 0, 1], &[0.3, 0.8, 0.6, 0.7, 0.4]),
+            task: None,
         }
     }
 
@@ -288,9 +341,48 @@ mod tests {
     fn wrong_version_and_garbage_are_errors() {
         let file = MetricsFile::new(&sample(), Environment::new("flex", "cpu"));
         let mut v: serde_json::Value = serde_json::from_str(&file.to_json()).unwrap();
-        v["schema_version"] = serde_json::json!(2);
-        assert_eq!(MetricsFile::from_json(&v.to_string()), Err(ExportError::Version(2)));
+        v["schema_version"] = serde_json::json!(3);
+        assert_eq!(MetricsFile::from_json(&v.to_string()), Err(ExportError::Version(3)));
         assert!(matches!(MetricsFile::from_json("not json"), Err(ExportError::Json(_))));
+    }
+
+    #[test]
+    fn a_k_class_run_writes_version_2_with_its_dataset_and_version_1_still_reads() {
+        use crate::evaluator::{self, TaskMetrics};
+        use breastmnist_data::{Flag, Targets, Task};
+        let labels = [0u8, 1, 2, 0, 1, 2];
+        let probs = [0.7f32, 0.2, 0.1, 0.1, 0.8, 0.1, 0.2, 0.2, 0.6, 0.3, 0.4, 0.3, 0.1, 0.5, 0.4, 0.3, 0.3, 0.4];
+        let wide: Vec<f64> = probs.iter().map(|&p| f64::from(p)).collect();
+        let m: TaskMetrics = evaluator::evaluate(Task::MultiClass, Targets::Classes(3), &labels, &wide, 3).unwrap();
+        let mut result = sample();
+        result.task = Some(crate::train::TaskRun {
+            task: Task::MultiClass,
+            classes: 3,
+            val: m.clone(),
+            test: m.clone(),
+            val_probabilities: probs.to_vec(),
+            test_probabilities: probs.to_vec(),
+        });
+        let file =
+            MetricsFile::new(&result, Environment::new("flex", "cpu")).with_dataset(&result, Some(Flag::Retina), &["a", "b"]);
+        let v: serde_json::Value = serde_json::from_str(&file.to_json()).unwrap();
+        assert_eq!(v["schema_version"], 2);
+        assert_eq!(v["dataset"]["flag"], "retinamnist");
+        assert_eq!(v["dataset"]["task"], "ordinal-regression", "the catalog's task, scored as multi-class");
+        assert_eq!(v["dataset"]["labels"], serde_json::json!(["a", "b", "2"]));
+        assert_eq!(v["dataset"]["test"]["per_class_auc"].as_array().unwrap().len(), 3);
+        assert_eq!(MetricsFile::from_json(&file.to_json()).unwrap(), file);
+        // A two-class run stays version 1, with exactly its keys.
+        let plain = MetricsFile::new(&sample(), Environment::new("flex", "cpu")).with_dataset(&sample(), Some(Flag::Breast), &[]);
+        assert_eq!((plain.schema_version, plain.dataset.is_none()), (1, true));
+    }
+
+    #[test]
+    fn k_class_csv_has_one_probability_column_per_class() {
+        let csv = task_predictions_csv(&[2, 0], 1, &[0.1, 0.2, 0.7, 0.5, 0.25, 0.25], 3);
+        assert_eq!(csv, "id,label,p_0,p_1,p_2\n0,2,0.10000000,0.20000000,0.69999999\n1,0,0.50000000,0.25000000,0.25000000\n");
+        let ml = task_predictions_csv(&[1, 0], 2, &[0.9, 0.2], 2);
+        assert_eq!(ml, "id,label_0,label_1,p_0,p_1\n0,1,0,0.89999998,0.20000000\n");
     }
 
     #[test]

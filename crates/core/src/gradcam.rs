@@ -86,7 +86,7 @@ pub async fn grad_cam_batch(
     let n = images.len();
     let flat: Vec<u8> = images.iter().flat_map(|i| i.iter().copied()).collect();
     let labels = vec![0u8; n];
-    let view = ImageView { images: &flat, labels: &labels, side, channels: ch };
+    let view = ImageView::single(&flat, &labels, side, ch);
     let idx: Vec<usize> = (0..n).collect();
     let batch = Batcher::eval().host_batch(&view, &idx, &mut Rng::new(0));
 

@@ -19,6 +19,8 @@
 //! - [`lab`]: named methods on a base recipe, and the multi-seed report they make.
 //! - [`read`]: the one readback helper (async, batched in a transaction) and its error.
 //! - [`metrics`]: AUC, ACC, confusion matrix, ROC — plain Rust.
+//! - [`evaluator`]: MedMNIST's Evaluator for every task (binary, multi-class, ordinal,
+//!   multi-label) on `k` score columns, with per-class AUC and the confusion.
 //! - [`gradcam`]: Grad-CAM maps.
 //! - [`explain`]: a split's probabilities and both classes' maps as bytes; activation grids.
 //! - [`checkpoint`]: model config + burn record as bytes.
@@ -60,6 +62,7 @@ pub mod checkpoint;
 pub mod device_check;
 pub mod ema;
 pub mod eval;
+pub mod evaluator;
 pub mod explain;
 pub mod export;
 pub mod gradcam;

@@ -12,7 +12,7 @@
 //! It must not know about files on disk, tensors or the browser: it turns predictions into a
 //! name and a text, and a text back into rows.
 
-use breastmnist_data::Split;
+use breastmnist_data::{Flag, Size, Split};
 
 use crate::metrics::{self, Evaluation, MetricsError};
 use crate::train::{Prediction, RunResult};
@@ -52,17 +52,59 @@ impl ResultFile {
     }
 }
 
-/// The result files of a run, validation then test, named with the run's own metrics and
-/// `run` (e.g. [`run_name`]). A result without validation predictions (serialised before
-/// [`RunResult::val_predictions`] existed) gives the test file alone.
+/// The result files of a BreastMNIST run, validation then test, named with the run's own
+/// metrics and `run` (e.g. [`run_name`]). A result without validation predictions (serialised
+/// before [`RunResult::val_predictions`] existed) gives the test file alone.
 pub fn result_files(result: &RunResult, run: &str) -> Vec<ResultFile> {
+    result_files_for(result, Flag::Breast, run)
+}
+
+/// The result files of a run on the dataset `flag`: two score columns for two classes, one per
+/// class (or label) otherwise, from [`RunResult::task`]'s probabilities.
+pub fn result_files_for(result: &RunResult, flag: Flag, run: &str) -> Vec<ResultFile> {
     let side = result.model.input_size;
+    let named = |split, auc, acc| name_for(flag, side, split, auc, acc, run);
     let mut files = Vec::with_capacity(2);
-    if !result.val_predictions.is_empty() {
-        files.push(ResultFile::new(side, Split::Val, result.val.auc, result.val.acc, &result.val_predictions, run));
+    if let Some(task) = &result.task {
+        for (split, m, probs) in
+            [(Split::Val, &task.val, &task.val_probabilities), (Split::Test, &task.test, &task.test_probabilities)]
+        {
+            files.push(ResultFile { name: named(split, m.auc, m.acc), contents: table_csv(probs, task.classes) });
+        }
+        return files;
     }
-    files.push(ResultFile::new(side, Split::Test, result.test.auc, result.test.acc, &result.test.predictions, run));
+    if !result.val_predictions.is_empty() {
+        files.push(ResultFile {
+            name: named(Split::Val, result.val.auc, result.val.acc),
+            contents: to_csv(&result.val_predictions),
+        });
+    }
+    files.push(ResultFile {
+        name: named(Split::Test, result.test.auc, result.test.acc),
+        contents: to_csv(&result.test.predictions),
+    });
     files
+}
+
+/// `{flag}{size_flag}_{split}_[AUC]{auc:.3f}_[ACC]{acc:.3f}@{run}.csv` for any dataset.
+pub fn name_for(flag: Flag, side: usize, split: Split, auc: f64, acc: f64, run: &str) -> String {
+    let size = if side == 28 { String::new() } else { format!("_{side}") };
+    format!("{flag}{size}_{}_[AUC]{auc:.3}_[ACC]{acc:.3}@{}.csv", split.key(), run_id(run))
+}
+
+/// The text of `k` probabilities per image: `index,p_0,...,p_k-1`, each written in Rust's
+/// shortest form that reads back to the same number.
+pub fn table_csv(probs: &[f32], k: usize) -> String {
+    let mut out = String::with_capacity(probs.len() * 22);
+    for (i, row) in probs.chunks(k.max(1)).enumerate() {
+        out.push_str(&i.to_string());
+        for &p in row {
+            out.push(',');
+            out.push_str(&f64::from(p).to_string());
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// The default run name of a result: `{model}-seed{seed}` for a trained run, `{model}` for an
@@ -90,9 +132,9 @@ pub fn run_id(run: &str) -> String {
     run.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect()
 }
 
-/// The standard name: `{flag}_{split}_[AUC]{auc:.3f}_[ACC]{acc:.3f}@{run}.csv`.
+/// The standard name of a BreastMNIST file: `{flag}_{split}_[AUC]{auc:.3f}_[ACC]{acc:.3f}@{run}.csv`.
 pub fn file_name(side: usize, split: Split, auc: f64, acc: f64, run: &str) -> String {
-    format!("{}_{}_[AUC]{auc:.3}_[ACC]{acc:.3}@{}.csv", flag(side), split.key(), run_id(run))
+    name_for(Flag::Breast, side, split, auc, acc, run)
 }
 
 /// The text: one line `index,score_class0,score_class1` per prediction, no header. The label-1
@@ -116,13 +158,34 @@ pub struct ResultRow {
     pub scores: [f64; 2],
 }
 
+/// A result file's scores, whatever the dataset: `k` columns per image, in index order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScoreTable {
+    /// Score columns per line (2 for BreastMNIST; `k` classes or labels otherwise).
+    pub k: usize,
+    /// `k` scores per image, row-major, rows sorted by index.
+    pub scores: Vec<f64>,
+}
+
+impl ScoreTable {
+    /// Images (lines).
+    pub fn len(&self) -> usize {
+        self.scores.len() / self.k.max(1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.scores.is_empty()
+    }
+}
+
 /// Reads a result file's text into rows sorted by index (as the evaluator's
 /// `read_csv(index_col=0, header=None).sort_index()`), checking that each line has an integer
-/// index and two finite scores and that the indices are `0..n` once each. Blank lines are
-/// skipped; a UTF-8 byte-order mark and `\r\n` line ends are accepted.
-pub fn parse(text: &str) -> Result<Vec<ResultRow>, ResultFileError> {
+/// index and the same number of finite scores and that the indices are `0..n` once each.
+/// Blank lines are skipped; a UTF-8 byte-order mark and `\r\n` line ends are accepted.
+pub fn parse_table(text: &str) -> Result<ScoreTable, ResultFileError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut rows = Vec::new();
+    let mut rows: Vec<(usize, Vec<f64>)> = Vec::new();
+    let mut k = None;
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() {
@@ -130,35 +193,85 @@ pub fn parse(text: &str) -> Result<Vec<ResultRow>, ResultFileError> {
         }
         let row = |reason: String| ResultFileError::Row { line: i + 1, reason };
         let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-        let [index, s0, s1] = fields[..] else {
-            return Err(row(format!("expected 3 fields (index,score_class0,score_class1), found {}", fields.len())));
-        };
+        let (index, columns) = fields.split_first().expect("split gives one field at least");
+        let expected = *k.get_or_insert(columns.len());
+        if columns.is_empty() || columns.len() != expected {
+            return Err(row(format!("expected an index and {expected} scores, found {} fields", fields.len())));
+        }
         let index = index.parse::<usize>().map_err(|_| row(format!("the index '{index}' is not a whole number")))?;
-        let mut scores = [0.0; 2];
-        for (slot, field) in scores.iter_mut().zip([s0, s1]) {
-            *slot = match field.parse::<f64>() {
+        let mut scores = Vec::with_capacity(columns.len());
+        for field in columns {
+            scores.push(match field.parse::<f64>() {
                 Ok(v) if v.is_finite() => v,
                 _ => return Err(row(format!("the score '{field}' is not a finite number"))),
-            };
+            });
         }
-        rows.push(ResultRow { index, scores });
+        rows.push((index, scores));
     }
-    if rows.is_empty() {
-        return Err(ResultFileError::Empty);
-    }
-    rows.sort_by_key(|r| r.index);
+    let Some(k) = k else { return Err(ResultFileError::Empty) };
+    rows.sort_by_key(|r| r.0);
     let last = rows.len() - 1;
-    for (expected, r) in rows.iter().enumerate() {
-        if r.index != expected {
-            let reason = if r.index < expected {
-                format!("index {} appears twice", r.index)
-            } else {
-                format!("index {expected} is missing")
-            };
+    for (expected, (index, _)) in rows.iter().enumerate() {
+        if *index != expected {
+            let reason =
+                if *index < expected { format!("index {index} appears twice") } else { format!("index {expected} is missing") };
             return Err(ResultFileError::Indices { last, reason });
         }
     }
-    Ok(rows)
+    Ok(ScoreTable { k, scores: rows.into_iter().flat_map(|(_, s)| s).collect() })
+}
+
+/// [`parse_table`] for a two-class file (`index,score_class0,score_class1`), as rows.
+pub fn parse(text: &str) -> Result<Vec<ResultRow>, ResultFileError> {
+    let table = parse_table(text)?;
+    if table.k != 2 {
+        let line = text.trim_start_matches('\u{feff}').lines().position(|l| !l.trim().is_empty()).unwrap_or(0) + 1;
+        let reason = format!("expected 3 fields (index,score_class0,score_class1), found {}", table.k + 1);
+        return Err(ResultFileError::Row { line, reason });
+    }
+    Ok(table.scores.chunks(2).enumerate().map(|(index, s)| ResultRow { index, scores: [s[0], s[1]] }).collect())
+}
+
+/// What a standard name says of any MedMNIST 2D dataset, read the way
+/// `Evaluator.parse_and_evaluate` reads it: `{flag}{size_flag}_{split}...csv`, where the
+/// metrics (`_[AUC]x_[ACC]y`) and the run (`@run`) are optional.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StandardName {
+    pub flag: Flag,
+    pub size: Size,
+    pub split: Split,
+    /// The AUC and ACC in the name, when it has them.
+    pub metrics: Option<(f64, f64)>,
+    pub run: Option<String>,
+}
+
+/// Reads a standard name of any catalog dataset.
+pub fn parse_standard_name(name: &str) -> Result<StandardName, ResultFileError> {
+    let bad = || ResultFileError::Name(name.to_string());
+    let stem = name.strip_suffix(".csv").ok_or_else(bad)?;
+    let (stem, run) = match stem.rsplit_once('@') {
+        Some((s, r)) => (s, Some(r.to_string())),
+        None => (stem, None),
+    };
+    let mut parts = stem.splitn(3, '_');
+    let first = parts.next().ok_or_else(bad)?;
+    let flag = Flag::ALL.into_iter().find(|f| f.name() == first).ok_or_else(bad)?;
+    let second = parts.next().ok_or_else(bad)?;
+    let split_of = |text: &str| Split::ALL.into_iter().find(|s| text.starts_with(s.key()));
+    let (size, split, rest) = match split_of(second) {
+        Some(split) => (Size::Px28, split, stem.splitn(3, '_').nth(2).unwrap_or("")),
+        None => {
+            let size = Size::parse(second).filter(|s| *s != Size::Px28).ok_or_else(bad)?;
+            let tail = parts.next().ok_or_else(bad)?;
+            let (third, rest) = tail.split_once('_').unwrap_or((tail, ""));
+            (size, split_of(third).filter(|s| s.key() == third).ok_or_else(bad)?, rest)
+        }
+    };
+    let metrics = rest
+        .strip_prefix("[AUC]")
+        .and_then(|r| r.split_once("_[ACC]"))
+        .and_then(|(auc, acc)| Some((auc.parse::<f64>().ok()?, acc.parse::<f64>().ok()?)));
+    Ok(StandardName { flag, size, split, metrics, run })
 }
 
 /// What a standard name says.
@@ -262,6 +375,38 @@ mod tests {
         assert_eq!((ev.auc, ev.acc), (1.0, 1.0));
         let py = parse("0,0.6,0.4\n1,5e-01,5E-1\n2,1e-09,0.999999999\n").unwrap();
         assert_eq!(py[1].scores, [0.5, 0.5], "Python's exponent forms read too");
+    }
+
+    #[test]
+    fn any_datasets_names_read_as_the_evaluator_reads_them() {
+        let n = parse_standard_name("retinamnist_test_[AUC]0.717_[ACC]0.524@c16-seed0.csv").unwrap();
+        let expected = StandardName {
+            flag: Flag::Retina,
+            size: Size::Px28,
+            split: Split::Test,
+            metrics: Some((0.717, 0.524)),
+            run: Some("c16-seed0".into()),
+        };
+        assert_eq!(n, expected);
+        let n = parse_standard_name("octmnist_224_val_anything.csv").unwrap();
+        assert_eq!((n.flag, n.size, n.split, n.metrics, n.run), (Flag::Oct, Size::Px224, Split::Val, None, None));
+        let n = parse_standard_name(&file_name(64, Split::Val, 0.5, 0.25, "r")).unwrap();
+        assert_eq!((n.flag, n.size, n.metrics), (Flag::Breast, Size::Px64, Some((0.5, 0.25))));
+        for bad in
+            ["cifar_test.csv", "retinamnist_dev.csv", "retinamnist_32_test.csv", "retinamnist_64_dev.csv", "retinamnist_test.txt"]
+        {
+            assert!(matches!(parse_standard_name(bad), Err(ResultFileError::Name(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn tables_hold_any_number_of_columns() {
+        let t = parse_table("1,0.1,0.2,0.7\n0,0.5,0.25,0.25\n").unwrap();
+        assert_eq!((t.k, t.len()), (3, 2));
+        assert_eq!(t.scores, [0.5, 0.25, 0.25, 0.1, 0.2, 0.7]);
+        let e = parse_table("0,0.1,0.9\n1,0.5\n").unwrap_err();
+        assert!(matches!(e, ResultFileError::Row { line: 2, .. }), "{e}");
+        assert_eq!(parse_table("0,0.4\n1,0.6\n").unwrap().k, 1, "a one-column binary file, as a sigmoid writes it");
     }
 
     #[test]

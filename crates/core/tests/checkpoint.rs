@@ -94,7 +94,7 @@ fn forged_class_counts_are_typed_errors() {
     let three = Checkpoint::from_bytes(&forge("3")).unwrap();
     let data = Arc::new(common::synthetic_dataset(28, [8, 4, 4], 1).0);
     let err = common::run(breastmnist_core::train::evaluate_checkpoint(&three, &data, &device, false)).unwrap_err();
-    assert!(matches!(err, TrainError::Classes(3)), "{err:?}");
+    assert!(matches!(err, TrainError::Classes { got: 3, expected: 2 }), "{err:?}");
     let err = Trainer::from_checkpoint(TrainConfig::new().with_epochs(1), data, &three, &device).err().unwrap();
     assert!(err.to_string().contains("3 outputs"), "{err}");
 }

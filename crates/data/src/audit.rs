@@ -293,7 +293,7 @@ mod tests {
     }
 
     fn split(pictures: &[Vec<u8>], labels: &[u8]) -> SplitData {
-        SplitData { images: pictures.concat(), labels: labels.to_vec() }
+        SplitData::single(pictures.concat(), labels.to_vec())
     }
 
     fn data() -> Dataset {
@@ -305,6 +305,7 @@ mod tests {
         Dataset {
             side: 4,
             channels: 1,
+            targets: crate::Targets::Classes(2),
             train: split(&[a.clone(), b.clone(), picture(3), flat.clone()], &[0, 1, 1, 0]),
             val: split(&[picture(4), a_gain], &[1, 0]),
             // a (label 1: a conflict), b (same label), unrelated, a constant image equal to train #3.
@@ -353,7 +354,7 @@ mod tests {
         let tr = audit.split_pair(Split::Train, Split::Train).unwrap();
         assert_eq!((tr.images, tr.pairs, tr.conflicts), (2, 1, 1));
         // Refused from the sizes alone, before a pixel is read (the images are not even there).
-        let big = Dataset { side: 224, channels: 3, train: SplitData { images: Vec::new(), labels: vec![0; 3_000] }, ..d };
+        let big = Dataset { side: 224, channels: 3, train: SplitData::single(Vec::new(), vec![0; 3_000]), ..d };
         let e = super::audit(&big, TWIN_THRESHOLD).unwrap_err();
         assert_eq!((e.images, e.pixels), (3_006, 224 * 224 * 3));
     }

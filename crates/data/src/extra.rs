@@ -1,7 +1,7 @@
 //! The other official MedMNIST v2 files the lab pretrains on (same Zenodo record, same
-//! licence): PneumoniaMNIST's chest X-rays and RetinaMNIST's fundus photographs, both 28 px.
-//! Their labels are not BreastMNIST's (RetinaMNIST has five grades), so they are decoded as
-//! images only (`DecodeOptions::unlabeled`) and never mixed into BreastMNIST's splits.
+//! licence): PneumoniaMNIST's chest X-rays and RetinaMNIST's fundus photographs, both 28 px, as
+//! views onto their catalog rows with their measured byte sizes. For pretraining their labels are not BreastMNIST's (RetinaMNIST has five grades), so they are decoded as
+//! images only (`Targets::Unlabeled`) and never mixed into BreastMNIST's splits.
 
 use crate::variant::ZENODO_RECORD;
 use crate::{DataError, md5_hex};
@@ -26,12 +26,17 @@ impl Extra {
         }
     }
 
-    /// The MD5 published by the `medmnist` package.
-    pub fn md5(self) -> &'static str {
+    /// This file's catalog row.
+    pub fn flag(self) -> crate::Flag {
         match self {
-            Extra::PneumoniaMnist => "28209eda62fecd6e6a2d98b1501bb15f",
-            Extra::RetinaMnist => "bd4c0672f1bba3e3a89f0e4e876791e4",
+            Extra::PneumoniaMnist => crate::Flag::Pneumonia,
+            Extra::RetinaMnist => crate::Flag::Retina,
         }
+    }
+
+    /// The MD5 published by the `medmnist` package (the catalog's, 28 px).
+    pub fn md5(self) -> &'static str {
+        self.flag().entry().md5(crate::Size::Px28)
     }
 
     /// The exact size in bytes of the official 28 px file.
@@ -44,10 +49,7 @@ impl Extra {
 
     /// Images in all three splits.
     pub fn images(self) -> usize {
-        match self {
-            Extra::PneumoniaMnist => 5_856,
-            Extra::RetinaMnist => 1_600,
-        }
+        self.flag().entry().images()
     }
 
     /// Official download address.
@@ -82,6 +84,10 @@ mod tests {
         let zeros = vec![0u8; 4_170_669];
         assert!(matches!(Extra::PneumoniaMnist.verify(&zeros), Err(DataError::Checksum { .. })));
         assert!(Extra::PneumoniaMnist.zenodo_url().ends_with("pneumoniamnist.npz?download=1"));
+        for e in Extra::ALL {
+            assert_eq!(e.zenodo_url(), e.flag().entry().url(crate::Size::Px28));
+        }
+        assert_eq!((Extra::PneumoniaMnist.images(), Extra::RetinaMnist.images()), (5_856, 1_600));
     }
 
     #[test]

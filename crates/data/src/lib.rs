@@ -1,26 +1,32 @@
-//! BreastMNIST as bytes in, validated arrays out.
+//! MedMNIST files as bytes in, validated arrays out (BreastMNIST first).
 //!
-//! This crate owns everything about the dataset *file*: which official variants exist
-//! ([`Variant`]), how a downloaded file is verified ([`verify`]: size and MD5), and how an `.npz`
-//! archive is decoded into a [`Dataset`] ([`decode_npz`]) with every member, dtype, shape, split
-//! size and label checked.
+//! This crate owns everything about the dataset *file*: the MedMNIST 2D catalog ([`catalog`]:
+//! every official file's task, labels, split sizes and MD5) and BreastMNIST's variants
+//! ([`Variant`]), how a downloaded file is verified ([`verify`]: size and MD5) or identified
+//! ([`identify`]: by MD5), and how an `.npz` archive is decoded into a [`Dataset`]
+//! ([`decode_npz`]) with every member, dtype, shape, split size and label checked against what
+//! the catalog promises ([`Entry::decode_options`]).
 //!
-//! It must not know about URLs, the browser, tensors or models: callers hand it bytes. It builds
+//! It must not fetch anything (it names the official addresses, never opens them), nor know the
+//! browser, tensors or models: callers hand it bytes. It builds
 //! for wasm32 with no web dependency and no backend, so the first paint of the app can use it
 //! without pulling in burn. The one exception, [`local`], searches this machine's folders for
 //! the files, for the tests and tooling; the app never calls it.
 
 pub mod audit;
+pub mod catalog;
 mod extra;
 pub mod local;
 mod names;
 mod npz;
+pub mod synthetic;
 mod variant;
 
+pub use catalog::{CATALOG, Entry, Flag, Size, Task, identify};
 pub use extra::Extra;
 pub use local::{locate, real_file};
 pub use names::UnknownName;
-pub use npz::{DecodeOptions, decode_npz};
+pub use npz::{DecodeOptions, Targets, decode_npz};
 pub use variant::{Variant, md5_hex, verify};
 
 use std::fmt;
@@ -105,36 +111,61 @@ impl Class {
 pub struct SplitData {
     /// `len * side * side * channels` bytes, sample-major, then row, column, channel.
     pub images: Vec<u8>,
-    /// One label per image, each `< num_classes`.
+    /// `width` labels per image, sample-major: one class each `< k`, or `k` 0/1 values
+    /// (multi-label).
     pub labels: Vec<u8>,
+    /// Labels per image ([`Targets::width`]): 1, or `k` for multi-label.
+    pub width: usize,
 }
 
 impl SplitData {
+    /// One label per image.
+    pub fn single(images: Vec<u8>, labels: Vec<u8>) -> Self {
+        Self { images, labels, width: 1 }
+    }
+
     pub fn len(&self) -> usize {
-        self.labels.len()
+        self.labels.len() / self.width.max(1)
+    }
+
+    /// The labels of image `index` (`width` values).
+    pub fn labels_of(&self, index: usize) -> &[u8] {
+        &self.labels[index * self.width..(index + 1) * self.width]
+    }
+
+    /// Images per class (single-label), or positives per label (multi-label), over `k`.
+    pub fn counts(&self, k: usize) -> Vec<usize> {
+        let mut counts = vec![0; k];
+        if self.width == 1 {
+            self.labels.iter().filter(|&&l| (l as usize) < k).for_each(|&l| counts[l as usize] += 1);
+        } else {
+            for (i, &v) in self.labels.iter().enumerate() {
+                counts[i % self.width] += usize::from(v == 1 && i % self.width < k);
+            }
+        }
+        counts
     }
 
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty()
     }
 
-    /// Number of images per class label.
+    /// Number of images per class label of a binary set (BreastMNIST's two classes).
     pub fn class_counts(&self) -> [usize; 2] {
-        let mut counts = [0; 2];
-        for &l in &self.labels {
-            counts[l as usize] += 1;
-        }
-        counts
+        let c = self.counts(2);
+        [c[0], c[1]]
     }
 }
 
-/// A decoded, validated BreastMNIST file (any resolution).
+/// A decoded, validated MedMNIST file (BreastMNIST unless said otherwise; any resolution).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dataset {
     /// Image height and width in pixels (28, 64, 128 or 224 for the official files).
     pub side: usize,
-    /// 1 for the official (grayscale) files; 3 if an RGB `(N,H,W,3)` file was given.
+    /// 1 (gray) or 3 (RGB, `(N,H,W,3)`).
     pub channels: usize,
+    /// What the labels hold (BreastMNIST: two classes).
+    pub targets: Targets,
     pub train: SplitData,
     pub val: SplitData,
     pub test: SplitData,
@@ -160,9 +191,20 @@ impl Dataset {
         &self.split(split).images[index * n..(index + 1) * n]
     }
 
-    /// The label of image `index` of `split`.
+    /// The BreastMNIST class of image `index` of `split`.
+    ///
+    /// # Panics
+    /// On a label other than 0 or 1: call it on two-class files only (BreastMNIST's).
     pub fn label(&self, split: Split, index: usize) -> Class {
         Class::from_label(self.split(split).labels[index]).expect("labels validated at decode")
+    }
+
+    /// Classes (single-label) or labels (multi-label); 0 for images only.
+    pub fn classes(&self) -> usize {
+        match self.targets {
+            Targets::Classes(k) | Targets::MultiLabel(k) => k,
+            Targets::Unlabeled => 0,
+        }
     }
 
     /// Total number of images across the three splits.
@@ -200,8 +242,22 @@ pub enum DataError {
     SplitSize { split: Split, expected: usize, got: usize },
     #[error("split '{split}' has {images} images but {labels} labels")]
     LabelCount { split: Split, images: usize, labels: usize },
-    #[error("label {value} at index {index} of split '{split}' is out of range (labels are 0 or 1)")]
-    LabelRange { split: Split, index: usize, value: u8 },
+    #[error("label {value} at index {index} of split '{split}' is out of range (labels are 0 to {}, {classes} classes)", classes - 1)]
+    LabelRange { split: Split, index: usize, value: u8, classes: usize },
+    #[error("split '{split}' has no image of class {class}: every class must appear in every split")]
+    ClassAbsent { split: Split, class: usize },
+    #[error("label {label} of image {index} in split '{split}' is {value}; multi-label values are 0 or 1")]
+    MultiLabelValue { split: Split, index: usize, label: usize, value: u8 },
+    #[error("label {label} is {value} for every image of split '{split}': each label needs both values")]
+    LabelConstant { split: Split, label: usize, value: u8 },
+    #[error("member '{member}' has {got} label columns, expected {expected}")]
+    LabelWidth { member: String, expected: usize, got: usize },
+    #[error("member '{member}' has {got} channels, but this dataset has {expected}")]
+    Channels { member: String, expected: usize, got: usize },
+    #[error("member '{member}' has {got}x{got} images, but this file should hold {expected}x{expected}")]
+    Side { member: String, expected: usize, got: usize },
+    #[error("member '{member}' needs {size} bytes, more memory than this process can get")]
+    OutOfMemory { member: String, size: u64 },
     #[error("the splits disagree on image size: {0}")]
     Inconsistent(String),
 }

@@ -11,23 +11,63 @@ use npyz::{DType, NpyFile, Order, TypeChar};
 
 use crate::{DataError, Dataset, Split, SplitData};
 
+/// What a file's label arrays hold, and so what decoding checks and keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Targets {
+    /// Images only, for self-supervised pretraining on files with other label sets: the labels
+    /// are counted but not range-checked, and one 0 is kept per image.
+    Unlabeled,
+    /// One label per image (`(N, 1)` or `(N,)`), each below this many classes, every class
+    /// present in every split (the Evaluator's one-vs-rest AUC needs them).
+    Classes(usize),
+    /// This many 0/1 labels per image (`(N, k)`), each seen both 0 and 1 in every split.
+    MultiLabel(usize),
+}
+
+impl Targets {
+    /// Label bytes kept per image: `k` for multi-label, 1 otherwise.
+    pub fn width(self) -> usize {
+        match self {
+            Targets::MultiLabel(k) => k,
+            Targets::Unlabeled | Targets::Classes(_) => 1,
+        }
+    }
+}
+
 /// Limits and expectations applied while decoding.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DecodeOptions {
-    /// Largest accepted decompressed size of one member, in bytes (guards against zip bombs).
+    /// Largest accepted decompressed size of one member, in bytes (guards against zip bombs);
+    /// [`crate::Entry::decode_options`] sets it per file from the catalog.
     pub max_member_bytes: u64,
     /// Required image count of train, val and test; `None` accepts any non-empty split.
     pub split_sizes: Option<[usize; 3]>,
-    /// Images only, for self-supervised pretraining on files with other label sets
-    /// (RetinaMNIST's grades 0-4): the labels are counted but not range-checked, and every
-    /// label is stored as 0, so a [`Dataset`] never holds a label the two classes cannot name.
-    pub unlabeled: bool,
+    /// Required channels (1 or 3); `None` accepts either.
+    pub channels: Option<usize>,
+    /// Required image side; `None` accepts any square size.
+    pub side: Option<usize>,
+    /// What the labels hold.
+    pub targets: Targets,
 }
 
 impl Default for DecodeOptions {
-    /// The official BreastMNIST split sizes and a limit that fits the 224 px file with room.
+    /// The official BreastMNIST split sizes and two classes, and a limit that fits the 224 px
+    /// file with room.
     fn default() -> Self {
-        Self { max_member_bytes: 96 * 1024 * 1024, split_sizes: Some(Split::ALL.map(Split::official_len)), unlabeled: false }
+        Self {
+            max_member_bytes: 96 * 1024 * 1024,
+            split_sizes: Some(Split::ALL.map(Split::official_len)),
+            channels: None,
+            side: None,
+            targets: Targets::Classes(2),
+        }
+    }
+}
+
+impl DecodeOptions {
+    /// The same checks, keeping images only (see [`Targets::Unlabeled`]).
+    pub fn unlabeled(self) -> Self {
+        Self { targets: Targets::Unlabeled, ..self }
     }
 }
 
@@ -65,6 +105,16 @@ pub fn decode_npz(bytes: &[u8], options: &DecodeOptions) -> Result<Dataset, Data
         let labels = read_array(&mut archive, &labels_name, options.max_member_bytes, bytes.len() as u64)?;
 
         let (n, side, channels) = image_shape(&images_name, &images.shape)?;
+        if let Some(expected) = options.channels
+            && channels != expected
+        {
+            return Err(DataError::Channels { member: format!("{images_name}.npy"), expected, got: channels });
+        }
+        if let Some(expected) = options.side
+            && side != expected
+        {
+            return Err(DataError::Side { member: format!("{images_name}.npy"), expected, got: side });
+        }
         match geometry {
             None => geometry = Some((side, channels)),
             Some((s, c)) if (s, c) != (side, channels) => {
@@ -74,7 +124,7 @@ pub fn decode_npz(bytes: &[u8], options: &DecodeOptions) -> Result<Dataset, Data
             }
             Some(_) => {}
         }
-        let n_labels = label_shape(&labels_name, &labels.shape)?;
+        let n_labels = label_shape(&labels_name, &labels.shape, options.targets)?;
         if let Some(sizes) = options.split_sizes
             && n != sizes[si]
         {
@@ -86,22 +136,45 @@ pub fn decode_npz(bytes: &[u8], options: &DecodeOptions) -> Result<Dataset, Data
         if n == 0 {
             return Err(DataError::SplitSize { split, expected: split.official_len(), got: 0 });
         }
-        let labels = if options.unlabeled {
-            vec![0; n]
-        } else {
-            if let Some((index, &value)) = labels.data.iter().enumerate().find(|&(_, &v)| v > 1) {
-                return Err(DataError::LabelRange { split, index, value });
-            }
-            labels.data
-        };
-        splits.push(SplitData { images: images.data, labels });
+        let labels = check_labels(split, labels.data, options.targets)?;
+        splits.push(SplitData { images: images.data, labels, width: options.targets.width() });
     }
 
     let (side, channels) = geometry.expect("three splits were read");
     let test = splits.pop().expect("three splits");
     let val = splits.pop().expect("three splits");
     let train = splits.pop().expect("three splits");
-    Ok(Dataset { side, channels, train, val, test })
+    Ok(Dataset { side, channels, targets: options.targets, train, val, test })
+}
+
+/// Checks one split's labels against `targets` and returns what is kept.
+fn check_labels(split: Split, labels: Vec<u8>, targets: Targets) -> Result<Vec<u8>, DataError> {
+    match targets {
+        Targets::Unlabeled => Ok(vec![0; labels.len()]),
+        Targets::Classes(classes) => {
+            if let Some((index, &value)) = labels.iter().enumerate().find(|&(_, &v)| v as usize >= classes) {
+                return Err(DataError::LabelRange { split, index, value, classes });
+            }
+            let mut seen = vec![false; classes];
+            labels.iter().for_each(|&l| seen[l as usize] = true);
+            if let Some(class) = seen.iter().position(|&s| !s) {
+                return Err(DataError::ClassAbsent { split, class });
+            }
+            Ok(labels)
+        }
+        Targets::MultiLabel(k) => {
+            if let Some((i, &value)) = labels.iter().enumerate().find(|&(_, &v)| v > 1) {
+                return Err(DataError::MultiLabelValue { split, index: i / k, label: i % k, value });
+            }
+            for label in 0..k {
+                let positives = labels.iter().skip(label).step_by(k).filter(|&&v| v == 1).count();
+                if positives == 0 || positives == labels.len() / k {
+                    return Err(DataError::LabelConstant { split, label, value: u8::from(positives > 0) });
+                }
+            }
+            Ok(labels)
+        }
+    }
 }
 
 /// NumPy's own cap on a `.npy` header's length (`numpy.lib.format._MAX_HEADER_SIZE`).
@@ -144,6 +217,14 @@ pub(crate) fn check_npy_header(bytes: &[u8]) -> Result<(), String> {
     if longest_number > 18 {
         return Err(format!("the .npy header holds a {longest_number}-digit number"));
     }
+    // npyz multiplies the shape unchecked: a product past u64 must stop here.
+    if let Some(tuple) = inner.split_once('(').and_then(|(_, rest)| rest.split_once(')')).map(|(t, _)| t) {
+        let dims = tuple.split(',').map(str::trim).filter(|d| !d.is_empty());
+        let product = dims.map(|d| d.parse::<u64>().ok()).try_fold(1u64, |acc, d| d.and_then(|d| acc.checked_mul(d)));
+        if product.is_none() {
+            return Err(format!("the .npy shape ({tuple}) is not a list of sizes whose product fits in 64 bits"));
+        }
+    }
     Ok(())
 }
 
@@ -177,7 +258,11 @@ fn read_array<R: Read + std::io::Seek>(
     // Nor reserve more than the member's bytes in the archive can inflate to: a tiny member
     // declaring a size just under the limit must not make us reserve the limit.
     let plausible = file.compressed_size().min(archive_len).saturating_mul(MAX_INFLATE_RATIO);
-    let mut buf = Vec::with_capacity(file.size().min(plausible) as usize);
+    let reserve = file.size().min(plausible);
+    let mut buf = Vec::new();
+    // A member this process cannot hold is an error, never an abort.
+    buf.try_reserve_exact(usize::try_from(reserve).unwrap_or(usize::MAX))
+        .map_err(|_| DataError::OutOfMemory { member: name.clone(), size: reserve })?;
     (&mut file).take(limit + 1).read_to_end(&mut buf).map_err(|e| DataError::Archive(format!("{name}: {e}")))?;
     if buf.len() as u64 > limit {
         return Err(DataError::TooLarge { member: name, size: buf.len() as u64, limit });
@@ -223,10 +308,17 @@ fn image_shape(member: &str, shape: &[u64]) -> Result<(usize, usize, usize), Dat
     Ok((n as usize, h as usize, c as usize))
 }
 
-/// `(N, 1)` (the MedMNIST layout) or `(N,)`.
-fn label_shape(member: &str, shape: &[u64]) -> Result<usize, DataError> {
-    match *shape {
-        [n, 1] | [n] => Ok(n as usize),
-        _ => Err(DataError::Shape { member: format!("{member}.npy"), expected: "(N, 1)".into(), got: shape.to_vec() }),
+/// `(N, 1)` (the MedMNIST layout) or `(N,)`; `(N, k)` for `k` labels. Returns N.
+fn label_shape(member: &str, shape: &[u64], targets: Targets) -> Result<usize, DataError> {
+    let member = format!("{member}.npy");
+    match (shape, targets) {
+        (&[n, 1] | &[n], Targets::Unlabeled | Targets::Classes(_)) => Ok(n as usize),
+        (&[n, k], Targets::MultiLabel(expected)) if k == expected as u64 => Ok(n as usize),
+        (&[_, got], Targets::MultiLabel(expected)) => Err(DataError::LabelWidth { member, expected, got: got as usize }),
+        (&[_, got], _) => Err(DataError::LabelWidth { member, expected: 1, got: got as usize }),
+        (_, targets) => {
+            let expected = if let Targets::MultiLabel(k) = targets { format!("(N, {k})") } else { "(N, 1)".into() };
+            Err(DataError::Shape { member, expected, got: shape.to_vec() })
+        }
     }
 }

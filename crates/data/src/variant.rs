@@ -1,4 +1,5 @@
-//! The official BreastMNIST files (Zenodo record 10519652) and their verification.
+//! The official BreastMNIST files (Zenodo record 10519652) and their verification: a view onto
+//! the catalog's BreastMNIST row that adds the measured byte sizes.
 
 use md5::{Digest, Md5};
 
@@ -45,14 +46,14 @@ impl Variant {
         }
     }
 
-    /// The MD5 published by the `medmnist` package.
+    /// The catalog's size of this variant.
+    pub fn size_of(self) -> crate::Size {
+        crate::Size::from_side(self.side()).expect("every variant is an official size")
+    }
+
+    /// The MD5 published by the `medmnist` package (the catalog's row for BreastMNIST).
     pub fn md5(self) -> &'static str {
-        match self {
-            Variant::Px28 => "750601b1f35ba3300ea97c75c52ff8f6",
-            Variant::Px64 => "742edef2a1fd1524b2efff4bd7ba9364",
-            Variant::Px128 => "363e4b3f8d712e9b5de15470a2aaadf1",
-            Variant::Px224 => "b56378a6eefa9fed602bb16d192d4c8b",
-        }
+        crate::Flag::Breast.entry().md5(self.size_of())
     }
 
     /// The exact size in bytes, where it has been measured on the verified file.
@@ -115,6 +116,14 @@ mod tests {
                 assert_eq!(got, md5_hex(&bytes));
             }
             other => panic!("expected a checksum error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn variants_are_the_catalogs_breastmnist_files() {
+        for v in Variant::ALL {
+            assert_eq!(v.file_name(), crate::Flag::Breast.entry().file_name(v.size_of()));
+            assert_eq!(v.zenodo_url(), crate::Flag::Breast.entry().url(v.size_of()));
         }
     }
 

@@ -70,7 +70,7 @@ struct Base {
 
 /// Decodes any split size, with a small member limit so real bombs stay cheap.
 fn any_size() -> DecodeOptions {
-    DecodeOptions { max_member_bytes: 4 << 20, split_sizes: None, unlabeled: false }
+    DecodeOptions { max_member_bytes: 4 << 20, split_sizes: None, ..DecodeOptions::default() }
 }
 
 /// Three tiny splits (3, 2 and 2 images of 4x4 px): small enough to cut at every offset.

@@ -98,6 +98,9 @@ fn wrong_shape() {
     }
     let mut members = valid_members(28);
     replace(&mut members, "val_labels.npy", npy("|u1", &[78, 2], &[0; 156]));
+    assert_eq!(decode(&members).unwrap_err(), DataError::LabelWidth { member: "val_labels.npy".into(), expected: 1, got: 2 });
+    let mut members = valid_members(28);
+    replace(&mut members, "val_labels.npy", npy("|u1", &[78, 1, 1], &[0; 78]));
     assert!(matches!(decode(&members), Err(DataError::Shape { member, .. }) if member == "val_labels.npy"));
 }
 
@@ -139,10 +142,10 @@ fn label_out_of_range() {
     let mut labels = vec![0u8; 546];
     labels[300] = 2;
     replace(&mut members, "train_labels.npy", npy("|u1", &[546, 1], &labels));
-    assert_eq!(decode(&members).unwrap_err(), DataError::LabelRange { split: Split::Train, index: 300, value: 2 });
+    assert_eq!(decode(&members).unwrap_err(), DataError::LabelRange { split: Split::Train, index: 300, value: 2, classes: 2 });
     // Read as images only (pretraining on RetinaMNIST's grades), the same file decodes and
     // holds no label the two classes cannot name.
-    let ds = decode_npz(&zip(&members, true), &DecodeOptions { unlabeled: true, ..DecodeOptions::default() }).unwrap();
+    let ds = decode_npz(&zip(&members, true), &DecodeOptions::default().unlabeled()).unwrap();
     assert_eq!(ds.train.len(), 546);
     assert!(Split::ALL.iter().all(|&s| ds.split(s).labels.iter().all(|&l| l == 0)));
 }
@@ -167,8 +170,8 @@ fn oversized_member_is_refused_before_it_is_inflated() {
 
 #[test]
 fn errors_read_as_sentences() {
-    let e = DataError::LabelRange { split: Split::Train, index: 3, value: 9 };
-    assert_eq!(e.to_string(), "label 9 at index 3 of split 'train' is out of range (labels are 0 or 1)");
+    let e = DataError::LabelRange { split: Split::Train, index: 3, value: 9, classes: 2 };
+    assert_eq!(e.to_string(), "label 9 at index 3 of split 'train' is out of range (labels are 0 to 1, 2 classes)");
 }
 
 /// A `.npy` member whose header text is `header` (v1.0 or v2.0 framing), followed by `data`.
@@ -190,7 +193,7 @@ fn npy_with_header(header: &str, version: u8, data: &[u8]) -> Vec<u8> {
 /// (unchecked, a set nested 24 deep never finishes and a million-digit integer takes seconds).
 #[test]
 fn crafted_npy_headers_are_refused_before_parsing() {
-    let labels = vec![0u8; 156];
+    let labels: Vec<u8> = (0..156).map(|i| (i % 2) as u8).collect();
     let nested = format!("{}0{}", "{".repeat(24), "}".repeat(24));
     let cases = [
         (

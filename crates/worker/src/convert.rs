@@ -76,11 +76,16 @@ pub fn stage_view(s: Stage) -> protocol::Stage {
 pub fn train_error(e: &TrainError) -> WorkerError {
     let kind = match e {
         TrainError::Config(_) | TrainError::Model(_) => ErrorKind::Settings,
-        TrainError::Checkpoint(_) | TrainError::DataShape { .. } | TrainError::Classes(_) | TrainError::State(_) => {
-            ErrorKind::Checkpoint
-        }
+        TrainError::Checkpoint(_)
+        | TrainError::DataShape { .. }
+        | TrainError::Classes { .. }
+        | TrainError::Head { .. }
+        | TrainError::State(_) => ErrorKind::Checkpoint,
         TrainError::Read(_) | TrainError::Eval(_) => ErrorKind::Device,
-        TrainError::Metrics(_) | TrainError::NotAtEpochBoundary | TrainError::NoModel => ErrorKind::Worker,
+        TrainError::Unlabeled => ErrorKind::Data,
+        TrainError::Metrics(_) | TrainError::Evaluator(_) | TrainError::NotAtEpochBoundary | TrainError::NoModel => {
+            ErrorKind::Worker
+        }
     };
     WorkerError::new(kind, e.to_string())
 }
@@ -434,6 +439,7 @@ mod tests {
             model: ModelConfig::new(),
             history: vec![m],
             val_predictions: Vec::new(),
+            task: None,
             best_epoch: 3,
             val: Evaluation { auc: 0.9, acc: 0.8, confusion },
             test: TestReport {
@@ -518,7 +524,7 @@ mod tests {
         let kind = |e: TrainError| train_error(&e).kind;
         assert_eq!(kind(TrainError::Read(ReadError("device lost".into()))), ErrorKind::Device);
         assert_eq!(kind(TrainError::Checkpoint(CheckpointError::Magic)), ErrorKind::Checkpoint);
-        assert_eq!(kind(TrainError::Classes(3)), ErrorKind::Checkpoint);
+        assert_eq!(kind(TrainError::Classes { got: 3, expected: 2 }), ErrorKind::Checkpoint);
         let bad = TrainConfig::new().with_epochs(0).validate(546).unwrap_err();
         assert_eq!(kind(TrainError::Config(bad.clone())), ErrorKind::Settings);
         assert_eq!(train_error(&TrainError::Config(bad.clone())).message, TrainError::Config(bad).to_string());

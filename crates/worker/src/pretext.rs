@@ -33,7 +33,7 @@ pub async fn run(req: PretrainRequest, bytes: Vec<u8>, extras: Vec<Vec<u8>>, con
             format!("{} extra files were named but {} sent", req.extra.len(), extras.len()),
         ));
     }
-    let images_only = DecodeOptions { split_sizes: None, unlabeled: true, ..DecodeOptions::default() };
+    let images_only = DecodeOptions { split_sizes: None, ..DecodeOptions::default() }.unlabeled();
     for (&name, bytes) in req.extra.iter().zip(&extras) {
         let file = extra(name);
         file.verify(bytes).map_err(|e| data_error(&e))?;

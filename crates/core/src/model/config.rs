@@ -75,6 +75,10 @@ pub struct ModelConfig {
     /// A ResNet's stem (checkpoints from before it: MedMNIST's).
     #[serde(default, skip_serializing_if = "crate::is_default")]
     pub stem: Stem,
+    /// Whether the outputs are independent labels read through a sigmoid (multi-label data,
+    /// e.g. ChestMNIST) rather than classes read through a softmax.
+    #[serde(default, skip_serializing_if = "crate::is_default")]
+    pub multi_label: bool,
 }
 
 impl Default for ModelConfig {
@@ -91,6 +95,7 @@ builders! { ModelConfig {
     with_resize(resize: Option<usize>),
     with_resample(resample: Resample),
     with_stem(stem: Stem),
+    with_multi_label(multi_label: bool),
 }}
 
 impl ModelConfig {
@@ -104,6 +109,7 @@ impl ModelConfig {
             resize: None,
             resample: Resample::Bilinear,
             stem: Stem::Medmnist,
+            multi_label: false,
         }
     }
 

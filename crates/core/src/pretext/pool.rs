@@ -121,7 +121,7 @@ mod tests {
     use breastmnist_data::SplitData;
 
     fn split(n: usize, side: usize, ch: usize, value: u8) -> SplitData {
-        SplitData { images: vec![value; n * side * side * ch], labels: vec![0; n] }
+        SplitData::single(vec![value; n * side * side * ch], vec![0; n])
     }
 
     /// BreastMNIST-shaped data whose splits are told apart by their pixel values.
@@ -129,6 +129,7 @@ mod tests {
         Dataset {
             side,
             channels: 1,
+            targets: breastmnist_data::Targets::Classes(2),
             train: split(546, side, 1, 10),
             val: split(78, side, 1, 200),
             test: split(156, side, 1, 250),
@@ -150,8 +151,14 @@ mod tests {
     #[test]
     fn other_files_give_every_split_in_grayscale() {
         let mut pool = Pool::new(2);
-        let rgb =
-            Dataset { side: 2, channels: 3, train: split(3, 2, 3, 100), val: split(1, 2, 3, 100), test: split(2, 2, 3, 100) };
+        let rgb = Dataset {
+            side: 2,
+            channels: 3,
+            targets: breastmnist_data::Targets::Unlabeled,
+            train: split(3, 2, 3, 100),
+            val: split(1, 2, 3, 100),
+            test: split(2, 2, 3, 100),
+        };
         pool.add_other("retinamnist.npz", &rgb).unwrap();
         assert_eq!(pool.len(), 6);
         assert_eq!(pool.image(5), &[100; 4]);

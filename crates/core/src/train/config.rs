@@ -428,8 +428,16 @@ impl TrainConfig {
             .with_stem(self.stem)
     }
 
-    pub(crate) fn batcher(&self) -> Batcher {
-        Batcher { augment: self.augment.augment(), mixup: self.mixup.map(|a| a as f32), num_classes: 2 }
+    /// [`model_config`](Self::model_config) for `data`: its side and channels, one output per
+    /// class (or label), and a sigmoid head for multi-label data.
+    pub fn model_config_for(&self, data: &breastmnist_data::Dataset) -> ModelConfig {
+        self.model_config(data.side, data.channels)
+            .with_num_classes(data.classes().max(2))
+            .with_multi_label(matches!(data.targets, breastmnist_data::Targets::MultiLabel(_)))
+    }
+
+    pub(crate) fn batcher(&self, num_classes: usize) -> Batcher {
+        Batcher { augment: self.augment.augment(), mixup: self.mixup.map(|a| a as f32), num_classes }
     }
 }
 

@@ -78,16 +78,23 @@ impl Curriculum {
     }
 }
 
-/// Per-image cross-entropy of two-class `logits` (`[n][2]` row-major) against soft `targets`
-/// (`[n][2]`), computed on the host from values the training step reads anyway.
-pub fn per_image_loss(logits: &[f32], targets: &[f32]) -> Vec<f32> {
+/// Per-image loss of `logits` (`[n][k]` row-major) against `targets` (`[n][k]`), computed on
+/// the host from values the training step reads anyway: the cross-entropy against soft targets,
+/// or with `multi_label` the mean binary cross-entropy of the `k` labels.
+pub fn per_image_loss(logits: &[f32], targets: &[f32], k: usize, multi_label: bool) -> Vec<f32> {
     logits
-        .chunks(2)
-        .zip(targets.chunks(2))
+        .chunks(k.max(1))
+        .zip(targets.chunks(k.max(1)))
         .map(|(l, t)| {
-            let m = l[0].max(l[1]);
-            let lse = m + ((l[0] - m).exp() + (l[1] - m).exp()).ln();
-            -(t[0] * (l[0] - lse) + t[1] * (l[1] - lse))
+            if multi_label {
+                // max(x, 0) - x t + ln(1 + e^-|x|), the stable form of the logistic loss.
+                let sum: f32 = l.iter().zip(t).map(|(&x, &t)| x.max(0.0) - x * t + (-x.abs()).exp().ln_1p()).sum();
+                sum / l.len() as f32
+            } else {
+                let m = l.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let lse = m + l.iter().map(|&x| (x - m).exp()).sum::<f32>().ln();
+                -l.iter().zip(t).map(|(&x, &t)| t * (x - lse)).sum::<f32>()
+            }
         })
         .collect()
 }
@@ -139,10 +146,17 @@ mod tests {
     fn per_image_loss_is_the_cross_entropy() {
         let logits = [0.0f32, 0.0, 2.0, -1.0];
         let targets = [1.0f32, 0.0, 0.0, 1.0];
-        let l = per_image_loss(&logits, &targets);
+        let l = per_image_loss(&logits, &targets, 2, false);
         assert!((l[0] - std::f32::consts::LN_2).abs() < 1e-6);
         // -log softmax(-1 | [2, -1]) = 3 + ln(1 + e^-3)
         assert!((l[1] - (3.0 + (1.0f32 + (-3.0f32).exp()).ln())).abs() < 1e-5);
+        // Three classes: -log softmax(0 | [0, ln 2, ln 3]) = ln 6.
+        let three = per_image_loss(&[0.0, 2f32.ln(), 3f32.ln()], &[1.0, 0.0, 0.0], 3, false);
+        assert!((three[0] - 6f32.ln()).abs() < 1e-6);
+        // Multi-label: the mean of -ln sigmoid(x) for t = 1 and -ln(1 - sigmoid(x)) for t = 0.
+        let ml = per_image_loss(&[0.0, 3.0], &[1.0, 0.0], 2, true);
+        let expected = (std::f32::consts::LN_2 + (1.0 + 3f32.exp()).ln()) / 2.0;
+        assert!((ml[0] - expected).abs() < 1e-6, "{ml:?} {expected}");
         for o in Order::ALL {
             assert_eq!(o.name().parse::<Order>(), Ok(o));
         }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{ConfigError, TrainConfig};
 use crate::checkpoint::CheckpointError;
 use crate::eval::EvalError;
+use crate::evaluator::{EvaluatorError, TaskMetrics};
 use crate::metrics::{self, Evaluation, MetricsError, RocPoint};
 use crate::model::{ModelConfig, ModelError};
 use crate::read::ReadError;
@@ -114,9 +115,49 @@ pub struct RunResult {
     pub val: Evaluation,
     pub test: TestReport,
     /// The kept model's prediction for every validation image, in split order (what
-    /// [`val`](Self::val) was computed from). Empty in results serialised before it existed.
+    /// [`val`](Self::val) was computed from). Empty in results serialised before it existed,
+    /// and for data other than two classes (see [`task`](Self::task)).
     #[serde(default)]
     pub val_predictions: Vec<Prediction>,
+    /// For data other than two classes (k classes, ordinal grades, multi-label labels): the
+    /// MedMNIST Evaluator's report of the kept model on val and test, with every image's `k`
+    /// probabilities. [`val`](Self::val) and [`test`](Self::test) then carry the task's AUC and
+    /// ACC only (no confusion, ROC, interval or predictions: those are binary figures).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<TaskRun>,
+}
+
+/// The Evaluator's report of a run on data other than two classes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskRun {
+    /// The task the metrics were computed as: multi-class for k single labels, multi-label for
+    /// k labels. (Ordinal regression is scored as multi-class; a caller that knows the dataset
+    /// says `ordinal-regression` here.)
+    pub task: breastmnist_data::Task,
+    /// Classes or labels: the probabilities' columns.
+    pub classes: usize,
+    pub val: TaskMetrics,
+    pub test: TaskMetrics,
+    /// `classes` probabilities per validation image, in split order.
+    pub val_probabilities: Vec<f32>,
+    /// `classes` probabilities per test image, in split order.
+    pub test_probabilities: Vec<f32>,
+}
+
+impl TestReport {
+    /// A report that carries only the task's AUC and ACC (see [`RunResult::task`]).
+    pub fn task_only(metrics: &TaskMetrics) -> TestReport {
+        TestReport {
+            auc: metrics.auc,
+            acc: metrics.acc,
+            confusion: metrics::Confusion::default(),
+            roc: Vec::new(),
+            predictions: Vec::new(),
+            auc_ci: None,
+            malignant: None,
+            deduplicated: None,
+        }
+    }
 }
 
 /// Why a run stopped early.
@@ -164,13 +205,19 @@ pub enum TrainError {
     #[error(transparent)]
     Metrics(#[from] MetricsError),
     #[error(transparent)]
+    Evaluator(#[from] EvaluatorError),
+    #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
     #[error(transparent)]
     Read(#[from] ReadError),
     #[error("the checkpoint is for {ckpt} px, {ckpt_ch}-channel images but the data is {data} px, {data_ch}-channel")]
     DataShape { ckpt: usize, ckpt_ch: usize, data: usize, data_ch: usize },
-    #[error("the checkpoint's model has {0} outputs, but BreastMNIST has 2 classes (malignant, normal/benign)")]
-    Classes(usize),
+    #[error("the checkpoint's model has {got} outputs, but the data has {expected} classes")]
+    Classes { got: usize, expected: usize },
+    #[error("the checkpoint's model reads its outputs as {got}, but the data's labels are {expected}")]
+    Head { got: &'static str, expected: &'static str },
+    #[error("the data has no labels to train on")]
+    Unlabeled,
     #[error("a snapshot can only be taken between epochs")]
     NotAtEpochBoundary,
     #[error("the run has no model yet to save")]

@@ -7,18 +7,24 @@ use breastmnist_data::{Dataset, Split};
 use burn::module::Module;
 use burn::tensor::Device;
 
-use super::{RunResult, TrainConfig, TrainError, dataset_test_report, predictions};
+use super::scored::{self, Scored};
+use super::{RunResult, TrainConfig, TrainError};
 use crate::batch::ImageView;
 use crate::checkpoint::Checkpoint;
-use crate::eval::{self, EvalError};
-use crate::metrics;
+use crate::eval;
 use crate::model::{ModelConfig, Network};
 
 /// The checkpoint's model configuration, if its images have the data's side and channels.
 pub(super) fn checkpoint_config_for(checkpoint: &Checkpoint, data: &Dataset) -> Result<ModelConfig, TrainError> {
     let mc = checkpoint.config.clone();
-    if mc.num_classes != 2 {
-        return Err(TrainError::Classes(mc.num_classes));
+    let expected = data.classes().max(2);
+    if mc.num_classes != expected {
+        return Err(TrainError::Classes { got: mc.num_classes, expected });
+    }
+    let multi_label = matches!(data.targets, breastmnist_data::Targets::MultiLabel(_));
+    if mc.multi_label != multi_label {
+        let name = |m: bool| if m { "independent labels (sigmoid)" } else { "classes (softmax)" };
+        return Err(TrainError::Head { got: name(mc.multi_label), expected: name(multi_label) });
     }
     if mc.input_size != data.side || mc.in_channels != data.channels {
         return Err(TrainError::DataShape {
@@ -55,14 +61,16 @@ pub async fn evaluate_checkpoint_reporting(
     let mc = checkpoint_config_for(checkpoint, data)?;
     let plain = device.clone().without_autodiff();
     let model = checkpoint.load(&plain)?.valid();
-    let val_view = ImageView::of(data, Split::Val);
-    let val_scores = eval::scores_reporting(&model, &val_view, &plain, tta, &mut |d, t| progress(Split::Val, d, t)).await?;
-    let val = metrics::evaluate(val_view.labels, &val_scores).map_err(EvalError::from)?;
-    let test_view = ImageView::of(data, Split::Test);
-    let scores = eval::scores_reporting(&model, &test_view, &plain, tta, &mut |d, t| progress(Split::Test, d, t)).await?;
-    let test = dataset_test_report(data, &scores)?;
+    let (k, multi_label) = (mc.num_classes, mc.multi_label);
+    let mut probabilities = async |split: Split| -> Result<Scored, TrainError> {
+        let view = ImageView::of(data, split);
+        let probs =
+            eval::probabilities_reporting(&model, &view, &plain, tta, multi_label, &mut |d, t| progress(split, d, t)).await?;
+        scored::score(data, split, probs, k)
+    };
+    let val = probabilities(Split::Val).await?;
+    let test = probabilities(Split::Test).await?;
     let config = TrainConfig::new().with_architecture(&mc).with_tta(tta);
-    let val_predictions = predictions(val_view.labels, &val_scores);
-    let result = RunResult { config, model: mc, history: Vec::new(), best_epoch: 0, val, test, val_predictions };
+    let result = scored::assemble(data, config, mc, Vec::new(), 0, val, test)?;
     Ok((result, model))
 }

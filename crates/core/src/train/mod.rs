@@ -19,15 +19,17 @@ pub mod config;
 pub mod curriculum;
 mod events;
 mod imported;
+mod scored;
 pub mod snapshot;
 
 pub use config::{ConfigError, InitFile, OptimizerConfig, Preset, Schedule, Selection, StartingPoint, TrainConfig};
 pub use curriculum::{Curriculum, Order};
 pub use events::{
-    EpochMetrics, Prediction, Rates, RunResult, SubsetReport, TestReport, TrainError, TrainEvent, TrainFailure,
+    EpochMetrics, Prediction, Rates, RunResult, SubsetReport, TaskRun, TestReport, TrainError, TrainEvent, TrainFailure,
     dataset_test_report, predictions, test_report,
 };
 pub use imported::{evaluate_checkpoint, evaluate_checkpoint_reporting};
+pub use scored::task_of;
 pub use snapshot::{Snapshot, TrainState};
 
 use std::sync::Arc;
@@ -36,6 +38,8 @@ use breastmnist_data::{Dataset, Split};
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
+use burn::tensor::Tensor;
+use burn::tensor::activation::log_sigmoid;
 use burn::tensor::loss::cross_entropy_with_logits;
 use serde::{Deserialize, Serialize};
 
@@ -43,12 +47,12 @@ use crate::batch::{Batcher, HostBatch, ImageView};
 use crate::checkpoint::{self, Checkpoint};
 use crate::ema::Ema;
 use crate::eval;
-use crate::metrics::{self, Evaluation};
 use crate::model::conv_check::{ConvRace, Settled};
 use crate::model::{ConvAlgo, ModelConfig, Network};
 use crate::read::{read_all, read_f32};
 use crate::rng::Rng;
 use imported::checkpoint_config_for;
+use scored::Scored;
 
 /// Where the trainer is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,9 +80,9 @@ struct Best {
     epoch: usize,
     auc: f64,
     model: Network,
-    /// Validation metrics and label-1 scores of this model (`None` after a resume until
+    /// Validation metrics and probabilities of this model (`None` after a resume until
     /// re-evaluated).
-    val: Option<(Evaluation, Vec<f32>)>,
+    val: Option<Scored>,
 }
 
 /// The training loop, one small step at a time.
@@ -100,11 +104,13 @@ pub struct Trainer {
     difficulty: Vec<f32>,
     phase: Phase,
     loss_sum: f64,
-    correct: usize,
+    /// Correct predictions this epoch (multi-label: the share of an image's labels right).
+    correct: f64,
     seen: usize,
     batches: usize,
-    val_scores: Vec<f32>,
-    test_scores: Vec<f32>,
+    /// This evaluation's probabilities so far, `[n][k]`.
+    val_probs: Vec<f32>,
+    test_probs: Vec<f32>,
     history: Vec<EpochMetrics>,
     best: Option<Best>,
     result: Option<RunResult>,
@@ -118,7 +124,8 @@ impl Trainer {
     /// (autodiff is enabled on it here).
     pub fn new(config: TrainConfig, data: Arc<Dataset>, device: &Device) -> Result<Self, TrainError> {
         config.validate(data.train.len())?;
-        let model_config = config.model_config(data.side, data.channels);
+        task_of(&data)?;
+        let model_config = config.model_config_for(&data);
         let ad = device.clone().autodiff();
         // Nothing in the loop draws from burn's RNG (init, shuffling, augmentation and mixup use
         // the crate's own seeded generator); seeding it too keeps any future use reproducible.
@@ -162,7 +169,7 @@ impl Trainer {
         let train_len = config.subset.unwrap_or(data.train.len()).min(data.train.len());
         Ok(Trainer {
             optim: config.optimizer.init(),
-            batcher: config.batcher(),
+            batcher: config.batcher(model_config.num_classes),
             rng: Rng::new(config.seed).fork(1),
             model_config,
             data,
@@ -174,11 +181,11 @@ impl Trainer {
             difficulty: vec![0.0; train_len],
             phase: Phase::Train { epoch: 1, step: 0 },
             loss_sum: 0.0,
-            correct: 0,
+            correct: 0.0,
             seen: 0,
             batches: 0,
-            val_scores: Vec::new(),
-            test_scores: Vec::new(),
+            val_probs: Vec::new(),
+            test_probs: Vec::new(),
             history: Vec::new(),
             best: None,
             result: None,
@@ -337,7 +344,7 @@ impl Trainer {
                 }
             };
             self.loss_sum = 0.0;
-            self.correct = 0;
+            self.correct = 0.0;
             self.seen = 0;
             self.batches = 0;
         }
@@ -355,12 +362,13 @@ impl Trainer {
         let model = self.model.take().ok_or(TrainError::NoModel)?;
         let before = model.clone();
         let logits = model.forward(batch.images(&self.device));
-        let loss = cross_entropy_with_logits(logits.clone(), batch.targets(&self.device));
+        let (k, multi_label) = (self.model_config.num_classes, self.model_config.multi_label);
+        let loss = loss(logits.clone(), batch.targets(&self.device), multi_label);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         let model = self.optim.step(lr, model, grads);
         // One read a step: the loss and the logits together, after the update.
-        let n = batch.labels.len();
-        let mut read = read_all(vec![loss.detach(), logits.detach().reshape([n * 2])]).await?.into_iter();
+        let n = batch.n;
+        let mut read = read_all(vec![loss.detach(), logits.detach().reshape([n * k])]).await?.into_iter();
         let (loss_value, logit_values) = (read.next().unwrap_or_default(), read.next().unwrap_or_default());
         let loss_value = loss_value.first().copied().unwrap_or(f32::NAN);
         if !loss_value.is_finite() {
@@ -390,11 +398,19 @@ impl Trainer {
         let loss_value = loss_value as f64;
         self.loss_sum += loss_value;
         self.batches += 1;
-        for (row, &label) in logit_values.chunks(2).zip(&batch.labels) {
-            let pred = u8::from(row[1] > row[0]);
-            self.correct += usize::from(pred == label);
+        if multi_label {
+            // A label is predicted present when its logit is positive (sigmoid > 0.5).
+            let hits = logit_values.iter().zip(&batch.labels).filter(|&(&x, &l)| (x > 0.0) == (l == 1)).count();
+            self.correct += hits as f64 / k as f64;
+        } else {
+            for (row, &label) in logit_values.chunks(k).zip(&batch.labels) {
+                // The first largest logit, as the Evaluator's argmax (two classes: `row[1] > row[0]`).
+                let pred = (0..k).fold(0, |best, j| if row[j] > row[best] { j } else { best });
+                self.correct += f64::from(u8::from(pred == label as usize));
+            }
         }
-        for (&i, l) in idx.iter().zip(curriculum::per_image_loss(&logit_values, &batch.targets)) {
+        let losses = curriculum::per_image_loss(&logit_values, &batch.targets, k, multi_label);
+        for (&i, l) in idx.iter().zip(losses) {
             self.difficulty[i] = l;
         }
         self.seen += idx.len();
@@ -407,7 +423,7 @@ impl Trainer {
         let view = ImageView::of(&self.data, Split::Val);
         let total = view.len();
         if done == 0 {
-            self.val_scores.clear();
+            self.val_probs.clear();
         }
         // The model the selection rule would keep: the trained weights, or their average.
         let model = match &self.ema {
@@ -416,31 +432,38 @@ impl Trainer {
         };
         let end = (done + eval::chunk_size(&model, view.side)).min(total);
         let idx: Vec<usize> = (done..end).collect();
-        let probs = eval::probabilities(&model, &view, &idx, &self.device, self.config.tta).await?;
-        self.val_scores.extend(probs.chunks(2).map(|r| r[1]));
+        let (k, multi_label) = (self.model_config.num_classes, self.model_config.multi_label);
+        let probs = eval::probabilities_as(&model, &view, &idx, &self.device, self.config.tta, multi_label).await?;
+        self.val_probs.extend(probs);
         let mut events = vec![TrainEvent::Eval { split: Split::Val, done: end, total }];
         if end < total {
             self.phase = Phase::Val { epoch, done: end };
             return Ok(events);
         }
-        if self.val_scores.iter().any(|s| !s.is_finite()) {
+        if self.val_probs.iter().any(|s| !s.is_finite()) {
             self.phase = Phase::Failed;
             events.push(TrainEvent::Error(TrainFailure::NonFiniteOutput { epoch }));
             return Ok(events);
         }
-        let ev = metrics::evaluate(view.labels, &self.val_scores)?;
+        let scored = scored::score(&self.data, Split::Val, self.val_probs.clone(), k)?;
+        let ev = scored.eval.clone();
+        let val_loss = if scored.task.is_none() {
+            eval::binary_log_loss(view.labels, &scored::label_one(&self.val_probs))
+        } else {
+            eval::log_loss(view.labels, &self.val_probs, k, multi_label)
+        };
         let is_best = match self.config.selection {
             Selection::BestValAuc => self.best.as_ref().is_none_or(|b| ev.auc > b.auc),
             Selection::Last | Selection::EmaLast => true,
         };
         if is_best {
-            self.best = Some(Best { epoch, auc: ev.auc, model, val: Some((ev.clone(), self.val_scores.clone())) });
+            self.best = Some(Best { epoch, auc: ev.auc, model, val: Some(scored) });
         }
         let m = EpochMetrics {
             epoch,
             train_loss: self.loss_sum / self.batches.max(1) as f64,
-            train_acc: self.correct as f64 / self.seen.max(1) as f64,
-            val_loss: eval::binary_log_loss(view.labels, &self.val_scores),
+            train_acc: self.correct / self.seen.max(1) as f64,
+            val_loss,
             val_acc: ev.acc,
             val_auc: ev.auc,
             lr: self.config.lr_at(epoch),
@@ -457,38 +480,56 @@ impl Trainer {
         let view = ImageView::of(&self.data, Split::Test);
         let total = view.len();
         if done == 0 {
-            self.test_scores.clear();
+            self.test_probs.clear();
         }
+        let (k, multi_label) = (self.model_config.num_classes, self.model_config.multi_label);
         let best = self.best.as_ref().ok_or(TrainError::NoModel)?;
         let end = (done + eval::chunk_size(&best.model, view.side)).min(total);
         let idx: Vec<usize> = (done..end).collect();
-        let probs = eval::probabilities(&best.model, &view, &idx, &self.device, self.config.tta).await?;
-        self.test_scores.extend(probs.chunks(2).map(|r| r[1]));
+        let probs = eval::probabilities_as(&best.model, &view, &idx, &self.device, self.config.tta, multi_label).await?;
+        self.test_probs.extend(probs);
         let mut events = vec![TrainEvent::Eval { split: Split::Test, done: end, total }];
         if end < total {
             self.phase = Phase::Test { done: end };
             return Ok(events);
         }
-        let test = dataset_test_report(&self.data, &self.test_scores)?;
-        let best_epoch = best.epoch;
-        let val_view = ImageView::of(&self.data, Split::Val);
-        let (val, val_scores) = match &best.val {
-            Some((v, s)) => (v.clone(), s.clone()),
-            None => eval::evaluate(&best.model, &val_view, &self.device, self.config.tta).await?,
+        let test = scored::score(&self.data, Split::Test, std::mem::take(&mut self.test_probs), k)?;
+        let val = match &best.val {
+            Some(v) => v.clone(),
+            None => {
+                let view = ImageView::of(&self.data, Split::Val);
+                let probs =
+                    eval::probabilities_reporting(&best.model, &view, &self.device, self.config.tta, multi_label, &mut |_, _| {})
+                        .await?;
+                scored::score(&self.data, Split::Val, probs, k)?
+            }
         };
-        let result = RunResult {
-            config: self.config.clone(),
-            model: self.model_config.clone(),
-            history: self.history.clone(),
-            best_epoch,
+        let result = scored::assemble(
+            &self.data,
+            self.config.clone(),
+            self.model_config.clone(),
+            self.history.clone(),
+            best.epoch,
             val,
             test,
-            val_predictions: predictions(val_view.labels, &val_scores),
-        };
+        )?;
         self.result = Some(result.clone());
         self.phase = Phase::Done;
         events.push(TrainEvent::Done(Box::new(result)));
         Ok(events)
+    }
+}
+
+/// The training loss of `logits` against `targets` (`[n][k]`): burn's cross-entropy on (soft)
+/// class targets, or for multi-label data the mean binary cross-entropy of every label,
+/// `-(t ln σ(x) + (1 - t) ln σ(-x))`, as MedMNIST's reference trainer (`BCEWithLogitsLoss`).
+fn loss(logits: Tensor<2>, targets: Tensor<2>, multi_label: bool) -> Tensor<1> {
+    if multi_label {
+        let positive = targets.clone() * log_sigmoid(logits.clone());
+        let negative = (targets.neg() + 1.0) * log_sigmoid(logits.neg());
+        (positive + negative).neg().mean()
+    } else {
+        cross_entropy_with_logits(logits, targets)
     }
 }
 

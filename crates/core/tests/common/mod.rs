@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use breastmnist_core::rng::Rng;
-use breastmnist_data::{Dataset, DecodeOptions, SplitData, decode_npz};
+use breastmnist_data::{Dataset, DecodeOptions, SplitData, Targets, decode_npz};
 
 /// Runs a future to completion on this thread.
 pub fn run<F: std::future::Future>(f: F) -> F::Output {
@@ -59,12 +59,12 @@ pub fn synthetic_dataset(side: usize, sizes: [usize; 3], seed: u64) -> (Dataset,
             labels.push(label);
             blobs[s].push(blob);
         }
-        splits.push(SplitData { images, labels });
+        splits.push(SplitData::single(images, labels));
     }
     let test = splits.pop().unwrap();
     let val = splits.pop().unwrap();
     let train = splits.pop().unwrap();
-    (Dataset { side, channels: 1, train, val, test }, blobs)
+    (Dataset { side, channels: 1, targets: Targets::Classes(2), train, val, test }, blobs)
 }
 
 /// Random noise images with random labels (pure memorisation).
@@ -73,10 +73,10 @@ pub fn noise_dataset(side: usize, n: usize, seed: u64) -> Dataset {
     let mut make = |n: usize| {
         let images: Vec<u8> = (0..n * side * side).map(|_| rng.below(256) as u8).collect();
         let labels: Vec<u8> = (0..n).map(|i| (i % 2) as u8).collect();
-        SplitData { images, labels }
+        SplitData::single(images, labels)
     };
     let train = make(n);
     let val = make(8);
     let test = make(8);
-    Dataset { side, channels: 1, train, val, test }
+    Dataset { side, channels: 1, targets: Targets::Classes(2), train, val, test }
 }
