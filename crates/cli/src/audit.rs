@@ -1,20 +1,20 @@
 //! `breastmnist audit`: the data audit of a dataset file (`breastmnist_data::audit`) as JSON on
 //! stdout, with a summary on stderr.
 
-use std::path::PathBuf;
-
 use breastmnist_data::DecodeOptions;
 use breastmnist_data::audit::{TWIN_THRESHOLD, audit};
 use breastmnist_data::{Split, md5_hex};
 use clap::Args;
 
+use crate::catalog::DataArgs;
 use crate::{CliError, read};
 
 #[derive(Args, Debug)]
 pub struct AuditArgs {
-    /// The dataset file (.npz in MedMNIST's layout).
-    #[arg(long)]
-    data: PathBuf,
+    /// The data: BreastMNIST or any MedMNIST 2D dataset (multi-label twins are counted, their
+    /// labels not compared).
+    #[command(flatten)]
+    data: DataArgs,
     /// Two images whose pixel correlation exceeds this are twins.
     #[arg(long, default_value_t = TWIN_THRESHOLD)]
     threshold: f64,
@@ -24,18 +24,17 @@ pub(crate) fn cmd_audit(a: AuditArgs) -> Result<(), CliError> {
     if !(a.threshold > 0.0 && a.threshold < 1.0) {
         return Err(CliError::Usage(format!("--threshold must be between 0 and 1 (got {})", a.threshold)));
     }
-    let bytes = read(&a.data)?;
-    // Any split sizes: the audit is about the file, whichever MedMNIST set it is.
-    let options = DecodeOptions { split_sizes: None, ..DecodeOptions::default() };
-    let data =
-        breastmnist_data::decode_npz(&bytes, &options).map_err(|source| CliError::Data { path: a.data.clone(), source })?;
-    let report = audit(&data, a.threshold).map_err(|e| CliError::Usage(format!("{}: {e}", a.data.display())))?;
-    let file = a.data.file_name().unwrap_or_default().to_string_lossy().into_owned();
-    let doc = serde_json::json!({ "file": file, "md5": md5_hex(&bytes), "audit": report });
+    // A file the catalog does not know: any split sizes in BreastMNIST's layout, the audit being
+    // about the file.
+    let (path, opened) = a.data.open(Some(&DecodeOptions { split_sizes: None, ..DecodeOptions::default() }))?;
+    let data = opened.data;
+    let report = audit(&data, a.threshold).map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+    let file = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    let doc = serde_json::json!({ "file": file, "md5": md5_hex(&read(&path)?), "audit": report });
     println!("{}", serde_json::to_string_pretty(&doc).map_err(|e| CliError::Usage(e.to_string()))?);
     for p in &report.splits {
         eprintln!(
-            "{:<5} – {:<5}: {:>4} of {:>6} images with a twin, {:>5} pairs, {} with opposite labels, {} identical",
+            "{:<5} – {:<5}: {:>4} of {:>6} images with a twin, {:>5} pairs, {} with different labels, {} identical",
             p.first.key(),
             p.second.key(),
             p.images,

@@ -120,6 +120,10 @@ pub struct ScoreArgs {
     /// The result file: `{flag}[_{size}]_{split}...csv`, one line `index,score_0,...,score_k-1`
     /// per image (the name says the split; its flag and size must be the data file's).
     result: PathBuf,
+    /// Also print a 95% percentile-bootstrap interval of the AUC over this many resamples of
+    /// the images (within each class; seed 0).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    bootstrap: usize,
 }
 
 /// Where a command's data comes from: `--data FILE` or `--dataset FLAG [--size N]`, and for a
@@ -139,10 +143,10 @@ pub(crate) struct DataArgs {
     pub size: Option<Size>,
     /// For a file the catalog does not know: its task (binary-class, multi-class,
     /// ordinal-regression, multi-label).
-    #[arg(long, requires = "classes")]
+    #[arg(long, requires = "classes", conflicts_with = "dataset")]
     pub task: Option<Task>,
     /// For a file the catalog does not know: its classes (or labels, for multi-label).
-    #[arg(long, requires = "task")]
+    #[arg(long, requires = "task", conflicts_with = "dataset")]
     pub classes: Option<usize>,
 }
 
@@ -165,11 +169,28 @@ impl DataArgs {
     /// Reads the data (see [`open_with`]).
     pub fn open(&self, fallback: Option<&DecodeOptions>) -> Result<(PathBuf, Opened), CliError> {
         let path = self.path()?;
+        if let Some(flag) = self.dataset {
+            // The file found under the official name must be the official file.
+            let size = self.size.unwrap_or(Size::Px28);
+            let md5 = md5_hex(&read(&path)?);
+            if identify(&md5) != Some((flag, size)) {
+                return Err(CliError::Usage(format!(
+                    "{} is not the official {} (its MD5 is {md5}, the official {}); fetch it again with `cargo xtask data --dataset {flag} --size {size}`",
+                    path.display(),
+                    entry_name(flag, size),
+                    flag.entry().md5(size)
+                )));
+            }
+        }
         let opened = open_with(&path, self.task, self.classes, fallback)?;
-        if let (Some(flag), Some((entry, _))) = (self.dataset, opened.official)
-            && flag != entry.flag
-        {
-            return Err(CliError::Usage(format!("{} holds {}, not {flag}", path.display(), entry.flag)));
+        if let (Some((entry, size)), Some(_)) = (opened.official, self.task) {
+            return Err(CliError::Usage(format!(
+                "{} is the official {} ({}, {} classes): --task and --classes are for files the catalog does not know",
+                path.display(),
+                entry_name(entry.flag, size),
+                entry.task,
+                entry.classes()
+            )));
         }
         Ok((path, opened))
     }
@@ -214,12 +235,16 @@ fn open_with(
     if !(2..=255).contains(&classes) {
         return Err(CliError::Usage(format!("--classes must be 2 to 255 (got {classes})")));
     }
+    if task == Task::Binary && classes != 2 {
+        return Err(CliError::Usage(format!("a binary-class dataset has 2 classes (got --classes {classes})")));
+    }
     let options = DecodeOptions {
         max_member_bytes: 1 << 31,
         split_sizes: None,
         channels: None,
         side: None,
         targets: catalog::targets(task, classes),
+        every_class: true,
     };
     let data = decode_npz(&bytes, &options).map_err(data_err)?;
     Ok(Opened { data, official: None, task })
@@ -255,6 +280,14 @@ pub(crate) fn cmd_score(a: ScoreArgs) -> Result<(), CliError> {
     let m = evaluator::evaluate(opened.task, opened.data.targets, &split.labels, &table.scores, table.k)
         .map_err(|e| CliError::Usage(format!("{}: {e}", a.result.display())))?;
     print_metrics(&m, &name, opened.official.map(|(e, _)| e.labels));
+    if a.bootstrap > 0 {
+        match evaluator::bootstrap_auc(opened.task, opened.data.targets, &split.labels, &table.scores, table.k, a.bootstrap, 0) {
+            Some(ci) => {
+                println!("AUC 95% interval (bootstrap over the images, {} resamples): {:.4}-{:.4}", a.bootstrap, ci.lo, ci.hi)
+            }
+            None => println!("no bootstrap interval: no resample could be scored"),
+        }
+    }
     Ok(())
 }
 

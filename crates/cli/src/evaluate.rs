@@ -90,7 +90,16 @@ pub(crate) fn load_weights(
 ) -> Result<Checkpoint, CliError> {
     let weights = |source| CliError::Weights { path: path.to_path_buf(), source: Box::new(source) };
     let bytes = read(path)?;
-    let ckpt = match torch::Format::sniff(&bytes) {
+    let format = torch::Format::sniff(&bytes);
+    if format != Some(torch::Format::Ours) && data.classes() != 2 {
+        return Err(CliError::Usage(format!(
+            "{}: PyTorch weight files are read for two-class data only (this data has {} classes); \
+             use a checkpoint (.ckpt) that `breastmnist train` wrote",
+            path.display(),
+            data.classes()
+        )));
+    }
+    let ckpt = match format {
         Some(torch::Format::Pytorch) => {
             let dict = torch::read_pytorch_file(path).map_err(weights)?;
             torch::to_checkpoint(dict, data.side, data.channels, model).map_err(weights)?
@@ -137,6 +146,7 @@ pub(crate) fn cmd_eval(a: EvalArgs) -> Result<(), CliError> {
     let (_, opened) = a.data.open(Some(&DecodeOptions::default()))?;
     let flag = opened.official.map(|(e, _)| e.flag).or(a.data.task.is_none().then_some(Flag::Breast));
     let labels: Vec<&str> = flag.map(|f| f.entry().labels.to_vec()).unwrap_or_default();
+    let task = opened.task;
     let data = opened.data;
     let ckpt = load_weights(&a.checkpoint, &data, a.model)?;
     let (k, multi_label) = (data.classes().max(2), matches!(data.targets, Targets::MultiLabel(_)));
@@ -165,7 +175,8 @@ pub(crate) fn cmd_eval(a: EvalArgs) -> Result<(), CliError> {
         print_binary(&model, &view, &device, a.tta, &ckpt, split)?;
     }
     if let Some(out) = &a.out {
-        let (result, _) = block_on(train::evaluate_checkpoint(&ckpt, &data, &device, a.tta))?;
+        let (mut result, _) = block_on(train::evaluate_checkpoint(&ckpt, &data, &device, a.tta))?;
+        result.task = result.task.map(|t| t.named(task));
         std::fs::create_dir_all(out).map_err(|source| CliError::Write { path: out.clone(), source })?;
         let file = MetricsFile::new(&result, env).with_dataset(&result, flag, &labels);
         write(&out.join("metrics.json"), file.to_json().as_bytes())?;

@@ -44,12 +44,13 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Train a model and write metrics.json, predictions.csv, best.ckpt and MedMNIST's
+    /// Train a model on BreastMNIST or any MedMNIST 2D dataset (--dataset FLAG, or --data FILE
+    /// identified by MD5) and write metrics.json, predictions.csv, best.ckpt and MedMNIST's
     /// standard result files for val and test (scored by `medmnist.Evaluator`) to --out.
     Train(Box<TrainArgs>),
-    /// Supervised pretraining on another binary MedMNIST file (e.g. pneumoniamnist.npz): the
-    /// same recipe flags as `train`, any split sizes; fine-tune the result on BreastMNIST with
-    /// `train --init DIR/best.ckpt`.
+    /// Supervised pretraining on another MedMNIST file (e.g. pneumoniamnist.npz): the same
+    /// recipe flags as `train`, any split sizes, no result files; fine-tune the result on
+    /// BreastMNIST with `train --init DIR/best.ckpt` (other outputs get a fresh classifier).
     Pretrain(Box<TrainArgs>),
     /// Self-supervised pretraining (contrastive or masked reconstruction) on BreastMNIST's
     /// training images (labels unused) and other MedMNIST files; writes encoder.ckpt for

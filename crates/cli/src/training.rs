@@ -224,6 +224,7 @@ pub(crate) fn cmd_train(a: TrainArgs, options: &DecodeOptions, official: bool) -
     // A file the catalog does not know, read in BreastMNIST's layout, is named as BreastMNIST.
     let flag = opened.official.map(|(e, _)| e.flag).or(a.data.task.is_none().then_some(Flag::Breast));
     let labels: Vec<&str> = flag.map(|f| f.entry().labels.to_vec()).unwrap_or_default();
+    let task = opened.task;
     let data = Arc::new(opened.data);
     config.validate(data.train.len())?;
     let (device, env) = device(a.backend)?;
@@ -293,7 +294,8 @@ pub(crate) fn cmd_train(a: TrainArgs, options: &DecodeOptions, official: bool) -
     if let Some(bytes) = block_on(trainer.best_checkpoint())? {
         write(&a.out.join("best.ckpt"), &bytes)?;
     }
-    let result = outcome.map_err(CliError::Failure)?;
+    let mut result = outcome.map_err(CliError::Failure)?;
+    result.task = result.task.map(|t| t.named(task));
     let conv = trainer.conv_outcome(conv);
     if let Some(t) = conv.race {
         eprintln!("convolutions: {} won the race ({:.1} ms direct, {:.1} ms gemm per step)", conv.algo, t.direct_ms, t.gemm_ms);
@@ -332,7 +334,9 @@ pub(crate) fn cmd_train(a: TrainArgs, options: &DecodeOptions, official: bool) -
         c.fn_(),
         c.tp()
     );
-    println!("{}", certainty(&result.test, labels.first().copied().filter(|_| flag != Some(Flag::Breast))));
+    // BreastMNIST's label 0 is malignant; another set's is named by the catalog, or by its index.
+    let class0 = (flag != Some(Flag::Breast)).then(|| labels.first().copied().unwrap_or("0"));
+    println!("{}", certainty(&result.test, class0));
     println!("wrote {}/{{metrics.json, predictions.csv, best.ckpt}}", a.out.display());
     write_named_result_files(&a, official, flag, &result)
 }

@@ -15,12 +15,16 @@ use breastmnist_data::{Targets, Task};
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::{self, MetricsError, THRESHOLD};
+use crate::rng::Rng;
+use crate::stats::{Interval, percentiles};
 
 /// What is wrong with labels and scores handed to the Evaluator.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EvaluatorError {
     #[error("no images to score")]
     Empty,
+    #[error("the labels do not have the shape a {task} task needs")]
+    Targets { task: Task },
     #[error("{images} images of labels but {rows} rows of scores")]
     Rows { images: usize, rows: usize },
     #[error("the scores have {got} columns; this {task} dataset needs {expected}")]
@@ -70,7 +74,16 @@ fn check(task: Task, targets: Targets, labels: &[u8], scores: &[f64], k: usize) 
     if images == 0 {
         return Err(EvaluatorError::Empty);
     }
-    // The Evaluator reads the last column of a binary file whatever its width; the others need one per class.
+    // A binary file has one column (a sigmoid's) or two (the Evaluator reads the last); the
+    // others need one per class.
+    let consistent = match task {
+        Task::Binary => matches!(targets, Targets::Classes(2)),
+        Task::MultiClass | Task::Ordinal => matches!(targets, Targets::Classes(_)),
+        Task::MultiLabel => matches!(targets, Targets::MultiLabel(_)),
+    };
+    if !consistent {
+        return Err(EvaluatorError::Targets { task });
+    }
     let expected = classes;
     if k == 0 || (task != Task::Binary && k != expected) || (task == Task::Binary && k > 2) {
         return Err(EvaluatorError::Columns { task, expected, got: k });
@@ -148,6 +161,41 @@ pub fn evaluate(task: Task, targets: Targets, labels: &[u8], scores: &[f64], k: 
     }
 }
 
+/// A seeded percentile-bootstrap 95% interval of the task's AUC over resamples of the images:
+/// single-label data resampled within each class (every class keeps its count, so every
+/// column's AUC stays defined), multi-label data over all images (a resample where a label
+/// takes one value only is skipped). `None` when the inputs do not evaluate or no resample does.
+pub fn bootstrap_auc(
+    task: Task,
+    targets: Targets,
+    labels: &[u8],
+    scores: &[f64],
+    k: usize,
+    resamples: usize,
+    seed: u64,
+) -> Option<Interval> {
+    let n = check(task, targets, labels, scores, k).ok()?;
+    let width = targets.width();
+    let strata: Vec<Vec<usize>> = match targets {
+        Targets::Classes(c) => (0..c).map(|class| (0..n).filter(|&i| labels[i] as usize == class).collect()).collect(),
+        Targets::MultiLabel(_) | Targets::Unlabeled => vec![(0..n).collect()],
+    };
+    let mut rng = Rng::new(seed);
+    let mut values = Vec::with_capacity(resamples);
+    for _ in 0..resamples {
+        let mut at = Vec::with_capacity(n);
+        for stratum in &strata {
+            at.extend((0..stratum.len()).map(|_| stratum[rng.below(stratum.len())]));
+        }
+        let l: Vec<u8> = at.iter().flat_map(|&i| labels[i * width..(i + 1) * width].iter().copied()).collect();
+        let s: Vec<f64> = at.iter().flat_map(|&i| scores[i * k..(i + 1) * k].iter().copied()).collect();
+        if let Ok(m) = evaluate(task, targets, &l, &s, k) {
+            values.push(m.auc);
+        }
+    }
+    (!values.is_empty()).then(|| percentiles(&mut values))
+}
+
 /// The first index of the largest value (NumPy's `argmax`).
 pub fn argmax(row: &[f64]) -> usize {
     let mut best = 0;
@@ -186,6 +234,27 @@ mod tests {
         // One column (a sigmoid output) is read the same way.
         let one = evaluate(Task::Binary, Targets::Classes(2), &labels, &p1, 1).unwrap();
         assert_eq!((one.auc, one.acc), (m.auc, m.acc));
+    }
+
+    #[test]
+    fn the_bootstrap_interval_is_seeded_and_holds_the_point() {
+        let mut rng = Rng::new(5);
+        let n = 120;
+        let labels: Vec<u8> = (0..n).map(|i| (i % 3) as u8).collect();
+        // Informative but noisy scores: the true class gets a bonus.
+        let scores: Vec<f64> = labels
+            .iter()
+            .flat_map(|&l| {
+                let row: Vec<f64> = (0..3).map(|j| rng.unit() + if j == l as usize { 0.5 } else { 0.0 }).collect();
+                row
+            })
+            .collect();
+        let m = evaluate(Task::MultiClass, Targets::Classes(3), &labels, &scores, 3).unwrap();
+        let ci = bootstrap_auc(Task::MultiClass, Targets::Classes(3), &labels, &scores, 3, 500, 1).unwrap();
+        assert!(ci.lo < m.auc && m.auc < ci.hi, "{ci:?} {}", m.auc);
+        assert!(ci.hi - ci.lo > 0.02 && ci.hi - ci.lo < 0.3, "{ci:?}");
+        assert_eq!(bootstrap_auc(Task::MultiClass, Targets::Classes(3), &labels, &scores, 3, 500, 1), Some(ci));
+        assert_eq!(bootstrap_auc(Task::MultiClass, Targets::Classes(3), &labels[..3], &scores, 3, 10, 1), None, "rows disagree");
     }
 
     #[test]

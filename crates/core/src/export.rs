@@ -19,7 +19,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// plus the `dataset` key. Both versions are read.
 pub const SCHEMA_VERSION_TASK: u32 = 2;
 
-/// The exact top-level keys of the metrics JSON, in order.
+/// The exact top-level keys of the metrics JSON (version 1), in order; version 2 adds `dataset`.
 pub const TOP_LEVEL_KEYS: [&str; 6] = ["schema_version", "config", "environment", "history", "val", "test"];
 
 /// The burn version the core is built with.
@@ -165,6 +165,13 @@ impl MetricsFile {
         let version = value.get("schema_version").and_then(|v| v.as_u64()).unwrap_or(0);
         if version != u64::from(SCHEMA_VERSION) && version != u64::from(SCHEMA_VERSION_TASK) {
             return Err(ExportError::Version(version));
+        }
+        let has_dataset = value.get("dataset").is_some_and(|d| !d.is_null());
+        if has_dataset != (version == u64::from(SCHEMA_VERSION_TASK)) {
+            return Err(ExportError::Json(format!(
+                "schema_version {version} {} a `dataset` key",
+                if has_dataset { "has" } else { "lacks" }
+            )));
         }
         serde_json::from_value(value).map_err(|e| ExportError::Json(e.to_string()))
     }
@@ -372,6 +379,13 @@ mod tests {
         assert_eq!(v["dataset"]["labels"], serde_json::json!(["a", "b", "2"]));
         assert_eq!(v["dataset"]["test"]["per_class_auc"].as_array().unwrap().len(), 3);
         assert_eq!(MetricsFile::from_json(&file.to_json()).unwrap(), file);
+        // The version says whether `dataset` is there.
+        let mut wrong = v.clone();
+        wrong["schema_version"] = serde_json::json!(1);
+        assert!(matches!(MetricsFile::from_json(&wrong.to_string()), Err(ExportError::Json(e)) if e.contains("has a `dataset`")));
+        wrong["schema_version"] = serde_json::json!(2);
+        wrong.as_object_mut().unwrap().remove("dataset");
+        assert!(matches!(MetricsFile::from_json(&wrong.to_string()), Err(ExportError::Json(e)) if e.contains("lacks")));
         // A two-class run stays version 1, with exactly its keys.
         let plain = MetricsFile::new(&sample(), Environment::new("flex", "cpu")).with_dataset(&sample(), Some(Flag::Breast), &[]);
         assert_eq!((plain.schema_version, plain.dataset.is_none()), (1, true));

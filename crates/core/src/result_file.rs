@@ -194,9 +194,15 @@ pub fn parse_table(text: &str) -> Result<ScoreTable, ResultFileError> {
         let row = |reason: String| ResultFileError::Row { line: i + 1, reason };
         let fields: Vec<&str> = line.split(',').map(str::trim).collect();
         let (index, columns) = fields.split_first().expect("split gives one field at least");
+        if columns.is_empty() {
+            return Err(row("expected an index and at least one score, found the index alone".into()));
+        }
         let expected = *k.get_or_insert(columns.len());
-        if columns.is_empty() || columns.len() != expected {
-            return Err(row(format!("expected an index and {expected} scores, found {} fields", fields.len())));
+        if columns.len() != expected {
+            return Err(row(format!(
+                "expected an index and {expected} scores, as on the first line; found {} fields",
+                fields.len()
+            )));
         }
         let index = index.parse::<usize>().map_err(|_| row(format!("the index '{index}' is not a whole number")))?;
         let mut scores = Vec::with_capacity(columns.len());

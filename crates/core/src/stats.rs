@@ -77,7 +77,7 @@ pub fn delong<S: Score>(labels: &[u8], scores: &[S]) -> Result<AucInterval, Metr
 }
 
 /// The 2.5th and 97.5th percentiles of `values` (sorted in place).
-fn percentiles(values: &mut [f64]) -> Interval {
+pub(crate) fn percentiles(values: &mut [f64]) -> Interval {
     values.sort_by(f64::total_cmp);
     let at = |q: f64| {
         let i = (q * (values.len() - 1) as f64).round() as usize;

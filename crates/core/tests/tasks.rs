@@ -23,6 +23,7 @@ fn dataset(spec: &Spec) -> Arc<Dataset> {
         channels: Some(spec.channels),
         side: Some(spec.side),
         targets: catalog::targets(spec.task, spec.classes),
+        every_class: true,
     };
     Arc::new(decode_npz(&npz(spec), &options).unwrap())
 }
@@ -100,18 +101,54 @@ fn a_three_label_set_trains_with_a_sigmoid_head() {
 }
 
 #[test]
-fn a_checkpoint_of_other_classes_is_refused_on_this_data() {
+fn a_checkpoint_of_other_classes_transfers_its_features_with_a_fresh_head() {
     let four = Spec { task: Task::MultiClass, classes: 4, channels: 1, side: 16, splits: [16, 8, 8], seed: 1 };
     let data = dataset(&four);
     let two = common::synthetic_dataset(16, [16, 8, 8], 1).0;
     let config = TrainConfig::new().with_model(ModelSize::C8).with_epochs(1);
     let trainer = Trainer::new(config.clone(), Arc::new(two), &Device::flex()).unwrap();
-    let bytes = checkpoint::save(&trainer.current_model().unwrap(), trainer.model_config()).unwrap();
+    let source = trainer.current_model().unwrap();
+    let bytes = checkpoint::save(&source, trainer.model_config()).unwrap();
     let ckpt = checkpoint::Checkpoint::from_bytes(&bytes).unwrap();
-    let err = Trainer::from_checkpoint(config, data.clone(), &ckpt, &Device::flex()).err().unwrap();
+    // Evaluating a two-class model on four classes is refused...
+    let err = common::run(breastmnist_core::train::evaluate_checkpoint(&ckpt, &data, &Device::flex(), false)).unwrap_err();
     assert!(matches!(err, TrainError::Classes { got: 2, expected: 4 }), "{err:?}");
+    // ...fine-tuning keeps its features and gives it a fresh four-way classifier.
+    let tuned = Trainer::from_checkpoint(config, data.clone(), &ckpt, &Device::flex()).unwrap();
+    assert_eq!(tuned.model_config().num_classes, 4);
+    let model = tuned.current_model().unwrap();
+    assert_eq!(model.fc_weight().dims()[1], 4);
+    let image = breastmnist_core::batch::Batcher::eval().host_batch(
+        &breastmnist_core::batch::ImageView::of(&data, Split::Train),
+        &[0, 1],
+        &mut breastmnist_core::rng::Rng::new(0),
+    );
+    let features = |m: &breastmnist_core::Network| {
+        m.forward_to(image.images(&Device::flex()), breastmnist_core::model::Stage::Layer4)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap()
+    };
+    assert_eq!(features(&model), features(&source), "the features are the checkpoint's");
     // Images only cannot be trained on.
     let unlabeled = Arc::new(Dataset { targets: Targets::Unlabeled, ..(*data).clone() });
     let err = Trainer::new(TrainConfig::new().with_epochs(1), unlabeled, &Device::flex()).err().unwrap();
     assert!(matches!(err, TrainError::Unlabeled), "{err:?}");
+}
+
+#[test]
+fn a_snapshot_resumes_only_on_data_with_its_outputs() {
+    let four = Spec { task: Task::MultiClass, classes: 4, channels: 1, side: 16, splits: [32, 8, 8], seed: 2 };
+    let data = dataset(&four);
+    let config = TrainConfig::new().with_model(ModelSize::C8).with_epochs(2).with_batch_size(16);
+    let mut trainer = Trainer::new(config, data.clone(), &Device::flex()).unwrap();
+    while trainer.history().is_empty() {
+        common::run(trainer.step()).unwrap();
+    }
+    let snap = common::run(trainer.snapshot()).unwrap();
+    assert!(Trainer::resume(&snap, data, &Device::flex()).is_ok());
+    // The same snapshot on two-class data would score four outputs as two: refused.
+    let two = Arc::new(common::synthetic_dataset(16, [32, 8, 8], 1).0);
+    let err = Trainer::resume(&snap, two, &Device::flex()).err().unwrap();
+    assert!(matches!(err, TrainError::Classes { got: 4, expected: 2 }), "{err:?}");
 }

@@ -218,7 +218,12 @@ pub fn audit(data: &Dataset, threshold: f64) -> Result<Audit, TooLarge> {
         return Err(TooLarge { images, pixels, products });
     }
     let vectors: Vec<Vec<Option<Vec<f64>>>> = Split::ALL.iter().map(|&s| normalised(data, s)).collect();
-    let image = |split: Split, index: usize| Image { split, index, label: data.split(split).labels[index] };
+    // Multi-label images carry k labels each: their twins are counted, their labels not compared.
+    let label = |split: Split, index: usize| {
+        let s = data.split(split);
+        if s.width == 1 { s.labels[index] } else { 0 }
+    };
+    let image = |split: Split, index: usize| Image { split, index, label: label(split, index) };
     // The correlation of two images; a constant image correlates 1 with its identical copy, else 0.
     let r = |a: Image, b: Image| -> (f64, bool) {
         let identical = data.image(a.split, a.index) == data.image(b.split, b.index);

@@ -156,6 +156,7 @@ impl Entry {
             channels: Some(self.channels),
             side: Some(size.side()),
             targets: self.targets(),
+            every_class: true,
         }
     }
 }

@@ -217,6 +217,11 @@ impl Dataset {
     }
 }
 
+/// "0 or 1" for two classes, "0 to k-1, k classes" otherwise.
+fn label_range(classes: usize) -> String {
+    if classes == 2 { "0 or 1".to_string() } else { format!("0 to {}, {classes} classes", classes.saturating_sub(1)) }
+}
+
 /// Everything that can be wrong with a dataset file, each saying what and where.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum DataError {
@@ -242,8 +247,10 @@ pub enum DataError {
     SplitSize { split: Split, expected: usize, got: usize },
     #[error("split '{split}' has {images} images but {labels} labels")]
     LabelCount { split: Split, images: usize, labels: usize },
-    #[error("label {value} at index {index} of split '{split}' is out of range (labels are 0 to {}, {classes} classes)", classes - 1)]
+    #[error("label {value} at index {index} of split '{split}' is out of range (labels are {})", label_range(*classes))]
     LabelRange { split: Split, index: usize, value: u8, classes: usize },
+    #[error("a dataset needs 2 to 255 classes or labels (got {0})")]
+    Classes(usize),
     #[error("split '{split}' has no image of class {class}: every class must appear in every split")]
     ClassAbsent { split: Split, class: usize },
     #[error("label {label} of image {index} in split '{split}' is {value}; multi-label values are 0 or 1")]

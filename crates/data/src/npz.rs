@@ -17,10 +17,9 @@ pub enum Targets {
     /// Images only, for self-supervised pretraining on files with other label sets: the labels
     /// are counted but not range-checked, and one 0 is kept per image.
     Unlabeled,
-    /// One label per image (`(N, 1)` or `(N,)`), each below this many classes, every class
-    /// present in every split (the Evaluator's one-vs-rest AUC needs them).
+    /// One label per image (`(N, 1)` or `(N,)`), each below this many classes (2 or more).
     Classes(usize),
-    /// This many 0/1 labels per image (`(N, k)`), each seen both 0 and 1 in every split.
+    /// This many 0/1 labels per image (`(N, k)`, k of 2 or more).
     MultiLabel(usize),
 }
 
@@ -48,6 +47,10 @@ pub struct DecodeOptions {
     pub side: Option<usize>,
     /// What the labels hold.
     pub targets: Targets,
+    /// Whether every class must appear in every split (and every multi-label label take both
+    /// values): what the Evaluator's AUC needs. The catalog's files and named custom files ask
+    /// it; BreastMNIST's default layout does not.
+    pub every_class: bool,
 }
 
 impl Default for DecodeOptions {
@@ -60,6 +63,7 @@ impl Default for DecodeOptions {
             channels: None,
             side: None,
             targets: Targets::Classes(2),
+            every_class: false,
         }
     }
 }
@@ -75,6 +79,11 @@ const KINDS: [&str; 2] = ["images", "labels"];
 
 /// Decodes and validates an npz archive.
 pub fn decode_npz(bytes: &[u8], options: &DecodeOptions) -> Result<Dataset, DataError> {
+    if let Targets::Classes(k) | Targets::MultiLabel(k) = options.targets
+        && !(2..=255).contains(&k)
+    {
+        return Err(DataError::Classes(k));
+    }
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| DataError::Archive(e.to_string()))?;
     // A member listed twice is ambiguous (zip keeps the last copy silently): refused.
     if archive.has_duplicate_names() {
@@ -136,7 +145,7 @@ pub fn decode_npz(bytes: &[u8], options: &DecodeOptions) -> Result<Dataset, Data
         if n == 0 {
             return Err(DataError::SplitSize { split, expected: split.official_len(), got: 0 });
         }
-        let labels = check_labels(split, labels.data, options.targets)?;
+        let labels = check_labels(split, n, labels.data, options)?;
         splits.push(SplitData { images: images.data, labels, width: options.targets.width() });
     }
 
@@ -147,17 +156,17 @@ pub fn decode_npz(bytes: &[u8], options: &DecodeOptions) -> Result<Dataset, Data
     Ok(Dataset { side, channels, targets: options.targets, train, val, test })
 }
 
-/// Checks one split's labels against `targets` and returns what is kept.
-fn check_labels(split: Split, labels: Vec<u8>, targets: Targets) -> Result<Vec<u8>, DataError> {
-    match targets {
-        Targets::Unlabeled => Ok(vec![0; labels.len()]),
+/// Checks the `n` images' labels of one split against `options` and returns what is kept.
+fn check_labels(split: Split, n: usize, labels: Vec<u8>, options: &DecodeOptions) -> Result<Vec<u8>, DataError> {
+    match options.targets {
+        Targets::Unlabeled => Ok(vec![0; n]),
         Targets::Classes(classes) => {
             if let Some((index, &value)) = labels.iter().enumerate().find(|&(_, &v)| v as usize >= classes) {
                 return Err(DataError::LabelRange { split, index, value, classes });
             }
             let mut seen = vec![false; classes];
             labels.iter().for_each(|&l| seen[l as usize] = true);
-            if let Some(class) = seen.iter().position(|&s| !s) {
+            if let Some(class) = seen.iter().position(|&s| !s).filter(|_| options.every_class) {
                 return Err(DataError::ClassAbsent { split, class });
             }
             Ok(labels)
@@ -166,7 +175,7 @@ fn check_labels(split: Split, labels: Vec<u8>, targets: Targets) -> Result<Vec<u
             if let Some((i, &value)) = labels.iter().enumerate().find(|&(_, &v)| v > 1) {
                 return Err(DataError::MultiLabelValue { split, index: i / k, label: i % k, value });
             }
-            for label in 0..k {
+            for label in (0..k).filter(|_| options.every_class) {
                 let positives = labels.iter().skip(label).step_by(k).filter(|&&v| v == 1).count();
                 if positives == 0 || positives == labels.len() / k {
                     return Err(DataError::LabelConstant { split, label, value: u8::from(positives > 0) });
@@ -308,14 +317,16 @@ fn image_shape(member: &str, shape: &[u64]) -> Result<(usize, usize, usize), Dat
     Ok((n as usize, h as usize, c as usize))
 }
 
-/// `(N, 1)` (the MedMNIST layout) or `(N,)`; `(N, k)` for `k` labels. Returns N.
+/// `(N, 1)` (the MedMNIST layout) or `(N,)`; `(N, k)` for `k` labels; either for images only.
+/// Returns N.
 fn label_shape(member: &str, shape: &[u64], targets: Targets) -> Result<usize, DataError> {
     let member = format!("{member}.npy");
     match (shape, targets) {
-        (&[n, 1] | &[n], Targets::Unlabeled | Targets::Classes(_)) => Ok(n as usize),
+        // Images only: any label layout is counted, never read.
+        (&[n, _] | &[n], Targets::Unlabeled) => Ok(n as usize),
+        (&[n, 1] | &[n], Targets::Classes(_)) => Ok(n as usize),
         (&[n, k], Targets::MultiLabel(expected)) if k == expected as u64 => Ok(n as usize),
         (&[_, got], Targets::MultiLabel(expected)) => Err(DataError::LabelWidth { member, expected, got: got as usize }),
-        (&[_, got], _) => Err(DataError::LabelWidth { member, expected: 1, got: got as usize }),
         (_, targets) => {
             let expected = if let Targets::MultiLabel(k) = targets { format!("(N, {k})") } else { "(N, 1)".into() };
             Err(DataError::Shape { member, expected, got: shape.to_vec() })

@@ -53,6 +53,7 @@ fn options(spec: &Spec) -> DecodeOptions {
         channels: Some(spec.channels),
         side: Some(spec.side),
         targets: breastmnist_data::catalog::targets(spec.task, spec.classes),
+        every_class: true,
     }
 }
 
@@ -133,10 +134,20 @@ fn each_rejected_input_has_its_own_error() {
         DataError::LabelWidth { member: "train_labels.npy".into(), expected: 4, got: 3 }
     );
     let single = DecodeOptions { targets: Targets::Classes(3), ..options(&LABELS3) };
-    assert_eq!(
+    assert!(matches!(
         decode_npz(&bytes, &single).unwrap_err(),
-        DataError::LabelWidth { member: "train_labels.npy".into(), expected: 1, got: 3 }
-    );
+        DataError::Shape { member, expected, got } if member == "train_labels.npy" && expected == "(N, 1)" && got == [40, 3]
+    ));
+    // Images only read any label layout, keeping one 0 per image.
+    let images = decode_npz(&bytes, &DecodeOptions { targets: Targets::Unlabeled, ..options(&LABELS3) }).unwrap();
+    assert_eq!((images.train.len(), images.train.labels.len(), images.train.width), (40, 40, 1));
+    // Fewer than two classes is no dataset.
+    let one = DecodeOptions { targets: Targets::Classes(1), ..options(&RGB4) };
+    assert_eq!(decode_npz(&synthetic::npz(&RGB4), &one).unwrap_err(), DataError::Classes(1));
+    // A class absent from a split is allowed in BreastMNIST's default layout (every_class off).
+    let labels: Vec<u8> = (0..12).map(|i| (i % 3) as u8).collect();
+    let bytes = with_member(&RGB4, "val_labels.npy", &[12, 1], &labels);
+    assert!(decode_npz(&bytes, &DecodeOptions { every_class: false, ..options(&RGB4) }).is_ok());
     // Channels and side that disagree with the catalog.
     let gray = DecodeOptions { channels: Some(1), ..options(&RGB4) };
     assert_eq!(

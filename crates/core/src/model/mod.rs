@@ -225,6 +225,27 @@ impl Network {
         })
     }
 
+    /// This network with `fresh`'s classifier (transfer to data with other classes: the
+    /// features are kept, the head starts from `fresh`'s seeded initialisation). `None` when the
+    /// two are different architectures.
+    pub fn with_head_of(self, fresh: Network) -> Option<Network> {
+        match (self, fresh) {
+            (Network::ResNet(mut m), Network::ResNet(f)) => {
+                m.fc = f.fc;
+                Some(Network::ResNet(m))
+            }
+            (Network::BottleneckResNet(mut m), Network::BottleneckResNet(f)) => {
+                m.fc = f.fc;
+                Some(Network::BottleneckResNet(m))
+            }
+            (Network::Cnn(mut m), Network::Cnn(f)) => {
+                m.fc = f.fc;
+                Some(Network::Cnn(m))
+            }
+            _ => None,
+        }
+    }
+
     /// Runs every convolution with `algo` (`None`: burn's kernel; see [`conv`]). The weights
     /// are unchanged.
     pub fn with_conv(self, algo: Option<ConvAlgo>) -> Network {

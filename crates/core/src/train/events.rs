@@ -144,6 +144,22 @@ pub struct TaskRun {
     pub test_probabilities: Vec<f32>,
 }
 
+impl TaskRun {
+    /// This report under the dataset's own task name. Ordinal regression is scored exactly as
+    /// multi-class (the Evaluator's one branch for both), so a multi-class report of an ordinal
+    /// dataset is renamed; any other name is left as computed.
+    #[must_use]
+    pub fn named(mut self, task: breastmnist_data::Task) -> TaskRun {
+        use breastmnist_data::Task;
+        if (self.task, task) == (Task::MultiClass, Task::Ordinal) {
+            self.task = task;
+            self.val.task = task;
+            self.test.task = task;
+        }
+        self
+    }
+}
+
 impl TestReport {
     /// A report that carries only the task's AUC and ACC (see [`RunResult::task`]).
     pub fn task_only(metrics: &TaskMetrics) -> TestReport {

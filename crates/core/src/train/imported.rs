@@ -11,12 +11,19 @@ use super::scored::{self, Scored};
 use super::{RunResult, TrainConfig, TrainError};
 use crate::batch::ImageView;
 use crate::checkpoint::Checkpoint;
-use crate::eval;
+use crate::eval::{self, EvalError};
 use crate::model::{ModelConfig, Network};
 
-/// The checkpoint's model configuration, if its images have the data's side and channels.
+/// The checkpoint's model configuration, if its images have the data's side and channels and
+/// its outputs are the data's classes (or labels).
 pub(super) fn checkpoint_config_for(checkpoint: &Checkpoint, data: &Dataset) -> Result<ModelConfig, TrainError> {
-    let mc = checkpoint.config.clone();
+    let mc = checkpoint_shape_for(checkpoint, data)?;
+    outputs_fit(&mc, data)?;
+    Ok(mc)
+}
+
+/// Whether `mc`'s outputs are `data`'s classes (or labels), read the data's way.
+pub(super) fn outputs_fit(mc: &ModelConfig, data: &Dataset) -> Result<(), TrainError> {
     let expected = data.classes().max(2);
     if mc.num_classes != expected {
         return Err(TrainError::Classes { got: mc.num_classes, expected });
@@ -26,6 +33,13 @@ pub(super) fn checkpoint_config_for(checkpoint: &Checkpoint, data: &Dataset) -> 
         let name = |m: bool| if m { "independent labels (sigmoid)" } else { "classes (softmax)" };
         return Err(TrainError::Head { got: name(mc.multi_label), expected: name(multi_label) });
     }
+    Ok(())
+}
+
+/// The checkpoint's model configuration, if its images have the data's side and channels
+/// (whatever its outputs: fine-tuning may replace the classifier).
+pub(super) fn checkpoint_shape_for(checkpoint: &Checkpoint, data: &Dataset) -> Result<ModelConfig, TrainError> {
+    let mc = checkpoint.config.clone();
     if mc.input_size != data.side || mc.in_channels != data.channels {
         return Err(TrainError::DataShape {
             ckpt: mc.input_size,
@@ -68,7 +82,11 @@ pub async fn evaluate_checkpoint_reporting(
             eval::probabilities_reporting(&model, &view, &plain, tta, multi_label, &mut |d, t| progress(split, d, t)).await?;
         scored::score(data, split, probs, k)
     };
-    let val = probabilities(Split::Val).await?;
+    // A validation figure that cannot be computed is an evaluation error, as it always was.
+    let val = probabilities(Split::Val).await.map_err(|e| match e {
+        TrainError::Metrics(m) => TrainError::Eval(EvalError::Metrics(m)),
+        other => other,
+    })?;
     let test = probabilities(Split::Test).await?;
     let config = TrainConfig::new().with_architecture(&mc).with_tta(tta);
     let result = scored::assemble(data, config, mc, Vec::new(), 0, val, test)?;

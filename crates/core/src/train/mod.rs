@@ -51,7 +51,7 @@ use crate::model::conv_check::{ConvRace, Settled};
 use crate::model::{ConvAlgo, ModelConfig, Network};
 use crate::read::{read_all, read_f32};
 use crate::rng::Rng;
-use imported::checkpoint_config_for;
+use imported::checkpoint_shape_for;
 use scored::Scored;
 
 /// Where the trainer is.
@@ -135,7 +135,10 @@ impl Trainer {
     }
 
     /// Fine-tuning: a new run starting from `checkpoint`'s weights (its architecture wins over
-    /// `config.model`/`config.resize`). Combine with `freeze_backbone` and a smaller `lr`.
+    /// `config.model`/`config.resize`). Combine with `freeze_backbone` and a smaller `lr`. A
+    /// checkpoint whose outputs are not the data's classes (transfer from another dataset, e.g.
+    /// RetinaMNIST's five grades to BreastMNIST's two classes) keeps its features and gets a
+    /// fresh classifier, seeded by `config.seed`.
     pub fn from_checkpoint(
         config: TrainConfig,
         data: Arc<Dataset>,
@@ -143,11 +146,20 @@ impl Trainer {
         device: &Device,
     ) -> Result<Self, TrainError> {
         config.validate(data.train.len())?;
-        let mc = checkpoint_config_for(checkpoint, &data)?;
-        let config = config.with_architecture(&mc);
+        task_of(&data)?;
+        let mc = checkpoint_shape_for(checkpoint, &data)?;
+        let target = config.model_config_for(&data);
+        let target = mc.clone().with_num_classes(target.num_classes).with_multi_label(target.multi_label);
+        let config = config.with_architecture(&target);
         let ad = device.clone().autodiff();
         let model = checkpoint.load(&ad)?;
-        Self::with_model(config, mc, data, ad, model)
+        let model = if target == mc {
+            model
+        } else {
+            let fresh = target.init(&ad, config.seed)?;
+            model.with_head_of(fresh).ok_or(TrainError::Classes { got: mc.num_classes, expected: target.num_classes })?
+        };
+        Self::with_model(config, target, data, ad, model)
     }
 
     fn with_model(
@@ -198,6 +210,8 @@ impl Trainer {
     pub fn resume(snapshot: &Snapshot, data: Arc<Dataset>, device: &Device) -> Result<Self, TrainError> {
         let st = &snapshot.state;
         st.config.validate(data.train.len())?;
+        task_of(&data)?;
+        imported::outputs_fit(&st.model, &data)?;
         let ad = device.clone().autodiff();
         let model = Checkpoint::from_bytes(&snapshot.current)?.load_as(&st.model, &ad)?;
         let mut t = Self::with_model(st.config.clone(), st.model.clone(), data, ad.clone(), model)?;

@@ -42,6 +42,7 @@ pub(crate) fn label_one(probs: &[f32]) -> Vec<f32> {
 pub(crate) fn score(data: &Dataset, split: Split, probs: Vec<f32>, k: usize) -> Result<Scored, TrainError> {
     let labels = &data.split(split).labels;
     match task_of(data)? {
+        None if k != 2 => Err(TrainError::Classes { got: k, expected: 2 }),
         None => Ok(Scored { eval: metrics::evaluate(labels, &label_one(&probs))?, probs, task: None }),
         Some(task) => {
             let wide: Vec<f64> = probs.iter().map(|&p| f64::from(p)).collect();
