@@ -139,7 +139,7 @@ pub(crate) struct DataArgs {
     #[arg(long, value_name = "FLAG")]
     pub dataset: Option<Flag>,
     /// With --dataset: the image size, 28, 64, 128 or 224 [28].
-    #[arg(long, value_name = "N", requires = "dataset")]
+    #[arg(long, value_name = "N", requires = "dataset", conflicts_with = "data")]
     pub size: Option<Size>,
     /// For a file the catalog does not know: its task (binary-class, multi-class,
     /// ordinal-regression, multi-label).

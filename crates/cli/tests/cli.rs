@@ -850,6 +850,9 @@ fn a_custom_multi_label_file_trains_once_its_task_is_named() {
     assert_eq!(json["config"]["model_config"]["multi_label"], true);
     let header = std::fs::read_to_string(out.join("predictions.csv")).unwrap();
     assert!(header.starts_with("id,label_0,label_1,label_2,p_0,p_1,p_2\n"), "{header}");
+    // --size belongs to --dataset: with a file it would be ignored, so it is refused.
+    let sized = run_with(&["train", "--size", "64"], &data, &out);
+    assert!(String::from_utf8_lossy(&sized.stderr).contains("cannot be used with"), "{}", String::from_utf8_lossy(&sized.stderr));
     // A binary file has two classes; an official file needs no task named, and says so.
     let three = run_with(&["train", "--task", "binary-class", "--classes", "3"], &data, &out);
     assert!(String::from_utf8_lossy(&three.stderr).contains("a binary-class dataset has 2 classes"));
