@@ -2,12 +2,12 @@
 //! stdout, with a summary on stderr.
 
 use breastmnist_data::DecodeOptions;
+use breastmnist_data::Split;
 use breastmnist_data::audit::{TWIN_THRESHOLD, audit};
-use breastmnist_data::{Split, md5_hex};
 use clap::Args;
 
+use crate::CliError;
 use crate::catalog::DataArgs;
-use crate::{CliError, read};
 
 #[derive(Args, Debug)]
 pub struct AuditArgs {
@@ -30,7 +30,7 @@ pub(crate) fn cmd_audit(a: AuditArgs) -> Result<(), CliError> {
     let data = opened.data;
     let report = audit(&data, a.threshold).map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
     let file = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
-    let doc = serde_json::json!({ "file": file, "md5": md5_hex(&read(&path)?), "audit": report });
+    let doc = serde_json::json!({ "file": file, "md5": opened.md5, "audit": report });
     println!("{}", serde_json::to_string_pretty(&doc).map_err(|e| CliError::Usage(e.to_string()))?);
     for p in &report.splits {
         eprintln!(

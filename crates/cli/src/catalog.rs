@@ -169,10 +169,11 @@ impl DataArgs {
     /// Reads the data (see [`open_with`]).
     pub fn open(&self, fallback: Option<&DecodeOptions>) -> Result<(PathBuf, Opened), CliError> {
         let path = self.path()?;
+        let bytes = read(&path)?;
+        let md5 = md5_hex(&bytes);
         if let Some(flag) = self.dataset {
             // The file found under the official name must be the official file.
             let size = self.size.unwrap_or(Size::Px28);
-            let md5 = md5_hex(&read(&path)?);
             if identify(&md5) != Some((flag, size)) {
                 return Err(CliError::Usage(format!(
                     "{} is not the official {} (its MD5 is {md5}, the official {}); fetch it again with `cargo xtask data --dataset {flag} --size {size}`",
@@ -182,7 +183,7 @@ impl DataArgs {
                 )));
             }
         }
-        let opened = open_with(&path, self.task, self.classes, fallback)?;
+        let opened = open_with(&path, &bytes, md5, self.task, self.classes, fallback)?;
         if let (Some((entry, size)), Some(_)) = (opened.official, self.task) {
             return Err(CliError::Usage(format!(
                 "{} is the official {} ({}, {} classes): --task and --classes are for files the catalog does not know",
@@ -202,6 +203,18 @@ pub(crate) struct Opened {
     /// The catalog's row and size, for an official file.
     pub official: Option<(&'static Entry, Size)>,
     pub task: Task,
+    /// The file's MD5 (lower-case hex).
+    pub md5: String,
+    /// The flag its result files are named with: the catalog's, BreastMNIST's for a file read
+    /// in BreastMNIST's layout, none for a custom dataset.
+    pub flag: Option<Flag>,
+}
+
+impl Opened {
+    /// The names of the flag's labels (none for a custom dataset).
+    pub fn labels(&self) -> Vec<&'static str> {
+        self.flag.map(|f| f.entry().labels.to_vec()).unwrap_or_default()
+    }
 }
 
 /// Reads and decodes `path`: an official file by its MD5 with the checks its catalog row
@@ -209,21 +222,22 @@ pub(crate) struct Opened {
 /// command's BreastMNIST layout) when there is one.
 fn open_with(
     path: &Path,
+    bytes: &[u8],
+    md5: String,
     task: Option<Task>,
     classes: Option<usize>,
     fallback: Option<&DecodeOptions>,
 ) -> Result<Opened, CliError> {
-    let bytes = read(path)?;
     let data_err = |source| CliError::Data { path: path.to_path_buf(), source };
-    if let Some((flag, size)) = identify(&md5_hex(&bytes)) {
+    if let Some((flag, size)) = identify(&md5) {
         let entry = flag.entry();
-        let data = decode_npz(&bytes, &entry.decode_options(size)).map_err(data_err)?;
-        return Ok(Opened { data, official: Some((entry, size)), task: entry.task });
+        let data = decode_npz(bytes, &entry.decode_options(size)).map_err(data_err)?;
+        return Ok(Opened { data, official: Some((entry, size)), task: entry.task, md5, flag: Some(flag) });
     }
     if let (None, Some(options)) = (task, fallback) {
-        let data = decode_npz(&bytes, options).map_err(data_err)?;
+        let data = decode_npz(bytes, options).map_err(data_err)?;
         let task = if data.classes() == 2 { Task::Binary } else { Task::MultiClass };
-        return Ok(Opened { data, official: None, task });
+        return Ok(Opened { data, official: None, task, md5, flag: Some(Flag::Breast) });
     }
     let (Some(task), Some(classes)) = (task, classes) else {
         return Err(CliError::Usage(format!(
@@ -246,8 +260,8 @@ fn open_with(
         targets: catalog::targets(task, classes),
         every_class: true,
     };
-    let data = decode_npz(&bytes, &options).map_err(data_err)?;
-    Ok(Opened { data, official: None, task })
+    let data = decode_npz(bytes, &options).map_err(data_err)?;
+    Ok(Opened { data, official: None, task, md5, flag: None })
 }
 
 pub(crate) fn cmd_score(a: ScoreArgs) -> Result<(), CliError> {

@@ -13,7 +13,7 @@ use breastmnist_core::model::ModelSize;
 use breastmnist_core::result_file::{self, ResultFile};
 use breastmnist_core::torch;
 use breastmnist_core::train;
-use breastmnist_data::{DecodeOptions, Flag, Split, Targets};
+use breastmnist_data::{DecodeOptions, Split};
 use futures_lite::future::block_on;
 
 use crate::catalog::{DataArgs, print_task};
@@ -144,22 +144,13 @@ pub(crate) fn cmd_eval(a: EvalArgs) -> Result<(), CliError> {
     let split = Split::parse(&a.split)
         .ok_or_else(|| CliError::Usage(format!("unknown split '{}' (expected train, val or test)", a.split)))?;
     let (_, opened) = a.data.open(Some(&DecodeOptions::default()))?;
-    let flag = opened.official.map(|(e, _)| e.flag).or(a.data.task.is_none().then_some(Flag::Breast));
-    let labels: Vec<&str> = flag.map(|f| f.entry().labels.to_vec()).unwrap_or_default();
+    let (flag, labels) = (opened.flag, opened.labels());
     let task = opened.task;
     let data = opened.data;
     let ckpt = load_weights(&a.checkpoint, &data, a.model)?;
-    let (k, multi_label) = (data.classes().max(2), matches!(data.targets, Targets::MultiLabel(_)));
-    if (ckpt.config.num_classes, ckpt.config.multi_label) != (k, multi_label) {
-        let head = |m: bool| if m { "labels" } else { "classes" };
-        return Err(CliError::Usage(format!(
-            "{} has {} output {}, but the data has {k} {}",
-            a.checkpoint.display(),
-            ckpt.config.num_classes,
-            head(ckpt.config.multi_label),
-            head(multi_label)
-        )));
-    }
+    // The core's own check of a model's outputs against the data (as `evaluate_checkpoint` makes).
+    train::outputs_fit(&ckpt.config, &data).map_err(|e| CliError::Usage(format!("{}: {e}", a.checkpoint.display())))?;
+    let (k, multi_label) = (ckpt.config.num_classes, ckpt.config.multi_label);
     let (device, env) = device(a.backend)?;
     let model = ckpt.load(&device).map_err(|source| CliError::Checkpoint { path: a.checkpoint.clone(), source })?;
     let view = ImageView::of(&data, split);

@@ -222,8 +222,7 @@ pub(crate) fn cmd_train(a: TrainArgs, options: &DecodeOptions, official: bool) -
     let (mut config, init) = a.recipe()?;
     let (_, opened) = a.data.open(Some(options))?;
     // A file the catalog does not know, read in BreastMNIST's layout, is named as BreastMNIST.
-    let flag = opened.official.map(|(e, _)| e.flag).or(a.data.task.is_none().then_some(Flag::Breast));
-    let labels: Vec<&str> = flag.map(|f| f.entry().labels.to_vec()).unwrap_or_default();
+    let (flag, labels) = (opened.flag, opened.labels());
     let task = opened.task;
     let data = Arc::new(opened.data);
     config.validate(data.train.len())?;

@@ -181,6 +181,22 @@ pub fn identify(md5: &str) -> Option<(Flag, Size)> {
     CATALOG.iter().find_map(|e| Size::ALL.into_iter().find(|&s| e.md5(s).eq_ignore_ascii_case(md5)).map(|s| (e.flag, s)))
 }
 
+/// The eleven abdominal organs the three OrganMNIST sets (axial, coronal, sagittal views of the
+/// same CT scans) share as labels.
+const ORGANS: &[&str] = &[
+    "bladder",
+    "femur-left",
+    "femur-right",
+    "heart",
+    "kidney-left",
+    "kidney-right",
+    "liver",
+    "lung-left",
+    "lung-right",
+    "pancreas",
+    "spleen",
+];
+
 /// Every MedMNIST v2 2D dataset, in `INFO`'s order.
 pub static CATALOG: [Entry; 12] = [
     Entry {
@@ -374,19 +390,7 @@ pub static CATALOG: [Entry; 12] = [
         title: "OrganAMNIST",
         task: Task::MultiClass,
         channels: 1,
-        labels: &[
-            "bladder",
-            "femur-left",
-            "femur-right",
-            "heart",
-            "kidney-left",
-            "kidney-right",
-            "liver",
-            "lung-left",
-            "lung-right",
-            "pancreas",
-            "spleen",
-        ],
+        labels: ORGANS,
         splits: [34561, 6491, 17778],
         licence: "CC BY 4.0",
         md5: [
@@ -401,19 +405,7 @@ pub static CATALOG: [Entry; 12] = [
         title: "OrganCMNIST",
         task: Task::MultiClass,
         channels: 1,
-        labels: &[
-            "bladder",
-            "femur-left",
-            "femur-right",
-            "heart",
-            "kidney-left",
-            "kidney-right",
-            "liver",
-            "lung-left",
-            "lung-right",
-            "pancreas",
-            "spleen",
-        ],
+        labels: ORGANS,
         splits: [12975, 2392, 8216],
         licence: "CC BY 4.0",
         md5: [
@@ -428,19 +420,7 @@ pub static CATALOG: [Entry; 12] = [
         title: "OrganSMNIST",
         task: Task::MultiClass,
         channels: 1,
-        labels: &[
-            "bladder",
-            "femur-left",
-            "femur-right",
-            "heart",
-            "kidney-left",
-            "kidney-right",
-            "liver",
-            "lung-left",
-            "lung-right",
-            "pancreas",
-            "spleen",
-        ],
+        labels: ORGANS,
         splits: [13932, 2452, 8827],
         licence: "CC BY 4.0",
         md5: [

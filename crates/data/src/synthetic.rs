@@ -78,10 +78,14 @@ fn image(spec: &Spec, active: &[usize], rng: &mut u64) -> Vec<u8> {
     px
 }
 
-/// `.npy` v1.0 bytes of a `uint8` array.
-fn npy(shape: &[usize], data: &[u8]) -> Vec<u8> {
-    let dims: Vec<String> = shape.iter().map(ToString::to_string).collect();
-    let mut header = format!("{{'descr': '|u1', 'fortran_order': False, 'shape': ({}), }}", dims.join(", "));
+/// `.npy` v1.0 bytes of an array of `descr` (NumPy's dtype string, `|u1` for `uint8`), `shape`
+/// and raw `data`, laid out as NumPy writes it (header padded to 64 bytes, `(n,)` for one axis).
+pub fn npy(descr: &str, shape: &[usize], data: &[u8]) -> Vec<u8> {
+    let shape_txt = match shape {
+        [n] => format!("({n},)"),
+        _ => format!("({})", shape.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
+    };
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_txt}, }}");
     while (10 + header.len() + 1) % 64 != 0 {
         header.push(' ');
     }
@@ -115,7 +119,8 @@ pub fn npz(spec: &Spec) -> Vec<u8> {
         }
         let image_shape: Vec<usize> =
             if spec.channels == 3 { vec![n, spec.side, spec.side, 3] } else { vec![n, spec.side, spec.side] };
-        for (name, bytes) in [("images", npy(&image_shape, &images)), ("labels", npy(&[n, spec.width()], &labels))] {
+        for (name, bytes) in [("images", npy("|u1", &image_shape, &images)), ("labels", npy("|u1", &[n, spec.width()], &labels))]
+        {
             w.start_file(format!("{split}_{name}.npy"), opts).expect("in-memory zip");
             w.write_all(&bytes).expect("in-memory zip");
         }

@@ -23,7 +23,7 @@ pub(super) fn checkpoint_config_for(checkpoint: &Checkpoint, data: &Dataset) -> 
 }
 
 /// Whether `mc`'s outputs are `data`'s classes (or labels), read the data's way.
-pub(super) fn outputs_fit(mc: &ModelConfig, data: &Dataset) -> Result<(), TrainError> {
+pub fn outputs_fit(mc: &ModelConfig, data: &Dataset) -> Result<(), TrainError> {
     let expected = data.classes().max(2);
     if mc.num_classes != expected {
         return Err(TrainError::Classes { got: mc.num_classes, expected });

@@ -28,7 +28,7 @@ pub use events::{
     EpochMetrics, Prediction, Rates, RunResult, SubsetReport, TaskRun, TestReport, TrainError, TrainEvent, TrainFailure,
     dataset_test_report, predictions, test_report,
 };
-pub use imported::{evaluate_checkpoint, evaluate_checkpoint_reporting};
+pub use imported::{evaluate_checkpoint, evaluate_checkpoint_reporting, outputs_fit};
 pub use scored::task_of;
 pub use snapshot::{Snapshot, TrainState};
 
@@ -459,12 +459,12 @@ impl Trainer {
             events.push(TrainEvent::Error(TrainFailure::NonFiniteOutput { epoch }));
             return Ok(events);
         }
-        let scored = scored::score(&self.data, Split::Val, self.val_probs.clone(), k)?;
+        let scored = scored::score(&self.data, Split::Val, std::mem::take(&mut self.val_probs), k)?;
         let ev = scored.eval.clone();
         let val_loss = if scored.task.is_none() {
-            eval::binary_log_loss(view.labels, &scored::label_one(&self.val_probs))
+            eval::binary_log_loss(view.labels, &scored::label_one(&scored.probs))
         } else {
-            eval::log_loss(view.labels, &self.val_probs, k, multi_label)
+            eval::log_loss(view.labels, &scored.probs, k, multi_label)
         };
         let is_best = match self.config.selection {
             Selection::BestValAuc => self.best.as_ref().is_none_or(|b| ev.auc > b.auc),

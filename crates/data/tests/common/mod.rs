@@ -12,22 +12,7 @@ pub fn real_file(file: &str) -> Option<Vec<u8>> {
 }
 
 /// A `.npy` v1.0 file of the given descr, shape and raw data.
-pub fn npy(descr: &str, shape: &[usize], data: &[u8]) -> Vec<u8> {
-    let shape_txt = match shape {
-        [n] => format!("({n},)"),
-        _ => format!("({})", shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
-    };
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_txt}, }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    out.extend_from_slice(header.as_bytes());
-    out.extend_from_slice(data);
-    out
-}
+pub use breastmnist_data::synthetic::npy;
 
 /// One member of a synthetic archive.
 pub struct Member {
