@@ -13,7 +13,7 @@ use breastmnist_core::{Device, ModelConfig};
 use futures_lite::future::block_on;
 
 use crate::CliError;
-use crate::backends::{self, BackendArg};
+use breastmnist_ops::backend::{self as backends, Backend as BackendArg};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct BenchArgs {
@@ -35,7 +35,7 @@ pub(crate) struct BenchArgs {
     reference_ms: Option<f64>,
     /// Comma-separated backends to time; each GPU one must start [flex and every GPU backend
     /// compiled in that starts].
-    #[arg(long, value_enum, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',')]
     backends: Vec<BackendArg>,
 }
 
@@ -130,7 +130,7 @@ const CHECK_STEPS: usize = 20;
 #[derive(clap::Args, Debug)]
 pub(crate) struct CheckArgs {
     /// The backend to check against flex.
-    #[arg(long, value_enum)]
+    #[arg(long)]
     backend: BackendArg,
     /// Comma-separated model names, each trained on the fixed batch.
     #[arg(long, default_value = "tiny,c8")]

@@ -1,23 +1,26 @@
-//! `breastmnist eval`, `export` and `ensemble`: checkpoints (ours or PyTorch's) evaluated,
-//! converted to PyTorch's names, or averaged as one model.
+//! `breastmnist eval`, `export`, `predict` and `explain` (over the operations layer), and
+//! `ensemble` (several checkpoints averaged as one model; text only).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use breastmnist_core::Device;
 use breastmnist_core::batch::ImageView;
-use breastmnist_core::checkpoint::Checkpoint;
 use breastmnist_core::eval;
-use breastmnist_core::evaluator;
-use breastmnist_core::export::{EnsembleFile, EnsembleMember, MetricsFile, ValSummary, predictions_csv};
+use breastmnist_core::evaluator::Confusions;
+use breastmnist_core::export::{EnsembleFile, EnsembleMember, ValSummary, predictions_csv};
 use breastmnist_core::model::ModelSize;
-use breastmnist_core::result_file::{self, ResultFile};
-use breastmnist_core::torch;
+use breastmnist_core::result_file::ResultFile;
 use breastmnist_core::train;
-use breastmnist_data::{DecodeOptions, Split};
+use breastmnist_data::Split;
+use breastmnist_ops::evaluate::{self as ops, EvalRequest, ExplainRequest, ExportRequest, PredictRequest, load_weights};
+use breastmnist_ops::event::Written;
+use breastmnist_ops::{Event, Sink};
 use futures_lite::future::block_on;
 
 use crate::catalog::{DataArgs, print_task};
-use crate::{BackendArg, CliError, device, load_data, read, write, write_result_files};
+use crate::printer::Printer;
+use crate::training::print_result_files;
+use crate::{BackendArg, CliError, device, load_data, read, write};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct EnsembleArgs {
@@ -34,7 +37,7 @@ pub(crate) struct EnsembleArgs {
     /// The run name in the result files' names [ensemble-N].
     #[arg(long, value_name = "NAME")]
     run: Option<String>,
-    #[arg(long, value_enum, default_value = "flex")]
+    #[arg(long, default_value = "flex")]
     backend: BackendArg,
 }
 
@@ -61,7 +64,8 @@ pub(crate) struct EvalArgs {
     /// c32) [inferred from the tensors' names and shapes].
     #[arg(long)]
     model: Option<ModelSize>,
-    #[arg(long, value_enum, default_value = "flex")]
+    /// flex, or a GPU backend compiled in (wgpu, vulkan, cuda).
+    #[arg(long, default_value = "flex")]
     backend: BackendArg,
 }
 
@@ -81,122 +85,146 @@ pub(crate) struct ExportArgs {
     model: Option<ModelSize>,
 }
 
-/// Our checkpoint from any weight file: our .ckpt, or a PyTorch state dict (.safetensors,
-/// .pt/.pth) for `data`'s images, its architecture `model` or inferred.
-pub(crate) fn load_weights(
-    path: &Path,
-    data: &breastmnist_data::Dataset,
-    model: Option<ModelSize>,
-) -> Result<Checkpoint, CliError> {
-    let weights = |source| CliError::Weights { path: path.to_path_buf(), source: Box::new(source) };
-    let bytes = read(path)?;
-    let format = torch::Format::sniff(&bytes);
-    if format != Some(torch::Format::Ours) && data.classes() != 2 {
-        return Err(CliError::Usage(format!(
-            "{}: PyTorch weight files are read for two-class data only (this data has {} classes); \
-             use a checkpoint (.ckpt) that `breastmnist train` wrote",
-            path.display(),
-            data.classes()
-        )));
-    }
-    let ckpt = match format {
-        Some(torch::Format::Pytorch) => {
-            let dict = torch::read_pytorch_file(path).map_err(weights)?;
-            torch::to_checkpoint(dict, data.side, data.channels, model).map_err(weights)?
-        }
-        _ => torch::checkpoint_from_bytes(&bytes, data.side, data.channels, model).map_err(weights)?,
-    };
-    if ckpt.config.input_size != data.side || ckpt.config.in_channels != data.channels {
-        return Err(CliError::Usage(format!(
-            "{} is for {} px images with {} channel(s) but the data has {} px images with {}",
-            path.display(),
-            ckpt.config.input_size,
-            ckpt.config.in_channels,
-            data.side,
-            data.channels
-        )));
-    }
-    Ok(ckpt)
-}
-
-pub(crate) fn cmd_export(a: ExportArgs) -> Result<(), CliError> {
-    let bytes = read(&a.checkpoint)?;
-    let ckpt = match (torch::Format::sniff(&bytes), &a.data) {
-        (Some(torch::Format::Ours), _) | (None, None) => {
-            Checkpoint::from_bytes(&bytes).map_err(|source| CliError::Checkpoint { path: a.checkpoint.clone(), source })?
-        }
-        (_, Some(data)) => load_weights(&a.checkpoint, &load_data(data)?, a.model)?,
-        (Some(_), None) => {
-            return Err(CliError::Usage(format!(
-                "{} is a PyTorch file: add --data NPZ (the images it is for) to convert it",
-                a.checkpoint.display()
-            )));
-        }
-    };
-    let bytes = block_on(torch::to_safetensors(&ckpt))
-        .map_err(|source| CliError::Weights { path: a.checkpoint.clone(), source: Box::new(source) })?;
-    write(&a.out, &bytes)?;
-    println!("wrote {} ({} model, PyTorch names; see the README to load it)", a.out.display(), ckpt.config.size);
-    Ok(())
-}
-
-pub(crate) fn cmd_eval(a: EvalArgs) -> Result<(), CliError> {
-    let split = Split::parse(&a.split)
-        .ok_or_else(|| CliError::Usage(format!("unknown split '{}' (expected train, val or test)", a.split)))?;
-    let (_, opened) = a.data.open(Some(&DecodeOptions::default()))?;
-    let (flag, labels) = (opened.flag, opened.labels());
-    let task = opened.task;
-    let data = opened.data;
-    let ckpt = load_weights(&a.checkpoint, &data, a.model)?;
-    // The core's own check of a model's outputs against the data (as `evaluate_checkpoint` makes).
-    train::outputs_fit(&ckpt.config, &data).map_err(|e| CliError::Usage(format!("{}: {e}", a.checkpoint.display())))?;
-    let (k, multi_label) = (ckpt.config.num_classes, ckpt.config.multi_label);
-    let (device, env) = device(a.backend)?;
-    let model = ckpt.load(&device).map_err(|source| CliError::Checkpoint { path: a.checkpoint.clone(), source })?;
-    let view = ImageView::of(&data, split);
-    if let Some(task) = train::task_of(&data)? {
-        let probs = block_on(eval::probabilities_reporting(&model, &view, &device, a.tta, multi_label, &mut |_, _| {}))?;
-        let wide: Vec<f64> = probs.iter().map(|&p| f64::from(p)).collect();
-        let m = evaluator::evaluate(task, data.targets, view.labels, &wide, k)
-            .map_err(|e| CliError::Train(train::TrainError::from(e)))?;
-        println!("model {} on {split} ({} images), {}", ckpt.config.size, view.len(), flag.map_or(task, |f| f.entry().task));
-        println!("AUC {:.4}\nACC {:.4}", m.auc, m.acc);
-        print_task(&m, Some(&labels));
-    } else {
-        print_binary(&model, &view, &device, a.tta, &ckpt, split)?;
-    }
-    if let Some(out) = &a.out {
-        let (mut result, _) = block_on(train::evaluate_checkpoint(&ckpt, &data, &device, a.tta))?;
-        result.task = result.task.map(|t| t.named(task));
-        std::fs::create_dir_all(out).map_err(|source| CliError::Write { path: out.clone(), source })?;
-        let file = MetricsFile::new(&result, env).with_dataset(&result, flag, &labels);
-        write(&out.join("metrics.json"), file.to_json().as_bytes())?;
-        println!("wrote {}", out.join("metrics.json").display());
-        let stem = a.checkpoint.file_stem().map(|s| s.to_string_lossy().into_owned());
-        let run = a.run.clone().or(stem).unwrap_or_else(|| result_file::run_name(&result));
-        match flag {
-            Some(flag) => write_result_files(out, &result_file::result_files_for(&result, flag, &run))?,
-            None => println!("no standard result files: a custom dataset has no MedMNIST flag for the Evaluator"),
-        }
-    }
-    Ok(())
-}
-
-/// A two-class evaluation's AUC, ACC and confusion, printed.
-fn print_binary(
-    model: &breastmnist_core::Network,
-    view: &ImageView<'_>,
-    device: &Device,
+#[derive(clap::Args, Debug)]
+pub(crate) struct PredictArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// train, val or test.
+    #[arg(long, default_value = "test")]
+    split: String,
+    /// Flip test-time augmentation.
+    #[arg(long)]
     tta: bool,
-    ckpt: &Checkpoint,
-    split: Split,
-) -> Result<(), CliError> {
-    let (ev, _) = block_on(eval::evaluate(model, view, device, tta))?;
-    let c = ev.confusion;
-    println!("model {} on {split} ({} images)", ckpt.config.size, view.len());
-    println!("AUC {:.4}\nACC {:.4}", ev.auc, ev.acc);
-    println!("confusion (rows true, cols predicted; label 1 positive):");
-    println!("            pred 0  pred 1\n  true 0  {:>7} {:>7}\n  true 1  {:>7} {:>7}", c.tn(), c.fp(), c.fn_(), c.tp());
+    /// Write every row here as CSV (index, label, p0..pk-1).
+    #[arg(long, value_name = "CSV")]
+    out: Option<PathBuf>,
+    /// The most rows printed [all without --out, none with it].
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+    #[arg(long, default_value = "flex")]
+    backend: BackendArg,
+}
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct ExplainArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// train, val or test.
+    #[arg(long, default_value = "test")]
+    split: String,
+    /// The image's position in its split.
+    #[arg(long)]
+    index: usize,
+    /// The class explained [the predicted one].
+    #[arg(long)]
+    class: Option<usize>,
+    /// The PNG to write (the image beside the map over it).
+    #[arg(long, value_name = "PNG")]
+    out: PathBuf,
+    #[arg(long, default_value = "flex")]
+    backend: BackendArg,
+}
+
+fn split_of(s: &str) -> Result<Split, CliError> {
+    Split::parse(s).ok_or_else(|| CliError::Usage(format!("unknown split '{s}' (expected train, val or test)")))
+}
+
+pub(crate) fn cmd_export(a: ExportArgs, printer: &mut Printer) -> Result<(), CliError> {
+    let req = ExportRequest { checkpoint: a.checkpoint, out: a.out, data: a.data, model: a.model };
+    let e = ops::export(&req, printer)?;
+    let files = vec![e.out.clone()];
+    let result = serde_json::to_value(&e).unwrap_or_default();
+    printer.done("export", result, files, || {
+        println!("wrote {} ({} model, PyTorch names; see the README to load it)", e.out.display(), e.model)
+    });
+    Ok(())
+}
+
+pub(crate) fn cmd_eval(a: EvalArgs, printer: &mut Printer) -> Result<(), CliError> {
+    let req = EvalRequest {
+        data: a.data.spec(),
+        checkpoint: a.checkpoint,
+        split: split_of(&a.split)?,
+        tta: a.tta,
+        out: a.out,
+        run: a.run,
+        model: a.model,
+        backend: a.backend,
+    };
+    let e = ops::evaluate(&req, printer)?;
+    let result = serde_json::to_value(&e).unwrap_or_default();
+    printer.done("eval", result, e.files.clone(), || {
+        println!("model {} on {} ({} images), {}", e.model, e.split, e.images, e.task);
+        println!("AUC {:.4}\nACC {:.4}", e.auc, e.acc);
+        match &e.metrics.confusion {
+            Confusions::Classes(c) if e.task == "binary-class" => {
+                println!("confusion (rows true, cols predicted; label 1 positive):");
+                println!(
+                    "            pred 0  pred 1\n  true 0  {:>7} {:>7}\n  true 1  {:>7} {:>7}",
+                    c[0][0], c[0][1], c[1][0], c[1][1]
+                );
+            }
+            _ => print_task(&e.metrics, Some(&e.labels)),
+        }
+        if let Some(m) = e.files.iter().find(|f| f.ends_with("metrics.json")) {
+            println!("wrote {}", m.display());
+        }
+        print_result_files(&e.result_files);
+    });
+    Ok(())
+}
+
+pub(crate) fn cmd_predict(a: PredictArgs, printer: &mut Printer) -> Result<(), CliError> {
+    let inline = a.limit.unwrap_or(if a.out.is_some() { 0 } else { usize::MAX });
+    let req = PredictRequest {
+        data: a.data.spec(),
+        checkpoint: a.checkpoint,
+        split: split_of(&a.split)?,
+        tta: a.tta,
+        inline,
+        truncate: a.limit.is_some(),
+        csv: a.out,
+        backend: a.backend,
+    };
+    let p = ops::predict(&req, printer)?;
+    let result = serde_json::to_value(&p).unwrap_or_default();
+    printer.done("predict", result, p.csv.iter().cloned().collect(), || {
+        for r in &p.rows {
+            let probs: Vec<String> = r.probabilities.iter().map(|v| format!("{v:.4}")).collect();
+            println!("{:>5}  label {:?}  predicted {:?}  [{}]", r.index, r.label, r.predicted, probs.join(", "));
+        }
+        if let Some(csv) = &p.csv {
+            println!("wrote {} ({} images of {})", csv.display(), p.images, p.split);
+        }
+    });
+    Ok(())
+}
+
+pub(crate) fn cmd_explain(a: ExplainArgs, printer: &mut Printer) -> Result<(), CliError> {
+    let req = ExplainRequest {
+        data: a.data.spec(),
+        checkpoint: a.checkpoint,
+        split: split_of(&a.split)?,
+        index: a.index,
+        class: a.class,
+        backend: a.backend,
+    };
+    let x = ops::explain(&req, printer)?;
+    write(&a.out, &x.png)?;
+    printer.emit(Event::file(a.out.clone(), "picture"));
+    let result = serde_json::to_value(&x).unwrap_or_default();
+    printer.done("explain", result, vec![a.out.clone()], || {
+        let name = x.class_name.map_or(String::new(), |n| format!(" ({n})"));
+        println!(
+            "{} image {} (label {:?}): Grad-CAM of class {}{name}, probability {:.4}, at {}",
+            x.split, x.index, x.label, x.class, x.probability, x.stage
+        );
+        println!("wrote {}", a.out.display());
+    });
     Ok(())
 }
 
@@ -261,6 +289,7 @@ pub(crate) fn cmd_ensemble(a: EnsembleArgs) -> Result<(), CliError> {
         ResultFile::new(data.side, Split::Val, file.val.auc, file.val.acc, &file.val.predictions, &run),
         ResultFile::new(data.side, Split::Test, file.test.auc, file.test.acc, &file.test.predictions, &run),
     ];
-    write_result_files(&a.out, &results)?;
+    let paths = breastmnist_ops::train::write_result_files(&a.out, &results, &mut |_| {}, &mut Written::default())?;
+    print_result_files(&paths);
     Ok(())
 }

@@ -1,43 +1,50 @@
 //! `breastmnist`: train, evaluate and benchmark the core natively.
 //!
-//! Thin glue: clap parses raw arguments, [`validate`](TrainArgs::validate) turns them once into
-//! the core's typed configuration, the core does the work, and the commands print progress and
-//! write files. It must not hold ML logic of its own.
+//! Thin glue: clap parses raw arguments into the operations layer's requests
+//! (`breastmnist_ops`), which does the work and reports events; [`printer`] prints them as text
+//! or, with `--json`, as JSON Lines; `mcp` hands the same operations to an agent
+//! (`breastmnist_mcp`). It must not hold ML logic of its own.
 //!
-//! One module per command: [`training`] (`train`, `pretrain`), [`evaluate`] (`eval`, `export`,
-//! `ensemble`), [`lab`], [`bench`] (`bench`, `check`), [`pretext`] (`ssl`), [`audit`] and
-//! [`catalog`] (`datasets`, `score`); [`backends`]
-//! starts the devices they run on. This file holds the command list, the errors, and the file
-//! helpers they share.
+//! One module per command group: [`training`] (`train`, `pretrain`), [`evaluate`] (`eval`,
+//! `export`, `predict`, `explain`, `ensemble`), [`catalog`] (`datasets`, `inspect`, `score`,
+//! `runs`), [`audit`], and the commands not yet on the operations layer (text only): [`lab`],
+//! [`bench`] (`bench`, `check`), [`pretext`] (`ssl`).
 
 mod audit;
-mod backends;
 mod bench;
 mod catalog;
 mod evaluate;
 mod lab;
 mod pretext;
+mod printer;
 mod training;
 
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use breastmnist_core::eval;
-use breastmnist_core::result_file::{self, ResultFile};
-use breastmnist_core::torch;
-use breastmnist_core::train;
-use breastmnist_data::{DecodeOptions, decode_npz};
+use breastmnist_ops::train::Purpose;
 use clap::{Parser, Subcommand};
 
-use backends::{BackendArg, device};
 use bench::{BenchArgs, CheckArgs, cmd_bench, cmd_check};
-use evaluate::{EnsembleArgs, EvalArgs, ExportArgs, cmd_ensemble, cmd_eval, cmd_export};
+use evaluate::{
+    EnsembleArgs, EvalArgs, ExplainArgs, ExportArgs, PredictArgs, cmd_ensemble, cmd_eval, cmd_explain, cmd_export, cmd_predict,
+};
 use lab::{LabArgs, cmd_lab};
+use printer::Printer;
 use training::{TrainArgs, cmd_train};
+
+// The commands not yet on the operations layer share its error type, file helpers and devices.
+pub(crate) use breastmnist_ops::backend::{Backend as BackendArg, device};
+pub(crate) use breastmnist_ops::source::{load_data, load_data_with};
+pub(crate) use breastmnist_ops::{Error as CliError, read, write};
+pub(crate) use training::certainty;
 
 #[derive(Parser, Debug)]
 #[command(name = "breastmnist", version, about = "Train, evaluate and benchmark BreastMNIST ResNets")]
 struct Cli {
+    /// Print JSON Lines on stdout (events: started, epoch, evaluated, file, warning, done,
+    /// error; docs/events.schema.json), human notes on stderr. Exit codes: docs/agents.md.
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -87,131 +94,74 @@ enum Command {
     /// `medmnist.Evaluator.parse_and_evaluate` would (AUC and ACC of the dataset's task), with
     /// the per-class AUC and the confusion.
     Score(catalog::ScoreArgs),
+    /// Identify a data file by MD5 and count its images per split and per class.
+    Inspect(catalog::InspectArgs),
+    /// Every image's class probabilities on a split, as CSV (--out) or JSON rows.
+    Predict(PredictArgs),
+    /// Grad-CAM of one image for a class (default: the predicted one), written as a PNG of the
+    /// image beside the map over it.
+    Explain(ExplainArgs),
+    /// The training runs under a folder: finished (metrics.json) or cancelled (progress.json).
+    Runs(catalog::RunsArgs),
+    /// Serve the lab's operations to an AI agent over the Model Context Protocol (stdio):
+    /// datasets, inspect_data, train, evaluate, predict, score_result_file, explain, list_runs,
+    /// export_weights. Every path must lie inside --root.
+    Mcp(McpArgs),
 }
 
-/// Everything that ends the program with a message.
-#[derive(Debug, thiserror::Error)]
-enum CliError {
-    #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("cannot write {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
-    #[error("{path} is not a usable BreastMNIST file: {source}")]
-    Data { path: PathBuf, source: breastmnist_data::DataError },
-    #[error("{path}: {source}")]
-    Checkpoint { path: PathBuf, source: breastmnist_core::CheckpointError },
-    #[error("{path}: {source}")]
-    Weights { path: PathBuf, source: Box<torch::TorchError> },
-    #[error(transparent)]
-    Name(#[from] breastmnist_data::UnknownName),
-    #[error("{0}")]
-    Arg(String),
-    #[error("invalid setting: {0}")]
-    Config(#[from] train::ConfigError),
-    #[error("training failed: {0}")]
-    Train(#[from] train::TrainError),
-    #[error("evaluation failed: {0}")]
-    Eval(#[from] eval::EvalError),
-    #[error("{0}")]
-    Usage(String),
-    #[error("training stopped: {0}")]
-    Failure(train::TrainFailure),
-    #[error("the {backend} backend is not available: {reason}")]
-    NoBackend { backend: &'static str, reason: String },
-    #[error("{0}")]
-    CheckFailed(String),
+#[derive(clap::Args, Debug)]
+struct McpArgs {
+    /// The folder every path an agent names must resolve inside (created if missing).
+    #[arg(long)]
+    root: std::path::PathBuf,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Train(a) => cmd_train(*a, &DecodeOptions::default(), true),
+    let mut printer = Printer::new(cli.json);
+    let result = run(cli.command, &mut printer);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            printer.fail(&e);
+            ExitCode::from(e.kind().exit_code())
+        }
+    }
+}
+
+fn run(command: Command, printer: &mut Printer) -> Result<(), CliError> {
+    let text_only = match &command {
+        Command::Bench(_) => Some("bench"),
+        Command::Check(_) => Some("check"),
+        Command::Ensemble(_) => Some("ensemble"),
+        Command::Lab(_) => Some("lab"),
+        Command::Ssl(_) => Some("ssl"),
+        _ => None,
+    };
+    if let (true, Some(name)) = (printer.is_json(), text_only) {
+        return Err(CliError::Usage(format!(
+            "`{name}` has no --json mode yet (it prints text); train, pretrain, eval, export, predict, explain, \
+             score, datasets, inspect, audit and runs have one"
+        )));
+    }
+    match command {
+        Command::Train(a) => cmd_train(*a, Purpose::Train, printer),
         // Another dataset: BreastMNIST's result files would be misnamed, so none are written.
-        Command::Pretrain(a) => cmd_train(*a, &DecodeOptions { split_sizes: None, ..DecodeOptions::default() }, false),
-        Command::Eval(a) => cmd_eval(a),
-        Command::Export(a) => cmd_export(a),
+        Command::Pretrain(a) => cmd_train(*a, Purpose::Pretrain, printer),
+        Command::Eval(a) => cmd_eval(a, printer),
+        Command::Export(a) => cmd_export(a, printer),
+        Command::Predict(a) => cmd_predict(a, printer),
+        Command::Explain(a) => cmd_explain(a, printer),
+        Command::Audit(a) => audit::cmd_audit(a, printer),
+        Command::Datasets(a) => catalog::cmd_datasets(a, printer),
+        Command::Score(a) => catalog::cmd_score(a, printer),
+        Command::Inspect(a) => catalog::cmd_inspect(a, printer),
+        Command::Runs(a) => catalog::cmd_runs(a, printer),
+        Command::Mcp(a) => breastmnist_mcp::serve(&a.root),
         Command::Bench(a) => cmd_bench(a),
         Command::Check(a) => cmd_check(a),
         Command::Ensemble(a) => cmd_ensemble(a),
         Command::Lab(a) => cmd_lab(a),
         Command::Ssl(a) => pretext::cmd_ssl(a),
-        Command::Audit(a) => audit::cmd_audit(a),
-        Command::Datasets(a) => catalog::cmd_datasets(a),
-        Command::Score(a) => catalog::cmd_score(a),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
     }
-}
-
-fn read(path: &Path) -> Result<Vec<u8>, CliError> {
-    std::fs::read(path).map_err(|source| CliError::Read { path: path.to_path_buf(), source })
-}
-
-fn write(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    std::fs::write(path, bytes).map_err(|source| CliError::Write { path: path.to_path_buf(), source })
-}
-
-/// Writes MedMNIST's standard result files into `dir` and prints their names. An earlier file
-/// of the same data size, split and run (another run's metrics in its name) is removed first,
-/// so the folder holds one file per split and run.
-fn write_result_files(dir: &Path, files: &[ResultFile]) -> Result<(), CliError> {
-    let new: Vec<result_file::FileName> = files.iter().filter_map(|f| result_file::parse_name(&f.name).ok()).collect();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Ok(old) = result_file::parse_name(&name) else { continue };
-            let replaced = new.iter().any(|n| (n.side, n.split, &n.run) == (old.side, old.split, &old.run));
-            if replaced && !files.iter().any(|f| f.name == name) {
-                let path = entry.path();
-                std::fs::remove_file(&path).map_err(|source| CliError::Write { path, source })?;
-            }
-        }
-    }
-    println!("result files (score with medmnist's Evaluator.parse_and_evaluate):");
-    for f in files {
-        write(&dir.join(&f.name), f.contents.as_bytes())?;
-        println!("  {}", dir.join(&f.name).display());
-    }
-    Ok(())
-}
-
-/// How sure a test report is, one line each: the AUC's 95% interval with label 0's
-/// sensitivity and specificity (BreastMNIST's malignant, unless `class0` names another
-/// dataset's label 0), and the figures on the de-duplicated test subset.
-fn certainty(test: &train::TestReport, class0: Option<&str>) -> String {
-    let mut lines = Vec::new();
-    if let (Some(ci), Some(m)) = (test.auc_ci, test.malignant) {
-        let class0 = class0.map_or("malignant".to_string(), |name| format!("label 0 ({name}) as positive"));
-        lines.push(format!(
-            "test AUC 95% interval (DeLong) {:.4}-{:.4}; {class0}: sensitivity {:.3}, specificity {:.3}",
-            ci.lo, ci.hi, m.sensitivity, m.specificity
-        ));
-    }
-    if let Some(d) = &test.deduplicated {
-        lines.push(format!(
-            "no training twin ({} of {} test images): AUC {:.4} ({:.4}-{:.4})  ACC {:.4}",
-            d.images,
-            test.predictions.len(),
-            d.auc,
-            d.auc_ci.lo,
-            d.auc_ci.hi,
-            d.acc
-        ));
-    }
-    lines.join("\n")
-}
-
-fn load_data(path: &Path) -> Result<breastmnist_data::Dataset, CliError> {
-    load_data_with(path, &DecodeOptions::default())
-}
-
-/// Decodes a MedMNIST-layout `.npz`; `options` say which split sizes it must have.
-fn load_data_with(path: &Path, options: &DecodeOptions) -> Result<breastmnist_data::Dataset, CliError> {
-    let bytes = read(path)?;
-    decode_npz(&bytes, options).map_err(|source| CliError::Data { path: path.to_path_buf(), source })
 }

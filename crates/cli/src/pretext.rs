@@ -42,7 +42,7 @@ pub struct SslArgs {
     /// Where encoder.ckpt and pretext.json go.
     #[arg(long)]
     out: PathBuf,
-    #[arg(long, value_enum, default_value = "flex")]
+    #[arg(long, default_value = "flex")]
     backend: BackendArg,
 }
 

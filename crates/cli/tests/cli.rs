@@ -237,7 +237,7 @@ fn bad_inputs_fail_with_one_clear_line() {
     let o = bin().args(["train", "--model", "tiny"]).arg("--data").arg(&garbage).arg("--out").arg(&out).output().unwrap();
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("not a usable BreastMNIST file") && err.contains("npz"), "{err}");
+    assert!(err.contains("not a usable dataset file") && err.contains("npz"), "{err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 
     let o = bin().args(["train", "--model", "resnet101"]).arg("--data").arg(&garbage).arg("--out").arg(&out).output().unwrap();
@@ -253,7 +253,7 @@ fn bad_inputs_fail_with_one_clear_line() {
 
     let o = bin().args(["eval"]).arg("--data").arg(&garbage).arg("--checkpoint").arg(&garbage).output().unwrap();
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("is not a usable BreastMNIST file"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is not a usable dataset file"));
     let o =
         bin().args(["export"]).arg("--checkpoint").arg(&garbage).arg("--out").arg(out.join("x.safetensors")).output().unwrap();
     assert!(!o.status.success());
@@ -704,8 +704,9 @@ fn datasets_lists_the_catalog_and_score_reads_any_task() {
     std::fs::write(dir.join("octmnist.npz"), b"not the official file").unwrap();
     let out = bin().args(["datasets", "--json", "--dir"]).arg(&dir).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let rows = doc["datasets"].as_array().unwrap();
+    let last = String::from_utf8_lossy(&out.stdout).lines().last().unwrap().to_string();
+    let doc: serde_json::Value = serde_json::from_str(&last).unwrap();
+    let rows = doc["result"]["datasets"].as_array().unwrap();
     assert_eq!(rows.len(), 12);
     let status = |flag: &str, size: usize| {
         let row = rows.iter().find(|r| r["flag"] == flag).unwrap();

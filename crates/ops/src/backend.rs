@@ -9,13 +9,12 @@
 use breastmnist_core::Device;
 use breastmnist_core::burn::tensor::Tensor;
 use breastmnist_core::export::Environment;
-use clap::ValueEnum;
 use futures_lite::future::block_on;
 
-use crate::CliError;
+use crate::error::Error;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub(crate) enum BackendArg {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
     /// burn flex: pure-Rust CPU kernels (SIMD, one thread per core).
     Flex,
     /// wgpu on the default adapter (Vulkan, Metal or DX12 natively).
@@ -26,35 +25,37 @@ pub(crate) enum BackendArg {
     Cuda,
 }
 
-impl BackendArg {
-    pub(crate) const GPUS: [BackendArg; 3] = [BackendArg::Wgpu, BackendArg::Vulkan, BackendArg::Cuda];
+impl Backend {
+    pub const GPUS: [Backend; 3] = [Backend::Wgpu, Backend::Vulkan, Backend::Cuda];
 
-    pub(crate) fn name(self) -> &'static str {
+    pub const ALL: [Backend; 4] = [Backend::Flex, Backend::Wgpu, Backend::Vulkan, Backend::Cuda];
+
+    pub fn name(self) -> &'static str {
         match self {
-            BackendArg::Flex => "flex",
-            BackendArg::Wgpu => "wgpu",
-            BackendArg::Vulkan => "vulkan",
-            BackendArg::Cuda => "cuda",
+            Backend::Flex => "flex",
+            Backend::Wgpu => "wgpu",
+            Backend::Vulkan => "vulkan",
+            Backend::Cuda => "cuda",
         }
     }
 
     /// How this binary makes the device, or `None` when the backend is not compiled in.
     fn constructor(self) -> Option<fn() -> Device> {
         match self {
-            BackendArg::Flex => Some(Device::flex),
+            Backend::Flex => Some(Device::flex),
             #[cfg(feature = "wgpu")]
-            BackendArg::Wgpu => Some(|| Device::wgpu(Default::default())),
+            Backend::Wgpu => Some(|| Device::wgpu(Default::default())),
             #[cfg(feature = "vulkan")]
-            BackendArg::Vulkan => Some(|| Device::vulkan(Default::default())),
+            Backend::Vulkan => Some(|| Device::vulkan(Default::default())),
             #[cfg(feature = "cuda")]
-            BackendArg::Cuda => Some(|| Device::cuda(0)),
+            Backend::Cuda => Some(|| Device::cuda(0)),
             #[allow(unreachable_patterns)]
             _ => None,
         }
     }
 
     /// Whether this binary was built with the backend.
-    pub(crate) fn compiled(self) -> bool {
+    pub fn compiled(self) -> bool {
         self.constructor().is_some()
     }
 
@@ -63,17 +64,17 @@ impl BackendArg {
     fn adapter(self) -> &'static str {
         let tuned = cfg!(feature = "autotune");
         match self {
-            BackendArg::Flex => "cpu",
-            BackendArg::Cuda if tuned => "cuda device 0, burn autotune",
-            BackendArg::Cuda => "cuda device 0",
-            BackendArg::Wgpu | BackendArg::Vulkan if tuned => "default adapter, burn autotune",
-            BackendArg::Wgpu | BackendArg::Vulkan => "default adapter",
+            Backend::Flex => "cpu",
+            Backend::Cuda if tuned => "cuda device 0, burn autotune",
+            Backend::Cuda => "cuda device 0",
+            Backend::Wgpu | Backend::Vulkan if tuned => "default adapter, burn autotune",
+            Backend::Wgpu | Backend::Vulkan => "default adapter",
         }
     }
 }
 
 /// burn's kernel tuning on this binary's GPU backends, as `check` and `bench` print it.
-pub(crate) const TUNING: &str = if cfg!(feature = "autotune-checks") {
+pub const TUNING: &str = if cfg!(feature = "autotune-checks") {
     "burn autotune on, every candidate's output checked against a reference (a mismatch panics)"
 } else if cfg!(feature = "autotune") {
     "burn autotune on (build with autotune-checks and run `check` first)"
@@ -82,15 +83,15 @@ pub(crate) const TUNING: &str = if cfg!(feature = "autotune-checks") {
 };
 
 /// The device for a backend choice, with the names the metrics JSON records.
-pub(crate) fn device(backend: BackendArg) -> Result<(Device, Environment), CliError> {
+pub fn device(backend: Backend) -> Result<(Device, Environment), Error> {
     start(backend).map(|d| (d, Environment::new(backend.name(), backend.adapter())))
 }
 
 /// Starts `backend`'s device. Creating a GPU device is lazy and the first tensor operation
 /// panics when there is no adapter or driver, so one small round trip is made here, with the
 /// panic turned into an error that says what is missing.
-pub(crate) fn start(backend: BackendArg) -> Result<Device, CliError> {
-    let unavailable = |reason: String| CliError::NoBackend { backend: backend.name(), reason };
+pub fn start(backend: Backend) -> Result<Device, Error> {
+    let unavailable = |reason: String| Error::NoBackend { backend: backend.name(), reason };
     let Some(make) = backend.constructor() else {
         return Err(unavailable(format!(
             "this binary was built without it (cargo build --release -p breastmnist-cli --features {})",
@@ -119,9 +120,9 @@ pub(crate) fn start(backend: BackendArg) -> Result<Device, CliError> {
 }
 
 /// Every GPU backend compiled in that starts, and a line for each that does not.
-pub(crate) fn gpus() -> (Vec<(BackendArg, Device)>, Vec<String>) {
+pub fn gpus() -> (Vec<(Backend, Device)>, Vec<String>) {
     let (mut ok, mut skipped) = (Vec::new(), Vec::new());
-    for b in BackendArg::GPUS {
+    for b in Backend::GPUS {
         if !b.compiled() {
             continue;
         }
@@ -134,4 +135,21 @@ pub(crate) fn gpus() -> (Vec<(BackendArg, Device)>, Vec<String>) {
         skipped.push("no GPU backend compiled in (build with --features wgpu, vulkan or cuda)".into());
     }
     (ok, skipped)
+}
+
+impl std::str::FromStr for Backend {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Backend::ALL
+            .into_iter()
+            .find(|b| b.name() == s)
+            .ok_or_else(|| format!("unknown backend '{s}' (expected flex, wgpu, vulkan or cuda)"))
+    }
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }

@@ -1,0 +1,382 @@
+//! `eval` (a checkpoint scored on a split as MedMNIST's Evaluator scores it, optionally with
+//! metrics.json and the standard result files), `predict` (every image's probabilities) and
+//! `export` (a checkpoint's weights with PyTorch's names).
+
+use std::path::{Path, PathBuf};
+
+use breastmnist_core::batch::ImageView;
+use breastmnist_core::checkpoint::Checkpoint;
+use breastmnist_core::evaluator::{self, TaskMetrics};
+use breastmnist_core::export::MetricsFile;
+use breastmnist_core::model::ModelSize;
+use breastmnist_core::result_file;
+use breastmnist_core::torch;
+use breastmnist_core::{Network, eval, train};
+use breastmnist_data::{DecodeOptions, Split, Task};
+use futures_lite::future::block_on;
+use serde::Serialize;
+
+use crate::backend::{Backend, device};
+use crate::error::{Error, create_dir, read, write};
+use crate::event::{EVENTS_VERSION, Event, Sink, Written};
+use crate::source::{DataSpec, Opened, load_data};
+use crate::train::write_result_files;
+
+/// Our checkpoint from any weight file: our .ckpt, or a PyTorch state dict (.safetensors,
+/// .pt/.pth) for `data`'s images, its architecture `model` or inferred.
+pub fn load_weights(path: &Path, data: &breastmnist_data::Dataset, model: Option<ModelSize>) -> Result<Checkpoint, Error> {
+    let weights = |source| Error::Weights { path: path.to_path_buf(), source: Box::new(source) };
+    let bytes = read(path)?;
+    let format = torch::Format::sniff(&bytes);
+    if format != Some(torch::Format::Ours) && data.classes() != 2 {
+        return Err(Error::Usage(format!(
+            "{}: PyTorch weight files are read for two-class data only (this data has {} classes); \
+             use a checkpoint (.ckpt) that `breastmnist train` wrote",
+            path.display(),
+            data.classes()
+        )));
+    }
+    let ckpt = match format {
+        Some(torch::Format::Pytorch) => {
+            let dict = torch::read_pytorch_file(path).map_err(weights)?;
+            torch::to_checkpoint(dict, data.side, data.channels, model).map_err(weights)?
+        }
+        _ => torch::checkpoint_from_bytes(&bytes, data.side, data.channels, model).map_err(weights)?,
+    };
+    if ckpt.config.input_size != data.side || ckpt.config.in_channels != data.channels {
+        return Err(Error::Usage(format!(
+            "{} is for {} px images with {} channel(s) but the data has {} px images with {}",
+            path.display(),
+            ckpt.config.input_size,
+            ckpt.config.in_channels,
+            data.side,
+            data.channels
+        )));
+    }
+    // The core's own check of a model's outputs against the data.
+    train::outputs_fit(&ckpt.config, data).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+    Ok(ckpt)
+}
+
+/// A checkpoint on a split.
+#[derive(Clone, Debug)]
+pub struct EvalRequest {
+    pub data: DataSpec,
+    pub checkpoint: PathBuf,
+    pub split: Split,
+    /// Flip test-time augmentation.
+    pub tta: bool,
+    /// Also write metrics.json and the standard result files for val and test here.
+    pub out: Option<PathBuf>,
+    /// With `out`: the run name in the result files' names [the checkpoint's file stem].
+    pub run: Option<String>,
+    /// For a PyTorch file: the architecture [inferred].
+    pub model: Option<ModelSize>,
+    pub backend: Backend,
+}
+
+/// What `eval` found.
+#[derive(Clone, Debug, Serialize)]
+pub struct Evaluated {
+    pub model: String,
+    pub split: String,
+    pub images: usize,
+    /// The dataset's task (as MedMNIST's Evaluator scores it).
+    pub task: String,
+    pub auc: f64,
+    pub acc: f64,
+    pub metrics: TaskMetrics,
+    /// The label names (empty for a custom dataset).
+    pub labels: Vec<&'static str>,
+    pub files: Vec<PathBuf>,
+    /// The standard result files among them.
+    pub result_files: Vec<PathBuf>,
+}
+
+/// A loaded model and the data it is for.
+struct Loaded {
+    opened: Opened,
+    ckpt: Checkpoint,
+    model: Network,
+    device: breastmnist_core::Device,
+    env: breastmnist_core::export::Environment,
+}
+
+fn load(data: &DataSpec, checkpoint: &Path, model: Option<ModelSize>, backend: Backend) -> Result<Loaded, Error> {
+    let opened = data.open(Some(&DecodeOptions::default()))?;
+    let ckpt = load_weights(checkpoint, &opened.data, model)?;
+    let (device, env) = device(backend)?;
+    let model = ckpt.load(&device).map_err(|source| Error::Checkpoint { path: checkpoint.to_path_buf(), source })?;
+    Ok(Loaded { opened, ckpt, model, device, env })
+}
+
+/// Probabilities of every image of `split` (`k` per image) and the Evaluator's metrics.
+fn score_split(l: &Loaded, split: Split, tta: bool) -> Result<(Vec<f32>, TaskMetrics), Error> {
+    let data = &l.opened.data;
+    let view = ImageView::of(data, split);
+    let (k, multi_label) = (l.ckpt.config.num_classes, l.ckpt.config.multi_label);
+    let probs = block_on(eval::probabilities_reporting(&l.model, &view, &l.device, tta, multi_label, &mut |_, _| {}))?;
+    let wide: Vec<f64> = probs.iter().map(|&p| f64::from(p)).collect();
+    let m = evaluator::evaluate(l.opened.task, data.targets, view.labels, &wide, k)
+        .map_err(|e| Error::Train(train::TrainError::from(e)))?;
+    Ok((probs, m))
+}
+
+fn started(command: &str, opened: &Opened, detail: String) -> Event {
+    Event::Started { version: EVENTS_VERSION, command: command.into(), data: Some(opened.info()), detail }
+}
+
+/// Scores `req.checkpoint` on `req.split`, and with `out` writes metrics.json (val and test)
+/// and the standard result files.
+pub fn evaluate(req: &EvalRequest, sink: &mut dyn Sink) -> Result<Evaluated, Error> {
+    let l = load(&req.data, &req.checkpoint, req.model, req.backend)?;
+    sink.emit(started("eval", &l.opened, format!("model {} on {}", l.ckpt.config.size, req.split)));
+    let (_, m) = score_split(&l, req.split, req.tta)?;
+    let images = l.opened.data.split(req.split).len();
+    sink.emit(Event::Evaluated { split: req.split.key().into(), images, auc: m.auc, acc: m.acc });
+    let labels = l.opened.labels();
+    let mut written = Written::default();
+    let mut result_files = Vec::new();
+    if let Some(out) = &req.out {
+        let data = &l.opened.data;
+        let (mut result, _) = block_on(train::evaluate_checkpoint(&l.ckpt, data, &l.device, req.tta))?;
+        result.task = result.task.map(|t| t.named(l.opened.task));
+        create_dir(out)?;
+        let file = MetricsFile::new(&result, l.env.clone()).with_dataset(&result, l.opened.flag, &labels);
+        written.write(sink, out.join("metrics.json"), file.to_json().as_bytes(), "metrics")?;
+        let stem = req.checkpoint.file_stem().map(|s| s.to_string_lossy().into_owned());
+        let run = req.run.clone().or(stem).unwrap_or_else(|| result_file::run_name(&result));
+        if let Some(flag) = l.opened.flag {
+            result_files = write_result_files(out, &result_file::result_files_for(&result, flag, &run), sink, &mut written)?;
+        }
+    }
+    Ok(Evaluated {
+        model: l.ckpt.config.size.to_string(),
+        split: req.split.key().into(),
+        images,
+        task: l.opened.task.name().into(),
+        auc: m.auc,
+        acc: m.acc,
+        metrics: m,
+        labels,
+        files: written.0,
+        result_files,
+    })
+}
+
+/// Every image's probabilities on a split.
+#[derive(Clone, Debug)]
+pub struct PredictRequest {
+    pub data: DataSpec,
+    pub checkpoint: PathBuf,
+    pub split: Split,
+    pub tta: bool,
+    /// At most this many rows are returned inline.
+    pub inline: usize,
+    /// Whether returning only the first `inline` rows is what was asked for (a limit the
+    /// caller named); otherwise a split with more rows needs `csv`.
+    pub truncate: bool,
+    /// Where the CSV of every row goes (always written when the split has more rows than
+    /// `inline`; also when given).
+    pub csv: Option<PathBuf>,
+    pub backend: Backend,
+}
+
+/// One image's prediction.
+#[derive(Clone, Debug, Serialize)]
+pub struct Row {
+    pub index: usize,
+    /// The true label (labels, for multi-label).
+    pub label: Vec<u8>,
+    pub probabilities: Vec<f32>,
+    /// The argmax class (for multi-label, every label over 0.5).
+    pub predicted: Vec<usize>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Predictions {
+    pub split: String,
+    pub images: usize,
+    pub task: String,
+    pub labels: Vec<&'static str>,
+    /// The first `inline` rows.
+    pub rows: Vec<Row>,
+    /// Whether `rows` holds every image.
+    pub complete: bool,
+    pub csv: Option<PathBuf>,
+}
+
+/// The probabilities of every image of `req.split`.
+pub fn predict(req: &PredictRequest, sink: &mut dyn Sink) -> Result<Predictions, Error> {
+    let l = load(&req.data, &req.checkpoint, None, req.backend)?;
+    sink.emit(started("predict", &l.opened, format!("model {} on {}", l.ckpt.config.size, req.split)));
+    let (probs, m) = score_split(&l, req.split, req.tta)?;
+    let split = l.opened.data.split(req.split);
+    let images = split.len();
+    sink.emit(Event::Evaluated { split: req.split.key().into(), images, auc: m.auc, acc: m.acc });
+    let k = l.ckpt.config.num_classes;
+    let multi = l.opened.task == Task::MultiLabel;
+    let row = |i: usize| {
+        let p = &probs[i * k..(i + 1) * k];
+        let predicted = if multi {
+            (0..k).filter(|&j| p[j] > 0.5).collect()
+        } else {
+            vec![evaluator::argmax(&p.iter().map(|&v| f64::from(v)).collect::<Vec<_>>())]
+        };
+        Row { index: i, label: split.labels_of(i).to_vec(), probabilities: p.to_vec(), predicted }
+    };
+    let csv = match (&req.csv, images > req.inline && !req.truncate) {
+        (Some(path), _) => Some(path.clone()),
+        (None, true) => {
+            return Err(Error::Limit(format!(
+                "the {} split has {images} images, over the {} returned inline: name a CSV file for them all, or a smaller limit",
+                req.split, req.inline
+            )));
+        }
+        (None, false) => None,
+    };
+    if let Some(path) = &csv {
+        let mut text = String::from("index,label");
+        text.extend((0..k).map(|j| format!(",p{j}")));
+        text.push('\n');
+        for i in 0..images {
+            let r = row(i);
+            let label: Vec<String> = r.label.iter().map(u8::to_string).collect();
+            text.push_str(&format!("{i},{}", label.join(" ")));
+            text.extend(r.probabilities.iter().map(|p| format!(",{p}")));
+            text.push('\n');
+        }
+        write(path, text.as_bytes())?;
+        sink.emit(Event::file(path.clone(), "predictions"));
+    }
+    let rows = (0..images.min(req.inline)).map(row).collect();
+    Ok(Predictions {
+        split: req.split.key().into(),
+        images,
+        task: l.opened.task.name().into(),
+        labels: l.opened.labels(),
+        rows,
+        complete: images <= req.inline,
+        csv,
+    })
+}
+
+/// Grad-CAM of one image.
+#[derive(Clone, Debug)]
+pub struct ExplainRequest {
+    pub data: DataSpec,
+    pub checkpoint: PathBuf,
+    pub split: Split,
+    pub index: usize,
+    /// The class explained [the predicted one].
+    pub class: Option<usize>,
+    pub backend: Backend,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Explained {
+    pub split: String,
+    pub index: usize,
+    /// The image's label (labels, for multi-label).
+    pub label: Vec<u8>,
+    pub class: usize,
+    pub class_name: Option<&'static str>,
+    /// Every class's probability for this image.
+    pub probabilities: Vec<f32>,
+    /// The model's probability of the explained class, as Grad-CAM's forward pass computed it.
+    pub probability: f32,
+    pub stage: String,
+    pub side: usize,
+    /// The map, `side * side` values in [0, 1], row-major.
+    pub map: Vec<f32>,
+    /// The image beside its map over it, as PNG bytes (not serialised).
+    #[serde(skip)]
+    pub png: Vec<u8>,
+}
+
+/// Grad-CAM (last stage) of image `index` of `split` for `class` (default: the predicted one).
+pub fn explain(req: &ExplainRequest, sink: &mut dyn Sink) -> Result<Explained, Error> {
+    let l = load(&req.data, &req.checkpoint, None, req.backend)?;
+    let split = l.opened.data.split(req.split);
+    if req.index >= split.len() {
+        return Err(Error::Usage(format!(
+            "index {} is outside the {} split (it has {} images, 0 to {})",
+            req.index,
+            req.split,
+            split.len(),
+            split.len().saturating_sub(1)
+        )));
+    }
+    sink.emit(started("explain", &l.opened, format!("{} image {}", req.split, req.index)));
+    let view = ImageView::of(&l.opened.data, req.split);
+    let (k, multi) = (l.ckpt.config.num_classes, l.ckpt.config.multi_label);
+    let probs = block_on(eval::probabilities_as(&l.model, &view, &[req.index], &l.device, false, multi))?;
+    let wide: Vec<f64> = probs.iter().map(|&p| f64::from(p)).collect();
+    let class = req.class.unwrap_or_else(|| evaluator::argmax(&wide));
+    if class >= k {
+        return Err(Error::Usage(format!("class {class} does not exist (the model has {k} classes, 0 to {})", k - 1)));
+    }
+    let image = l.opened.data.image(req.split, req.index);
+    let stage = breastmnist_core::model::Stage::Layer4;
+    let map = block_on(breastmnist_core::gradcam::grad_cam(&l.model, &l.ckpt.config, image, class, stage, &l.device))
+        .map_err(|e| Error::Usage(format!("Grad-CAM failed: {e}")))?;
+    let png = crate::picture::side_by_side(image, l.opened.data.channels, map.side, &map.values)?;
+    let names = l.opened.labels();
+    Ok(Explained {
+        split: req.split.key().into(),
+        index: req.index,
+        label: split.labels_of(req.index).to_vec(),
+        class,
+        class_name: names.get(class).copied(),
+        probabilities: probs,
+        probability: map.probability,
+        stage: format!("{stage:?}"),
+        side: map.side,
+        map: map.values,
+        png,
+    })
+}
+
+/// A checkpoint's weights as .safetensors with PyTorch's names.
+#[derive(Clone, Debug)]
+pub struct ExportRequest {
+    pub checkpoint: PathBuf,
+    pub out: PathBuf,
+    /// For a PyTorch file: the data it is for.
+    pub data: Option<PathBuf>,
+    pub model: Option<ModelSize>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Exported {
+    pub out: PathBuf,
+    pub model: String,
+    pub bytes: usize,
+}
+
+pub fn export(req: &ExportRequest, sink: &mut dyn Sink) -> Result<Exported, Error> {
+    sink.emit(Event::Started {
+        version: EVENTS_VERSION,
+        command: "export".into(),
+        data: None,
+        detail: req.checkpoint.display().to_string(),
+    });
+    let bytes = read(&req.checkpoint)?;
+    let ckpt = match (torch::Format::sniff(&bytes), &req.data) {
+        (Some(torch::Format::Ours), _) | (None, None) => {
+            Checkpoint::from_bytes(&bytes).map_err(|source| Error::Checkpoint { path: req.checkpoint.clone(), source })?
+        }
+        (_, Some(data)) => load_weights(&req.checkpoint, &load_data(data)?, req.model)?,
+        (Some(_), None) => {
+            return Err(Error::Usage(format!(
+                "{} is a PyTorch file: add --data NPZ (the images it is for) to convert it",
+                req.checkpoint.display()
+            )));
+        }
+    };
+    let out_bytes = block_on(torch::to_safetensors(&ckpt))
+        .map_err(|source| Error::Weights { path: req.checkpoint.clone(), source: Box::new(source) })?;
+    write(&req.out, &out_bytes)?;
+    sink.emit(Event::file(req.out.clone(), "weights"));
+    Ok(Exported { out: req.out.clone(), model: ckpt.config.size.to_string(), bytes: out_bytes.len() })
+}

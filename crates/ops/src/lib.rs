@@ -1,0 +1,27 @@
+//! The operations layer: every command's body as a library function over the core.
+//!
+//! Invariant: an operation takes a typed request, reports what happens as [`Event`]s to a
+//! [`Sink`], looks at a [`Cancel`] flag between steps when it runs long, and returns a typed
+//! result or an [`Error`] whose [`ErrorKind`] decides the exit code. It never prints: the text
+//! printer and the JSON printer (`crates/cli`) and the MCP server (`crates/mcp`) are front ends
+//! over it, with no command logic of their own. `crates/cli/tests/json.rs` checks the events
+//! against `docs/events.schema.json`; `crates/cli/tests/mcp.rs` checks the server's results
+//! against the CLI's files.
+
+pub mod audit;
+pub mod backend;
+pub mod catalog;
+pub mod error;
+pub mod evaluate;
+pub mod event;
+pub mod picture;
+pub mod recipe;
+pub mod runs;
+pub mod source;
+pub mod train;
+
+pub use backend::Backend;
+pub use error::{Error, ErrorKind, read, write};
+pub use event::{Cancel, Collect, DataInfo, Event, Sink};
+pub use recipe::Recipe;
+pub use source::{DataSource, DataSpec, Opened};
