@@ -115,18 +115,12 @@ pub(crate) fn cmd_inspect(a: InspectArgs, printer: &mut Printer) -> Result<(), C
             info.official.as_ref().map_or("not in the catalog".to_string(), |o| format!("official {} at {} px", o.flag, o.size));
         println!("{} (MD5 {}): {what}", info.path.display(), info.md5);
         println!("{}, {} classes, {} channel(s), {} px", info.task, info.classes, info.channels, info.side);
-        for (split, counts) in [("train", &i.counts.train), ("val", &i.counts.val), ("test", &i.counts.test)] {
-            let n: usize = match info.splits {
-                [t, _, _] if split == "train" => t,
-                [_, v, _] if split == "val" => v,
-                [_, _, t] => t,
-            };
+        let counts = [("train", &i.counts.train), ("val", &i.counts.val), ("test", &i.counts.test)];
+        for ((split, counts), n) in counts.into_iter().zip(info.splits) {
             println!("{split:<5} {n:>6} images, per class {counts:?}");
         }
-        if !info.labels.is_empty() {
-            for (k, name) in info.labels.iter().enumerate() {
-                println!("  {k:>2} {name}");
-            }
+        for (k, name) in info.labels.iter().enumerate() {
+            println!("  {k:>2} {name}");
         }
     });
     Ok(())

@@ -43,14 +43,8 @@ pub(crate) struct EnsembleArgs {
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct EvalArgs {
-    /// The data: BreastMNIST or any MedMNIST 2D dataset.
     #[command(flatten)]
-    data: DataArgs,
-    #[arg(long)]
-    checkpoint: PathBuf,
-    /// train, val or test.
-    #[arg(long, default_value = "test")]
-    split: String,
+    on: OnSplit,
     /// Flip test-time augmentation.
     #[arg(long)]
     tta: bool,
@@ -64,9 +58,6 @@ pub(crate) struct EvalArgs {
     /// c32) [inferred from the tensors' names and shapes].
     #[arg(long)]
     model: Option<ModelSize>,
-    /// flex, or a GPU backend compiled in (wgpu, vulkan, cuda).
-    #[arg(long, default_value = "flex")]
-    backend: BackendArg,
 }
 
 #[derive(clap::Args, Debug)]
@@ -88,12 +79,7 @@ pub(crate) struct ExportArgs {
 #[derive(clap::Args, Debug)]
 pub(crate) struct PredictArgs {
     #[command(flatten)]
-    data: DataArgs,
-    #[arg(long)]
-    checkpoint: PathBuf,
-    /// train, val or test.
-    #[arg(long, default_value = "test")]
-    split: String,
+    on: OnSplit,
     /// Flip test-time augmentation.
     #[arg(long)]
     tta: bool,
@@ -103,19 +89,12 @@ pub(crate) struct PredictArgs {
     /// The most rows printed [all without --out, none with it].
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
-    #[arg(long, default_value = "flex")]
-    backend: BackendArg,
 }
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct ExplainArgs {
     #[command(flatten)]
-    data: DataArgs,
-    #[arg(long)]
-    checkpoint: PathBuf,
-    /// train, val or test.
-    #[arg(long, default_value = "test")]
-    split: String,
+    on: OnSplit,
     /// The image's position in its split.
     #[arg(long)]
     index: usize,
@@ -125,12 +104,29 @@ pub(crate) struct ExplainArgs {
     /// The PNG to write (the image beside the map over it).
     #[arg(long, value_name = "PNG")]
     out: PathBuf,
+}
+
+/// A checkpoint on one split of a dataset: what `eval`, `predict` and `explain` read.
+#[derive(clap::Args, Debug)]
+pub(crate) struct OnSplit {
+    /// The data: BreastMNIST or any MedMNIST 2D dataset.
+    #[command(flatten)]
+    data: DataArgs,
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// train, val or test.
+    #[arg(long, default_value = "test")]
+    split: String,
+    /// flex, or a GPU backend compiled in (wgpu, vulkan, cuda).
     #[arg(long, default_value = "flex")]
     backend: BackendArg,
 }
 
-fn split_of(s: &str) -> Result<Split, CliError> {
-    Split::parse(s).ok_or_else(|| CliError::Usage(format!("unknown split '{s}' (expected train, val or test)")))
+impl OnSplit {
+    fn split(&self) -> Result<Split, CliError> {
+        Split::parse(&self.split)
+            .ok_or_else(|| CliError::Usage(format!("unknown split '{}' (expected train, val or test)", self.split)))
+    }
 }
 
 pub(crate) fn cmd_export(a: ExportArgs, printer: &mut Printer) -> Result<(), CliError> {
@@ -146,14 +142,14 @@ pub(crate) fn cmd_export(a: ExportArgs, printer: &mut Printer) -> Result<(), Cli
 
 pub(crate) fn cmd_eval(a: EvalArgs, printer: &mut Printer) -> Result<(), CliError> {
     let req = EvalRequest {
-        data: a.data.spec(),
-        checkpoint: a.checkpoint,
-        split: split_of(&a.split)?,
+        split: a.on.split()?,
+        data: a.on.data.spec(),
+        checkpoint: a.on.checkpoint,
         tta: a.tta,
         out: a.out,
         run: a.run,
         model: a.model,
-        backend: a.backend,
+        backend: a.on.backend,
     };
     let e = ops::evaluate(&req, printer)?;
     let result = serde_json::to_value(&e).unwrap_or_default();
@@ -181,14 +177,14 @@ pub(crate) fn cmd_eval(a: EvalArgs, printer: &mut Printer) -> Result<(), CliErro
 pub(crate) fn cmd_predict(a: PredictArgs, printer: &mut Printer) -> Result<(), CliError> {
     let inline = a.limit.unwrap_or(if a.out.is_some() { 0 } else { usize::MAX });
     let req = PredictRequest {
-        data: a.data.spec(),
-        checkpoint: a.checkpoint,
-        split: split_of(&a.split)?,
+        split: a.on.split()?,
+        data: a.on.data.spec(),
+        checkpoint: a.on.checkpoint,
         tta: a.tta,
         inline,
         truncate: a.limit.is_some(),
         csv: a.out,
-        backend: a.backend,
+        backend: a.on.backend,
     };
     let p = ops::predict(&req, printer)?;
     let result = serde_json::to_value(&p).unwrap_or_default();
@@ -206,12 +202,12 @@ pub(crate) fn cmd_predict(a: PredictArgs, printer: &mut Printer) -> Result<(), C
 
 pub(crate) fn cmd_explain(a: ExplainArgs, printer: &mut Printer) -> Result<(), CliError> {
     let req = ExplainRequest {
-        data: a.data.spec(),
-        checkpoint: a.checkpoint,
-        split: split_of(&a.split)?,
+        split: a.on.split()?,
+        data: a.on.data.spec(),
+        checkpoint: a.on.checkpoint,
         index: a.index,
         class: a.class,
-        backend: a.backend,
+        backend: a.on.backend,
     };
     let x = ops::explain(&req, printer)?;
     write(&a.out, &x.png)?;

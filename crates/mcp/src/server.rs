@@ -51,7 +51,7 @@ impl Server {
     fn data(&self, data: &str, size: Option<usize>) -> Result<DataSpec, Error> {
         let size = match size {
             None => Size::Px28,
-            Some(s) => s.to_string().parse::<Size>().map_err(Error::Name)?,
+            Some(s) => Size::from_side(s).ok_or_else(|| Error::Usage(format!("size {s} is not 28, 64, 128 or 224")))?,
         };
         if let Some(flag) = Flag::parse(data) {
             let dirs = vec![self.root.path().to_path_buf()];
@@ -66,63 +66,36 @@ impl Server {
     }
 
     async fn run(&self, name: &str, args: Value, context: RequestContext<RoleServer>) -> Result<CallToolResult, McpError> {
+        use breastmnist_ops::{catalog, evaluate, runs};
         let result = match name {
             "datasets" => {
                 parse::<tools::NoArgs>(name, args)?;
-                let root = self.root.path().to_path_buf();
-                blocking(move || breastmnist_ops::catalog::datasets(Some(&root), &mut drop).map(to_json)).await
+                operate(Ok(self.root.path().to_path_buf()), |root| catalog::datasets(Some(root), &mut discard)).await
             }
             "inspect_data" => {
                 let a: tools::Inspect = parse(name, args)?;
-                match self.data(&a.data, a.size) {
-                    Ok(spec) => blocking(move || breastmnist_ops::catalog::inspect(&spec, &mut drop).map(to_json)).await,
-                    Err(e) => Err(e),
-                }
+                operate(self.data(&a.data, a.size), |spec| catalog::inspect(spec, &mut discard)).await
             }
             "train" => return self.train(parse(name, args)?, context).await,
-            "evaluate" => {
-                let a: tools::Evaluate = parse(name, args)?;
-                match self.evaluate_request(a) {
-                    Ok(req) => blocking(move || breastmnist_ops::evaluate::evaluate(&req, &mut drop).map(to_json)).await,
-                    Err(e) => Err(e),
-                }
-            }
-            "predict" => {
-                let a: tools::Predict = parse(name, args)?;
-                match self.predict_request(a) {
-                    Ok(req) => blocking(move || breastmnist_ops::evaluate::predict(&req, &mut drop).map(to_json)).await,
-                    Err(e) => Err(e),
-                }
-            }
+            "evaluate" => operate(self.evaluate_request(parse(name, args)?), |r| evaluate::evaluate(r, &mut discard)).await,
+            "predict" => operate(self.predict_request(parse(name, args)?), |r| evaluate::predict(r, &mut discard)).await,
             "score_result_file" => {
                 let a: tools::Score = parse(name, args)?;
-                let prepared = self.data(&a.data, a.size).and_then(|spec| Ok((spec, self.root.existing(&a.result)?)));
-                match prepared {
-                    Ok((spec, result)) => {
-                        blocking(move || breastmnist_ops::catalog::score(&spec, &result, a.bootstrap, &mut drop).map(to_json))
-                            .await
-                    }
-                    Err(e) => Err(e),
-                }
+                let req = self.data(&a.data, a.size).and_then(|spec| Ok((spec, self.root.existing(&a.result)?, a.bootstrap)));
+                operate(req, |(spec, result, n)| catalog::score(spec, result, *n, &mut discard)).await
             }
             "explain" => return Ok(self.explain(parse(name, args)?).await),
             "list_runs" => {
                 let a: tools::ListRuns = parse(name, args)?;
-                match a.dir.as_deref().map_or(Ok(self.root.path().to_path_buf()), |d| self.root.existing(d)) {
-                    Ok(dir) => blocking(move || breastmnist_ops::runs::list_runs(&dir).map(|runs| json!({ "runs": runs }))).await,
-                    Err(e) => Err(e),
-                }
+                let dir = a.dir.as_deref().map_or(Ok(self.root.path().to_path_buf()), |d| self.root.existing(d));
+                operate(dir, |dir| runs::list_runs(dir).map(|runs| json!({ "runs": runs }))).await
             }
             "export_weights" => {
                 let a: tools::Export = parse(name, args)?;
-                let prepared = self.root.existing(&a.checkpoint).and_then(|c| Ok((c, self.root.writable(&a.out)?)));
-                match prepared {
-                    Ok((checkpoint, out)) => {
-                        let req = ExportRequest { checkpoint, out, data: None, model: None };
-                        blocking(move || breastmnist_ops::evaluate::export(&req, &mut drop).map(to_json)).await
-                    }
-                    Err(e) => Err(e),
-                }
+                let req = self.root.existing(&a.checkpoint).and_then(|checkpoint| {
+                    Ok(ExportRequest { checkpoint, out: self.root.writable(&a.out)?, data: None, model: None })
+                });
+                operate(req, |r| evaluate::export(r, &mut discard)).await
             }
             other => return Err(McpError::invalid_params(format!("unknown tool '{other}'"), None)),
         };
@@ -220,37 +193,35 @@ impl Server {
             }
         };
         let _ = progress.await;
-        let result = match joined {
-            Ok(r) => r.map(|t| {
-                let mut v = t.json();
-                v["files"] = json!(t.files);
-                v
-            }),
-            Err(e) => Err(Error::CheckFailed(format!("the training thread failed: {e}"))),
-        };
-        let mut out = finish(result);
-        if let Some(files) = out.structured_content.as_ref().and_then(|v| v["files"].as_array()).cloned() {
-            out.content.extend(files.iter().filter_map(Value::as_str).map(link));
-        }
+        let trained = joined.unwrap_or_else(|e| Err(Error::CheckFailed(format!("the training thread failed: {e}"))));
+        let links: Vec<ContentBlock> = trained.as_ref().map(|t| t.files.iter().map(|f| link(f)).collect()).unwrap_or_default();
+        let mut out = finish(trained.map(|t| {
+            let mut v = t.json();
+            v["files"] = json!(t.files);
+            v
+        }));
+        out.content.extend(links);
         Ok(out)
     }
 
+    fn explain_request(&self, a: tools::Explain) -> Result<ExplainRequest, Error> {
+        Ok(ExplainRequest {
+            data: self.data(&a.data, a.size)?,
+            checkpoint: self.root.existing(&a.checkpoint)?,
+            split: Self::split(Some(&a.split))?,
+            index: a.index,
+            class: a.class,
+            backend: Backend::Flex,
+        })
+    }
+
+    /// Grad-CAM's result, with the picture as PNG image content.
     async fn explain(&self, a: tools::Explain) -> CallToolResult {
-        let req = (|| {
-            Ok::<_, Error>(ExplainRequest {
-                data: self.data(&a.data, a.size)?,
-                checkpoint: self.root.existing(&a.checkpoint)?,
-                split: Self::split(Some(&a.split))?,
-                index: a.index,
-                class: a.class,
-                backend: Backend::Flex,
-            })
-        })();
-        let req = match req {
-            Ok(r) => r,
-            Err(e) => return finish(Err(e)),
+        let explained = match self.explain_request(a) {
+            Ok(req) => blocking(move || breastmnist_ops::evaluate::explain(&req, &mut discard)).await,
+            Err(e) => Err(e),
         };
-        match blocking(move || breastmnist_ops::evaluate::explain(&req, &mut drop)).await {
+        match explained {
             Ok(x) => {
                 let png = base64::engine::general_purpose::STANDARD.encode(&x.png);
                 let mut r = finish(Ok(to_json(x)));
@@ -304,7 +275,7 @@ async fn report_progress(
 }
 
 /// A sink that drops every event (tools whose result says everything).
-fn drop(_: Event) {}
+fn discard(_: Event) {}
 
 fn to_json<T: serde::Serialize>(value: T) -> Value {
     serde_json::to_value(value).unwrap_or_else(|e| json!({ "serialisation_error": e.to_string() }))
@@ -315,6 +286,16 @@ fn parse<T: DeserializeOwned>(tool: &str, args: Value) -> Result<T, McpError> {
     serde_json::from_value(args).map_err(|e| McpError::invalid_params(format!("{tool}: {e}"), None))
 }
 
+/// Runs `op` on the request on a blocking thread, its result as JSON; a request that could not
+/// be made (a path refused, an argument out of bounds) is the call's error.
+async fn operate<R: Send + 'static, T: serde::Serialize + 'static>(
+    req: Result<R, Error>,
+    op: fn(&R) -> Result<T, Error>,
+) -> Result<Value, Error> {
+    let req = req?;
+    blocking(move || op(&req).map(to_json)).await
+}
+
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, Error> + Send + 'static) -> Result<T, Error> {
     tokio::task::spawn_blocking(f)
         .await
@@ -322,16 +303,17 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, Error> + Send
 }
 
 /// A file as a resource link.
-fn link(path: &str) -> ContentBlock {
-    let name = std::path::Path::new(path).file_name().map_or(path.to_string(), |n| n.to_string_lossy().into_owned());
-    let mime = if path.ends_with(".json") {
+fn link(path: &std::path::Path) -> ContentBlock {
+    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let mime = if ext == "json" {
         "application/json"
-    } else if path.ends_with(".csv") {
+    } else if ext == "csv" {
         "text/csv"
     } else {
         "application/octet-stream"
     };
-    ContentBlock::resource_link(Resource::new(format!("file://{path}"), name).with_mime_type(mime))
+    ContentBlock::resource_link(Resource::new(format!("file://{}", path.display()), name).with_mime_type(mime))
 }
 
 /// A tool result: the value as structured content (and as text), or the error with its kind.
