@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::components::agent_session::AgentSession;
 use crate::components::audit::Audit;
 use crate::components::benchmark_table::BenchmarkTable;
 use crate::components::dataset_card::DatasetCard;
@@ -376,6 +377,49 @@ fn Practice() -> impl IntoView {
             <Lazy what="the methods lab" stage=2>
                 <MethodsLab />
             </Lazy>
+        </section>
+
+        <section id="agents" aria-labelledby="agents-h" data-testid="agents">
+            <h2 id="agents-h">"Let an agent drive it"</h2>
+            <p>
+                "Everything this page does by hand, a program can do too, on BreastMNIST or on any MedMNIST 2D "
+                "set. Every command of the "<code>"breastmnist"</code>" CLI takes "<code>"--json"</code>" and then "
+                "writes one JSON event per line (started, epoch, evaluated, file, and last done or error), with an exit "
+                "code for each kind of failure; and "<code>"breastmnist mcp"</code>" serves the same operations "
+                "as tools over the Model Context Protocol, the protocol through which coding agents and chat "
+                "assistants call tools. Both are thin fronts over one library, so an agent gets the numbers "
+                "the command line gets: a test checks that the server's "<code>"evaluate"</code>" reproduces "
+                "a run's metrics.json and its "<code>"explain"</code>" the command line's Grad-CAM map."
+            </p>
+            <p>
+                "Here is what an agent does with a dataset it has not seen, RetinaMNIST (1,600 colour fundus "
+                "photographs, 1,080 / 120 / 400, graded 0 to 4 for diabetic retinopathy, scored as ordinal "
+                "regression), each step as the tool call and as the same command:"
+            </p>
+            <AgentSession />
+            <p>
+                "Training reports its progress at most once a second (epoch, loss, last validation AUC); "
+                "cancelling the call stops the run between two steps and keeps its best checkpoint and its "
+                "epochs so far, and a second training while one runs is refused as busy. On the command line, "
+                "Ctrl-C does the same (exit code 6). The commands and the server are documented in "
+                "docs/agents.md, and every event's shape in docs/events.schema.json, which the tests check the "
+                "real output against."
+            </p>
+            <p>"What an agent is not allowed to decide:"</p>
+            <ul>
+                <li><strong>"Which model to keep, by its test score."</strong>" The recipes keep the last epoch "
+                    "or the best validation AUC, and the test split is scored once, after that choice. The "
+                    "result of every run still shows its test figures, because a reader needs them, so the "
+                    "rule binds the agent as well as the tools: an agent comparing its own runs must compare "
+                    "them on validation. The methods lab does: its suggested defaults read validation only."</li>
+                <li><strong>"To train on data that does not verify."</strong>" A dataset named by its flag is "
+                    "its official file, checked by MD5; a file under an official name with another MD5 is "
+                    "refused, and any other file is identified by its MD5 before it is read."</li>
+                <li><strong>"Where files go, and how much work to ask for."</strong>" Every path must resolve "
+                    "inside the server's root (links included); epochs are held to 1 to 200, batches to 512, "
+                    "inline predictions to 200 rows, and each refusal names its limit. The server reads no "
+                    "network."</li>
+            </ul>
         </section>
 
         <section id="conclusion" aria-labelledby="conclusion-h">

@@ -8,7 +8,7 @@ use std::time::Duration;
 use breastmnist_e2e::{Browser, Options, Override, StaticServer, dist};
 
 const READY: Duration = Duration::from_secs(90);
-const SECTIONS: [&str; 13] = [
+const SECTIONS: [&str; 14] = [
     "why",
     "benchmark",
     "data",
@@ -19,6 +19,7 @@ const SECTIONS: [&str; 13] = [
     "resolution",
     "ideas",
     "methods",
+    "agents",
     "conclusion",
     "references",
     "appendix",
@@ -45,6 +46,12 @@ async fn article_sections_table_toc_console_and_accessibility() {
         assert!(h2.as_str().is_some_and(|t| !t.is_empty()), "section #{id} is missing or has no heading");
     }
     assert_eq!(b.count("resolution-experiment").await, 1);
+    // The agents section: four steps, each a tool call and a command, and a client
+    // configuration that is JSON naming the server (crates/cli checks that they parse).
+    assert_eq!(b.js("return document.querySelectorAll('[data-testid=agent-session] .agent-steps li').length", vec![]).await, 4);
+    let config = b.js("return document.querySelector('[data-testid=mcp-config]').textContent", vec![]).await;
+    let config: serde_json::Value = serde_json::from_str(config.as_str().unwrap()).unwrap();
+    assert_eq!(config["mcpServers"]["breastmnist"]["args"][0], "mcp");
 
     // Widgets below the fold mount when scrolled near, not before.
     assert_eq!(b.count("explorer").await, 0, "the explorer is not built at first paint");

@@ -3,6 +3,7 @@
 //! renders; async work and browser APIs live in `state` and `runtime`. A widget never imports
 //! another widget: the app places them all (the tidy test checks it).
 
+pub mod agent_session;
 pub mod audit;
 pub mod benchmark_table;
 pub mod dataset_card;

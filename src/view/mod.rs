@@ -2,6 +2,7 @@
 //! into what a widget shows, filters, deep links, chart geometry. No signals and no DOM, so it
 //! builds natively and every rule is unit-tested; `state` wraps these in signals.
 
+pub mod agents;
 pub mod audit;
 pub mod chart;
 pub mod control;

@@ -221,25 +221,37 @@ fn execute(task: plan::Task) -> Result<(), Failure> {
             Action::Lint => lint = lint::run(),
             Action::NativeTests => {
                 tests_ran = true;
-                step("native tests: data, core, cli, protocol, worker conversions, app view-model, xtask (with the tidy test)");
-                tally.cargo_test(&[
-                    "--profile",
-                    "ci",
-                    "-p",
-                    "breastmnist-data",
-                    "-p",
-                    "breastmnist-core",
-                    "-p",
-                    "breastmnist-cli",
-                    "-p",
-                    "breastmnist-protocol",
-                    "-p",
-                    "breastmnist-worker",
-                    "-p",
-                    "breastmnist-lab",
-                    "-p",
-                    "xtask",
-                ])?
+                let python = tools::ensure_mcp_python()?;
+                let env: Vec<(&str, &std::path::Path)> =
+                    python.as_deref().map(|p| ("BREASTMNIST_MCP_PYTHON", p)).into_iter().collect();
+                step(
+                    "native tests: data, core, ops, cli, mcp, protocol, worker conversions, app view-model, xtask (with the tidy test)",
+                );
+                tally.cargo_test_with(
+                    &[
+                        "--profile",
+                        "ci",
+                        "-p",
+                        "breastmnist-data",
+                        "-p",
+                        "breastmnist-core",
+                        "-p",
+                        "breastmnist-ops",
+                        "-p",
+                        "breastmnist-cli",
+                        "-p",
+                        "breastmnist-mcp",
+                        "-p",
+                        "breastmnist-protocol",
+                        "-p",
+                        "breastmnist-worker",
+                        "-p",
+                        "breastmnist-lab",
+                        "-p",
+                        "xtask",
+                    ],
+                    &env,
+                )?
             }
             Action::Build => build_dist()?,
             Action::BrowserTools => tools::ensure_browser_tools()?,

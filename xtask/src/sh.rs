@@ -68,8 +68,14 @@ pub struct Tally {
 impl Tally {
     /// Runs `cargo test <args>`, echoing its output and adding up its `test result:` lines.
     pub fn cargo_test(&mut self, args: &[&str]) -> Result<(), Failure> {
+        self.cargo_test_with(args, &[])
+    }
+
+    /// `cargo test ARGS` with `env` set for the tests.
+    pub fn cargo_test_with(&mut self, args: &[&str], env: &[(&str, &std::path::Path)]) -> Result<(), Failure> {
         let mut cmd = Command::new(env!("CARGO"));
         cmd.arg("test").args(args).current_dir(root()).stdout(Stdio::piped());
+        cmd.envs(env.iter().map(|(k, v)| (*k, *v)));
         let what = describe(&cmd);
         println!("    $ {what}");
         let mut child = cmd.spawn().map_err(|e| Failure(format!("could not start `{what}`: {e}")))?;

@@ -177,6 +177,40 @@ pub fn ensure_all() -> Result<(), Failure> {
     Ok(())
 }
 
+/// The reference MCP client, Python's `mcp` package, at the version the agents test names.
+pub const MCP_PYTHON_VERSION: &str = "2.3.0";
+
+/// A Python with `mcp` installed (a venv in target/tools/, made when missing), for the test
+/// that drives the MCP server with the reference client
+/// (`crates/cli/tests/agents.rs`, `the_reference_python_client_drives_the_server`); `None`, said,
+/// on a machine without python3.
+pub fn ensure_mcp_python() -> Result<Option<PathBuf>, Failure> {
+    step(&format!("checking the reference MCP client (Python mcp {MCP_PYTHON_VERSION})"));
+    if sh::output(Command::new("python3").arg("--version")).is_none() {
+        println!("    no python3: the reference-client test is skipped (the Rust client test still runs)");
+        return Ok(None);
+    }
+    let venv = root().join("target/tools/mcp-python");
+    let python = venv.join("bin/python");
+    let has = |python: &PathBuf| {
+        sh::output(Command::new(python).args(["-c", "import importlib.metadata as m; print(m.version('mcp'))"]))
+            .is_some_and(|v| v.trim() == MCP_PYTHON_VERSION)
+    };
+    if has(&python) {
+        println!("    mcp {MCP_PYTHON_VERSION}: present");
+        return Ok(Some(python));
+    }
+    println!("    mcp {MCP_PYTHON_VERSION} missing; installing into {} from PyPI", venv.display());
+    sh::run(Command::new("python3").args(["-m", "venv"]).arg(&venv))
+        .map_err(|Failure(m)| Failure(format!("{m}\n  (a Python venv needs Debian's python3-venv; .ci/run installs it)")))?;
+    sh::run(Command::new(&python).args(["-m", "pip", "install", "--quiet", &format!("mcp=={MCP_PYTHON_VERSION}")]))?;
+    if has(&python) {
+        Ok(Some(python))
+    } else {
+        Err(Failure(format!("mcp {MCP_PYTHON_VERSION} did not install into {}", venv.display())))
+    }
+}
+
 /// axe-core, injected by the accessibility test.
 pub const AXE_CORE_VERSION: &str = "4.14.1";
 

@@ -1,31 +1,25 @@
 //! `breastmnist eval`, `export`, `predict` and `explain` (over the operations layer), and
-//! `ensemble` (several checkpoints averaged as one model; text only).
+//! `ensemble` (several checkpoints averaged as one model), all over the operations layer.
 
 use std::path::PathBuf;
 
-use breastmnist_core::Device;
-use breastmnist_core::batch::ImageView;
-use breastmnist_core::eval;
 use breastmnist_core::evaluator::Confusions;
-use breastmnist_core::export::{EnsembleFile, EnsembleMember, ValSummary, predictions_csv};
 use breastmnist_core::model::ModelSize;
-use breastmnist_core::result_file::ResultFile;
-use breastmnist_core::train;
 use breastmnist_data::Split;
-use breastmnist_ops::evaluate::{self as ops, EvalRequest, ExplainRequest, ExportRequest, PredictRequest, load_weights};
-use breastmnist_ops::event::Written;
+use breastmnist_ops::ensemble::{EnsembleRequest, ensemble};
+use breastmnist_ops::evaluate::{self as ops, EvalRequest, ExplainRequest, ExportRequest, PredictRequest};
 use breastmnist_ops::{Event, Sink};
-use futures_lite::future::block_on;
 
+use crate::CliError;
 use crate::catalog::{DataArgs, print_task};
 use crate::printer::Printer;
 use crate::training::print_result_files;
-use crate::{BackendArg, CliError, device, load_data, read, write};
+use breastmnist_ops::{Backend as BackendArg, write};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct EnsembleArgs {
-    #[arg(long)]
-    data: PathBuf,
+    #[command(flatten)]
+    data: DataArgs,
     /// Two or more checkpoints, comma-separated (e.g. the best.ckpt of three seeds).
     #[arg(long, value_delimiter = ',', num_args = 1.., required = true)]
     checkpoints: Vec<PathBuf>,
@@ -45,9 +39,10 @@ pub(crate) struct EnsembleArgs {
 pub(crate) struct EvalArgs {
     #[command(flatten)]
     on: OnSplit,
-    /// Flip test-time augmentation.
-    #[arg(long)]
-    tta: bool,
+    /// Flip test-time augmentation (true/false; the flag alone means true) [the run's own: its
+    /// recipe in the metrics.json beside the checkpoint, else false].
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    tta: Option<bool>,
     /// Also write metrics.json and the standard result files for val and test here.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -80,9 +75,10 @@ pub(crate) struct ExportArgs {
 pub(crate) struct PredictArgs {
     #[command(flatten)]
     on: OnSplit,
-    /// Flip test-time augmentation.
-    #[arg(long)]
-    tta: bool,
+    /// Flip test-time augmentation (true/false; the flag alone means true) [the run's own: its
+    /// recipe in the metrics.json beside the checkpoint, else false].
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    tta: Option<bool>,
     /// Write every row here as CSV (index, label, p0..pk-1).
     #[arg(long, value_name = "CSV")]
     out: Option<PathBuf>,
@@ -154,7 +150,7 @@ pub(crate) fn cmd_eval(a: EvalArgs, printer: &mut Printer) -> Result<(), CliErro
     let e = ops::evaluate(&req, printer)?;
     let result = serde_json::to_value(&e).unwrap_or_default();
     printer.done("eval", result, e.files.clone(), || {
-        println!("model {} on {} ({} images), {}", e.model, e.split, e.images, e.task);
+        println!("model {} on {} ({} images), {}; {}", e.model, e.split, e.images, e.task, e.tta);
         println!("AUC {:.4}\nACC {:.4}", e.auc, e.acc);
         match &e.metrics.confusion {
             Confusions::Classes(c) if e.task == "binary-class" => {
@@ -224,68 +220,30 @@ pub(crate) fn cmd_explain(a: ExplainArgs, printer: &mut Printer) -> Result<(), C
     Ok(())
 }
 
-/// Validation metrics and predictions, and the test report, of `models` as one model (the
-/// mean probability).
-pub(crate) fn ensemble_metrics(
-    models: &[breastmnist_core::Network],
-    data: &breastmnist_data::Dataset,
-    device: &Device,
-    tta: bool,
-) -> Result<(breastmnist_core::metrics::Evaluation, Vec<train::Prediction>, train::TestReport), CliError> {
-    let val_view = ImageView::of(data, Split::Val);
-    let val_scores = block_on(eval::ensemble_scores(models, &val_view, device, tta))?;
-    let val = breastmnist_core::metrics::evaluate(val_view.labels, &val_scores).map_err(eval::EvalError::from)?;
-    let test_view = ImageView::of(data, Split::Test);
-    let test_scores = block_on(eval::ensemble_scores(models, &test_view, device, tta))?;
-    let test = train::dataset_test_report(data, &test_scores).map_err(eval::EvalError::from)?;
-    Ok((val, train::predictions(val_view.labels, &val_scores), test))
-}
-
-pub(crate) fn cmd_ensemble(a: EnsembleArgs) -> Result<(), CliError> {
-    if a.checkpoints.len() < 2 {
-        return Err(CliError::Usage("an ensemble needs at least two --checkpoints".into()));
-    }
-    let data = load_data(&a.data)?;
-    let (device, env) = device(a.backend)?;
-    let mut models = Vec::with_capacity(a.checkpoints.len());
-    let mut members = Vec::with_capacity(a.checkpoints.len());
-    for path in &a.checkpoints {
-        let ckpt = load_weights(path, &data, None)?;
-        models.push(ckpt.load(&device).map_err(|source| CliError::Checkpoint { path: path.clone(), source })?);
-        let source = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-        let md5 = breastmnist_data::md5_hex(&read(path)?);
-        members.push(EnsembleMember { source, md5, model_config: ckpt.config });
-    }
-    let (val, val_predictions, test) = ensemble_metrics(&models, &data, &device, a.tta)?;
-    std::fs::create_dir_all(&a.out).map_err(|source| CliError::Write { path: a.out.clone(), source })?;
-    let file = EnsembleFile {
-        schema_version: breastmnist_core::export::SCHEMA_VERSION,
-        kind: "mean-probability".into(),
-        members,
+pub(crate) fn cmd_ensemble(a: EnsembleArgs, printer: &mut Printer) -> Result<(), CliError> {
+    let req = EnsembleRequest {
+        data: a.data.spec(),
+        checkpoints: a.checkpoints,
         tta: a.tta,
-        environment: env,
-        val: ValSummary { auc: val.auc, acc: val.acc, epoch: 0, confusion: val.confusion, predictions: val_predictions },
-        test,
+        out: a.out,
+        run: a.run,
+        backend: a.backend,
     };
-    write(&a.out.join("ensemble.json"), file.to_json().as_bytes())?;
-    write(&a.out.join("predictions.csv"), predictions_csv(&file.test.predictions).as_bytes())?;
-    println!(
-        "ensemble of {} (mean probability{}): val AUC {:.4} ACC {:.4}\ntest AUC {:.4}  ACC {:.4}",
-        models.len(),
-        if a.tta { ", flip TTA" } else { "" },
-        file.val.auc,
-        file.val.acc,
-        file.test.auc,
-        file.test.acc
-    );
-    println!("{}", crate::certainty(&file.test, None));
-    println!("wrote {}/{{ensemble.json, predictions.csv}}", a.out.display());
-    let run = a.run.clone().unwrap_or_else(|| format!("ensemble-{}", models.len()));
-    let results = [
-        ResultFile::new(data.side, Split::Val, file.val.auc, file.val.acc, &file.val.predictions, &run),
-        ResultFile::new(data.side, Split::Test, file.test.auc, file.test.acc, &file.test.predictions, &run),
-    ];
-    let paths = breastmnist_ops::train::write_result_files(&a.out, &results, &mut |_| {}, &mut Written::default())?;
-    print_result_files(&paths);
+    let done = ensemble(&req, printer)?;
+    printer.done("ensemble", done.json(), done.files.clone(), || {
+        let f = &done.file;
+        println!(
+            "ensemble of {} (mean probability{}): val AUC {:.4} ACC {:.4}\ntest AUC {:.4}  ACC {:.4}",
+            f.members.len(),
+            if f.tta { ", flip TTA" } else { "" },
+            f.val.auc,
+            f.val.acc,
+            f.test.auc,
+            f.test.acc
+        );
+        println!("{}", crate::certainty(&f.test, None));
+        println!("wrote {}/{{ensemble.json, predictions.csv}}", done.out.display());
+        print_result_files(&done.result_files);
+    });
     Ok(())
 }

@@ -7,8 +7,8 @@
 //!
 //! One module per command group: [`training`] (`train`, `pretrain`), [`evaluate`] (`eval`,
 //! `export`, `predict`, `explain`, `ensemble`), [`catalog`] (`datasets`, `inspect`, `score`,
-//! `runs`), [`audit`], and the commands not yet on the operations layer (text only): [`lab`],
-//! [`bench`] (`bench`, `check`), [`pretext`] (`ssl`).
+//! `runs`), [`audit`], [`lab`], [`bench`] (`bench`, `check`) and [`pretext`] (`ssl`). Every
+//! command has a `--json` mode; the long ones stop cleanly on Ctrl-C ([`cancel_on_ctrl_c`]).
 
 mod audit;
 mod bench;
@@ -21,6 +21,7 @@ mod training;
 
 use std::process::ExitCode;
 
+use breastmnist_ops::Cancel;
 use breastmnist_ops::train::Purpose;
 use clap::{Parser, Subcommand};
 
@@ -32,10 +33,7 @@ use lab::{LabArgs, cmd_lab};
 use printer::Printer;
 use training::{TrainArgs, cmd_train};
 
-// The commands not yet on the operations layer share its error type, file helpers and devices.
-pub(crate) use breastmnist_ops::backend::{Backend as BackendArg, device};
-pub(crate) use breastmnist_ops::source::{load_data, load_data_with};
-pub(crate) use breastmnist_ops::{Error as CliError, read, write};
+pub(crate) use breastmnist_ops::Error as CliError;
 pub(crate) use training::certainty;
 
 #[derive(Parser, Debug)]
@@ -129,25 +127,40 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(command: Command, printer: &mut Printer) -> Result<(), CliError> {
-    let text_only = match &command {
-        Command::Bench(_) => Some("bench"),
-        Command::Check(_) => Some("check"),
-        Command::Ensemble(_) => Some("ensemble"),
-        Command::Lab(_) => Some("lab"),
-        Command::Ssl(_) => Some("ssl"),
-        _ => None,
-    };
-    if let (true, Some(name)) = (printer.is_json(), text_only) {
-        return Err(CliError::Usage(format!(
-            "`{name}` has no --json mode yet (it prints text); train, pretrain, eval, export, predict, explain, \
-             score, datasets, inspect, audit and runs have one"
-        )));
+/// A cancel flag that Ctrl-C sets, for the commands that look at one between steps (train,
+/// pretrain, ssl, lab, bench, check): a first Ctrl-C stops after the current step and keeps
+/// what the operation keeps (a training run: best.ckpt and progress.json), exit code 6; a
+/// second quits at once. Other commands keep the terminal's default (Ctrl-C ends them).
+fn cancel_on_ctrl_c() -> Cancel {
+    let cancel = Cancel::new();
+    let flag = cancel.clone();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_io().build();
+    if let Ok(runtime) = runtime {
+        std::thread::spawn(move || {
+            runtime.block_on(async {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    eprintln!("stopping after this step (Ctrl-C again to quit now)");
+                    flag.cancel();
+                    if tokio::signal::ctrl_c().await.is_ok() {
+                        std::process::exit(130);
+                    }
+                }
+            })
+        });
     }
+    cancel
+}
+
+fn run(command: Command, printer: &mut Printer) -> Result<(), CliError> {
+    let long = matches!(
+        command,
+        Command::Train(_) | Command::Pretrain(_) | Command::Ssl(_) | Command::Lab(_) | Command::Bench(_) | Command::Check(_)
+    );
+    let cancel = if long { cancel_on_ctrl_c() } else { Cancel::new() };
     match command {
-        Command::Train(a) => cmd_train(*a, Purpose::Train, printer),
+        Command::Train(a) => cmd_train(*a, Purpose::Train, printer, &cancel),
         // Another dataset: BreastMNIST's result files would be misnamed, so none are written.
-        Command::Pretrain(a) => cmd_train(*a, Purpose::Pretrain, printer),
+        Command::Pretrain(a) => cmd_train(*a, Purpose::Pretrain, printer, &cancel),
         Command::Eval(a) => cmd_eval(a, printer),
         Command::Export(a) => cmd_export(a, printer),
         Command::Predict(a) => cmd_predict(a, printer),
@@ -158,10 +171,53 @@ fn run(command: Command, printer: &mut Printer) -> Result<(), CliError> {
         Command::Inspect(a) => catalog::cmd_inspect(a, printer),
         Command::Runs(a) => catalog::cmd_runs(a, printer),
         Command::Mcp(a) => breastmnist_mcp::serve(&a.root),
-        Command::Bench(a) => cmd_bench(a),
-        Command::Check(a) => cmd_check(a),
-        Command::Ensemble(a) => cmd_ensemble(a),
-        Command::Lab(a) => cmd_lab(a),
-        Command::Ssl(a) => pretext::cmd_ssl(a),
+        Command::Bench(a) => cmd_bench(a, printer, &cancel),
+        Command::Check(a) => cmd_check(a, printer, &cancel),
+        Command::Ensemble(a) => cmd_ensemble(a, printer),
+        Command::Lab(a) => cmd_lab(a, printer, &cancel),
+        Command::Ssl(a) => pretext::cmd_ssl(a, printer, &cancel),
+    }
+}
+
+/// The article's agent session (the page's own data file, which uses nothing outside itself).
+#[cfg(test)]
+#[path = "../../../src/view/agents.rs"]
+mod article_agents;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::article_agents::{CLIENT_CONFIG, SERVE, SESSION};
+
+    /// Every command the article shows parses as this CLI's arguments, every tool call names
+    /// one of the server's tools with arguments its input schema allows, and each step's tool
+    /// call and command name the same things.
+    #[test]
+    fn the_article_s_agent_session_parses() {
+        let tools = breastmnist_mcp::tools::catalog();
+        for step in &SESSION {
+            assert!(step.what.ends_with('.'), "each step says what it does in a sentence: {}", step.what);
+            let words: Vec<&str> = step.command.split_whitespace().collect();
+            Cli::try_parse_from(&words).unwrap_or_else(|e| panic!("{}: {e}", step.command));
+            let (_, _, schema) = tools.iter().find(|(name, _, _)| *name == step.tool).unwrap_or_else(|| panic!("{}", step.tool));
+            let args: serde_json::Value = serde_json::from_str(step.arguments).unwrap();
+            let args = args.as_object().unwrap();
+            for key in args.keys() {
+                assert!(schema["properties"].get(key).is_some(), "{}: no argument {key}", step.tool);
+            }
+            for key in schema["required"].as_array().unwrap() {
+                assert!(args.contains_key(key.as_str().unwrap()), "{}: {key} is required", step.tool);
+            }
+            for value in args.values() {
+                let word = value.as_str().map_or_else(|| value.to_string(), str::to_string);
+                assert!(words.contains(&word.as_str()), "{}: {word} is not in `{}`", step.tool, step.command);
+            }
+        }
+        Cli::try_parse_from(SERVE.split_whitespace()).unwrap();
+        let config: serde_json::Value = serde_json::from_str(CLIENT_CONFIG).unwrap();
+        let server = &config["mcpServers"]["breastmnist"];
+        let args: Vec<&str> = server["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+        let cli = Cli::try_parse_from(std::iter::once(server["command"].as_str().unwrap()).chain(args)).unwrap();
+        assert!(matches!(cli.command, Command::Mcp(_)));
     }
 }

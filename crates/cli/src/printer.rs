@@ -64,14 +64,27 @@ impl Printer {
 impl Sink for Printer {
     fn emit(&mut self, event: Event) {
         if self.json {
-            // Steps are progress for a terminal or an MCP client, too many for a log.
-            if !matches!(event, Event::Step { .. }) {
-                self.line(&event);
-            }
-            if let Event::Warning { message } = &event {
-                eprintln!("warning: {message}");
+            match &event {
+                // Steps are progress for a terminal or an MCP client, too many for a log.
+                Event::Step { .. } => {}
+                // Notes are for a person: stderr.
+                Event::Note { message } => eprintln!("{message}"),
+                Event::Warning { message } => {
+                    self.line(&event);
+                    eprintln!("warning: {message}");
+                }
+                _ => self.line(&event),
             }
             return;
+        }
+        // A note, a finished lab run or a finished pretraining ends the progress bar it follows.
+        let ends_bar = match &event {
+            Event::Note { .. } | Event::LabRun { .. } => true,
+            Event::PretextEpoch { epoch, epochs, .. } => epoch == epochs,
+            _ => false,
+        };
+        if ends_bar && let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
         }
         match event {
             Event::Started { detail, .. } if !detail.is_empty() => eprintln!("{detail}"),
@@ -93,6 +106,13 @@ impl Sink for Printer {
                 if kept { "  *kept" } else { "" }
             )),
             Event::Warning { message } => self.say(format!("warning: {message}")),
+            Event::Note { message } => self.say(message),
+            Event::PretextEpoch { task, model, epoch, epochs, loss } => {
+                self.say(format!("{model} {task}: epoch {epoch:>3}/{epochs}  loss {loss:.4}"))
+            }
+            Event::LabRun { model, method, seed, test_auc, test_acc, seconds, .. } => {
+                self.say(format!("{model} {method} seed {seed}: test AUC {test_auc:.4} ACC {test_acc:.4} ({seconds:.0} s)"))
+            }
             _ => {}
         }
     }

@@ -19,7 +19,7 @@ pub(crate) struct TrainArgs {
     #[command(flatten)]
     data: DataArgs,
     /// Start from a named recipe: paper (ResNet-18, 100 epochs, best validation AUC), reader
-    /// (c16 from the served SimCLR encoder, 20 epochs, flips, last epoch, flip TTA) or best
+    /// (c16 from fresh weights, 20 epochs, flips, last epoch, flip TTA) or best
     /// (c16, 60 epochs, EMA, flip TTA).
     #[arg(long, default_value = "paper")]
     preset: String,
@@ -149,9 +149,9 @@ impl TrainArgs {
 }
 
 /// `train` and `pretrain`.
-pub(crate) fn cmd_train(a: TrainArgs, purpose: Purpose, printer: &mut Printer) -> Result<(), Error> {
+pub(crate) fn cmd_train(a: TrainArgs, purpose: Purpose, printer: &mut Printer, cancel: &Cancel) -> Result<(), Error> {
     let req = a.request(purpose)?;
-    let t = train(&req, printer, &Cancel::new())?;
+    let t = train(&req, printer, cancel)?;
     let command = if purpose == Purpose::Train { "train" } else { "pretrain" };
     printer.done(command, t.json(), t.files.clone(), || print_trained(&t));
     Ok(())

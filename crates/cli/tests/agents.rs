@@ -160,9 +160,21 @@ fn every_json_command_matches_the_schema_and_exit_codes_say_the_kind() {
     assert_eq!(code, 3, "not found");
     let (_, code) = json_run(&["train", "--preset", "nonsense", "--data", missing.to_str().unwrap(), "--out", "x"]);
     assert_eq!(code, 2, "bad input");
-    let (lines, code) = json_run(&["lab", "--data", "x.npz", "--out", "y"]);
-    assert_eq!(code, 2, "a text-only command refuses --json clearly");
-    assert!(lines[0]["message"].as_str().unwrap().contains("no --json mode"));
+    let (lines, code) = json_run(&["lab", "--methods", "magic", "--data", "x.npz", "--out", "y"]);
+    assert_eq!(code, 2, "bad input");
+    assert!(lines[0]["message"].as_str().unwrap().contains("unknown method 'magic'"), "{lines:?}");
+    // bench and check need no data.
+    let (lines, code) =
+        json_run(&["bench", "--backends", "flex", "--models", "tiny", "--steps", "1", "--batches", "4", "--conv", "direct"]);
+    assert_eq!(code, 0);
+    let rows = lines.last().unwrap()["result"]["rows"].as_array().unwrap().clone();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!((rows[0]["model"].as_str(), rows[0]["batch"].as_u64()), (Some("tiny"), Some(4)));
+    assert!(rows[0]["ms_per_step"].as_f64().unwrap() > 0.0);
+    let (lines, code) = json_run(&["check", "--backend", "flex", "--models", "tiny", "--steps", "2", "--conv", "direct"]);
+    assert_eq!(code, 0);
+    let result = &lines.last().unwrap()["result"];
+    assert_eq!((result["checks"][0]["loss"].as_f64(), result["failed"].clone()), (Some(0.0), json!([])), "flex against itself");
     let fake = scratch("json-fake");
     std::fs::write(fake.join("octmnist.npz"), b"not the official file").unwrap();
     let out = bin()
@@ -243,7 +255,114 @@ fn every_json_command_matches_the_schema_and_exit_codes_say_the_kind() {
     assert_eq!(lines.last().unwrap()["result"]["counts"]["test"], json!([42, 114]));
     let (_, code) = json_run(&["audit", "--data", data]);
     assert_eq!(code, 0);
+    // The same model twice is that model: the ensemble's test AUC is eval's.
+    let pair = format!("{ckpt},{ckpt}");
+    let (lines, code) =
+        json_run(&["ensemble", "--checkpoints", &pair, "--data", data, "--out", dir.join("ens").to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert_eq!(lines.last().unwrap()["result"]["test"]["auc"], metrics["test"]["auc"]);
+    assert_eq!(lines.last().unwrap()["files"].as_array().unwrap().len(), 4, "ensemble.json, predictions.csv, two result files");
+    let (lines, code) = json_run(&[
+        "ssl",
+        "--task",
+        "masked",
+        "--model",
+        "tiny",
+        "--epochs",
+        "1",
+        "--data",
+        data,
+        "--out",
+        dir.join("ssl").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(lines.iter().filter(|l| l["event"] == "pretext-epoch").count(), 1);
+    assert_eq!(lines.last().unwrap()["result"]["images"], 546);
+    assert!(dir.join("ssl/encoder.ckpt").is_file());
+    let lab = dir.join("lab.json");
+    let (lines, code) = json_run(&[
+        "lab",
+        "--models",
+        "tiny",
+        "--seeds",
+        "0,1",
+        "--epochs",
+        "1",
+        "--subset",
+        "64",
+        "--methods",
+        "base",
+        "--data",
+        data,
+        "--out",
+        lab.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    let runs: Vec<&Value> = lines.iter().filter(|l| l["event"] == "lab-run").collect();
+    assert_eq!(runs.len(), 2, "one lab-run per seed");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&lab).unwrap()).unwrap();
+    let done = &lines.last().unwrap()["result"];
+    assert_eq!(done["rows"][0]["test_auc"], report["rows"][0]["test_auc"]);
+    assert_eq!(runs[1]["test_auc"], report["rows"][0]["runs"][1]["test_auc"]);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn ctrl_c_stops_training_between_steps_and_keeps_its_files() {
+    use std::io::BufRead;
+    let Some(data) = real_file("breastmnist.npz") else { return };
+    let dir = scratch("ctrl-c");
+    let mut child = bin()
+        .args(["--json", "train", "--model", "tiny", "--epochs", "200", "--batch", "32", "--subset", "64", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    // After the first epoch there is a model to keep.
+    for line in lines.by_ref() {
+        if serde_json::from_str::<Value>(&line.unwrap()).unwrap()["event"] == "epoch" {
+            break;
+        }
+    }
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let rest: Vec<Value> = lines.map(|l| serde_json::from_str(&l.unwrap()).unwrap()).collect();
+    let code = child.wait().unwrap().code();
+    assert_eq!(code, Some(6), "cancelled: {rest:?}");
+    let last = rest.last().unwrap();
+    assert_eq!((last["event"].as_str(), last["kind"].as_str()), (Some("error"), Some("cancelled")));
+    let progress: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("progress.json")).unwrap()).unwrap();
+    assert_eq!(progress["status"], "cancelled");
+    assert!(progress["epochs_done"].as_u64().unwrap() >= 1 && progress["epochs_done"].as_u64().unwrap() < 200);
+    assert!(dir.join("best.ckpt").is_file());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The reference client, Python's `mcp` (crates/mcp/tests/python_client.py), against the
+/// server: it lists the tools, trains with progress, checks `evaluate` against metrics.json and
+/// `explain`'s PNG, and sees a path escape refused. `cargo xtask test` installs the package and
+/// names its Python in BREASTMNIST_MCP_PYTHON; without it this test says so and passes.
+#[test]
+fn the_reference_python_client_drives_the_server() {
+    let Some(python) = std::env::var_os("BREASTMNIST_MCP_PYTHON") else {
+        eprintln!("skipped: BREASTMNIST_MCP_PYTHON names no Python with the mcp package (cargo xtask test sets it)");
+        return;
+    };
+    let Some(data) = real_file("breastmnist.npz") else { return };
+    let root = scratch("python-client");
+    std::fs::copy(&data, root.join("breast.npz")).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../mcp/tests/python_client.py");
+    let out = Command::new(python).arg(script).arg(env!("CARGO_BIN_EXE_breastmnist")).arg(&root).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let seen: Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().unwrap()).unwrap();
+    assert_eq!(seen["tools"].as_array().unwrap().len(), 9, "{seen}");
+    assert!(seen["progress_notifications"].as_u64().unwrap() >= 1, "{seen}");
+    assert_eq!(seen["train_files"], 5, "{seen}");
+    let _ = std::fs::remove_dir_all(&root);
 }
 
 mod mcp {
@@ -361,7 +480,7 @@ mod mcp {
         // A short run to the end (the busy flag is free again once the cancelled run stopped).
         let mut done = None;
         for _ in 0..100 {
-            let r = tool(&client, "train", json!({ "data": "breast.npz", "model": "tiny", "epochs": 2, "batch_size": 32, "subset": 64, "seed": 1, "out": "short", "preset": "paper" })).await;
+            let r = tool(&client, "train", json!({ "data": "breast.npz", "model": "tiny", "epochs": 2, "batch_size": 32, "subset": 64, "seed": 1, "out": "short", "preset": "reader" })).await;
             if r.structured_content.as_ref().unwrap().get("kind") == Some(&json!("busy")) {
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 continue;
@@ -375,12 +494,16 @@ mod mcp {
         assert_eq!(links, trained["files"].as_array().unwrap().len(), "a resource link per file written");
         let metrics: Value = serde_json::from_str(&std::fs::read_to_string(root.join("short/metrics.json")).unwrap()).unwrap();
         assert_eq!(trained["metrics"], metrics);
-        let tta = metrics["config"]["tta"].as_bool().unwrap();
-        let eval =
-            ok(&tool(&client, "evaluate", json!({ "checkpoint": "short/best.ckpt", "data": "breast.npz", "tta": tta })).await)
-                .clone();
+        // The reader recipe scores with flip TTA; evaluate follows the run's recipe unless told.
+        assert_eq!(metrics["config"]["tta"], true);
+        let eval = ok(&tool(&client, "evaluate", json!({ "checkpoint": "short/best.ckpt", "data": "breast.npz" })).await).clone();
         assert_eq!(eval["auc"], metrics["test"]["auc"], "evaluate gives metrics.json's test AUC");
         assert_eq!(eval["acc"], metrics["test"]["acc"]);
+        assert_eq!(eval["tta"], json!({ "on": true, "from": "run" }));
+        let plain =
+            ok(&tool(&client, "evaluate", json!({ "checkpoint": "short/best.ckpt", "data": "breast.npz", "tta": false })).await)
+                .clone();
+        assert_eq!(plain["tta"], json!({ "on": false, "from": "asked" }));
 
         // explain: the same map the CLI gives, and a PNG.
         let x = tool(

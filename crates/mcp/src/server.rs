@@ -124,7 +124,7 @@ impl Server {
             data: self.data(&a.data, a.size)?,
             checkpoint: self.root.existing(&a.checkpoint)?,
             split: Self::split(a.split.as_deref())?,
-            tta: false,
+            tta: a.tta,
             inline,
             truncate: a.limit.is_some(),
             csv: a.csv.as_deref().map(|c| self.root.writable(c)).transpose()?,

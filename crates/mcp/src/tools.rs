@@ -17,6 +17,7 @@ pub fn catalog() -> Vec<(&'static str, &'static str, Value)> {
     let data = json!({ "type": "string", "description": "A .npz file under the root (identified by MD5), or a MedMNIST 2D flag such as breastmnist or retinamnist (its official file, found under the root or in the data folders, must verify)" });
     let size = json!({ "type": "integer", "enum": [28, 64, 128, 224], "description": "With a flag: the image size [28]" });
     let checkpoint = json!({ "type": "string", "description": "A checkpoint under the root (best.ckpt of a run)" });
+    let tta = json!({ "type": "boolean", "description": "Flip test-time augmentation [the run's own: its recipe in the metrics.json beside the checkpoint, else false]" });
     let split = json!({ "type": "string", "enum": ["train", "val", "test"] });
     vec![
         (
@@ -48,7 +49,7 @@ pub fn catalog() -> Vec<(&'static str, &'static str, Value)> {
             "evaluate",
             "Score a checkpoint on a split as MedMNIST's Evaluator scores it (AUC, ACC, per-class AUC, confusion); with out, also write metrics.json and the standard result files.",
             json!({ "type": "object", "properties": { "checkpoint": checkpoint, "data": data, "size": size, "split": split,
-                "tta": { "type": "boolean", "description": "Flip test-time augmentation [false]" },
+                "tta": tta.clone(),
                 "out": { "type": "string", "description": "A folder under the root" } },
                 "required": ["checkpoint", "data"], "additionalProperties": false }),
         ),
@@ -56,7 +57,7 @@ pub fn catalog() -> Vec<(&'static str, &'static str, Value)> {
             "predict",
             "Every image's class probabilities on a split: the first `limit` rows inline (at most 200); without a limit, a split over 200 images needs `csv` (a file under the root) for all rows.",
             json!({ "type": "object", "properties": { "checkpoint": checkpoint, "data": data, "size": size, "split": split,
-                "limit": { "type": "integer", "minimum": 0, "maximum": MAX_INLINE },
+                "limit": { "type": "integer", "minimum": 0, "maximum": MAX_INLINE }, "tta": tta,
                 "csv": { "type": "string" } },
                 "required": ["checkpoint", "data"], "additionalProperties": false }),
         ),
@@ -122,8 +123,7 @@ pub struct Evaluate {
     pub data: String,
     pub size: Option<usize>,
     pub split: Option<String>,
-    #[serde(default)]
-    pub tta: bool,
+    pub tta: Option<bool>,
     pub out: Option<String>,
 }
 
@@ -135,6 +135,7 @@ pub struct Predict {
     pub size: Option<usize>,
     pub split: Option<String>,
     pub limit: Option<usize>,
+    pub tta: Option<bool>,
     pub csv: Option<String>,
 }
 

@@ -58,14 +58,49 @@ pub fn load_weights(path: &Path, data: &breastmnist_data::Dataset, model: Option
     Ok(ckpt)
 }
 
+/// Whether a checkpoint is scored with flip test-time augmentation, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Tta {
+    pub on: bool,
+    /// `asked`, `run` (the recipe in the metrics.json beside the checkpoint) or `default` (off).
+    pub from: &'static str,
+}
+
+/// TTA as asked; else as the run that wrote the checkpoint scored it (its recipe's `tta` in the
+/// metrics.json beside it), so a checkpoint gives the figures its run reported; else off.
+pub fn flip_tta(asked: Option<bool>, checkpoint: &Path) -> Tta {
+    if let Some(on) = asked {
+        return Tta { on, from: "asked" };
+    }
+    let recorded = checkpoint
+        .parent()
+        .and_then(|dir| std::fs::read_to_string(dir.join("metrics.json")).ok())
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|v| v["config"]["tta"].as_bool());
+    match recorded {
+        Some(on) => Tta { on, from: "run" },
+        None => Tta { on: false, from: "default" },
+    }
+}
+
+impl std::fmt::Display for Tta {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = if self.on { "flip TTA on" } else { "flip TTA off" };
+        match self.from {
+            "run" => write!(f, "{state}, as the run's metrics.json records"),
+            _ => f.write_str(state),
+        }
+    }
+}
+
 /// A checkpoint on a split.
 #[derive(Clone, Debug)]
 pub struct EvalRequest {
     pub data: DataSpec,
     pub checkpoint: PathBuf,
     pub split: Split,
-    /// Flip test-time augmentation.
-    pub tta: bool,
+    /// Flip test-time augmentation [the run's own: see [`flip_tta`]].
+    pub tta: Option<bool>,
     /// Also write metrics.json and the standard result files for val and test here.
     pub out: Option<PathBuf>,
     /// With `out`: the run name in the result files' names [the checkpoint's file stem].
@@ -81,6 +116,7 @@ pub struct Evaluated {
     pub model: String,
     pub split: String,
     pub images: usize,
+    pub tta: Tta,
     /// The dataset's task (as MedMNIST's Evaluator scores it).
     pub task: String,
     pub auc: f64,
@@ -130,8 +166,9 @@ fn started(command: &str, opened: &Opened, detail: String) -> Event {
 /// and the standard result files.
 pub fn evaluate(req: &EvalRequest, sink: &mut dyn Sink) -> Result<Evaluated, Error> {
     let l = load(&req.data, &req.checkpoint, req.model, req.backend)?;
-    sink.emit(started("eval", &l.opened, format!("model {} on {}", l.ckpt.config.size, req.split)));
-    let (_, m) = score_split(&l, req.split, req.tta)?;
+    let tta = flip_tta(req.tta, &req.checkpoint);
+    sink.emit(started("eval", &l.opened, format!("model {} on {}, {tta}", l.ckpt.config.size, req.split)));
+    let (_, m) = score_split(&l, req.split, tta.on)?;
     let images = l.opened.data.split(req.split).len();
     sink.emit(Event::Evaluated { split: req.split.key().into(), images, auc: m.auc, acc: m.acc });
     let labels = l.opened.labels();
@@ -139,7 +176,7 @@ pub fn evaluate(req: &EvalRequest, sink: &mut dyn Sink) -> Result<Evaluated, Err
     let mut result_files = Vec::new();
     if let Some(out) = &req.out {
         let data = &l.opened.data;
-        let (mut result, _) = block_on(train::evaluate_checkpoint(&l.ckpt, data, &l.device, req.tta))?;
+        let (mut result, _) = block_on(train::evaluate_checkpoint(&l.ckpt, data, &l.device, tta.on))?;
         result.task = result.task.map(|t| t.named(l.opened.task));
         create_dir(out)?;
         let file = MetricsFile::new(&result, l.env.clone()).with_dataset(&result, l.opened.flag, &labels);
@@ -154,6 +191,7 @@ pub fn evaluate(req: &EvalRequest, sink: &mut dyn Sink) -> Result<Evaluated, Err
         model: l.ckpt.config.size.to_string(),
         split: req.split.key().into(),
         images,
+        tta,
         task: l.opened.task.name().into(),
         auc: m.auc,
         acc: m.acc,
@@ -170,7 +208,8 @@ pub struct PredictRequest {
     pub data: DataSpec,
     pub checkpoint: PathBuf,
     pub split: Split,
-    pub tta: bool,
+    /// Flip test-time augmentation [the run's own: see [`flip_tta`]].
+    pub tta: Option<bool>,
     /// At most this many rows are returned inline.
     pub inline: usize,
     /// Whether returning only the first `inline` rows is what was asked for (a limit the
@@ -197,6 +236,7 @@ pub struct Row {
 pub struct Predictions {
     pub split: String,
     pub images: usize,
+    pub tta: Tta,
     pub task: String,
     pub labels: Vec<&'static str>,
     /// The first `inline` rows.
@@ -209,8 +249,9 @@ pub struct Predictions {
 /// The probabilities of every image of `req.split`.
 pub fn predict(req: &PredictRequest, sink: &mut dyn Sink) -> Result<Predictions, Error> {
     let l = load(&req.data, &req.checkpoint, None, req.backend)?;
-    sink.emit(started("predict", &l.opened, format!("model {} on {}", l.ckpt.config.size, req.split)));
-    let (probs, m) = score_split(&l, req.split, req.tta)?;
+    let tta = flip_tta(req.tta, &req.checkpoint);
+    sink.emit(started("predict", &l.opened, format!("model {} on {}, {tta}", l.ckpt.config.size, req.split)));
+    let (probs, m) = score_split(&l, req.split, tta.on)?;
     let split = l.opened.data.split(req.split);
     let images = split.len();
     sink.emit(Event::Evaluated { split: req.split.key().into(), images, auc: m.auc, acc: m.acc });
@@ -253,6 +294,7 @@ pub fn predict(req: &PredictRequest, sink: &mut dyn Sink) -> Result<Predictions,
     Ok(Predictions {
         split: req.split.key().into(),
         images,
+        tta,
         task: l.opened.task.name().into(),
         labels: l.opened.labels(),
         rows,
@@ -379,4 +421,23 @@ pub fn export(req: &ExportRequest, sink: &mut dyn Sink) -> Result<Exported, Erro
     write(&req.out, &out_bytes)?;
     sink.emit(Event::file(req.out.clone(), "weights"));
     Ok(Exported { out: req.out.clone(), model: ckpt.config.size.to_string(), bytes: out_bytes.len() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tta_follows_the_ask_then_the_run_then_stays_off() {
+        let dir = std::env::temp_dir().join(format!("breastmnist-ops-tta-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ckpt = dir.join("best.ckpt");
+        assert_eq!(flip_tta(None, &ckpt), Tta { on: false, from: "default" }, "no metrics.json");
+        std::fs::write(dir.join("metrics.json"), r#"{"config": {"tta": true}}"#).unwrap();
+        assert_eq!(flip_tta(None, &ckpt), Tta { on: true, from: "run" });
+        assert_eq!(flip_tta(Some(false), &ckpt), Tta { on: false, from: "asked" });
+        std::fs::write(dir.join("metrics.json"), "not json").unwrap();
+        assert_eq!(flip_tta(None, &ckpt), Tta { on: false, from: "default" }, "an unreadable file is no record");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

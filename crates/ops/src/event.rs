@@ -71,6 +71,14 @@ pub enum Event {
     File { path: PathBuf, role: String },
     /// Something the reader should know that does not stop the operation.
     Warning { message: String },
+    /// Progress in words for a person (what a long operation is doing now). The JSON printer
+    /// writes it to stderr, not as a line: a program reads the typed events.
+    Note { message: String },
+    /// An epoch of self-supervised pretraining ended (`ssl`, and the lab's pretext methods):
+    /// the task (`contrastive` or `masked`), the encoder, and the epoch's mean loss.
+    PretextEpoch { task: String, model: String, epoch: usize, epochs: usize, loss: f64 },
+    /// One training run of the lab finished (`method` with `model` and `seed`).
+    LabRun { model: String, method: String, seed: u64, val_auc: f64, test_auc: f64, test_acc: f64, seconds: f64 },
     /// The operation finished: its result (per command; the schema lists them) and every file
     /// it wrote.
     Done { command: String, result: serde_json::Value, files: Vec<PathBuf> },

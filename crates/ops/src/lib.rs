@@ -10,11 +10,15 @@
 
 pub mod audit;
 pub mod backend;
+pub mod bench;
 pub mod catalog;
+pub mod ensemble;
 pub mod error;
 pub mod evaluate;
 pub mod event;
+pub mod lab;
 pub mod picture;
+pub mod pretext;
 pub mod recipe;
 pub mod runs;
 pub mod source;

@@ -49,7 +49,7 @@ pub fn TrainPanel() -> impl IntoView {
                         on:change=move |ev| {
                             if let Some(p) = Preset::parse(&event_target_value(&ev)) { draft.update(|d| d.apply_preset(p)); }
                         }>
-                        <option value="reader" title="c16 from the served SimCLR encoder, 20 epochs, flips, last epoch, flip TTA: about 1.5 min on a CPU">"reader"</option>
+                        <option value="reader" title="c16 from fresh weights, 20 epochs, flips, last epoch, flip TTA: about 1.5 min on a CPU">"reader"</option>
                         <option value="best" title="c16, 60 epochs, flips, weight average, flip TTA">"best"</option>
                         <option value="paper" title="ResNet-18, 100 epochs, best validation AUC: MedMNIST's recipe">"paper"</option>
                         <option value="custom" disabled=true>"custom"</option>

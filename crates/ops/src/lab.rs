@@ -1,0 +1,321 @@
+//! `lab`: training methods side by side on a base recipe, for several seeds and models,
+//! summarised as the report the article's methods table renders (mean ± sd of validation AUC,
+//! test AUC and ACC, and each method against its model's base row with paired bootstrap
+//! intervals over the images).
+//!
+//! Every run looks at the cancel flag before each step; a cancelled lab keeps the starting
+//! points it already saved (`save_pretrained`) and writes no report.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use breastmnist_core::checkpoint::{self, Checkpoint};
+use breastmnist_core::lab::{LabReport, LabRow, LabRun, Labels, Method, choose_defaults, compare_to_base};
+use breastmnist_core::model::ModelSize;
+use breastmnist_core::pretext::{Pool, PretextConfig, Task};
+use breastmnist_core::train::{self, Preset, RunResult, TrainConfig, TrainEvent, Trainer};
+use breastmnist_core::{Device, Network};
+use breastmnist_data::{Dataset, DecodeOptions};
+use futures_lite::future::block_on;
+use serde::Serialize;
+
+use crate::ensemble::mean_probability;
+use crate::error::{Error, create_dir, read};
+use crate::event::{Cancel, EVENTS_VERSION, Event, Sink, Written};
+use crate::pretext::{pool, pretrain};
+use crate::source::{DataSpec, load_data_with};
+
+/// Methods on a base recipe.
+#[derive(Clone, Debug)]
+pub struct LabRequest {
+    /// BreastMNIST (the methods' comparisons read its de-duplicated test subset).
+    pub data: DataSpec,
+    pub preset: Preset,
+    pub models: Vec<ModelSize>,
+    pub seeds: Vec<u64>,
+    /// The methods [all; `transfer` only with `pretrain_data`].
+    pub methods: Option<Vec<Method>>,
+    /// Override the base recipe's epochs.
+    pub epochs: Option<usize>,
+    /// Train on the first N training images.
+    pub subset: Option<usize>,
+    /// Another MedMNIST file for the `transfer` method's supervised pretraining.
+    pub pretrain_data: Option<PathBuf>,
+    pub pretrain_epochs: usize,
+    /// Other files whose every image joins the self-supervised methods' pool.
+    pub ssl_extra: Vec<PathBuf>,
+    pub ssl_epochs: usize,
+    /// Where the report goes.
+    pub out: PathBuf,
+    /// Also keep the pretrained starting points here (MODEL-pneumonia.ckpt,
+    /// MODEL-contrastive.ckpt, MODEL-masked.ckpt: what the page serves).
+    pub save_pretrained: Option<PathBuf>,
+}
+
+/// A finished lab.
+#[derive(Clone, Debug)]
+pub struct Labbed {
+    pub report: LabReport,
+    /// Per model, the defaults the report supports, chosen on validation only.
+    pub defaults: Vec<(String, Vec<String>)>,
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Serialize)]
+struct RowJson<'a> {
+    model: &'a str,
+    method: &'a str,
+    val_auc: breastmnist_core::lab::Summary,
+    test_auc: breastmnist_core::lab::Summary,
+    test_acc: breastmnist_core::lab::Summary,
+    versus_base: Option<breastmnist_core::lab::Versus>,
+}
+
+impl Labbed {
+    /// The `done` event's result: every row's summaries and comparison (the runs and their
+    /// predictions stay in the report file), the defaults chosen on validation, the seconds.
+    pub fn json(&self) -> serde_json::Value {
+        let rows: Vec<RowJson> = self
+            .report
+            .rows
+            .iter()
+            .map(|r| RowJson {
+                model: &r.model,
+                method: r.method.name(),
+                val_auc: r.val_auc,
+                test_auc: r.test_auc,
+                test_acc: r.test_acc,
+                versus_base: r.versus_base,
+            })
+            .collect();
+        let defaults: serde_json::Map<String, serde_json::Value> =
+            self.defaults.iter().map(|(m, reasons)| (m.clone(), serde_json::json!(reasons))).collect();
+        serde_json::json!({
+            "base": self.report.base,
+            "seeds": self.report.seeds,
+            "rows": rows,
+            "defaults_from_validation": defaults,
+            "total_seconds": self.report.total_seconds,
+        })
+    }
+}
+
+/// Trains `config` to the end (fresh, or from `init`), reporting its steps and stopping when
+/// `cancel` is set; returns the run, its kept model and the seconds it took.
+pub fn run_once(
+    config: TrainConfig,
+    data: &Arc<Dataset>,
+    init: Option<&Checkpoint>,
+    device: &Device,
+    sink: &mut dyn Sink,
+    cancel: &Cancel,
+) -> Result<(RunResult, Network, f64), Error> {
+    let started = Instant::now();
+    let epochs = config.epochs;
+    let mut trainer = match init {
+        Some(ckpt) => Trainer::from_checkpoint(config, data.clone(), ckpt, device)?,
+        None => Trainer::new(config, data.clone(), device)?,
+    };
+    let result = loop {
+        if cancel.is_cancelled() {
+            return Err(Error::Cancelled { kept: Vec::new() });
+        }
+        let mut end = None;
+        for ev in block_on(trainer.step())? {
+            match ev {
+                TrainEvent::Step { epoch, step, steps_per_epoch, loss, .. } => {
+                    sink.emit(Event::Step { epoch, epochs, step, steps_per_epoch, loss })
+                }
+                TrainEvent::Done(r) => end = Some(Ok(*r)),
+                TrainEvent::Error(f) => end = Some(Err(Error::Failure(f))),
+                _ => {}
+            }
+        }
+        if let Some(end) = end {
+            break end?;
+        }
+    };
+    let model = trainer.best_model().map(|(_, m)| m.clone()).ok_or(train::TrainError::NoModel)?;
+    Ok((result, model, started.elapsed().as_secs_f64()))
+}
+
+/// Writes a pretrained starting point into `dir`, if one was given.
+fn save_pretrained(
+    dir: Option<&Path>,
+    name: &str,
+    bytes: &[u8],
+    sink: &mut dyn Sink,
+    written: &mut Written,
+) -> Result<(), Error> {
+    let Some(dir) = dir else { return Ok(()) };
+    create_dir(dir)?;
+    written.write(sink, dir.join(name), bytes, "starting-point")
+}
+
+fn checkpoint_of(bytes: &[u8], what: &str) -> Result<Checkpoint, Error> {
+    Checkpoint::from_bytes(bytes).map_err(|source| Error::Checkpoint { path: PathBuf::from(what), source })
+}
+
+/// Runs every method of `req` for every model and seed and writes the report to `req.out`.
+pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Labbed, Error> {
+    let mut methods: Vec<Method> = match &req.methods {
+        Some(m) => m.clone(),
+        None => Method::ALL.into_iter().filter(|&m| m != Method::Transfer || req.pretrain_data.is_some()).collect(),
+    };
+    methods.dedup();
+    if methods.contains(&Method::Transfer) && req.pretrain_data.is_none() {
+        return Err(Error::Usage("the transfer method needs --pretrain-data NPZ".into()));
+    }
+    if req.models.is_empty() || req.seeds.is_empty() || methods.is_empty() {
+        return Err(Error::Usage("--models, --seeds and --methods must each name at least one".into()));
+    }
+    let opened = req.data.open(Some(&DecodeOptions::default()))?;
+    let data_path = opened.path.clone();
+    let info = opened.info();
+    let data = Arc::new(opened.data);
+    let pretrain_data = match &req.pretrain_data {
+        Some(p) => Some(Arc::new(load_data_with(p, &DecodeOptions { split_sizes: None, ..DecodeOptions::default() })?)),
+        None => None,
+    };
+    let device = Device::flex();
+    let started = Instant::now();
+    sink.emit(Event::Started {
+        version: EVENTS_VERSION,
+        command: "lab".into(),
+        data: Some(info),
+        detail: format!(
+            "lab: {} on {} with seeds {:?}, base recipe {}",
+            methods.iter().map(|m| m.name()).collect::<Vec<_>>().join(", "),
+            req.models.iter().map(|m| m.name()).collect::<Vec<_>>().join(", "),
+            req.seeds,
+            req.preset.name()
+        ),
+    });
+    let ssl_pool = Arc::new(if methods.iter().any(|m| m.pretext().is_some()) {
+        pool(&data_path, &data, &req.ssl_extra)?
+    } else {
+        Pool::new(data.side)
+    });
+    let mut written = Written::default();
+    let mut pretext_rows = Vec::new();
+    let mut rows = Vec::new();
+    for &model in &req.models {
+        let mut base = req.preset.config().with_model(model).with_subset(req.subset);
+        if let Some(e) = req.epochs {
+            base.epochs = e;
+        }
+        base.validate(data.train.len())?;
+        let mut base_models = Vec::new();
+        let pretrained = match (&pretrain_data, methods.contains(&Method::Transfer)) {
+            (Some(pd), true) => {
+                let config = base.clone().with_epochs(req.pretrain_epochs).with_subset(None).with_seed(0);
+                sink.emit(Event::Note {
+                    message: format!(
+                        "{model}: pretraining on {} ({} images, {} epochs)",
+                        req.pretrain_data.as_deref().unwrap_or(Path::new("")).display(),
+                        pd.train.len(),
+                        config.epochs
+                    ),
+                });
+                let (_, net, secs) = run_once(config, pd, None, &device, sink, cancel)?;
+                sink.emit(Event::Note { message: format!("{model}: pretrained in {secs:.0} s") });
+                let bytes = checkpoint::save(&net, &base.model_config(pd.side, pd.channels))
+                    .map_err(|source| Error::Checkpoint { path: PathBuf::from("(pretrained)"), source })?;
+                save_pretrained(req.save_pretrained.as_deref(), &format!("{model}-pneumonia.ckpt"), &bytes, sink, &mut written)?;
+                Some(checkpoint_of(&bytes, "(pretrained)")?)
+            }
+            _ => None,
+        };
+        // One self-supervised pretraining per task the methods need (seed 0).
+        let mut encoders = Vec::new();
+        for task in Task::ALL.into_iter().filter(|&t| methods.iter().any(|m| m.pretext() == Some(t))) {
+            let config = PretextConfig::new(task, model).with_epochs(req.ssl_epochs);
+            let (bytes, row, _) = pretrain(config, ssl_pool.clone(), &device, sink, cancel)?;
+            save_pretrained(req.save_pretrained.as_deref(), &format!("{model}-{task}.ckpt"), &bytes, sink, &mut written)?;
+            encoders.push((task, checkpoint_of(&bytes, "(pretext encoder)")?));
+            pretext_rows.push(row);
+        }
+        for &method in methods.iter().filter(|&&m| m != Method::Ensemble) {
+            let mut runs = Vec::new();
+            for &seed in &req.seeds {
+                let config = method.config(&base).with_seed(seed);
+                let init = match method.pretext() {
+                    Some(task) => encoders.iter().find(|(t, _)| *t == task).map(|(_, c)| c),
+                    None if method == Method::Transfer => pretrained.as_ref(),
+                    None => None,
+                };
+                let (result, net, seconds) = run_once(config, &data, init, &device, sink, cancel)?;
+                sink.emit(Event::LabRun {
+                    model: model.name().into(),
+                    method: method.name().into(),
+                    seed,
+                    val_auc: result.val.auc,
+                    test_auc: result.test.auc,
+                    test_acc: result.test.acc,
+                    seconds,
+                });
+                if method == Method::Base {
+                    base_models.push(net);
+                }
+                runs.push(LabRun::of(seed, &result, seconds));
+            }
+            rows.push(LabRow::new(method, model.name(), method.config(&base).with_seed(req.seeds[0]), runs));
+        }
+        if methods.contains(&Method::Ensemble) {
+            if base_models.is_empty() {
+                // The ensemble combines the base recipe's models: train them if `base` was not asked for.
+                for &seed in &req.seeds {
+                    base_models.push(run_once(base.clone().with_seed(seed), &data, None, &device, sink, cancel)?.1);
+                }
+            }
+            let t = Instant::now();
+            let (val, val_predictions, test) = mean_probability(&base_models, &data, &device, base.tta)?;
+            let seconds = t.elapsed().as_secs_f64();
+            sink.emit(Event::LabRun {
+                model: model.name().into(),
+                method: Method::Ensemble.name().into(),
+                seed: base_models.len() as u64,
+                val_auc: val.auc,
+                test_auc: test.auc,
+                test_acc: test.acc,
+                seconds,
+            });
+            let run = LabRun::from_parts(base_models.len() as u64, &val, &val_predictions, &test, seconds);
+            rows.push(LabRow::new(Method::Ensemble, model.name(), base.clone().with_seed(req.seeds[0]), vec![run]));
+        }
+    }
+    // Each row against its model's base row, paired over the same images (validation, test,
+    // and the test images without a training twin).
+    let dedup = breastmnist_data::audit::deduplicated_test(&data, breastmnist_data::audit::TWIN_THRESHOLD);
+    let labels = Labels { val: &data.val.labels, test: &data.test.labels, dedup_test: &dedup };
+    compare_to_base(&mut rows, &labels);
+    let pretrain = match req.pretrain_data.as_ref().filter(|_| methods.contains(&Method::Transfer)) {
+        // The file by name and MD5: a report carries no path of the machine that wrote it.
+        Some(p) => Some(format!(
+            "{} (MD5 {})",
+            p.file_name().unwrap_or_default().to_string_lossy(),
+            breastmnist_data::md5_hex(&read(p)?)
+        )),
+        None => None,
+    };
+    let report = LabReport {
+        schema_version: breastmnist_core::export::SCHEMA_VERSION,
+        kind: "lab".into(),
+        base: req.preset.name().into(),
+        seeds: req.seeds.clone(),
+        pretrain,
+        pretext: pretext_rows,
+        rows,
+        total_seconds: started.elapsed().as_secs_f64(),
+        note: "156 test images (42 malignant): one run's test AUC has a 95% interval of about ±0.06; a difference is \
+               called better or worse only when its paired bootstrap interval over the images excludes zero"
+            .into(),
+    };
+    if let Some(dir) = req.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        create_dir(dir)?;
+    }
+    written.write(sink, req.out.clone(), report.to_json().as_bytes(), "lab-report")?;
+    let defaults = req.models.iter().map(|m| (m.name().to_string(), choose_defaults(&report, m.name()).reasons)).collect();
+    Ok(Labbed { report, defaults, files: written.0 })
+}
