@@ -11,7 +11,8 @@
 //! - no crate's top-level modules import each other in a circle (`crate::x`, `super::x`);
 //! - the page's layers only look down: view < runtime < state < charts, draw < components < app;
 //! - no component spawns work (tasks, workers, timers): state and runtime own those;
-//! - no file under assets/ (what the app ships) holds an absolute path of a machine.
+//! - no file under assets/ (what the app ships) holds an absolute path of a machine;
+//! - the CLI reads and writes no file and drives no core work: the operations layer does.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -871,4 +872,55 @@ fn the_path_scan_skips_urls() {
     let found = machine_paths(text);
     let want = [(1, "/work/shared/x.npz"), (2, "C:\\\\Users\\\\me"), (2, "file:///home/me/a"), (3, "/mnt/d"), (3, "/tmp/run")];
     assert_eq!(found.iter().map(|(l, p)| (*l, p.as_str())).collect::<Vec<_>>(), want);
+}
+
+// ---- The CLI is a front end. ----
+
+/// The words of an operation's own work: files (`std::fs`, `File::`) and driving the core (a
+/// free `block_on` of its futures, a trainer), each with its line. (`x.block_on(..)` is a
+/// runtime's, as the Ctrl-C listener's; `DataSource::File(..)` names a variant.)
+fn operation_work(src: &str) -> Vec<(usize, String)> {
+    let toks = tokens(&code_only(src));
+    let mut found = Vec::new();
+    for (i, (t, line)) in toks.iter().enumerate() {
+        let Token::Ident(w) = t else { continue };
+        let after_dot = i > 0 && toks[i - 1].0 == Token::Punct('.');
+        let before_sep = toks.get(i + 1).is_some_and(|(t, _)| *t == Token::PathSep);
+        let after_sep = i > 0 && toks[i - 1].0 == Token::PathSep;
+        let hit = match w.as_str() {
+            "fs" | "Trainer" | "PretextTrainer" => true,
+            "File" => before_sep && !after_sep,
+            "block_on" => !after_dot,
+            _ => false,
+        };
+        if hit {
+            found.push((*line, w.clone()));
+        }
+    }
+    found
+}
+
+/// The CLI parses arguments and prints: the operations layer (crates/ops) reads and writes the
+/// files and runs the core, so the JSON printer and the MCP server get the same behaviour.
+#[test]
+fn the_cli_reads_no_file_and_runs_no_core_work() {
+    let mut report = Vec::new();
+    for file in rust_files(&root().join("crates/cli/src")) {
+        for (line, word) in operation_work(&read(&file)) {
+            report.push(format!("{}:{line}: `{word}`", relative(&file)));
+        }
+    }
+    assert!(
+        report.is_empty(),
+        "the CLI leaves files and the core's work to crates/ops; {} place(s):\n  {}",
+        report.len(),
+        report.join("\n  ")
+    );
+}
+
+#[test]
+fn the_operation_scan_finds_files_and_core_work_and_skips_comments() {
+    let src =
+        "std::fs::write(p, b)?; // block_on(x)\nlet t = Trainer::new(c); let s = \"File\";\nfutures_lite::future::block_on(f);\n";
+    assert_eq!(operation_work(src), [(1, "fs".to_string()), (2, "Trainer".to_string()), (3, "block_on".to_string())]);
 }

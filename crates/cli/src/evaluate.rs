@@ -8,13 +8,12 @@ use breastmnist_core::model::ModelSize;
 use breastmnist_data::Split;
 use breastmnist_ops::ensemble::{EnsembleRequest, ensemble};
 use breastmnist_ops::evaluate::{self as ops, EvalRequest, ExplainRequest, ExportRequest, PredictRequest};
-use breastmnist_ops::{Event, Sink};
 
 use crate::CliError;
 use crate::catalog::{DataArgs, print_task};
 use crate::printer::Printer;
 use crate::training::print_result_files;
-use breastmnist_ops::{Backend as BackendArg, write};
+use breastmnist_ops::Backend as BackendArg;
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct EnsembleArgs {
@@ -203,13 +202,12 @@ pub(crate) fn cmd_explain(a: ExplainArgs, printer: &mut Printer) -> Result<(), C
         checkpoint: a.on.checkpoint,
         index: a.index,
         class: a.class,
+        out: Some(a.out.clone()),
         backend: a.on.backend,
     };
     let x = ops::explain(&req, printer)?;
-    write(&a.out, &x.png)?;
-    printer.emit(Event::file(a.out.clone(), "picture"));
     let result = serde_json::to_value(&x).unwrap_or_default();
-    printer.done("explain", result, vec![a.out.clone()], || {
+    printer.done("explain", result, x.files.clone(), || {
         let name = x.class_name.map_or(String::new(), |n| format!(" ({n})"));
         println!(
             "{} image {} (label {:?}): Grad-CAM of class {}{name}, probability {:.4}, at {}",

@@ -211,6 +211,7 @@ impl Server {
             split: Self::split(Some(&a.split))?,
             index: a.index,
             class: a.class,
+            out: None,
             backend: Backend::Flex,
         })
     }

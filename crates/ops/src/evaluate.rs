@@ -312,6 +312,8 @@ pub struct ExplainRequest {
     pub index: usize,
     /// The class explained [the predicted one].
     pub class: Option<usize>,
+    /// Where the PNG goes, if anywhere (the MCP server returns it as image content instead).
+    pub out: Option<PathBuf>,
     pub backend: Backend,
 }
 
@@ -334,6 +336,8 @@ pub struct Explained {
     /// The image beside its map over it, as PNG bytes (not serialised).
     #[serde(skip)]
     pub png: Vec<u8>,
+    /// The PNG's file, when the request named one.
+    pub files: Vec<PathBuf>,
 }
 
 /// Grad-CAM (last stage) of image `index` of `split` for `class` (default: the predicted one).
@@ -363,6 +367,10 @@ pub fn explain(req: &ExplainRequest, sink: &mut dyn Sink) -> Result<Explained, E
     let map = block_on(breastmnist_core::gradcam::grad_cam(&l.model, &l.ckpt.config, image, class, stage, &l.device))
         .map_err(|e| Error::Usage(format!("Grad-CAM failed: {e}")))?;
     let png = crate::picture::side_by_side(image, l.opened.data.channels, map.side, &map.values)?;
+    let mut written = Written::default();
+    if let Some(out) = &req.out {
+        written.write(sink, out.clone(), &png, "picture")?;
+    }
     let names = l.opened.labels();
     Ok(Explained {
         split: req.split.key().into(),
@@ -376,6 +384,7 @@ pub fn explain(req: &ExplainRequest, sink: &mut dyn Sink) -> Result<Explained, E
         side: map.side,
         map: map.values,
         png,
+        files: written.0,
     })
 }
 
