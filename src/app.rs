@@ -413,8 +413,10 @@ fn Practice() -> impl IntoView {
                     "rule binds the agent as well as the tools: an agent comparing its own runs must compare "
                     "them on validation. The methods lab does: its suggested defaults read validation only."</li>
                 <li><strong>"To train on data that does not verify."</strong>" A dataset named by its flag is "
-                    "its official file, checked by MD5; a file under an official name with another MD5 is "
-                    "refused, and any other file is identified by its MD5 before it is read."</li>
+                    "its official file, checked by MD5, and a file found under the official name with another "
+                    "MD5 is refused. A file named by its path is identified by its MD5 first: one the catalog "
+                    "does not know is read only as the task the caller names, or in BreastMNIST's layout with a "
+                    "warning that says so before training starts."</li>
                 <li><strong>"Where files go, and how much work to ask for."</strong>" Every path must resolve "
                     "inside the server's root (links included); epochs are held to 1 to 200, batches to 512, "
                     "inline predictions to 200 rows, and each refusal names its limit. The server reads no "

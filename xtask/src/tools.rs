@@ -180,10 +180,11 @@ pub fn ensure_all() -> Result<(), Failure> {
 /// The reference MCP client, Python's `mcp` package, at the version the agents test names.
 pub const MCP_PYTHON_VERSION: &str = "2.3.0";
 
-/// A Python with `mcp` installed (a venv in target/tools/, made when missing), for the test
-/// that drives the MCP server with the reference client
-/// (`crates/cli/tests/agents.rs`, `the_reference_python_client_drives_the_server`); `None`, said,
-/// on a machine without python3.
+/// A Python with `mcp` installed (a venv in target/tools/, made when missing, from PyPI like
+/// the other tools from their registries), for the test that drives the MCP server with the
+/// reference client (`crates/cli/tests/agents.rs`,
+/// `the_reference_python_client_drives_the_server`); `None`, said, on a machine without python3.
+/// A failed install fails, as a tool's does.
 pub fn ensure_mcp_python() -> Result<Option<PathBuf>, Failure> {
     step(&format!("checking the reference MCP client (Python mcp {MCP_PYTHON_VERSION})"));
     if sh::output(Command::new("python3").arg("--version")).is_none() {
@@ -201,7 +202,7 @@ pub fn ensure_mcp_python() -> Result<Option<PathBuf>, Failure> {
         return Ok(Some(python));
     }
     println!("    mcp {MCP_PYTHON_VERSION} missing; installing into {} from PyPI", venv.display());
-    sh::run(Command::new("python3").args(["-m", "venv"]).arg(&venv))
+    sh::run(Command::new("python3").args(["-m", "venv", "--clear"]).arg(&venv))
         .map_err(|Failure(m)| Failure(format!("{m}\n  (a Python venv needs Debian's python3-venv; .ci/run installs it)")))?;
     sh::run(Command::new(&python).args(["-m", "pip", "install", "--quiet", &format!("mcp=={MCP_PYTHON_VERSION}")]))?;
     if has(&python) {

@@ -22,9 +22,11 @@ pub(crate) struct EnsembleArgs {
     /// Two or more checkpoints, comma-separated (e.g. the best.ckpt of three seeds).
     #[arg(long, value_delimiter = ',', num_args = 1.., required = true)]
     checkpoints: Vec<PathBuf>,
-    /// Flip test-time augmentation for every member.
-    #[arg(long)]
-    tta: bool,
+    /// Flip test-time augmentation for every member (true/false; the flag alone means true)
+    /// [the members' own, when every member's run recorded the same in its metrics.json, else
+    /// false].
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    tta: Option<bool>,
     #[arg(long)]
     out: PathBuf,
     /// The run name in the result files' names [ensemble-N].
@@ -38,10 +40,6 @@ pub(crate) struct EnsembleArgs {
 pub(crate) struct EvalArgs {
     #[command(flatten)]
     on: OnSplit,
-    /// Flip test-time augmentation (true/false; the flag alone means true) [the run's own: its
-    /// recipe in the metrics.json beside the checkpoint, else false].
-    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
-    tta: Option<bool>,
     /// Also write metrics.json and the standard result files for val and test here.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -74,10 +72,6 @@ pub(crate) struct ExportArgs {
 pub(crate) struct PredictArgs {
     #[command(flatten)]
     on: OnSplit,
-    /// Flip test-time augmentation (true/false; the flag alone means true) [the run's own: its
-    /// recipe in the metrics.json beside the checkpoint, else false].
-    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
-    tta: Option<bool>,
     /// Write every row here as CSV (index, label, p0..pk-1).
     #[arg(long, value_name = "CSV")]
     out: Option<PathBuf>,
@@ -115,6 +109,10 @@ pub(crate) struct OnSplit {
     /// flex, or a GPU backend compiled in (wgpu, vulkan, cuda).
     #[arg(long, default_value = "flex")]
     backend: BackendArg,
+    /// Flip test-time augmentation of the probabilities (true/false; the flag alone means true)
+    /// [the run's own: its recipe in the metrics.json beside the checkpoint, else false].
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    tta: Option<bool>,
 }
 
 impl OnSplit {
@@ -140,7 +138,7 @@ pub(crate) fn cmd_eval(a: EvalArgs, printer: &mut Printer) -> Result<(), CliErro
         split: a.on.split()?,
         data: a.on.data.spec(),
         checkpoint: a.on.checkpoint,
-        tta: a.tta,
+        tta: a.on.tta,
         out: a.out,
         run: a.run,
         model: a.model,
@@ -175,7 +173,7 @@ pub(crate) fn cmd_predict(a: PredictArgs, printer: &mut Printer) -> Result<(), C
         split: a.on.split()?,
         data: a.on.data.spec(),
         checkpoint: a.on.checkpoint,
-        tta: a.tta,
+        tta: a.on.tta,
         inline,
         truncate: a.limit.is_some(),
         csv: a.out,
@@ -202,6 +200,7 @@ pub(crate) fn cmd_explain(a: ExplainArgs, printer: &mut Printer) -> Result<(), C
         checkpoint: a.on.checkpoint,
         index: a.index,
         class: a.class,
+        tta: a.on.tta,
         out: Some(a.out.clone()),
         backend: a.on.backend,
     };
@@ -213,6 +212,7 @@ pub(crate) fn cmd_explain(a: ExplainArgs, printer: &mut Printer) -> Result<(), C
             "{} image {} (label {:?}): Grad-CAM of class {}{name}, probability {:.4}, at {}",
             x.split, x.index, x.label, x.class, x.probability, x.stage
         );
+        println!("probabilities {:?} ({})", x.probabilities, x.tta);
         println!("wrote {}", a.out.display());
     });
     Ok(())

@@ -115,7 +115,18 @@ struct McpArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // With --json a usage error is an `error` event too (bad input, exit code 2, as clap's).
+        Err(e) if e.use_stderr() && std::env::args().any(|a| a == "--json") => {
+            let message = e.render().to_string();
+            let message = message.trim().trim_start_matches("error: ").lines().next().unwrap_or_default().to_string();
+            let error = CliError::Usage(message);
+            Printer::new(true).fail(&error);
+            return ExitCode::from(error.kind().exit_code());
+        }
+        Err(e) => e.exit(),
+    };
     let mut printer = Printer::new(cli.json);
     let result = run(cli.command, &mut printer);
     match result {

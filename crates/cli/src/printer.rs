@@ -107,6 +107,7 @@ impl Sink for Printer {
             )),
             Event::Warning { message } => self.say(format!("warning: {message}")),
             Event::Note { message } => self.say(message),
+            Event::File { path, role } if role == "starting-point" => self.say(format!("kept {}", path.display())),
             Event::PretextEpoch { task, model, epoch, epochs, loss } => {
                 self.say(format!("{model} {task}: epoch {epoch:>3}/{epochs}  loss {loss:.4}"))
             }

@@ -160,6 +160,9 @@ fn every_json_command_matches_the_schema_and_exit_codes_say_the_kind() {
     assert_eq!(code, 3, "not found");
     let (_, code) = json_run(&["train", "--preset", "nonsense", "--data", missing.to_str().unwrap(), "--out", "x"]);
     assert_eq!(code, 2, "bad input");
+    let (lines, code) = json_run(&["train", "--no-such-flag"]);
+    assert_eq!(code, 2, "a usage error is bad input");
+    assert!(lines[0]["message"].as_str().unwrap().contains("--no-such-flag"), "{lines:?}");
     let (lines, code) = json_run(&["lab", "--methods", "magic", "--data", "x.npz", "--out", "y"]);
     assert_eq!(code, 2, "bad input");
     assert!(lines[0]["message"].as_str().unwrap().contains("unknown method 'magic'"), "{lines:?}");
@@ -183,6 +186,42 @@ fn every_json_command_matches_the_schema_and_exit_codes_say_the_kind() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(4), "unverified: {}", String::from_utf8_lossy(&out.stdout));
+
+    // A file the catalog does not know, in BreastMNIST's layout: trained, with a warning after
+    // `started` (whose data is not official).
+    let lookalike = dir.join("lookalike.npz");
+    let spec = breastmnist_data::synthetic::Spec {
+        task: breastmnist_data::Task::Binary,
+        classes: 2,
+        channels: 1,
+        side: 28,
+        splits: [546, 78, 156],
+        seed: 3,
+    };
+    std::fs::write(&lookalike, breastmnist_data::synthetic::npz(&spec)).unwrap();
+    let (lines, code) = json_run(&[
+        "train",
+        "--model",
+        "tiny",
+        "--epochs",
+        "1",
+        "--batch",
+        "32",
+        "--subset",
+        "64",
+        "--data",
+        lookalike.to_str().unwrap(),
+        "--out",
+        dir.join("lookalike-run").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!((lines[0]["event"].as_str(), lines[0]["data"]["official"].is_null()), (Some("started"), true));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["event"] == "warning" && l["message"].as_str().unwrap().contains("is not an official MedMNIST file")),
+        "{lines:?}"
+    );
 
     let (lines, code) = json_run(&["datasets"]);
     assert_eq!(code, 0);
@@ -489,6 +528,24 @@ mod mcp {
             break;
         }
         let done = done.expect("the server is free again after the cancel");
+        // A file the catalog does not know: trained, and the run's warning is in the result.
+        let spec = breastmnist_data::synthetic::Spec {
+            task: breastmnist_data::Task::Binary,
+            classes: 2,
+            channels: 1,
+            side: 28,
+            splits: [546, 78, 156],
+            seed: 5,
+        };
+        std::fs::write(root.join("lookalike.npz"), breastmnist_data::synthetic::npz(&spec)).unwrap();
+        let r = tool(
+            &client,
+            "train",
+            json!({ "data": "lookalike.npz", "model": "tiny", "epochs": 1, "batch_size": 32, "subset": 64, "out": "look" }),
+        )
+        .await;
+        let warnings = ok(&r)["warnings"].as_array().unwrap().clone();
+        assert!(warnings.iter().any(|w| w.as_str().unwrap().contains("is not an official MedMNIST file")), "{warnings:?}");
         let trained = ok(&done).clone();
         let links = done.content.iter().filter(|c| matches!(c, rmcp::model::ContentBlock::ResourceLink(_))).count();
         assert_eq!(links, trained["files"].as_array().unwrap().len(), "a resource link per file written");

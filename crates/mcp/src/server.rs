@@ -192,12 +192,13 @@ impl Server {
                 work.await
             }
         };
-        let _ = progress.await;
+        let warnings = progress.await.unwrap_or_default();
         let trained = joined.unwrap_or_else(|e| Err(Error::CheckFailed(format!("the training thread failed: {e}"))));
         let links: Vec<ContentBlock> = trained.as_ref().map(|t| t.files.iter().map(|f| link(f)).collect()).unwrap_or_default();
         let mut out = finish(trained.map(|t| {
             let mut v = t.json();
             v["files"] = json!(t.files);
+            v["warnings"] = json!(warnings);
             v
         }));
         out.content.extend(links);
@@ -211,6 +212,7 @@ impl Server {
             split: Self::split(Some(&a.split))?,
             index: a.index,
             class: a.class,
+            tta: a.tta,
             out: None,
             backend: Backend::Flex,
         })
@@ -235,12 +237,14 @@ impl Server {
 }
 
 /// Sends the training's progress to the client at most once a second: steps done of all,
-/// with the epoch, the latest loss and the latest validation AUC in the message.
+/// with the epoch, the latest loss and the latest validation AUC in the message. Returns the
+/// run's warnings, for its result.
 async fn report_progress(
     mut rx: mpsc::UnboundedReceiver<Event>,
     token: Option<rmcp::model::ProgressToken>,
     peer: Peer<RoleServer>,
-) {
+) -> Vec<String> {
+    let mut warnings = Vec::new();
     let mut last: Option<Instant> = None;
     let (mut done, mut total, mut epoch, mut epochs, mut loss, mut val_auc) = (0usize, 0usize, 0, 0, f64::NAN, None);
     let mut pending = false;
@@ -258,6 +262,7 @@ async fn report_progress(
                     (epoch, val_auc, loss) = (e, Some(auc), train_loss);
                     pending = true;
                 }
+                Some(Event::Warning { message }) => warnings.push(message),
                 Some(_) => {}
                 None => break,
             },
@@ -273,6 +278,7 @@ async fn report_progress(
             pending = false;
         }
     }
+    warnings
 }
 
 /// A sink that drops every event (tools whose result says everything).

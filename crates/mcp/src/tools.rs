@@ -57,7 +57,7 @@ pub fn catalog() -> Vec<(&'static str, &'static str, Value)> {
             "predict",
             "Every image's class probabilities on a split: the first `limit` rows inline (at most 200); without a limit, a split over 200 images needs `csv` (a file under the root) for all rows.",
             json!({ "type": "object", "properties": { "checkpoint": checkpoint, "data": data, "size": size, "split": split,
-                "limit": { "type": "integer", "minimum": 0, "maximum": MAX_INLINE }, "tta": tta,
+                "limit": { "type": "integer", "minimum": 0, "maximum": MAX_INLINE }, "tta": tta.clone(),
                 "csv": { "type": "string" } },
                 "required": ["checkpoint", "data"], "additionalProperties": false }),
         ),
@@ -72,7 +72,7 @@ pub fn catalog() -> Vec<(&'static str, &'static str, Value)> {
             "explain",
             "Grad-CAM (last stage) of one image for a class (default: the predicted one): the map, the probabilities, and a PNG of the image beside the map over it.",
             json!({ "type": "object", "properties": { "checkpoint": checkpoint, "data": data, "size": size, "split": split,
-                "index": { "type": "integer", "minimum": 0 }, "class": { "type": "integer", "minimum": 0 } },
+                "index": { "type": "integer", "minimum": 0 }, "class": { "type": "integer", "minimum": 0 }, "tta": tta },
                 "required": ["checkpoint", "data", "split", "index"], "additionalProperties": false }),
         ),
         (
@@ -158,6 +158,7 @@ pub struct Explain {
     pub split: String,
     pub index: usize,
     pub class: Option<usize>,
+    pub tta: Option<bool>,
 }
 
 #[derive(Deserialize, Debug)]

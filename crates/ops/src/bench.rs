@@ -231,13 +231,38 @@ pub struct Checked {
 }
 
 impl Checked {
-    /// The check as the command's outcome: an error naming what did not pass.
+    /// The check as the command's outcome: an error naming what did not pass, with its figures
+    /// (the JSON printer's `error` is the only line a failed check writes).
     pub fn verdict(&self) -> Result<(), Error> {
         if self.failed.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::CheckFailed(format!("{} does not train as flex does: {}", self.backend, self.failed.join(", "))))
+            return Ok(());
         }
+        let mut figures: Vec<String> = self
+            .conv_check
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| {
+                format!(
+                    "gemm vs direct: forward {:.1e}, input grad {:.1e}, weight grad {:.1e} (bound {:.0e})",
+                    c.check.forward,
+                    c.check.input_grad,
+                    c.check.weight_grad,
+                    ConvCheck::TOLERANCE
+                )
+            })
+            .collect();
+        figures.extend(self.checks.iter().filter(|c| !c.passed).map(|c| {
+            format!(
+                "{} ({}): loss {:.1e} (bound {:.0e}), first logits {:.1e} (bound {:.0e})",
+                c.model,
+                c.conv.unwrap_or("burn's kernel"),
+                c.loss,
+                DeviceCheck::TOLERANCE,
+                c.logits,
+                DeviceCheck::LOGITS_TOLERANCE
+            )
+        }));
+        Err(Error::CheckFailed(format!("{} does not train as flex does: {}", self.backend, figures.join("; "))))
     }
 }
 

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::backend::{Backend, device};
 use crate::error::{Error, create_dir, read};
-use crate::evaluate::load_weights;
+use crate::evaluate::{Tta, flip_tta, load_weights};
 use crate::event::{EVENTS_VERSION, Event, Sink, Written};
 use crate::source::DataSpec;
 use crate::train::write_result_files;
@@ -27,8 +27,9 @@ pub struct EnsembleRequest {
     pub data: DataSpec,
     /// Two or more weight files for the data's images.
     pub checkpoints: Vec<PathBuf>,
-    /// Flip test-time augmentation for every member.
-    pub tta: bool,
+    /// Flip test-time augmentation for every member [the members' own, when every member's run
+    /// recorded the same (see [`crate::evaluate::flip_tta`]), else off].
+    pub tta: Option<bool>,
     pub out: PathBuf,
     /// The run name in the result files' names [ensemble-N].
     pub run: Option<String>,
@@ -90,18 +91,29 @@ pub fn mean_probability(
     Ok((val, train::predictions(val_view.labels, &val_scores), test))
 }
 
+/// TTA as asked; else as every member's run recorded it, when they agree; else off.
+fn members_tta(asked: Option<bool>, checkpoints: &[PathBuf]) -> Tta {
+    if let Some(on) = asked {
+        return Tta { on, from: "asked" };
+    }
+    let each: Vec<Tta> = checkpoints.iter().map(|c| flip_tta(None, c)).collect();
+    match each.first() {
+        Some(first) if first.from == "run" && each.iter().all(|t| t == first) => *first,
+        _ => Tta { on: false, from: "default" },
+    }
+}
+
 /// Scores `req.checkpoints` as one model and writes its files into `req.out`.
 pub fn ensemble(req: &EnsembleRequest, sink: &mut dyn Sink) -> Result<Ensembled, Error> {
     if req.checkpoints.len() < 2 {
         return Err(Error::Usage("an ensemble needs at least two --checkpoints".into()));
     }
     let opened = req.data.open(Some(&DecodeOptions::default()))?;
-    if opened.data.classes() != 2 || opened.task == breastmnist_data::Task::MultiLabel {
+    if opened.flag != Some(breastmnist_data::Flag::Breast) {
         return Err(Error::Usage(format!(
-            "an ensemble is scored on two-class data; {} is {} with {} classes",
+            "an ensemble is scored and named as BreastMNIST's (its report and result files); {} is {}",
             opened.path.display(),
-            opened.task,
-            opened.data.classes()
+            opened.official.map_or_else(|| "not a BreastMNIST file".to_string(), |(e, _)| e.title.to_string())
         )));
     }
     let data = &opened.data;
@@ -116,13 +128,14 @@ pub fn ensemble(req: &EnsembleRequest, sink: &mut dyn Sink) -> Result<Ensembled,
         let md5 = breastmnist_data::md5_hex(&read(path)?);
         members.push(EnsembleMember { source, md5, model_config: ckpt.config });
     }
+    let tta = members_tta(req.tta, &req.checkpoints);
     sink.emit(Event::Started {
         version: EVENTS_VERSION,
         command: "ensemble".into(),
         data: Some(opened.info()),
-        detail: format!("ensemble of {} (mean probability{})", models.len(), if req.tta { ", flip TTA" } else { "" }),
+        detail: format!("ensemble of {} (mean probability), {tta}", models.len()),
     });
-    let (val, val_predictions, test) = mean_probability(&models, data, &device, req.tta)?;
+    let (val, val_predictions, test) = mean_probability(&models, data, &device, tta.on)?;
     sink.emit(Event::Evaluated { split: "val".into(), images: data.val.len(), auc: val.auc, acc: val.acc });
     sink.emit(Event::Evaluated { split: "test".into(), images: data.test.len(), auc: test.auc, acc: test.acc });
     create_dir(&req.out)?;
@@ -130,7 +143,7 @@ pub fn ensemble(req: &EnsembleRequest, sink: &mut dyn Sink) -> Result<Ensembled,
         schema_version: breastmnist_core::export::SCHEMA_VERSION,
         kind: "mean-probability".into(),
         members,
-        tta: req.tta,
+        tta: tta.on,
         environment: env,
         val: ValSummary { auc: val.auc, acc: val.acc, epoch: 0, confusion: val.confusion, predictions: val_predictions },
         test,

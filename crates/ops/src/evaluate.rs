@@ -312,6 +312,9 @@ pub struct ExplainRequest {
     pub index: usize,
     /// The class explained [the predicted one].
     pub class: Option<usize>,
+    /// Whether the probabilities (and so the predicted class) use flip TTA [the run's own: see
+    /// [`flip_tta`]]; the map is always of the image as it is.
+    pub tta: Option<bool>,
     /// Where the PNG goes, if anywhere (the MCP server returns it as image content instead).
     pub out: Option<PathBuf>,
     pub backend: Backend,
@@ -325,8 +328,9 @@ pub struct Explained {
     pub label: Vec<u8>,
     pub class: usize,
     pub class_name: Option<&'static str>,
-    /// Every class's probability for this image.
+    /// Every class's probability for this image (with flip TTA when `tta` says so).
     pub probabilities: Vec<f32>,
+    pub tta: Tta,
     /// The model's probability of the explained class, as Grad-CAM's forward pass computed it.
     pub probability: f32,
     pub stage: String,
@@ -353,10 +357,11 @@ pub fn explain(req: &ExplainRequest, sink: &mut dyn Sink) -> Result<Explained, E
             split.len().saturating_sub(1)
         )));
     }
-    sink.emit(started("explain", &l.opened, format!("{} image {}", req.split, req.index)));
+    let tta = flip_tta(req.tta, &req.checkpoint);
+    sink.emit(started("explain", &l.opened, format!("{} image {}, {tta}", req.split, req.index)));
     let view = ImageView::of(&l.opened.data, req.split);
     let (k, multi) = (l.ckpt.config.num_classes, l.ckpt.config.multi_label);
-    let probs = block_on(eval::probabilities_as(&l.model, &view, &[req.index], &l.device, false, multi))?;
+    let probs = block_on(eval::probabilities_as(&l.model, &view, &[req.index], &l.device, tta.on, multi))?;
     let wide: Vec<f64> = probs.iter().map(|&p| f64::from(p)).collect();
     let class = req.class.unwrap_or_else(|| evaluator::argmax(&wide));
     if class >= k {
@@ -379,6 +384,7 @@ pub fn explain(req: &ExplainRequest, sink: &mut dyn Sink) -> Result<Explained, E
         class,
         class_name: names.get(class).copied(),
         probabilities: probs,
+        tta,
         probability: map.probability,
         stage: format!("{stage:?}"),
         side: map.side,

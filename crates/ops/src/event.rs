@@ -3,7 +3,7 @@
 //!
 //! `Event` is the wire type of `--json` (one JSON object per line, tagged by `event`) and the
 //! source of the MCP server's progress notifications; `docs/events.schema.json` is its schema,
-//! checked against real output by `crates/cli/tests/json.rs`.
+//! checked against real output by `crates/cli/tests/agents.rs`.
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -171,6 +171,15 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
         return Err(Error::Usage("--models, --seeds and --methods must each name at least one".into()));
     }
     let opened = req.data.open(Some(&DecodeOptions::default()))?;
+    if opened.flag != Some(breastmnist_data::Flag::Breast) {
+        // The comparisons read two-class scores, BreastMNIST's de-duplicated test subset and its
+        // malignant class.
+        return Err(Error::Usage(format!(
+            "the lab compares methods on BreastMNIST; {} is {}",
+            opened.path.display(),
+            opened.official.map_or_else(|| "not a BreastMNIST file".to_string(), |(e, _)| e.title.to_string())
+        )));
+    }
     let data_path = opened.path.clone();
     let info = opened.info();
     let data = Arc::new(opened.data);

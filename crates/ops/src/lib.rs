@@ -4,9 +4,8 @@
 //! [`Sink`], looks at a [`Cancel`] flag between steps when it runs long, and returns a typed
 //! result or an [`Error`] whose [`ErrorKind`] decides the exit code. It never prints: the text
 //! printer and the JSON printer (`crates/cli`) and the MCP server (`crates/mcp`) are front ends
-//! over it, with no command logic of their own. `crates/cli/tests/json.rs` checks the events
-//! against `docs/events.schema.json`; `crates/cli/tests/mcp.rs` checks the server's results
-//! against the CLI's files.
+//! over it, with no command logic of their own. `crates/cli/tests/agents.rs` checks the events
+//! against `docs/events.schema.json` and the server's results against the CLI's files.
 
 pub mod audit;
 pub mod backend;

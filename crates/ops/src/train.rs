@@ -126,10 +126,18 @@ pub fn train(req: &TrainRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result
     let (device, env) = device(req.backend)?;
     let pinned = config.conv;
     let conv = block_on(settle(pinned, &device)).map_err(train::TrainError::from)?;
+    // Warnings found before the run starts follow its `started` event.
+    let mut early = Vec::new();
     if conv.fell_back {
-        sink.emit(Event::Warning {
-            message: format!("gemm convolutions disagree with burn's kernel on this device ({:?}); using direct", conv.check),
-        });
+        early.push(format!("gemm convolutions disagree with burn's kernel on this device ({:?}); using direct", conv.check));
+    }
+    if info.official.is_none() && req.data.task.is_none() {
+        early.push(format!(
+            "{} is not an official MedMNIST file (MD5 {}); it is read in BreastMNIST's layout{}",
+            info.path.display(),
+            info.md5,
+            if req.purpose == Purpose::Train { " and its result files are named as BreastMNIST's" } else { "" }
+        ));
     }
     config.conv = Some(conv.algo);
     create_dir(&req.out)?;
@@ -167,6 +175,9 @@ pub fn train(req: &TrainRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result
         Purpose::Pretrain => "pretrain",
     };
     sink.emit(Event::Started { version: EVENTS_VERSION, command: command.into(), data: Some(info.clone()), detail });
+    for message in early {
+        sink.emit(Event::Warning { message });
+    }
     let mut written = Written::default();
     let outcome = loop {
         if cancel.is_cancelled() {
