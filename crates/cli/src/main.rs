@@ -200,6 +200,70 @@ mod tests {
     use super::*;
     use crate::article_agents::{CLIENT_CONFIG, SERVE, SESSION};
 
+    /// The `breastmnist ...` lines of a markdown file's code blocks, continuations joined,
+    /// comments and redirections dropped, quotes removed.
+    fn documented_commands(markdown: &str) -> Vec<Vec<String>> {
+        let mut commands = Vec::new();
+        let (mut in_code, mut pending) = (false, String::new());
+        for line in markdown.lines() {
+            if line.trim_start().starts_with("```") {
+                in_code = !in_code;
+                continue;
+            }
+            if !in_code {
+                continue;
+            }
+            let line = line.trim();
+            if pending.is_empty() && !line.starts_with("breastmnist ") {
+                continue;
+            }
+            let code = line.split(" #").next().unwrap_or("").split(" > ").next().unwrap_or("").trim_end();
+            match code.strip_suffix('\\') {
+                Some(head) => pending.push_str(head),
+                None => {
+                    pending.push_str(code);
+                    let words = pending.split_whitespace().map(|w| w.trim_matches('"').to_string()).collect();
+                    commands.push(words);
+                    pending.clear();
+                }
+            }
+        }
+        commands
+    }
+
+    /// Every command the README and the docs show parses as this CLI's arguments.
+    #[test]
+    fn the_documented_commands_parse() {
+        let docs = [
+            ("README.md", include_str!("../../../README.md")),
+            ("docs/cli.md", include_str!("../../../docs/cli.md")),
+            ("docs/agents.md", include_str!("../../../docs/agents.md")),
+            ("docs/pytorch.md", include_str!("../../../docs/pytorch.md")),
+            ("docs/training.md", include_str!("../../../docs/training.md")),
+        ];
+        let mut failures = Vec::new();
+        let mut seen = 0;
+        for (name, text) in docs {
+            for words in documented_commands(text) {
+                seen += 1;
+                if let Err(e) = Cli::try_parse_from(&words) {
+                    failures.push(format!(
+                        "{name}: `{}`: {}",
+                        words.join(" "),
+                        e.render().to_string().lines().next().unwrap_or("")
+                    ));
+                }
+            }
+        }
+        assert!(seen >= 30, "found only {seen} documented commands");
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        let sample = "text\n```\nbreastmnist lab --data b.npz \\\n  --out x.json   # note\nbreastmnist audit --data b.npz > a.json\n```\nbreastmnist nope\n";
+        assert_eq!(
+            documented_commands(sample),
+            [vec!["breastmnist", "lab", "--data", "b.npz", "--out", "x.json"], vec!["breastmnist", "audit", "--data", "b.npz"]]
+        );
+    }
+
     /// Every command the article shows parses as this CLI's arguments, every tool call names
     /// one of the server's tools with arguments its input schema allows, and each step's tool
     /// call and command name the same things.
