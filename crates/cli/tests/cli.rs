@@ -884,3 +884,50 @@ fn a_custom_multi_label_file_trains_once_its_task_is_named() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cargo xtask data --dataset tissuemnist --size 224"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn pytorch_weights_of_a_k_class_rgb_model_go_out_and_come_back() {
+    use breastmnist_data::Task;
+    use breastmnist_data::synthetic::{Spec, npz};
+    let dir = scratch("k-class-torch");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (task, name, classes) in [(Task::MultiClass, "multi-class", 5), (Task::MultiLabel, "multi-label", 3)] {
+        let data = dir.join(format!("{name}.npz"));
+        let spec = Spec { task, classes, channels: 3, side: 28, splits: [96, 40, 40], seed: 7 };
+        std::fs::write(&data, npz(&spec)).unwrap();
+        let custom = ["--task", name, "--classes", &classes.to_string()];
+        let run = dir.join(name);
+        let o = bin()
+            .args(["train", "--model", "tiny", "--epochs", "1", "--batch", "32", "--preset", "paper"])
+            .args(custom)
+            .arg("--data")
+            .arg(&data)
+            .arg("--out")
+            .arg(&run)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        let weights = run.join("model.safetensors");
+        let o = bin().args(["export", "--checkpoint"]).arg(run.join("best.ckpt")).arg("--out").arg(&weights).output().unwrap();
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        // The same figures from our checkpoint and from the PyTorch file.
+        let eval = |file: &Path| {
+            let o = bin()
+                .args(["--json", "eval"])
+                .args(custom)
+                .arg("--data")
+                .arg(&data)
+                .arg("--checkpoint")
+                .arg(file)
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+            let last: serde_json::Value =
+                serde_json::from_str(String::from_utf8_lossy(&o.stdout).lines().last().unwrap()).unwrap();
+            (last["result"]["auc"].as_f64().unwrap(), last["result"]["acc"].as_f64().unwrap())
+        };
+        let (ours, torch) = (eval(&run.join("best.ckpt")), eval(&weights));
+        assert!((ours.0 - torch.0).abs() < 1e-6 && (ours.1 - torch.1).abs() < 1e-6, "{name}: {ours:?} vs {torch:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

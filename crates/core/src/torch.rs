@@ -111,8 +111,8 @@ pub enum TorchError {
     Unexpected(String, String),
     #[error("tensor '{name}' has shape {found:?}; a {model} needs {expected:?}")]
     Shape { name: String, found: Vec<usize>, expected: Vec<usize>, model: String },
-    #[error("the model has {0} output classes; BreastMNIST needs exactly 2")]
-    Classes(usize),
+    #[error("the model has {found} output classes but the data has {expected}")]
+    Classes { found: usize, expected: usize },
     #[error("the model takes {found}-channel images but the data has {expected} channel(s)")]
     Channels { found: usize, expected: usize },
     #[error(transparent)]
@@ -298,7 +298,7 @@ struct Found {
 /// The architecture `dict` holds: family, block and stem from the names and the first
 /// convolution's kernel, base width, channels, classes. Refuses what the zoo cannot hold before
 /// anything is allocated.
-fn architecture(dict: &StateDict, channels: usize) -> Result<Found, TorchError> {
+fn architecture(dict: &StateDict, channels: usize, classes: usize) -> Result<Found, TorchError> {
     let (family, first) = if dict.contains_key("layer1.0.conv1.weight") {
         (Family::ResNet, "conv1.weight")
     } else if dict.contains_key("stem.conv.weight") {
@@ -332,9 +332,9 @@ fn architecture(dict: &StateDict, channels: usize) -> Result<Found, TorchError> 
     let head = if family == Family::ResNet { "linear.weight" } else { "fc.weight" };
     if let Some(h) = dict.get(head)
         && h.shape.len() == 2
-        && h.shape[0] != 2
+        && h.shape[0] != classes
     {
-        return Err(TorchError::Classes(h.shape[0]));
+        return Err(TorchError::Classes { found: h.shape[0], expected: classes });
     }
     Ok(Found { family, first, width, bottleneck, stem, fold })
 }
@@ -366,17 +366,46 @@ fn check(dict: &StateDict, config: &ModelConfig) -> Result<Vec<(String, String, 
     Ok(want)
 }
 
-/// Our checkpoint of the model a PyTorch state dict holds, for `input_size` px images with
-/// `channels` channels. `size` names the architecture; `None` infers it from the names and
-/// shapes (the zoo member of that family and width whose tensors match exactly).
+/// Our checkpoint of the two-class model a PyTorch state dict holds, for `input_size` px
+/// images with `channels` channels. `size` names the architecture; `None` infers it from the
+/// names and shapes (the zoo member of that family and width whose tensors match exactly).
 pub fn to_checkpoint(
     dict: StateDict,
     input_size: usize,
     channels: usize,
     size: Option<ModelSize>,
 ) -> Result<Checkpoint, TorchError> {
+    to_checkpoint_for(dict, input_size, channels, Outputs::TWO_CLASSES, size)
+}
+
+/// What a model's head puts out: `classes` scores (labels, for multi-label), read with softmax
+/// or, for multi-label, a sigmoid per label.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outputs {
+    pub classes: usize,
+    pub multi_label: bool,
+}
+
+impl Outputs {
+    /// BreastMNIST's, and every binary set's.
+    pub const TWO_CLASSES: Outputs = Outputs { classes: 2, multi_label: false };
+
+    /// The outputs a model for `data` has.
+    pub fn of(data: &breastmnist_data::Dataset) -> Outputs {
+        Outputs { classes: data.classes().max(2), multi_label: matches!(data.targets, breastmnist_data::Targets::MultiLabel(_)) }
+    }
+}
+
+/// [`to_checkpoint`] for a head of any `outputs` (a k-class or multi-label MedMNIST set's).
+pub fn to_checkpoint_for(
+    dict: StateDict,
+    input_size: usize,
+    channels: usize,
+    outputs: Outputs,
+    size: Option<ModelSize>,
+) -> Result<Checkpoint, TorchError> {
     let mut dict = normalise(dict);
-    let Found { family, first, width, bottleneck, stem, fold } = architecture(&dict, channels)?;
+    let Found { family, first, width, bottleneck, stem, fold } = architecture(&dict, channels, outputs.classes)?;
     if fold && let Some(t) = dict.get_mut(first) {
         *t = fold_to_gray(t);
     }
@@ -385,6 +414,8 @@ pub fn to_checkpoint(
     let config = |s: ModelSize| {
         ModelConfig::of(s)
             .with_in_channels(channels)
+            .with_num_classes(outputs.classes)
+            .with_multi_label(outputs.multi_label)
             .with_input_size(input_size)
             .with_stem(stem)
             .with_resize(resize)
@@ -487,11 +518,22 @@ pub fn checkpoint_from_bytes(
     channels: usize,
     size: Option<ModelSize>,
 ) -> Result<Checkpoint, TorchError> {
+    checkpoint_from_bytes_for(bytes, input_size, channels, Outputs::TWO_CLASSES, size)
+}
+
+/// [`checkpoint_from_bytes`] for a head of any `outputs`.
+pub fn checkpoint_from_bytes_for(
+    bytes: &[u8],
+    input_size: usize,
+    channels: usize,
+    outputs: Outputs,
+    size: Option<ModelSize>,
+) -> Result<Checkpoint, TorchError> {
     match Format::sniff(bytes) {
         Some(Format::Ours) => Ok(Checkpoint::from_bytes(bytes)?),
-        Some(Format::Safetensors) => to_checkpoint(read_safetensors(bytes)?, input_size, channels, size),
+        Some(Format::Safetensors) => to_checkpoint_for(read_safetensors(bytes)?, input_size, channels, outputs, size),
         Some(Format::Pytorch) if bytes.starts_with(b"PK\x03\x04") => {
-            to_checkpoint(read_pytorch_bytes(bytes)?, input_size, channels, size)
+            to_checkpoint_for(read_pytorch_bytes(bytes)?, input_size, channels, outputs, size)
         }
         Some(Format::Pytorch) => Err(TorchError::PytorchNeedsFile),
         None => Err(TorchError::Unknown),
@@ -550,7 +592,12 @@ mod tests {
         assert!(e.to_string().contains("'layer1.0.conv2.weight' has shape [8, 8, 1, 1]"), "{e}");
         let mut d = dict.clone();
         d.insert("linear.weight".into(), TorchTensor { shape: vec![3, 64], values: vec![0.0; 192] });
-        assert_eq!(to_checkpoint(d, 28, 1, None).unwrap_err(), TorchError::Classes(3));
+        assert_eq!(to_checkpoint(d.clone(), 28, 1, None).unwrap_err(), TorchError::Classes { found: 3, expected: 2 });
+        // The same head (with its bias) is right for three-class data.
+        d.insert("linear.bias".into(), TorchTensor { shape: vec![3], values: vec![0.0; 3] });
+        let three = Outputs { classes: 3, multi_label: false };
+        let ckpt = to_checkpoint_for(d, 28, 1, three, None).unwrap();
+        assert_eq!((ckpt.config.num_classes, ckpt.config.multi_label), (3, false));
         assert_eq!(to_checkpoint(dict.clone(), 28, 3, None).unwrap_err(), TorchError::Channels { found: 1, expected: 3 });
         let mut d = dict.clone();
         d.insert("layer1.0.conv3.weight".into(), TorchTensor { shape: vec![1], values: vec![0.0] });

@@ -27,21 +27,13 @@ use crate::train::write_result_files;
 pub fn load_weights(path: &Path, data: &breastmnist_data::Dataset, model: Option<ModelSize>) -> Result<Checkpoint, Error> {
     let weights = |source| Error::Weights { path: path.to_path_buf(), source: Box::new(source) };
     let bytes = read(path)?;
-    let format = torch::Format::sniff(&bytes);
-    if format != Some(torch::Format::Ours) && data.classes() != 2 {
-        return Err(Error::Usage(format!(
-            "{}: PyTorch weight files are read for two-class data only (this data has {} classes); \
-             use a checkpoint (.ckpt) that `breastmnist train` wrote",
-            path.display(),
-            data.classes()
-        )));
-    }
-    let ckpt = match format {
+    let outputs = torch::Outputs::of(data);
+    let ckpt = match torch::Format::sniff(&bytes) {
         Some(torch::Format::Pytorch) => {
             let dict = torch::read_pytorch_file(path).map_err(weights)?;
-            torch::to_checkpoint(dict, data.side, data.channels, model).map_err(weights)?
+            torch::to_checkpoint_for(dict, data.side, data.channels, outputs, model).map_err(weights)?
         }
-        _ => torch::checkpoint_from_bytes(&bytes, data.side, data.channels, model).map_err(weights)?,
+        _ => torch::checkpoint_from_bytes_for(&bytes, data.side, data.channels, outputs, model).map_err(weights)?,
     };
     if ckpt.config.input_size != data.side || ckpt.config.in_channels != data.channels {
         return Err(Error::Usage(format!(

@@ -27,7 +27,8 @@ fn checkpoint_name(req: &TrainRequest) -> String {
 /// Our checkpoint from an imported file: our `.ckpt`, or a PyTorch state dict as
 /// `.safetensors` (converted for `data`'s images).
 fn checkpoint_of(bytes: &[u8], data: &Dataset) -> Result<Checkpoint, WorkerError> {
-    torch::checkpoint_from_bytes(bytes, data.side, data.channels, None).map_err(|e| weights_error(&e))
+    torch::checkpoint_from_bytes_for(bytes, data.side, data.channels, torch::Outputs::of(data), None)
+        .map_err(|e| weights_error(&e))
 }
 
 /// Posts the kept checkpoint and the same weights as PyTorch `.safetensors` (`name`'s stem).
