@@ -229,17 +229,16 @@ pub(crate) fn cmd_ensemble(a: EnsembleArgs, printer: &mut Printer) -> Result<(),
     };
     let done = ensemble(&req, printer)?;
     printer.done("ensemble", done.json(), done.files.clone(), || {
-        let f = &done.file;
         println!(
-            "ensemble of {} (mean probability{}): val AUC {:.4} ACC {:.4}\ntest AUC {:.4}  ACC {:.4}",
-            f.members.len(),
-            if f.tta { ", flip TTA" } else { "" },
-            f.val.auc,
-            f.val.acc,
-            f.test.auc,
-            f.test.acc
+            "ensemble of {} (mean probability, {}): val AUC {:.4} ACC {:.4}\ntest AUC {:.4}  ACC {:.4}",
+            done.members, done.tta, done.val.auc, done.val.acc, done.test.auc, done.test.acc
         );
-        println!("{}", crate::certainty(&f.test, None));
+        if let Some(test) = &done.breast_test {
+            println!("{}", crate::certainty(test, None));
+        }
+        if let Some(m) = &done.task_test {
+            print_task(m, Some(&done.labels));
+        }
         println!("wrote {}/{{ensemble.json, predictions.csv}}", done.out.display());
         print_result_files(&done.result_files);
     });

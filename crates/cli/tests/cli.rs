@@ -886,7 +886,7 @@ fn a_custom_multi_label_file_trains_once_its_task_is_named() {
 }
 
 #[test]
-fn pytorch_weights_of_a_k_class_rgb_model_go_out_and_come_back() {
+fn k_class_and_multi_label_rgb_runs_export_to_pytorch_and_ensemble() {
     use breastmnist_data::Task;
     use breastmnist_data::synthetic::{Spec, npz};
     let dir = scratch("k-class-torch");
@@ -928,6 +928,50 @@ fn pytorch_weights_of_a_k_class_rgb_model_go_out_and_come_back() {
         };
         let (ours, torch) = (eval(&run.join("best.ckpt")), eval(&weights));
         assert!((ours.0 - torch.0).abs() < 1e-6 && (ours.1 - torch.1).abs() < 1e-6, "{name}: {ours:?} vs {torch:?}");
+
+        // An ensemble of this run and another seed: every probability is the members' mean.
+        let second = dir.join(format!("{name}-seed2"));
+        let o = bin()
+            .args(["train", "--model", "tiny", "--epochs", "1", "--batch", "32", "--preset", "paper", "--seed", "2"])
+            .args(custom)
+            .arg("--data")
+            .arg(&data)
+            .arg("--out")
+            .arg(&second)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        let members = format!("{},{}", run.join("best.ckpt").display(), second.join("best.ckpt").display());
+        let ens = dir.join(format!("{name}-ens"));
+        let o = bin()
+            .args(["--json", "ensemble", "--checkpoints", &members])
+            .args(custom)
+            .arg("--data")
+            .arg(&data)
+            .arg("--out")
+            .arg(&ens)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        let probabilities = |csv: &Path| -> Vec<Vec<f64>> {
+            let text = std::fs::read_to_string(csv).unwrap();
+            let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+            let first_p = header.iter().position(|h| h.starts_with("p_")).unwrap();
+            text.lines().skip(1).map(|l| l.split(',').skip(first_p).map(|v| v.parse().unwrap()).collect()).collect()
+        };
+        let (a, b, mean) = (
+            probabilities(&run.join("predictions.csv")),
+            probabilities(&second.join("predictions.csv")),
+            probabilities(&ens.join("predictions.csv")),
+        );
+        assert_eq!((mean.len(), mean[0].len()), (40, classes), "{name}");
+        for (i, row) in mean.iter().enumerate() {
+            for j in 0..classes {
+                assert!((row[j] - (a[i][j] + b[i][j]) / 2.0).abs() < 1e-5, "{name} image {i} class {j}");
+            }
+        }
+        let last: serde_json::Value = serde_json::from_str(String::from_utf8_lossy(&o.stdout).lines().last().unwrap()).unwrap();
+        assert_eq!(last["result"]["task_test"]["per_class_auc"].as_array().unwrap().len(), classes, "{name}");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,16 +1,19 @@
 //! `ensemble`: several checkpoints scored as one model (the mean of their probabilities), with
-//! ensemble.json, predictions.csv and MedMNIST's standard result files for val and test. The
+//! ensemble.json, predictions.csv and MedMNIST's standard result files for val and test, on
+//! BreastMNIST (its test report) or any MedMNIST 2D set (the Evaluator's metrics for its task). The
 //! lab's `ensemble` method scores its base models through [`mean_probability`] too.
 
 use std::path::PathBuf;
 
 use breastmnist_core::batch::ImageView;
+use breastmnist_core::evaluator::{self, TaskMetrics};
+use breastmnist_core::export::task_predictions_csv;
 use breastmnist_core::export::{EnsembleFile, EnsembleMember, ValSummary, predictions_csv};
 use breastmnist_core::metrics::Evaluation;
-use breastmnist_core::result_file::ResultFile;
+use breastmnist_core::result_file::{self, ResultFile};
 use breastmnist_core::train::{self, Prediction, TestReport};
 use breastmnist_core::{Device, Network, eval};
-use breastmnist_data::{Dataset, DecodeOptions, Split};
+use breastmnist_data::{Dataset, DecodeOptions, Flag, Split};
 use futures_lite::future::block_on;
 use serde::Serialize;
 
@@ -39,39 +42,68 @@ pub struct EnsembleRequest {
 /// What `ensemble` wrote and found.
 #[derive(Clone, Debug)]
 pub struct Ensembled {
-    pub file: EnsembleFile,
+    pub members: usize,
+    pub tta: Tta,
+    pub val: Figures,
+    pub test: Figures,
+    /// BreastMNIST's test report (the interval, sensitivity and specificity, the test images
+    /// without a training twin).
+    pub breast_test: Option<TestReport>,
+    /// Another dataset's test metrics, as MedMNIST's Evaluator computes them for its task.
+    pub task_test: Option<TaskMetrics>,
+    /// The label names (empty for a custom dataset).
+    pub labels: Vec<&'static str>,
     pub files: Vec<PathBuf>,
     pub result_files: Vec<PathBuf>,
     pub out: PathBuf,
+}
+
+/// MedMNIST's AUC and ACC of a split.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Figures {
+    pub auc: f64,
+    pub acc: f64,
 }
 
 #[derive(Serialize)]
 struct EnsembledJson<'a> {
     out: &'a std::path::Path,
     members: usize,
-    tta: bool,
+    tta: Tta,
     val: Figures,
     test: Figures,
-}
-
-#[derive(Serialize)]
-struct Figures {
-    auc: f64,
-    acc: f64,
+    task_test: Option<&'a TaskMetrics>,
 }
 
 impl Ensembled {
-    /// The `done` event's result: the members, val and test figures.
+    /// The `done` event's result: the members, the TTA used, val and test figures (and another
+    /// dataset's per-class metrics).
     pub fn json(&self) -> serde_json::Value {
         serde_json::to_value(EnsembledJson {
             out: &self.out,
-            members: self.file.members.len(),
-            tta: self.file.tta,
-            val: Figures { auc: self.file.val.auc, acc: self.file.val.acc },
-            test: Figures { auc: self.file.test.auc, acc: self.file.test.acc },
+            members: self.members,
+            tta: self.tta,
+            val: self.val,
+            test: self.test,
+            task_test: self.task_test.as_ref(),
         })
         .unwrap_or_default()
     }
+}
+
+/// What ensemble.json says of an ensemble on a dataset other than BreastMNIST.
+#[derive(Serialize)]
+struct TaskEnsembleFile<'a> {
+    schema_version: u32,
+    kind: &'static str,
+    dataset: Option<String>,
+    task: &'static str,
+    labels: &'a [&'static str],
+    members: &'a [EnsembleMember],
+    tta: bool,
+    environment: &'a breastmnist_core::export::Environment,
+    val: &'a TaskMetrics,
+    test: &'a TaskMetrics,
 }
 
 /// Validation metrics and predictions, and the test report, of `models` as one model (the mean
@@ -109,13 +141,6 @@ pub fn ensemble(req: &EnsembleRequest, sink: &mut dyn Sink) -> Result<Ensembled,
         return Err(Error::Usage("an ensemble needs at least two --checkpoints".into()));
     }
     let opened = req.data.open(Some(&DecodeOptions::default()))?;
-    if opened.flag != Some(breastmnist_data::Flag::Breast) {
-        return Err(Error::Usage(format!(
-            "an ensemble is scored and named as BreastMNIST's (its report and result files); {} is {}",
-            opened.path.display(),
-            opened.official.map_or_else(|| "not a BreastMNIST file".to_string(), |(e, _)| e.title.to_string())
-        )));
-    }
     let data = &opened.data;
     let (device, env) = device(req.backend)?;
     let mut models = Vec::with_capacity(req.checkpoints.len());
@@ -135,27 +160,123 @@ pub fn ensemble(req: &EnsembleRequest, sink: &mut dyn Sink) -> Result<Ensembled,
         data: Some(opened.info()),
         detail: format!("ensemble of {} (mean probability), {tta}", models.len()),
     });
-    let (val, val_predictions, test) = mean_probability(&models, data, &device, tta.on)?;
+    create_dir(&req.out)?;
+    let mut written = Written::default();
+    let run = req.run.clone().unwrap_or_else(|| format!("ensemble-{}", models.len()));
+    if opened.task == breastmnist_data::Task::Binary && opened.flag == Some(Flag::Breast) {
+        // BreastMNIST: the report the page and the lab read (ensemble.json with the test report).
+        let (val, val_predictions, test) = mean_probability(&models, data, &device, tta.on)?;
+        sink.emit(Event::Evaluated { split: "val".into(), images: data.val.len(), auc: val.auc, acc: val.acc });
+        sink.emit(Event::Evaluated { split: "test".into(), images: data.test.len(), auc: test.auc, acc: test.acc });
+        let file = EnsembleFile {
+            schema_version: breastmnist_core::export::SCHEMA_VERSION,
+            kind: "mean-probability".into(),
+            members,
+            tta: tta.on,
+            environment: env,
+            val: ValSummary { auc: val.auc, acc: val.acc, epoch: 0, confusion: val.confusion, predictions: val_predictions },
+            test,
+        };
+        written.write(sink, req.out.join("ensemble.json"), file.to_json().as_bytes(), "ensemble")?;
+        written.write(
+            sink,
+            req.out.join("predictions.csv"),
+            predictions_csv(&file.test.predictions).as_bytes(),
+            "predictions",
+        )?;
+        let results = [
+            ResultFile::new(data.side, Split::Val, file.val.auc, file.val.acc, &file.val.predictions, &run),
+            ResultFile::new(data.side, Split::Test, file.test.auc, file.test.acc, &file.test.predictions, &run),
+        ];
+        let result_files = write_result_files(&req.out, &results, sink, &mut written)?;
+        return Ok(Ensembled {
+            members: file.members.len(),
+            tta,
+            val: Figures { auc: file.val.auc, acc: file.val.acc },
+            test: Figures { auc: file.test.auc, acc: file.test.acc },
+            breast_test: Some(file.test),
+            task_test: None,
+            labels: opened.labels(),
+            files: written.0,
+            result_files,
+            out: req.out.clone(),
+        });
+    }
+    // Any other dataset: every member's k probabilities averaged, scored as its task.
+    let k = models_outputs(&members)?;
+    let multi = opened.task == breastmnist_data::Task::MultiLabel;
+    let score = |split: Split| -> Result<(Vec<f32>, TaskMetrics), Error> {
+        let view = ImageView::of(data, split);
+        let mut mean: Vec<f32> = Vec::new();
+        for m in &models {
+            let p = block_on(eval::probabilities_reporting(m, &view, &device, tta.on, multi, &mut |_, _| {}))?;
+            if mean.is_empty() {
+                mean = p;
+            } else {
+                mean.iter_mut().zip(&p).for_each(|(a, b)| *a += b);
+            }
+        }
+        let n = models.len() as f32;
+        mean.iter_mut().for_each(|a| *a /= n);
+        let wide: Vec<f64> = mean.iter().map(|&p| f64::from(p)).collect();
+        let m = evaluator::evaluate(opened.task, data.targets, view.labels, &wide, k)
+            .map_err(|e| Error::Train(train::TrainError::from(e)))?;
+        Ok((mean, m))
+    };
+    let (val_probs, val) = score(Split::Val)?;
+    let (test_probs, test) = score(Split::Test)?;
     sink.emit(Event::Evaluated { split: "val".into(), images: data.val.len(), auc: val.auc, acc: val.acc });
     sink.emit(Event::Evaluated { split: "test".into(), images: data.test.len(), auc: test.auc, acc: test.acc });
-    create_dir(&req.out)?;
-    let file = EnsembleFile {
-        schema_version: breastmnist_core::export::SCHEMA_VERSION,
-        kind: "mean-probability".into(),
-        members,
+    let labels = opened.labels();
+    let file = TaskEnsembleFile {
+        schema_version: breastmnist_core::export::SCHEMA_VERSION_TASK,
+        kind: "mean-probability",
+        dataset: opened.flag.map(|f| f.to_string()),
+        task: opened.task.name(),
+        labels: &labels,
+        members: &members,
         tta: tta.on,
-        environment: env,
-        val: ValSummary { auc: val.auc, acc: val.acc, epoch: 0, confusion: val.confusion, predictions: val_predictions },
-        test,
+        environment: &env,
+        val: &val,
+        test: &test,
     };
-    let mut written = Written::default();
-    written.write(sink, req.out.join("ensemble.json"), file.to_json().as_bytes(), "ensemble")?;
-    written.write(sink, req.out.join("predictions.csv"), predictions_csv(&file.test.predictions).as_bytes(), "predictions")?;
-    let run = req.run.clone().unwrap_or_else(|| format!("ensemble-{}", models.len()));
-    let results = [
-        ResultFile::new(data.side, Split::Val, file.val.auc, file.val.acc, &file.val.predictions, &run),
-        ResultFile::new(data.side, Split::Test, file.test.auc, file.test.acc, &file.test.predictions, &run),
-    ];
-    let result_files = write_result_files(&req.out, &results, sink, &mut written)?;
-    Ok(Ensembled { file, files: written.0, result_files, out: req.out.clone() })
+    let json = serde_json::to_string_pretty(&file).unwrap_or_default();
+    written.write(sink, req.out.join("ensemble.json"), json.as_bytes(), "ensemble")?;
+    let csv = task_predictions_csv(&data.test.labels, data.test.width, &test_probs, k);
+    written.write(sink, req.out.join("predictions.csv"), csv.as_bytes(), "predictions")?;
+    let result_files = match opened.flag {
+        Some(flag) => {
+            let file_of = |split: Split, m: &TaskMetrics, probs: &[f32]| ResultFile {
+                name: result_file::name_for(flag, data.side, split, m.auc, m.acc, &run),
+                contents: result_file::table_csv(probs, k),
+            };
+            let results = [file_of(Split::Val, &val, &val_probs), file_of(Split::Test, &test, &test_probs)];
+            write_result_files(&req.out, &results, sink, &mut written)?
+        }
+        None => Vec::new(),
+    };
+    Ok(Ensembled {
+        members: members.len(),
+        tta,
+        val: Figures { auc: val.auc, acc: val.acc },
+        test: Figures { auc: test.auc, acc: test.acc },
+        breast_test: None,
+        task_test: Some(test),
+        labels,
+        files: written.0,
+        result_files,
+        out: req.out.clone(),
+    })
+}
+
+/// The members' common number of outputs (they must agree to be averaged).
+fn models_outputs(members: &[EnsembleMember]) -> Result<usize, Error> {
+    let k = members.first().map_or(2, |m| m.model_config.num_classes);
+    match members.iter().find(|m| m.model_config.num_classes != k) {
+        Some(m) => Err(Error::Usage(format!(
+            "{} has {} outputs but {} has {k}: an ensemble averages members of one head",
+            m.source, m.model_config.num_classes, members[0].source
+        ))),
+        None => Ok(k),
+    }
 }
