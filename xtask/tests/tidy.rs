@@ -752,6 +752,17 @@ fn the_page_layers_only_look_down() {
 
 // ---- Components spawn no work. ----
 
+/// What `find` finds in every Rust file under `dir` (relative to the root), as `file:line: `what``.
+fn places(dir: &str, find: fn(&str) -> Vec<(usize, String)>) -> Vec<String> {
+    let mut report = Vec::new();
+    for file in rust_files(&root().join(dir)) {
+        for (line, what) in find(&read(&file)) {
+            report.push(format!("{}:{line}: `{what}`", relative(&file)));
+        }
+    }
+    report
+}
+
 /// The tasks, workers and timers that `src` starts, each with its line and the path as written.
 /// None of the components' timers draws (they debounce the address and the worker's requests,
 /// and pace the scrubber), so timers count as work too.
@@ -787,13 +798,7 @@ fn spawned_work(src: &str) -> Vec<(usize, String)> {
 /// `runtime`, so a widget can be read, and tested, as a view of its state.
 #[test]
 fn no_component_spawns_work() {
-    let dir = root().join("src/components");
-    let mut report = Vec::new();
-    for file in rust_files(&dir) {
-        for (line, path) in spawned_work(&read(&file)) {
-            report.push(format!("{}:{line}: `{path}`", relative(&file)));
-        }
-    }
+    let report = places("src/components", spawned_work);
     assert!(
         report.is_empty(),
         "no component spawns work (tasks, workers, timers): ask state, or runtime for the clock; {} place(s):\n  {}",
@@ -904,12 +909,7 @@ fn operation_work(src: &str) -> Vec<(usize, String)> {
 /// files and runs the core, so the JSON printer and the MCP server get the same behaviour.
 #[test]
 fn the_cli_reads_no_file_and_runs_no_core_work() {
-    let mut report = Vec::new();
-    for file in rust_files(&root().join("crates/cli/src")) {
-        for (line, word) in operation_work(&read(&file)) {
-            report.push(format!("{}:{line}: `{word}`", relative(&file)));
-        }
-    }
+    let report = places("crates/cli/src", operation_work);
     assert!(
         report.is_empty(),
         "the CLI leaves files and the core's work to crates/ops; {} place(s):\n  {}",

@@ -20,6 +20,13 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// A synthetic file in BreastMNIST's layout (546/78/156, gray, 28 px) that the catalog does not
+/// know.
+fn lookalike_npz(seed: u64) -> Vec<u8> {
+    use breastmnist_data::synthetic::{Spec, npz};
+    npz(&Spec { task: breastmnist_data::Task::Binary, classes: 2, channels: 1, side: 28, splits: [546, 78, 156], seed })
+}
+
 fn schema() -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/events.schema.json");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
@@ -190,15 +197,7 @@ fn every_json_command_matches_the_schema_and_exit_codes_say_the_kind() {
     // A file the catalog does not know, in BreastMNIST's layout: trained, with a warning after
     // `started` (whose data is not official).
     let lookalike = dir.join("lookalike.npz");
-    let spec = breastmnist_data::synthetic::Spec {
-        task: breastmnist_data::Task::Binary,
-        classes: 2,
-        channels: 1,
-        side: 28,
-        splits: [546, 78, 156],
-        seed: 3,
-    };
-    std::fs::write(&lookalike, breastmnist_data::synthetic::npz(&spec)).unwrap();
+    std::fs::write(&lookalike, lookalike_npz(3)).unwrap();
     let (lines, code) = json_run(&[
         "train",
         "--model",
@@ -529,15 +528,7 @@ mod mcp {
         }
         let done = done.expect("the server is free again after the cancel");
         // A file the catalog does not know: trained, and the run's warning is in the result.
-        let spec = breastmnist_data::synthetic::Spec {
-            task: breastmnist_data::Task::Binary,
-            classes: 2,
-            channels: 1,
-            side: 28,
-            splits: [546, 78, 156],
-            seed: 5,
-        };
-        std::fs::write(root.join("lookalike.npz"), breastmnist_data::synthetic::npz(&spec)).unwrap();
+        std::fs::write(root.join("lookalike.npz"), lookalike_npz(5)).unwrap();
         let r = tool(
             &client,
             "train",

@@ -311,7 +311,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, Error> + Send
 
 /// A file as a resource link.
 fn link(path: &std::path::Path) -> ContentBlock {
-    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let name = breastmnist_ops::file_name(path);
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     let mime = if ext == "json" {
         "application/json"

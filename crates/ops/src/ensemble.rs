@@ -18,11 +18,11 @@ use futures_lite::future::block_on;
 use serde::Serialize;
 
 use crate::backend::{Backend, device};
-use crate::error::{Error, create_dir, read};
+use crate::error::{Error, create_dir, file_name, read};
 use crate::evaluate::{Tta, flip_tta, load_weights};
 use crate::event::{EVENTS_VERSION, Event, Sink, Written};
 use crate::source::DataSpec;
-use crate::train::write_result_files;
+use crate::train::{Figures, write_result_files};
 
 /// Checkpoints to combine.
 #[derive(Clone, Debug)]
@@ -56,13 +56,6 @@ pub struct Ensembled {
     pub files: Vec<PathBuf>,
     pub result_files: Vec<PathBuf>,
     pub out: PathBuf,
-}
-
-/// MedMNIST's AUC and ACC of a split.
-#[derive(Clone, Copy, Debug, Serialize)]
-pub struct Figures {
-    pub auc: f64,
-    pub acc: f64,
 }
 
 #[derive(Serialize)]
@@ -149,7 +142,7 @@ pub fn ensemble(req: &EnsembleRequest, sink: &mut dyn Sink) -> Result<Ensembled,
         let ckpt = load_weights(path, data, None)?;
         models.push(ckpt.load(&device).map_err(|source| Error::Checkpoint { path: path.clone(), source })?);
         // Members are named by file name and MD5: a file carries no path of the machine that wrote it.
-        let source = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let source = file_name(path);
         let md5 = breastmnist_data::md5_hex(&read(path)?);
         members.push(EnsembleMember { source, md5, model_config: ckpt.config });
     }

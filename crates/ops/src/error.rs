@@ -145,6 +145,12 @@ impl Error {
     }
 }
 
+/// A file's name without its folders (the whole path when it has no name), as reports name
+/// files: a report carries no path of the machine that wrote it.
+pub fn file_name(path: &std::path::Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
 /// Reads a whole file.
 pub fn read(path: &std::path::Path) -> Result<Vec<u8>, Error> {
     std::fs::read(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })

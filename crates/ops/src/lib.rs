@@ -24,7 +24,7 @@ pub mod source;
 pub mod train;
 
 pub use backend::Backend;
-pub use error::{Error, ErrorKind, read, write};
+pub use error::{Error, ErrorKind, file_name, read, write};
 pub use event::{Cancel, Collect, DataInfo, Event, Sink};
 pub use recipe::Recipe;
 pub use source::{DataSource, DataSpec, Opened};

@@ -20,7 +20,7 @@ use futures_lite::future::block_on;
 use serde::Serialize;
 
 use crate::backend::{Backend, device};
-use crate::error::{Error, create_dir};
+use crate::error::{Error, create_dir, file_name};
 use crate::event::{Cancel, EVENTS_VERSION, Event, Sink, Written};
 use crate::source::{DataSpec, load_data_with};
 
@@ -78,10 +78,6 @@ impl Pretrained {
         })
         .unwrap_or_default()
     }
-}
-
-fn file_name(p: &Path) -> String {
-    p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
 /// The pool: `data`'s training split (read from `data_path`) and every image of the `extra`
