@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::backend::{Backend, device};
 use crate::error::{Error, create_dir, file_name, read};
-use crate::evaluate::{Tta, flip_tta, load_weights};
+use crate::evaluate::{Tta, TtaFrom, flip_tta, load_weights};
 use crate::event::{EVENTS_VERSION, Event, Sink, Written};
 use crate::source::DataSpec;
 use crate::train::{Figures, write_result_files};
@@ -119,12 +119,12 @@ pub fn mean_probability(
 /// TTA as asked; else as every member's run recorded it, when they agree; else off.
 fn members_tta(asked: Option<bool>, checkpoints: &[PathBuf]) -> Tta {
     if let Some(on) = asked {
-        return Tta { on, from: "asked" };
+        return Tta { on, from: TtaFrom::Asked };
     }
     let each: Vec<Tta> = checkpoints.iter().map(|c| flip_tta(None, c)).collect();
     match each.first() {
-        Some(first) if first.from == "run" && each.iter().all(|t| t == first) => *first,
-        _ => Tta { on: false, from: "default" },
+        Some(first) if first.from == TtaFrom::Run && each.iter().all(|t| t == first) => *first,
+        _ => Tta { on: false, from: TtaFrom::Default },
     }
 }
 

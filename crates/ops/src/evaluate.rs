@@ -54,15 +54,26 @@ pub fn load_weights(path: &Path, data: &breastmnist_data::Dataset, model: Option
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Tta {
     pub on: bool,
-    /// `asked`, `run` (the recipe in the metrics.json beside the checkpoint) or `default` (off).
-    pub from: &'static str,
+    pub from: TtaFrom,
+}
+
+/// Where a TTA choice came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TtaFrom {
+    /// The caller said.
+    Asked,
+    /// The recipe in the metrics.json beside the checkpoint.
+    Run,
+    /// Nothing said or recorded: off.
+    Default,
 }
 
 /// TTA as asked; else as the run that wrote the checkpoint scored it (its recipe's `tta` in the
 /// metrics.json beside it), so a checkpoint gives the figures its run reported; else off.
 pub fn flip_tta(asked: Option<bool>, checkpoint: &Path) -> Tta {
     if let Some(on) = asked {
-        return Tta { on, from: "asked" };
+        return Tta { on, from: TtaFrom::Asked };
     }
     let recorded = checkpoint
         .parent()
@@ -70,8 +81,8 @@ pub fn flip_tta(asked: Option<bool>, checkpoint: &Path) -> Tta {
         .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
         .and_then(|v| v["config"]["tta"].as_bool());
     match recorded {
-        Some(on) => Tta { on, from: "run" },
-        None => Tta { on: false, from: "default" },
+        Some(on) => Tta { on, from: TtaFrom::Run },
+        None => Tta { on: false, from: TtaFrom::Default },
     }
 }
 
@@ -79,8 +90,8 @@ impl std::fmt::Display for Tta {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let state = if self.on { "flip TTA on" } else { "flip TTA off" };
         match self.from {
-            "run" => write!(f, "{state}, as the run's metrics.json records"),
-            _ => f.write_str(state),
+            TtaFrom::Run => write!(f, "{state}, as the run's metrics.json records"),
+            TtaFrom::Asked | TtaFrom::Default => f.write_str(state),
         }
     }
 }
@@ -439,12 +450,12 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("breastmnist-ops-tta-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let ckpt = dir.join("best.ckpt");
-        assert_eq!(flip_tta(None, &ckpt), Tta { on: false, from: "default" }, "no metrics.json");
+        assert_eq!(flip_tta(None, &ckpt), Tta { on: false, from: TtaFrom::Default }, "no metrics.json");
         std::fs::write(dir.join("metrics.json"), r#"{"config": {"tta": true}}"#).unwrap();
-        assert_eq!(flip_tta(None, &ckpt), Tta { on: true, from: "run" });
-        assert_eq!(flip_tta(Some(false), &ckpt), Tta { on: false, from: "asked" });
+        assert_eq!(flip_tta(None, &ckpt), Tta { on: true, from: TtaFrom::Run });
+        assert_eq!(flip_tta(Some(false), &ckpt), Tta { on: false, from: TtaFrom::Asked });
         std::fs::write(dir.join("metrics.json"), "not json").unwrap();
-        assert_eq!(flip_tta(None, &ckpt), Tta { on: false, from: "default" }, "an unreadable file is no record");
+        assert_eq!(flip_tta(None, &ckpt), Tta { on: false, from: TtaFrom::Default }, "an unreadable file is no record");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
