@@ -10,10 +10,12 @@ use crate::components::explorer::Explorer;
 use crate::components::gallery::Gallery;
 use crate::components::lazy::Lazy;
 use crate::components::methods_lab::MethodsLab;
+use crate::components::other_datasets::OtherDatasets;
 use crate::components::resolution::ResolutionExperiment;
 use crate::components::toc::Toc;
 use crate::components::train_panel::TrainPanel;
 use crate::runtime::worker::TrainerLink;
+use crate::state::beyond::BeyondCtx;
 use crate::state::data::DataCtx;
 use crate::state::explore::ExploreCtx;
 use crate::state::methods::MethodsCtx;
@@ -34,6 +36,7 @@ pub fn App() -> impl IntoView {
     provide_context(ExploreCtx::new(link));
     provide_context(MethodsCtx::new(data));
     provide_context(ResolutionCtx::new(data));
+    provide_context(BeyondCtx::new());
     view! {
         <a class="skip-link" href="#data">"Skip to the dataset"</a>
         <div class="layout">
@@ -376,6 +379,41 @@ fn Practice() -> impl IntoView {
             // scrolling to one of them.
             <Lazy what="the methods lab" stage=2>
                 <MethodsLab />
+            </Lazy>
+        </section>
+
+        <section id="other-datasets" aria-labelledby="other-datasets-h" data-testid="other-datasets">
+            <h2 id="other-datasets-h">"Beyond BreastMNIST"</h2>
+            <p>
+                "BreastMNIST is one of twelve MedMNIST 2D datasets, and nothing above is specific to it: the "
+                "same network, recipe and metrics run on the others. They differ in what their labels ask: two "
+                "classes (PneumoniaMNIST: 5,856 chest X-rays, normal or pneumonia), several (DermaMNIST's seven "
+                "kinds of skin lesion), ordered grades (RetinaMNIST: 1,600 colour fundus photographs graded 0 to "
+                "4 for diabetic retinopathy) or several yes/no labels at once (ChestMNIST's fourteen findings). "
+                "Pick one: this site serves PneumoniaMNIST and RetinaMNIST; for the others, download the "
+                "official 28 px file from Zenodo (record 10519652) and pick your copy. Either way the file is "
+                "identified by its MD5, never by its name, and checked against the catalog (split sizes, "
+                "channels, labels) before anything is shown."
+            </p>
+            <p>
+                "Training uses the "<em>"reader"</em>" recipe (flip augmentation, the last epoch kept, flip "
+                "test-time augmentation) with c8 or c16, in a background worker of its own. The epochs default "
+                "to about as many training images as the recipe sees on BreastMNIST (20 × 546): 10 on "
+                "RetinaMNIST, 2 on PneumoniaMNIST. The figures are the ones MedMNIST's Evaluator computes for "
+                "the dataset's task: for two classes the AUC of the last column and the accuracy at 0.5; for "
+                "several classes or grades the mean one-vs-rest AUC and the accuracy of the most probable class. "
+                "For orientation, the MedMNIST v2 paper's ResNet-18 (28) reached test AUC 0.944 and ACC 0.854 on "
+                "PneumoniaMNIST, 0.717 and 0.524 on RetinaMNIST (Yang et al., 2023); one seed here is one draw, "
+                "with the uncertainty the test split's size gives it."
+            </p>
+            <p>
+                "PathMNIST, ChestMNIST, OCTMNIST and TissueMNIST (86 to 252 MB of pixels at 28 px) are more than "
+                "a tab holds beside this page, so the section says so instead of crashing the tab; the command "
+                "line trains them with the same recipe ("<code>"breastmnist train --dataset pathmnist --preset reader"</code>
+                "). Grad-CAM on these sets is the command line's for now ("<code>"breastmnist explain"</code>")."
+            </p>
+            <Lazy what="the other datasets" stage=2>
+                <OtherDatasets />
             </Lazy>
         </section>
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use breastmnist_e2e::{Browser, Options, Override, StaticServer, dist};
 
 const READY: Duration = Duration::from_secs(90);
-const SECTIONS: [&str; 14] = [
+const SECTIONS: [&str; 15] = [
     "why",
     "benchmark",
     "data",
@@ -19,6 +19,7 @@ const SECTIONS: [&str; 14] = [
     "resolution",
     "ideas",
     "methods",
+    "other-datasets",
     "agents",
     "conclusion",
     "references",
@@ -69,6 +70,7 @@ async fn article_sections_table_toc_console_and_accessibility() {
         ("methods", "methods-lab"),
         ("methods", "methods-native-row"),
         ("methods", "pretext"),
+        ("other-datasets", "other-pick"),
     ] {
         b.js(&format!("document.getElementById('{section}').scrollIntoView({{behavior: 'instant'}})"), vec![]).await;
         b.wait_js(&format!("return !!document.querySelector('[data-testid={widget}]')"), READY).await;

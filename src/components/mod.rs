@@ -11,6 +11,7 @@ pub mod explorer;
 pub mod gallery;
 pub mod lazy;
 pub mod methods_lab;
+pub mod other_datasets;
 pub mod resolution;
 pub mod toc;
 pub mod train_panel;

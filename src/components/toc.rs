@@ -6,7 +6,7 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{IntersectionObserver, IntersectionObserverEntry, IntersectionObserverInit};
 
 /// The article's sections: (element id, title).
-pub const SECTIONS: [(&str, &str); 13] = [
+pub const SECTIONS: [(&str, &str); 14] = [
     ("why", "Why BreastMNIST"),
     ("benchmark", "The benchmark"),
     ("data", "1 · Download and verify"),
@@ -17,6 +17,7 @@ pub const SECTIONS: [(&str, &str); 13] = [
     ("resolution", "The resolution question"),
     ("ideas", "Newer training ideas"),
     ("methods", "Methods lab"),
+    ("other-datasets", "Beyond BreastMNIST"),
     ("agents", "Let an agent drive it"),
     ("conclusion", "Conclusion"),
     ("references", "References"),

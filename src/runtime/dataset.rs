@@ -1,6 +1,6 @@
 //! Getting a verified [`Dataset`] into the page: browser cache, then network, or a local file.
 
-use breastmnist_data::{DataError, Dataset, DecodeOptions, Extra, Variant, decode_npz};
+use breastmnist_data::{DataError, Dataset, DecodeOptions, Extra, Flag, Size, Variant, decode_npz, identify};
 
 use super::{cache, fetch, hash};
 
@@ -44,6 +44,11 @@ pub enum LoadError {
     File(String),
     /// The verifier worker could not hash the file.
     Hash(String),
+    /// A local file that is no official MedMNIST 2D file at 28 px this section can hold.
+    NotOffered {
+        name: String,
+        why: String,
+    },
     /// A local file larger than any official file (refused before it is read).
     TooLarge {
         name: String,
@@ -74,6 +79,9 @@ impl LoadError {
             LoadError::File(_) => "The browser could not read that file; try picking it again.",
             LoadError::Hash(_) => "Reload the page and try again (the file is checked in a background worker).",
             LoadError::TooLarge { .. } => "Pick the official .npz file (at most a few tens of MB).",
+            LoadError::NotOffered { .. } => {
+                "Pick an official 28 px MedMNIST 2D file (e.g. dermamnist.npz) from Zenodo record 10519652."
+            }
         }
     }
 }
@@ -88,6 +96,7 @@ impl std::fmt::Display for LoadError {
             }
             LoadError::File(e) => write!(f, "Could not read the file: {e}"),
             LoadError::Hash(e) => write!(f, "Could not check the file: {e}"),
+            LoadError::NotOffered { name, why } => write!(f, "{name}: {why}"),
             LoadError::TooLarge { name, bytes, limit } => write!(
                 f,
                 "{name} is {:.0} MB, larger than any official BreastMNIST file ({:.0} MB at most): not read",
@@ -122,7 +131,7 @@ pub async fn load_official(
     progress: impl FnMut(u64, Option<u64>),
     cancel: &fetch::Cancel,
 ) -> Result<Loaded, LoadError> {
-    let file = OfficialFile { name: variant.file_name(), size: variant.size(), md5: variant.md5() };
+    let file = OfficialFile { name: variant.file_name(), size: variant.size(), md5: variant.md5(), limit: None };
     let (bytes, source) = fetch_verified(&url(variant), &file, on_verify, progress, cancel).await?;
     let dataset = decode(&bytes)?;
     Ok(Loaded { dataset, variant, source, file: bytes.into(), md5: variant.md5().into() })
@@ -133,6 +142,8 @@ pub struct OfficialFile {
     pub name: &'static str,
     pub size: Option<u64>,
     pub md5: &'static str,
+    /// Where the exact size is not known: the most bytes the download may take.
+    pub limit: Option<u64>,
 }
 
 /// The bytes of `file`, served under `key` (relative to the page): from Cache Storage when a
@@ -156,7 +167,7 @@ pub async fn fetch_verified(
             Err(_) => cache::delete(key).await,
         }
     }
-    let bytes = fetch::fetch_bytes(key, file.size, progress, cancel).await.map_err(LoadError::Fetch)?;
+    let bytes = fetch::fetch_bytes(key, file.size.or(file.limit), progress, cancel).await.map_err(LoadError::Fetch)?;
     on_verify();
     yield_now().await;
     verify(&bytes, file).await?;
@@ -181,7 +192,7 @@ async fn verify(bytes: &[u8], file: &OfficialFile) -> Result<(), LoadError> {
 /// The verified bytes of an extra pretraining file (`data/FILE` on this server), as
 /// [`fetch_verified`] gets them.
 pub async fn load_extra(extra: Extra, cancel: &fetch::Cancel) -> Result<std::sync::Arc<Vec<u8>>, LoadError> {
-    let file = OfficialFile { name: extra.file_name(), size: Some(extra.size()), md5: extra.md5() };
+    let file = OfficialFile { name: extra.file_name(), size: Some(extra.size()), md5: extra.md5(), limit: None };
     let key = format!("data/{}", extra.file_name());
     let (bytes, _) = fetch_verified(&key, &file, || {}, |_, _| {}, cancel).await?;
     Ok(bytes.into())
@@ -205,4 +216,65 @@ pub async fn yield_now() {
         }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// A verified official 28 px file of another MedMNIST 2D set than BreastMNIST, decoded.
+#[derive(Clone, Debug)]
+pub struct CatalogFile {
+    pub flag: Flag,
+    pub dataset: Dataset,
+    pub file: std::sync::Arc<Vec<u8>>,
+    pub source: Source,
+}
+
+/// The most bytes an official 28 px file of `flag` may take: its decoded arrays (a compressed
+/// `.npz` is smaller) and room for the archive's headers.
+fn catalog_limit(flag: Flag) -> u64 {
+    flag.entry().decoded_bytes(Size::Px28) + (1 << 20)
+}
+
+fn decode_catalog(flag: Flag, bytes: &[u8]) -> Result<Dataset, LoadError> {
+    Ok(decode_npz(bytes, &flag.entry().decode_options(Size::Px28))?)
+}
+
+/// The official 28 px file of `flag` as this app serves it (`data/…`), from Cache Storage or the
+/// network, verified by MD5 and capped in size exactly like BreastMNIST's, then decoded with
+/// what the catalog promises of it.
+pub async fn load_catalog(
+    flag: Flag,
+    on_verify: impl FnOnce(),
+    progress: impl FnMut(u64, Option<u64>),
+    cancel: &fetch::Cancel,
+) -> Result<CatalogFile, LoadError> {
+    let e = flag.entry();
+    let file = OfficialFile { name: e.title, size: None, md5: e.md5(Size::Px28), limit: Some(catalog_limit(flag)) };
+    let (bytes, source) = fetch_verified(&crate::view::beyond::served_url(flag), &file, on_verify, progress, cancel).await?;
+    yield_now().await;
+    let dataset = decode_catalog(flag, &bytes)?;
+    Ok(CatalogFile { flag, dataset, file: bytes.into(), source })
+}
+
+/// A local file, identified by its MD5 (never its name): accepted when it is the official
+/// 28 px file of a set this section offers.
+pub async fn load_catalog_local(name: String, bytes: &[u8]) -> Result<CatalogFile, LoadError> {
+    use crate::view::beyond::{refusal, too_large};
+    let md5 = hash::md5(bytes).await.map_err(LoadError::Hash)?;
+    let refuse = |why: String| Err(LoadError::NotOffered { name: name.clone(), why });
+    let flag = match identify(&md5) {
+        None => return refuse(format!("not an official MedMNIST 2D file (MD5 {md5})")),
+        Some((Flag::Breast, _)) => return refuse("BreastMNIST is the article above; pick it there".into()),
+        Some((flag, size)) if size != Size::Px28 => {
+            return refuse(format!(
+                "the official {} file at {} px; this section trains the 28 px files",
+                flag.entry().title,
+                size.side()
+            ));
+        }
+        Some((flag, _)) => flag,
+    };
+    if let Some(needed) = too_large(flag) {
+        return refuse(refusal(flag, needed));
+    }
+    let dataset = decode_catalog(flag, bytes)?;
+    Ok(CatalogFile { flag, dataset, file: bytes.to_vec().into(), source: Source::LocalFile(name) })
 }

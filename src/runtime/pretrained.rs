@@ -9,6 +9,6 @@ use crate::view::served::ServedPoint;
 
 /// The verified bytes of `point`.
 pub async fn load(point: &ServedPoint, cancel: &fetch::Cancel) -> Result<Vec<u8>, String> {
-    let file = OfficialFile { name: point.file, size: Some(point.bytes), md5: point.md5 };
+    let file = OfficialFile { name: point.file, size: Some(point.bytes), md5: point.md5, limit: None };
     fetch_verified(&point.url(), &file, || {}, |_, _| {}, cancel).await.map(|(bytes, _)| bytes).map_err(|e| e.to_string())
 }

@@ -2,6 +2,7 @@
 //! its methods (as in Leptos's todomvc). The app creates them once and provides them; widgets
 //! take the narrowest one they need with `expect_context`.
 //!
+//! - `beyond`: another MedMNIST 2D set and one run on it ("Beyond BreastMNIST");
 //! - `data`: the dataset file, loaded and verified;
 //! - `train`: the reader's run (form, progress, results, exports), driving the trainer worker;
 //! - `explore`: what the kept model says about each sample, asked of the same worker;
@@ -13,6 +14,7 @@
 //! The worker itself is `runtime::worker::TrainerLink`: `train` launches it, `explore` asks it,
 //! and it routes each reply to the one that asked, so neither state knows the other.
 
+pub mod beyond;
 pub mod data;
 pub mod explore;
 pub mod methods;

@@ -298,6 +298,7 @@ mod tests {
             conv: None,
             model: None,
             certainty: None,
+            task: None,
         })
     }
 

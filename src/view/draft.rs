@@ -235,6 +235,7 @@ impl Draft {
             stem: self.stem,
             // The imported file's name is the page's to add (`TrainCtx::start`).
             init_name: served.map(|p| p.file.to_string()),
+            dataset: None,
         })
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod agents;
 pub mod audit;
+pub mod beyond;
 pub mod chart;
 pub mod control;
 pub mod draft;

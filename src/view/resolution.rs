@@ -47,6 +47,7 @@ impl Arm {
             conv: None,
             stem: None,
             init_name: None,
+            dataset: None,
         }
     }
 }
@@ -146,6 +147,7 @@ mod tests {
             conv: None,
             model: None,
             certainty: None,
+            task: None,
         };
         s.apply(&FromWorker::Done(d), 2, 12.4);
         assert!(s.is_finished());

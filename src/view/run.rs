@@ -465,6 +465,7 @@ mod tests {
                 conv: None,
                 model: None,
                 certainty: None,
+                task: None,
             }),
             0.0,
         );

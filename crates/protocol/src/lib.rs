@@ -17,7 +17,7 @@ pub mod names;
 use serde::{Deserialize, Serialize};
 
 pub use adapter::AdapterInfo;
-pub use breastmnist_data::Split;
+pub use breastmnist_data::{Flag, Size, Split, Task};
 pub use envelope::Buffers;
 pub use error::{ErrorKind, WorkerError};
 pub use names::{
@@ -83,6 +83,7 @@ impl Preset {
             conv: None,
             stem: None,
             init_name: None,
+            dataset: None,
         };
         match self {
             Preset::Paper => paper,
@@ -159,6 +160,18 @@ pub struct TrainRequest {
     /// or the imported file's), recorded with their MD5 in the metrics JSON's `config.init`.
     #[serde(default)]
     pub init_name: Option<String>,
+    /// Which official MedMNIST file the dataset bytes are, when they are not BreastMNIST's (the
+    /// worker then decodes them with that file's split sizes, channels and labels, and names
+    /// the result files with its flag). `None`: BreastMNIST.
+    #[serde(default)]
+    pub dataset: Option<DataFile>,
+}
+
+/// One official MedMNIST 2D file: a dataset at one size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataFile {
+    pub flag: Flag,
+    pub size: Size,
 }
 
 /// Self-supervised pretraining in the tab, on BreastMNIST's training images (the dataset
@@ -291,6 +304,37 @@ pub struct DoneView {
     /// How sure the test figures are, and the figures on the de-duplicated test subset.
     #[serde(default)]
     pub certainty: Option<Box<CertaintyView>>,
+    /// MedMNIST's figures for the dataset's own task, on a run on another MedMNIST dataset
+    /// than BreastMNIST (absent for BreastMNIST, whose figures are the binary ones above).
+    #[serde(default)]
+    pub task: Option<Box<TaskView>>,
+}
+
+/// A run on any MedMNIST dataset, as the Evaluator scores it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskView {
+    pub flag: Flag,
+    pub task: Task,
+    /// The label names, by label value (multi-label: by column).
+    pub labels: Vec<String>,
+    /// MedMNIST's AUC and ACC of the kept model on validation and test.
+    pub val_auc: f64,
+    pub val_acc: f64,
+    pub test_auc: f64,
+    pub test_acc: f64,
+    /// One-vs-rest test AUC of each class (multi-label: of each label).
+    pub per_class_auc: Vec<f64>,
+    /// The test confusion: rows the true class, columns the predicted one (`k x k`); for
+    /// multi-label data one `[[tn, fp], [fn, tp]]` per label.
+    pub confusion: TaskConfusion,
+}
+
+/// The test confusion of a [`TaskView`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskConfusion {
+    Classes(Vec<Vec<u32>>),
+    PerLabel(Vec<[[u32; 2]; 2]>),
 }
 
 /// The test figures' intervals and the audit's subset.
@@ -542,19 +586,22 @@ mod tests {
             conv: Some(Conv::Gemm),
             stem: Some(Stem::Torchvision),
             init_name: Some("c16-contrastive.ckpt".into()),
+            dataset: Some(DataFile { flag: Flag::Retina, size: Size::Px28 }),
         });
         // Requests written before fine-tuning, augmentation modes, selection rules and presets
         // existed still read (saved runs hold them).
         let old = r#"{"cmd":"continue","model":"tiny","epochs":2,"batch_size":32,"lr":0.001,"seed":7,"subset":null,"augment":false,"mixup":null,"backend":"cpu"}"#;
         assert!(matches!(ToWorker::from_json(old), Ok(ToWorker::Continue(r))
             if r.model == ModelKind::Tiny && !r.fine_tune && r.augment == Augment::None
-                && r.selection == Selection::BestValAuc && !r.tta && r.preset.is_none() && r.method.is_none()));
+                && r.selection == Selection::BestValAuc && !r.tta && r.preset.is_none() && r.method.is_none()
+                && r.dataset.is_none()));
         let old_aug = old.replace("\"augment\":false", "\"augment\":true");
         assert!(matches!(ToWorker::from_json(&old_aug), Ok(ToWorker::Continue(r)) if r.augment == Augment::Full));
         let unknown_model = old.replace("\"tiny\"", "\"resnet101\"");
         assert_eq!(ToWorker::from_json(&unknown_model).unwrap_err().kind, ErrorKind::Protocol);
         assert_eq!(ToWorker::from_json(&start.to_json()).unwrap(), start);
         assert!(start.to_json().contains("\"cmd\":\"start\""));
+        assert!(start.to_json().contains(r#""dataset":{"flag":"retinamnist","size":"28"}"#), "{}", start.to_json());
         let step = FromWorker::Step { epoch: 1, step: 3, steps_per_epoch: 5, loss: 0.5, millis: 12.0 };
         assert_eq!(FromWorker::from_json(&step.to_json()).unwrap(), step);
         assert_eq!(FromWorker::from_json("{\"msg\":\"nope\"}").unwrap_err().kind, ErrorKind::Protocol);
@@ -594,7 +641,8 @@ mod tests {
         assert_eq!(f("breastmnist_64_val_[AUC]0.800_[ACC]0.750@run.csv").split(), Some(Split::Val));
         assert_eq!(f("notes.csv").split(), None);
         let old = r#"{"best_epoch":1,"val_auc":0.8,"test_auc":0.8,"test_acc":0.7,"confusion":[[1,2],[3,4]],"roc":[],"metrics_json":"{}"}"#;
-        assert!(serde_json::from_str::<DoneView>(old).unwrap().result_files.is_empty());
+        let done = serde_json::from_str::<DoneView>(old).unwrap();
+        assert!(done.result_files.is_empty() && done.task.is_none(), "older done views read as BreastMNIST runs");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! It must not know about JavaScript, devices or the message loop.
 
 use breastmnist_core::batch::Augmentation;
+use breastmnist_core::evaluator::Confusions;
 use breastmnist_core::explain::Explanations;
 use breastmnist_core::gradcam::GradCamError;
 use breastmnist_core::lab::Method;
@@ -18,10 +19,10 @@ use breastmnist_core::result_file;
 use breastmnist_core::torch::TorchError;
 use breastmnist_core::train::{EpochMetrics, Preset, RunResult, Selection, TestReport, TrainConfig, TrainError, TrainFailure};
 use breastmnist_core::{Environment, MetricsFile, ModelSize, Stage};
-use breastmnist_data::DataError;
+use breastmnist_data::{DataError, DecodeOptions, Flag};
 use breastmnist_protocol::{
-    self as protocol, BackendKind, CertaintyView, ConvView, DoneView, EpochView, ErrorKind, Explained, ModelKind, ModelView,
-    PretrainRequest, ResultFileView, Split, TrainRequest, WorkerError,
+    self as protocol, BackendKind, CertaintyView, ConvView, DataFile, DoneView, EpochView, ErrorKind, Explained, ModelKind,
+    ModelView, PretrainRequest, ResultFileView, Split, TaskConfusion, TaskView, TrainRequest, WorkerError,
 };
 
 pub fn model_size(m: ModelKind) -> ModelSize {
@@ -258,7 +259,13 @@ pub fn epoch_view(m: &EpochMetrics) -> EpochView {
 
 /// The page's summary of a finished run on `backend`/`adapter` whose convolutions ran as
 /// `conv` says (recorded in the metrics JSON's environment).
-pub fn done_view(result: &RunResult, backend: BackendKind, adapter: &str, conv: Settled) -> DoneView {
+pub fn done_view(result: &RunResult, backend: BackendKind, adapter: &str, conv: Settled, dataset: Option<DataFile>) -> DoneView {
+    // A run on another MedMNIST set than BreastMNIST: its result files carry its flag, its
+    // metrics JSON names it, and the page gets its task's figures (not BreastMNIST's malignant
+    // sensitivity or twin-free subset).
+    let other = dataset.map(|d| d.flag).filter(|&f| f != Flag::Breast);
+    let labels: Vec<&str> = other.map_or_else(Vec::new, |f| f.entry().labels.to_vec());
+    let environment = Environment::new(backend.name(), adapter).with_conv(conv);
     DoneView {
         best_epoch: result.best_epoch,
         val_auc: result.val.auc,
@@ -266,16 +273,57 @@ pub fn done_view(result: &RunResult, backend: BackendKind, adapter: &str, conv: 
         test_acc: result.test.acc,
         confusion: result.test.confusion.0.map(|row| row.map(|v| v as usize)),
         roc: result.test.roc.iter().map(|p| (p.fpr, p.tpr)).collect(),
-        metrics_json: MetricsFile::new(result, Environment::new(backend.name(), adapter).with_conv(conv)).to_json(),
-        result_files: result_file::result_files(result, &result_file::run_name(result))
+        metrics_json: MetricsFile::new(result, environment).with_dataset(result, other, &labels).to_json(),
+        result_files: result_file::result_files_for(result, other.unwrap_or(Flag::Breast), &result_file::run_name(result))
             .into_iter()
             .map(|f| ResultFileView { name: f.name, contents: f.contents })
             .collect(),
         worker_memory: wasm_memory(),
         conv: Some(Box::new(conv_view(&conv))),
         model: Some(Box::new(model_view(&result.model))),
-        certainty: certainty_view(&result.test).map(Box::new),
+        certainty: if other.is_some() { None } else { certainty_view(&result.test).map(Box::new) },
+        task: other.map(|flag| Box::new(task_view(result, flag))),
     }
+}
+
+/// The Evaluator's figures of a run on `flag`: from the run's k-class report, or for two
+/// classes from its binary figures (where both classes' one-vs-rest AUC is the AUC).
+pub fn task_view(result: &RunResult, flag: Flag) -> TaskView {
+    let entry = flag.entry();
+    let labels = entry.labels.iter().map(|l| l.to_string()).collect();
+    match &result.task {
+        Some(t) => TaskView {
+            flag,
+            task: entry.task,
+            labels,
+            val_auc: t.val.auc,
+            val_acc: t.val.acc,
+            test_auc: t.test.auc,
+            test_acc: t.test.acc,
+            per_class_auc: t.test.per_class_auc.clone(),
+            confusion: match &t.test.confusion {
+                Confusions::Classes(m) => TaskConfusion::Classes(m.clone()),
+                Confusions::PerLabel(m) => TaskConfusion::PerLabel(m.clone()),
+            },
+        },
+        None => TaskView {
+            flag,
+            task: entry.task,
+            labels,
+            val_auc: result.val.auc,
+            val_acc: result.val.acc,
+            test_auc: result.test.auc,
+            test_acc: result.test.acc,
+            per_class_auc: vec![result.test.auc; 2],
+            confusion: TaskConfusion::Classes(result.test.confusion.0.iter().map(|r| r.to_vec()).collect()),
+        },
+    }
+}
+
+/// How the worker decodes the dataset bytes of a request: as the official file it names, or
+/// as BreastMNIST.
+pub fn decode_options(dataset: Option<DataFile>) -> DecodeOptions {
+    dataset.map_or_else(DecodeOptions::default, |d| d.flag.entry().decode_options(d.size))
 }
 
 /// The test figures' intervals and de-duplicated subset, when the report has them.
@@ -330,9 +378,10 @@ fn wasm_memory() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use breastmnist_core::evaluator::TaskMetrics;
     use breastmnist_core::metrics::{Confusion, Evaluation, RocPoint};
     use breastmnist_core::model::conv_check::{ConvCheck, RaceTimes};
-    use breastmnist_core::train::{Prediction, TestReport};
+    use breastmnist_core::train::{Prediction, TaskRun, TestReport};
 
     #[test]
     fn the_page_presets_are_the_core_presets() {
@@ -416,25 +465,10 @@ mod tests {
         assert!(probe.linear_probe);
     }
 
-    #[test]
-    fn views_carry_the_core_values() {
-        let m = EpochMetrics {
-            epoch: 3,
-            train_loss: 0.5,
-            train_acc: 0.75,
-            val_loss: 0.4,
-            val_acc: 0.8,
-            val_auc: 0.9,
-            lr: 1e-4,
-            is_best: true,
-        };
-        let v = epoch_view(&m);
-        assert_eq!(
-            (v.epoch, v.train_loss, v.train_acc, v.val_loss, v.val_acc, v.val_auc, v.lr, v.is_best),
-            (3, 0.5, 0.75, 0.4, 0.8, 0.9, 1e-4, true)
-        );
+    /// A finished binary run of one epoch (`m`) whose test figures are AUC 0.91, ACC 0.897.
+    fn binary_result(m: EpochMetrics) -> RunResult {
         let confusion = Confusion([[30, 12], [4, 110]]);
-        let result = RunResult {
+        RunResult {
             config: TrainConfig::new(),
             model: ModelConfig::new(),
             history: vec![m],
@@ -452,7 +486,80 @@ mod tests {
                 malignant: None,
                 deduplicated: None,
             },
+        }
+    }
+
+    #[test]
+    fn a_run_on_another_dataset_carries_its_task_flag_and_labels() {
+        let m = EpochMetrics {
+            epoch: 1,
+            train_loss: 0.5,
+            train_acc: 0.7,
+            val_loss: 0.5,
+            val_acc: 0.8,
+            val_auc: 0.9,
+            lr: 1e-3,
+            is_best: true,
         };
+        // Two classes (PneumoniaMNIST): the binary figures as the task's, both classes' AUC alike.
+        let pneumonia = Some(DataFile { flag: Flag::Pneumonia, size: protocol::Size::Px28 });
+        let d = done_view(&binary_result(m.clone()), BackendKind::Cpu, "flex", Settled::unchecked(ConvAlgo::Direct), pneumonia);
+        let t = d.task.as_deref().expect("a task view");
+        assert_eq!(
+            (t.flag, t.task, t.labels.clone()),
+            (Flag::Pneumonia, protocol::Task::Binary, vec!["normal".to_string(), "pneumonia".into()])
+        );
+        assert_eq!((t.test_auc, t.test_acc, t.per_class_auc.clone()), (0.91, 0.897, vec![0.91, 0.91]));
+        assert_eq!(t.confusion, TaskConfusion::Classes(vec![vec![30, 12], vec![4, 110]]));
+        assert!(d.certainty.is_none(), "BreastMNIST's malignant rates and twins are not another set's");
+        assert!(d.result_files.iter().all(|f| f.name.starts_with("pneumoniamnist_")), "{:?}", d.result_files);
+        // Five grades (RetinaMNIST): the Evaluator's report, named as the dataset's task.
+        let metrics = |auc: f64| TaskMetrics {
+            task: breastmnist_data::Task::MultiClass,
+            auc,
+            acc: 0.5,
+            per_class_auc: vec![0.9, 0.8, 0.7, 0.6, 0.5],
+            confusion: Confusions::Classes(vec![vec![1, 0, 0, 0, 0]; 5]),
+        };
+        let mut retina = binary_result(m);
+        retina.task = Some(TaskRun {
+            task: breastmnist_data::Task::MultiClass,
+            classes: 5,
+            val: metrics(0.75),
+            test: metrics(0.7),
+            val_probabilities: vec![0.2; 5],
+            test_probabilities: vec![0.2; 5],
+        });
+        let file = Some(DataFile { flag: Flag::Retina, size: protocol::Size::Px28 });
+        let d = done_view(&retina, BackendKind::Cpu, "flex", Settled::unchecked(ConvAlgo::Direct), file);
+        let t = d.task.as_deref().expect("a task view");
+        assert_eq!((t.val_auc, t.test_auc, t.per_class_auc.len(), t.labels.len()), (0.75, 0.7, 5, 5));
+        assert!(matches!(&t.confusion, TaskConfusion::Classes(m) if m.len() == 5));
+        let json: serde_json::Value = serde_json::from_str(&d.metrics_json).unwrap();
+        assert_eq!((json["schema_version"].as_u64(), json["dataset"]["flag"].as_str()), (Some(2), Some("retinamnist")));
+        assert!(d.result_files.iter().all(|f| f.name.starts_with("retinamnist_")), "{:?}", d.result_files);
+        // BreastMNIST's own runs are unchanged: no task view, their certainty kept.
+        assert!(decode_options(None) == DecodeOptions::default() && decode_options(file).split_sizes == Some([1080, 120, 400]));
+    }
+
+    #[test]
+    fn views_carry_the_core_values() {
+        let m = EpochMetrics {
+            epoch: 3,
+            train_loss: 0.5,
+            train_acc: 0.75,
+            val_loss: 0.4,
+            val_acc: 0.8,
+            val_auc: 0.9,
+            lr: 1e-4,
+            is_best: true,
+        };
+        let v = epoch_view(&m);
+        assert_eq!(
+            (v.epoch, v.train_loss, v.train_acc, v.val_loss, v.val_acc, v.val_auc, v.lr, v.is_best),
+            (3, 0.5, 0.75, 0.4, 0.8, 0.9, 1e-4, true)
+        );
+        let result = binary_result(m);
         let check = ConvCheck { forward: 1e-7, input_grad: 2e-7, weight_grad: 3e-7 };
         let d = done_view(
             &result,
@@ -464,6 +571,7 @@ mod tests {
                 fell_back: false,
                 race: Some(RaceTimes { direct_ms: 9.0, gemm_ms: 3.0 }),
             },
+            None,
         );
         assert_eq!((d.best_epoch, d.val_auc, d.test_auc, d.test_acc), (3, 0.9, 0.91, 0.897));
         assert_eq!(d.confusion, [[30, 12], [4, 110]]);

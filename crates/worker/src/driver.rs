@@ -10,18 +10,19 @@ use breastmnist_core::model::ConvAlgo;
 use breastmnist_core::model::conv_check::{Settled, settle, should_race};
 use breastmnist_core::train::{InitFile, Snapshot, evaluate_checkpoint_reporting};
 use breastmnist_core::{Checkpoint, TrainEvent, Trainer, torch};
-use breastmnist_data::{Dataset, DecodeOptions, decode_npz};
+use breastmnist_data::{Dataset, DecodeOptions, Flag, decode_npz};
 use breastmnist_protocol::{BackendChoice, FromWorker, TrainRequest, WorkerError};
 
 use crate::backend::{self, Picked};
 use crate::control::Control;
-use crate::convert::{self, config_of, data_error, done_view, epoch_view, failure, train_error, weights_error};
+use crate::convert::{self, config_of, data_error, decode_options, done_view, epoch_view, failure, train_error, weights_error};
 use crate::explain::{Explainer, Session};
 use crate::io::{fail, now_ms, post, yield_now};
 use crate::job::Init;
 
 fn checkpoint_name(req: &TrainRequest) -> String {
-    format!("breastmnist-{}-seed{}.ckpt", req.model, req.seed)
+    let flag = req.dataset.map_or(Flag::Breast, |d| d.flag);
+    format!("{flag}-{}-seed{}.ckpt", req.model, req.seed)
 }
 
 /// Our checkpoint from an imported file: our `.ckpt`, or a PyTorch state dict as
@@ -79,7 +80,7 @@ pub async fn evaluate(
         evaluate_checkpoint_reporting(&checkpoint, &data, &device, tta, report).await.map_err(|e| train_error(&e))?;
     explainer.keep(Session { device, backend: kind, data, model, config: result.model.clone(), tta });
     post_checkpoint(&name, ckpt).await;
-    post(&FromWorker::Done(done_view(&result, kind, &adapter, Settled::unchecked(ConvAlgo::Direct))), None);
+    post(&FromWorker::Done(done_view(&result, kind, &adapter, Settled::unchecked(ConvAlgo::Direct), None)), None);
     Ok(())
 }
 
@@ -91,7 +92,7 @@ pub async fn run(
     control: &Control,
     explainer: &Explainer,
 ) -> Result<(), WorkerError> {
-    let data = Arc::new(decode_npz(&bytes, &DecodeOptions::default()).map_err(|e| data_error(&e))?);
+    let data = Arc::new(decode_npz(&bytes, &decode_options(req.dataset)).map_err(|e| data_error(&e))?);
     drop(bytes);
     let mut config = config_of(&req);
     config.validate(data.train.len()).map_err(|e| train_error(&e.into()))?;
@@ -151,12 +152,15 @@ pub async fn run(
                     epoch_ended = Some(m.epoch);
                     post(&FromWorker::Epoch(epoch_view(&m)), None)
                 }
-                TrainEvent::Done(result) => {
+                TrainEvent::Done(mut result) => {
+                    if let Some(d) = req.dataset {
+                        result.task = result.task.map(|t| t.named(d.flag.entry().task));
+                    }
                     if let Ok(Some(ckpt)) = trainer.best_checkpoint().await {
                         post_checkpoint(&checkpoint_name(&req), ckpt).await;
                     }
                     keep(&trainer);
-                    post(&FromWorker::Done(done_view(&result, kind, &adapter, trainer.conv_outcome(conv))), None);
+                    post(&FromWorker::Done(done_view(&result, kind, &adapter, trainer.conv_outcome(conv), req.dataset)), None);
                 }
                 TrainEvent::Error(f) => {
                     // The run ends; the best model so far stays downloadable and explorable.

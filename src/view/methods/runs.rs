@@ -162,6 +162,7 @@ mod tests {
             conv: None,
             model: None,
             certainty: None,
+            task: None,
         };
         r.apply(&FromWorker::Done(d), 30.2);
         assert!(r.is_done() && r.is_finished());

@@ -1,0 +1,243 @@
+//! "Beyond BreastMNIST": the other MedMNIST 2D set the reader picked, loaded and verified
+//! beside the article's dataset (never replacing it), and one run of the reader recipe on it in
+//! a trainer worker of its own (a one-job `state::series`), with its downloads.
+//!
+//! Loads are numbered like `DataCtx`'s: a newer pick cancels an older download and its result
+//! is ignored. A new pick or a new run stops the running one.
+
+use std::sync::Arc;
+
+use breastmnist_data::Flag;
+use breastmnist_protocol::{BackendChoice, FromWorker, ModelKind, ToWorker};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::File;
+
+use crate::runtime::blob::object_url;
+use crate::runtime::dataset::{CatalogFile, LoadError, load_catalog, load_catalog_local};
+use crate::runtime::fetch::Cancel;
+use crate::runtime::url::param;
+use crate::runtime::worker::{Outgoing, Report};
+use crate::state::data::LoadPhase;
+use crate::state::series::{Jobs, Series};
+use crate::view::beyond::{Card, Run, Status, flags, request, too_large};
+
+/// A download of the run: what it is, its file name and its `blob:` URL.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Download {
+    pub what: &'static str,
+    pub name: String,
+    pub url: String,
+}
+
+/// The section's state, provided in context; `Copy`.
+#[derive(Clone, Copy)]
+pub struct BeyondCtx {
+    /// The set picked (`None` until the reader picks one).
+    pub flag: RwSignal<Option<Flag>>,
+    pub phase: RwSignal<LoadPhase>,
+    pub loaded: RwSignal<Option<Arc<CatalogFile>>>,
+    pub card: RwSignal<Option<Arc<Card>>>,
+    pub model: RwSignal<ModelKind>,
+    pub epochs: RwSignal<usize>,
+    pub run: RwSignal<Run>,
+    pub downloads: RwSignal<Vec<Download>>,
+    backend: BackendChoice,
+    series: Series,
+    generation: StoredValue<u64>,
+    cancel: StoredValue<Option<Cancel>, LocalStorage>,
+}
+
+impl BeyondCtx {
+    /// The section's state; `?other=FLAG` picks (and loads) a set at once.
+    pub fn new() -> Self {
+        let ctx = BeyondCtx {
+            flag: RwSignal::new(None),
+            phase: RwSignal::new(LoadPhase::Idle),
+            loaded: RwSignal::new(None),
+            card: RwSignal::new(None),
+            model: RwSignal::new(ModelKind::C8),
+            epochs: RwSignal::new(1),
+            run: RwSignal::new(Run::default()),
+            downloads: RwSignal::new(Vec::new()),
+            backend: param("backend").as_deref().and_then(BackendChoice::parse_loose).unwrap_or_default(),
+            series: Series::new(),
+            generation: StoredValue::new(0),
+            cancel: StoredValue::new_local(None),
+        };
+        if let Some(flag) = param("other").and_then(|f| Flag::parse(&f)).filter(|f| flags().any(|o| o == *f)) {
+            ctx.pick(flag);
+        }
+        ctx
+    }
+
+    fn begin(self) -> (u64, Cancel) {
+        let cancel = Cancel::new();
+        if let Some(old) = self.cancel.get_value() {
+            old.cancel();
+        }
+        self.cancel.set_value(Some(cancel.clone()));
+        self.generation.update_value(|g| *g += 1);
+        (self.generation.get_value(), cancel)
+    }
+
+    fn current(self, generation: u64) -> bool {
+        self.generation.get_value() == generation
+    }
+
+    /// Forgets the loaded set and its run (stopping it).
+    fn clear(self) {
+        self.stop();
+        self.set_downloads(Vec::new());
+        self.run.set(Run::default());
+        self.loaded.set(None);
+        self.card.set(None);
+    }
+
+    /// Picks `flag`: loads its official 28 px file from this app's server (or the browser's
+    /// cache), unless the tab cannot hold it (the section then says why).
+    pub fn pick(self, flag: Flag) {
+        self.clear();
+        self.flag.set(Some(flag));
+        let (generation, cancel) = self.begin();
+        if too_large(flag).is_some() {
+            return self.phase.set(LoadPhase::Idle);
+        }
+        self.phase.set(LoadPhase::Downloading { received: 0, total: None });
+        spawn_local(async move {
+            let result = load_catalog(
+                flag,
+                move || {
+                    if self.current(generation) {
+                        self.phase.set(LoadPhase::Verifying)
+                    }
+                },
+                move |received, total| {
+                    if self.current(generation) {
+                        self.phase.set(LoadPhase::Downloading { received, total })
+                    }
+                },
+                &cancel,
+            )
+            .await;
+            self.finish(generation, result);
+        });
+    }
+
+    /// Reads a local file and accepts it when its MD5 is an official 28 px file this section
+    /// offers; the set it is becomes the one picked. A file larger than the largest offered set
+    /// could be is refused before a byte of it is read.
+    pub fn pick_file(self, file: File) {
+        self.clear();
+        let (generation, _) = self.begin();
+        let name = file.name();
+        let limit =
+            flags().filter(|&f| too_large(f).is_none()).map(|f| f.entry().decoded_bytes(breastmnist_data::Size::Px28)).max();
+        let limit = limit.unwrap_or(0) + (1 << 20);
+        if file.size() > limit as f64 {
+            return self.finish(generation, Err(LoadError::TooLarge { name, bytes: file.size() as u64, limit }));
+        }
+        self.phase.set(LoadPhase::Verifying);
+        spawn_local(async move {
+            let result = match JsFuture::from(file.array_buffer()).await {
+                Ok(buf) => load_catalog_local(name, &js_sys::Uint8Array::new(&buf).to_vec()).await,
+                Err(e) => Err(LoadError::File(format!("{e:?}"))),
+            };
+            self.finish(generation, result);
+        });
+    }
+
+    fn finish(self, generation: u64, result: Result<CatalogFile, LoadError>) {
+        if !self.current(generation) {
+            return;
+        }
+        match result {
+            Ok(file) => {
+                let card = Card::of(file.flag, &file.dataset);
+                self.epochs.set(card.default_epochs());
+                self.flag.set(Some(file.flag));
+                self.card.set(Some(Arc::new(card)));
+                self.loaded.set(Some(Arc::new(file)));
+                self.phase.set(LoadPhase::Ready);
+            }
+            Err(e) => self.phase.set(LoadPhase::Failed(e)),
+        }
+    }
+
+    /// Trains the reader recipe on the loaded set, in a worker of its own.
+    pub fn start(self) {
+        if self.loaded.with_untracked(Option::is_none) || self.run.with_untracked(Run::is_running) {
+            return;
+        }
+        self.set_downloads(Vec::new());
+        self.run.set(Run::starting(self.epochs.get_untracked()));
+        self.series.start(self);
+    }
+
+    /// Stops the run: its worker ends; what it reported stays.
+    pub fn stop(self) {
+        self.series.stop();
+        if self.run.with_untracked(Run::is_running) {
+            self.run.update(|r| r.status = Status::Failed("stopped".into()));
+        }
+    }
+
+    fn set_downloads(self, next: Vec<Download>) {
+        for d in self.downloads.get_untracked() {
+            let _ = web_sys::Url::revoke_object_url(&d.url);
+        }
+        self.downloads.set(next);
+    }
+
+    fn add_download(self, what: &'static str, name: String, mime: &str, bytes: &[u8]) {
+        if let Ok(url) = object_url(mime, bytes) {
+            self.downloads.update(|d| d.push(Download { what, name, url }));
+        }
+    }
+}
+
+impl Jobs for BeyondCtx {
+    fn count(self) -> usize {
+        1
+    }
+
+    async fn prepare(self, _: usize, _: Cancel) -> Result<Outgoing, String> {
+        let (flag, file) =
+            self.loaded.with_untracked(|l| l.as_ref().map(|l| (l.flag, l.file.clone()))).ok_or("no dataset is loaded")?;
+        let req = request(flag, self.model.get_untracked(), self.epochs.get_untracked(), 0, self.backend);
+        Ok(Outgoing { cmd: ToWorker::Start(req), bytes: Some(file), init: None, extra: Vec::new() })
+    }
+
+    fn failed(self, _: usize, why: String) {
+        self.run.update(|r| r.status = Status::Failed(why));
+    }
+
+    fn report(self, _: usize, report: Report) -> bool {
+        match (&report.msg, &report.bytes) {
+            (FromWorker::Checkpoint { name }, Some(b)) => {
+                self.add_download("checkpoint", name.clone(), "application/octet-stream", b)
+            }
+            (FromWorker::Weights { name }, Some(b)) => {
+                self.add_download("PyTorch weights", name.clone(), "application/octet-stream", b)
+            }
+            (FromWorker::Done(d), _) => {
+                self.add_download("metrics JSON", "metrics.json".into(), "application/json", d.metrics_json.as_bytes());
+                for f in &d.result_files {
+                    let what = if f.split() == Some(breastmnist_protocol::Split::Val) {
+                        "val scores (MedMNIST CSV)"
+                    } else {
+                        "test scores (MedMNIST CSV)"
+                    };
+                    self.add_download(what, f.name.clone(), "text/csv", f.contents.as_bytes());
+                }
+            }
+            _ => {}
+        }
+        let mut ended = false;
+        self.run.update(|r| ended = r.apply(&report.msg));
+        ended
+    }
+
+    fn finished(self) {}
+}

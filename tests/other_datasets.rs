@@ -1,0 +1,104 @@
+//! "Beyond BreastMNIST": another MedMNIST 2D set picked, verified and carded, the reader recipe
+//! trained on it in the tab with MedMNIST's figures (RetinaMNIST: five grades, so a 5 x 5
+//! confusion and five per-class AUCs), its downloads; a local file identified by its MD5; and
+//! the sets a tab cannot hold refused with the reason.
+
+use std::time::Duration;
+
+use breastmnist_e2e::{Browser, Options, Override, StaticServer, dist, root};
+use fantoccini::Locator;
+
+const READY: Duration = Duration::from_secs(90);
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retinamnist_trains_in_the_tab_with_its_own_metrics_and_other_sets_load_or_say_why_not() {
+    let server = StaticServer::start(dist());
+    // DermaMNIST is not served by this app (any more than on a fresh host): the page says where
+    // the official file is.
+    server.set("data/dermamnist.npz", Override::Status(404));
+    let b = Browser::start(Options::default()).await;
+    b.client.goto(&format!("{}?other=retinamnist&backend=cpu", server.base)).await.unwrap();
+    b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
+    b.js("document.getElementById('other-datasets').scrollIntoView({behavior: 'instant'})", vec![]).await;
+    b.wait_attr("other-card", "data-flag", "retinamnist", READY).await;
+    let status = b.wait_text("other-status", READY, |t| t.contains("MD5 verified")).await;
+    assert!(status.contains("1080 training / 120 validation / 400 test"), "{status}");
+    // The card: five grades with their counts per split, two training images of each.
+    assert_eq!(b.count("other-class").await, 5);
+    assert_eq!(b.count("other-sample").await, 10);
+    let drawn =
+        b.js("return [...document.querySelectorAll('[data-testid=other-sample]')].every(c => c.width === 28)", vec![]).await;
+    assert_eq!(drawn, true, "every sample is painted at 28 px");
+    // The default epochs give about the reader recipe's images (10 on RetinaMNIST); one here.
+    assert_eq!(b.js("return document.querySelector('[data-testid=other-epochs]').value", vec![]).await, "10");
+    b.js(
+        "const e = document.querySelector('[data-testid=other-epochs]'); e.value = '1'; e.dispatchEvent(new Event('change'))",
+        vec![],
+    )
+    .await;
+    let started = std::time::Instant::now();
+    b.click("other-start").await;
+    let metrics = b.wait_text("other-metrics", Duration::from_secs(600), |t| t.contains("Test AUC")).await;
+    eprintln!(
+        "FIGURE RetinaMNIST in the tab (c8, reader recipe, 1 epoch, CPU): {:.0} s; {metrics}",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(metrics.contains("ordinal-regression"), "{metrics}");
+    assert_eq!(b.count("other-class-auc").await, 5);
+    let confusion = b
+        .js("return [...document.querySelectorAll('[data-testid=other-confusion-row]')].map(r => [...r.querySelectorAll('td')].map(td => Number(td.textContent)))", vec![])
+        .await;
+    let rows: Vec<Vec<u64>> = serde_json::from_value(confusion).unwrap();
+    assert_eq!(rows.len(), 5);
+    assert!(rows.iter().all(|r| r.len() == 5), "{rows:?}");
+    assert_eq!(rows.iter().flatten().sum::<u64>(), 400, "every test image counted once");
+    // The downloads: checkpoint, PyTorch weights, metrics JSON and the two result files, named
+    // with the set's flag; the metrics JSON names the set and its task.
+    let names = b.js("return [...document.querySelectorAll('[data-testid=other-download]')].map(a => a.download)", vec![]).await;
+    let names: Vec<String> = serde_json::from_value(names).unwrap();
+    assert!(names.iter().any(|n| n.starts_with("retinamnist_test_[AUC]")), "{names:?}");
+    assert!(names.iter().any(|n| n.starts_with("retinamnist_val_[AUC]")), "{names:?}");
+    assert!(names.iter().any(|n| n == "retinamnist-c8-seed0.ckpt") && names.iter().any(|n| n == "metrics.json"), "{names:?}");
+    let json = b
+        .client
+        .execute_async(
+            "const done = arguments[0]; fetch([...document.querySelectorAll('[data-testid=other-download]')].find(a => a.download === 'metrics.json').href).then(r => r.text()).then(done)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(json.as_str().unwrap()).unwrap();
+    assert_eq!((doc["schema_version"].as_u64(), doc["dataset"]["flag"].as_str()), (Some(2), Some("retinamnist")));
+    assert_eq!(doc["dataset"]["task"], "ordinal-regression");
+    // The section alone (the article is longer than a screenshot can be).
+    let others = "document.querySelectorAll('main section:not(#other-datasets), main header')";
+    b.js(&format!("{others}.forEach(s => s.style.display = 'none')"), vec![]).await;
+    b.screenshot("other-datasets-retina").await;
+    b.js(&format!("{others}.forEach(s => s.style.display = '')"), vec![]).await;
+
+    // A set too large for a tab is refused with the reason and the command that trains it.
+    b.js("const s = document.querySelector('[data-testid=other-pick]'); s.value = 'pathmnist'; s.dispatchEvent(new Event('change'))", vec![]).await;
+    let why = b.wait_text("other-refused", READY, |t| !t.is_empty()).await;
+    assert!(why.contains("252 MB") && why.contains("breastmnist train --dataset pathmnist"), "{why}");
+    assert_eq!(b.count("other-card").await, 0);
+    // A set this server lacks: where to get the official file.
+    b.js("const s = document.querySelector('[data-testid=other-pick]'); s.value = 'dermamnist'; s.dispatchEvent(new Event('change'))", vec![]).await;
+    let err = b.wait_text("other-error", READY, |t| t.contains("404")).await;
+    assert!(err.contains("zenodo.org/records/10519652/files/dermamnist.npz"), "{err}");
+    // A local file is identified by its MD5: PneumoniaMNIST's file becomes the picked set;
+    // BreastMNIST's is sent back to the article above.
+    let input = b.client.find(Locator::Css("[data-testid=other-file]")).await.unwrap();
+    input.send_keys(&root().join("assets/data/breastmnist.npz").display().to_string()).await.unwrap();
+    b.wait_text("other-error", READY, |t| t.contains("BreastMNIST is the article above")).await;
+    let input = b.client.find(Locator::Css("[data-testid=other-file]")).await.unwrap();
+    input.send_keys(&root().join("assets/data/pneumoniamnist.npz").display().to_string()).await.unwrap();
+    b.wait_attr("other-card", "data-flag", "pneumoniamnist", READY).await;
+    let status = b.wait_text("other-status", READY, |t| t.contains("MD5 verified")).await;
+    assert!(status.contains("your file pneumoniamnist.npz") && status.contains("4708 training"), "{status}");
+    assert_eq!(b.count("other-class").await, 2);
+    assert_eq!(b.js("return document.querySelector('[data-testid=other-pick]').value", vec![]).await, "pneumoniamnist");
+
+    let errors = b.console_errors().await;
+    assert!(errors.iter().all(|e| e.contains("404")), "console errors: {errors:#?}");
+    b.close().await;
+}
