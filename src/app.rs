@@ -403,14 +403,16 @@ fn Practice() -> impl IntoView {
                 "the dataset's task: for two classes the AUC of the last column and the accuracy at 0.5; for "
                 "several classes or grades the mean one-vs-rest AUC and the accuracy of the most probable class. "
                 "For orientation, the MedMNIST v2 paper's ResNet-18 (28) reached test AUC 0.944 and ACC 0.854 on "
-                "PneumoniaMNIST, 0.717 and 0.524 on RetinaMNIST (Yang et al., 2023); one seed here is one draw, "
-                "with the uncertainty the test split's size gives it."
+                "PneumoniaMNIST, 0.717 and 0.524 on RetinaMNIST (Yang et al., 2023). A run here is one seed, so "
+                "its test AUC comes with a 95% interval: DeLong's for two classes, a bootstrap over the test "
+                "images for more."
             </p>
             <p>
-                "PathMNIST, ChestMNIST, OCTMNIST and TissueMNIST (86 to 252 MB of pixels at 28 px) are more than "
-                "a tab holds beside this page, so the section says so instead of crashing the tab; the command "
-                "line trains them with the same recipe ("<code>"breastmnist train --dataset pathmnist --preset reader"</code>
-                "). Grad-CAM on these sets is the command line's for now ("<code>"breastmnist explain"</code>")."
+                "Once a run is done, Grad-CAM shows where the kept model found its evidence on the first two "
+                "test images of each class, for the class it predicted or any other. PathMNIST, ChestMNIST, "
+                "OCTMNIST and TissueMNIST (86 to 252 MB decoded at 28 px) are more than a tab holds beside this "
+                "page, so the section says so instead of crashing the tab; the command line trains them with the "
+                "same recipe ("<code>"breastmnist train --dataset pathmnist --preset reader"</code>")."
             </p>
             <Lazy what="the other datasets" stage=2>
                 <OtherDatasets />

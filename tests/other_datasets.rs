@@ -1,7 +1,7 @@
 //! "Beyond BreastMNIST": another MedMNIST 2D set picked, verified and carded, the reader recipe
 //! trained on it in the tab with MedMNIST's figures (RetinaMNIST: five grades, so a 5 x 5
-//! confusion and five per-class AUCs), its downloads; a local file identified by its MD5; and
-//! the sets a tab cannot hold refused with the reason.
+//! confusion and five per-class AUCs; PneumoniaMNIST: a 2 x 2 one), its downloads and Grad-CAM;
+//! a local file identified by its MD5; and the sets a tab cannot hold refused with the reason.
 
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use fantoccini::Locator;
 const READY: Duration = Duration::from_secs(90);
 
 #[tokio::test(flavor = "multi_thread")]
-async fn retinamnist_trains_in_the_tab_with_its_own_metrics_and_other_sets_load_or_say_why_not() {
+async fn retinamnist_and_pneumoniamnist_train_in_the_tab_with_their_own_metrics_and_other_sets_say_why_not() {
     let server = StaticServer::start(dist());
     // DermaMNIST is not served by this app (any more than on a fresh host): the page says where
     // the official file is.
@@ -51,18 +51,28 @@ async fn retinamnist_trains_in_the_tab_with_its_own_metrics_and_other_sets_load_
     let rows: Vec<Vec<u64>> = serde_json::from_value(confusion).unwrap();
     assert_eq!(rows.len(), 5);
     assert!(rows.iter().all(|r| r.len() == 5), "{rows:?}");
-    assert_eq!(rows.iter().flatten().sum::<u64>(), 400, "every test image counted once");
+    // Rows are the true classes: each sums to the class's test images on the card.
+    let card_test = b
+        .js("return [...document.querySelectorAll('[data-testid=other-class]')].map(r => Number(r.querySelectorAll('td')[2].textContent))", vec![])
+        .await;
+    let card_test: Vec<u64> = serde_json::from_value(card_test).unwrap();
+    assert_eq!(rows.iter().map(|r| r.iter().sum::<u64>()).collect::<Vec<_>>(), card_test);
+    assert_eq!(card_test.iter().sum::<u64>(), 400, "every test image counted once");
+    let interval = b.wait_text("other-interval", READY, |t| !t.is_empty()).await;
+    assert!(interval.contains("95% interval of the test AUC") && interval.contains("2000 resamples"), "{interval}");
     // The downloads: checkpoint, PyTorch weights, metrics JSON and the two result files, named
     // with the set's flag; the metrics JSON names the set and its task.
     let names = b.js("return [...document.querySelectorAll('[data-testid=other-download]')].map(a => a.download)", vec![]).await;
     let names: Vec<String> = serde_json::from_value(names).unwrap();
     assert!(names.iter().any(|n| n.starts_with("retinamnist_test_[AUC]")), "{names:?}");
     assert!(names.iter().any(|n| n.starts_with("retinamnist_val_[AUC]")), "{names:?}");
-    assert!(names.iter().any(|n| n == "retinamnist-c8-seed0.ckpt") && names.iter().any(|n| n == "metrics.json"), "{names:?}");
+    for name in ["retinamnist-c8-seed0.ckpt", "retinamnist-c8-seed0.safetensors", "retinamnist-c8-seed0-metrics.json"] {
+        assert!(names.iter().any(|n| n == name), "{name} in {names:?}");
+    }
     let json = b
         .client
         .execute_async(
-            "const done = arguments[0]; fetch([...document.querySelectorAll('[data-testid=other-download]')].find(a => a.download === 'metrics.json').href).then(r => r.text()).then(done)",
+            "const done = arguments[0]; fetch([...document.querySelectorAll('[data-testid=other-download]')].find(a => a.download.endsWith('metrics.json')).href).then(r => r.text()).then(done)",
             vec![],
         )
         .await
@@ -70,6 +80,22 @@ async fn retinamnist_trains_in_the_tab_with_its_own_metrics_and_other_sets_load_
     let doc: serde_json::Value = serde_json::from_str(json.as_str().unwrap()).unwrap();
     assert_eq!((doc["schema_version"].as_u64(), doc["dataset"]["flag"].as_str()), (Some(2), Some("retinamnist")));
     assert_eq!(doc["dataset"]["task"], "ordinal-regression");
+    // Grad-CAM of the first two test images of each grade, each map drawn over its image; the
+    // map of another class can be chosen.
+    b.wait_count("other-gradcam", 10, READY).await;
+    let painted = "return [...document.querySelectorAll('[data-testid=other-gradcam-map]')].map(c => c.width)";
+    let widths: Vec<u64> = serde_json::from_value(b.js(painted, vec![]).await).unwrap();
+    assert!(widths.iter().all(|&w| w == 28), "{widths:?}");
+    let truths = b
+        .js("return [...document.querySelectorAll('[data-testid=other-gradcam] figcaption')].map(f => f.textContent)", vec![])
+        .await;
+    let truths: Vec<String> = serde_json::from_value(truths).unwrap();
+    for (i, caption) in truths.iter().enumerate() {
+        assert!(caption.starts_with(&format!("true {} · predicted", i / 2)), "{caption}");
+    }
+    b.js("const s = document.querySelector('[data-testid=other-gradcam-class]'); s.value = '4'; s.dispatchEvent(new Event('change'))", vec![]).await;
+    let widths: Vec<u64> = serde_json::from_value(b.js(painted, vec![]).await).unwrap();
+    assert!(widths.iter().all(|&w| w == 28), "class 4's maps: {widths:?}");
     // The section alone (the article is longer than a screenshot can be).
     let others = "document.querySelectorAll('main section:not(#other-datasets), main header')";
     b.js(&format!("{others}.forEach(s => s.style.display = 'none')"), vec![]).await;
@@ -85,6 +111,19 @@ async fn retinamnist_trains_in_the_tab_with_its_own_metrics_and_other_sets_load_
     b.js("const s = document.querySelector('[data-testid=other-pick]'); s.value = 'dermamnist'; s.dispatchEvent(new Event('change'))", vec![]).await;
     let err = b.wait_text("other-error", READY, |t| t.contains("404")).await;
     assert!(err.contains("zenodo.org/records/10519652/files/dermamnist.npz"), "{err}");
+    // A local file larger than any set this section holds is refused unread (sparse: no disk
+    // used), also right after a refused set.
+    let huge = root().join("target/e2e/huge-120MB.npz");
+    std::fs::create_dir_all(huge.parent().unwrap()).unwrap();
+    std::fs::File::create(&huge).unwrap().set_len(120_000_000).unwrap();
+    b.js("const s = document.querySelector('[data-testid=other-pick]'); s.value = 'tissuemnist'; s.dispatchEvent(new Event('change'))", vec![]).await;
+    b.wait_text("other-refused", READY, |t| t.contains("TissueMNIST")).await;
+    let input = b.client.find(Locator::Css("[data-testid=other-file]")).await.unwrap();
+    input.send_keys(&huge.display().to_string()).await.unwrap();
+    let err = b.wait_text("other-error", READY, |t| t.contains("huge-120MB.npz")).await;
+    assert!(err.contains("120 MB is more than") && err.contains("PathMNIST, ChestMNIST, OCTMNIST, TissueMNIST"), "{err}");
+    assert_eq!(b.count("other-refused").await, 0, "the file's error replaces the refused set's");
+    let _ = std::fs::remove_file(&huge);
     // A local file is identified by its MD5: PneumoniaMNIST's file becomes the picked set;
     // BreastMNIST's is sent back to the article above.
     let input = b.client.find(Locator::Css("[data-testid=other-file]")).await.unwrap();
@@ -97,6 +136,29 @@ async fn retinamnist_trains_in_the_tab_with_its_own_metrics_and_other_sets_load_
     assert!(status.contains("your file pneumoniamnist.npz") && status.contains("4708 training"), "{status}");
     assert_eq!(b.count("other-class").await, 2);
     assert_eq!(b.js("return document.querySelector('[data-testid=other-pick]').value", vec![]).await, "pneumoniamnist");
+    // Two classes: the reader recipe for one epoch gives a 2 x 2 confusion over the 624 test
+    // images, DeLong's interval and Grad-CAM of two images of each class.
+    assert_eq!(b.js("return document.querySelector('[data-testid=other-epochs]').value", vec![]).await, "2");
+    b.js(
+        "const e = document.querySelector('[data-testid=other-epochs]'); e.value = '1'; e.dispatchEvent(new Event('change'))",
+        vec![],
+    )
+    .await;
+    let started = std::time::Instant::now();
+    b.click("other-start").await;
+    let metrics = b.wait_text("other-metrics", Duration::from_secs(600), |t| t.contains("Test AUC")).await;
+    eprintln!(
+        "FIGURE PneumoniaMNIST in the tab (c8, reader recipe, 1 epoch, CPU): {:.0} s; {metrics}",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(metrics.contains("binary-class"), "{metrics}");
+    let confusion = b
+        .js("return [...document.querySelectorAll('[data-testid=other-confusion-row]')].map(r => [...r.querySelectorAll('td')].map(td => Number(td.textContent)))", vec![])
+        .await;
+    let rows: Vec<Vec<u64>> = serde_json::from_value(confusion).unwrap();
+    assert_eq!(rows.iter().map(|r| r.iter().sum::<u64>()).collect::<Vec<_>>(), [234, 390], "normal, pneumonia");
+    assert!(b.wait_text("other-interval", READY, |t| !t.is_empty()).await.contains("(DeLong)"));
+    b.wait_count("other-gradcam", 4, READY).await;
 
     let errors = b.console_errors().await;
     assert!(errors.iter().all(|e| e.contains("404")), "console errors: {errors:#?}");

@@ -1,6 +1,7 @@
 //! "Beyond BreastMNIST": the other MedMNIST 2D set the reader picked, loaded and verified
 //! beside the article's dataset (never replacing it), and one run of the reader recipe on it in
-//! a trainer worker of its own (a one-job `state::series`), with its downloads.
+//! a trainer worker of its own (a one-job `state::series`), with its downloads and Grad-CAM of
+//! a few test images (the job, and so its worker and model, lasts until the next run or pick).
 //!
 //! Loads are numbered like `DataCtx`'s: a newer pick cancels an older download and its result
 //! is ignored. A new pick or a new run stops the running one.
@@ -8,7 +9,7 @@
 use std::sync::Arc;
 
 use breastmnist_data::Flag;
-use breastmnist_protocol::{BackendChoice, FromWorker, ModelKind, ToWorker};
+use breastmnist_protocol::{BackendChoice, Explained, FromWorker, ModelKind, Split, Stage, ToWorker};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen_futures::JsFuture;
@@ -21,7 +22,7 @@ use crate::runtime::url::param;
 use crate::runtime::worker::{Outgoing, Report};
 use crate::state::data::LoadPhase;
 use crate::state::series::{Jobs, Series};
-use crate::view::beyond::{Card, Run, Status, flags, request, too_large};
+use crate::view::beyond::{Card, Run, Status, explain_picks, file_too_large, flags, request, too_large};
 
 /// A download of the run: what it is, its file name and its `blob:` URL.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,6 +30,23 @@ pub struct Download {
     pub what: &'static str,
     pub name: String,
     pub url: String,
+}
+
+/// Grad-CAM of a few test images of the run's kept model: what the worker said, and the maps.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Explanation {
+    pub info: Explained,
+    pub maps: Vec<u8>,
+}
+
+/// Where Grad-CAM of the run's test images is.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub enum Explaining {
+    #[default]
+    Waiting,
+    Asked,
+    Done(Arc<Explanation>),
+    Failed(String),
 }
 
 /// The section's state, provided in context; `Copy`.
@@ -43,6 +61,7 @@ pub struct BeyondCtx {
     pub epochs: RwSignal<usize>,
     pub run: RwSignal<Run>,
     pub downloads: RwSignal<Vec<Download>>,
+    pub explaining: RwSignal<Explaining>,
     backend: BackendChoice,
     series: Series,
     generation: StoredValue<u64>,
@@ -61,6 +80,7 @@ impl BeyondCtx {
             epochs: RwSignal::new(1),
             run: RwSignal::new(Run::default()),
             downloads: RwSignal::new(Vec::new()),
+            explaining: RwSignal::new(Explaining::Waiting),
             backend: param("backend").as_deref().and_then(BackendChoice::parse_loose).unwrap_or_default(),
             series: Series::new(),
             generation: StoredValue::new(0),
@@ -91,6 +111,7 @@ impl BeyondCtx {
         self.stop();
         self.set_downloads(Vec::new());
         self.run.set(Run::default());
+        self.explaining.set(Explaining::Waiting);
         self.loaded.set(None);
         self.card.set(None);
     }
@@ -130,13 +151,11 @@ impl BeyondCtx {
     /// could be is refused before a byte of it is read.
     pub fn pick_file(self, file: File) {
         self.clear();
+        self.flag.set(None);
         let (generation, _) = self.begin();
         let name = file.name();
-        let limit =
-            flags().filter(|&f| too_large(f).is_none()).map(|f| f.entry().decoded_bytes(breastmnist_data::Size::Px28)).max();
-        let limit = limit.unwrap_or(0) + (1 << 20);
-        if file.size() > limit as f64 {
-            return self.finish(generation, Err(LoadError::TooLarge { name, bytes: file.size() as u64, limit }));
+        if let Some(why) = file_too_large(file.size() as u64) {
+            return self.finish(generation, Err(LoadError::NotOffered { name, why }));
         }
         self.phase.set(LoadPhase::Verifying);
         spawn_local(async move {
@@ -171,8 +190,26 @@ impl BeyondCtx {
             return;
         }
         self.set_downloads(Vec::new());
+        self.explaining.set(Explaining::Waiting);
         self.run.set(Run::starting(self.epochs.get_untracked()));
         self.series.start(self);
+    }
+
+    /// Asks the run's worker for Grad-CAM of the first two test images of each class (the model
+    /// it kept stays there until the next run or pick).
+    fn explain(self) {
+        let picks = self.loaded.with_untracked(|l| {
+            l.as_ref().map(|l| {
+                let test = &l.dataset.test;
+                explain_picks(&test.labels, test.width, l.flag.entry().classes())
+            })
+        });
+        let Some(indices) = picks.filter(|p| !p.is_empty()) else { return };
+        let ask = ToWorker::ExplainImages { split: Split::Test, stage: Stage::GRADCAM[0], indices };
+        self.explaining.set(match self.series.send(ask) {
+            Ok(()) => Explaining::Asked,
+            Err(e) => Explaining::Failed(e),
+        });
     }
 
     /// Stops the run: its worker ends; what it reported stays.
@@ -222,7 +259,10 @@ impl Jobs for BeyondCtx {
                 self.add_download("PyTorch weights", name.clone(), "application/octet-stream", b)
             }
             (FromWorker::Done(d), _) => {
-                self.add_download("metrics JSON", "metrics.json".into(), "application/json", d.metrics_json.as_bytes());
+                let name = self.loaded.with_untracked(|l| {
+                    l.as_ref().map_or_else(String::new, |l| format!("{}-{}-seed0-", l.flag, self.model.get_untracked()))
+                });
+                self.add_download("metrics JSON", format!("{name}metrics.json"), "application/json", d.metrics_json.as_bytes());
                 for f in &d.result_files {
                     let what = if f.split() == Some(breastmnist_protocol::Split::Val) {
                         "val scores (MedMNIST CSV)"
@@ -234,9 +274,30 @@ impl Jobs for BeyondCtx {
             }
             _ => {}
         }
-        let mut ended = false;
-        self.run.update(|r| ended = r.apply(&report.msg));
-        ended
+        match (report.msg, report.bytes) {
+            (FromWorker::Explained(info), Some(maps)) if info.maps_len() == maps.len() => {
+                self.explaining.set(Explaining::Done(Arc::new(Explanation { info, maps })));
+                false
+            }
+            (FromWorker::Explained(_), _) => {
+                self.explaining.set(Explaining::Failed("the worker sent maps of the wrong size".into()));
+                false
+            }
+            (FromWorker::ExplainFailed(e), _) => {
+                self.explaining.set(Explaining::Failed(e.message));
+                false
+            }
+            (msg, _) => {
+                let mut ended = false;
+                self.run.update(|r| ended = r.apply(&msg));
+                // A finished run keeps its worker, and the model in it, for Grad-CAM.
+                if matches!(msg, FromWorker::Done(_)) {
+                    self.explain();
+                    return false;
+                }
+                ended
+            }
+        }
     }
 
     fn finished(self) {}

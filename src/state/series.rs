@@ -12,6 +12,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::runtime::fetch::Cancel;
+use breastmnist_protocol::ToWorker;
+
 use crate::runtime::worker::{Outgoing, Report, WorkerHandle};
 
 /// What a series runs: its jobs, how each is prepared, and where their reports go.
@@ -58,6 +60,14 @@ impl Series {
         }
         self.cancel.set_value(None);
         self.worker.set_value(None);
+    }
+
+    /// Sends `cmd` to the running job's worker (a question for the model it kept, say).
+    pub fn send(self, cmd: ToWorker) -> Result<(), String> {
+        self.worker.with_value(|w| match w {
+            Some(worker) => worker.send(cmd).map_err(|e| e.message),
+            None => Err("the trainer is not running".into()),
+        })
     }
 
     fn current(self, generation: u64) -> bool {

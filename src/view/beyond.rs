@@ -7,7 +7,8 @@
 
 use breastmnist_data::{Dataset, Flag, Size, Split, Task};
 use breastmnist_protocol::{
-    BackendChoice, DataFile, DoneView, EpochView, FromWorker, ModelKind, Preset, TaskConfusion, TaskView, TrainRequest,
+    BackendChoice, DataFile, DoneView, EpochView, FromWorker, MAX_EXPLAIN_IMAGES, ModelKind, Preset, TaskConfusion, TaskView,
+    TrainRequest,
 };
 
 /// The most bytes of pixels and labels a set may decode to in this section: the page and the
@@ -42,6 +43,23 @@ pub fn refusal(flag: Flag, bytes: u64) -> String {
         bytes as f64 / 1e6,
         TAB_LIMIT as f64 / 1e6,
     )
+}
+
+/// Why a local file of `bytes` is refused before it is read: larger than any official 28 px
+/// file this section holds could be (its decoded arrays plus 1 MiB of archive).
+pub fn file_too_large(bytes: u64) -> Option<String> {
+    let offered = flags().filter(|&f| too_large(f).is_none());
+    let limit = offered.map(|f| f.entry().decoded_bytes(Size::Px28)).max().unwrap_or(0) + (1 << 20);
+    (bytes > limit).then(|| {
+        let refused: Vec<&str> = flags().filter(|&f| too_large(f).is_some()).map(|f| f.entry().title).collect();
+        format!(
+            "{:.0} MB is more than the official 28 px file of any set this section holds ({:.0} MB at most), so it is not read. \
+             {} are too large for a tab: the CLI trains them (breastmnist train --dataset FLAG --preset reader).",
+            bytes as f64 / 1e6,
+            limit as f64 / 1e6,
+            refused.join(", ")
+        )
+    })
 }
 
 /// One line for the picker: `PneumoniaMNIST — binary-class, 2 classes, 5,856 images, gray`.
@@ -217,6 +235,34 @@ impl Run {
     }
 }
 
+/// The test images Grad-CAM explains once a run is done: the first two of each class (at most
+/// [`MAX_EXPLAIN_IMAGES`]), in class order. `labels` are the test split's, `width` per image.
+pub fn explain_picks(labels: &[u8], width: usize, classes: usize) -> Vec<usize> {
+    let images = labels.len() / width.max(1);
+    let mut picks = Vec::new();
+    for class in 0..classes {
+        let of = |i: &usize| match width {
+            1 => labels[*i] as usize == class,
+            _ => labels[i * width + class] == 1,
+        };
+        picks.extend((0..images).filter(of).filter(|i| !picks.contains(i)).take(2).collect::<Vec<_>>());
+    }
+    picks.truncate(MAX_EXPLAIN_IMAGES);
+    picks
+}
+
+/// The class a model predicts from its probabilities: the most probable, ties to the first
+/// (MedMNIST's argmax); `None` without probabilities.
+pub fn predicted_class(probabilities: &[f32]) -> Option<usize> {
+    let mut best: Option<(usize, f32)> = None;
+    for (i, &p) in probabilities.iter().enumerate() {
+        if best.is_none_or(|(_, b)| p > b) {
+            best = Some((i, p));
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
 /// One cell of the confusion table: the count and its share of the true class's row.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Cell {
@@ -259,6 +305,11 @@ mod tests {
         assert_eq!(summary(Flag::Retina), "RetinaMNIST — ordinal-regression, 5 classes, 1,600 images, RGB");
         assert_eq!(summary(Flag::Chest), "ChestMNIST — multi-label, binary-class, 14 labels, 112,120 images, gray");
         assert_eq!(served_url(Flag::Pneumonia), "data/pneumoniamnist.npz");
+        // A local file larger than any offered set's is refused unread, naming the sets that
+        // are too large; OrganAMNIST's file (about 46 MB decoded) is read.
+        assert_eq!(file_too_large(46_000_000), None);
+        let why = file_too_large(120_000_000).expect("refused");
+        assert!(why.starts_with("120 MB") && why.contains("PathMNIST, ChestMNIST, OCTMNIST, TissueMNIST"), "{why}");
         assert_eq!((thousands(7), thousands(1000), thousands(236386)), ("7".into(), "1,000".into(), "236,386".into()));
     }
 
@@ -278,7 +329,8 @@ mod tests {
         for &(class, i) in &card.samples {
             assert_eq!(data.train.labels_of(i), [class as u8]);
         }
-        assert!(card.max_count() >= card.classes[0].1[0]);
+        let largest = card.classes.iter().flat_map(|(_, c)| c.iter().copied()).max().unwrap();
+        assert_eq!(card.max_count(), largest);
         assert_eq!((card.channels, card.side), (3, 28));
     }
 
@@ -308,6 +360,20 @@ mod tests {
     }
 
     #[test]
+    fn grad_cam_explains_two_test_images_of_each_class_and_names_the_argmax() {
+        // Labels 0, 1, 0, 2, 1, 0, 2: the first two of each class.
+        assert_eq!(explain_picks(&[0, 1, 0, 2, 1, 0, 2], 1, 3), [0, 2, 1, 4, 3, 6]);
+        // A class with one image gives one; a class with none, none.
+        assert_eq!(explain_picks(&[1, 1, 0], 1, 3), [2, 0, 1]);
+        // Multi-label (two labels per image): images carrying each label, none twice.
+        assert_eq!(explain_picks(&[1, 1, 0, 1, 1, 0], 2, 2), [0, 2, 1]);
+        assert!(explain_picks(&vec![0; 1000], 1, 1).len() <= MAX_EXPLAIN_IMAGES);
+        assert_eq!(predicted_class(&[0.2, 0.5, 0.3]), Some(1));
+        assert_eq!(predicted_class(&[0.4, 0.4, 0.2]), Some(0), "ties go to the first");
+        assert_eq!(predicted_class(&[]), None);
+    }
+
+    #[test]
     fn reports_fold_into_the_run_and_its_confusion() {
         let mut run = Run::starting(2);
         assert!(run.is_running());
@@ -334,6 +400,8 @@ mod tests {
             test_auc: 0.68,
             test_acc: 0.45,
             per_class_auc: vec![0.7, 0.66],
+            auc_ci: Some((0.6, 0.75)),
+            resamples: 2000,
             confusion: TaskConfusion::Classes(vec![vec![3, 1], vec![0, 0]]),
         };
         let rows = confusion_rows(&task).unwrap();

@@ -5,17 +5,24 @@ use std::path::PathBuf;
 
 use breastmnist_core::model::ModelSize;
 use breastmnist_core::pretext::Task;
+use breastmnist_data::{Flag, Size};
 use breastmnist_ops::pretext::{SslRequest, ssl};
-use breastmnist_ops::{Backend, Cancel, DataSpec, Error};
+use breastmnist_ops::{Backend, Cancel, DataSource, DataSpec, Error};
 
 use crate::printer::Printer;
 
 #[derive(clap::Args, Debug)]
 pub struct SslArgs {
-    /// The BreastMNIST .npz (28 px), or another grayscale MedMNIST file: its training images
-    /// join the pool, labels unused.
-    #[arg(long)]
-    data: PathBuf,
+    /// The data whose training images join the pool (labels unused): BreastMNIST's .npz, or any
+    /// MedMNIST file, identified by its MD5 (an RGB one is read in grayscale).
+    #[arg(long, conflicts_with = "dataset", required_unless_present = "dataset")]
+    data: Option<PathBuf>,
+    /// An official dataset by its flag instead (e.g. retinamnist), found in the data folders.
+    #[arg(long, value_name = "FLAG")]
+    dataset: Option<Flag>,
+    /// With --dataset: the image size, 28, 64, 128 or 224 [28].
+    #[arg(long, value_name = "N", requires = "dataset")]
+    size: Option<Size>,
     /// contrastive (SimCLR, NT-Xent) or masked (masked-image reconstruction).
     #[arg(long, default_value = "contrastive")]
     task: String,
@@ -44,7 +51,15 @@ pub struct SslArgs {
 impl SslArgs {
     fn request(&self) -> Result<SslRequest, Error> {
         Ok(SslRequest {
-            data: DataSpec::file(&self.data),
+            data: match (&self.data, self.dataset) {
+                (Some(path), _) => DataSpec::file(path),
+                (None, Some(flag)) => DataSpec {
+                    source: DataSource::Catalog { flag, size: self.size.unwrap_or(Size::Px28), dirs: Vec::new() },
+                    task: None,
+                    classes: None,
+                },
+                (None, None) => return Err(Error::Usage("name the data with --data FILE or --dataset FLAG".into())),
+            },
             task: self.task.parse::<Task>().map_err(Error::Name)?,
             model: self.model.parse::<ModelSize>()?,
             extra: self.extra.clone(),
@@ -70,11 +85,18 @@ pub fn cmd_ssl(a: SslArgs, printer: &mut Printer, cancel: &Cancel) -> Result<(),
             r.seconds,
             done.out.display()
         );
-        println!(
-            "fine-tune: breastmnist train --data {} --init {}/encoder.ckpt [--linear-probe]",
-            done.data.display(),
-            done.out.display()
-        );
+        if done.report.sources.first().is_some_and(|s| s.channels == 3) {
+            println!(
+                "the encoder is grayscale: fine-tune it on grayscale data (breastmnist train --init {}/encoder.ckpt)",
+                done.out.display()
+            );
+        } else {
+            println!(
+                "fine-tune: breastmnist train --data {} --init {}/encoder.ckpt [--linear-probe]",
+                done.data.display(),
+                done.out.display()
+            );
+        }
     });
     Ok(())
 }

@@ -469,6 +469,29 @@ fn the_lab_runs_methods_side_by_side_and_summarises_them() {
 }
 
 #[test]
+fn self_supervised_pretraining_reads_an_rgb_set_named_by_its_flag_in_grayscale_and_says_so() {
+    let Some(_) = real_file("retinamnist.npz") else { return };
+    let out = scratch("ssl-retina");
+    let o = bin()
+        .args(["ssl", "--dataset", "retinamnist", "--model", "c8", "--epochs", "1", "--batch", "128", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "stderr: {stderr}");
+    assert!(stderr.contains("retinamnist.npz is RGB: its training images join the pool in grayscale"), "{stderr}");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("the encoder is grayscale"));
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("pretext.json")).unwrap()).unwrap();
+    // The training split only (1,080 fundus photographs), recorded as the 3-channel file it was.
+    assert_eq!(report["images"], 1080);
+    assert_eq!(
+        (report["sources"][0]["splits"].clone(), report["sources"][0]["channels"].as_u64()),
+        (serde_json::json!(["train"]), Some(3))
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
 fn self_supervised_pretraining_then_a_linear_probe_and_the_lab_methods() {
     let Some(data) = real_file("breastmnist.npz") else { return };
     let out = scratch("ssl");
@@ -785,18 +808,17 @@ fn pneumoniamnist_and_retinamnist_train_through_the_cli_and_their_result_files_r
             .unwrap();
         assert!(run.status.success(), "{flag}: {}", String::from_utf8_lossy(&run.stderr));
         let json: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("metrics.json")).unwrap()).unwrap();
-        let (auc, acc) = if json_key == "dataset" {
-            assert_eq!(json["schema_version"], 2);
-            assert_eq!(
-                (json["dataset"]["flag"].as_str(), json["dataset"]["task"].as_str()),
-                (Some(flag), Some("ordinal-regression"))
-            );
-            assert_eq!(json["dataset"]["test"]["per_class_auc"].as_array().unwrap().len(), classes);
-            (json["dataset"]["test"]["auc"].as_f64().unwrap(), json["dataset"]["test"]["acc"].as_f64().unwrap())
-        } else {
-            assert_eq!(json["schema_version"], 1);
-            (json["test"]["auc"].as_f64().unwrap(), json["test"]["acc"].as_f64().unwrap())
-        };
+        // Both name their set and task (schema 2) with each class's AUC; PneumoniaMNIST's binary
+        // figures also stay where BreastMNIST's are, without BreastMNIST's malignant rates.
+        assert_eq!(json["schema_version"], 2);
+        let task = if classes == 2 { "binary-class" } else { "ordinal-regression" };
+        assert_eq!((json["dataset"]["flag"].as_str(), json["dataset"]["task"].as_str()), (Some(flag), Some(task)));
+        assert_eq!(json["dataset"]["test"]["per_class_auc"].as_array().unwrap().len(), classes);
+        let (auc, acc) = (json["dataset"]["test"]["auc"].as_f64().unwrap(), json["dataset"]["test"]["acc"].as_f64().unwrap());
+        if json_key == "test" {
+            assert_eq!((json["test"]["auc"].as_f64(), json["test"]["acc"].as_f64()), (Some(auc), Some(acc)));
+            assert!(json["test"].get("malignant").is_none(), "class 0 of PneumoniaMNIST is not malignant");
+        }
         let result = std::fs::read_dir(&out)
             .unwrap()
             .map(|e| e.unwrap().path())

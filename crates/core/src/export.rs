@@ -91,8 +91,8 @@ pub struct ValSummary {
     pub predictions: Vec<Prediction>,
 }
 
-/// `dataset` (schema version 2): which data a run other than two classes was on, and the
-/// MedMNIST Evaluator's report of its kept model.
+/// `dataset` (schema version 2): which data a run other than BreastMNIST's two classes was on,
+/// and the MedMNIST Evaluator's report of its kept model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DatasetSection {
     /// The catalog flag (`retinamnist`), or `null` for a custom file.
@@ -102,6 +102,15 @@ pub struct DatasetSection {
     pub labels: Vec<String>,
     pub val: TaskMetrics,
     pub test: TaskMetrics,
+}
+
+/// The Evaluator's binary report of one split's predictions (`None` without predictions, or
+/// where it is undefined: one class only).
+fn binary_metrics(predictions: &[Prediction]) -> Option<TaskMetrics> {
+    let labels: Vec<u8> = predictions.iter().map(|p| p.label).collect();
+    let scores: Vec<f64> = predictions.iter().flat_map(|p| [1.0 - p.score, p.score]).collect();
+    let task = breastmnist_data::Task::Binary;
+    crate::evaluator::evaluate(task, breastmnist_data::Targets::Classes(2), &labels, &scores, 2).ok()
 }
 
 /// The metrics JSON document (schema version 1; version 2 adds `dataset`).
@@ -143,11 +152,26 @@ impl MetricsFile {
     /// given are named by their index.
     #[must_use]
     pub fn with_dataset(mut self, result: &RunResult, flag: Option<breastmnist_data::Flag>, labels: &[&str]) -> Self {
+        let named = |k: usize| (0..k).map(|i| labels.get(i).map_or_else(|| i.to_string(), |l| l.to_string())).collect();
         if let Some(task) = &result.task {
-            let labels = (0..task.classes).map(|i| labels.get(i).map_or_else(|| i.to_string(), |l| l.to_string())).collect();
             let task_name = flag.map_or(task.task, |f| f.entry().task);
             self.schema_version = SCHEMA_VERSION_TASK;
-            self.dataset = Some(DatasetSection { flag, task: task_name, labels, val: task.val.clone(), test: task.test.clone() });
+            self.dataset = Some(DatasetSection {
+                flag,
+                task: task_name,
+                labels: named(task.classes),
+                val: task.val.clone(),
+                test: task.test.clone(),
+            });
+        } else if let Some(flag) = flag.filter(|&f| f != breastmnist_data::Flag::Breast)
+            && let (Some(val), Some(test)) = (binary_metrics(&result.val_predictions), binary_metrics(&result.test.predictions))
+        {
+            // Two classes of another set than BreastMNIST: the Evaluator's binary report names
+            // the set, and BreastMNIST's malignant rates (class 0 as positive) are not its.
+            self.schema_version = SCHEMA_VERSION_TASK;
+            self.test.malignant = None;
+            self.dataset =
+                Some(DatasetSection { flag: Some(flag), task: breastmnist_data::Task::Binary, labels: named(2), val, test });
         }
         self
     }
@@ -386,9 +410,34 @@ mod tests {
         wrong["schema_version"] = serde_json::json!(2);
         wrong.as_object_mut().unwrap().remove("dataset");
         assert!(matches!(MetricsFile::from_json(&wrong.to_string()), Err(ExportError::Json(e)) if e.contains("lacks")));
-        // A two-class run stays version 1, with exactly its keys.
+        // A two-class BreastMNIST run stays version 1, with exactly its keys.
         let plain = MetricsFile::new(&sample(), Environment::new("flex", "cpu")).with_dataset(&sample(), Some(Flag::Breast), &[]);
         assert_eq!((plain.schema_version, plain.dataset.is_none()), (1, true));
+    }
+
+    #[test]
+    fn a_two_class_run_on_another_set_names_it_without_breastmnist_s_malignant_rates() {
+        use breastmnist_data::{Flag, Task};
+        let mut result = sample();
+        result.val_predictions = result.test.predictions.clone();
+        result.test.malignant = Some(crate::train::Rates { sensitivity: 0.5, specificity: 1.0 });
+        let file = MetricsFile::new(&result, Environment::new("flex", "cpu")).with_dataset(
+            &result,
+            Some(Flag::Pneumonia),
+            &["normal", "pneumonia"],
+        );
+        let d = file.dataset.as_ref().expect("a dataset section");
+        assert_eq!((file.schema_version, d.flag, d.task), (2, Some(Flag::Pneumonia), Task::Binary));
+        assert_eq!(d.labels, ["normal", "pneumonia"]);
+        // The Evaluator's binary AUC and ACC are the run's own, and each class has its AUC.
+        assert_eq!((d.test.auc, d.test.acc, d.test.per_class_auc.len()), (result.test.auc, result.test.acc, 2));
+        assert_eq!(file.test.malignant, None);
+        assert_eq!(MetricsFile::from_json(&file.to_json()).unwrap(), file);
+        // Without validation predictions (files from before them) it stays as it was.
+        let mut before = sample();
+        before.val_predictions.clear();
+        let old = MetricsFile::new(&before, Environment::new("flex", "cpu")).with_dataset(&before, Some(Flag::Pneumonia), &[]);
+        assert_eq!((old.schema_version, old.dataset.is_none()), (1, true));
     }
 
     #[test]

@@ -27,7 +27,7 @@ use crate::source::{DataSpec, load_data_with};
 /// One self-supervised pretraining.
 #[derive(Clone, Debug)]
 pub struct SslRequest {
-    /// Grayscale data whose training images join the pool (labels unused).
+    /// The data whose training images join the pool (labels unused); RGB is read in grayscale.
     pub data: DataSpec,
     pub task: Task,
     pub model: ModelSize,
@@ -155,13 +155,6 @@ pub fn ssl(req: &SslRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Pre
         .with_seed(req.seed);
     config.validate().map_err(|e| Error::Usage(e.to_string()))?;
     let opened = req.data.open(Some(&DecodeOptions::default()))?;
-    if opened.data.channels != 1 {
-        return Err(Error::Usage(format!(
-            "{} has {} channels; self-supervised pretraining reads grayscale data (RGB files may join with --extra, read as gray)",
-            opened.path.display(),
-            opened.data.channels
-        )));
-    }
     let pool = Arc::new(pool(&opened.path, &opened.data, &req.extra)?);
     let (device, _) = device(req.backend)?;
     sink.emit(Event::Started {
@@ -170,6 +163,17 @@ pub fn ssl(req: &SslRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Pre
         data: Some(opened.info()),
         detail: format!("{} pretraining of {}, {} epochs", req.task, req.model, req.epochs),
     });
+    if opened.data.channels == 3 {
+        // The encoder reads one channel: it fine-tunes grayscale data, not this file's colours.
+        sink.emit(Event::Warning {
+            message: format!(
+                "{} is RGB: its training images join the pool in grayscale (ITU-R 601 luma, as MedMNIST's as_rgb=False \
+                 readers get them; pretext.json records the file's 3 channels), so the encoder is grayscale and \
+                 fine-tunes grayscale data",
+                file_name(&opened.path)
+            ),
+        });
+    }
     create_dir(&req.out)?;
     let (bytes, _, report) = pretrain(config, pool, &device, sink, cancel)?;
     let mut written = Written::default();

@@ -241,6 +241,14 @@ pub enum ToWorker {
         split: Split,
         stage: Stage,
     },
+    /// Probabilities and Grad-CAM maps of every class for images `indices` of `split` (at most
+    /// [`MAX_EXPLAIN_IMAGES`], answered in that order): a few chosen images of a set whose whole
+    /// split would be too many maps.
+    ExplainImages {
+        split: Split,
+        stage: Stage,
+        indices: Vec<usize>,
+    },
     /// The strongest channel activations of `stage` for one image.
     Activations {
         split: Split,
@@ -324,6 +332,12 @@ pub struct TaskView {
     pub test_acc: f64,
     /// One-vs-rest test AUC of each class (multi-label: of each label).
     pub per_class_auc: Vec<f64>,
+    /// A 95% interval of the test AUC: DeLong's for two classes (`resamples` 0), else a seeded
+    /// percentile bootstrap over the test images with `resamples` resamples.
+    #[serde(default)]
+    pub auc_ci: Option<(f64, f64)>,
+    #[serde(default)]
+    pub resamples: usize,
     /// The test confusion: rows the true class, columns the predicted one (`k x k`); for
     /// multi-label data one `[[tn, fp], [fn, tp]]` per label.
     pub confusion: TaskConfusion,
@@ -470,10 +484,10 @@ pub enum FromWorker {
     },
 }
 
-/// A split explained by the model kept by validation.
+/// A split (or the images asked for) explained by the kept model.
 ///
-/// The bytes beside it hold, per image in split order, one `side * side` map per class (class
-/// 0 first), 255 marking the map's maximum.
+/// The bytes beside it hold, per image in split order (or the order asked), one `side * side`
+/// map per class (class 0 first), 255 marking the map's maximum.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Explained {
     pub split: Split,
@@ -484,26 +498,48 @@ pub struct Explained {
     /// Milliseconds the worker spent on it, and the backend.
     pub millis: f64,
     pub backend: BackendKind,
+    /// Classes per image (maps and probabilities).
+    #[serde(default = "two")]
+    pub classes: usize,
+    /// The images explained, for [`ToWorker::ExplainImages`]; `None`: the whole split.
+    #[serde(default)]
+    pub indices: Option<Vec<usize>>,
+    /// Every class's probability per image, row-major (as the run's metrics computed them).
+    #[serde(default)]
+    pub probabilities: Vec<f32>,
 }
 
-/// Classes per image in the maps: BreastMNIST is binary.
+/// Classes per image in the maps of workers that did not say (BreastMNIST is binary).
 pub const CLASSES: usize = 2;
 
+/// The most images one [`ToWorker::ExplainImages`] may ask for.
+pub const MAX_EXPLAIN_IMAGES: usize = 64;
+
+fn two() -> usize {
+    CLASSES
+}
+
 impl Explained {
-    /// The map of image `index` for `class` inside `maps` (the bytes sent beside this
-    /// description); `None` when out of range.
+    /// The map of the `index`-th image explained for `class` inside `maps` (the bytes sent
+    /// beside this description); `None` when out of range.
     pub fn map<'a>(&self, maps: &'a [u8], index: usize, class: usize) -> Option<&'a [u8]> {
-        if class >= CLASSES {
+        if class >= self.classes {
             return None;
         }
         let n = self.side * self.side;
-        let start = (index * CLASSES + class) * n;
+        let start = (index * self.classes + class) * n;
         maps.get(start..start + n)
     }
 
     /// How many bytes of maps belong with this description.
     pub fn maps_len(&self) -> usize {
-        self.scores.len() * CLASSES * self.side * self.side
+        self.scores.len() * self.classes * self.side * self.side
+    }
+
+    /// The `index`-th image's probabilities, one per class (empty from workers that did not
+    /// send them).
+    pub fn probabilities_of(&self, index: usize) -> &[f32] {
+        self.probabilities.get(index * self.classes..(index + 1) * self.classes).unwrap_or(&[])
     }
 }
 
@@ -615,8 +651,16 @@ mod tests {
             scores: vec![0.25, 0.75],
             millis: 12.5,
             backend: BackendKind::Cpu,
+            classes: 2,
+            indices: None,
+            probabilities: vec![0.75, 0.25, 0.25, 0.75],
         });
         assert_eq!(FromWorker::from_json(&explained.to_json()).unwrap(), explained);
+        // Workers from before k classes said nothing of them: two, the whole split.
+        let old = r#"{"msg":"explained","split":"test","stage":"layer3","side":28,"scores":[0.5],"millis":1.0,"backend":"cpu"}"#;
+        assert!(matches!(FromWorker::from_json(old), Ok(FromWorker::Explained(e)) if e.classes == 2 && e.indices.is_none()));
+        let images = ToWorker::ExplainImages { split: Split::Test, stage: Stage::Layer4, indices: vec![3, 1] };
+        assert_eq!(ToWorker::from_json(&images.to_json()).unwrap(), images);
         for kind in ErrorKind::ALL {
             let failed = FromWorker::Failed(WorkerError::new(kind, "lost"));
             assert_eq!(FromWorker::from_json(&failed.to_json()).unwrap(), failed);
@@ -664,6 +708,9 @@ mod tests {
             scores: vec![0.1, 0.9],
             millis: 0.0,
             backend: BackendKind::Cpu,
+            classes: 2,
+            indices: None,
+            probabilities: vec![0.9, 0.1, 0.1, 0.9],
         };
         let maps: Vec<u8> = (0..e.maps_len() as u8).collect();
         assert_eq!(maps.len(), 16);
@@ -673,5 +720,11 @@ mod tests {
         assert_eq!(e.map(&maps, 2, 0), None);
         assert_eq!(e.map(&maps, 0, 2), None);
         assert_eq!(e.map(&maps[..15], 1, 1), None, "short maps are refused, not padded");
+        assert_eq!((e.probabilities_of(1), e.probabilities_of(2)), (&[0.1, 0.9][..], &[][..]));
+        // Three classes: each image holds three maps.
+        let three = Explained { classes: 3, scores: vec![0.0; 2], ..e };
+        let maps: Vec<u8> = (0..three.maps_len() as u8).collect();
+        assert_eq!((maps.len(), three.map(&maps, 1, 2)), (24, Some(&[20, 21, 22, 23][..])));
+        assert_eq!(three.map(&maps, 0, 3), None);
     }
 }

@@ -8,7 +8,7 @@
 //! It must not know about JavaScript, devices or the message loop.
 
 use breastmnist_core::batch::Augmentation;
-use breastmnist_core::evaluator::Confusions;
+use breastmnist_core::evaluator::{self, Confusions};
 use breastmnist_core::explain::Explanations;
 use breastmnist_core::gradcam::GradCamError;
 use breastmnist_core::lab::Method;
@@ -17,9 +17,11 @@ use breastmnist_core::model::{ConvAlgo, ModelConfig, Resample, Stem};
 use breastmnist_core::pretext::{PretextConfig, PretextError, Task};
 use breastmnist_core::result_file;
 use breastmnist_core::torch::TorchError;
-use breastmnist_core::train::{EpochMetrics, Preset, RunResult, Selection, TestReport, TrainConfig, TrainError, TrainFailure};
+use breastmnist_core::train::{
+    EpochMetrics, Preset, RunResult, Selection, TaskRun, TestReport, TrainConfig, TrainError, TrainFailure,
+};
 use breastmnist_core::{Environment, MetricsFile, ModelSize, Stage};
-use breastmnist_data::{DataError, DecodeOptions, Flag};
+use breastmnist_data::{DataError, Dataset, DecodeOptions, Flag};
 use breastmnist_protocol::{
     self as protocol, BackendKind, CertaintyView, ConvView, DataFile, DoneView, EpochView, ErrorKind, Explained, ModelKind,
     ModelView, PretrainRequest, ResultFileView, Split, TaskConfusion, TaskView, TrainRequest, WorkerError,
@@ -149,7 +151,13 @@ pub fn explain_error(e: &GradCamError) -> WorkerError {
 }
 
 /// A split's explanations as the page receives them: the description, and the maps beside it.
-pub fn explained(out: Explanations, split: Split, backend: BackendKind, millis: f64) -> (Explained, Vec<u8>) {
+pub fn explained(
+    out: Explanations,
+    split: Split,
+    indices: Option<Vec<usize>>,
+    backend: BackendKind,
+    millis: f64,
+) -> (Explained, Vec<u8>) {
     let k = out.num_classes.max(1);
     let view = Explained {
         split,
@@ -158,6 +166,9 @@ pub fn explained(out: Explanations, split: Split, backend: BackendKind, millis: 
         scores: out.probabilities.chunks(k).map(|row| row.get(1).copied().unwrap_or(f32::NAN)).collect(),
         millis,
         backend,
+        classes: k,
+        indices,
+        probabilities: out.probabilities,
     };
     (view, out.maps)
 }
@@ -301,6 +312,9 @@ pub fn task_view(result: &RunResult, flag: Flag) -> TaskView {
             test_auc: t.test.auc,
             test_acc: t.test.acc,
             per_class_auc: t.test.per_class_auc.clone(),
+            // The bootstrap needs the labels: `with_task_interval`.
+            auc_ci: None,
+            resamples: 0,
             confusion: match &t.test.confusion {
                 Confusions::Classes(m) => TaskConfusion::Classes(m.clone()),
                 Confusions::PerLabel(m) => TaskConfusion::PerLabel(m.clone()),
@@ -315,9 +329,31 @@ pub fn task_view(result: &RunResult, flag: Flag) -> TaskView {
             test_auc: result.test.auc,
             test_acc: result.test.acc,
             per_class_auc: vec![result.test.auc; 2],
+            auc_ci: result.test.auc_ci.map(|ci| (ci.lo, ci.hi)),
+            resamples: 0,
             confusion: TaskConfusion::Classes(result.test.confusion.0.iter().map(|r| r.to_vec()).collect()),
         },
     }
+}
+
+/// Work a bootstrap interval may take in a tab: resamples × images × classes.
+const BOOTSTRAP_BUDGET: usize = 10_000_000;
+
+/// Resamples of a bootstrap over `images` images of `classes` classes: 2,000 where the budget
+/// allows, never fewer than 200.
+pub fn resamples_for(images: usize, classes: usize) -> usize {
+    (BOOTSTRAP_BUDGET / (images * classes).max(1)).clamp(200, 2_000)
+}
+
+/// Gives a k-class task view its test AUC's bootstrap interval (seeded, resampling the test
+/// images of `data` within each class).
+pub fn with_task_interval(view: &mut TaskView, run: &TaskRun, data: &Dataset) {
+    let labels = &data.test.labels;
+    let scores: Vec<f64> = run.test_probabilities.iter().map(|&p| f64::from(p)).collect();
+    let resamples = resamples_for(data.test.len(), run.classes);
+    let ci = evaluator::bootstrap_auc(run.task, data.targets, labels, &scores, run.classes, resamples, 0);
+    view.auc_ci = ci.map(|c| (c.lo, c.hi));
+    view.resamples = if ci.is_some() { resamples } else { 0 };
 }
 
 /// How the worker decodes the dataset bytes of a request: as the official file it names, or
@@ -538,7 +574,51 @@ mod tests {
         let json: serde_json::Value = serde_json::from_str(&d.metrics_json).unwrap();
         assert_eq!((json["schema_version"].as_u64(), json["dataset"]["flag"].as_str()), (Some(2), Some("retinamnist")));
         assert!(d.result_files.iter().all(|f| f.name.starts_with("retinamnist_")), "{:?}", d.result_files);
+        // The bootstrap interval from the test labels: perfect scores give [1, 1] with 2,000
+        // resamples; scores that ignore the image, an interval around 0.5.
+        let spec = breastmnist_data::synthetic::Spec {
+            task: breastmnist_data::Task::Ordinal,
+            classes: 5,
+            channels: 3,
+            side: 8,
+            splits: [10, 10, 20],
+            seed: 1,
+        };
+        let options =
+            DecodeOptions { split_sizes: None, side: None, ..Flag::Retina.entry().decode_options(protocol::Size::Px28) };
+        let data = breastmnist_data::decode_npz(&breastmnist_data::synthetic::npz(&spec), &options).unwrap();
+        let one_hot: Vec<f32> = data.test.labels.iter().flat_map(|&l| (0..5).map(move |c| f32::from(u8::from(c == l)))).collect();
+        let mut run = retina.task.clone().unwrap();
+        run.test_probabilities = one_hot;
+        let mut view = d.task.as_deref().unwrap().clone();
+        with_task_interval(&mut view, &run, &data);
+        assert_eq!((view.auc_ci, view.resamples), (Some((1.0, 1.0)), 2_000));
+        run.test_probabilities = vec![0.2; 100];
+        with_task_interval(&mut view, &run, &data);
+        let (lo, hi) = view.auc_ci.unwrap();
+        assert!(lo <= 0.5 && hi >= 0.5, "{lo}..{hi}");
+        assert_eq!(resamples_for(400, 5), 2_000);
+        assert_eq!(resamples_for(17_778, 11), 200, "OrganAMNIST's test split: the floor");
+        assert_eq!(resamples_for(2_005, 7), 712);
         // BreastMNIST's own runs are unchanged: no task view, their certainty kept.
+        let breast = done_view(
+            &binary_result(EpochMetrics {
+                epoch: 1,
+                train_loss: 0.5,
+                train_acc: 0.7,
+                val_loss: 0.5,
+                val_acc: 0.8,
+                val_auc: 0.9,
+                lr: 1e-3,
+                is_best: true,
+            }),
+            BackendKind::Cpu,
+            "flex",
+            Settled::unchecked(ConvAlgo::Direct),
+            None,
+        );
+        assert!(breast.task.is_none());
+        assert!(breast.result_files.iter().all(|f| f.name.starts_with("breastmnist_")), "{:?}", breast.result_files);
         assert!(decode_options(None) == DecodeOptions::default() && decode_options(file).split_sizes == Some([1080, 120, 400]));
     }
 
@@ -655,7 +735,7 @@ mod tests {
         };
         let core_maps: Vec<Vec<u8>> =
             (0..2).flat_map(|i| (0..2).map(move |c| (i, c))).map(|(i, c)| out.map(i, c).to_vec()).collect();
-        let (view, maps) = explained(out, Split::Test, BackendKind::Cpu, 5.0);
+        let (view, maps) = explained(out, Split::Test, None, BackendKind::Cpu, 5.0);
         assert_eq!(
             (view.split, view.stage, view.side, view.scores.clone()),
             (Split::Test, protocol::Stage::Layer3, 2, vec![0.2, 0.7])
@@ -665,5 +745,16 @@ mod tests {
                 assert_eq!(view.map(&maps, i, c).unwrap(), &core_maps[i * 2 + c][..], "image {i} class {c}");
             }
         }
+        // Three classes, two images asked by index: each image's three maps and probabilities.
+        let three = Explanations {
+            side: 1,
+            num_classes: 3,
+            stage: Stage::Layer4,
+            probabilities: vec![0.1, 0.2, 0.7, 0.6, 0.3, 0.1],
+            maps: vec![10, 11, 12, 20, 21, 22],
+        };
+        let (view, maps) = explained(three, Split::Test, Some(vec![9, 4]), BackendKind::Cpu, 1.0);
+        assert_eq!((view.classes, view.indices.clone(), view.maps_len()), (3, Some(vec![9, 4]), 6));
+        assert_eq!((view.map(&maps, 1, 2), view.probabilities_of(1)), (Some(&[22][..]), &[0.6, 0.3, 0.1][..]));
     }
 }

@@ -160,7 +160,11 @@ pub async fn run(
                         post_checkpoint(&checkpoint_name(&req), ckpt).await;
                     }
                     keep(&trainer);
-                    post(&FromWorker::Done(done_view(&result, kind, &adapter, trainer.conv_outcome(conv), req.dataset)), None);
+                    let mut done = done_view(&result, kind, &adapter, trainer.conv_outcome(conv), req.dataset);
+                    if let (Some(view), Some(task)) = (done.task.as_deref_mut(), &result.task) {
+                        convert::with_task_interval(view, task, &data);
+                    }
+                    post(&FromWorker::Done(done), None);
                 }
                 TrainEvent::Error(f) => {
                     // The run ends; the best model so far stays downloadable and explorable.

@@ -13,7 +13,7 @@ use breastmnist_core::batch::ImageView;
 use breastmnist_core::explain::{Explanations, activations, explain};
 use breastmnist_core::{Device, ModelConfig, Network};
 use breastmnist_data::Dataset;
-use breastmnist_protocol::{ActivationGridView, BackendKind, ErrorKind, FromWorker, WorkerError};
+use breastmnist_protocol::{ActivationGridView, BackendKind, ErrorKind, FromWorker, MAX_EXPLAIN_IMAGES, Split, WorkerError};
 use wasm_bindgen_futures::spawn_local;
 
 use crate::convert::{self, explain_error};
@@ -24,6 +24,18 @@ use crate::job::Question;
 const EXPLAIN_CHUNK: usize = 64;
 /// Channels in an activation grid.
 const GRID_CHANNELS: usize = 16;
+
+/// Images `asked` of a split of `len`: between 1 and [`MAX_EXPLAIN_IMAGES`], each in the split.
+fn checked(asked: &[usize], len: usize, split: Split) -> Result<(), WorkerError> {
+    let refuse = |message: String| Err(WorkerError::new(ErrorKind::Worker, message));
+    if asked.is_empty() || asked.len() > MAX_EXPLAIN_IMAGES {
+        return refuse(format!("asked to explain {} images; ask for 1 to {MAX_EXPLAIN_IMAGES}", asked.len()));
+    }
+    match asked.iter().find(|&&i| i >= len) {
+        Some(i) => refuse(format!("{} has {len} images; there is no image {i}", split.key())),
+        None => Ok(()),
+    }
+}
 
 /// What explanations need once training is over.
 pub struct Session {
@@ -83,10 +95,16 @@ impl Explainer {
             .ok_or_else(|| WorkerError::new(ErrorKind::Worker, "there is no trained model yet: train one first"))?;
         let s = &*session;
         match cmd {
-            Question::Explain { split, stage } => {
+            Question::Explain { split, stage, indices } => {
                 let view = ImageView::of(&s.data, split);
                 let started = now_ms();
-                let all: Vec<usize> = (0..view.len()).collect();
+                let all: Vec<usize> = match &indices {
+                    Some(asked) => {
+                        checked(asked, view.len(), split)?;
+                        asked.clone()
+                    }
+                    None => (0..view.len()).collect(),
+                };
                 let mut out: Option<Explanations> = None;
                 for chunk in all.chunks(EXPLAIN_CHUNK) {
                     let part = explain(&s.model, &s.config, &view, chunk, convert::stage(stage), &s.device, s.tta)
@@ -101,7 +119,7 @@ impl Explainer {
                     yield_now(0).await;
                 }
                 let out = out.ok_or_else(|| WorkerError::new(ErrorKind::Worker, format!("the {split:?} split is empty")))?;
-                let (view, maps) = convert::explained(out, split, s.backend, now_ms() - started);
+                let (view, maps) = convert::explained(out, split, indices, s.backend, now_ms() - started);
                 post(&FromWorker::Explained(view), Some(maps));
             }
             Question::Activations { split, index, stage } => {

@@ -19,10 +19,10 @@ pub enum Init {
 }
 
 /// A question for the kept model.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Question {
-    /// Scores and Grad-CAM maps of a whole split at `stage`.
-    Explain { split: Split, stage: Stage },
+    /// Scores and Grad-CAM maps of a whole split at `stage`, or of images `indices` of it.
+    Explain { split: Split, stage: Stage, indices: Option<Vec<usize>> },
     /// One image's strongest channels at `stage`.
     Activations { split: Split, index: usize, stage: Stage },
 }
@@ -86,7 +86,10 @@ pub fn plan(command: ToWorker, buffers: Buffers, busy: bool) -> Job {
         (ToWorker::Pause, _) => Job::Pause,
         (ToWorker::Unpause, _) => Job::Unpause,
         (ToWorker::Stop, _) => Job::Stop,
-        (ToWorker::Explain { split, stage }, _) => Job::Ask(Question::Explain { split, stage }),
+        (ToWorker::Explain { split, stage }, _) => Job::Ask(Question::Explain { split, stage, indices: None }),
+        (ToWorker::ExplainImages { split, stage, indices }, _) => {
+            Job::Ask(Question::Explain { split, stage, indices: Some(indices) })
+        }
         (ToWorker::Activations { split, index, stage }, _) => Job::Ask(Question::Activations { split, index, stage }),
     }
 }
@@ -183,8 +186,14 @@ mod tests {
             let ask = ToWorker::Explain { split: Split::Test, stage: Stage::Layer4 };
             assert_eq!(
                 plan(ask, Buffers::default(), busy),
-                Job::Ask(Question::Explain { split: Split::Test, stage: Stage::Layer4 })
+                Job::Ask(Question::Explain { split: Split::Test, stage: Stage::Layer4, indices: None })
             );
+            let some = ToWorker::ExplainImages { split: Split::Test, stage: Stage::Layer4, indices: vec![5, 2] };
+            assert_eq!(
+                plan(some, Buffers::default(), busy),
+                Job::Ask(Question::Explain { split: Split::Test, stage: Stage::Layer4, indices: Some(vec![5, 2]) })
+            );
+
             let grid = ToWorker::Activations { split: Split::Val, index: 3, stage: Stage::Layer1 };
             let q = Question::Activations { split: Split::Val, index: 3, stage: Stage::Layer1 };
             assert_eq!(plan(grid, Buffers::default(), busy), Job::Ask(q));

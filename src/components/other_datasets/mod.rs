@@ -4,9 +4,11 @@
 //! Everything it shows comes from [`BeyondCtx`]; it only draws and calls its methods.
 
 mod card;
+mod gradcam;
 mod run;
 
 use card::Card;
+use gradcam::GradCam;
 use run::Run;
 
 use breastmnist_data::Flag;
@@ -14,6 +16,8 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::draw::format_bytes;
+use crate::runtime::dataset::LoadError;
+use crate::runtime::fetch::FetchError;
 use crate::state::beyond::BeyondCtx;
 use crate::state::data::LoadPhase;
 use crate::view::beyond::{flags, refusal, summary, too_large};
@@ -64,11 +68,15 @@ pub fn OtherDatasets() -> impl IntoView {
                     <div class="error" data-testid="other-error" role="alert">
                         <p>{e.to_string()}</p>
                         {match (&e, official) {
-                            (crate::runtime::dataset::LoadError::Fetch(_), Some(url)) => { let text = url.clone(); view! {
+                            (LoadError::Fetch(FetchError::Status { status: 404, .. }), Some(url)) => { let text = url.clone(); view! {
                                 <p class="hint">"This server does not offer that file. Download the official one from "
                                     <a href=url rel="noopener">{text}</a>
                                     " and pick it above: it is checked by its MD5 here, in the tab."</p>
                             }.into_any() }
+                            (LoadError::Data(_), _) => view! {
+                                <p class="hint">{format!("The file is not what the catalog promises of {}: retry, or pick a verified copy of the official file.",
+                                    flag.map_or("this set", |f| f.entry().title))}</p>
+                            }.into_any(),
                             _ => view! { <p class="hint">{e.hint()}</p> }.into_any(),
                         }}
                     </div>
@@ -113,6 +121,7 @@ pub fn OtherDatasets() -> impl IntoView {
             {status}
             <Card />
             <Run />
+            <GradCam />
         </div>
     }
 }

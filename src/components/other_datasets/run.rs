@@ -70,6 +70,13 @@ fn results(t: &TaskView) -> impl IntoView + use<> {
             {format!("Test AUC {:.3}, ACC {:.3} (validation AUC {:.3}, ACC {:.3}): MedMNIST's Evaluator's figures for the task, {}.",
                 t.test_auc, t.test_acc, t.val_auc, t.val_acc, t.task)}
         </p>
+        <p class="muted certainty" data-testid="other-interval">
+            {match t.auc_ci {
+                Some((lo, hi)) if t.resamples == 0 => format!("95% interval of the test AUC: {lo:.3}–{hi:.3} (DeLong). One run is one seed: compare runs by their intervals, not their third decimal."),
+                Some((lo, hi)) => format!("95% interval of the test AUC: {lo:.3}–{hi:.3} (bootstrap over the test images, {} resamples, within each class). One run is one seed: compare runs by their intervals, not their third decimal.", t.resamples),
+                None => "No interval could be computed on this test split.".to_string(),
+            }}
+        </p>
         <div class="other-results">
             <table class="benchmark" data-testid="other-per-class">
                 <caption>"One-vs-rest test AUC of each class; MedMNIST's AUC is their mean (for two classes, the last column's)."</caption>
