@@ -523,7 +523,7 @@ fn Practice() -> impl IntoView {
         <section id="appendix" aria-labelledby="appendix-h">
             <h2 id="appendix-h">"Appendix · The metrics JSON"</h2>
             <p>
-                "Every run exports one JSON document (schema version 1) with exactly six top-level keys: "
+                "Every BreastMNIST run exports one JSON document (schema version 1) with exactly six top-level keys: "
                 <code>"schema_version"</code>", "<code>"config"</code>" (the training settings), "
                 <code>"environment"</code>" (backend and adapter), "<code>"history"</code>" (one object per "
                 "epoch with train/validation loss, validation ACC and AUC), "<code>"val"</code>" (the model the "
@@ -531,7 +531,9 @@ fn Practice() -> impl IntoView {
                 " (that model's AUC with DeLong's 95% interval, ACC, sensitivity and specificity for malignant, "
                 "confusion matrix "<code>"[[tn, fp], [fn, tp]]"</code>", ROC points, one "
                 <code>"{index, label, score}"</code>" per test image, the score being the softmax probability of "
-                "label 1, and the same figures on the de-duplicated test subset)."
+                "label 1, and the same figures on the de-duplicated test subset). A run on another MedMNIST set "
+                "(the section above) writes schema version 2: the same keys and a seventh, "<code>"dataset"</code>
+                " (the set, its task, its label names and MedMNIST's figures with each class's AUC)."
             </p>
         </section>
     }

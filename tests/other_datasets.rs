@@ -93,9 +93,14 @@ async fn retinamnist_and_pneumoniamnist_train_in_the_tab_with_their_own_metrics_
     for (i, caption) in truths.iter().enumerate() {
         assert!(caption.starts_with(&format!("true {} · predicted", i / 2)), "{caption}");
     }
+    let pixels = "return [...document.querySelectorAll('[data-testid=other-gradcam-map]')].map(c => c.toDataURL())";
+    let predicted = b.js(pixels, vec![]).await;
     b.js("const s = document.querySelector('[data-testid=other-gradcam-class]'); s.value = '4'; s.dispatchEvent(new Event('change'))", vec![]).await;
     let widths: Vec<u64> = serde_json::from_value(b.js(painted, vec![]).await).unwrap();
     assert!(widths.iter().all(|&w| w == 28), "class 4's maps: {widths:?}");
+    let grade4: Vec<String> = serde_json::from_value(b.js(pixels, vec![]).await).unwrap();
+    let predicted: Vec<String> = serde_json::from_value(predicted).unwrap();
+    assert!(grade4.iter().zip(&predicted).any(|(a, b)| a != b), "class 4's maps are drawn, not the predicted classes'");
     // The section alone (the article is longer than a screenshot can be).
     let others = "document.querySelectorAll('main section:not(#other-datasets), main header')";
     b.js(&format!("{others}.forEach(s => s.style.display = 'none')"), vec![]).await;
@@ -159,6 +164,22 @@ async fn retinamnist_and_pneumoniamnist_train_in_the_tab_with_their_own_metrics_
     assert_eq!(rows.iter().map(|r| r.iter().sum::<u64>()).collect::<Vec<_>>(), [234, 390], "normal, pneumonia");
     assert!(b.wait_text("other-interval", READY, |t| !t.is_empty()).await.contains("(DeLong)"));
     b.wait_count("other-gradcam", 4, READY).await;
+    // The class chosen for RetinaMNIST does not carry over: each image's predicted class again.
+    assert_eq!(b.js("return document.querySelector('[data-testid=other-gradcam-class]').value", vec![]).await, "predicted");
+    let widths: Vec<u64> = serde_json::from_value(b.js(painted, vec![]).await).unwrap();
+    assert!(widths.iter().all(|&w| w == 28), "PneumoniaMNIST's maps: {widths:?}");
+    // Its metrics JSON names the set (schema 2) and has no malignant rates: its class 0 is normal.
+    let json = b
+        .client
+        .execute_async(
+            "const done = arguments[0]; fetch([...document.querySelectorAll('[data-testid=other-download]')].find(a => a.download.endsWith('metrics.json')).href).then(r => r.text()).then(done)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(json.as_str().unwrap()).unwrap();
+    assert_eq!((doc["schema_version"].as_u64(), doc["dataset"]["task"].as_str()), (Some(2), Some("binary-class")));
+    assert!(doc["test"].get("malignant").is_none() && doc["test"]["auc_ci"].is_object(), "{}", doc["test"]);
 
     let errors = b.console_errors().await;
     assert!(errors.iter().all(|e| e.contains("404")), "console errors: {errors:#?}");

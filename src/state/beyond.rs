@@ -62,6 +62,8 @@ pub struct BeyondCtx {
     pub run: RwSignal<Run>,
     pub downloads: RwSignal<Vec<Download>>,
     pub explaining: RwSignal<Explaining>,
+    /// The class whose Grad-CAM maps are shown; `None`: each image's predicted class.
+    pub cam_class: RwSignal<Option<usize>>,
     backend: BackendChoice,
     series: Series,
     generation: StoredValue<u64>,
@@ -81,6 +83,7 @@ impl BeyondCtx {
             run: RwSignal::new(Run::default()),
             downloads: RwSignal::new(Vec::new()),
             explaining: RwSignal::new(Explaining::Waiting),
+            cam_class: RwSignal::new(None),
             backend: param("backend").as_deref().and_then(BackendChoice::parse_loose).unwrap_or_default(),
             series: Series::new(),
             generation: StoredValue::new(0),
@@ -205,6 +208,7 @@ impl BeyondCtx {
             })
         });
         let Some(indices) = picks.filter(|p| !p.is_empty()) else { return };
+        self.cam_class.set(None);
         let ask = ToWorker::ExplainImages { split: Split::Test, stage: Stage::GRADCAM[0], indices };
         self.explaining.set(match self.series.send(ask) {
             Ok(()) => Explaining::Asked,
@@ -288,6 +292,12 @@ impl Jobs for BeyondCtx {
                 false
             }
             (msg, _) => {
+                if let FromWorker::Failed(e) = &msg
+                    && self.explaining.get_untracked() == Explaining::Asked
+                {
+                    // The worker failed while it explained: the run stays done (`Run::apply`).
+                    self.explaining.set(Explaining::Failed(e.message.clone()));
+                }
                 let mut ended = false;
                 self.run.update(|r| ended = r.apply(&msg));
                 // A finished run keeps its worker, and the model in it, for Grad-CAM.

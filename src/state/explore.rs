@@ -98,6 +98,9 @@ impl ExploreCtx {
         match reply {
             ExplainReply::Reset => self.reset(),
             ExplainReply::Progress { split, stage, done, total } => self.progress.set(Some((split, stage, done, total))),
+            // Answers about a few chosen images are not a whole split's (the explorer asks for
+            // whole splits only).
+            ExplainReply::Explained(info, _) if info.indices.is_some() => {}
             ExplainReply::Explained(info, maps) => {
                 let key = (info.split, info.stage);
                 self.pending.update(|p| {

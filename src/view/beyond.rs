@@ -190,6 +190,8 @@ impl Run {
             }
             FromWorker::Epoch(e) => self.history.push(e.clone()),
             FromWorker::Done(d) => self.status = Status::Done(Box::new(d.clone())),
+            // After Done the worker only answers Grad-CAM: its failure is not the run's.
+            FromWorker::Failed(_) if matches!(self.status, Status::Done(_)) => return true,
             FromWorker::Failed(e) => self.status = Status::Failed(e.message.clone()),
             _ => return false,
         }
@@ -367,7 +369,9 @@ mod tests {
         assert_eq!(explain_picks(&[1, 1, 0], 1, 3), [2, 0, 1]);
         // Multi-label (two labels per image): images carrying each label, none twice.
         assert_eq!(explain_picks(&[1, 1, 0, 1, 1, 0], 2, 2), [0, 2, 1]);
-        assert!(explain_picks(&vec![0; 1000], 1, 1).len() <= MAX_EXPLAIN_IMAGES);
+        // Forty classes of two images each: capped at the protocol's limit.
+        let many: Vec<u8> = (0..80).map(|i| (i % 40) as u8).collect();
+        assert_eq!(explain_picks(&many, 1, 40).len(), MAX_EXPLAIN_IMAGES);
         assert_eq!(predicted_class(&[0.2, 0.5, 0.3]), Some(1));
         assert_eq!(predicted_class(&[0.4, 0.4, 0.2]), Some(0), "ties go to the first");
         assert_eq!(predicted_class(&[]), None);
@@ -425,6 +429,9 @@ mod tests {
             task: Some(Box::new(task.clone())),
         };
         assert!(run.apply(&FromWorker::Done(done)));
+        assert_eq!(run.task(), Some(&task));
+        // The worker failing afterwards (while it explains) ends it, but the run stays done.
+        assert!(run.apply(&FromWorker::Failed(WorkerError::new(ErrorKind::Worker, "lost device"))));
         assert_eq!(run.task(), Some(&task));
         assert!(!run.is_running());
         let mut failed = Run::starting(1);

@@ -87,7 +87,7 @@ pub fn cmd_ssl(a: SslArgs, printer: &mut Printer, cancel: &Cancel) -> Result<(),
         );
         if done.report.sources.first().is_some_and(|s| s.channels == 3) {
             println!(
-                "the encoder is grayscale: fine-tune it on grayscale data (breastmnist train --init {}/encoder.ckpt)",
+                "the encoder is grayscale: fine-tune it on grayscale data (breastmnist train --data FILE --init {}/encoder.ckpt)",
                 done.out.display()
             );
         } else {

@@ -156,6 +156,15 @@ fn the_validator_rejects_what_the_schema_forbids() {
     }
     let ok = json!({ "event": "warning", "message": "m" });
     validate(&s, &s, &ok, "$").unwrap();
+    // JSON has no NaN: an undefined AUC (one class in a split) or a diverged loss is written as
+    // null, which the schema allows; an AUC outside [0, 1] it does not.
+    let undefined = json!({ "event": "evaluated", "split": "val", "images": 3, "auc": null, "acc": 0.5 });
+    validate(&s, &s, &undefined, "$").unwrap();
+    let nan_loss = json!({ "event": "epoch", "epoch": 1, "epochs": 2, "train_loss": null, "train_acc": 0.5, "val_loss": null,
+        "val_acc": 0.5, "val_auc": null, "lr": 0.001, "kept": true });
+    validate(&s, &s, &nan_loss, "$").unwrap();
+    let wrong = json!({ "event": "evaluated", "split": "val", "images": 3, "auc": 1.5, "acc": 0.5 });
+    assert!(validate(&s, &s, &wrong, "$").is_err());
 }
 
 #[test]

@@ -339,10 +339,10 @@ pub fn task_view(result: &RunResult, flag: Flag) -> TaskView {
 /// Work a bootstrap interval may take in a tab: resamples × images × classes.
 const BOOTSTRAP_BUDGET: usize = 10_000_000;
 
-/// Resamples of a bootstrap over `images` images of `classes` classes: 2,000 where the budget
-/// allows, never fewer than 200.
+/// Resamples of a bootstrap over `images` images of `classes` classes: min(2,000, budget ÷
+/// (images × classes)), at least 100 (the worker computes it before it reports the run done).
 pub fn resamples_for(images: usize, classes: usize) -> usize {
-    (BOOTSTRAP_BUDGET / (images * classes).max(1)).clamp(200, 2_000)
+    (BOOTSTRAP_BUDGET / (images * classes).max(1)).clamp(100, 2_000)
 }
 
 /// Gives a k-class task view its test AUC's bootstrap interval (seeded, resampling the test
@@ -598,7 +598,7 @@ mod tests {
         let (lo, hi) = view.auc_ci.unwrap();
         assert!(lo <= 0.5 && hi >= 0.5, "{lo}..{hi}");
         assert_eq!(resamples_for(400, 5), 2_000);
-        assert_eq!(resamples_for(17_778, 11), 200, "OrganAMNIST's test split: the floor");
+        assert_eq!(resamples_for(17_778, 11), 100, "OrganAMNIST's test split: the floor");
         assert_eq!(resamples_for(2_005, 7), 712);
         // BreastMNIST's own runs are unchanged: no task view, their certainty kept.
         let breast = done_view(

@@ -65,8 +65,7 @@ fn figure(ctx: BeyondCtx, e: std::sync::Arc<Explanation>, pos: usize, shown: RwS
 #[component]
 pub fn GradCam() -> impl IntoView {
     let ctx = expect_context::<BeyondCtx>();
-    // The class whose map is shown; `None`: each image's predicted class.
-    let shown = RwSignal::new(None::<usize>);
+    let shown = ctx.cam_class;
     move || {
         match ctx.explaining.get() {
         Explaining::Waiting => ().into_any(),
@@ -87,6 +86,7 @@ pub fn GradCam() -> impl IntoView {
                 <div class="other-gradcam" data-testid="other-gradcam-set">
                     <label class="field">"Grad-CAM (last stage) of"
                         <select data-testid="other-gradcam-class"
+                            prop:value=move || shown.get().map_or("predicted".to_string(), |c| c.to_string())
                             on:change=move |ev| shown.set(event_target_value(&ev).parse::<usize>().ok())>
                             <option value="predicted">"each image's predicted class"</option>
                             {options}

@@ -73,7 +73,8 @@ fn results(t: &TaskView) -> impl IntoView + use<> {
         <p class="muted certainty" data-testid="other-interval">
             {match t.auc_ci {
                 Some((lo, hi)) if t.resamples == 0 => format!("95% interval of the test AUC: {lo:.3}–{hi:.3} (DeLong). One run is one seed: compare runs by their intervals, not their third decimal."),
-                Some((lo, hi)) => format!("95% interval of the test AUC: {lo:.3}–{hi:.3} (bootstrap over the test images, {} resamples, within each class). One run is one seed: compare runs by their intervals, not their third decimal.", t.resamples),
+                Some((lo, hi)) => format!("95% interval of the test AUC: {lo:.3}–{hi:.3} (bootstrap over the test images, {} resamples{}). One run is one seed: compare runs by their intervals, not their third decimal.",
+                    t.resamples, if t.task == breastmnist_protocol::Task::MultiLabel { "" } else { ", within each class" }),
                 None => "No interval could be computed on this test split.".to_string(),
             }}
         </p>
