@@ -10,6 +10,45 @@ use fantoccini::Locator;
 
 const READY: Duration = Duration::from_secs(90);
 
+/// Sets the epochs (after checking the set's default) to one, trains, and returns the metrics
+/// line, printing the time it took.
+async fn train_one_epoch(b: &Browser, set: &str, default_epochs: &str) -> String {
+    assert_eq!(b.js("return document.querySelector('[data-testid=other-epochs]').value", vec![]).await, default_epochs);
+    b.js(
+        "const e = document.querySelector('[data-testid=other-epochs]'); e.value = '1'; e.dispatchEvent(new Event('change'))",
+        vec![],
+    )
+    .await;
+    let started = std::time::Instant::now();
+    b.click("other-start").await;
+    let metrics = b.wait_text("other-metrics", Duration::from_secs(600), |t| t.contains("Test AUC")).await;
+    eprintln!("FIGURE {set} in the tab (c8, reader recipe, 1 epoch, CPU): {:.0} s; {metrics}", started.elapsed().as_secs_f64());
+    metrics
+}
+
+/// The test confusion's rows (true class), as the page shows them.
+async fn confusion(b: &Browser) -> Vec<Vec<u64>> {
+    let rows = b
+        .js("return [...document.querySelectorAll('[data-testid=other-confusion-row]')].map(r => [...r.querySelectorAll('td')].map(td => Number(td.textContent)))", vec![])
+        .await;
+    serde_json::from_value(rows).unwrap()
+}
+
+/// The run's metrics JSON, read from its download link.
+async fn metrics_json(b: &Browser) -> serde_json::Value {
+    let script = "const done = arguments[0]; fetch([...document.querySelectorAll('[data-testid=other-download]')].find(a => a.download.endsWith('metrics.json')).href).then(r => r.text()).then(done)";
+    let json = b.client.execute_async(script, vec![]).await.unwrap();
+    serde_json::from_str(json.as_str().unwrap()).unwrap()
+}
+
+/// Picks `flag` in the section's dataset picker.
+async fn pick(b: &Browser, flag: &str) {
+    let script = format!(
+        "const s = document.querySelector('[data-testid=other-pick]'); s.value = '{flag}'; s.dispatchEvent(new Event('change'))"
+    );
+    b.js(&script, vec![]).await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn retinamnist_and_pneumoniamnist_train_in_the_tab_with_their_own_metrics_and_other_sets_say_why_not() {
     let server = StaticServer::start(dist());
@@ -30,25 +69,10 @@ async fn retinamnist_and_pneumoniamnist_train_in_the_tab_with_their_own_metrics_
         b.js("return [...document.querySelectorAll('[data-testid=other-sample]')].every(c => c.width === 28)", vec![]).await;
     assert_eq!(drawn, true, "every sample is painted at 28 px");
     // The default epochs give about the reader recipe's images (10 on RetinaMNIST); one here.
-    assert_eq!(b.js("return document.querySelector('[data-testid=other-epochs]').value", vec![]).await, "10");
-    b.js(
-        "const e = document.querySelector('[data-testid=other-epochs]'); e.value = '1'; e.dispatchEvent(new Event('change'))",
-        vec![],
-    )
-    .await;
-    let started = std::time::Instant::now();
-    b.click("other-start").await;
-    let metrics = b.wait_text("other-metrics", Duration::from_secs(600), |t| t.contains("Test AUC")).await;
-    eprintln!(
-        "FIGURE RetinaMNIST in the tab (c8, reader recipe, 1 epoch, CPU): {:.0} s; {metrics}",
-        started.elapsed().as_secs_f64()
-    );
+    let metrics = train_one_epoch(&b, "RetinaMNIST", "10").await;
     assert!(metrics.contains("ordinal-regression"), "{metrics}");
     assert_eq!(b.count("other-class-auc").await, 5);
-    let confusion = b
-        .js("return [...document.querySelectorAll('[data-testid=other-confusion-row]')].map(r => [...r.querySelectorAll('td')].map(td => Number(td.textContent)))", vec![])
-        .await;
-    let rows: Vec<Vec<u64>> = serde_json::from_value(confusion).unwrap();
+    let rows = confusion(&b).await;
     assert_eq!(rows.len(), 5);
     assert!(rows.iter().all(|r| r.len() == 5), "{rows:?}");
     // Rows are the true classes: each sums to the class's test images on the card.
@@ -69,15 +93,7 @@ async fn retinamnist_and_pneumoniamnist_train_in_the_tab_with_their_own_metrics_
     for name in ["retinamnist-c8-seed0.ckpt", "retinamnist-c8-seed0.safetensors", "retinamnist-c8-seed0-metrics.json"] {
         assert!(names.iter().any(|n| n == name), "{name} in {names:?}");
     }
-    let json = b
-        .client
-        .execute_async(
-            "const done = arguments[0]; fetch([...document.querySelectorAll('[data-testid=other-download]')].find(a => a.download.endsWith('metrics.json')).href).then(r => r.text()).then(done)",
-            vec![],
-        )
-        .await
-        .unwrap();
-    let doc: serde_json::Value = serde_json::from_str(json.as_str().unwrap()).unwrap();
+    let doc = metrics_json(&b).await;
     assert_eq!((doc["schema_version"].as_u64(), doc["dataset"]["flag"].as_str()), (Some(2), Some("retinamnist")));
     assert_eq!(doc["dataset"]["task"], "ordinal-regression");
     // Grad-CAM of the first two test images of each grade, each map drawn over its image; the
@@ -108,12 +124,12 @@ async fn retinamnist_and_pneumoniamnist_train_in_the_tab_with_their_own_metrics_
     b.js(&format!("{others}.forEach(s => s.style.display = '')"), vec![]).await;
 
     // A set too large for a tab is refused with the reason and the command that trains it.
-    b.js("const s = document.querySelector('[data-testid=other-pick]'); s.value = 'pathmnist'; s.dispatchEvent(new Event('change'))", vec![]).await;
+    pick(&b, "pathmnist").await;
     let why = b.wait_text("other-refused", READY, |t| !t.is_empty()).await;
     assert!(why.contains("252 MB") && why.contains("breastmnist train --dataset pathmnist"), "{why}");
     assert_eq!(b.count("other-card").await, 0);
     // A set this server lacks: where to get the official file.
-    b.js("const s = document.querySelector('[data-testid=other-pick]'); s.value = 'dermamnist'; s.dispatchEvent(new Event('change'))", vec![]).await;
+    pick(&b, "dermamnist").await;
     let err = b.wait_text("other-error", READY, |t| t.contains("404")).await;
     assert!(err.contains("zenodo.org/records/10519652/files/dermamnist.npz"), "{err}");
     // A local file larger than any set this section holds is refused unread (sparse: no disk
@@ -121,7 +137,7 @@ async fn retinamnist_and_pneumoniamnist_train_in_the_tab_with_their_own_metrics_
     let huge = root().join("target/e2e/huge-120MB.npz");
     std::fs::create_dir_all(huge.parent().unwrap()).unwrap();
     std::fs::File::create(&huge).unwrap().set_len(120_000_000).unwrap();
-    b.js("const s = document.querySelector('[data-testid=other-pick]'); s.value = 'tissuemnist'; s.dispatchEvent(new Event('change'))", vec![]).await;
+    pick(&b, "tissuemnist").await;
     b.wait_text("other-refused", READY, |t| t.contains("TissueMNIST")).await;
     let input = b.client.find(Locator::Css("[data-testid=other-file]")).await.unwrap();
     input.send_keys(&huge.display().to_string()).await.unwrap();
@@ -143,24 +159,9 @@ async fn retinamnist_and_pneumoniamnist_train_in_the_tab_with_their_own_metrics_
     assert_eq!(b.js("return document.querySelector('[data-testid=other-pick]').value", vec![]).await, "pneumoniamnist");
     // Two classes: the reader recipe for one epoch gives a 2 x 2 confusion over the 624 test
     // images, DeLong's interval and Grad-CAM of two images of each class.
-    assert_eq!(b.js("return document.querySelector('[data-testid=other-epochs]').value", vec![]).await, "2");
-    b.js(
-        "const e = document.querySelector('[data-testid=other-epochs]'); e.value = '1'; e.dispatchEvent(new Event('change'))",
-        vec![],
-    )
-    .await;
-    let started = std::time::Instant::now();
-    b.click("other-start").await;
-    let metrics = b.wait_text("other-metrics", Duration::from_secs(600), |t| t.contains("Test AUC")).await;
-    eprintln!(
-        "FIGURE PneumoniaMNIST in the tab (c8, reader recipe, 1 epoch, CPU): {:.0} s; {metrics}",
-        started.elapsed().as_secs_f64()
-    );
+    let metrics = train_one_epoch(&b, "PneumoniaMNIST", "2").await;
     assert!(metrics.contains("binary-class"), "{metrics}");
-    let confusion = b
-        .js("return [...document.querySelectorAll('[data-testid=other-confusion-row]')].map(r => [...r.querySelectorAll('td')].map(td => Number(td.textContent)))", vec![])
-        .await;
-    let rows: Vec<Vec<u64>> = serde_json::from_value(confusion).unwrap();
+    let rows = confusion(&b).await;
     assert_eq!(rows.iter().map(|r| r.iter().sum::<u64>()).collect::<Vec<_>>(), [234, 390], "normal, pneumonia");
     assert!(b.wait_text("other-interval", READY, |t| !t.is_empty()).await.contains("(DeLong)"));
     b.wait_count("other-gradcam", 4, READY).await;
@@ -169,15 +170,7 @@ async fn retinamnist_and_pneumoniamnist_train_in_the_tab_with_their_own_metrics_
     let widths: Vec<u64> = serde_json::from_value(b.js(painted, vec![]).await).unwrap();
     assert!(widths.iter().all(|&w| w == 28), "PneumoniaMNIST's maps: {widths:?}");
     // Its metrics JSON names the set (schema 2) and has no malignant rates: its class 0 is normal.
-    let json = b
-        .client
-        .execute_async(
-            "const done = arguments[0]; fetch([...document.querySelectorAll('[data-testid=other-download]')].find(a => a.download.endsWith('metrics.json')).href).then(r => r.text()).then(done)",
-            vec![],
-        )
-        .await
-        .unwrap();
-    let doc: serde_json::Value = serde_json::from_str(json.as_str().unwrap()).unwrap();
+    let doc = metrics_json(&b).await;
     assert_eq!((doc["schema_version"].as_u64(), doc["dataset"]["task"].as_str()), (Some(2), Some("binary-class")));
     assert!(doc["test"].get("malignant").is_none() && doc["test"]["auc_ci"].is_object(), "{}", doc["test"]);
 

@@ -21,6 +21,7 @@ use crate::runtime::fetch::Cancel;
 use crate::runtime::url::param;
 use crate::runtime::worker::{Outgoing, Report};
 use crate::state::data::LoadPhase;
+use crate::state::loads::Loads;
 use crate::state::series::{Jobs, Series};
 use crate::view::beyond::{Card, Run, Status, explain_picks, file_too_large, flags, request, too_large};
 
@@ -66,8 +67,7 @@ pub struct BeyondCtx {
     pub cam_class: RwSignal<Option<usize>>,
     backend: BackendChoice,
     series: Series,
-    generation: StoredValue<u64>,
-    cancel: StoredValue<Option<Cancel>, LocalStorage>,
+    loads: Loads,
 }
 
 impl BeyondCtx {
@@ -86,27 +86,12 @@ impl BeyondCtx {
             cam_class: RwSignal::new(None),
             backend: param("backend").as_deref().and_then(BackendChoice::parse_loose).unwrap_or_default(),
             series: Series::new(),
-            generation: StoredValue::new(0),
-            cancel: StoredValue::new_local(None),
+            loads: Loads::new(),
         };
         if let Some(flag) = param("other").and_then(|f| Flag::parse(&f)).filter(|f| flags().any(|o| o == *f)) {
             ctx.pick(flag);
         }
         ctx
-    }
-
-    fn begin(self) -> (u64, Cancel) {
-        let cancel = Cancel::new();
-        if let Some(old) = self.cancel.get_value() {
-            old.cancel();
-        }
-        self.cancel.set_value(Some(cancel.clone()));
-        self.generation.update_value(|g| *g += 1);
-        (self.generation.get_value(), cancel)
-    }
-
-    fn current(self, generation: u64) -> bool {
-        self.generation.get_value() == generation
     }
 
     /// Forgets the loaded set and its run (stopping it).
@@ -124,27 +109,14 @@ impl BeyondCtx {
     pub fn pick(self, flag: Flag) {
         self.clear();
         self.flag.set(Some(flag));
-        let (generation, cancel) = self.begin();
+        let (generation, cancel) = self.loads.begin();
         if too_large(flag).is_some() {
             return self.phase.set(LoadPhase::Idle);
         }
         self.phase.set(LoadPhase::Downloading { received: 0, total: None });
         spawn_local(async move {
-            let result = load_catalog(
-                flag,
-                move || {
-                    if self.current(generation) {
-                        self.phase.set(LoadPhase::Verifying)
-                    }
-                },
-                move |received, total| {
-                    if self.current(generation) {
-                        self.phase.set(LoadPhase::Downloading { received, total })
-                    }
-                },
-                &cancel,
-            )
-            .await;
+            let (on_verify, progress) = self.loads.reporting(generation, self.phase);
+            let result = load_catalog(flag, on_verify, progress, &cancel).await;
             self.finish(generation, result);
         });
     }
@@ -155,7 +127,7 @@ impl BeyondCtx {
     pub fn pick_file(self, file: File) {
         self.clear();
         self.flag.set(None);
-        let (generation, _) = self.begin();
+        let (generation, _) = self.loads.begin();
         let name = file.name();
         if let Some(why) = file_too_large(file.size() as u64) {
             return self.finish(generation, Err(LoadError::NotOffered { name, why }));
@@ -171,7 +143,7 @@ impl BeyondCtx {
     }
 
     fn finish(self, generation: u64, result: Result<CatalogFile, LoadError>) {
-        if !self.current(generation) {
+        if !self.loads.current(generation) {
             return;
         }
         match result {

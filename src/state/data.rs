@@ -13,17 +13,9 @@ use web_sys::File;
 
 use crate::runtime::dataset::{LoadError, Loaded, load_local, load_official};
 use crate::runtime::fetch::Cancel;
+pub use crate::state::loads::LoadPhase;
+use crate::state::loads::Loads;
 use crate::view::audit::AuditPhase;
-
-/// Where the dataset is on its way into the page.
-#[derive(Clone, Debug, PartialEq)]
-pub enum LoadPhase {
-    Idle,
-    Downloading { received: u64, total: Option<u64> },
-    Verifying,
-    Ready,
-    Failed(LoadError),
-}
 
 /// The loaded dataset, shared with every widget that shows samples.
 #[derive(Clone, Copy)]
@@ -34,10 +26,9 @@ pub struct DataCtx {
     /// The data audit of the loaded file (near-duplicates within and across splits), computed
     /// off the main thread once the file is verified.
     pub audit: RwSignal<AuditPhase>,
-    /// Counts loads; only the latest one's result is shown.
-    generation: StoredValue<u64>,
-    /// Aborts the running download when a newer load starts.
-    cancel: StoredValue<Option<Cancel>, LocalStorage>,
+    /// Numbers the loads: only the latest one's result is shown, and a newer one aborts its
+    /// download.
+    loads: Loads,
 }
 
 impl DataCtx {
@@ -53,49 +44,18 @@ impl DataCtx {
                     .unwrap_or(Variant::Px28),
             ),
             audit: RwSignal::new(AuditPhase::Waiting),
-            generation: StoredValue::new(0),
-            cancel: StoredValue::new_local(None),
+            loads: Loads::new(),
         }
-    }
-
-    /// Starts a load: the one before it (if still running) is cancelled and its result will be
-    /// ignored. Returns this load's generation and its cancel handle.
-    fn begin(self) -> (u64, Cancel) {
-        let cancel = Cancel::new();
-        if let Some(old) = self.cancel.get_value() {
-            old.cancel();
-        }
-        self.cancel.set_value(Some(cancel.clone()));
-        self.generation.update_value(|g| *g += 1);
-        (self.generation.get_value(), cancel)
-    }
-
-    /// Whether load `generation` is still the latest.
-    fn current(self, generation: u64) -> bool {
-        self.generation.get_value() == generation
     }
 
     /// Fetches (or takes from cache) the official file of the selected variant.
     pub fn load(self) {
         let variant = self.variant.get_untracked();
-        let (generation, cancel) = self.begin();
+        let (generation, cancel) = self.loads.begin();
         self.phase.set(LoadPhase::Downloading { received: 0, total: variant.size() });
         spawn_local(async move {
-            let result = load_official(
-                variant,
-                move || {
-                    if self.current(generation) {
-                        self.phase.set(LoadPhase::Verifying)
-                    }
-                },
-                move |received, total| {
-                    if self.current(generation) {
-                        self.phase.set(LoadPhase::Downloading { received, total })
-                    }
-                },
-                &cancel,
-            )
-            .await;
+            let (on_verify, progress) = self.loads.reporting(generation, self.phase);
+            let result = load_official(variant, on_verify, progress, &cancel).await;
             self.finish(generation, result);
         });
     }
@@ -103,7 +63,7 @@ impl DataCtx {
     /// Reads a local file and accepts it if it is an official one. A file larger than every
     /// official file is refused before a byte of it is read.
     pub fn load_file(self, file: File) {
-        let (generation, _) = self.begin();
+        let (generation, _) = self.loads.begin();
         let name = file.name();
         let limit = Variant::ALL.into_iter().filter_map(Variant::size).max().unwrap_or(0);
         if file.size() > limit as f64 {
@@ -117,7 +77,7 @@ impl DataCtx {
                 Err(e) => Err(LoadError::File(format!("{e:?}"))),
             };
             if let Ok(l) = &result
-                && self.current(generation)
+                && self.loads.current(generation)
             {
                 self.variant.set(l.variant);
             }
@@ -144,7 +104,7 @@ impl DataCtx {
 
     /// Shows the outcome of load `generation`, unless a newer load replaced it.
     fn finish(self, generation: u64, result: Result<Loaded, LoadError>) {
-        if !self.current(generation) {
+        if !self.loads.current(generation) {
             return;
         }
         match result {
@@ -163,7 +123,7 @@ impl DataCtx {
         self.audit.set(AuditPhase::Running);
         spawn_local(async move {
             let result = crate::runtime::hash::audit(&file).await;
-            if self.current(generation) {
+            if self.loads.current(generation) {
                 self.audit.set(match result {
                     Ok(a) => AuditPhase::Done(Arc::new(a)),
                     Err(e) => AuditPhase::Failed(e),

@@ -8,6 +8,8 @@
 //! - `explore`: what the kept model says about each sample, asked of the same worker;
 //! - `methods`: the methods lab's comparison, in trainer workers of its own;
 //! - `resolution`: the resolution experiment's three arms, likewise;
+//! - `loads`: numbered loads (a newer one cancels the older one's download), for `data` and
+//!   `beyond`;
 //! - `series`: the one runner of both: jobs one after another, each in a fresh worker, that
 //!   Stop ends at once (also while a job's files load).
 //!
@@ -17,6 +19,7 @@
 pub mod beyond;
 pub mod data;
 pub mod explore;
+pub mod loads;
 pub mod methods;
 pub mod resolution;
 pub mod series;

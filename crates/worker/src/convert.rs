@@ -557,7 +557,7 @@ mod tests {
             per_class_auc: vec![0.9, 0.8, 0.7, 0.6, 0.5],
             confusion: Confusions::Classes(vec![vec![1, 0, 0, 0, 0]; 5]),
         };
-        let mut retina = binary_result(m);
+        let mut retina = binary_result(m.clone());
         retina.task = Some(TaskRun {
             task: breastmnist_data::Task::MultiClass,
             classes: 5,
@@ -601,22 +601,7 @@ mod tests {
         assert_eq!(resamples_for(17_778, 11), 100, "OrganAMNIST's test split: the floor");
         assert_eq!(resamples_for(2_005, 7), 712);
         // BreastMNIST's own runs are unchanged: no task view, their certainty kept.
-        let breast = done_view(
-            &binary_result(EpochMetrics {
-                epoch: 1,
-                train_loss: 0.5,
-                train_acc: 0.7,
-                val_loss: 0.5,
-                val_acc: 0.8,
-                val_auc: 0.9,
-                lr: 1e-3,
-                is_best: true,
-            }),
-            BackendKind::Cpu,
-            "flex",
-            Settled::unchecked(ConvAlgo::Direct),
-            None,
-        );
+        let breast = done_view(&binary_result(m.clone()), BackendKind::Cpu, "flex", Settled::unchecked(ConvAlgo::Direct), None);
         assert!(breast.task.is_none());
         assert!(breast.result_files.iter().all(|f| f.name.starts_with("breastmnist_")), "{:?}", breast.result_files);
         assert!(decode_options(None) == DecodeOptions::default() && decode_options(file).split_sizes == Some([1080, 120, 400]));
