@@ -1,11 +1,12 @@
 //! "Beyond BreastMNIST": another MedMNIST 2D set picked, verified and carded, the reader recipe
 //! trained on it in the tab with MedMNIST's figures (RetinaMNIST: five grades, so a 5 x 5
 //! confusion and five per-class AUCs; PneumoniaMNIST: a 2 x 2 one), its downloads and Grad-CAM;
-//! a local file identified by its MD5; and the sets a tab cannot hold refused with the reason.
+//! a local file identified by its MD5; the sets a tab cannot hold refused with the reason; and a
+//! set this server lacks downloaded from Zenodo in the tab (a stand-in over HTTPS).
 
 use std::time::Duration;
 
-use breastmnist_e2e::{Browser, Options, Override, StaticServer, dist, root};
+use breastmnist_e2e::{Browser, FakeZenodo, Options, Override, StaticServer, dist, root};
 use fantoccini::Locator;
 
 const READY: Duration = Duration::from_secs(90);
@@ -176,5 +177,63 @@ async fn retinamnist_and_pneumoniamnist_train_in_the_tab_with_their_own_metrics_
 
     let errors = b.console_errors().await;
     assert!(errors.iter().all(|e| e.contains("404")), "console errors: {errors:#?}");
+    b.close().await;
+}
+
+/// Zenodo's API address for an official 28 px file (what the page fetches).
+fn zenodo_path(flag: &str) -> String {
+    format!("/api/records/10519652/files/{flag}.npz/content")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_set_this_server_lacks_is_downloaded_from_zenodo_in_the_tab_verified_and_kept() {
+    // Cross-origin isolated, as a host serves the app: the CORS answer must also pass COEP, and
+    // the page's policy (its <meta>) must let the tab reach zenodo.org.
+    let server = StaticServer::isolated(dist());
+    let zenodo = FakeZenodo::start();
+    let file = |name: &str| std::fs::read(root().join("assets/data").join(name)).unwrap();
+    for flag in ["retinamnist", "pneumoniamnist", "dermamnist"] {
+        server.set(&format!("data/{flag}.npz"), Override::Status(404));
+    }
+    zenodo.serve(&zenodo_path("retinamnist"), file("retinamnist.npz"), true);
+    // Without Zenodo's CORS header the tab may not read the answer.
+    zenodo.serve(&zenodo_path("pneumoniamnist"), file("pneumoniamnist.npz"), false);
+    // Not the official file: the MD5 check refuses it.
+    zenodo.serve(&zenodo_path("dermamnist"), file("retinamnist.npz"), true);
+    let b = Browser::start(Options { host_rules: Some(zenodo.host_rule()), ..Options::default() }).await;
+    b.record_violations().await;
+    b.client.goto(&format!("{}?other=retinamnist&backend=cpu", server.base)).await.unwrap();
+    b.wait_text("other-error", READY, |t| t.contains("404")).await;
+    assert!(zenodo.requests().is_empty(), "nothing goes to Zenodo unless the reader asks: {:?}", zenodo.requests());
+    b.click("other-zenodo").await;
+    b.wait_attr("other-card", "data-flag", "retinamnist", READY).await;
+    let status = b.wait_text("other-status", READY, |t| t.contains("MD5 verified")).await;
+    assert!(status.contains("downloaded from Zenodo") && status.contains("1080 training"), "{status}");
+    assert_eq!(zenodo.requests(), [format!("GET {}", zenodo_path("retinamnist"))]);
+
+    // After a reload this server still lacks it: the verified copy the browser kept is used,
+    // and Zenodo is not asked again.
+    b.client.refresh().await.unwrap();
+    let status = b.wait_text("other-status", READY, |t| t.contains("MD5 verified")).await;
+    assert!(status.contains("from the browser's cache"), "{status}");
+    assert_eq!(zenodo.requests().len(), 1, "{:?}", zenodo.requests());
+
+    // Zenodo's answer without CORS headers: the page says so and links the official file.
+    pick(&b, "pneumoniamnist").await;
+    b.wait_text("other-error", READY, |t| t.contains("404")).await;
+    b.click("other-zenodo").await;
+    let err = b.wait_text("other-error", READY, |t| t.contains("Zenodo did not send")).await;
+    assert!(err.contains("zenodo.org/records/10519652/files/pneumoniamnist.npz"), "{err}");
+    assert_eq!(b.count("other-card").await, 0);
+    // A file that is not the official one is refused by its MD5 and not kept.
+    pick(&b, "dermamnist").await;
+    b.wait_text("other-error", READY, |t| t.contains("404")).await;
+    b.click("other-zenodo").await;
+    let err = b.wait_text("other-error", READY, |t| t.contains("Verification failed")).await;
+    assert!(err.contains("MD5") || err.contains("checksum"), "{err}");
+    assert_eq!(b.count("other-card").await, 0);
+
+    let (csp, _) = b.violations().await;
+    assert!(csp.is_empty(), "policy violations: {csp:#?}");
     b.close().await;
 }

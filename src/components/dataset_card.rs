@@ -131,6 +131,7 @@ fn status_text(l: &Loaded) -> String {
     let ds = &l.dataset;
     let source = match &l.source {
         Source::Network => "downloaded".to_string(),
+        Source::Zenodo => "downloaded from Zenodo".to_string(),
         Source::BrowserCache => "from the browser cache".to_string(),
         Source::LocalFile(name) => format!("from your file {name}"),
     };

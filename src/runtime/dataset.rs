@@ -7,7 +7,10 @@ use super::{cache, fetch, hash};
 /// Where the bytes came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Source {
+    /// This app's server.
     Network,
+    /// The official record on Zenodo, fetched by the tab.
+    Zenodo,
     BrowserCache,
     LocalFile(String),
 }
@@ -158,14 +161,8 @@ pub async fn fetch_verified(
     progress: impl FnMut(u64, Option<u64>),
     cancel: &fetch::Cancel,
 ) -> Result<(Vec<u8>, Source), LoadError> {
-    if let Some(bytes) = cache::get(key).await {
-        match verify(&bytes, file).await {
-            Ok(()) => return Ok((bytes, Source::BrowserCache)),
-            // The verifier could not run (offline before it was ever kept, say): the copy may be
-            // good, so it stays for the next try.
-            Err(LoadError::Hash(_)) => {}
-            Err(_) => cache::delete(key).await,
-        }
+    if let Some(bytes) = cached(key, file).await {
+        return Ok((bytes, Source::BrowserCache));
     }
     let bytes = fetch::fetch_bytes(key, file.size.or(file.limit), progress, cancel).await.map_err(LoadError::Fetch)?;
     on_verify();
@@ -173,6 +170,22 @@ pub async fn fetch_verified(
     verify(&bytes, file).await?;
     let _ = cache::put(key, &bytes).await;
     Ok((bytes, Source::Network))
+}
+
+/// The copy of `file` Cache Storage holds under `key`, if it still verifies (one that does not
+/// is deleted).
+async fn cached(key: &str, file: &OfficialFile) -> Option<Vec<u8>> {
+    let bytes = cache::get(key).await?;
+    match verify(&bytes, file).await {
+        Ok(()) => Some(bytes),
+        // The verifier could not run (offline before it was ever kept, say): the copy may be
+        // good, so it stays for the next try.
+        Err(LoadError::Hash(_)) => None,
+        Err(_) => {
+            cache::delete(key).await;
+            None
+        }
+    }
 }
 
 /// `bytes` checked against `file`'s size and MD5 (hashed in the verifier worker).
@@ -237,18 +250,43 @@ fn decode_catalog(flag: Flag, bytes: &[u8]) -> Result<Dataset, LoadError> {
     Ok(decode_npz(bytes, &flag.entry().decode_options(Size::Px28))?)
 }
 
-/// The official 28 px file of `flag` as this app serves it (`data/…`), from Cache Storage or the
-/// network, verified by MD5 and capped in size exactly like BreastMNIST's, then decoded with
-/// what the catalog promises of it.
+/// Where an official file of another set is fetched from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// This app's `data/` folder.
+    ThisServer,
+    /// The official record on Zenodo, through its API address (the one with CORS headers).
+    Zenodo,
+}
+
+/// The official 28 px file of `flag` from `origin` (this app's `data/…`, or Zenodo), or from
+/// Cache Storage, verified by MD5 and capped in size exactly like BreastMNIST's, then decoded
+/// with what the catalog promises of it. Where this server has no copy (404), a copy fetched
+/// from Zenodo before and kept in Cache Storage is used, if it still verifies.
 pub async fn load_catalog(
     flag: Flag,
+    origin: Origin,
     on_verify: impl FnOnce(),
     progress: impl FnMut(u64, Option<u64>),
     cancel: &fetch::Cancel,
 ) -> Result<CatalogFile, LoadError> {
     let e = flag.entry();
     let file = OfficialFile { name: e.title, size: None, md5: e.md5(Size::Px28), limit: Some(catalog_limit(flag)) };
-    let (bytes, source) = fetch_verified(&crate::view::beyond::served_url(flag), &file, on_verify, progress, cancel).await?;
+    let zenodo = e.api_url(Size::Px28);
+    let (bytes, source) = match origin {
+        Origin::ThisServer => {
+            match fetch_verified(&crate::view::beyond::served_url(flag), &file, on_verify, progress, cancel).await {
+                Err(e @ LoadError::Fetch(fetch::FetchError::Status { status: 404, .. })) => {
+                    (cached(&zenodo, &file).await.ok_or(e)?, Source::BrowserCache)
+                }
+                other => other?,
+            }
+        }
+        Origin::Zenodo => match fetch_verified(&zenodo, &file, on_verify, progress, cancel).await? {
+            (bytes, Source::Network) => (bytes, Source::Zenodo),
+            other => other,
+        },
+    };
     yield_now().await;
     let dataset = decode_catalog(flag, &bytes)?;
     Ok(CatalogFile { flag, dataset, file: bytes.into(), source })

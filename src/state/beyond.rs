@@ -16,7 +16,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::File;
 
 use crate::runtime::blob::object_url;
-use crate::runtime::dataset::{CatalogFile, LoadError, load_catalog, load_catalog_local};
+use crate::runtime::dataset::{CatalogFile, LoadError, Origin, load_catalog, load_catalog_local};
 use crate::runtime::fetch::Cancel;
 use crate::runtime::url::param;
 use crate::runtime::worker::{Outgoing, Report};
@@ -55,6 +55,8 @@ pub enum Explaining {
 pub struct BeyondCtx {
     /// The set picked (`None` until the reader picks one).
     pub flag: RwSignal<Option<Flag>>,
+    /// Where the latest load fetches from.
+    pub origin: RwSignal<Origin>,
     pub phase: RwSignal<LoadPhase>,
     pub loaded: RwSignal<Option<Arc<CatalogFile>>>,
     pub card: RwSignal<Option<Arc<Card>>>,
@@ -75,6 +77,7 @@ impl BeyondCtx {
     pub fn new() -> Self {
         let ctx = BeyondCtx {
             flag: RwSignal::new(None),
+            origin: RwSignal::new(Origin::ThisServer),
             phase: RwSignal::new(LoadPhase::Idle),
             loaded: RwSignal::new(None),
             card: RwSignal::new(None),
@@ -107,8 +110,21 @@ impl BeyondCtx {
     /// Picks `flag`: loads its official 28 px file from this app's server (or the browser's
     /// cache), unless the tab cannot hold it (the section then says why).
     pub fn pick(self, flag: Flag) {
+        self.load(flag, Origin::ThisServer);
+    }
+
+    /// Downloads the picked set's official file from Zenodo, in the tab (offered where this
+    /// server has no copy).
+    pub fn download_official(self) {
+        if let Some(flag) = self.flag.get_untracked() {
+            self.load(flag, Origin::Zenodo);
+        }
+    }
+
+    fn load(self, flag: Flag, origin: Origin) {
         self.clear();
         self.flag.set(Some(flag));
+        self.origin.set(origin);
         let (generation, cancel) = self.loads.begin();
         if too_large(flag).is_some() {
             return self.phase.set(LoadPhase::Idle);
@@ -116,7 +132,7 @@ impl BeyondCtx {
         self.phase.set(LoadPhase::Downloading { received: 0, total: None });
         spawn_local(async move {
             let (on_verify, progress) = self.loads.reporting(generation, self.phase);
-            let result = load_catalog(flag, on_verify, progress, &cancel).await;
+            let result = load_catalog(flag, origin, on_verify, progress, &cancel).await;
             self.finish(generation, result);
         });
     }

@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
+mod zenodo;
+pub use zenodo::FakeZenodo;
+
 /// The repository root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
@@ -293,11 +296,14 @@ pub struct Options {
     pub webgpu: bool,
     /// Emulate `prefers-color-scheme: dark`.
     pub dark: bool,
+    /// Chromium's `--host-resolver-rules` (with `--ignore-certificate-errors`): e.g.
+    /// [`FakeZenodo::host_rule`].
+    pub host_rules: Option<String>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { width: 1280, height: 900, webgpu: false, dark: false }
+        Options { width: 1280, height: 900, webgpu: false, dark: false, host_rules: None }
     }
 }
 
@@ -395,6 +401,10 @@ impl Browser {
                 "--enable-features=Vulkan".into(),
                 "--use-webgpu-adapter=swiftshader".into(),
             ]);
+        }
+        if let Some(rules) = &opts.host_rules {
+            args.push(format!("--host-resolver-rules={rules}"));
+            args.push("--ignore-certificate-errors".into());
         }
         if opts.dark {
             args.push("--force-dark-mode".into());

@@ -130,6 +130,14 @@ impl Entry {
         format!("https://zenodo.org/records/{ZENODO_RECORD}/files/{}?download=1", self.file_name(size))
     }
 
+    /// The same file through Zenodo's API (`…/api/records/10519652/files/FILE/content`): the
+    /// address a web page can fetch, as Zenodo answers it with CORS headers
+    /// (`Access-Control-Allow-Origin: *`), which the record's own address does not send
+    /// (zenodo/zenodo#2593).
+    pub fn api_url(&self, size: Size) -> String {
+        format!("https://zenodo.org/api/records/{ZENODO_RECORD}/files/{}/content", self.file_name(size))
+    }
+
     /// Images in all three splits.
     pub fn images(&self) -> usize {
         self.splits.iter().sum()
@@ -453,6 +461,7 @@ mod tests {
         let breast = Flag::Breast.entry();
         assert_eq!(breast.file_name(Size::Px28), "breastmnist.npz");
         assert_eq!(breast.url(Size::Px64), "https://zenodo.org/records/10519652/files/breastmnist_64.npz?download=1");
+        assert_eq!(breast.api_url(Size::Px28), "https://zenodo.org/api/records/10519652/files/breastmnist.npz/content");
         assert_eq!(identify("750601B1F35BA3300EA97C75C52FF8F6"), Some((Flag::Breast, Size::Px28)));
         assert_eq!(identify(Flag::Tissue.entry().md5(Size::Px224)), Some((Flag::Tissue, Size::Px224)));
         assert_eq!(identify("00000000000000000000000000000000"), None);

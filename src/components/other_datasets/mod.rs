@@ -16,7 +16,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::draw::format_bytes;
-use crate::runtime::dataset::LoadError;
+use crate::runtime::dataset::{LoadError, Origin};
 use crate::runtime::fetch::FetchError;
 use crate::state::beyond::BeyondCtx;
 use crate::state::data::LoadPhase;
@@ -50,28 +50,41 @@ pub fn OtherDatasets() -> impl IntoView {
         }
         match ctx.phase.get() {
             LoadPhase::Idle => ().into_any(),
-            LoadPhase::Downloading { received, total } => view! {
-                <p class="muted" data-testid="other-status" role="status">
-                    {match total {
-                        Some(t) => format!("Downloading: {} of {}", format_bytes(received), format_bytes(t)),
-                        None => format!("Downloading: {}", format_bytes(received)),
-                    }}
-                </p>
+            LoadPhase::Downloading { received, total } => {
+                let from = if ctx.origin.get() == Origin::Zenodo { " from Zenodo" } else { "" };
+                view! {
+                    <p class="muted" data-testid="other-status" role="status">
+                        {match total {
+                            Some(t) => format!("Downloading{from}: {} of {}", format_bytes(received), format_bytes(t)),
+                            None => format!("Downloading{from}: {}", format_bytes(received)),
+                        }}
+                    </p>
+                }
+                .into_any()
             }
-            .into_any(),
             LoadPhase::Verifying => {
                 view! { <p class="muted" data-testid="other-status" role="status">"Verifying MD5 and decoding…"</p> }.into_any()
             }
             LoadPhase::Failed(e) => {
                 let official = flag.map(|f| f.entry().url(breastmnist_data::Size::Px28));
+                let from_zenodo = ctx.origin.get() == Origin::Zenodo;
                 view! {
                     <div class="error" data-testid="other-error" role="alert">
                         <p>{e.to_string()}</p>
                         {match (&e, official) {
-                            (LoadError::Fetch(FetchError::Status { status: 404, .. }), Some(url)) => { let text = url.clone(); view! {
-                                <p class="hint">"This server does not offer that file. Download the official one from "
+                            (LoadError::Fetch(_), Some(url)) if from_zenodo => { let text = url.clone(); view! {
+                                <p class="hint">"Zenodo did not send the file to this tab: it may be out of reach from your network, or it refused \
+                                    the page's cross-origin request. Download it yourself from "
                                     <a href=url rel="noopener">{text}</a>
                                     " and pick it above: it is checked by its MD5 here, in the tab."</p>
+                            }.into_any() }
+                            (LoadError::Fetch(FetchError::Status { status: 404, .. }), Some(url)) => { let text = url.clone(); view! {
+                                <p class="hint">"This server does not offer that file. "
+                                    <button type="button" data-testid="other-zenodo" on:click=move |_| ctx.download_official()>
+                                        "Download it from Zenodo"</button>
+                                    " in this tab (the official record, checked by its MD5 and kept in the browser's cache), or download "
+                                    <a href=url rel="noopener">{text}</a>
+                                    " yourself and pick it above."</p>
                             }.into_any() }
                             (LoadError::Data(_), _) => view! {
                                 <p class="hint">{format!("The file is not what the catalog promises of {}: retry, or pick a verified copy of the official file.",
@@ -89,6 +102,7 @@ pub fn OtherDatasets() -> impl IntoView {
                     l.as_ref().map(|l| {
                         let source = match &l.source {
                             crate::runtime::dataset::Source::Network => "downloaded from this site".to_string(),
+                            crate::runtime::dataset::Source::Zenodo => "downloaded from Zenodo".to_string(),
                             crate::runtime::dataset::Source::BrowserCache => "from the browser's cache".to_string(),
                             crate::runtime::dataset::Source::LocalFile(n) => format!("your file {n}"),
                         };
