@@ -108,7 +108,7 @@ async fn retinamnist_and_pneumoniamnist_train_in_the_tab_with_their_own_metrics_
         .await;
     let truths: Vec<String> = serde_json::from_value(truths).unwrap();
     for (i, caption) in truths.iter().enumerate() {
-        assert!(caption.starts_with(&format!("true {} · predicted", i / 2)), "{caption}");
+        assert!(caption.starts_with('#') && caption.contains(&format!(" true {} · predicted", i / 2)), "{caption}");
     }
     let pixels = "return [...document.querySelectorAll('[data-testid=other-gradcam-map]')].map(c => c.toDataURL())";
     let predicted = b.js(pixels, vec![]).await;
@@ -118,6 +118,41 @@ async fn retinamnist_and_pneumoniamnist_train_in_the_tab_with_their_own_metrics_
     let grade4: Vec<String> = serde_json::from_value(b.js(pixels, vec![]).await).unwrap();
     let predicted: Vec<String> = serde_json::from_value(predicted).unwrap();
     assert!(grade4.iter().zip(&predicted).any(|(a, b)| a != b), "class 4's maps are drawn, not the predicted classes'");
+    // The reader chooses the images: the 400 test images page by page (24 a page), or one grade's;
+    // the explained ones start chosen. Clear, show grade 3, choose its first three and explain.
+    let chosen = "return [...document.querySelectorAll('[data-testid=other-choose][aria-pressed=true]')].map(b => Number(b.dataset.index))";
+    let figures = "return [...document.querySelectorAll('[data-testid=other-gradcam]')].map(f => Number(f.dataset.index))";
+    let mut explained: Vec<u64> = serde_json::from_value(b.js(figures, vec![]).await).unwrap();
+    explained.retain(|&i| i < 24);
+    explained.sort();
+    let first: Vec<u64> = serde_json::from_value(b.js(chosen, vec![]).await).unwrap();
+    assert_eq!(first, explained, "the first page shows the explained images on it chosen");
+    assert_eq!(b.wait_text("other-choose-page", READY, |t| !t.is_empty()).await, "page 1 of 17");
+    b.click("other-choose-next").await;
+    b.wait_text("other-choose-page", READY, |t| t == "page 2 of 17").await;
+    b.click("other-choose-clear").await;
+    b.js("const s = document.querySelector('[data-testid=other-choose-class]'); s.value = '3'; s.dispatchEvent(new Event('change'))", vec![]).await;
+    b.wait_text("other-choose-page", READY, |t| t == "page 1 of 3").await;
+    let shown = "return [...document.querySelectorAll('[data-testid=other-choose]')].map(b => Number(b.dataset.index))";
+    let grade3: Vec<u64> = serde_json::from_value(b.js(shown, vec![]).await).unwrap();
+    assert_eq!(grade3.len(), 24, "{grade3:?}");
+    for i in &grade3[..3] {
+        b.click_css(&format!("[data-testid=other-choose][data-index='{i}']")).await;
+    }
+    let picked: Vec<u64> = serde_json::from_value(b.js(chosen, vec![]).await).unwrap();
+    assert_eq!(picked, grade3[..3]);
+    b.click("other-explain").await;
+    b.wait_count("other-gradcam", 3, READY).await;
+    let explained: Vec<u64> = serde_json::from_value(b.js(figures, vec![]).await).unwrap();
+    assert_eq!(explained, grade3[..3]);
+    let captions: Vec<String> = serde_json::from_value(
+        b.js("return [...document.querySelectorAll('[data-testid=other-gradcam] figcaption')].map(f => f.textContent)", vec![])
+            .await,
+    )
+    .unwrap();
+    assert!(captions.iter().all(|c| c.contains(" true 3 · predicted")), "{captions:?}");
+    let widths: Vec<u64> = serde_json::from_value(b.js(painted, vec![]).await).unwrap();
+    assert_eq!(widths, [28, 28, 28], "the chosen images' maps are drawn");
     // The section alone (the article is longer than a screenshot can be).
     let others = "document.querySelectorAll('main section:not(#other-datasets), main header')";
     b.js(&format!("{others}.forEach(s => s.style.display = 'none')"), vec![]).await;

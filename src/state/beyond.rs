@@ -23,7 +23,7 @@ use crate::runtime::worker::{Outgoing, Report};
 use crate::state::data::LoadPhase;
 use crate::state::loads::Loads;
 use crate::state::series::{Jobs, Series};
-use crate::view::beyond::{Card, Run, Status, explain_picks, file_too_large, flags, request, too_large};
+use crate::view::beyond::{Card, Chooser, Run, Status, explain_picks, file_too_large, flags, request, too_large};
 
 /// A download of the run: what it is, its file name and its `blob:` URL.
 #[derive(Clone, Debug, PartialEq)]
@@ -67,6 +67,8 @@ pub struct BeyondCtx {
     pub explaining: RwSignal<Explaining>,
     /// The class whose Grad-CAM maps are shown; `None`: each image's predicted class.
     pub cam_class: RwSignal<Option<usize>>,
+    /// The reader's choice of test images to explain next.
+    pub chooser: RwSignal<Chooser>,
     backend: BackendChoice,
     series: Series,
     loads: Loads,
@@ -87,6 +89,7 @@ impl BeyondCtx {
             downloads: RwSignal::new(Vec::new()),
             explaining: RwSignal::new(Explaining::Waiting),
             cam_class: RwSignal::new(None),
+            chooser: RwSignal::new(Chooser::default()),
             backend: param("backend").as_deref().and_then(BackendChoice::parse_loose).unwrap_or_default(),
             series: Series::new(),
             loads: Loads::new(),
@@ -103,6 +106,7 @@ impl BeyondCtx {
         self.set_downloads(Vec::new());
         self.run.set(Run::default());
         self.explaining.set(Explaining::Waiting);
+        self.chooser.set(Chooser::default());
         self.loaded.set(None);
         self.card.set(None);
     }
@@ -186,9 +190,14 @@ impl BeyondCtx {
         self.series.start(self);
     }
 
-    /// Asks the run's worker for Grad-CAM of the first two test images of each class (the model
-    /// it kept stays there until the next run or pick).
+    /// Asks the run's worker for Grad-CAM of the test images the reader chose for this set, or
+    /// else of the first two of each class (the model it kept stays there until the next run or
+    /// pick).
     fn explain(self) {
+        let chosen = self.chooser.with_untracked(|c| c.chosen.clone());
+        if !chosen.is_empty() {
+            return self.ask(chosen);
+        }
         let picks = self.loaded.with_untracked(|l| {
             l.as_ref().map(|l| {
                 let test = &l.dataset.test;
@@ -196,6 +205,19 @@ impl BeyondCtx {
             })
         });
         let Some(indices) = picks.filter(|p| !p.is_empty()) else { return };
+        self.chooser.set(Chooser::with(indices.clone()));
+        self.ask(indices);
+    }
+
+    /// Asks the run's worker for Grad-CAM of the test images the reader chose.
+    pub fn explain_chosen(self) {
+        let indices = self.chooser.with_untracked(|c| c.chosen.clone());
+        if !indices.is_empty() && !matches!(self.explaining.get_untracked(), Explaining::Asked | Explaining::Waiting) {
+            self.ask(indices);
+        }
+    }
+
+    fn ask(self, indices: Vec<usize>) {
         self.cam_class.set(None);
         let ask = ToWorker::ExplainImages { split: Split::Test, stage: Stage::GRADCAM[0], indices };
         self.explaining.set(match self.series.send(ask) {

@@ -1,6 +1,6 @@
-//! Grad-CAM of the run's kept model on a few test images (the first two of each class): each
-//! image with the map of the class chosen (the predicted one by default) over it, its true and
-//! predicted class and that class's probability.
+//! Grad-CAM of the run's kept model on a few test images (the first two of each class, or those
+//! the reader chose): each image with the map of the class chosen (the predicted one by
+//! default) over it, its number, its true and predicted class and that class's probability.
 
 use breastmnist_protocol::Split;
 use leptos::html::Canvas;
@@ -45,7 +45,7 @@ fn figure(ctx: BeyondCtx, e: std::sync::Arc<Explanation>, pos: usize, shown: RwS
     });
     let correct = truth.is_some() && truth == predicted;
     let caption = format!(
-        "true {} · predicted {} ({:.2}) {}",
+        "#{index} true {} · predicted {} ({:.2}) {}",
         truth.map_or("?".into(), &name),
         predicted.map_or("?".into(), &name),
         predicted.and_then(|c| probabilities.get(c).copied()).unwrap_or(f32::NAN),
@@ -69,7 +69,7 @@ pub fn GradCam() -> impl IntoView {
     move || {
         match ctx.explaining.get() {
         Explaining::Waiting => ().into_any(),
-        Explaining::Asked => view! { <p class="muted" data-testid="other-gradcam-status" role="status">"Computing Grad-CAM of a few test images…"</p> }.into_any(),
+        Explaining::Asked => view! { <p class="muted" data-testid="other-gradcam-status" role="status">"Computing Grad-CAM of the chosen test images…"</p> }.into_any(),
         Explaining::Failed(why) => view! { <p class="error" data-testid="other-gradcam-status" role="alert">{format!("Grad-CAM failed: {why}")}</p> }.into_any(),
         Explaining::Done(e) => {
             let n = e.info.indices.as_ref().map_or(0, Vec::len);
@@ -93,7 +93,7 @@ pub fn GradCam() -> impl IntoView {
                         </select>
                     </label>
                     <div class="other-cams">{figures}</div>
-                    <p class="muted">"The first two test images of each class. Warm colours mark where the evidence for the chosen class lies; a map explains the model, not the disease."</p>
+                    <p class="muted">"Test images: at first the first two of each class; choose others below. Warm colours mark where the evidence for the chosen class lies; a map explains the model, not the disease."</p>
                 </div>
             }
             .into_any()

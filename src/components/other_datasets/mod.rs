@@ -4,10 +4,12 @@
 //! Everything it shows comes from [`BeyondCtx`]; it only draws and calls its methods.
 
 mod card;
+mod chooser;
 mod gradcam;
 mod run;
 
 use card::Card;
+use chooser::Chooser;
 use gradcam::GradCam;
 use run::Run;
 
@@ -136,6 +138,7 @@ pub fn OtherDatasets() -> impl IntoView {
             <Card />
             <Run />
             <GradCam />
+            <Chooser />
         </div>
     }
 }
