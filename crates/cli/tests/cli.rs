@@ -469,6 +469,42 @@ fn the_lab_runs_methods_side_by_side_and_summarises_them() {
 }
 
 #[test]
+fn the_lab_compares_methods_on_a_five_grade_set_by_the_evaluators_auc() {
+    let Some(data) = real_file("retinamnist.npz") else { return };
+    let out = scratch("lab-retina").join("lab.json");
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let o = run_with(
+        &["lab", "--models", "c8", "--seeds", "0,1", "--epochs", "1", "--subset", "64", "--methods", "base,no-tta,ensemble"],
+        &data,
+        &out,
+    );
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(v["note"].as_str().unwrap().split(';').next(), Some("400 test images (per class: 174, 46, 92, 68, 20)"));
+    let rows = v["rows"].as_array().unwrap();
+    let mean = |row: &serde_json::Value| row["test_auc"]["mean"].as_f64().unwrap();
+    // Each row against base: the difference of the mean test AUCs (the Evaluator's, a mean of
+    // five one-vs-rest AUCs), inside its paired interval; no de-duplicated subset (BreastMNIST's).
+    for row in &rows[1..] {
+        let versus = &row["versus_base"];
+        let delta = versus["test"]["delta"].as_f64().unwrap();
+        assert!((delta - (mean(row) - mean(&rows[0]))).abs() < 1e-12, "{versus}");
+        let (lo, hi) = (versus["test"]["ci"]["lo"].as_f64().unwrap(), versus["test"]["ci"]["hi"].as_f64().unwrap());
+        assert!(lo <= delta && delta <= hi && lo < hi, "{versus}");
+        assert!(versus["val"]["delta"].is_f64() && versus.get("dedup_test").is_none_or(|d| d.is_null()), "{versus}");
+        assert!(row["runs"][0].get("dedup_test_auc").is_none());
+    }
+    assert_eq!(rows[2]["runs"][0]["seed"], 2, "the ensemble averages the two base models' five probabilities");
+    // The grayscale self-supervised encoders do not take an RGB set; left out of the default list.
+    let o =
+        bin().args(["lab", "--methods", "base,contrastive"]).arg("--data").arg(&data).arg("--out").arg(&out).output().unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("3 channels") && err.contains("contrastive"), "{err}");
+    let _ = std::fs::remove_dir_all(out.parent().unwrap());
+}
+
+#[test]
 fn self_supervised_pretraining_reads_an_rgb_set_named_by_its_flag_in_grayscale_and_says_so() {
     let Some(_) = real_file("retinamnist.npz") else { return };
     let out = scratch("ssl-retina");

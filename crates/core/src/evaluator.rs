@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::metrics::{self, MetricsError, THRESHOLD};
 use crate::rng::Rng;
-use crate::stats::{Interval, percentiles};
+use crate::stats::{Difference, Interval, percentiles};
 
 /// What is wrong with labels and scores handed to the Evaluator.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -175,25 +175,85 @@ pub fn bootstrap_auc(
     seed: u64,
 ) -> Option<Interval> {
     let n = check(task, targets, labels, scores, k).ok()?;
-    let width = targets.width();
-    let strata: Vec<Vec<usize>> = match targets {
-        Targets::Classes(c) => (0..c).map(|class| (0..n).filter(|&i| labels[i] as usize == class).collect()).collect(),
-        Targets::MultiLabel(_) | Targets::Unlabeled => vec![(0..n).collect()],
-    };
-    let mut rng = Rng::new(seed);
-    let mut values = Vec::with_capacity(resamples);
-    for _ in 0..resamples {
-        let mut at = Vec::with_capacity(n);
-        for stratum in &strata {
-            at.extend((0..stratum.len()).map(|_| stratum[rng.below(stratum.len())]));
-        }
-        let l: Vec<u8> = at.iter().flat_map(|&i| labels[i * width..(i + 1) * width].iter().copied()).collect();
-        let s: Vec<f64> = at.iter().flat_map(|&i| scores[i * k..(i + 1) * k].iter().copied()).collect();
-        if let Ok(m) = evaluate(task, targets, &l, &s, k) {
-            values.push(m.auc);
-        }
-    }
+    let mut values: Vec<f64> = Resamples::new(targets, labels, n, seed)
+        .take(resamples)
+        .filter_map(|at| Some(evaluate_at(task, targets, labels, scores, k, &at)?.auc))
+        .collect();
     (!values.is_empty()).then(|| percentiles(&mut values))
+}
+
+/// Seeded resamples of `n` images, drawn as [`bootstrap_auc`] draws them: single-label data
+/// within each class (every class keeps its count), multi-label data over all images.
+struct Resamples {
+    strata: Vec<Vec<usize>>,
+    n: usize,
+    rng: Rng,
+}
+
+impl Resamples {
+    fn new(targets: Targets, labels: &[u8], n: usize, seed: u64) -> Resamples {
+        let strata = match targets {
+            Targets::Classes(c) => (0..c).map(|class| (0..n).filter(|&i| labels[i] as usize == class).collect()).collect(),
+            Targets::MultiLabel(_) | Targets::Unlabeled => vec![(0..n).collect()],
+        };
+        Resamples { strata, n, rng: Rng::new(seed) }
+    }
+}
+
+impl Iterator for Resamples {
+    type Item = Vec<usize>;
+
+    fn next(&mut self) -> Option<Vec<usize>> {
+        let mut at = Vec::with_capacity(self.n);
+        for stratum in self.strata.iter().filter(|s| !s.is_empty()) {
+            at.extend((0..stratum.len()).map(|_| stratum[self.rng.below(stratum.len())]));
+        }
+        Some(at)
+    }
+}
+
+/// [`evaluate`] on the images `at` (with repeats); `None` where it does not evaluate (a label
+/// constant in the resample).
+fn evaluate_at(task: Task, targets: Targets, labels: &[u8], scores: &[f64], k: usize, at: &[usize]) -> Option<TaskMetrics> {
+    let width = targets.width();
+    let l: Vec<u8> = at.iter().flat_map(|&i| labels[i * width..(i + 1) * width].iter().copied()).collect();
+    let s: Vec<f64> = at.iter().flat_map(|&i| scores[i * k..(i + 1) * k].iter().copied()).collect();
+    evaluate(task, targets, &l, &s, k).ok()
+}
+
+/// The mean over runs of each run's task AUC on the images `at`.
+fn mean_auc_at(task: Task, targets: Targets, labels: &[u8], runs: &[Vec<f64>], k: usize, at: &[usize]) -> Option<f64> {
+    let aucs: Option<Vec<f64>> = runs.iter().map(|s| Some(evaluate_at(task, targets, labels, s, k, at)?.auc)).collect();
+    aucs.map(|a| a.iter().sum::<f64>() / a.len() as f64)
+}
+
+/// The paired bootstrap of the mean task AUC of runs `a` minus that of runs `b` (each run `k`
+/// scores per image, in image order), resampling the images as [`bootstrap_auc`] does and
+/// scoring both sets on every resample: the Evaluator's counterpart of
+/// [`crate::stats::paired_difference`]. `None` when a set is empty, a run does not evaluate on
+/// the whole split, or no resample does.
+#[allow(clippy::too_many_arguments)]
+pub fn paired_difference(
+    task: Task,
+    targets: Targets,
+    labels: &[u8],
+    a: &[Vec<f64>],
+    b: &[Vec<f64>],
+    k: usize,
+    resamples: usize,
+    seed: u64,
+) -> Option<Difference> {
+    let n = labels.len() / targets.width().max(1);
+    if a.is_empty() || b.is_empty() || a.iter().chain(b).any(|s| check(task, targets, labels, s, k).is_err()) {
+        return None;
+    }
+    let all: Vec<usize> = (0..n).collect();
+    let delta = mean_auc_at(task, targets, labels, a, k, &all)? - mean_auc_at(task, targets, labels, b, k, &all)?;
+    let mut values: Vec<f64> = Resamples::new(targets, labels, n, seed)
+        .take(resamples)
+        .filter_map(|at| Some(mean_auc_at(task, targets, labels, a, k, &at)? - mean_auc_at(task, targets, labels, b, k, &at)?))
+        .collect();
+    (!values.is_empty()).then(|| Difference { delta, ci: percentiles(&mut values) })
 }
 
 /// The first index of the largest value (NumPy's `argmax`).
@@ -255,6 +315,37 @@ mod tests {
         assert!(ci.hi - ci.lo > 0.02 && ci.hi - ci.lo < 0.3, "{ci:?}");
         assert_eq!(bootstrap_auc(Task::MultiClass, Targets::Classes(3), &labels, &scores, 3, 500, 1), Some(ci));
         assert_eq!(bootstrap_auc(Task::MultiClass, Targets::Classes(3), &labels[..3], &scores, 3, 10, 1), None, "rows disagree");
+    }
+
+    /// Scores of `n` images of 3 classes, `bonus` added to the true class's column.
+    fn noisy(labels: &[u8], bonus: f64, seed: u64) -> Vec<f64> {
+        let mut rng = Rng::new(seed);
+        labels
+            .iter()
+            .flat_map(|&l| (0..3).map(|j| rng.unit() + if j == l as usize { bonus } else { 0.0 }).collect::<Vec<_>>())
+            .collect()
+    }
+
+    #[test]
+    fn the_paired_difference_is_the_mean_auc_gap_with_a_seeded_interval() {
+        let labels: Vec<u8> = (0..150).map(|i| (i % 3) as u8).collect();
+        let t = (Task::MultiClass, Targets::Classes(3));
+        let auc = |s: &[f64]| evaluate(t.0, t.1, &labels, s, 3).unwrap().auc;
+        let strong: Vec<Vec<f64>> = (0..3).map(|seed| noisy(&labels, 0.8, seed)).collect();
+        let weak: Vec<Vec<f64>> = (10..12).map(|seed| noisy(&labels, 0.2, seed)).collect();
+        let d = paired_difference(t.0, t.1, &labels, &strong, &weak, 3, 500, 7).unwrap();
+        // The point is the mean AUC of one set minus the other's, computed here run by run.
+        let mean = |runs: &[Vec<f64>]| runs.iter().map(|s| auc(s)).sum::<f64>() / runs.len() as f64;
+        assert!((d.delta - (mean(&strong) - mean(&weak))).abs() < 1e-12, "{d:?}");
+        assert!(d.delta > 0.1 && d.ci.lo > 0.0 && d.ci.contains(d.delta), "{d:?}");
+        assert_eq!(d.verdict(), "better");
+        assert_eq!(paired_difference(t.0, t.1, &labels, &strong, &weak, 3, 500, 7), Some(d), "seeded");
+        // A set against itself: no difference on any resample.
+        let same = paired_difference(t.0, t.1, &labels, &weak, &weak, 3, 200, 7).unwrap();
+        assert_eq!((same.delta, same.ci.lo, same.ci.hi), (0.0, 0.0, 0.0));
+        // Rows that disagree with the labels, or no runs: no comparison.
+        assert_eq!(paired_difference(t.0, t.1, &labels, &strong, &[vec![0.5; 3]], 3, 10, 7), None);
+        assert_eq!(paired_difference(t.0, t.1, &labels, &[], &weak, 3, 10, 7), None);
     }
 
     #[test]

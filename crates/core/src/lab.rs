@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::evaluator::{self, TaskMetrics};
 use crate::metrics::Evaluation;
 use crate::pretext::{PretextConfig, Task};
 use crate::stats::{self, Difference};
@@ -92,13 +93,14 @@ pub struct LabRun {
     pub dedup_test_acc: Option<f64>,
     /// Wall-clock seconds of training and evaluation.
     pub seconds: f64,
-    /// The label-1 scores of every validation and test image (for the paired comparisons;
-    /// not written).
+    /// Every validation and test image's scores, for the paired comparisons (not written):
+    /// the label-1 score for two classes, else the `k` probabilities.
     #[serde(skip)]
     pub scores: Option<Scores>,
 }
 
-/// A run's label-1 scores, in split order.
+/// A run's scores, in split order: one label-1 score per image for two classes, else `k`
+/// probabilities per image.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Scores {
     pub val: Vec<f64>,
@@ -108,7 +110,34 @@ pub struct Scores {
 impl LabRun {
     /// The run of `seed` with `result`, taking `seconds`.
     pub fn of(seed: u64, result: &RunResult, seconds: f64) -> LabRun {
-        LabRun::from_parts(seed, &result.val, &result.val_predictions, &result.test, seconds)
+        match &result.task {
+            Some(t) => LabRun::from_task(seed, &t.val, &t.test, &t.val_probabilities, &t.test_probabilities, seconds),
+            None => LabRun::from_parts(seed, &result.val, &result.val_predictions, &result.test, seconds),
+        }
+    }
+
+    /// The run of `seed` on data other than two classes: the Evaluator's figures on validation
+    /// and test and every image's `k` probabilities.
+    pub fn from_task(
+        seed: u64,
+        val: &TaskMetrics,
+        test: &TaskMetrics,
+        val_probabilities: &[f32],
+        test_probabilities: &[f32],
+        seconds: f64,
+    ) -> LabRun {
+        let wide = |p: &[f32]| p.iter().map(|&x| f64::from(x)).collect();
+        LabRun {
+            seed,
+            val_auc: val.auc,
+            val_acc: val.acc,
+            test_auc: test.auc,
+            test_acc: test.acc,
+            dedup_test_auc: None,
+            dedup_test_acc: None,
+            seconds,
+            scores: Some(Scores { val: wide(val_probabilities), test: wide(test_probabilities) }),
+        }
     }
 
     /// The run of `seed` from its validation metrics and predictions and its test report (an
@@ -213,23 +242,36 @@ impl LabRow {
     }
 }
 
-/// What the paired comparisons need of the data: the labels of validation and test, and the
-/// test images of the de-duplicated subset.
+/// What the paired comparisons need of the data: the labels of validation and test, the test
+/// images of the de-duplicated subset, and for data other than two classes how the Evaluator
+/// scores it.
 pub struct Labels<'a> {
     pub val: &'a [u8],
     pub test: &'a [u8],
     pub dedup_test: &'a [usize],
+    pub task: Option<TaskLabels>,
+}
+
+/// How the Evaluator scores data other than two classes: the task, the labels' shape and the
+/// score columns.
+#[derive(Clone, Copy, Debug)]
+pub struct TaskLabels {
+    pub task: breastmnist_data::Task,
+    pub targets: breastmnist_data::Targets,
+    pub k: usize,
 }
 
 /// Fills every row's [`Versus`] against its model's `base` row (bootstrap seeded per row, so a
 /// report is reproducible).
 pub fn compare_to_base(rows: &mut [LabRow], labels: &Labels) {
     let bases: Vec<LabRow> = rows.iter().filter(|r| r.method == Method::Base).cloned().collect();
+    let labels_task = labels.task;
     for (i, row) in rows.iter_mut().enumerate() {
         let Some(base) = bases.iter().find(|b| b.model == row.model).filter(|_| row.method != Method::Base) else { continue };
         let seed = 1_000 + i as u64;
-        let diff = |labels: &[u8], a: Option<Vec<Vec<f64>>>, b: Option<Vec<Vec<f64>>>| {
-            stats::paired_difference(labels, &a?, &b?, stats::RESAMPLES, seed)
+        let diff = |labels: &[u8], a: Option<Vec<Vec<f64>>>, b: Option<Vec<Vec<f64>>>| match labels_task {
+            Some(t) => evaluator::paired_difference(t.task, t.targets, labels, &a?, &b?, t.k, stats::RESAMPLES, seed),
+            None => stats::paired_difference(labels, &a?, &b?, stats::RESAMPLES, seed),
         };
         let (Some(val), Some(test)) = (
             diff(labels.val, row.scores(|s| &s.val), base.scores(|s| &s.val)),
@@ -241,7 +283,11 @@ pub fn compare_to_base(rows: &mut [LabRow], labels: &Labels) {
             runs.map(|r| r.iter().map(|s| labels.dedup_test.iter().map(|&i| s[i]).collect()).collect())
         };
         let dedup_labels: Vec<u8> = labels.dedup_test.iter().map(|&i| labels.test[i]).collect();
-        let dedup_test = diff(&dedup_labels, keep(row.scores(|s| &s.test)), keep(base.scores(|s| &s.test)));
+        let dedup_test = match labels_task {
+            // The audit's twins are of two-class data.
+            Some(_) => None,
+            None => diff(&dedup_labels, keep(row.scores(|s| &s.test)), keep(base.scores(|s| &s.test))),
+        };
         row.versus_base = Some(Versus { val, test, dedup_test });
     }
 }

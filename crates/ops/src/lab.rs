@@ -1,7 +1,8 @@
 //! `lab`: training methods side by side on a base recipe, for several seeds and models,
 //! summarised as the report the article's methods table renders (mean ± sd of validation AUC,
 //! test AUC and ACC, and each method against its model's base row with paired bootstrap
-//! intervals over the images).
+//! intervals over the images). Any MedMNIST 2D set: two classes are compared on the label-1
+//! score (and BreastMNIST's de-duplicated test subset), other tasks on the Evaluator's AUC.
 //!
 //! Every run looks at the cancel flag before each step; a cancelled lab keeps the starting
 //! points it already saved (`save_pretrained`) and writes no report.
@@ -10,13 +11,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+use breastmnist_core::batch::ImageView;
 use breastmnist_core::checkpoint::{self, Checkpoint};
-use breastmnist_core::lab::{LabReport, LabRow, LabRun, Labels, Method, choose_defaults, compare_to_base};
+use breastmnist_core::eval;
+use breastmnist_core::evaluator;
+use breastmnist_core::lab::{LabReport, LabRow, LabRun, Labels, Method, TaskLabels, choose_defaults, compare_to_base};
 use breastmnist_core::model::ModelSize;
 use breastmnist_core::pretext::{Pool, PretextConfig, Task};
 use breastmnist_core::train::{self, Preset, RunResult, TrainConfig, TrainEvent, Trainer};
 use breastmnist_core::{Device, Network};
-use breastmnist_data::{Dataset, DecodeOptions};
+use breastmnist_data::{Dataset, DecodeOptions, Split, Targets};
 use futures_lite::future::block_on;
 use serde::Serialize;
 
@@ -29,7 +33,7 @@ use crate::source::{DataSpec, load_data_with};
 /// Methods on a base recipe.
 #[derive(Clone, Debug)]
 pub struct LabRequest {
-    /// BreastMNIST (the methods' comparisons read its de-duplicated test subset).
+    /// Any MedMNIST 2D file (BreastMNIST's comparisons also read its de-duplicated test subset).
     pub data: DataSpec,
     pub preset: Preset,
     pub models: Vec<ModelSize>,
@@ -157,36 +161,108 @@ fn checkpoint_of(bytes: &[u8], what: &str) -> Result<Checkpoint, Error> {
     Checkpoint::from_bytes(bytes).map_err(|source| Error::Checkpoint { path: PathBuf::from(what), source })
 }
 
+/// The report's note on how to read it: the test split's size and what a difference needs.
+fn note(data: &Dataset, flag: Option<breastmnist_data::Flag>) -> String {
+    const RULE: &str =
+        "a difference is called better or worse only when its paired bootstrap interval over the images excludes zero";
+    if flag == Some(breastmnist_data::Flag::Breast) {
+        return format!("156 test images (42 malignant): one run's test AUC has a 95% interval of about ±0.06; {RULE}");
+    }
+    let (k, test) = (data.classes(), &data.test);
+    let mut counts = vec![0usize; k];
+    let what = match data.targets {
+        Targets::MultiLabel(_) => {
+            test.labels.chunks(k).for_each(|row| row.iter().enumerate().for_each(|(j, &v)| counts[j] += usize::from(v == 1)));
+            "positives per label"
+        }
+        _ => {
+            test.labels.iter().for_each(|&l| counts[(l as usize).min(k - 1)] += 1);
+            "per class"
+        }
+    };
+    format!(
+        "{} test images ({what}: {}); differences on the Evaluator's AUC for the task; {RULE}",
+        data.test.len(),
+        counts.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
+    )
+}
+
+/// The mean probabilities of `models` on validation and test for data other than two classes,
+/// scored by the Evaluator: (val, test, val probabilities, test probabilities).
+fn mean_task_probability(
+    models: &[Network],
+    data: &Dataset,
+    device: &Device,
+    tta: bool,
+    task: TaskLabels,
+) -> Result<(evaluator::TaskMetrics, evaluator::TaskMetrics, Vec<f32>, Vec<f32>), Error> {
+    let multi_label = matches!(task.targets, Targets::MultiLabel(_));
+    let split = |split: Split| -> Result<(evaluator::TaskMetrics, Vec<f32>), Error> {
+        let view = ImageView::of(data, split);
+        let mut sum: Vec<f32> = Vec::new();
+        for m in models {
+            let p = block_on(eval::probabilities_reporting(m, &view, device, tta, multi_label, &mut |_, _| {}))?;
+            if sum.is_empty() {
+                sum = p;
+            } else {
+                sum.iter_mut().zip(&p).for_each(|(s, x)| *s += x);
+            }
+        }
+        sum.iter_mut().for_each(|s| *s /= models.len() as f32);
+        let wide: Vec<f64> = sum.iter().map(|&p| f64::from(p)).collect();
+        let m = evaluator::evaluate(task.task, task.targets, view.labels, &wide, task.k)
+            .map_err(|e| Error::Usage(format!("the ensemble's {split} scores: {e}")))?;
+        Ok((m, sum))
+    };
+    let (val, val_p) = split(Split::Val)?;
+    let (test, test_p) = split(Split::Test)?;
+    Ok((val, test, val_p, test_p))
+}
+
 /// Runs every method of `req` for every model and seed and writes the report to `req.out`.
 pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Labbed, Error> {
+    if req.models.is_empty() || req.seeds.is_empty() || req.methods.as_ref().is_some_and(Vec::is_empty) {
+        return Err(Error::Usage("--models, --seeds and --methods must each name at least one".into()));
+    }
+    let opened = req.data.open(Some(&DecodeOptions::default()))?;
+    // The self-supervised encoders and the pool are grayscale: an RGB set leaves those methods out.
+    let gray = opened.data.channels == 1;
+    let needs_gray = |m: &Method| m.pretext().is_some();
     let mut methods: Vec<Method> = match &req.methods {
         Some(m) => m.clone(),
-        None => Method::ALL.into_iter().filter(|&m| m != Method::Transfer || req.pretrain_data.is_some()).collect(),
+        None => Method::ALL
+            .into_iter()
+            .filter(|&m| m != Method::Transfer || req.pretrain_data.is_some())
+            .filter(|m| gray || !needs_gray(m))
+            .collect(),
     };
     methods.dedup();
     if methods.contains(&Method::Transfer) && req.pretrain_data.is_none() {
         return Err(Error::Usage("the transfer method needs --pretrain-data NPZ".into()));
     }
-    if req.models.is_empty() || req.seeds.is_empty() || methods.is_empty() {
-        return Err(Error::Usage("--models, --seeds and --methods must each name at least one".into()));
-    }
-    let opened = req.data.open(Some(&DecodeOptions::default()))?;
-    if opened.flag != Some(breastmnist_data::Flag::Breast) {
-        // The comparisons read two-class scores, BreastMNIST's de-duplicated test subset and its
-        // malignant class.
+    if let Some(m) = methods.iter().find(|m| !gray && needs_gray(m)) {
         return Err(Error::Usage(format!(
-            "the lab compares methods on BreastMNIST; {} is {}",
+            "{} has {} channels; the {m} method starts from a grayscale self-supervised encoder: leave it out of --methods",
             opened.path.display(),
-            opened.official.map_or_else(|| "not a BreastMNIST file".to_string(), |(e, _)| e.title.to_string())
+            opened.data.channels
         )));
     }
     let data_path = opened.path.clone();
+    let opened_flag = opened.flag;
     let info = opened.info();
     let data = Arc::new(opened.data);
     let pretrain_data = match &req.pretrain_data {
         Some(p) => Some(Arc::new(load_data_with(p, &DecodeOptions { split_sizes: None, ..DecodeOptions::default() })?)),
         None => None,
     };
+    if let Some(pd) = pretrain_data.as_ref().filter(|pd| pd.channels != data.channels) {
+        return Err(Error::Usage(format!(
+            "--pretrain-data has {} channels and the data {}: transfer needs the same input",
+            pd.channels, data.channels
+        )));
+    }
+    // Data other than two classes is compared on the Evaluator's task AUC.
+    let task = train::task_of(&data)?.map(|task| TaskLabels { task, targets: data.targets, k: data.classes() });
     let device = Device::flex();
     let started = Instant::now();
     sink.emit(Event::Started {
@@ -279,25 +355,36 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
                 }
             }
             let t = Instant::now();
-            let (val, val_predictions, test) = mean_probability(&base_models, &data, &device, base.tta)?;
-            let seconds = t.elapsed().as_secs_f64();
+            let members = base_models.len() as u64;
+            let run = match task {
+                Some(task) => {
+                    let (val, test, val_p, test_p) = mean_task_probability(&base_models, &data, &device, base.tta, task)?;
+                    LabRun::from_task(members, &val, &test, &val_p, &test_p, t.elapsed().as_secs_f64())
+                }
+                None => {
+                    let (val, val_predictions, test) = mean_probability(&base_models, &data, &device, base.tta)?;
+                    LabRun::from_parts(members, &val, &val_predictions, &test, t.elapsed().as_secs_f64())
+                }
+            };
             sink.emit(Event::LabRun {
                 model: model.name().into(),
                 method: Method::Ensemble.name().into(),
-                seed: base_models.len() as u64,
-                val_auc: val.auc,
-                test_auc: test.auc,
-                test_acc: test.acc,
-                seconds,
+                seed: members,
+                val_auc: run.val_auc,
+                test_auc: run.test_auc,
+                test_acc: run.test_acc,
+                seconds: run.seconds,
             });
-            let run = LabRun::from_parts(base_models.len() as u64, &val, &val_predictions, &test, seconds);
             rows.push(LabRow::new(Method::Ensemble, model.name(), base.clone().with_seed(req.seeds[0]), vec![run]));
         }
     }
     // Each row against its model's base row, paired over the same images (validation, test,
     // and the test images without a training twin).
-    let dedup = breastmnist_data::audit::deduplicated_test(&data, breastmnist_data::audit::TWIN_THRESHOLD);
-    let labels = Labels { val: &data.val.labels, test: &data.test.labels, dedup_test: &dedup };
+    let dedup = match task {
+        None => breastmnist_data::audit::deduplicated_test(&data, breastmnist_data::audit::TWIN_THRESHOLD),
+        Some(_) => Vec::new(),
+    };
+    let labels = Labels { val: &data.val.labels, test: &data.test.labels, dedup_test: &dedup, task };
     compare_to_base(&mut rows, &labels);
     let pretrain = match req.pretrain_data.as_ref().filter(|_| methods.contains(&Method::Transfer)) {
         // The file by name and MD5: a report carries no path of the machine that wrote it.
@@ -317,9 +404,7 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
         pretext: pretext_rows,
         rows,
         total_seconds: started.elapsed().as_secs_f64(),
-        note: "156 test images (42 malignant): one run's test AUC has a 95% interval of about ±0.06; a difference is \
-               called better or worse only when its paired bootstrap interval over the images excludes zero"
-            .into(),
+        note: note(&data, opened_flag),
     };
     if let Some(dir) = req.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         create_dir(dir)?;
