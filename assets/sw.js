@@ -22,7 +22,7 @@
 const PREFIX = 'breastmnist-lab-shell-';
 const CACHE = `${PREFIX}v1`;
 const TIMEOUT_MS = 4000;
-const POLICY = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self' blob: https://zenodo.org; style-src 'self'; style-src-attr 'unsafe-inline'; object-src 'none'; base-uri 'none'; form-action 'none'";
+const POLICY = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self' blob: https://zenodo.org/api/records/10519652/files/; style-src 'self'; style-src-attr 'unsafe-inline'; object-src 'none'; base-uri 'none'; form-action 'none'";
 // Added to the app's own responses when the host did not send them.
 const HEADERS = [
   ['Content-Security-Policy', POLICY],

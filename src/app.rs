@@ -390,9 +390,9 @@ fn Practice() -> impl IntoView {
                 "classes (PneumoniaMNIST: 5,856 chest X-rays, normal or pneumonia), several (DermaMNIST's seven "
                 "kinds of skin lesion), ordered grades (RetinaMNIST: 1,600 colour fundus photographs graded 0 to "
                 "4 for diabetic retinopathy) or several yes/no labels at once (ChestMNIST's fourteen findings). "
-                "Pick one: this site serves PneumoniaMNIST and RetinaMNIST; the others this tab downloads from "
-                "their official record on Zenodo (10519652) when you ask, or you pick your own copy. Either way "
-                "the file is "
+                "Pick one: this site serves PneumoniaMNIST and RetinaMNIST; the other sets a tab can hold it "
+                "downloads from their official record on Zenodo (10519652) when you ask, or you pick your own "
+                "copy. Either way the file is "
                 "identified by its MD5, never by its name, and checked against the catalog (split sizes, "
                 "channels, labels) before anything is shown."
             </p>

@@ -184,6 +184,10 @@ fn one_policy_and_no_inline_script() {
     }
     let script_src = between(&policy, "script-src ", ";").unwrap();
     assert_eq!(script_src, "'self' 'wasm-unsafe-eval'");
+    // One other origin, narrowed to the official record's files (what "Beyond BreastMNIST"
+    // downloads from when the reader asks).
+    let connect_src = between(&policy, "connect-src ", ";").unwrap();
+    assert_eq!(connect_src, "'self' blob: https://zenodo.org/api/records/10519652/files/");
 }
 
 /// Opening the icon or the worker's own script in the tab (the worker answers those navigations

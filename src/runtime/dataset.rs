@@ -261,8 +261,9 @@ pub enum Origin {
 
 /// The official 28 px file of `flag` from `origin` (this app's `data/…`, or Zenodo), or from
 /// Cache Storage, verified by MD5 and capped in size exactly like BreastMNIST's, then decoded
-/// with what the catalog promises of it. Where this server has no copy (404), a copy fetched
-/// from Zenodo before and kept in Cache Storage is used, if it still verifies.
+/// with what the catalog promises of it. Where this server does not give a verified copy (a
+/// 404, offline, or another file under that name), a copy fetched from Zenodo before and kept
+/// in Cache Storage is used, if it still verifies.
 pub async fn load_catalog(
     flag: Flag,
     origin: Origin,
@@ -276,10 +277,9 @@ pub async fn load_catalog(
     let (bytes, source) = match origin {
         Origin::ThisServer => {
             match fetch_verified(&crate::view::beyond::served_url(flag), &file, on_verify, progress, cancel).await {
-                Err(e @ LoadError::Fetch(fetch::FetchError::Status { status: 404, .. })) => {
-                    (cached(&zenodo, &file).await.ok_or(e)?, Source::BrowserCache)
-                }
-                other => other?,
+                Err(e @ LoadError::Fetch(fetch::FetchError::Cancelled)) => return Err(e),
+                Err(e) => (cached(&zenodo, &file).await.ok_or(e)?, Source::BrowserCache),
+                Ok(found) => found,
             }
         }
         Origin::Zenodo => match fetch_verified(&zenodo, &file, on_verify, progress, cancel).await? {

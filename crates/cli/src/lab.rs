@@ -43,7 +43,7 @@ pub(crate) struct LabArgs {
     #[arg(long, default_value_t = 10)]
     pretrain_epochs: usize,
     /// Other MedMNIST files whose every image joins the self-supervised methods' unlabeled
-    /// pool (beside BreastMNIST's training images), e.g. pneumoniamnist.npz,retinamnist.npz.
+    /// pool (beside the data's training images), e.g. pneumoniamnist.npz,retinamnist.npz.
     #[arg(long, value_delimiter = ',', value_name = "NPZ")]
     ssl_extra: Vec<PathBuf>,
     /// Epochs of each self-supervised pretraining (seed 0, batch 128, one per model and task).

@@ -221,6 +221,34 @@ fn evaluate_at(task: Task, targets: Targets, labels: &[u8], scores: &[f64], k: u
     evaluate(task, targets, &l, &s, k).ok()
 }
 
+/// Seeded percentile-bootstrap 95% intervals of the mean task AUC and the mean ACC of a set of
+/// runs (each `k` scores per image, in image order), resampling the images as
+/// [`bootstrap_auc`] does (both from the same resamples). `None` when there are no runs, a run
+/// does not evaluate on the whole split, or no resample does.
+pub fn bootstrap_runs(
+    task: Task,
+    targets: Targets,
+    labels: &[u8],
+    runs: &[Vec<f64>],
+    k: usize,
+    resamples: usize,
+    seed: u64,
+) -> Option<(Interval, Interval)> {
+    if runs.is_empty() || runs.iter().any(|s| check(task, targets, labels, s, k).is_err()) {
+        return None;
+    }
+    let n = labels.len() / targets.width().max(1);
+    let (mut aucs, mut accs) = (Vec::with_capacity(resamples), Vec::with_capacity(resamples));
+    for at in Resamples::new(targets, labels, n, seed).take(resamples) {
+        let m: Option<Vec<TaskMetrics>> = runs.iter().map(|s| evaluate_at(task, targets, labels, s, k, &at)).collect();
+        if let Some(m) = m {
+            aucs.push(m.iter().map(|m| m.auc).sum::<f64>() / m.len() as f64);
+            accs.push(m.iter().map(|m| m.acc).sum::<f64>() / m.len() as f64);
+        }
+    }
+    (!aucs.is_empty()).then(|| (percentiles(&mut aucs), percentiles(&mut accs)))
+}
+
 /// The mean over runs of each run's task AUC on the images `at`.
 fn mean_auc_at(task: Task, targets: Targets, labels: &[u8], runs: &[Vec<f64>], k: usize, at: &[usize]) -> Option<f64> {
     let aucs: Option<Vec<f64>> = runs.iter().map(|s| Some(evaluate_at(task, targets, labels, s, k, at)?.auc)).collect();

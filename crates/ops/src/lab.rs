@@ -15,7 +15,9 @@ use breastmnist_core::batch::ImageView;
 use breastmnist_core::checkpoint::{self, Checkpoint};
 use breastmnist_core::eval;
 use breastmnist_core::evaluator;
-use breastmnist_core::lab::{LabReport, LabRow, LabRun, Labels, Method, TaskLabels, choose_defaults, compare_to_base};
+use breastmnist_core::lab::{
+    LabReport, LabRow, LabRun, Labels, Method, TaskLabels, choose_defaults, compare_to_base, interval_rows, resamples_for,
+};
 use breastmnist_core::model::ModelSize;
 use breastmnist_core::pretext::{Pool, PretextConfig, Task};
 use breastmnist_core::train::{self, Preset, RunResult, TrainConfig, TrainEvent, Trainer};
@@ -73,6 +75,8 @@ struct RowJson<'a> {
     val_auc: breastmnist_core::lab::Summary,
     test_auc: breastmnist_core::lab::Summary,
     test_acc: breastmnist_core::lab::Summary,
+    test_auc_ci: Option<breastmnist_core::stats::Interval>,
+    test_acc_ci: Option<breastmnist_core::stats::Interval>,
     versus_base: Option<breastmnist_core::lab::Versus>,
 }
 
@@ -90,6 +94,8 @@ impl Labbed {
                 val_auc: r.val_auc,
                 test_auc: r.test_auc,
                 test_acc: r.test_acc,
+                test_auc_ci: r.test_auc_ci,
+                test_acc_ci: r.test_acc_ci,
                 versus_base: r.versus_base,
             })
             .collect();
@@ -162,12 +168,17 @@ fn checkpoint_of(bytes: &[u8], what: &str) -> Result<Checkpoint, Error> {
 }
 
 /// The report's note on how to read it: the test split's size and what a difference needs.
-fn note(data: &Dataset, flag: Option<breastmnist_data::Flag>) -> String {
+fn note(data: &Dataset, flag: Option<breastmnist_data::Flag>, resamples: usize) -> String {
     const RULE: &str =
         "a difference is called better or worse only when its paired bootstrap interval over the images excludes zero";
     if flag == Some(breastmnist_data::Flag::Breast) {
         return format!("156 test images (42 malignant): one run's test AUC has a 95% interval of about ±0.06; {RULE}");
     }
+    let fewer = if resamples < breastmnist_core::stats::RESAMPLES {
+        format!(" (intervals from {resamples} bootstrap resamples, fewer than 2,000 for a test split this large)")
+    } else {
+        String::new()
+    };
     let (k, test) = (data.classes(), &data.test);
     let mut counts = vec![0usize; k];
     let what = match data.targets {
@@ -176,12 +187,16 @@ fn note(data: &Dataset, flag: Option<breastmnist_data::Flag>) -> String {
             "positives per label"
         }
         _ => {
-            test.labels.iter().for_each(|&l| counts[(l as usize).min(k - 1)] += 1);
+            for &l in &test.labels {
+                if let Some(c) = counts.get_mut(l as usize) {
+                    *c += 1;
+                }
+            }
             "per class"
         }
     };
     format!(
-        "{} test images ({what}: {}); differences on the Evaluator's AUC for the task; {RULE}",
+        "{} test images ({what}: {}); differences on the Evaluator's AUC for the task{fewer}; {RULE}",
         data.test.len(),
         counts.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
     )
@@ -237,6 +252,14 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
             .collect(),
     };
     methods.dedup();
+    let mut early_notes = Vec::new();
+    if !gray && req.methods.is_none() {
+        early_notes.push(format!(
+            "{} has {} channels: the self-supervised methods (grayscale encoders) are left out",
+            opened.path.display(),
+            opened.data.channels
+        ));
+    }
     if methods.contains(&Method::Transfer) && req.pretrain_data.is_none() {
         return Err(Error::Usage("the transfer method needs --pretrain-data NPZ".into()));
     }
@@ -255,7 +278,7 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
         Some(p) => Some(Arc::new(load_data_with(p, &DecodeOptions { split_sizes: None, ..DecodeOptions::default() })?)),
         None => None,
     };
-    if let Some(pd) = pretrain_data.as_ref().filter(|pd| pd.channels != data.channels) {
+    if let Some(pd) = pretrain_data.as_ref().filter(|pd| pd.channels != data.channels && methods.contains(&Method::Transfer)) {
         return Err(Error::Usage(format!(
             "--pretrain-data has {} channels and the data {}: transfer needs the same input",
             pd.channels, data.channels
@@ -277,6 +300,9 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
             req.preset.name()
         ),
     });
+    for message in early_notes {
+        sink.emit(Event::Note { message });
+    }
     let ssl_pool = Arc::new(if methods.iter().any(|m| m.pretext().is_some()) {
         pool(&data_path, &data, &req.ssl_extra)?
     } else {
@@ -384,8 +410,10 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
         None => breastmnist_data::audit::deduplicated_test(&data, breastmnist_data::audit::TWIN_THRESHOLD),
         Some(_) => Vec::new(),
     };
-    let labels = Labels { val: &data.val.labels, test: &data.test.labels, dedup_test: &dedup, task };
+    let resamples = resamples_for(data.test.len(), data.classes());
+    let labels = Labels { val: &data.val.labels, test: &data.test.labels, dedup_test: &dedup, task, resamples };
     compare_to_base(&mut rows, &labels);
+    interval_rows(&mut rows, &labels);
     let pretrain = match req.pretrain_data.as_ref().filter(|_| methods.contains(&Method::Transfer)) {
         // The file by name and MD5: a report carries no path of the machine that wrote it.
         Some(p) => Some(format!(
@@ -404,7 +432,7 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
         pretext: pretext_rows,
         rows,
         total_seconds: started.elapsed().as_secs_f64(),
-        note: note(&data, opened_flag),
+        note: note(&data, opened_flag, resamples),
     };
     if let Some(dir) = req.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         create_dir(dir)?;

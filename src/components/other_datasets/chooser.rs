@@ -36,7 +36,9 @@ fn thumbnail(ctx: BeyondCtx, index: usize) -> impl IntoView {
 #[component]
 pub fn Chooser() -> impl IntoView {
     let ctx = expect_context::<BeyondCtx>();
-    let shown = move || !matches!(ctx.explaining.get(), Explaining::Waiting);
+    // Memos: the chooser is not rebuilt (nor its focus lost) when an explanation is asked or
+    // arrives.
+    let shown = Memo::new(move |_| !matches!(ctx.explaining.get(), Explaining::Waiting));
     // The thumbnails depend on the class and the page only, not on what is chosen.
     let page = Memo::new(move |_| {
         let chooser = ctx.chooser.with(|c| (c.class, c.page));
@@ -47,8 +49,11 @@ pub fn Chooser() -> impl IntoView {
             c.page_of(&labels, width)
         })
     });
-    let labels: Signal<Vec<String>> = Signal::derive(move || {
-        ctx.loaded.with(|l| l.as_ref().map(|l| l.flag.entry().labels.iter().map(|s| s.to_string()).collect()).unwrap_or_default())
+    let labels = Memo::new(move |_| {
+        ctx.loaded.with(|l| {
+            l.as_ref()
+                .map(|l| (l.flag.entry().labels.iter().map(|s| s.to_string()).collect::<Vec<_>>(), l.dataset.test.width > 1))
+        })
     });
     let thumbnails = move || page.get().map(|(indices, _, _)| indices.into_iter().map(|i| thumbnail(ctx, i)).collect::<Vec<_>>());
     let position = move || page.get().map(|(_, p, pages)| format!("page {} of {pages}", p + 1)).unwrap_or_default();
@@ -61,12 +66,13 @@ pub fn Chooser() -> impl IntoView {
     let count = move || ctx.chooser.with(|c| c.chosen.len());
     let busy = move || matches!(ctx.explaining.get(), Explaining::Asked);
     move || {
-        shown().then(|| {
-            let options = labels
-                .get()
+        shown.get().then(|| {
+            let (names, multi_label) = labels.get().unwrap_or_default();
+            let kind = if multi_label { "with label" } else { "true class" };
+            let options = names
                 .iter()
                 .enumerate()
-                .map(|(c, l)| view! { <option value=c.to_string()>{format!("true class {}", class_name(c, l))}</option> })
+                .map(|(c, l)| view! { <option value=c.to_string()>{format!("{kind} {}", class_name(c, l))}</option> })
                 .collect::<Vec<_>>();
             view! {
                 <div class="other-chooser" data-testid="other-chooser">

@@ -74,17 +74,37 @@ pub fn OtherDatasets() -> impl IntoView {
                     <div class="error" data-testid="other-error" role="alert">
                         <p>{e.to_string()}</p>
                         {match (&e, official) {
-                            (LoadError::Fetch(_), Some(url)) if from_zenodo => { let text = url.clone(); view! {
+                            (LoadError::Fetch(FetchError::Network(_)), Some(url)) if from_zenodo => { let text = url.clone(); view! {
                                 <p class="hint">"Zenodo did not send the file to this tab: it may be out of reach from your network, or it refused \
                                     the page's cross-origin request. Download it yourself from "
                                     <a href=url rel="noopener">{text}</a>
                                     " and pick it above: it is checked by its MD5 here, in the tab."</p>
                             }.into_any() }
-                            (LoadError::Fetch(FetchError::Status { status: 404, .. }), Some(url)) => { let text = url.clone(); view! {
-                                <p class="hint">"This server does not offer that file. "
+                            (LoadError::Fetch(_) | LoadError::Data(_), Some(url)) if from_zenodo => { let text = url.clone(); view! {
+                                <p class="hint">"Retry, or download the official file yourself from "
+                                    <a href=url rel="noopener">{text}</a>
+                                    " and pick it above: it is checked by its MD5 here, in the tab."</p>
+                            }.into_any() }
+                            (LoadError::Fetch(f), Some(url)) if !matches!(f, FetchError::Cancelled) => { let text = url.clone();
+                                let lead = if matches!(f, FetchError::Status { status: 404, .. }) {
+                                    "This server does not offer that file. "
+                                } else {
+                                    "This server did not send that file. "
+                                };
+                                view! {
+                                <p class="hint">{lead}
                                     <button type="button" data-testid="other-zenodo" on:click=move |_| ctx.download_official()>
                                         "Download it from Zenodo"</button>
                                     " in this tab (the official record, checked by its MD5 and kept in the browser's cache), or download "
+                                    <a href=url rel="noopener">{text}</a>
+                                    " yourself and pick it above."</p>
+                            }.into_any() }
+                            (LoadError::Data(_), Some(url)) => { let text = url.clone(); view! {
+                                <p class="hint">"The file this server sent is not what the catalog promises of "
+                                    {flag.map_or("this set", |f| f.entry().title)}". "
+                                    <button type="button" data-testid="other-zenodo" on:click=move |_| ctx.download_official()>
+                                        "Download it from Zenodo"</button>
+                                    " in this tab, or download "
                                     <a href=url rel="noopener">{text}</a>
                                     " yourself and pick it above."</p>
                             }.into_any() }
