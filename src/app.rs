@@ -410,7 +410,8 @@ fn Practice() -> impl IntoView {
             </p>
             <p>
                 "Once a run is done, Grad-CAM shows where the kept model found its evidence on the first two "
-                "test images of each class, for the class it predicted or any other. PathMNIST, ChestMNIST, "
+                "test images of each class, for the class it predicted or any other; choose other test images "
+                "below it, up to sixteen at a time. PathMNIST, ChestMNIST, "
                 "OCTMNIST and TissueMNIST (86 to 252 MB decoded at 28 px) are more than a tab holds beside this "
                 "page, so the section says so instead of crashing the tab; the command line trains them with the "
                 "same recipe ("<code>"breastmnist train --dataset pathmnist --preset reader"</code>")."
