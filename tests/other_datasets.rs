@@ -242,8 +242,11 @@ async fn a_set_this_server_lacks_is_downloaded_from_zenodo_in_the_tab_verified_a
     b.client.goto(&format!("{}?other=retinamnist&backend=cpu", server.base)).await.unwrap();
     b.wait_text("other-error", READY, |t| t.contains("404")).await;
     assert!(zenodo.requests().is_empty(), "nothing goes to Zenodo unless the reader asks: {:?}", zenodo.requests());
-    b.js("document.querySelectorAll('main section:not(#other-datasets), main header').forEach(s => s.style.display = 'none')", vec![])
-        .await;
+    b.js(
+        "document.querySelectorAll('main section:not(#other-datasets), main header').forEach(s => s.style.display = 'none')",
+        vec![],
+    )
+    .await;
     b.screenshot("other-datasets-zenodo-offer").await;
     b.click("other-zenodo").await;
     b.wait_attr("other-card", "data-flag", "retinamnist", READY).await;

@@ -242,3 +242,39 @@ fn the_reader_preset_is_what_the_rule_chooses_from_the_shipped_lab() {
     assert_eq!(reader.curriculum.is_some(), d.order != Method::Base, "{:?}", d.reasons);
     assert_eq!(report.base, "reader", "the lab compared methods on the reader recipe");
 }
+
+/// RetinaMNIST's recipe in README's "Other MedMNIST datasets" is what the same validation-only
+/// rule chooses from its committed lab report (`breastmnist lab --dataset retinamnist --models
+/// c16 --seeds 0,1,2`, docs/lab/retinamnist.json): the easy-first curriculum on the reader
+/// recipe. The README's figures for it are that row's, and the report carries every row's
+/// intervals.
+#[test]
+fn the_retinamnist_recipe_is_what_the_rule_chooses_from_its_lab() {
+    use breastmnist_core::lab::{LabReport, Method, choose_defaults};
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let json = std::fs::read_to_string(format!("{root}/docs/lab/retinamnist.json")).unwrap();
+    let report: LabReport = serde_json::from_str(&json).unwrap();
+    assert_eq!((report.base.as_str(), report.seeds.as_slice()), ("reader", &[0, 1, 2][..]));
+    let d = choose_defaults(&report, "c16");
+    assert_eq!(
+        (d.start, d.selection, d.tta, d.order),
+        (Method::Base, Method::Base, Method::Base, Method::CurriculumEasy),
+        "{:?}",
+        d.reasons
+    );
+    let row = report.rows.iter().find(|r| r.method == Method::CurriculumEasy).unwrap();
+    assert!(row.test_auc_ci.is_some() && row.test_acc_ci.is_some() && row.versus_base.is_some());
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let figures =
+        format!("{:.3} ± {:.3} / {:.3} ± {:.3}", row.test_auc.mean, row.test_auc.sd, row.test_acc.mean, row.test_acc.sd);
+    assert!(readme.contains(&figures), "README does not give the chosen recipe's figures {figures}");
+    // The article's "Beyond BreastMNIST" says the same, with the intervals.
+    let app = std::fs::read_to_string(format!("{root}/src/app.rs")).unwrap();
+    let (auc, acc) = (row.test_auc_ci.unwrap(), row.test_acc_ci.unwrap());
+    for said in [
+        format!("test AUC {:.3} and ACC {:.3}", row.test_auc.mean, row.test_acc.mean),
+        format!("({:.3} to {:.3}, {:.3} to {:.3})", auc.lo, auc.hi, acc.lo, acc.hi),
+    ] {
+        assert!(app.contains(&said), "the article does not say {said}");
+    }
+}
