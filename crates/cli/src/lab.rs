@@ -97,13 +97,17 @@ pub(crate) fn cmd_lab(a: LabArgs, printer: &mut Printer, cancel: &Cancel) -> Res
 
 fn print_lab(done: &Labbed, out: &std::path::Path) {
     let report = &done.report;
-    println!("{:<6} {:<18} {:>16} {:>16} {:>16}  test AUC vs base [95%]", "model", "method", "val AUC", "test AUC", "test ACC");
+    println!(
+        "{:<6} {:<18} {:>16} {:>16} {:>16}  {:<14}  test AUC vs base [95%]",
+        "model", "method", "val AUC", "test AUC", "test ACC", "test AUC [95%]"
+    );
     for r in &report.rows {
         let vs = r.versus_base.map_or(String::new(), |v| {
             format!("{:+.3} [{:+.3}, {:+.3}] {}", v.test.delta, v.test.ci.lo, v.test.ci.hi, v.test.verdict())
         });
+        let ci = r.test_auc_ci.map_or(String::new(), |c| format!("[{:.3}, {:.3}]", c.lo, c.hi));
         println!(
-            "{:<6} {:<18} {:>8.3} ± {:.3} {:>8.3} ± {:.3} {:>8.3} ± {:.3}  {vs}",
+            "{:<6} {:<18} {:>8.3} ± {:.3} {:>8.3} ± {:.3} {:>8.3} ± {:.3}  {ci:<14}  {vs}",
             r.model,
             r.method.name(),
             r.val_auc.mean,

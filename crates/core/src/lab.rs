@@ -180,7 +180,8 @@ pub struct LabRow {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dedup_test_acc: Option<Summary>,
     /// 95% intervals of the row's mean test AUC and mean test ACC over its runs: a seeded
-    /// bootstrap resampling the test images (2,000 resamples; each resample scores every run).
+    /// bootstrap resampling the test images ([`resamples_for`]: 2,000 but for large sets; each
+    /// resample scores every run).
     /// Absent in older reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_auc_ci: Option<Interval>,
