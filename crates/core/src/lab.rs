@@ -420,6 +420,9 @@ pub fn choose_defaults(report: &LabReport, model: &str) -> Defaults {
                     r.method, r.val_auc.mean, d.delta, d.ci.lo, d.ci.hi
                 ),
             ),
+            None if seen.is_empty() => {
+                (Method::Base, format!("{what}: the base recipe's (validation AUC {base_val:.3}); no candidate ran"))
+            }
             None => (
                 Method::Base,
                 format!(
