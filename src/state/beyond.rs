@@ -23,7 +23,8 @@ use crate::runtime::worker::{Outgoing, Report};
 use crate::state::data::LoadPhase;
 use crate::state::loads::Loads;
 use crate::state::series::{Jobs, Series};
-use crate::view::beyond::{Card, Chooser, Run, Status, explain_picks, file_too_large, flags, request, too_large};
+use crate::view::beyond::{Card, Run, Status, file_too_large, flags, request, too_large};
+use crate::view::cam_choice::{Chooser, explain_picks};
 
 /// A download of the run: what it is, its file name and its `blob:` URL.
 #[derive(Clone, Debug, PartialEq)]

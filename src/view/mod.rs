@@ -5,6 +5,7 @@
 pub mod agents;
 pub mod audit;
 pub mod beyond;
+pub mod cam_choice;
 pub mod chart;
 pub mod control;
 pub mod draft;

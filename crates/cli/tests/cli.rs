@@ -436,18 +436,24 @@ fn pretraining_on_pneumoniamnist_then_fine_tuning_on_breastmnist() {
     let _ = std::fs::remove_dir_all(&out);
 }
 
-#[test]
-fn the_lab_runs_methods_side_by_side_and_summarises_them() {
-    let Some(data) = real_file("breastmnist.npz") else { return };
-    let out = scratch("lab").join("lab.json");
+/// `base`, `no-tta` and `ensemble` on c8, seeds 0 and 1, one epoch of 64 images: the report
+/// written to `scratch(name)/lab.json`, and that path.
+fn short_lab(data: &Path, name: &str) -> (serde_json::Value, PathBuf) {
+    let out = scratch(name).join("lab.json");
     std::fs::create_dir_all(out.parent().unwrap()).unwrap();
     let o = run_with(
         &["lab", "--models", "c8", "--seeds", "0,1", "--epochs", "1", "--subset", "64", "--methods", "base,no-tta,ensemble"],
-        &data,
+        data,
         &out,
     );
     assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    (serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap(), out)
+}
+
+#[test]
+fn the_lab_runs_methods_side_by_side_and_summarises_them() {
+    let Some(data) = real_file("breastmnist.npz") else { return };
+    let (v, out) = short_lab(&data, "lab");
     assert_eq!((v["kind"].as_str(), v["base"].as_str()), (Some("lab"), Some("reader")));
     let rows = v["rows"].as_array().unwrap();
     let methods: Vec<&str> = rows.iter().map(|r| r["method"].as_str().unwrap()).collect();
@@ -471,15 +477,7 @@ fn the_lab_runs_methods_side_by_side_and_summarises_them() {
 #[test]
 fn the_lab_compares_methods_on_a_five_grade_set_by_the_evaluators_auc() {
     let Some(data) = real_file("retinamnist.npz") else { return };
-    let out = scratch("lab-retina").join("lab.json");
-    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
-    let o = run_with(
-        &["lab", "--models", "c8", "--seeds", "0,1", "--epochs", "1", "--subset", "64", "--methods", "base,no-tta,ensemble"],
-        &data,
-        &out,
-    );
-    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let (v, out) = short_lab(&data, "lab-retina");
     assert_eq!(v["note"].as_str().unwrap().split(';').next(), Some("400 test images (per class: 174, 46, 92, 68, 20)"));
     let rows = v["rows"].as_array().unwrap();
     let mean = |row: &serde_json::Value| row["test_auc"]["mean"].as_f64().unwrap();

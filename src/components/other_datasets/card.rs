@@ -2,10 +2,8 @@
 //! training images of each class.
 
 use breastmnist_data::Split;
-use leptos::html::Canvas;
 use leptos::prelude::*;
 
-use crate::draw::paint_image;
 use crate::state::beyond::BeyondCtx;
 use crate::view::beyond::class_name;
 
@@ -38,17 +36,7 @@ pub fn Card() -> impl IntoView {
                 .samples
                 .iter()
                 .map(|&(class, index)| {
-                    let node = NodeRef::<Canvas>::new();
-                    Effect::new(move |_| {
-                        if let Some(canvas) = node.get() {
-                            ctx.loaded.with_untracked(|l| {
-                                if let Some(l) = l {
-                                    let d = &l.dataset;
-                                    paint_image(&canvas, d.side, d.channels, d.image(Split::Train, index));
-                                }
-                            });
-                        }
-                    });
+                    let node = super::set_image(ctx, Split::Train, index);
                     let label = entry.labels.get(class).copied().unwrap_or("?");
                     view! {
                         <figure class="other-sample">

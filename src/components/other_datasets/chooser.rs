@@ -3,26 +3,15 @@
 //! the run's kept model about the chosen ones. Shown once the run has a model to ask.
 
 use breastmnist_data::Split;
-use leptos::html::Canvas;
 use leptos::prelude::*;
 
-use crate::draw::paint_image;
 use crate::state::beyond::{BeyondCtx, Explaining};
-use crate::view::beyond::{CHOOSE_LIMIT, class_name};
+use crate::view::beyond::class_name;
+use crate::view::cam_choice::CHOOSE_LIMIT;
 
 /// One thumbnail: test image `index`, pressed while chosen.
 fn thumbnail(ctx: BeyondCtx, index: usize) -> impl IntoView {
-    let node = NodeRef::<Canvas>::new();
-    Effect::new(move |_| {
-        if let Some(canvas) = node.get() {
-            ctx.loaded.with_untracked(|l| {
-                if let Some(l) = l {
-                    let d = &l.dataset;
-                    paint_image(&canvas, d.side, d.channels, d.image(Split::Test, index));
-                }
-            });
-        }
-    });
+    let node = super::set_image(ctx, Split::Test, index);
     let chosen = move || ctx.chooser.with(|c| c.chosen.contains(&index));
     view! {
         <button type="button" class="other-thumb" data-testid="other-choose" data-index=index.to_string()
@@ -45,7 +34,7 @@ pub fn Chooser() -> impl IntoView {
         let labels = ctx.loaded.with(|l| l.as_ref().map(|l| (l.dataset.test.labels.clone(), l.dataset.test.width)));
         let (class, page) = chooser;
         labels.map(|(labels, width)| {
-            let c = crate::view::beyond::Chooser { class, page, ..Default::default() };
+            let c = crate::view::cam_choice::Chooser { class, page, ..Default::default() };
             c.page_of(&labels, width)
         })
     });

@@ -6,7 +6,7 @@ use breastmnist_protocol::Split;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
-use crate::draw::{paint_image, paint_rgba};
+use crate::draw::paint_rgba;
 use crate::state::beyond::{BeyondCtx, Explaining, Explanation};
 use crate::view::beyond::{class_name, predicted_class};
 use crate::view::explore::heat_rgba;
@@ -24,18 +24,9 @@ fn figure(ctx: BeyondCtx, e: std::sync::Arc<Explanation>, pos: usize, shown: RwS
         None => (None, Vec::new()),
     });
     let name = move |c: usize| class_name(c, labels.get(c).map_or("?", String::as_str));
-    let image = NodeRef::<Canvas>::new();
+    let image = super::set_image(ctx, Split::Test, index);
     let heat = NodeRef::<Canvas>::new();
     let maps = e.clone();
-    Effect::new(move |_| {
-        if let Some(canvas) = image.get() {
-            ctx.loaded.with_untracked(|l| {
-                if let Some(l) = l {
-                    paint_image(&canvas, l.dataset.side, l.dataset.channels, l.dataset.image(Split::Test, index));
-                }
-            });
-        }
-    });
     Effect::new(move |_| {
         let Some(canvas) = heat.get() else { return };
         match shown.get().or(predicted).and_then(|c| maps.info.map(&maps.maps, pos, c)) {

@@ -10,6 +10,9 @@ mod gradcam;
 mod run;
 mod status;
 
+use breastmnist_data::Split;
+use leptos::html::Canvas;
+
 use card::Card;
 use chooser::Chooser;
 use gradcam::GradCam;
@@ -22,6 +25,23 @@ use wasm_bindgen::JsCast;
 
 use crate::state::beyond::BeyondCtx;
 use crate::view::beyond::{flags, summary, too_large};
+
+/// A canvas ref that, once mounted, shows image `index` of `split` of the loaded set (the card's
+/// samples, the chooser's thumbnails, the image under a Grad-CAM map).
+fn set_image(ctx: BeyondCtx, split: Split, index: usize) -> NodeRef<Canvas> {
+    let node = NodeRef::<Canvas>::new();
+    Effect::new(move |_| {
+        if let Some(canvas) = node.get() {
+            ctx.loaded.with_untracked(|l| {
+                if let Some(l) = l {
+                    let d = &l.dataset;
+                    crate::draw::paint_image(&canvas, d.side, d.channels, d.image(split, index));
+                }
+            });
+        }
+    });
+    node
+}
 
 #[component]
 pub fn OtherDatasets() -> impl IntoView {

@@ -54,29 +54,37 @@ pub fn LoadStatus() -> impl IntoView {
                                     <a href=url rel="noopener">{text}</a>
                                     " and pick it above: it is checked by its MD5 here, in the tab."</p>
                             }.into_any() }
-                            (LoadError::Fetch(f), Some(url)) if !matches!(f, FetchError::Cancelled) => { let text = url.clone();
-                                let lead = if matches!(f, FetchError::Status { status: 404, .. }) {
-                                    "This server does not offer that file. "
-                                } else {
-                                    "This server did not send that file. "
+                            (LoadError::Fetch(_) | LoadError::Data(_), Some(url))
+                                if !matches!(e, LoadError::Fetch(FetchError::Cancelled)) =>
+                            {
+                                let text = url.clone();
+                                let (lead, tail) = match &e {
+                                    LoadError::Fetch(FetchError::Status { status: 404, .. }) => (
+                                        "This server does not offer that file. ".to_string(),
+                                        " in this tab (the official record, checked by its MD5 and kept in the browser's cache), or download ",
+                                    ),
+                                    LoadError::Fetch(_) => (
+                                        "This server did not send that file. ".to_string(),
+                                        " in this tab (the official record, checked by its MD5 and kept in the browser's cache), or download ",
+                                    ),
+                                    _ => (
+                                        format!(
+                                            "The file this server sent is not what the catalog promises of {}. ",
+                                            flag.map_or("this set", |f| f.entry().title)
+                                        ),
+                                        " in this tab, or download ",
+                                    ),
                                 };
                                 view! {
-                                <p class="hint">{lead}
-                                    <button type="button" data-testid="other-zenodo" on:click=move |_| ctx.download_official()>
-                                        "Download it from Zenodo"</button>
-                                    " in this tab (the official record, checked by its MD5 and kept in the browser's cache), or download "
-                                    <a href=url rel="noopener">{text}</a>
-                                    " yourself and pick it above."</p>
-                            }.into_any() }
-                            (LoadError::Data(_), Some(url)) => { let text = url.clone(); view! {
-                                <p class="hint">"The file this server sent is not what the catalog promises of "
-                                    {flag.map_or("this set", |f| f.entry().title)}". "
-                                    <button type="button" data-testid="other-zenodo" on:click=move |_| ctx.download_official()>
-                                        "Download it from Zenodo"</button>
-                                    " in this tab, or download "
-                                    <a href=url rel="noopener">{text}</a>
-                                    " yourself and pick it above."</p>
-                            }.into_any() }
+                                    <p class="hint">{lead}
+                                        <button type="button" data-testid="other-zenodo" on:click=move |_| ctx.download_official()>
+                                            "Download it from Zenodo"</button>
+                                        {tail}
+                                        <a href=url rel="noopener">{text}</a>
+                                        " yourself and pick it above."</p>
+                                }
+                                .into_any()
+                            }
                             (LoadError::Data(_), _) => view! {
                                 <p class="hint">{format!("The file is not what the catalog promises of {}: retry, or pick a verified copy of the official file.",
                                     flag.map_or("this set", |f| f.entry().title))}</p>
