@@ -85,7 +85,7 @@ pub fn draw_bars(canvas: HtmlCanvasElement, bars: &[Bar]) -> Result<(), String> 
         .axis_style(theme.fg)
         .label_style(font.clone())
         .y_labels(0)
-        .x_desc("test AUC (blue) and ACC (orange)")
+        .x_desc("test AUC (blue, with its 95% interval) and ACC (orange)")
         .draw()
         .map_err(err)?;
     for (i, bar) in bars.iter().enumerate() {
@@ -98,6 +98,14 @@ pub fn draw_bars(canvas: HtmlCanvasElement, bars: &[Bar]) -> Result<(), String> 
             chart.draw_series(std::iter::once(rect)).map_err(err)?;
             let text = Text::new(format!("{value:.3}"), (value.clamp(0.5, 0.94) + 0.004, y0 + 0.3), font.clone());
             chart.draw_series(std::iter::once(text)).map_err(err)?;
+        }
+        // The AUC's 95% interval as a whisker across its bar (clipped to the axis).
+        if let Some((lo, hi)) = bar.auc_ci {
+            let (lo, hi, mid) = (lo.clamp(0.5, 1.0), hi.clamp(0.5, 1.0), y + 0.12 + 0.38 + 0.17);
+            let ink = theme.fg.stroke_width(2);
+            let whisker =
+                [vec![(lo, mid), (hi, mid)], vec![(lo, mid - 0.12), (lo, mid + 0.12)], vec![(hi, mid - 0.12), (hi, mid + 0.12)]];
+            chart.draw_series(whisker.into_iter().map(|line| PathElement::new(line, ink))).map_err(err)?;
         }
         let (_, py) = chart.backend_coord(&(0.5, y + 0.62));
         root.draw(&Text::new(bar.label.clone(), (8, py - 6), font.clone())).map_err(err)?;

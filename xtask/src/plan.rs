@@ -13,6 +13,9 @@ pub enum Action {
     Tools,
     /// Copy or download and verify the data files into `assets/data`.
     Data,
+    /// EfficientNet-Lite0's ImageNet weights into `target/imagenet` (for the tests that import
+    /// them; the page does not serve them).
+    Imagenet,
     /// `cargo fetch --locked`: every crate of Cargo.lock into cargo's registry.
     Fetch,
     /// rustfmt and clippy (online cargo).
@@ -53,8 +56,8 @@ pub fn plan(task: Task) -> Vec<Action> {
         Task::Build => vec![Tools, Data, Fetch, Build],
         // Built once, before serving: a failed build stops here with its error, never an empty site.
         Task::Serve(port) => vec![Tools, Data, Fetch, Build, Serve(port)],
-        Task::Test { browser: true } => vec![Tools, Data, Fetch, Lint, NativeTests, Build, BrowserTools, BrowserTests],
-        Task::Test { browser: false } => vec![Data, Lint, NativeTests],
+        Task::Test { browser: true } => vec![Tools, Data, Imagenet, Fetch, Lint, NativeTests, Build, BrowserTools, BrowserTests],
+        Task::Test { browser: false } => vec![Data, Imagenet, Lint, NativeTests],
     }
 }
 

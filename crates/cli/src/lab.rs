@@ -27,7 +27,8 @@ pub(crate) struct LabArgs {
     seeds: String,
     /// Comma-separated methods (base, no-tta, best-val-auc, ema-last, curriculum-easy,
     /// curriculum-hard, curriculum-random, transfer, contrastive, contrastive-probe, masked,
-    /// masked-probe, ensemble) [all; transfer needs --pretrain-data].
+    /// masked-probe, ensemble, imagenet, imagenet-probe) [all; transfer needs --pretrain-data,
+    /// the imagenet methods --imagenet and the lite0 model].
     #[arg(long)]
     methods: Option<String>,
     /// Override the base recipe's epochs.
@@ -56,6 +57,13 @@ pub(crate) struct LabArgs {
     /// MODEL-contrastive.ckpt and MODEL-masked.ckpt (what the page serves).
     #[arg(long, value_name = "DIR")]
     save_pretrained: Option<PathBuf>,
+    /// EfficientNet-Lite0's ImageNet weights (`cargo xtask imagenet` puts them in
+    /// target/imagenet/efficientnet-lite0-57934424.pth), for the imagenet methods on lite0.
+    #[arg(long, value_name = "PTH")]
+    imagenet: Option<PathBuf>,
+    /// Every run sees the images resized to this side (e.g. 128 on the 64 px file).
+    #[arg(long, value_name = "PX")]
+    resize: Option<usize>,
 }
 
 /// A comma-separated list of names or numbers.
@@ -85,6 +93,8 @@ impl LabArgs {
             ssl_epochs: self.ssl_epochs,
             out: self.out.clone(),
             save_pretrained: self.save_pretrained.clone(),
+            imagenet: self.imagenet.clone(),
+            resize: self.resize,
         })
     }
 }

@@ -80,7 +80,9 @@ pub(crate) struct TrainArgs {
     /// `--resize 224 --resample nearest`, MedMNIST's 224 px rows) [medmnist].
     #[arg(long, value_name = "STEM")]
     stem: Option<String>,
-    /// Fine-tune from this checkpoint; `none` starts from fresh weights [the preset's starting
+    /// Fine-tune from this checkpoint (ours, or a PyTorch state dict: .pth/.pt/.safetensors, e.g.
+    /// EfficientNet-Lite0's ImageNet weights from `cargo xtask imagenet`, whose 1,000-class head
+    /// is replaced); `none` starts from fresh weights [the preset's starting
     /// point, if it has one, else fresh weights; the presets start from fresh weights].
     #[arg(long, value_name = "FILE|none")]
     init: Option<PathBuf>,

@@ -474,6 +474,60 @@ fn the_lab_runs_methods_side_by_side_and_summarises_them() {
     let _ = std::fs::remove_dir_all(out.parent().unwrap());
 }
 
+/// EfficientNet-Lite0's ImageNet weights (`cargo xtask imagenet`), or `None` (SKIP) without them.
+fn imagenet_weights() -> Option<PathBuf> {
+    let mut dirs = breastmnist_data::locate();
+    dirs.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/imagenet"));
+    Missing::from_env().apply(breastmnist_data::local::find_in("efficientnet-lite0-57934424.pth", &dirs))
+}
+
+#[test]
+fn the_lab_starts_lite0_from_imagenet_beside_the_same_network_from_scratch() {
+    let (Some(data), Some(weights)) = (real_file("breastmnist_64.npz"), imagenet_weights()) else { return };
+    let out = scratch("lab-imagenet").join("lab.json");
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let args = [
+        "lab",
+        "--models",
+        "c8,lite0",
+        "--seeds",
+        "0",
+        "--epochs",
+        "1",
+        "--subset",
+        "32",
+        "--methods",
+        "base,imagenet,imagenet-probe",
+    ];
+    let o = bin().args(args).arg("--imagenet").arg(&weights).arg("--data").arg(&data).arg("--out").arg(&out).output().unwrap();
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("c8: the imagenet methods run on lite0 only"));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let rows: Vec<(String, String)> = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["model"].as_str().unwrap().to_string(), r["method"].as_str().unwrap().to_string()))
+        .collect();
+    let want = [("c8", "base"), ("lite0", "base"), ("lite0", "imagenet"), ("lite0", "imagenet-probe")];
+    assert_eq!(rows, want.map(|(a, b)| (a.to_string(), b.to_string())));
+    let row = |i: usize| &v["rows"][i];
+    assert_eq!(row(3)["config"]["linear_probe"], true);
+    assert_eq!(row(2)["config"]["model"], "lite0");
+    for i in 1..4 {
+        assert!(row(i)["test_auc_ci"]["lo"].as_f64().unwrap() <= row(i)["test_auc_ci"]["hi"].as_f64().unwrap());
+    }
+    assert!(row(2)["versus_base"]["test"]["delta"].is_f64(), "imagenet is paired with lite0 from scratch");
+    // Named without the weights or without lite0: refused before anything trains.
+    let o = bin().args(["lab", "--methods", "imagenet"]).arg("--data").arg(&data).arg("--out").arg(&out).output().unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--imagenet FILE"), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut c16 = bin();
+    c16.args(["lab", "--methods", "imagenet", "--models", "c16", "--imagenet"]).arg(&weights).arg("--data").arg(&data);
+    let o = c16.arg("--out").arg(&out).output().unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("add lite0 to --models"), "{}", String::from_utf8_lossy(&o.stderr));
+    let _ = std::fs::remove_dir_all(out.parent().unwrap());
+}
+
 #[test]
 fn the_lab_compares_methods_on_a_five_grade_set_by_the_evaluators_auc() {
     let Some(data) = real_file("retinamnist.npz") else { return };

@@ -184,9 +184,13 @@ fn floats(name: &str, dtype: Dtype, bytes: &[u8]) -> Result<Vec<f32>, TorchError
 }
 
 /// Our burn path (after the [`Network`] variant) → PyTorch name, MedMNIST's for the ResNets
-/// (the names imports are checked against; see [`torchvision_name`] for export).
+/// (the names imports are checked against; see [`torchvision_name`] for export), the
+/// `efficientnet_lite_pytorch` port's for Lite0 ([`lite0_name`]).
 fn torch_name(family: Family, path: &str) -> String {
     let path = path.split_once('.').map_or(path, |(_, rest)| rest);
+    if family == Family::EfficientNet {
+        return lite0_name(path);
+    }
     let mut s = path.replace(".shortcut.conv.", ".shortcut.0.").replace(".shortcut.bn.", ".shortcut.1.");
     if let Some(stem) = s.strip_suffix(".gamma") {
         s = format!("{stem}.weight");
@@ -197,6 +201,39 @@ fn torch_name(family: Family, path: &str) -> String {
         (Family::ResNet, Some(rest)) => format!("linear.{rest}"),
         _ => s,
     }
+}
+
+/// A Lite0 path (`stem.bn.gamma`, `blocks.3.expand.conv.weight`, `head_conv.bn.running_var`,
+/// `fc.weight`) → the PyTorch port's name (`_bn0.weight`, `_blocks.3._expand_conv.weight`,
+/// `_bn1.running_var`, `_fc.weight`).
+fn lite0_name(path: &str) -> String {
+    let (layer, leaf) = path.rsplit_once('.').unwrap_or(("", path));
+    let leaf = match leaf {
+        "gamma" => "weight",
+        "beta" => "bias",
+        other => other,
+    };
+    let module = match layer.split('.').collect::<Vec<_>>()[..] {
+        ["stem", "conv"] => "_conv_stem".to_string(),
+        ["stem", "bn"] => "_bn0".to_string(),
+        ["head_conv", "conv"] => "_conv_head".to_string(),
+        ["head_conv", "bn"] => "_bn1".to_string(),
+        ["fc"] => "_fc".to_string(),
+        ["blocks", n, part, kind] => {
+            let inner = match (part, kind) {
+                ("expand", "conv") => "_expand_conv",
+                ("expand", "bn") => "_bn0",
+                ("depthwise", "conv") => "_depthwise_conv",
+                ("depthwise", "bn") => "_bn1",
+                ("project", "conv") => "_project_conv",
+                ("project", "bn") => "_bn2",
+                _ => return path.to_string(),
+            };
+            format!("_blocks.{n}.{inner}")
+        }
+        _ => return path.to_string(),
+    };
+    format!("{module}.{leaf}")
 }
 
 /// MedMNIST's ResNet name → torchvision's (`linear` → `fc`, `shortcut` → `downsample`).
@@ -293,6 +330,8 @@ struct Found {
     stem: Stem,
     /// The first convolution takes RGB and the data is grayscale: fold it (see the module docs).
     fold: bool,
+    /// The head's outputs: the data's classes, or ImageNet's 1,000 for a Lite0 starting point.
+    classes: usize,
 }
 
 /// The architecture `dict` holds: family, block and stem from the names and the first
@@ -303,11 +342,13 @@ fn architecture(dict: &StateDict, channels: usize, classes: usize) -> Result<Fou
         (Family::ResNet, "conv1.weight")
     } else if dict.contains_key("stem.conv.weight") {
         (Family::Cnn, "stem.conv.weight")
+    } else if dict.contains_key("_conv_stem.weight") {
+        (Family::EfficientNet, "_conv_stem.weight")
     } else {
         let some: Vec<&str> = dict.keys().take(3).map(String::as_str).collect();
         return Err(TorchError::Unsupported(format!(
-            "the state_dict is not a MedMNIST ResNet or one of our CNNs (no 'layer1.0.conv1.weight' or 'stem.conv.weight'; \
-             its first keys: {some:?})"
+            "the state_dict is not a MedMNIST ResNet, one of our CNNs or EfficientNet-Lite0 (no 'layer1.0.conv1.weight', \
+             'stem.conv.weight' or '_conv_stem.weight'; its first keys: {some:?})"
         )));
     };
     let bottleneck = dict.contains_key("layer1.0.conv3.weight");
@@ -325,18 +366,29 @@ fn architecture(dict: &StateDict, channels: usize, classes: usize) -> Result<Fou
             )));
         }
     };
-    let fold = c == 3 && channels == 1;
-    if c != channels && !fold {
+    // Lite0 always takes three channels (a gray image is copied to them: see model::lite0).
+    let lite0 = family == Family::EfficientNet;
+    let fold = c == 3 && channels == 1 && !lite0;
+    if c != channels && !fold && !(lite0 && c == 3) {
         return Err(TorchError::Channels { found: c, expected: channels });
     }
-    let head = if family == Family::ResNet { "linear.weight" } else { "fc.weight" };
+    let head = match family {
+        Family::ResNet => "linear.weight",
+        Family::Cnn => "fc.weight",
+        Family::EfficientNet => "_fc.weight",
+    };
+    let mut outputs = classes;
     if let Some(h) = dict.get(head)
         && h.shape.len() == 2
         && h.shape[0] != classes
     {
-        return Err(TorchError::Classes { found: h.shape[0], expected: classes });
+        // Lite0 is a starting point: its ImageNet head is kept, and fine-tuning replaces it.
+        if !lite0 || h.shape[0] > crate::model::MAX_CLASSES {
+            return Err(TorchError::Classes { found: h.shape[0], expected: classes });
+        }
+        outputs = h.shape[0];
     }
-    Ok(Found { family, first, width, bottleneck, stem, fold })
+    Ok(Found { family, first, width, bottleneck, stem, fold, classes: outputs })
 }
 
 /// The PyTorch names and shapes of `config`'s model, in the model's order (on the CPU; tiny
@@ -405,7 +457,9 @@ pub fn to_checkpoint_for(
     size: Option<ModelSize>,
 ) -> Result<Checkpoint, TorchError> {
     let mut dict = normalise(dict);
-    let Found { family, first, width, bottleneck, stem, fold } = architecture(&dict, channels, outputs.classes)?;
+    let Found { family, first, width, bottleneck, stem, fold, classes } = architecture(&dict, channels, outputs.classes)?;
+    // A Lite0 starting point keeps ImageNet's softmax head.
+    let outputs = if classes == outputs.classes { outputs } else { Outputs { classes, multi_label: false } };
     if fold && let Some(t) = dict.get_mut(first) {
         *t = fold_to_gray(t);
     }
@@ -432,7 +486,7 @@ pub fn to_checkpoint_for(
                 let block = if bottleneck { "Bottleneck " } else { "" };
                 return Err(TorchError::Unsupported(format!(
                     "no {block}{family:?} in the lab's zoo starts with {width} channels (tiny 8, small 16, medium 32, resnet18 \
-                     and resnet50 64; c8/c16/c32)"
+                     and resnet50 64; c8/c16/c32; lite0 32)"
                 )));
             };
             match candidates.iter().find_map(|&s| check(&dict, &config(s)).ok().map(|w| (s, w))) {

@@ -20,6 +20,7 @@ use breastmnist_core::lab::{
 };
 use breastmnist_core::model::ModelSize;
 use breastmnist_core::pretext::{Pool, PretextConfig, Task};
+use breastmnist_core::torch;
 use breastmnist_core::train::{self, Preset, RunResult, TrainConfig, TrainEvent, Trainer};
 use breastmnist_core::{Device, Network};
 use breastmnist_data::{Dataset, DecodeOptions, Split, Targets};
@@ -57,6 +58,11 @@ pub struct LabRequest {
     /// Also keep the pretrained starting points here (MODEL-pneumonia.ckpt,
     /// MODEL-contrastive.ckpt, MODEL-masked.ckpt: what the page serves).
     pub save_pretrained: Option<PathBuf>,
+    /// EfficientNet-Lite0's ImageNet weights (the PyTorch `.pth`), for the `imagenet` methods;
+    /// they run on the `lite0` model only.
+    pub imagenet: Option<PathBuf>,
+    /// Every run sees the images resized to this side (e.g. the 64 px file at 128 px).
+    pub resize: Option<usize>,
 }
 
 /// A finished lab.
@@ -248,6 +254,7 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
         None => Method::ALL
             .into_iter()
             .filter(|&m| m != Method::Transfer || req.pretrain_data.is_some())
+            .filter(|m| !m.imagenet() || req.imagenet.is_some())
             .filter(|m| gray || !needs_gray(m))
             .collect(),
     };
@@ -262,6 +269,16 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
     }
     if methods.contains(&Method::Transfer) && req.pretrain_data.is_none() {
         return Err(Error::Usage("the transfer method needs --pretrain-data NPZ".into()));
+    }
+    if let Some(m) = methods.iter().find(|m| m.imagenet()) {
+        if req.imagenet.is_none() {
+            return Err(Error::Usage(format!(
+                "the {m} method needs --imagenet FILE (EfficientNet-Lite0's ImageNet weights: `cargo xtask imagenet`)"
+            )));
+        }
+        if !req.models.contains(&ModelSize::Lite0) {
+            return Err(Error::Usage(format!("the {m} method starts EfficientNet-Lite0 from ImageNet: add lite0 to --models")));
+        }
     }
     if let Some(m) = methods.iter().find(|m| !gray && needs_gray(m)) {
         return Err(Error::Usage(format!(
@@ -284,6 +301,20 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
             pd.channels, data.channels
         )));
     }
+    // The ImageNet start, imported once (its 1,000-class head is replaced in each run).
+    let imagenet = match req.imagenet.as_ref().filter(|_| methods.iter().any(|m| m.imagenet())) {
+        Some(path) => {
+            let weights = |source| Error::Weights { path: path.clone(), source: Box::new(source) };
+            let dict = torch::read_pytorch_file(path).map_err(weights)?;
+            let outputs = torch::Outputs::of(&data);
+            let mut ckpt =
+                torch::to_checkpoint_for(dict, data.side, data.channels, outputs, Some(ModelSize::Lite0)).map_err(weights)?;
+            // The runs see the images at the lab's side (the padding follows it).
+            ckpt.config.resize = req.resize.filter(|&r| r != data.side);
+            Some(ckpt)
+        }
+        None => None,
+    };
     // Data other than two classes is compared on the Evaluator's task AUC.
     let task = train::task_of(&data)?.map(|task| TaskLabels { task, targets: data.targets, k: data.classes() });
     let device = Device::flex();
@@ -312,7 +343,7 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
     let mut pretext_rows = Vec::new();
     let mut rows = Vec::new();
     for &model in &req.models {
-        let mut base = req.preset.config().with_model(model).with_subset(req.subset);
+        let mut base = req.preset.config().with_model(model).with_subset(req.subset).with_resize(req.resize);
         if let Some(e) = req.epochs {
             base.epochs = e;
         }
@@ -347,13 +378,18 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
             encoders.push((task, checkpoint_of(&bytes, "(pretext encoder)")?));
             pretext_rows.push(row);
         }
-        for &method in methods.iter().filter(|&&m| m != Method::Ensemble) {
+        if model != ModelSize::Lite0 && methods.iter().any(|m| m.imagenet()) {
+            sink.emit(Event::Note { message: format!("{model}: the imagenet methods run on lite0 only") });
+        }
+        let runs_on = |m: Method| m != Method::Ensemble && (!m.imagenet() || model == ModelSize::Lite0);
+        for &method in methods.iter().filter(|&&m| runs_on(m)) {
             let mut runs = Vec::new();
             for &seed in &req.seeds {
                 let config = method.config(&base).with_seed(seed);
                 let init = match method.pretext() {
                     Some(task) => encoders.iter().find(|(t, _)| *t == task).map(|(_, c)| c),
                     None if method == Method::Transfer => pretrained.as_ref(),
+                    None if method.imagenet() => imagenet.as_ref(),
                     None => None,
                 };
                 let (result, net, seconds) = run_once(config, &data, init, &device, sink, cancel)?;

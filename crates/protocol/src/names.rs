@@ -44,6 +44,8 @@ names! {
         C16 => "c16",
         /// Plain CNN, widths 32 to 256.
         C32 => "c32",
+        /// EfficientNet-Lite0 (depthwise MBConv blocks, ReLU6), the ImageNet starting point.
+        Lite0 => "lite0",
     }
 }
 

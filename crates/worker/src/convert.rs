@@ -37,6 +37,7 @@ pub fn model_size(m: ModelKind) -> ModelSize {
         ModelKind::C8 => ModelSize::C8,
         ModelKind::C16 => ModelSize::C16,
         ModelKind::C32 => ModelSize::C32,
+        ModelKind::Lite0 => ModelSize::Lite0,
     }
 }
 
@@ -52,6 +53,7 @@ pub fn model_kind(m: ModelSize) -> ModelKind {
         ModelSize::C8 => ModelKind::C8,
         ModelSize::C16 => ModelKind::C16,
         ModelSize::C32 => ModelKind::C32,
+        ModelSize::Lite0 => ModelKind::Lite0,
     }
 }
 

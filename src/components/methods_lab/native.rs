@@ -29,8 +29,8 @@ pub fn NativeTable() -> impl IntoView {
             <tr data-testid="methods-native-row" data-method=r.method.clone() data-model=r.model.clone()>
                 <th scope="row">{r.method.clone()}</th>
                 <td>{stat(r.val_auc)}</td>
-                <td>{r.test_auc.show(n)}</td>
-                <td>{r.test_acc.show(n)}</td>
+                <td>{r.test_auc.show(n)}<span class="muted ci">{r.test_auc_ci.map(|c| format!(" {}", c.show()))}</span></td>
+                <td>{r.test_acc.show(n)}<span class="muted ci">{r.test_acc_ci.map(|c| format!(" {}", c.show()))}</span></td>
                 <td>{stat(r.dedup_test_auc)}</td>
                 <td class="versus">
                     {show(r.versus_base.map(|v| v.test))}
@@ -52,7 +52,7 @@ pub fn NativeTable() -> impl IntoView {
         <table class="benchmark methods-native" data-testid="methods-native">
             <caption>
                 {format!(
-                    "Natively, every method on the {} recipe for {} and seeds {}: mean ± sd over the seeds of validation AUC, test AUC and ACC, and test AUC on the test images without a training twin; each row's difference to its model's base row with a paired bootstrap 95% interval over the images, called better or worse only when the interval excludes zero ({:.0} minutes on 2 CPU cores in all; self-supervised pretraining: {}). ",
+                    "Natively, every method on the {} recipe for {} and seeds {}: mean ± sd over the seeds of validation AUC, test AUC and ACC (with the 95% bootstrap interval of the mean over the test images), and test AUC on the test images without a training twin; each row's difference to its model's base row with a paired bootstrap 95% interval over the images, called better or worse only when the interval excludes zero ({:.0} minutes on 2 CPU cores in all; self-supervised pretraining: {}). ",
                     lab.base,
                     models.join(" and "),
                     lab.seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", "),

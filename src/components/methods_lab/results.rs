@@ -60,7 +60,7 @@ pub fn Results() -> impl IntoView {
                     <figure>
                         <canvas node_ref=bar_canvas width="560" height="280" data-testid="methods-bars"
                             role="img" aria-label="Test AUC and accuracy of each finished method beside published results"></canvas>
-                        <figcaption>"Test AUC and ACC of each finished method, with the paper's rows (lighter) beside them."</figcaption>
+                        <figcaption>"Test AUC and ACC of each finished method, with the paper's rows (lighter) beside them. The line across each of this tab's AUC bars is its 95% interval (DeLong): single intervals this wide cannot rank the methods; the native table below compares them paired, on the same images."</figcaption>
                     </figure>
                 </div>
                 <table class="benchmark methods-table">

@@ -11,6 +11,13 @@ pub struct Stat {
     pub sd: f64,
 }
 
+impl NativeInterval {
+    /// "[0.871, 0.962]".
+    pub fn show(&self) -> String {
+        format!("[{:.3}, {:.3}]", self.lo, self.hi)
+    }
+}
+
 impl Stat {
     /// `mean ± sd` over `n` runs; the mean alone for one run (an ensemble's row), whose spread
     /// is not zero but unknown.
@@ -39,6 +46,12 @@ pub struct NativeRow {
     pub val_auc: Option<Stat>,
     pub test_auc: Stat,
     pub test_acc: Stat,
+    /// 95% bootstrap intervals of the mean test AUC and ACC over the test images (absent in
+    /// reports written before rows carried them).
+    #[serde(default)]
+    pub test_auc_ci: Option<NativeInterval>,
+    #[serde(default)]
+    pub test_acc_ci: Option<NativeInterval>,
     /// On the de-duplicated test subset (the test images without a training twin).
     #[serde(default)]
     pub dedup_test_auc: Option<Stat>,

@@ -104,6 +104,9 @@ pub struct Bar {
     pub label: String,
     pub auc: f64,
     pub acc: f64,
+    /// The AUC's 95% interval (DeLong's, from the run), drawn as a whisker; the published rows
+    /// give none.
+    pub auc_ci: Option<(f64, f64)>,
     /// A published result, not a run of this page.
     pub reference: bool,
 }
@@ -114,12 +117,15 @@ const REFERENCES: [&str; 3] = ["ResNet-18 (28)", "Google AutoML Vision", "auto-s
 
 /// The finished runs' bars, then the published references.
 pub fn bars(runs: &[MethodRun]) -> Vec<Bar> {
-    let mine =
-        runs.iter().filter_map(|r| r.test().map(|(auc, acc)| Bar { label: label(r.method).into(), auc, acc, reference: false }));
+    let mine = runs.iter().filter_map(|r| match r.status {
+        Status::Done { auc, auc_ci, acc, .. } => Some(Bar { label: label(r.method).into(), auc, acc, auc_ci, reference: false }),
+        _ => None,
+    });
     let published = PUBLISHED.iter().filter(|p| REFERENCES.contains(&p.method)).map(|p| Bar {
         label: format!("{} (paper)", p.method),
         auc: p.auc,
         acc: p.acc,
+        auc_ci: None,
         reference: true,
     });
     mine.chain(published).collect()
@@ -169,7 +175,11 @@ mod tests {
         assert_eq!(r.test(), Some((0.9, 0.87)));
         assert_eq!(r.describe(), "done in 30 s");
         let b = bars(&[r]);
-        assert_eq!(b[0], Bar { label: "reader recipe, fresh weights".into(), auc: 0.9, acc: 0.87, reference: false });
+        assert_eq!(
+            b[0],
+            Bar { label: "reader recipe, fresh weights".into(), auc: 0.9, acc: 0.87, auc_ci: None, reference: false }
+        );
+        assert!(b.iter().filter(|b| b.reference).all(|b| b.auc_ci.is_none()), "the paper gives no interval");
         assert_eq!(b.iter().filter(|b| b.reference).count(), 3);
         assert!(b.iter().any(|b| b.label == "ResNet-18 (28) (paper)" && b.auc == 0.901));
         let mut f = MethodRun::new(Method::Masked, 2);

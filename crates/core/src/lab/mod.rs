@@ -47,6 +47,11 @@ breastmnist_data::names! {
         MaskedProbe => "masked-probe",
         /// The mean probability of the base recipe's models over all seeds (no training of its own).
         Ensemble => "ensemble",
+        /// EfficientNet-Lite0 (`lite0` only) fine-tuned from its ImageNet weights: the generic
+        /// starting point (`base` on `lite0` is the same network from fresh weights).
+        Imagenet => "imagenet",
+        /// The ImageNet features frozen, a linear probe (lr 1e-2).
+        ImagenetProbe => "imagenet-probe",
     }
 }
 
@@ -60,6 +65,11 @@ impl Method {
         }
     }
 
+    /// Whether this method starts from ImageNet's weights (EfficientNet-Lite0 only).
+    pub fn imagenet(self) -> bool {
+        matches!(self, Method::Imagenet | Method::ImagenetProbe)
+    }
+
     /// The recipe this method trains, from `base` (for `transfer`, the self-supervised
     /// methods and `ensemble`: the base recipe, or a linear probe of it; the caller adds the
     /// pretrained weights or combines the base models).
@@ -67,8 +77,8 @@ impl Method {
         let c = base.clone();
         let paced = |order| Some(Curriculum::new(order, (base.epochs / 2).max(2)));
         match self {
-            Method::Base | Method::Transfer | Method::Contrastive | Method::Masked | Method::Ensemble => c,
-            Method::ContrastiveProbe | Method::MaskedProbe => c.with_linear_probe(true).with_lr(1e-2),
+            Method::Base | Method::Transfer | Method::Contrastive | Method::Masked | Method::Ensemble | Method::Imagenet => c,
+            Method::ContrastiveProbe | Method::MaskedProbe | Method::ImagenetProbe => c.with_linear_probe(true).with_lr(1e-2),
             Method::NoTta => c.with_tta(false),
             Method::BestValAuc => c.with_selection(Selection::BestValAuc),
             Method::EmaLast => c.with_selection(Selection::EmaLast),
@@ -300,7 +310,7 @@ impl LabReport {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Defaults {
     /// Where the weights start: `base` (the base recipe's), or `transfer`, `contrastive`,
-    /// `contrastive-probe`, `masked`, `masked-probe`.
+    /// `contrastive-probe`, `masked`, `masked-probe`, `imagenet`, `imagenet-probe`.
     pub start: Method,
     /// How the kept model is chosen: `base` (the base recipe's rule) or `ema-last`.
     pub selection: Method,
@@ -317,7 +327,7 @@ pub struct Defaults {
 /// method that changes that part has a higher mean validation AUC over the seeds than `base`
 /// with a paired bootstrap interval of the difference that excludes zero (of several such, the
 /// highest). The parts and their candidates: the starting point (`transfer`, `contrastive`,
-/// `contrastive-probe`, `masked`, `masked-probe`), the selection rule (`ema-last`), test-time
+/// `contrastive-probe`, `masked`, `masked-probe`, and on `lite0` `imagenet`, `imagenet-probe`), the selection rule (`ema-last`), test-time
 /// augmentation (`no-tta`) and the order of the images (the three `curriculum-*`).
 /// `best-val-auc` is not a candidate: its validation AUC is the maximum it selected on, so it
 /// cannot be compared on the same images; nor is `ensemble`, which is several models.
@@ -362,7 +372,8 @@ pub fn choose_defaults(report: &LabReport, model: &str) -> Defaults {
         }
     };
     use Method::*;
-    let (start, why_start) = pick(&[Transfer, Contrastive, ContrastiveProbe, Masked, MaskedProbe], "starting point");
+    let (start, why_start) =
+        pick(&[Transfer, Contrastive, ContrastiveProbe, Masked, MaskedProbe, Imagenet, ImagenetProbe], "starting point");
     let (selection, why_selection) = pick(&[EmaLast], "selection rule");
     let (tta, why_tta) = pick(&[NoTta], "test-time augmentation");
     let (order, why_order) = pick(&[CurriculumEasy, CurriculumHard, CurriculumRandom], "image order");

@@ -7,7 +7,7 @@
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use super::{Cnn, Family, ModelSize, Network, ResNet, Stage, reinit};
+use super::{Cnn, Family, Lite0, ModelSize, Network, ResNet, Stage, lite0, reinit};
 
 /// The most classes a checkpoint may declare (BreastMNIST has 2; the bound keeps a forged
 /// configuration from allocating a huge classifier).
@@ -148,21 +148,26 @@ impl ModelConfig {
     /// Spatial side of the feature map after `stage`. Stem and layer1 keep the size; each later
     /// stage halves it: ResNets round up (stride-2 convolutions: 28 -> 28, 14, 7, 4), CNNs
     /// round down (2x2 max-pooling: 28 -> 28, 14, 7, 3). Torchvision's stem halves twice
-    /// (224 -> 56, 56, 28, 14, 7).
+    /// (224 -> 56, 56, 28, 14, 7). Lite0 halves in the stem and in every stage, rounding up
+    /// (64 -> 32, 16, 8, 4, 2).
     pub fn stage_side(&self, stage: Stage) -> usize {
-        let mut s = self.effective_size();
+        let side = self.effective_size();
         let stem = if self.stem == Stem::Torchvision { 2 } else { 0 };
-        for _ in 0..stage.downsamples() + stem {
-            s = match self.size.family() {
-                Family::ResNet => s.div_ceil(2),
-                Family::Cnn => s / 2,
-            };
+        let halve = |s: usize| match self.size.family() {
+            Family::Cnn => s / 2,
+            Family::ResNet | Family::EfficientNet => s.div_ceil(2),
+        };
+        match self.size.family() {
+            Family::EfficientNet => lite0::stage_shape(side, stage).0,
+            _ => (0..stage.downsamples() + stem).fold(side, |s, _| halve(s)),
         }
-        s
     }
 
     /// Channels of the feature map after `stage`.
     pub fn stage_channels(&self, stage: Stage) -> usize {
+        if self.size.family() == Family::EfficientNet {
+            return lite0::stage_shape(self.effective_size(), stage).1;
+        }
         match stage {
             Stage::Stem => self.size.base_width(),
             _ => (self.size.base_width() * self.size.expansion()) << (stage.index() - 1),
@@ -177,6 +182,7 @@ impl ModelConfig {
             Family::ResNet if self.size.bottleneck() => Network::BottleneckResNet(ResNet::build(self, device)),
             Family::ResNet => Network::ResNet(ResNet::build(self, device)),
             Family::Cnn => Network::Cnn(Cnn::build(self, device)),
+            Family::EfficientNet => Network::Lite0(Lite0::build(self, device)),
         };
         Ok(reinit(net, seed))
     }

@@ -17,6 +17,7 @@ pub mod cnn;
 pub mod config;
 pub mod conv;
 pub mod conv_check;
+pub mod lite0;
 pub mod resnet;
 
 use burn::module::{Module, ModuleMapper, Param};
@@ -29,6 +30,7 @@ use crate::rng::Rng;
 pub use cnn::Cnn;
 pub use config::{MAX_CLASSES, ModelConfig, ModelError, Resample, Stem};
 pub use conv::ConvAlgo;
+pub use lite0::{LITE0_IMAGENET_PARAMS, Lite0};
 pub use resnet::{BasicBlock, Bottleneck, ResNet};
 
 /// Number of trainable parameters of the MedMNIST ResNet-18 (1 input channel, 2 classes):
@@ -57,6 +59,8 @@ pub enum Family {
     ResNet,
     /// Plain [conv → BN → ReLU] × 2 stages with 2x2 max-pooling.
     Cnn,
+    /// EfficientNet-Lite: MBConv blocks with depthwise convolutions and ReLU6 ([`lite0`]).
+    EfficientNet,
 }
 
 breastmnist_data::names! {
@@ -78,6 +82,9 @@ breastmnist_data::names! {
         C16 => "c16",
         /// Plain CNN, widths 32/64/128/256 (1,173,154 params).
         C32 => "c32",
+        /// EfficientNet-Lite0, the ImageNet starting point (4,652,008 params with ImageNet's
+        /// 1,000 classes; 3,373,570 with two).
+        Lite0 => "lite0" | "efficientnet-lite0",
     }
 }
 
@@ -86,6 +93,7 @@ impl ModelSize {
         match self {
             ModelSize::Tiny | ModelSize::Small | ModelSize::Medium | ModelSize::Resnet18 | ModelSize::Resnet50 => Family::ResNet,
             ModelSize::C8 | ModelSize::C16 | ModelSize::C32 => Family::Cnn,
+            ModelSize::Lite0 => Family::EfficientNet,
         }
     }
 
@@ -94,7 +102,7 @@ impl ModelSize {
         match self {
             ModelSize::Tiny | ModelSize::C8 => 8,
             ModelSize::Small | ModelSize::C16 => 16,
-            ModelSize::Medium | ModelSize::C32 => 32,
+            ModelSize::Medium | ModelSize::C32 | ModelSize::Lite0 => 32,
             ModelSize::Resnet18 | ModelSize::Resnet50 => 64,
         }
     }
@@ -106,7 +114,7 @@ impl ModelSize {
             ModelSize::Tiny | ModelSize::Small => [1, 1, 1, 1],
             ModelSize::Medium | ModelSize::Resnet18 => [2, 2, 2, 2],
             ModelSize::Resnet50 => [3, 4, 6, 3],
-            ModelSize::C8 | ModelSize::C16 | ModelSize::C32 => [0; 4],
+            ModelSize::C8 | ModelSize::C16 | ModelSize::C32 | ModelSize::Lite0 => [0; 4],
         }
     }
 
@@ -144,12 +152,16 @@ fn global_average_pool(features: Tensor<4>) -> Tensor<2> {
     features.mean_dim(3).mean_dim(2).reshape([b, c])
 }
 
-/// A member of the zoo, whichever family (see [`ModelConfig`]).
+/// A member of the zoo, whichever family (see [`ModelConfig`]). Lite0's variant holds more
+/// layers inline than the others; a network is built once per run and moved rarely, so the
+/// size difference costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Network {
     ResNet(ResNet),
     BottleneckResNet(ResNet<Bottleneck>),
     Cnn(Cnn),
+    Lite0(Lite0),
 }
 
 /// `$body` with `$m` bound to the network inside `$net`, whichever variant it is.
@@ -159,6 +171,7 @@ macro_rules! each {
             Network::ResNet($m) => $body,
             Network::BottleneckResNet($m) => $body,
             Network::Cnn($m) => $body,
+            Network::Lite0($m) => $body,
         }
     };
 }
@@ -170,6 +183,7 @@ macro_rules! map_each {
             Network::ResNet(mut $m) => Network::ResNet($body),
             Network::BottleneckResNet(mut $m) => Network::BottleneckResNet($body),
             Network::Cnn(mut $m) => Network::Cnn($body),
+            Network::Lite0(mut $m) => Network::Lite0($body),
         }
     };
 }
@@ -210,11 +224,22 @@ impl Network {
 
     /// Fine-tuning: every layer frozen except the last stage (layer4) and the classifier.
     pub fn freeze_backbone(self) -> Network {
-        map_each!(self.freeze(), m => {
-            m.layer4 = m.layer4.unfreeze();
-            m.fc = m.fc.unfreeze();
-            m
-        })
+        macro_rules! last_stage {
+            ($m:ident) => {{
+                $m.layer4 = $m.layer4.unfreeze();
+                $m.fc = $m.fc.unfreeze();
+                $m
+            }};
+        }
+        match self.freeze() {
+            Network::ResNet(mut m) => Network::ResNet(last_stage!(m)),
+            Network::BottleneckResNet(mut m) => Network::BottleneckResNet(last_stage!(m)),
+            Network::Cnn(mut m) => Network::Cnn(last_stage!(m)),
+            Network::Lite0(mut m) => {
+                m.fc = m.fc.unfreeze();
+                Network::Lite0(m.unfreeze_last_stage())
+            }
+        }
     }
 
     /// A linear probe: every layer frozen except the classifier.
@@ -241,6 +266,10 @@ impl Network {
             (Network::Cnn(mut m), Network::Cnn(f)) => {
                 m.fc = f.fc;
                 Some(Network::Cnn(m))
+            }
+            (Network::Lite0(mut m), Network::Lite0(f)) => {
+                m.fc = f.fc;
+                Some(Network::Lite0(m))
             }
             _ => None,
         }
@@ -284,6 +313,7 @@ impl Network {
             Network::ResNet(m) => m.try_load_record(record).map(Network::ResNet),
             Network::BottleneckResNet(m) => m.try_load_record(record).map(Network::BottleneckResNet),
             Network::Cnn(m) => m.try_load_record(record).map(Network::Cnn),
+            Network::Lite0(m) => m.try_load_record(record).map(Network::Lite0),
         };
         loaded.map_err(|e| e.to_string())
     }
