@@ -178,10 +178,15 @@ impl Draft {
             let names: Vec<_> = ModelKind::ALL.iter().map(|m| m.name()).collect();
             return Err(format!("model must be one of {} (got '{}')", names.join(", "), self.model));
         };
-        if self.stem == Some(Stem::Torchvision)
-            && matches!(model, ModelKind::C8 | ModelKind::C16 | ModelKind::C32 | ModelKind::Lite0)
-        {
-            return Err(format!("torchvision's stem is a ResNet's: {model} is a plain CNN (pick a ResNet or the 3x3 stem)"));
+        if self.stem == Some(Stem::Torchvision) {
+            let what = match model {
+                ModelKind::C8 | ModelKind::C16 | ModelKind::C32 => Some("a plain CNN"),
+                ModelKind::Lite0 => Some("EfficientNet-Lite0, with its own stem"),
+                ModelKind::Tiny | ModelKind::Small | ModelKind::Medium | ModelKind::Resnet18 | ModelKind::Resnet50 => None,
+            };
+            if let Some(what) = what {
+                return Err(format!("torchvision's stem is a ResNet's: {model} is {what} (pick a ResNet or the 3x3 stem)"));
+            }
         }
         let int = |name: &str, v: &str, lo: usize, hi: usize| -> Result<usize, String> {
             match v.trim().parse::<usize>() {

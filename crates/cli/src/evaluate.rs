@@ -47,7 +47,7 @@ pub(crate) struct EvalArgs {
     #[arg(long, value_name = "NAME")]
     run: Option<String>,
     /// For a PyTorch file: the architecture (tiny, small, medium, resnet18, resnet50, c8, c16,
-    /// c32) [inferred from the tensors' names and shapes].
+    /// c32, lite0) [inferred from the tensors' names and shapes].
     #[arg(long)]
     model: Option<ModelSize>,
 }

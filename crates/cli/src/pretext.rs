@@ -30,7 +30,7 @@ pub struct SslArgs {
     /// e.g. pneumoniamnist.npz,retinamnist.npz).
     #[arg(long, value_delimiter = ',', value_name = "NPZ")]
     extra: Vec<PathBuf>,
-    /// The encoder: tiny, small, medium, resnet18, c8, c16 or c32.
+    /// The encoder: tiny, small, medium, resnet18, resnet50, c8, c16, c32 or lite0.
     #[arg(long, default_value = "c16")]
     model: String,
     #[arg(long, default_value_t = 10)]

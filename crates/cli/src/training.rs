@@ -23,7 +23,7 @@ pub(crate) struct TrainArgs {
     /// (c16, 60 epochs, EMA, flip TTA).
     #[arg(long, default_value = "paper")]
     preset: String,
-    /// tiny, small, medium, resnet18, c8, c16 or c32 [preset's].
+    /// tiny, small, medium, resnet18, resnet50, c8, c16, c32 or lite0 [preset's].
     #[arg(long)]
     model: Option<String>,
     #[arg(long)]

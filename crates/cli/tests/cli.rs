@@ -525,6 +525,16 @@ fn the_lab_starts_lite0_from_imagenet_beside_the_same_network_from_scratch() {
     c16.args(["lab", "--methods", "imagenet", "--models", "c16", "--imagenet"]).arg(&weights).arg("--data").arg(&data);
     let o = c16.arg("--out").arg(&out).output().unwrap();
     assert!(String::from_utf8_lossy(&o.stderr).contains("add lite0 to --models"), "{}", String::from_utf8_lossy(&o.stderr));
+    // --resize cannot reach an encoder pretrained at the file's side.
+    let o = bin()
+        .args(["lab", "--methods", "base,contrastive", "--resize", "128"])
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--resize cannot apply"), "{}", String::from_utf8_lossy(&o.stderr));
     let _ = std::fs::remove_dir_all(out.parent().unwrap());
 }
 

@@ -31,6 +31,10 @@ pub enum GradCamError {
     Count { images: usize, classes: usize },
     #[error("Grad-CAM needs gradients, which failed: {0}")]
     NoGradient(String),
+    #[error(
+        "{model}'s {stage} map of a {px} px image is 1 x 1 and cannot say where anything is: explain an earlier stage ({hint})"
+    )]
+    Coarse { model: String, stage: Stage, px: usize, hint: Stage },
     #[error(transparent)]
     Read(#[from] ReadError),
     #[error(transparent)]
@@ -82,6 +86,10 @@ pub async fn grad_cam_batch(
     }
     if let Some(&class) = classes.iter().find(|&&c| c >= k) {
         return Err(GradCamError::Class { class, num_classes: k });
+    }
+    if config.stage_side(stage) < 2 {
+        let (model, px, hint) = (config.size.to_string(), config.effective_size(), config.cam_stage(stage));
+        return Err(GradCamError::Coarse { model, stage, px, hint });
     }
     let n = images.len();
     let flat: Vec<u8> = images.iter().flat_map(|i| i.iter().copied()).collect();

@@ -3,8 +3,8 @@
 //! and exports.
 //!
 //! Code map (one role per module):
-//! - [`model`]: architectures, names (`tiny`, `small`, `medium`, `resnet18`, `c8`, `c16`,
-//!   `c32`), seeded init, the stage-wise forward; how convolutions run (`model::conv`: burn's
+//! - [`model`]: architectures, names (`tiny`, `small`, `medium`, `resnet18`, `resnet50`, `c8`,
+//!   `c16`, `c32`, `lite0`), seeded init, the stage-wise forward; how convolutions run (`model::conv`: burn's
 //!   kernel or im2col + matmul) and the check that lets `gemm` run on a device
 //!   (`model::conv_check`).
 //! - [`device_check`]: whether a backend trains as flex does (the same steps on one fixed

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use breastmnist_core::Device;
 use breastmnist_core::batch::normalise;
 use breastmnist_core::burn::tensor::{Tensor, TensorData};
+use breastmnist_core::gradcam::grad_cam;
 use breastmnist_core::model::{LITE0_IMAGENET_PARAMS, ModelConfig, ModelSize, Network, Stage, trainable_params};
 use breastmnist_core::torch::{self, Outputs};
 use breastmnist_core::train::{TrainConfig, Trainer};
@@ -85,6 +86,15 @@ fn lite0_stages_halve_from_the_stem_at_28_64_and_128_px() {
             assert_eq!(config.stage_side(stage), s);
         }
     }
+    // Grad-CAM refuses a 1 x 1 map (layer4 at 28 px) and names the stage that has one.
+    let at28 = ModelConfig::of(ModelSize::Lite0);
+    let model = at28.init(&device, 1).unwrap();
+    let gray = vec![90u8; 28 * 28];
+    let err = common::run(grad_cam(&model, &at28, &gray, 1, Stage::Layer4, &device)).unwrap_err();
+    assert!(err.to_string().contains("1 x 1") && err.to_string().contains("(layer3)"), "{err}");
+    assert_eq!((at28.cam_stage(Stage::Layer4), at28.cam_stage(Stage::Layer2)), (Stage::Layer3, Stage::Layer2));
+    let map = common::run(grad_cam(&model, &at28, &gray, 1, Stage::Layer3, &device)).unwrap();
+    assert_eq!(map.side, 28, "the map is upsampled to the image");
     // 28 px seen at 64: the resize comes first.
     let resized = ModelConfig::of(ModelSize::Lite0).with_resize(Some(64));
     assert_eq!(resized.stage_side(Stage::Layer4), 2);

@@ -36,7 +36,7 @@ pub fn catalog() -> Vec<(&'static str, &'static str, Value)> {
             json!({ "type": "object", "properties": {
                 "data": data, "size": size,
                 "preset": { "type": "string", "enum": ["paper", "reader", "best"], "description": "The recipe [reader]" },
-                "model": { "type": "string", "enum": ["tiny", "small", "medium", "resnet18", "c8", "c16", "c32"] },
+                "model": { "type": "string", "enum": ["tiny", "small", "medium", "resnet18", "resnet50", "c8", "c16", "c32", "lite0"] },
                 "epochs": { "type": "integer", "minimum": 1, "maximum": MAX_EPOCHS },
                 "batch_size": { "type": "integer", "minimum": 1, "maximum": MAX_BATCH },
                 "lr": { "type": "number", "exclusiveMinimum": 0, "maximum": 1 },

@@ -371,7 +371,8 @@ pub fn explain(req: &ExplainRequest, sink: &mut dyn Sink) -> Result<Explained, E
         return Err(Error::Usage(format!("class {class} does not exist (the model has {k} classes, 0 to {})", k - 1)));
     }
     let image = l.opened.data.image(req.split, req.index);
-    let stage = breastmnist_core::model::Stage::Layer4;
+    // The last stage, or the deepest whose map is not 1 x 1 (Lite0 at 28 px: layer3).
+    let stage = l.ckpt.config.cam_stage(breastmnist_core::model::Stage::Layer4);
     let map = block_on(breastmnist_core::gradcam::grad_cam(&l.model, &l.ckpt.config, image, class, stage, &l.device))
         .map_err(|e| Error::Usage(format!("Grad-CAM failed: {e}")))?;
     let png = crate::picture::side_by_side(image, l.opened.data.channels, map.side, &map.values)?;

@@ -254,8 +254,9 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
         None => Method::ALL
             .into_iter()
             .filter(|&m| m != Method::Transfer || req.pretrain_data.is_some())
-            .filter(|m| !m.imagenet() || req.imagenet.is_some())
+            .filter(|m| !m.imagenet() || (req.imagenet.is_some() && req.models.contains(&ModelSize::Lite0)))
             .filter(|m| gray || !needs_gray(m))
+            .filter(|m| req.resize.is_none() || !needs_gray(m))
             .collect(),
     };
     methods.dedup();
@@ -266,6 +267,14 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
             opened.path.display(),
             opened.data.channels
         ));
+    }
+    if req.resize.is_some() && req.methods.is_none() {
+        early_notes.push("--resize: the self-supervised methods (encoders pretrained at the file's side) are left out".into());
+    }
+    if let Some(m) = methods.iter().find(|m| req.resize.is_some() && needs_gray(m)) {
+        return Err(Error::Usage(format!(
+            "the {m} method starts from an encoder pretrained at the file's side; --resize cannot apply to it: leave one out"
+        )));
     }
     if methods.contains(&Method::Transfer) && req.pretrain_data.is_none() {
         return Err(Error::Usage("the transfer method needs --pretrain-data NPZ".into()));

@@ -134,7 +134,7 @@ pub fn bars(runs: &[MethodRun]) -> Vec<Bar> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use breastmnist_protocol::{BackendKind, DoneView, ErrorKind, WorkerError};
+    use breastmnist_protocol::{BackendKind, CertaintyView, DoneView, ErrorKind, WorkerError};
 
     #[test]
     fn reports_fold_into_a_run_with_its_curve() {
@@ -170,6 +170,7 @@ mod tests {
             certainty: None,
             task: None,
         };
+        let done = d.clone();
         r.apply(&FromWorker::Done(d), 30.2);
         assert!(r.is_done() && r.is_finished());
         assert_eq!(r.test(), Some((0.9, 0.87)));
@@ -180,6 +181,20 @@ mod tests {
             Bar { label: "reader recipe, fresh weights".into(), auc: 0.9, acc: 0.87, auc_ci: None, reference: false }
         );
         assert!(b.iter().filter(|b| b.reference).all(|b| b.auc_ci.is_none()), "the paper gives no interval");
+        // A run whose worker sent DeLong's interval gets its whisker.
+        let mut sure = MethodRun::new(Method::NoTta, 2);
+        let certainty = CertaintyView {
+            auc_ci: (0.84, 0.95),
+            sensitivity: 0.8,
+            specificity: 0.9,
+            dedup_images: 109,
+            dedup_auc: 0.9,
+            dedup_auc_ci: (0.8, 0.97),
+            dedup_acc: 0.85,
+        };
+        sure.apply(&FromWorker::Done(DoneView { certainty: Some(Box::new(certainty)), ..done.clone() }), 12.0);
+        assert_eq!(bars(&[sure.clone()])[0].auc_ci, Some((0.84, 0.95)));
+        assert_eq!(sure.interval().as_deref(), Some("0.840–0.950"));
         assert_eq!(b.iter().filter(|b| b.reference).count(), 3);
         assert!(b.iter().any(|b| b.label == "ResNet-18 (28) (paper)" && b.auc == 0.901));
         let mut f = MethodRun::new(Method::Masked, 2);

@@ -163,6 +163,12 @@ impl ModelConfig {
         }
     }
 
+    /// `stage`, or the deepest stage before it whose map is at least 2 x 2 (what Grad-CAM can
+    /// explain: Lite0's layer4 is 1 x 1 at 28 px).
+    pub fn cam_stage(&self, stage: Stage) -> Stage {
+        Stage::ALL.into_iter().rev().find(|s| s.index() <= stage.index() && self.stage_side(*s) >= 2).unwrap_or(Stage::Stem)
+    }
+
     /// Channels of the feature map after `stage`.
     pub fn stage_channels(&self, stage: Stage) -> usize {
         if self.size.family() == Family::EfficientNet {

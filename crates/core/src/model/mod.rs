@@ -1,10 +1,11 @@
 //! The model zoo: configuration, names, construction, seeded initialisation and the
 //! stage-wise forward that Grad-CAM uses.
 //!
-//! Two families share one interface ([`Network`]): the ResNets (`tiny`, `small`, `medium`,
-//! `resnet18` of BasicBlocks, `resnet50` of Bottlenecks; [`resnet`]) and the plain CNNs (`c8`,
-//! `c16`, `c32`; [`cnn`]). Each has a stem, four stages named `layer1`-`layer4` and a linear
-//! head on globally pooled features. A ResNet's stem is MedMNIST's 28 px one or torchvision's
+//! Three families share one interface ([`Network`]): the ResNets (`tiny`, `small`, `medium`,
+//! `resnet18` of BasicBlocks, `resnet50` of Bottlenecks; [`resnet`]), the plain CNNs (`c8`,
+//! `c16`, `c32`; [`cnn`]) and EfficientNet-Lite0 (`lite0`, the ImageNet starting point;
+//! [`lite0`]). Each has a stem, four stages named `layer1`-`layer4` and a linear head on
+//! globally pooled features. A ResNet's stem is MedMNIST's 28 px one or torchvision's
 //! ImageNet one ([`Stem`]), which MedMNIST's 224 px rows use on images upsampled with nearest
 //! neighbours ([`Resample`]).
 //! Adding a model is one [`ModelSize`] variant: every `match` on it fails to compile until the
