@@ -66,6 +66,15 @@ async fn the_methods_lab_runs_two_methods_side_by_side_and_shows_the_native_tabl
         )
         .await;
     assert!(inked.as_u64().unwrap() > 500, "the bar chart has ink: {inked}");
+    assert_eq!(b.attr("methods-bars", "data-intervals").await, "2", "both runs' AUC bars carry their interval");
+    // The native table gives each row's bootstrap interval beside its mean.
+    let ci = b
+        .js(
+            "return document.querySelector('[data-testid=methods-native-row][data-model=c16][data-method=base] .ci').textContent",
+            vec![],
+        )
+        .await;
+    assert_eq!(ci.as_str().unwrap().trim(), "[0.849, 0.958]", "c16 base's test AUC interval");
     let fetched = |server: &StaticServer, path: &str| server.requests().iter().filter(|r| r.path.ends_with(path)).count();
     assert_eq!(fetched(&server, "pretrained/c8-contrastive.ckpt"), 1, "the served starting point was fetched once");
     b.js("document.getElementById('methods').scrollIntoView({behavior: 'instant'})", vec![]).await;

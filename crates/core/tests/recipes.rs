@@ -241,6 +241,19 @@ fn the_reader_preset_is_what_the_rule_chooses_from_the_shipped_lab() {
     assert_eq!(reader.tta, d.tta != Method::NoTta, "{:?}", d.reasons);
     assert_eq!(reader.curriculum.is_some(), d.order != Method::Base, "{:?}", d.reasons);
     assert_eq!(report.base, "reader", "the lab compared methods on the reader recipe");
+    // README's "How the defaults were chosen" quotes the base row with its intervals.
+    let base = report.rows.iter().find(|r| r.model == "c16" && r.method == Method::Base).unwrap();
+    let (auc, acc) = (base.test_auc_ci.unwrap(), base.test_acc_ci.unwrap());
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    for said in [
+        format!(
+            "test AUC {:.3} ± {:.3}, ACC {:.3} ± {:.3}",
+            base.test_auc.mean, base.test_auc.sd, base.test_acc.mean, base.test_acc.sd
+        ),
+        format!("{:.3}–{:.3} and {:.3}–{:.3}", auc.lo, auc.hi, acc.lo, acc.hi),
+    ] {
+        assert!(readme.replace('\n', " ").contains(&said), "README does not say {said}");
+    }
 }
 
 /// RetinaMNIST's recipe in README's "Other MedMNIST datasets" is what the same validation-only

@@ -59,6 +59,7 @@ pub fn Results() -> impl IntoView {
                     </figure>
                     <figure>
                         <canvas node_ref=bar_canvas width="560" height="280" data-testid="methods-bars"
+                            data-intervals=move || runs.with(|r| bars(r).iter().filter(|b| b.auc_ci.is_some()).count()).to_string()
                             role="img" aria-label="Test AUC and accuracy of each finished method beside published results"></canvas>
                         <figcaption>"Test AUC and ACC of each finished method, with the paper's rows (lighter) beside them. The line across each of this tab's AUC bars is its 95% interval (DeLong): single intervals this wide cannot rank the methods; the native table below compares them paired, on the same images."</figcaption>
                     </figure>

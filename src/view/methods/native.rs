@@ -148,10 +148,17 @@ impl NativeLab {
         self.rows.iter().find(|r| r.model == model && r.method == method)
     }
 
-    /// How the article quotes a row's test AUC: "0.919 ± 0.003" (mean ± sd over the seeds), or
-    /// "–" when the report lacks the row.
+    /// How the article quotes a row's test AUC: "0.911 ± 0.014, 95% interval 0.849–0.958" (mean
+    /// ± sd over the seeds, and the bootstrap interval of the mean over the test images where the
+    /// report has it), or "–" when the report lacks the row.
     pub fn test_auc(&self, model: &str, method: &str) -> String {
-        self.row(model, method).map_or_else(|| "–".to_string(), |r| r.test_auc.show(r.runs.len()))
+        self.row(model, method).map_or_else(
+            || "–".to_string(),
+            |r| {
+                let ci = r.test_auc_ci.map_or(String::new(), |c| format!(", 95% interval {:.3}–{:.3}", c.lo, c.hi));
+                format!("{}{ci}", r.test_auc.show(r.runs.len()))
+            },
+        )
     }
 
     /// How the article quotes a row against its base row on test: "+0.009 [-0.020, +0.041],
@@ -198,11 +205,20 @@ mod tests {
         assert_eq!(verdict(&d(0.011, -0.01, 0.032)), "within noise", "a gain whose interval holds zero is noise");
         assert_eq!((verdict(&d(-0.1, -0.15, -0.05)), verdict(&d(0.04, 0.001, 0.08))), ("worse", "better"));
         assert_eq!(d(0.011, -0.01, 0.032).show(), "+0.011 [-0.010, +0.032], within noise");
+        for r in &lab.rows {
+            let (auc, acc) =
+                (r.test_auc_ci.expect("every row has its AUC interval"), r.test_acc_ci.expect("and its ACC interval"));
+            // A model that calls every image one class has the same ACC on every resample (they are
+            // drawn within each class): c8's masked probe, [0.731, 0.731].
+            assert!(auc.lo < auc.hi && acc.lo <= acc.hi && auc.show().starts_with('['), "{r:?}");
+        }
         for r in lab.rows.iter().filter(|r| r.method != "base") {
             let v = r.versus_base.expect("every row but base has its paired comparisons");
             assert!(v.test.ci.lo <= v.test.delta && v.test.delta <= v.test.ci.hi, "{r:?}");
             assert!(r.val_auc.is_some() && r.dedup_test_auc.is_some(), "{r:?}");
         }
+        assert_eq!(lab.test_auc("c16", "base"), "0.911 ± 0.014, 95% interval 0.849–0.958");
+        assert_eq!(lab.test_auc("c16", "nothing"), "–");
         let s = Stat { mean: 0.9041, sd: 0.0 };
         assert_eq!((s.show(1), Stat { sd: 0.0123, ..s }.show(3)), ("0.904".to_string(), "0.904 ± 0.012".to_string()));
     }
