@@ -278,9 +278,20 @@ fn the_retinamnist_recipe_is_what_the_rule_chooses_from_its_lab() {
     let row = report.rows.iter().find(|r| r.method == Method::CurriculumEasy).unwrap();
     assert!(row.test_auc_ci.is_some() && row.test_acc_ci.is_some() && row.versus_base.is_some());
     let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
-    let figures =
-        format!("{:.3} ± {:.3} / {:.3} ± {:.3}", row.test_auc.mean, row.test_auc.sd, row.test_acc.mean, row.test_acc.sd);
-    assert!(readme.contains(&figures), "README does not give the chosen recipe's figures {figures}");
+    // README's table: each row's mean ± sd and interval, from its report (RetinaMNIST's base and
+    // chosen rows; PneumoniaMNIST's base, docs/lab/pneumoniamnist.json).
+    let pneumonia = std::fs::read_to_string(format!("{root}/docs/lab/pneumoniamnist.json")).unwrap();
+    let pneumonia: LabReport = serde_json::from_str(&pneumonia).unwrap();
+    let base = report.rows.iter().find(|r| r.method == Method::Base).unwrap();
+    for r in [row, base, &pneumonia.rows[0]] {
+        let (auc, acc) = (r.test_auc_ci.unwrap(), r.test_acc_ci.unwrap());
+        let figures = format!(
+            "{:.3} ± {:.3} [{:.3}, {:.3}] / {:.3} ± {:.3} [{:.3}, {:.3}]",
+            r.test_auc.mean, r.test_auc.sd, auc.lo, auc.hi, r.test_acc.mean, r.test_acc.sd, acc.lo, acc.hi
+        );
+        assert!(readme.contains(&figures), "README does not give {} {}'s figures {figures}", r.model, r.method);
+    }
+    assert_eq!((pneumonia.rows.len(), pneumonia.rows[0].runs.len()), (1, 3), "PneumoniaMNIST: base, 3 seeds");
     // The article's "Beyond BreastMNIST" says the same, with the intervals.
     let app = std::fs::read_to_string(format!("{root}/src/app.rs")).unwrap();
     let (auc, acc) = (row.test_auc_ci.unwrap(), row.test_acc_ci.unwrap());
