@@ -302,3 +302,39 @@ fn the_retinamnist_recipe_is_what_the_rule_chooses_from_its_lab() {
         assert!(app.contains(&said), "the article does not say {said}");
     }
 }
+
+/// The generic starting point of the article's "Transfer from other medical images" and
+/// docs/results.md: EfficientNet-Lite0 from ImageNet against the same network from fresh
+/// weights, at 64 px (`breastmnist lab --data breastmnist_64.npz --models lite0 --methods
+/// base,imagenet,imagenet-probe --imagenet ...`, docs/lab/imagenet-64.json). The prose quotes
+/// the report's figures and reads its paired comparison as the report reads it.
+#[test]
+fn the_imagenet_comparison_the_article_quotes_is_its_report() {
+    use breastmnist_core::lab::{LabReport, Method, choose_defaults};
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let json = std::fs::read_to_string(format!("{root}/docs/lab/imagenet-64.json")).unwrap();
+    let report: LabReport = serde_json::from_str(&json).unwrap();
+    let row = |m: Method| report.rows.iter().find(|r| r.model == "lite0" && r.method == m).unwrap();
+    let (base, imagenet, probe) = (row(Method::Base), row(Method::Imagenet), row(Method::ImagenetProbe));
+    for r in [base, imagenet, probe] {
+        assert_eq!(r.runs.len(), 3, "three seeds");
+        assert_eq!((r.config.model, r.config.resize), (breastmnist_core::ModelSize::Lite0, None), "lite0 at the file's 64 px");
+    }
+    assert!(!imagenet.config.linear_probe && probe.config.linear_probe);
+    let gain = imagenet.versus_base.unwrap().test;
+    assert!(gain.ci.lo > 0.0, "the article calls it a paired gain: {gain:?}");
+    // The validation-only rule would start lite0 from ImageNet.
+    assert_eq!(choose_defaults(&report, "lite0").start, Method::Imagenet);
+    // The article's text with its string literals joined across lines.
+    let app = std::fs::read_to_string(format!("{root}/src/app.rs")).unwrap();
+    let app = app.lines().map(str::trim).collect::<Vec<_>>().join("\n").replace("\"\n\"", "");
+    let ci = imagenet.test_auc_ci.unwrap();
+    for said in [
+        format!("test AUC {:.3} (95% interval {:.3}–{:.3})", imagenet.test_auc.mean, ci.lo, ci.hi),
+        format!("against {:.3} for the same network from fresh weights", base.test_auc.mean),
+        format!("a paired gain of {:+.3} [{:+.3}, {:+.3}]", gain.delta, gain.ci.lo, gain.ci.hi),
+        format!("frozen ImageNet features alone gives {:.3}", probe.test_auc.mean),
+    ] {
+        assert!(app.contains(&said), "the article does not say {said}");
+    }
+}

@@ -52,7 +52,7 @@ pub fn label(m: Method) -> &'static str {
         Method::CurriculumHard => "anti-curriculum: hard first",
         Method::CurriculumRandom => "control: random 40 % first",
         Method::Transfer => "transfer from chest X-rays",
-        Method::Contrastive => "SimCLR pretraining, fine-tuned (the page's default)",
+        Method::Contrastive => "SimCLR pretraining, fine-tuned",
         Method::ContrastiveProbe => "SimCLR pretraining, linear probe",
         Method::Masked => "masked-image pretraining, fine-tuned",
         Method::MaskedProbe => "masked-image pretraining, linear probe",
