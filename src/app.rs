@@ -344,8 +344,8 @@ fn Practice() -> impl IntoView {
                     "reader recipe otherwise unchanged): fine-tuned, it reaches test AUC 0.912 (95% interval "
                     "0.854–0.959), against 0.786 for the same network from fresh weights, a paired gain of +0.126 "
                     "[+0.058, +0.196]; a classifier on its frozen ImageNet features alone gives 0.855. ImageNet's "
-                    "features carry a network that learns this task poorly from 546 images. They end level with "
-                    "the small c16 from fresh weights on the 28-pixel images (0.911), a different network at a "
+                    "features carry a network that learns this task poorly from 546 images. Fine-tuned, Lite0 ends "
+                    "level with the small c16 from fresh weights on the 28-pixel images (0.911), a different network at a "
                     "different resolution, so this lab does not settle the medical-versus-generic question "
                     "either; MedMNIST+ reports 0.940 for an ImageNet AlexNet at 128 pixels."</li>
                 <li><strong>"Self-paced curriculum"</strong>" (try it: the methods lab; command line: "

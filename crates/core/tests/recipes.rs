@@ -254,6 +254,26 @@ fn the_reader_preset_is_what_the_rule_chooses_from_the_shipped_lab() {
     ] {
         assert!(readme.replace('\n', " ").contains(&said), "README does not say {said}");
     }
+    // docs/results.md's two tables give every row's test AUC and ACC with their intervals.
+    let results = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/results.md")).unwrap();
+    for r in &report.rows {
+        let stat = |s: &breastmnist_core::lab::Summary| {
+            if r.runs.len() > 1 { format!("{:.3} ± {:.3}", s.mean, s.sd) } else { format!("{:.3}", s.mean) }
+        };
+        let (auc, acc) = (r.test_auc_ci.unwrap(), r.test_acc_ci.unwrap());
+        let cells = format!(
+            "| `{}` | {} | {} [{:.3}, {:.3}] | {} [{:.3}, {:.3}] |",
+            r.method,
+            stat(&r.val_auc),
+            stat(&r.test_auc),
+            auc.lo,
+            auc.hi,
+            stat(&r.test_acc),
+            acc.lo,
+            acc.hi
+        );
+        assert!(results.contains(&cells), "docs/results.md lacks {} {}: {cells}", r.model, r.method);
+    }
 }
 
 /// RetinaMNIST's recipe in README's "Other MedMNIST datasets" is what the same validation-only
@@ -325,6 +345,21 @@ fn the_imagenet_comparison_the_article_quotes_is_its_report() {
     assert!(gain.ci.lo > 0.0, "the article calls it a paired gain: {gain:?}");
     // The validation-only rule would start lite0 from ImageNet.
     assert_eq!(choose_defaults(&report, "lite0").start, Method::Imagenet);
+    // c16 from fresh weights on the 28 px file, from the shipped BreastMNIST lab.
+    let shipped = std::fs::read_to_string(format!("{root}/assets/lab/lab.json")).unwrap();
+    let shipped: LabReport = serde_json::from_str(&shipped).unwrap();
+    let c16_base = shipped.rows.iter().find(|r| r.model == "c16" && r.method == Method::Base).unwrap().test_auc.mean;
+    // docs/results.md's table quotes the three rows.
+    let results = std::fs::read_to_string(format!("{root}/docs/results.md")).unwrap();
+    for (r, bold) in [(base, false), (imagenet, true), (probe, false)] {
+        let (auc, acc) = (r.test_auc_ci.unwrap(), r.test_acc_ci.unwrap());
+        let b = if bold { "**" } else { "" };
+        let cells = format!(
+            "{b}{:.3} ± {:.3}{b} [{:.3}, {:.3}] | {b}{:.3} ± {:.3}{b} [{:.3}, {:.3}]",
+            r.test_auc.mean, r.test_auc.sd, auc.lo, auc.hi, r.test_acc.mean, r.test_acc.sd, acc.lo, acc.hi
+        );
+        assert!(results.contains(&cells), "docs/results.md lacks lite0 {}: {cells}", r.method);
+    }
     // The article's text with its string literals joined across lines.
     let app = std::fs::read_to_string(format!("{root}/src/app.rs")).unwrap();
     let app = app.lines().map(str::trim).collect::<Vec<_>>().join("\n").replace("\"\n\"", "");
@@ -334,6 +369,7 @@ fn the_imagenet_comparison_the_article_quotes_is_its_report() {
         format!("against {:.3} for the same network from fresh weights", base.test_auc.mean),
         format!("a paired gain of {:+.3} [{:+.3}, {:+.3}]", gain.delta, gain.ci.lo, gain.ci.hi),
         format!("frozen ImageNet features alone gives {:.3}", probe.test_auc.mean),
+        format!("28-pixel images ({:.3})", c16_base),
     ] {
         assert!(app.contains(&said), "the article does not say {said}");
     }

@@ -268,12 +268,16 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
             opened.data.channels
         ));
     }
-    if req.resize.is_some() && req.methods.is_none() {
+    if req.resize.is_some() && req.methods.is_none() && gray {
         early_notes.push("--resize: the self-supervised methods (encoders pretrained at the file's side) are left out".into());
+    }
+    if req.imagenet.is_some() && req.methods.is_none() && !req.models.contains(&ModelSize::Lite0) {
+        early_notes
+            .push("--imagenet: the imagenet methods run on lite0 only, which --models does not name; they are left out".into());
     }
     if let Some(m) = methods.iter().find(|m| req.resize.is_some() && needs_gray(m)) {
         return Err(Error::Usage(format!(
-            "the {m} method starts from an encoder pretrained at the file's side; --resize cannot apply to it: leave one out"
+            "the {m} method starts from an encoder pretrained at the file's side; --resize cannot apply to it: leave it out of --methods"
         )));
     }
     if methods.contains(&Method::Transfer) && req.pretrain_data.is_none() {
