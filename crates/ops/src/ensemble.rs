@@ -19,10 +19,11 @@ use serde::Serialize;
 
 use crate::backend::{Backend, device};
 use crate::error::{Error, create_dir, file_name, read};
-use crate::evaluate::{Tta, TtaFrom, flip_tta, load_weights};
+use crate::evaluate::{Tta, TtaFrom, flip_tta};
 use crate::event::{EVENTS_VERSION, Event, Sink, Written};
 use crate::source::DataSpec;
 use crate::train::{Figures, write_result_files};
+use crate::weights::load_weights;
 
 /// Checkpoints to combine.
 #[derive(Clone, Debug)]

@@ -21,34 +21,7 @@ use crate::error::{Error, create_dir, read, write};
 use crate::event::{EVENTS_VERSION, Event, Sink, Written};
 use crate::source::{DataSpec, Opened, load_data};
 use crate::train::write_result_files;
-
-/// Our checkpoint from any weight file: our .ckpt, or a PyTorch state dict (.safetensors,
-/// .pt/.pth) for `data`'s images, its architecture `model` or inferred.
-pub fn load_weights(path: &Path, data: &breastmnist_data::Dataset, model: Option<ModelSize>) -> Result<Checkpoint, Error> {
-    let weights = |source| Error::Weights { path: path.to_path_buf(), source: Box::new(source) };
-    let bytes = read(path)?;
-    let outputs = torch::Outputs::of(data);
-    let ckpt = match torch::Format::sniff(&bytes) {
-        Some(torch::Format::Pytorch) => {
-            let dict = torch::read_pytorch_file(path).map_err(weights)?;
-            torch::to_checkpoint_for(dict, data.side, data.channels, outputs, model).map_err(weights)?
-        }
-        _ => torch::checkpoint_from_bytes_for(&bytes, data.side, data.channels, outputs, model).map_err(weights)?,
-    };
-    if ckpt.config.input_size != data.side || ckpt.config.in_channels != data.channels {
-        return Err(Error::Usage(format!(
-            "{} is for {} px images with {} channel(s) but the data has {} px images with {}",
-            path.display(),
-            ckpt.config.input_size,
-            ckpt.config.in_channels,
-            data.side,
-            data.channels
-        )));
-    }
-    // The core's own check of a model's outputs against the data.
-    train::outputs_fit(&ckpt.config, data).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
-    Ok(ckpt)
-}
+use crate::weights::load_weights;
 
 /// Whether a checkpoint is scored with flip test-time augmentation, and why.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

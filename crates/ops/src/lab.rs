@@ -20,7 +20,6 @@ use breastmnist_core::lab::{
 };
 use breastmnist_core::model::ModelSize;
 use breastmnist_core::pretext::{Pool, PretextConfig, Task};
-use breastmnist_core::torch;
 use breastmnist_core::train::{self, Preset, RunResult, TrainConfig, TrainEvent, Trainer};
 use breastmnist_core::{Device, Network};
 use breastmnist_data::{Dataset, DecodeOptions, Split, Targets};
@@ -32,6 +31,7 @@ use crate::error::{Error, create_dir, read};
 use crate::event::{Cancel, EVENTS_VERSION, Event, Sink, Written};
 use crate::pretext::{pool, pretrain};
 use crate::source::{DataSpec, load_data_with};
+use crate::weights::weights_from;
 
 /// Methods on a base recipe.
 #[derive(Clone, Debug)]
@@ -316,16 +316,8 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
     }
     // The ImageNet start, imported once (its 1,000-class head is replaced in each run).
     let imagenet = match req.imagenet.as_ref().filter(|_| methods.iter().any(|m| m.imagenet())) {
-        Some(path) => {
-            let weights = |source| Error::Weights { path: path.clone(), source: Box::new(source) };
-            let dict = torch::read_pytorch_file(path).map_err(weights)?;
-            let outputs = torch::Outputs::of(&data);
-            let mut ckpt =
-                torch::to_checkpoint_for(dict, data.side, data.channels, outputs, Some(ModelSize::Lite0)).map_err(weights)?;
-            // The runs see the images at the lab's side (the padding follows it).
-            ckpt.config.resize = req.resize.filter(|&r| r != data.side);
-            Some(ckpt)
-        }
+        // The runs see the images at the lab's side (the padding follows it).
+        Some(path) => Some(weights_from(path, &read(path)?, &data, Some(ModelSize::Lite0), req.resize)?),
         None => None,
     };
     // Data other than two classes is compared on the Evaluator's task AUC.

@@ -22,6 +22,7 @@ pub mod recipe;
 pub mod runs;
 pub mod source;
 pub mod train;
+pub mod weights;
 
 pub use backend::Backend;
 pub use error::{Error, ErrorKind, file_name, read, write};

@@ -10,11 +10,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use breastmnist_core::RunResult;
-use breastmnist_core::checkpoint::Checkpoint;
 use breastmnist_core::export::{MetricsFile, predictions_csv, task_predictions_csv};
 use breastmnist_core::model::conv_check::{settle, should_race};
 use breastmnist_core::result_file::{self, ResultFile};
-use breastmnist_core::torch;
 use breastmnist_core::train::{self, InitFile, TrainEvent, Trainer};
 use breastmnist_data::{DecodeOptions, Flag};
 use futures_lite::future::block_on;
@@ -25,6 +23,7 @@ use crate::error::{Error, create_dir, file_name, read};
 use crate::event::{Cancel, DataInfo, EVENTS_VERSION, Event, Sink, Written};
 use crate::recipe::Recipe;
 use crate::source::DataSpec;
+use crate::weights::weights_from;
 
 /// Supervised training on the data's own splits (`Train`, with MedMNIST's result files), or
 /// pretraining on another file (`Pretrain`: any split sizes, no result files).
@@ -111,34 +110,6 @@ struct Progress<'a> {
     history: &'a [train::EpochMetrics],
 }
 
-/// The checkpoint a run starts from: our `.ckpt`, or a PyTorch state dict (`.safetensors`,
-/// `.pt`/`.pth`) for the data's images, whose architecture the names say. A head of other
-/// outputs is replaced when the run starts (EfficientNet-Lite0's 1,000 ImageNet classes). An
-/// import takes the recipe's `resize` when one is asked for (our checkpoints keep their own).
-fn starting_point(
-    path: &Path,
-    bytes: &[u8],
-    data: &breastmnist_data::Dataset,
-    resize: Option<usize>,
-) -> Result<Checkpoint, Error> {
-    let weights = |source| Error::Weights { path: path.to_path_buf(), source: Box::new(source) };
-    let outputs = torch::Outputs::of(data);
-    let mut ckpt = match torch::Format::sniff(bytes) {
-        Some(torch::Format::Ours) => {
-            return Checkpoint::from_bytes(bytes).map_err(|source| Error::Checkpoint { path: path.to_path_buf(), source });
-        }
-        Some(torch::Format::Pytorch) => {
-            let dict = torch::read_pytorch_file(path).map_err(weights)?;
-            torch::to_checkpoint_for(dict, data.side, data.channels, outputs, None).map_err(weights)?
-        }
-        _ => torch::checkpoint_from_bytes_for(bytes, data.side, data.channels, outputs, None).map_err(weights)?,
-    };
-    if let Some(r) = resize {
-        ckpt.config.resize = Some(r).filter(|&r| r != data.side);
-    }
-    Ok(ckpt)
-}
-
 /// Trains `req`, reporting to `sink`, stopping between steps when `cancel` is set.
 pub fn train(req: &TrainRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Trained, Error> {
     // What needs no data file fails first, so typos and a missing starting point fail fast.
@@ -175,7 +146,7 @@ pub fn train(req: &TrainRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result
         Some(path) => {
             let name = file_name(&path);
             let bytes = read(&path)?;
-            let ckpt = starting_point(&path, &bytes, &data, config.resize)?;
+            let ckpt = weights_from(&path, &bytes, &data, None, config.resize)?;
             config.init = Some(InitFile::of(name, &bytes));
             Trainer::from_checkpoint(config, data.clone(), &ckpt, &device)?
         }
