@@ -34,7 +34,7 @@ pub fn prepare() -> Result<(), Failure> {
     for variant in Variant::SERVED {
         let file = variant.file_name();
         let check = |path: &Path| check(path, variant);
-        if let Err(tried) = obtain(file, &variant.zenodo_url(), variant.md5(), &check, &sources, &dir) {
+        if let Err(tried) = obtain(file, &curl(&variant.zenodo_url()), variant.md5(), &check, &sources, &dir) {
             return Err(Failure(format!(
                 "could not get a verified {file}. Tried:\n  - {}\nPut the official file in a folder and set BREASTMNIST_DATA_DIR to it.",
                 tried.join("\n  - ")
@@ -47,7 +47,7 @@ pub fn prepare() -> Result<(), Failure> {
             let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
             extra.verify(&bytes).map_err(|e| e.to_string())
         };
-        if let Err(tried) = obtain(file, &extra.zenodo_url(), extra.md5(), &check, &sources, &dir) {
+        if let Err(tried) = obtain(file, &curl(&extra.zenodo_url()), extra.md5(), &check, &sources, &dir) {
             println!(
                 "    {file}: not available (the in-tab pretraining will offer without it). Tried:\n      - {}",
                 tried.join("\n      - ")
@@ -87,15 +87,48 @@ pub fn one(&(flag, size): &(Flag, Size)) -> Result<(), Failure> {
         let got = md5_hex(&std::fs::read(path).map_err(|e| e.to_string())?);
         if got == md5 { Ok(()) } else { Err(format!("MD5 is {got}, expected {md5}")) }
     };
-    obtain(&file, &entry.url(size), md5, &check, &sources, &dir)
+    obtain(&file, &curl(&entry.url(size)), md5, &check, &sources, &dir)
         .map_err(|tried| Failure(format!("could not get a verified {file}. Tried:\n  - {}", tried.join("\n  - "))))
 }
 
-/// Puts a verified `file` into `dir`: the copy already there, else one from `sources`, else a
-/// download of `url`. The error lists what was tried.
-fn obtain(
+/// Writes a file to the path it is given, or says why it could not.
+pub type FetchFn = Box<dyn Fn(&Path) -> Result<(), String>>;
+
+/// How [`obtain`] fetches a file that no folder holds.
+pub struct Fetch {
+    /// Where from, for the messages: a URL, or a package.
+    pub from: String,
+    /// The progress line's verb ("downloading").
+    pub how: &'static str,
+    /// The success line's ("downloaded").
+    pub done: &'static str,
+    pub run: FetchFn,
+}
+
+/// A download of `url` with curl.
+fn curl(url: &str) -> Fetch {
+    let from = url.to_string();
+    Fetch {
+        from: from.clone(),
+        how: "downloading",
+        done: "downloaded",
+        run: Box::new(move |partial| {
+            let ok = Command::new("curl")
+                .args(["-fL", "--retry", "2", "--connect-timeout", "20", "-o"])
+                .arg(partial)
+                .arg(&from)
+                .status()
+                .is_ok_and(|s| s.success());
+            if ok { Ok(()) } else { Err(format!("{from}: download failed (curl)")) }
+        }),
+    }
+}
+
+/// Puts a verified `file` into `dir`: the copy already there, else one from `sources`, else
+/// what `fetch` gets. The error lists what was tried.
+pub fn obtain(
     file: &str,
-    url: &str,
+    fetch: &Fetch,
     md5: &str,
     check: &dyn Fn(&Path) -> Result<(), String>,
     sources: &[PathBuf],
@@ -122,23 +155,17 @@ fn obtain(
         }
     }
     let partial = dir.join(format!("{file}.part"));
-    println!("    {file}: downloading {url}");
-    let ok = Command::new("curl")
-        .args(["-fL", "--retry", "2", "--connect-timeout", "20", "-o"])
-        .arg(&partial)
-        .arg(url)
-        .status()
-        .is_ok_and(|s| s.success());
-    let result = match ok.then(|| check(&partial)) {
-        Some(Ok(())) => match std::fs::rename(&partial, &target) {
+    println!("    {file}: {} {}", fetch.how, fetch.from);
+    let result = match (fetch.run)(&partial).map(|()| check(&partial)) {
+        Ok(Ok(())) => match std::fs::rename(&partial, &target) {
             Ok(()) => {
-                println!("    {file}: downloaded, MD5 verified");
+                println!("    {file}: {}, MD5 verified", fetch.done);
                 return Ok(());
             }
             Err(e) => format!("{}: {e}", target.display()),
         },
-        Some(Err(e)) => format!("{url}: {e}"),
-        None => format!("{url}: download failed (curl)"),
+        Ok(Err(e)) => format!("{}: {e}", fetch.from),
+        Err(failed) => failed,
     };
     let _ = std::fs::remove_file(&partial);
     tried.push(result);

