@@ -151,16 +151,13 @@ impl ModelConfig {
     /// (224 -> 56, 56, 28, 14, 7). Lite0 halves in the stem and in every stage, rounding up
     /// (64 -> 32, 16, 8, 4, 2).
     pub fn stage_side(&self, stage: Stage) -> usize {
-        let side = self.effective_size();
         let stem = if self.stem == Stem::Torchvision { 2 } else { 0 };
-        let halve = |s: usize| match self.size.family() {
-            Family::Cnn => s / 2,
-            Family::ResNet | Family::EfficientNet => s.div_ceil(2),
+        let (halvings, halve): (usize, fn(usize) -> usize) = match self.size.family() {
+            Family::ResNet => (stage.downsamples() + stem, |s| s.div_ceil(2)),
+            Family::Cnn => (stage.downsamples() + stem, |s| s / 2),
+            Family::EfficientNet => (stage.index() + 1, |s| s.div_ceil(2)),
         };
-        match self.size.family() {
-            Family::EfficientNet => lite0::stage_shape(side, stage).0,
-            _ => (0..stage.downsamples() + stem).fold(side, |s, _| halve(s)),
-        }
+        (0..halvings).fold(self.effective_size(), |s, _| halve(s))
     }
 
     /// `stage`, or the deepest stage before it whose map is at least 2 x 2 (what Grad-CAM can
@@ -172,7 +169,7 @@ impl ModelConfig {
     /// Channels of the feature map after `stage`.
     pub fn stage_channels(&self, stage: Stage) -> usize {
         if self.size.family() == Family::EfficientNet {
-            return lite0::stage_shape(self.effective_size(), stage).1;
+            return lite0::STAGE_CHANNELS[stage.index()];
         }
         match stage {
             Stage::Stem => self.size.base_width(),

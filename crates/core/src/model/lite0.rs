@@ -60,6 +60,10 @@ const STAGES: [(usize, usize, usize, usize, usize); 7] = [
     (3, 1, 6, 320, 1),
 ];
 
+/// Channels after the stem and each of `layer1`..`layer4` (each halves the side, rounding up:
+/// [`ModelConfig::stage_side`]).
+pub const STAGE_CHANNELS: [usize; 5] = [32, 24, 40, 112, LITE0_FEATURES];
+
 /// The first block of each of `layer1`..`layer4`, and the end.
 const STAGE_STARTS: [usize; 5] = [0, 3, 5, 11, 16];
 
@@ -225,7 +229,7 @@ impl Lite0 {
         self.fc.forward(global_average_pool(features))
     }
 
-    /// Trains only the last stage (blocks 11-15 and the head convolution) of a frozen network.
+    /// Trains the last stage (blocks 11-15 and the head convolution) again in a frozen network.
     pub(super) fn unfreeze_last_stage(mut self) -> Lite0 {
         let start = STAGE_STARTS[3];
         let tail: Vec<MbConv> = self.blocks.drain(start..).map(|b| b.unfreeze()).collect();
@@ -233,13 +237,6 @@ impl Lite0 {
         self.head_conv = self.head_conv.unfreeze();
         self
     }
-}
-
-/// Side and channels after `stage` for `side` px images.
-pub fn stage_shape(side: usize, stage: Stage) -> (usize, usize) {
-    let channels = [32, 24, 40, 112, LITE0_FEATURES][stage.index()];
-    let halvings = stage.index() as u32 + 1;
-    (side.div_ceil(1 << halvings), channels)
 }
 
 #[cfg(test)]

@@ -225,22 +225,10 @@ impl Network {
 
     /// Fine-tuning: every layer frozen except the last stage (layer4) and the classifier.
     pub fn freeze_backbone(self) -> Network {
-        macro_rules! last_stage {
-            ($m:ident) => {{
-                $m.layer4 = $m.layer4.unfreeze();
-                $m.fc = $m.fc.unfreeze();
-                $m
-            }};
-        }
-        match self.freeze() {
-            Network::ResNet(mut m) => Network::ResNet(last_stage!(m)),
-            Network::BottleneckResNet(mut m) => Network::BottleneckResNet(last_stage!(m)),
-            Network::Cnn(mut m) => Network::Cnn(last_stage!(m)),
-            Network::Lite0(mut m) => {
-                m.fc = m.fc.unfreeze();
-                Network::Lite0(m.unfreeze_last_stage())
-            }
-        }
+        map_each!(self.freeze(), m => {
+            m.fc = m.fc.unfreeze();
+            m.unfreeze_last_stage()
+        })
     }
 
     /// A linear probe: every layer frozen except the classifier.

@@ -186,6 +186,12 @@ impl<K: Block> ResNet<K> {
         (w * stem * stem).max(w * K::EXPANSION * layer1 * layer1)
     }
 
+    /// Trains `layer4` again in a frozen network.
+    pub(super) fn unfreeze_last_stage(mut self) -> ResNet<K> {
+        self.layer4 = self.layer4.unfreeze();
+        self
+    }
+
     /// Global average pooling and the linear classifier on layer4's activations.
     pub fn head(&self, features: Tensor<4>) -> Tensor<2> {
         self.fc.forward(global_average_pool(features))
