@@ -233,3 +233,44 @@ async fn explains_on_webgpu_swiftshader() {
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     b.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_prototype_head_shows_which_training_patches_a_sample_looks_like() {
+    let server = StaticServer::start(dist());
+    let b = Browser::start(Options { webgpu: false, ..Options::default() }).await;
+    // The link ticks the form's prototype box (3 per class here, to keep the run short).
+    let query = "?model=c8&prototypes=3&epochs=1&batch=32&subset=64&seed=0&backend=cpu&split=test&i=4";
+    b.client.goto(&format!("{}{query}", server.base)).await.unwrap();
+    b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
+    let ticked = b.js("return document.querySelector('[data-testid=train-prototypes]').checked", vec![]).await;
+    assert_eq!(ticked, json!(true));
+    let wait = train_and_wait(&b, query, &server).await;
+    b.wait_attr("looks-like", "data-matches", "3", READY).await;
+    eprintln!("FIGURE looks-like: shown {wait:.1} s after the metrics");
+    // Each match: the sample with its similarity over it, and the training image it came from
+    // with the cell marked in yellow.
+    let painted = b
+        .js(
+            "return [0, 1, 2].map(k => ['image', 'source'].map(p => {
+                const c = document.querySelector(`[data-testid=looks-like-${k}-${p}]`);
+                const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                let yellow = 0;
+                for (let i = 0; i < px.length; i += 4) if (px[i] === 255 && px[i + 1] === 214 && px[i + 2] === 0) yellow++;
+                return [c.width, yellow];
+            }))",
+            vec![],
+        )
+        .await;
+    for (k, m) in painted.as_array().unwrap().iter().enumerate() {
+        assert_eq!(m[0][0], json!(28), "match {k}: the sample at 28 px");
+        assert_eq!(m[1][0], json!(28), "match {k}: its training image");
+        assert!(m[1][1].as_i64().unwrap() > 10, "match {k}: the patch is outlined: {m}");
+    }
+    let caption = b.wait_text("looks-like-0", READY, |t| t.contains("training image")).await;
+    assert!(caption.contains("Prototype") && caption.contains("similarity"), "{caption}");
+    b.js("document.querySelector('[data-testid=looks-like]').scrollIntoView({behavior: 'instant'})", vec![]).await;
+    b.screenshot("explore-looks-like").await;
+    let errors = b.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    b.close().await;
+}

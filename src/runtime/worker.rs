@@ -9,7 +9,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use breastmnist_protocol::envelope::key;
-use breastmnist_protocol::{ActivationGridView, ErrorKind, Explained, FromWorker, Split, Stage, ToWorker, WIRE_ID, WorkerError};
+use breastmnist_protocol::{
+    ActivationGridView, ErrorKind, Explained, FromWorker, LooksLikeView, Split, Stage, ToWorker, WIRE_ID, WorkerError,
+};
 use js_sys::{Object, Reflect, Uint8Array};
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
@@ -234,6 +236,7 @@ pub enum ExplainReply {
     },
     Explained(Explained, Vec<u8>),
     Grid(ActivationGridView, Vec<u8>),
+    LooksLike(LooksLikeView),
     Failed(WorkerError),
 }
 
@@ -244,6 +247,7 @@ fn route(report: Report) -> Result<ExplainReply, Report> {
         FromWorker::Explaining { split, stage, done, total } => ExplainReply::Progress { split, stage, done, total },
         FromWorker::Explained(e) => ExplainReply::Explained(e, bytes.unwrap_or_default()),
         FromWorker::ActivationGrid(g) => ExplainReply::Grid(g, bytes.unwrap_or_default()),
+        FromWorker::LooksLike(l) => ExplainReply::LooksLike(l),
         FromWorker::ExplainFailed(e) => ExplainReply::Failed(e),
         msg => return Err(Report { msg, bytes }),
     })

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use breastmnist_data::Split;
-use breastmnist_protocol::{ActivationGridView, Explained, Stage, ToWorker};
+use breastmnist_protocol::{ActivationGridView, Explained, LooksLikeView, Stage, ToWorker};
 use std::time::Duration;
 
 use leptos::leptos_dom::helpers::IntervalHandle;
@@ -58,6 +58,8 @@ pub struct ExploreCtx {
     pub view: RwSignal<ExploreView>,
     pub explained: RwSignal<HashMap<(Split, Stage), Arc<ExplainedData>>>,
     pub grids: RwSignal<HashMap<GridKey, Arc<GridData>>>,
+    /// A prototype head's "this looks like that", per image.
+    pub looks_like: RwSignal<HashMap<(Split, usize), Arc<LooksLikeView>>>,
     /// A trained model is waiting in the worker.
     pub ready: RwSignal<bool>,
     pub progress: RwSignal<Option<Progress>>,
@@ -65,6 +67,10 @@ pub struct ExploreCtx {
     link: TrainerLink,
     pending: RwSignal<HashSet<(Split, Stage)>>,
     grid_pending: RwSignal<bool>,
+    /// The image whose "this looks like that" is being computed, if any.
+    looks_pending: RwSignal<Option<(Split, usize)>>,
+    /// Images whose "this looks like that" failed: not asked again for this model.
+    looks_failed: RwSignal<HashSet<(Split, usize)>>,
     /// The address bar is due to be rewritten (at most every 300 ms).
     url_pending: StoredValue<bool>,
     /// Autoplay through the filtered samples.
@@ -79,12 +85,15 @@ impl ExploreCtx {
             view: RwSignal::new(ExploreView::from_query(url::param)),
             explained: RwSignal::new(HashMap::new()),
             grids: RwSignal::new(HashMap::new()),
+            looks_like: RwSignal::new(HashMap::new()),
             ready: link.has_model,
             progress: RwSignal::new(None),
             error: RwSignal::new(None),
             link,
             pending: RwSignal::new(HashSet::new()),
             grid_pending: RwSignal::new(false),
+            looks_pending: RwSignal::new(None),
+            looks_failed: RwSignal::new(HashSet::new()),
             url_pending: StoredValue::new(false),
             playing: RwSignal::new(false),
             player: StoredValue::new_local(None),
@@ -118,9 +127,23 @@ impl ExploreCtx {
                     g.insert(key, Arc::new(GridData { info, values }));
                 });
             }
+            ExplainReply::LooksLike(why) => {
+                self.looks_pending.set(None);
+                self.looks_like.update(|m| {
+                    m.insert((why.split, why.index), Arc::new(why));
+                });
+            }
             ExplainReply::Failed(e) => {
                 self.pending.set(HashSet::new());
                 self.grid_pending.set(false);
+                // Failures are not tagged with their request: the image asked about is not
+                // asked again (a retry could fail forever).
+                if let Some(key) = self.looks_pending.get_untracked() {
+                    self.looks_failed.update(|f| {
+                        f.insert(key);
+                    });
+                }
+                self.looks_pending.set(None);
                 self.progress.set(None);
                 self.error.set(Some(e.message));
             }
@@ -131,8 +154,11 @@ impl ExploreCtx {
     fn reset(self) {
         self.explained.set(HashMap::new());
         self.grids.set(HashMap::new());
+        self.looks_like.set(HashMap::new());
         self.pending.set(HashSet::new());
         self.grid_pending.set(false);
+        self.looks_pending.set(None);
+        self.looks_failed.set(HashSet::new());
         self.progress.set(None);
         self.error.set(None);
     }
@@ -169,6 +195,32 @@ impl ExploreCtx {
         }
         self.grid_pending.set(true);
         self.ask(ToWorker::Activations { split, index, stage });
+    }
+
+    /// Whether the kept model classifies with a prototype head (its explanations say so).
+    pub fn has_prototypes(self) -> bool {
+        self.explained.with(|m| m.values().any(|e| e.info.prototypes))
+    }
+
+    /// Asks for one image's "this looks like that" once the reader has stayed on it for 200 ms
+    /// (`now` says where the reader is then), one request in flight at a time.
+    pub fn request_looks_like_when_settled(self, key: (Split, usize), now: impl Fn() -> (Split, usize) + 'static) {
+        set_timeout(
+            move || {
+                let known = self.looks_like.with_untracked(|m| m.contains_key(&key))
+                    || self.looks_failed.with_untracked(|f| f.contains(&key));
+                if now() == key && !known && self.looks_pending.get_untracked().is_none() {
+                    self.looks_pending.set(Some(key));
+                    self.ask(ToWorker::LooksLike { split: key.0, index: key.1 });
+                }
+            },
+            Duration::from_millis(200),
+        );
+    }
+
+    /// Whether a "this looks like that" is being computed.
+    pub fn looks_busy(self) -> bool {
+        self.looks_pending.with(Option::is_some)
     }
 
     fn ask(self, cmd: ToWorker) {

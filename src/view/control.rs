@@ -260,6 +260,7 @@ impl<P: Clone, L> RunControl<P, L> {
             FromWorker::Explaining { .. }
             | FromWorker::Explained(_)
             | FromWorker::ActivationGrid(_)
+            | FromWorker::LooksLike(_)
             | FromWorker::ExplainFailed(_)
             | FromWorker::PretextStep { .. }
             | FromWorker::PretextEpoch(_)

@@ -39,7 +39,16 @@ pub struct Draft {
     pub conv: Option<Conv>,
     /// A ResNet's stem (`?stem=torchvision`: MedMNIST's 224 px setup); `None`: MedMNIST's 3x3.
     pub stem: Option<Stem>,
+    /// A prototype head of this many prototypes per class (`?prototypes=M`, or the form's
+    /// "this looks like that" box: [`PROTOTYPES`]); `None`: the linear classifier.
+    pub prototypes: Option<usize>,
 }
+
+/// Prototypes per class when the form's box is ticked (ProtoPNet's 10, as the lab's method).
+pub const PROTOTYPES: usize = 10;
+
+/// The most prototypes per class the form takes (the core's bound).
+pub const MAX_PROTOTYPES: usize = 50;
 
 impl Default for Draft {
     /// The `reader` preset: the best recipe that finishes in about two minutes on a laptop CPU.
@@ -62,6 +71,7 @@ impl Default for Draft {
             freeze_backbone: true,
             conv: None,
             stem: None,
+            prototypes: None,
         };
         d.apply_preset(DEFAULT_PRESET);
         d
@@ -89,6 +99,7 @@ impl Draft {
         self.ema_decay = r.ema_decay;
         self.stem = r.stem;
         self.start = preset.starts_from();
+        self.prototypes = None;
     }
 
     /// The served file the run starts from: the starting point for the model, unless the
@@ -169,6 +180,9 @@ impl Draft {
         if let Some(t) = get("tta") {
             d.tta = matches!(t.as_str(), "1" | "true" | "on" | "yes");
         }
+        if let Some(m) = get("prototypes").and_then(|v| v.trim().parse::<usize>().ok()) {
+            d.prototypes = (m > 0).then_some(m);
+        }
         d
     }
 
@@ -219,6 +233,19 @@ impl Draft {
                 "the page serves the {kind} starting point for c8 and c16 only: pick one of them, or start {model} from fresh weights"
             ));
         }
+        if let Some(m) = self.prototypes {
+            if !matches!(model, ModelKind::C8 | ModelKind::C16 | ModelKind::C32) {
+                return Err(format!("a prototype head sits on a plain CNN: pick c8, c16 or c32 (not {model})"));
+            }
+            if !(1..=MAX_PROTOTYPES).contains(&m) {
+                return Err(format!("prototypes per class must be from 1 to {MAX_PROTOTYPES} (got {m})"));
+            }
+            if self.selection == Selection::EmaLast {
+                return Err(
+                    "a prototype head cannot be kept as a weight average (ema-last): pick last or best validation AUC".into()
+                );
+            }
+        }
         let served = self.served();
         Ok(TrainRequest {
             model,
@@ -243,6 +270,7 @@ impl Draft {
             // The imported file's name is the page's to add (`TrainCtx::start`).
             init_name: served.map(|p| p.file.to_string()),
             dataset: None,
+            prototypes: self.prototypes,
         })
     }
 }
@@ -282,6 +310,24 @@ mod tests {
         assert_eq!((reset.stem, reset.preset()), (None, Some(Preset::Reader)), "a preset brings its own stem back");
         let cnn = Draft::from_query(query(&[("model", "c16"), ("stem", "torchvision")]));
         assert!(cnn.validate(546).unwrap_err().contains("c16 is a plain CNN"));
+    }
+
+    #[test]
+    fn a_prototype_head_is_asked_for_by_link_or_box_and_refused_where_it_cannot_work() {
+        let d = Draft::from_query(query(&[("prototypes", "3"), ("model", "c8")]));
+        let r = d.validate(546).unwrap();
+        assert_eq!((r.prototypes, r.model, r.preset), (Some(3), ModelKind::C8, None), "another head is another recipe");
+        assert_eq!(Draft::from_query(query(&[("prototypes", "0")])).prototypes, None);
+        let mut boxed = Draft { prototypes: Some(PROTOTYPES), ..Draft::default() };
+        assert_eq!((boxed.validate(546).unwrap().prototypes, boxed.preset()), (Some(10), None));
+        boxed.apply_preset(Preset::Reader);
+        assert_eq!(boxed.prototypes, None, "a preset brings the linear classifier back");
+        let tiny = Draft::from_query(query(&[("prototypes", "2"), ("model", "tiny")]));
+        assert!(tiny.validate(546).unwrap_err().contains("pick c8, c16 or c32"));
+        let many = Draft::from_query(query(&[("prototypes", "51")]));
+        assert!(many.validate(546).unwrap_err().contains("from 1 to 50"));
+        let ema = Draft::from_query(query(&[("prototypes", "2"), ("selection", "ema-last")]));
+        assert!(ema.validate(546).unwrap_err().contains("weight average"));
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod explore;
 pub mod gallery;
 pub mod methods;
 pub mod model_note;
+pub mod prototypes;
 pub mod published;
 pub mod resolution;
 pub mod run;

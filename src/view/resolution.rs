@@ -48,6 +48,7 @@ impl Arm {
             stem: None,
             init_name: None,
             dataset: None,
+            prototypes: None,
         }
     }
 }

@@ -153,6 +153,7 @@ impl RunView {
             FromWorker::Explaining { .. }
             | FromWorker::Explained(_)
             | FromWorker::ActivationGrid(_)
+            | FromWorker::LooksLike(_)
             | FromWorker::ExplainFailed(_)
             | FromWorker::PretextStep { .. }
             | FromWorker::PretextEpoch(_)
@@ -241,6 +242,16 @@ impl RunView {
 
     pub fn epochs_total(&self) -> usize {
         self.request.as_ref().map_or(0, |r| r.epochs)
+    }
+
+    /// What the run is evaluating between steps (" · evaluating val 39/78"); the training split
+    /// is a prototype head's projection onto its training patches.
+    pub fn eval_note(&self) -> String {
+        match self.eval {
+            Some((Split::Train, d, t)) => format!(" · projecting prototypes onto training patches {d}/{t}"),
+            Some((split, d, t)) => format!(" · evaluating {} {d}/{t}", split.key()),
+            None => String::new(),
+        }
     }
 
     /// While an imported checkpoint is being evaluated: what is being done ("Evaluating
@@ -376,6 +387,10 @@ mod tests {
         assert_eq!(v.fraction(), 0.0);
         v.apply(&FromWorker::Eval { split: Split::Val, done: 39, total: 78 }, 1.0);
         assert_eq!(v.evaluation_progress().as_deref(), Some("Evaluating r50.pth: val 39/78"));
+        assert_eq!(v.eval_note(), " · evaluating val 39/78");
+        let mut projecting = v.clone();
+        projecting.apply(&FromWorker::Eval { split: Split::Train, done: 128, total: 546 }, 1.5);
+        assert_eq!(projecting.eval_note(), " · projecting prototypes onto training patches 128/546");
         assert_eq!(v.fraction(), 0.25);
         v.apply(&FromWorker::Eval { split: Split::Test, done: 156, total: 156 }, 2.0);
         assert_eq!(v.fraction(), 1.0);

@@ -213,6 +213,18 @@ pub(crate) fn cmd_explain(a: ExplainArgs, printer: &mut Printer) -> Result<(), C
             x.split, x.index, x.label, x.class, x.probability, x.stage
         );
         println!("probabilities {:?} ({})", x.probabilities, x.tta);
+        if let Some(p) = &x.prototypes {
+            println!("this looks like that (the prototypes that add most to class {}):", p.class);
+            for m in &p.matches {
+                let source = m.source.as_ref().map_or("no training patch".into(), |s| {
+                    format!("training image {}, cell ({}, {}) of {}x{}", s.index, s.row, s.col, p.map_side, p.map_side)
+                });
+                println!(
+                    "  prototype {} (class {}): similarity {:.2} x weight {:.2} = {:+.2}; it is {source}",
+                    m.prototype, m.class, m.similarity, m.weight, m.contribution
+                );
+            }
+        }
         println!("wrote {}", a.out.display());
     });
     Ok(())

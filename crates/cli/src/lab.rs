@@ -27,8 +27,9 @@ pub(crate) struct LabArgs {
     seeds: String,
     /// Comma-separated methods (base, no-tta, best-val-auc, ema-last, curriculum-easy,
     /// curriculum-hard, curriculum-random, transfer, contrastive, contrastive-probe, masked,
-    /// masked-probe, ensemble, imagenet, imagenet-probe) [all; transfer needs --pretrain-data,
-    /// the imagenet methods --imagenet and the lite0 model].
+    /// masked-probe, ensemble, imagenet, imagenet-probe, prototypes) [all but prototypes;
+    /// transfer needs --pretrain-data, the imagenet methods --imagenet and the lite0 model,
+    /// prototypes a plain CNN (c8, c16, c32)].
     #[arg(long)]
     methods: Option<String>,
     /// Override the base recipe's epochs.

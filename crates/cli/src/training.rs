@@ -96,6 +96,11 @@ pub(crate) struct TrainArgs {
     /// With --init: a linear probe, training only the classifier on the checkpoint's features.
     #[arg(long)]
     linear_probe: bool,
+    /// Classify with a prototype head (ProtoPNet) of M prototypes per class instead of the
+    /// linear classifier, projected onto training patches after every epoch; `explain` then
+    /// shows which training patches an image looks like (c8, c16, c32).
+    #[arg(long, value_name = "M")]
+    prototypes: Option<usize>,
     /// The run name in the result files' names (`..._[ACC]0.897@NAME.csv`) [MODEL-seedSEED].
     #[arg(long, value_name = "NAME")]
     run: Option<String>,
@@ -138,6 +143,7 @@ impl TrainArgs {
             freeze_backbone: self.freeze_backbone,
             linear_probe: self.linear_probe,
             conv: self.conv.clone(),
+            prototypes: self.prototypes,
         };
         Ok(TrainRequest {
             data: self.data.spec(),

@@ -534,6 +534,65 @@ fn the_lab_starts_lite0_from_imagenet_beside_the_same_network_from_scratch() {
 }
 
 #[test]
+fn a_prototype_head_trains_in_the_lab_and_explains_an_image_by_its_training_patches() {
+    let Some(data) = real_file("breastmnist.npz") else { return };
+    let dir = scratch("prototypes");
+    let out = dir.join("lab.json");
+    std::fs::create_dir_all(&dir).unwrap();
+    let args = ["lab", "--models", "c8,tiny", "--seeds", "0", "--epochs", "1", "--subset", "64", "--methods", "base,prototypes"];
+    let o = run_with(&args, &data, &out);
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("tiny: the prototypes method runs on c8, c16 and c32 only"));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let rows: Vec<String> = v["rows"].as_array().unwrap().iter().map(|r| format!("{} {}", r["model"], r["method"])).collect();
+    assert_eq!(rows, [r#""c8" "base""#, r#""c8" "prototypes""#, r#""tiny" "base""#]);
+    assert_eq!(v["rows"][1]["config"]["prototypes"], 10);
+    assert!(v["rows"][1]["versus_base"]["test"]["delta"].is_f64(), "paired with c8's base");
+    // Named for a model without a plain CNN, it is refused before anything trains.
+    let o = run_with(&["lab", "--models", "tiny", "--methods", "prototypes"], &data, &out);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("add c8, c16 or c32"), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // A reader trains one and asks why an image got its class.
+    let run = dir.join("run");
+    let train = ["train", "--model", "c8", "--prototypes", "2", "--epochs", "1", "--subset", "64", "--batch", "32"];
+    let o = run_with(&train, &data, &run);
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let png = dir.join("why.png");
+    let o = bin()
+        .args(["--json", "explain", "--index", "7", "--checkpoint"])
+        .arg(run.join("best.ckpt"))
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let done: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let why = &done["result"]["prototypes"];
+    assert_eq!(why["map_side"], 3);
+    let matches = why["matches"].as_array().unwrap();
+    assert_eq!(matches.len(), 3, "{why}");
+    for m in matches {
+        let source = &m["source"];
+        // Trained on the first 64 images, projected there: each prototype is one of their cells.
+        assert!(source["index"].as_u64().unwrap() < 64 && source["distance"].as_f64().unwrap() < 1e-5, "{m}");
+        assert_eq!(m["map"].as_array().unwrap().len(), 9);
+    }
+    let bytes = std::fs::read(&png).unwrap();
+    // Grad-CAM's row and a row per prototype, 28 px panels scaled 8x with 8 px gaps (the PNG
+    // header's height, big-endian at bytes 20-23).
+    assert_eq!(&bytes[1..4], b"PNG");
+    assert_eq!(u32::from_be_bytes([bytes[20], bytes[21], bytes[22], bytes[23]]), 4 * (28 * 8 + 8) - 8);
+    let mut text = bin();
+    text.args(["explain", "--index", "7", "--checkpoint"]).arg(run.join("best.ckpt")).arg("--data").arg(&data);
+    let o = text.arg("--out").arg(&png).output().unwrap();
+    assert!(String::from_utf8_lossy(&o.stdout).contains("this looks like that"), "{}", String::from_utf8_lossy(&o.stdout));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn the_lab_compares_methods_on_a_five_grade_set_by_the_evaluators_auc() {
     let Some(data) = real_file("retinamnist.npz") else { return };
     let (v, out) = short_lab(&data, "lab-retina");

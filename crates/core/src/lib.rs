@@ -70,6 +70,7 @@ pub mod lab;
 pub mod metrics;
 pub mod model;
 pub mod pretext;
+pub mod prototypes;
 pub mod read;
 pub mod result_file;
 pub mod rng;

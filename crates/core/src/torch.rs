@@ -514,6 +514,13 @@ pub fn to_checkpoint_for(
 /// `model`'s state dict under the names and layouts of the PyTorch module it matches (see the
 /// module docs).
 pub async fn state_dict(model: &Network, config: &ModelConfig) -> Result<StateDict, TorchError> {
+    if config.prototypes.is_some() {
+        return Err(TorchError::Unsupported(
+            "a prototype head (ProtoPNet) has no PyTorch module in the README to load it into; its checkpoint, metrics and \
+             explanations export, its weights do not"
+                .into(),
+        ));
+    }
     let family = config.size.family();
     let torchvision = config.stem == Stem::Torchvision;
     Ok(weights::read(model)

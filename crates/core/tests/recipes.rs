@@ -374,3 +374,45 @@ fn the_imagenet_comparison_the_article_quotes_is_its_report() {
         assert!(app.contains(&said), "the article does not say {said}");
     }
 }
+
+#[test]
+fn the_prototype_comparison_results_md_quotes_is_its_report() {
+    use breastmnist_core::lab::{LabReport, Method, PROTOTYPES_PER_CLASS};
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let json = std::fs::read_to_string(format!("{root}/docs/lab/prototypes.json")).unwrap();
+    let report: LabReport = serde_json::from_str(&json).unwrap();
+    let row = |m: Method| report.rows.iter().find(|r| r.model == "c16" && r.method == m).unwrap();
+    let (base, proto) = (row(Method::Base), row(Method::Prototypes));
+    for r in [base, proto] {
+        assert_eq!(r.runs.len(), 3, "three seeds");
+        assert_eq!(r.config.preset, Some(breastmnist_core::train::Preset::Reader));
+    }
+    assert_eq!((base.config.prototypes, proto.config.prototypes), (None, Some(PROTOTYPES_PER_CLASS)));
+    let versus = proto.versus_base.unwrap();
+    assert!(versus.test.ci.hi < 0.0, "results.md calls it worse on test: {:?}", versus.test);
+    assert!(versus.val.ci.lo < 0.0 && versus.val.ci.hi > 0.0, "and within noise on validation: {:?}", versus.val);
+    let results = std::fs::read_to_string(format!("{root}/docs/results.md")).unwrap();
+    let signed = |x: f64| format!("{x:+.3}").replace('-', "−");
+    for r in [base, proto] {
+        let (auc, acc) = (r.test_auc_ci.unwrap(), r.test_acc_ci.unwrap());
+        let cells = format!(
+            "| {:.3} ± {:.3} | {:.3} ± {:.3} [{:.3}, {:.3}] | {:.3} ± {:.3} [{:.3}, {:.3}] | {:.3} |",
+            r.val_auc.mean,
+            r.val_auc.sd,
+            r.test_auc.mean,
+            r.test_auc.sd,
+            auc.lo,
+            auc.hi,
+            r.test_acc.mean,
+            r.test_acc.sd,
+            acc.lo,
+            acc.hi,
+            r.dedup_test_auc.unwrap().mean
+        );
+        assert!(results.contains(&cells), "docs/results.md lacks c16 {}: {cells}", r.method);
+    }
+    for (name, d) in [("test", versus.test), ("val", versus.val)] {
+        let said = format!("{} [{}, {}]", signed(d.delta), signed(d.ci.lo), signed(d.ci.hi));
+        assert!(results.contains(&said), "docs/results.md lacks the {name} difference {said}");
+    }
+}

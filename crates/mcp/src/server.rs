@@ -149,6 +149,7 @@ impl Server {
         recipe.lr = a.lr;
         recipe.seed = a.seed.unwrap_or(0);
         recipe.subset = a.subset;
+        recipe.prototypes = a.prototypes;
         // The presets start from fresh weights; nothing is looked up beside the binary.
         recipe.init = Some(PathBuf::from("none"));
         Ok(TrainRequest {

@@ -2,6 +2,7 @@
 //! argument types their calls are read into (unknown fields refused). The bounds an agent's
 //! call is held to are here too.
 
+use breastmnist_ops::MAX_PROTOTYPES;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -42,6 +43,7 @@ pub fn catalog() -> Vec<(&'static str, &'static str, Value)> {
                 "lr": { "type": "number", "exclusiveMinimum": 0, "maximum": 1 },
                 "seed": { "type": "integer", "minimum": 0 },
                 "subset": { "type": "integer", "minimum": 1, "description": "Train on the first N training images" },
+                "prototypes": { "type": "integer", "minimum": 1, "maximum": MAX_PROTOTYPES, "description": "Classify with a ProtoPNet prototype head of M prototypes per class (c8, c16, c32); explain then names the training patches an image looks like" },
                 "out": { "type": "string", "description": "The run's folder under the root (created)" } },
                 "required": ["data", "out"], "additionalProperties": false }),
         ),
@@ -113,6 +115,7 @@ pub struct Train {
     pub lr: Option<f64>,
     pub seed: Option<u64>,
     pub subset: Option<usize>,
+    pub prototypes: Option<usize>,
     pub out: String,
 }
 

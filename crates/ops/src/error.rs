@@ -129,6 +129,7 @@ impl Error {
             | Error::NoBackend { .. } => ErrorKind::BadInput,
             Error::Train(
                 train::TrainError::Config(_)
+                | train::TrainError::Model(_)
                 | train::TrainError::DataShape { .. }
                 | train::TrainError::Classes { .. }
                 | train::TrainError::Head { .. }

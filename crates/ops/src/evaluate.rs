@@ -9,6 +9,7 @@ use breastmnist_core::checkpoint::Checkpoint;
 use breastmnist_core::evaluator::{self, TaskMetrics};
 use breastmnist_core::export::MetricsFile;
 use breastmnist_core::model::ModelSize;
+use breastmnist_core::prototypes::{self, LooksLike};
 use breastmnist_core::result_file;
 use breastmnist_core::torch;
 use breastmnist_core::{Network, eval, train};
@@ -19,6 +20,7 @@ use serde::Serialize;
 use crate::backend::{Backend, device};
 use crate::error::{Error, create_dir, read, write};
 use crate::event::{EVENTS_VERSION, Event, Sink, Written};
+use crate::picture::{Panel, cell_mask, upsample};
 use crate::source::{DataSpec, Opened, load_data};
 use crate::train::write_result_files;
 use crate::weights::load_weights;
@@ -313,7 +315,12 @@ pub struct Explained {
     pub side: usize,
     /// The map, `side * side` values in [0, 1], row-major.
     pub map: Vec<f32>,
-    /// The image beside its map over it, as PNG bytes (not serialised).
+    /// A prototype head's "this looks like that": the three prototypes that add most to the
+    /// explained class, each with its similarity map and the training patch it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prototypes: Option<LooksLike>,
+    /// The image beside its map over it, as PNG bytes (not serialised); with prototypes, a row
+    /// per prototype below: the image's similarity to it beside the training patch it is.
     #[serde(skip)]
     pub png: Vec<u8>,
     /// The PNG's file, when the request named one.
@@ -348,7 +355,35 @@ pub fn explain(req: &ExplainRequest, sink: &mut dyn Sink) -> Result<Explained, E
     let stage = l.ckpt.config.cam_stage(breastmnist_core::model::Stage::Layer4);
     let map = block_on(breastmnist_core::gradcam::grad_cam(&l.model, &l.ckpt.config, image, class, stage, &l.device))
         .map_err(|e| Error::Usage(format!("Grad-CAM failed: {e}")))?;
-    let png = crate::picture::side_by_side(image, l.opened.data.channels, map.side, &map.values)?;
+    let channels = l.opened.data.channels;
+    let mut rows = vec![vec![
+        Panel { image, channels, side: map.side, map: None },
+        Panel { image, channels, side: map.side, map: Some(map.values.clone()) },
+    ]];
+    let prototypes = match l.model.prototypes() {
+        Some(_) => {
+            let train = ImageView::of(&l.opened.data, Split::Train);
+            let failed = |e: prototypes::PrototypeError| Error::Usage(format!("the prototype explanation failed: {e}"));
+            let sources = block_on(prototypes::sources(&l.model, &train, &l.device)).map_err(failed)?;
+            let config = &l.ckpt.config;
+            let why = prototypes::looks_like(&l.model, config, &view, req.index, class, 3, &sources, &l.device);
+            Some(block_on(why).map_err(failed)?)
+        }
+        None => None,
+    };
+    if let Some(p) = &prototypes {
+        for m in &p.matches {
+            let similarity = upsample(&m.map, p.map_side, map.side, p.cell);
+            let mut row = vec![Panel { image, channels, side: map.side, map: Some(similarity) }];
+            if let Some(s) = m.source.as_ref().filter(|s| s.index < l.opened.data.train.len()) {
+                let source = l.opened.data.image(Split::Train, s.index);
+                let mask = cell_mask(s.row, s.col, map.side, p.cell);
+                row.push(Panel { image: source, channels, side: map.side, map: Some(mask) });
+            }
+            rows.push(row);
+        }
+    }
+    let png = crate::picture::grid(&rows)?;
     let mut written = Written::default();
     if let Some(out) = &req.out {
         written.write(sink, out.clone(), &png, "picture")?;
@@ -366,6 +401,7 @@ pub fn explain(req: &ExplainRequest, sink: &mut dyn Sink) -> Result<Explained, E
         stage: format!("{stage:?}"),
         side: map.side,
         map: map.values,
+        prototypes,
         png,
         files: written.0,
     })

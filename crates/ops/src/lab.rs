@@ -240,6 +240,24 @@ fn mean_task_probability(
     Ok((val, test, val_p, test_p))
 }
 
+/// Whether the `prototypes` method can run in `req` on `data`: a plain CNN among the models,
+/// one label per image, and a recipe that does not keep a weight average.
+fn prototypes_fit(req: &LabRequest, data: &breastmnist_data::Dataset) -> Result<(), String> {
+    if !req.models.iter().any(|&m| Method::Prototypes.runs_on(m)) {
+        return Err("the prototypes method puts a prototype head on a plain CNN: add c8, c16 or c32 to --models".into());
+    }
+    if matches!(data.targets, breastmnist_data::Targets::MultiLabel(_)) {
+        return Err("the prototypes method classifies one label per image; this data is multi-label".into());
+    }
+    if req.preset.config().selection == train::Selection::EmaLast {
+        return Err(format!(
+            "the prototypes method cannot keep a weight average (the {} preset's ema-last): choose --preset reader",
+            req.preset.name()
+        ));
+    }
+    Ok(())
+}
+
 /// Runs every method of `req` for every model and seed and writes the report to `req.out`.
 pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Labbed, Error> {
     if req.models.is_empty() || req.seeds.is_empty() || req.methods.as_ref().is_some_and(Vec::is_empty) {
@@ -255,6 +273,8 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
             .into_iter()
             .filter(|&m| m != Method::Transfer || req.pretrain_data.is_some())
             .filter(|m| !m.imagenet() || (req.imagenet.is_some() && req.models.contains(&ModelSize::Lite0)))
+            // A prototype head is another classifier, not a training method: named only.
+            .filter(|&m| m != Method::Prototypes)
             .filter(|m| gray || !needs_gray(m))
             .filter(|m| req.resize.is_none() || !needs_gray(m))
             .collect(),
@@ -292,6 +312,9 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
         if !req.models.contains(&ModelSize::Lite0) {
             return Err(Error::Usage(format!("the {m} method starts EfficientNet-Lite0 from ImageNet: add lite0 to --models")));
         }
+    }
+    if methods.contains(&Method::Prototypes) {
+        prototypes_fit(req, &opened.data).map_err(Error::Usage)?;
     }
     if let Some(m) = methods.iter().find(|m| !gray && needs_gray(m)) {
         return Err(Error::Usage(format!(
@@ -386,7 +409,10 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
         if model != ModelSize::Lite0 && methods.iter().any(|m| m.imagenet()) {
             sink.emit(Event::Note { message: format!("{model}: the imagenet methods run on lite0 only") });
         }
-        let runs_on = |m: Method| m != Method::Ensemble && (!m.imagenet() || model == ModelSize::Lite0);
+        if methods.contains(&Method::Prototypes) && !Method::Prototypes.runs_on(model) {
+            sink.emit(Event::Note { message: format!("{model}: the prototypes method runs on c8, c16 and c32 only") });
+        }
+        let runs_on = |m: Method| m != Method::Ensemble && m.runs_on(model);
         for &method in methods.iter().filter(|&&m| runs_on(m)) {
             let mut runs = Vec::new();
             for &seed in &req.seeds {

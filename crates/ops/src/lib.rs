@@ -25,6 +25,7 @@ pub mod train;
 pub mod weights;
 
 pub use backend::Backend;
+pub use breastmnist_core::model::MAX_PROTOTYPES;
 pub use error::{Error, ErrorKind, file_name, read, write};
 pub use event::{Cancel, Collect, DataInfo, Event, Sink};
 pub use recipe::Recipe;

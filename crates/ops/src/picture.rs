@@ -1,34 +1,64 @@
-//! A Grad-CAM map as a picture: the image on the left, the map over it on the right, scaled up
-//! (nearest neighbour) and encoded as PNG.
+//! Maps as pictures, scaled up (nearest neighbour) and encoded as PNG: Grad-CAM's (the image on
+//! the left, the map over it on the right) and a grid of panels ("this looks like that": an
+//! image's similarity to a prototype beside the training patch the prototype is).
 
 use crate::error::Error;
 
 /// Each source pixel becomes a `SCALE` x `SCALE` block.
 const SCALE: usize = 8;
 
-/// `image` (`side * side * channels` bytes, channel last) beside the same image with `map`
-/// (`side * side` values in [0, 1]) blended over it in a black-red-yellow ramp, as PNG bytes.
+/// One picture in a [`grid`]: an image (`side * side * channels` bytes, channel last) with,
+/// optionally, a map (`side * side` values in [0, 1]) blended over it in a black-red-yellow ramp.
+pub struct Panel<'a> {
+    pub image: &'a [u8],
+    pub channels: usize,
+    pub side: usize,
+    pub map: Option<Vec<f32>>,
+}
+
+/// `image` beside the same image with `map` over it, as PNG bytes (Grad-CAM's picture).
 pub fn side_by_side(image: &[u8], channels: usize, side: usize, map: &[f32]) -> Result<Vec<u8>, Error> {
-    if image.len() != side * side * channels || map.len() != side * side || !(channels == 1 || channels == 3) {
-        return Err(Error::Usage(format!("cannot draw a {side} px map over {} bytes of {channels}-channel pixels", image.len())));
+    grid(&[vec![Panel { image, channels, side, map: None }, Panel { image, channels, side, map: Some(map.to_vec()) }]])
+}
+
+/// Rows of panels of one side, scaled up (nearest neighbour) with a white gap between them, as
+/// PNG bytes.
+pub fn grid(rows: &[Vec<Panel<'_>>]) -> Result<Vec<u8>, Error> {
+    let side = rows.first().and_then(|r| r.first()).map_or(0, |p| p.side);
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    for p in rows.iter().flatten() {
+        let map_fits = p.map.as_ref().is_none_or(|m| m.len() == side * side);
+        if p.side != side || p.image.len() != side * side * p.channels || !map_fits || !(p.channels == 1 || p.channels == 3) {
+            return Err(Error::Usage(format!(
+                "cannot draw a {side} px map over {} bytes of {}-channel pixels",
+                p.image.len(),
+                p.channels
+            )));
+        }
     }
-    let (w, h) = (2 * side * SCALE + SCALE, side * SCALE);
+    if side == 0 {
+        return Err(Error::Usage("nothing to draw".into()));
+    }
+    let cell = side * SCALE + SCALE;
+    let (w, h) = (cols * cell - SCALE, rows.len() * cell - SCALE);
     let mut rgb = vec![255u8; w * h * 3];
-    for y in 0..h {
-        for x in 0..side * SCALE {
-            let i = (y / SCALE) * side + x / SCALE;
-            let px: [f32; 3] = if channels == 1 {
-                [f32::from(image[i]); 3]
-            } else {
-                [f32::from(image[3 * i]), f32::from(image[3 * i + 1]), f32::from(image[3 * i + 2])]
-            };
-            let heat = ramp(map[i]);
-            let alpha = 0.55 * map[i].clamp(0.0, 1.0);
-            let left = (y * w + x) * 3;
-            let right = (y * w + x + side * SCALE + SCALE) * 3;
-            for c in 0..3 {
-                rgb[left + c] = px[c] as u8;
-                rgb[right + c] = (px[c] * (1.0 - alpha) + heat[c] * alpha).round().clamp(0.0, 255.0) as u8;
+    for (r, row) in rows.iter().enumerate() {
+        for (c, p) in row.iter().enumerate() {
+            for y in 0..side * SCALE {
+                for x in 0..side * SCALE {
+                    let i = (y / SCALE) * side + x / SCALE;
+                    let px: [f32; 3] = if p.channels == 1 {
+                        [f32::from(p.image[i]); 3]
+                    } else {
+                        [f32::from(p.image[3 * i]), f32::from(p.image[3 * i + 1]), f32::from(p.image[3 * i + 2])]
+                    };
+                    let v = p.map.as_ref().map_or(0.0, |m| m[i]);
+                    let (heat, alpha) = (ramp(v), 0.55 * v.clamp(0.0, 1.0));
+                    let at = ((r * cell + y) * w + c * cell + x) * 3;
+                    for k in 0..3 {
+                        rgb[at + k] = (px[k] * (1.0 - alpha) + heat[k] * alpha).round().clamp(0.0, 255.0) as u8;
+                    }
+                }
             }
         }
     }
@@ -39,6 +69,31 @@ pub fn side_by_side(image: &[u8], channels: usize, side: usize, map: &[f32]) -> 
     let encoded = encoder.write_header().and_then(|mut writer| writer.write_image_data(&rgb));
     encoded.map_err(|e| Error::Usage(format!("cannot encode the picture: {e}")))?;
     Ok(out)
+}
+
+/// The cell of pixel `p` (along one side) for cells of `cell` pixels, if it is in one of
+/// `map_side`.
+fn cell_at(p: usize, cell: f64, map_side: usize) -> Option<usize> {
+    let c = (p as f64 / cell).floor() as usize;
+    (c < map_side).then_some(c)
+}
+
+/// A `map_side` x `map_side` map spread over a `side` px image (cells of `cell` pixels; pixels
+/// past the last cell get 0) and scaled to [0, 1] by its maximum.
+pub fn upsample(map: &[f32], map_side: usize, side: usize, cell: f64) -> Vec<f32> {
+    let top = map.iter().copied().fold(f32::MIN_POSITIVE, f32::max);
+    (0..side * side)
+        .map(|i| match (cell_at(i / side, cell, map_side), cell_at(i % side, cell, map_side)) {
+            (Some(r), Some(c)) => map.get(r * map_side + c).copied().unwrap_or(0.0) / top,
+            _ => 0.0,
+        })
+        .collect()
+}
+
+/// 1 over the pixels of cell (`row`, `col`) (cells of `cell` pixels) of a `side` px image, else 0.
+pub fn cell_mask(row: usize, col: usize, side: usize, cell: f64) -> Vec<f32> {
+    let at = |p: usize| (p as f64 / cell).floor() as usize;
+    (0..side * side).map(|i| f32::from(u8::from(at(i / side) == row && at(i % side) == col))).collect()
 }
 
 /// Black (0) through red to yellow (1).
@@ -70,5 +125,18 @@ mod tests {
         let cold = right + 3 * SCALE * 3;
         assert_eq!(&buf[cold..cold + 3], &[100, 100, 100]);
         assert!(side_by_side(&image, 1, 5, &map).is_err());
+    }
+
+    #[test]
+    fn maps_scale_to_the_image_and_a_cell_is_its_block() {
+        let up = upsample(&[0.0, 2.0, 1.0, 4.0], 2, 4, 2.0);
+        assert_eq!(up, vec![0.0, 0.0, 0.5, 0.5, 0.0, 0.0, 0.5, 0.5, 0.25, 0.25, 1.0, 1.0, 0.25, 0.25, 1.0, 1.0]);
+        // c16 at 28 px: layer4 is 3 x 3 after three flooring 2x2 pools, a cell 8 pixels; pixels
+        // 24-27 are in no cell.
+        let mask = cell_mask(1, 0, 28, 8.0);
+        assert_eq!(mask.iter().filter(|&&v| v == 1.0).count(), 8 * 8, "rows 8-15, columns 0-7");
+        assert_eq!((mask[8 * 28], mask[7 * 28], mask[8 * 28 + 8]), (1.0, 0.0, 0.0));
+        let up = upsample(&[1.0; 9], 3, 28, 8.0);
+        assert_eq!((up[23 * 28 + 23], up[24 * 28], up[27]), (1.0, 0.0, 0.0), "past the last cell: 0");
     }
 }

@@ -40,6 +40,8 @@ pub struct Recipe {
     pub freeze_backbone: bool,
     pub linear_probe: bool,
     pub conv: Option<String>,
+    /// A prototype head of this many prototypes per class (the plain CNNs).
+    pub prototypes: Option<usize>,
 }
 
 impl Recipe {
@@ -71,6 +73,7 @@ impl Recipe {
             freeze_backbone: false,
             linear_probe: false,
             conv: None,
+            prototypes: None,
         }
     }
 
@@ -81,6 +84,7 @@ impl Recipe {
         let mut c = preset.config().with_seed(self.seed).with_subset(self.subset).with_resize(self.resize);
         c.freeze_backbone = self.freeze_backbone;
         c.linear_probe = self.linear_probe;
+        c.prototypes = self.prototypes;
         if let Some(m) = &self.model {
             c.model = m.parse::<ModelSize>()?;
         }

@@ -84,6 +84,7 @@ impl Preset {
             stem: None,
             init_name: None,
             dataset: None,
+            prototypes: None,
         };
         match self {
             Preset::Paper => paper,
@@ -165,6 +166,10 @@ pub struct TrainRequest {
     /// the result files with its flag). `None`: BreastMNIST.
     #[serde(default)]
     pub dataset: Option<DataFile>,
+    /// Classify with a prototype head of this many prototypes per class (ProtoPNet; the plain
+    /// CNNs), so the explorer can show which training patches an image looks like.
+    #[serde(default)]
+    pub prototypes: Option<usize>,
 }
 
 /// One official MedMNIST 2D file: a dataset at one size.
@@ -254,6 +259,12 @@ pub enum ToWorker {
         split: Split,
         index: usize,
         stage: Stage,
+    },
+    /// "This looks like that" for one image: a prototype head's strongest prototypes for the
+    /// predicted class, each with the training patch it is.
+    LooksLike {
+        split: Split,
+        index: usize,
     },
 }
 
@@ -467,6 +478,8 @@ pub enum FromWorker {
     Explained(Explained),
     /// The answer to `Activations`; the bytes hold `channels.len()` maps of `side * side`.
     ActivationGrid(ActivationGridView),
+    /// The answer to `LooksLike`.
+    LooksLike(LooksLikeView),
     /// An `Explain` or `Activations` request failed; training state is unaffected.
     ExplainFailed(WorkerError),
     /// One pretraining step.
@@ -507,6 +520,9 @@ pub struct Explained {
     /// Every class's probability per image, row-major (as the run's metrics computed them).
     #[serde(default)]
     pub probabilities: Vec<f32>,
+    /// The model classifies with a prototype head: `LooksLike` can explain its images.
+    #[serde(default)]
+    pub prototypes: bool,
 }
 
 /// Classes per image in the maps of workers that did not say (BreastMNIST is binary).
@@ -553,6 +569,46 @@ pub struct ActivationGridView {
     pub total_channels: usize,
     pub channels: Vec<usize>,
     pub means: Vec<f32>,
+}
+
+/// "This looks like that" for one image (see `breastmnist_core::prototypes::LooksLike`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LooksLikeView {
+    pub split: Split,
+    pub index: usize,
+    /// The class explained (the predicted one).
+    pub class: usize,
+    /// Side of the similarity maps.
+    pub map_side: usize,
+    /// Image pixels per map cell along each side (cell `r` is pixels `r * cell` to
+    /// `(r + 1) * cell`; pixels past the last cell are in none).
+    pub cell: f64,
+    /// The strongest contributions first.
+    pub matches: Vec<PrototypeView>,
+}
+
+/// One prototype's part in an image's prediction.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PrototypeView {
+    pub prototype: usize,
+    /// The class it belongs to.
+    pub class: usize,
+    pub similarity: f32,
+    pub weight: f32,
+    pub contribution: f32,
+    /// Its similarity to every cell of the image, `map_side * map_side`.
+    pub map: Vec<f32>,
+    /// The training image (index in the train split) and cell it is.
+    pub source: Option<PatchView>,
+}
+
+/// A cell of a training image.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PatchView {
+    pub index: usize,
+    pub row: usize,
+    pub col: usize,
+    pub distance: f32,
 }
 
 impl ToWorker {
@@ -623,6 +679,7 @@ mod tests {
             stem: Some(Stem::Torchvision),
             init_name: Some("c16-contrastive.ckpt".into()),
             dataset: Some(DataFile { flag: Flag::Retina, size: Size::Px28 }),
+            prototypes: Some(10),
         });
         // Requests written before fine-tuning, augmentation modes, selection rules and presets
         // existed still read (saved runs hold them).
@@ -654,8 +711,31 @@ mod tests {
             classes: 2,
             indices: None,
             probabilities: vec![0.75, 0.25, 0.25, 0.75],
+            prototypes: true,
         });
         assert_eq!(FromWorker::from_json(&explained.to_json()).unwrap(), explained);
+        let ask = ToWorker::LooksLike { split: Split::Test, index: 5 };
+        assert_eq!(ask.to_json(), r#"{"cmd":"looks_like","split":"test","index":5}"#);
+        assert_eq!(ToWorker::from_json(&ask.to_json()).unwrap(), ask);
+        let patch = PatchView { index: 12, row: 1, col: 2, distance: 0.0 };
+        let m = PrototypeView {
+            prototype: 4,
+            class: 1,
+            similarity: 9.2,
+            weight: 1.0,
+            contribution: 9.2,
+            map: vec![0.5; 9],
+            source: Some(patch),
+        };
+        let why = FromWorker::LooksLike(LooksLikeView {
+            split: Split::Test,
+            index: 5,
+            class: 1,
+            map_side: 3,
+            cell: 8.0,
+            matches: vec![m],
+        });
+        assert_eq!(FromWorker::from_json(&why.to_json()).unwrap(), why);
         // Workers from before k classes said nothing of them: two, the whole split.
         let old = r#"{"msg":"explained","split":"test","stage":"layer3","side":28,"scores":[0.5],"millis":1.0,"backend":"cpu"}"#;
         assert!(matches!(FromWorker::from_json(old), Ok(FromWorker::Explained(e)) if e.classes == 2 && e.indices.is_none()));
@@ -711,6 +791,7 @@ mod tests {
             classes: 2,
             indices: None,
             probabilities: vec![0.9, 0.1, 0.1, 0.9],
+            prototypes: false,
         };
         let maps: Vec<u8> = (0..e.maps_len() as u8).collect();
         assert_eq!(maps.len(), 16);

@@ -15,6 +15,7 @@ use breastmnist_core::lab::Method;
 use breastmnist_core::model::conv_check::Settled;
 use breastmnist_core::model::{ConvAlgo, ModelConfig, Resample, Stem};
 use breastmnist_core::pretext::{PretextConfig, PretextError, Task};
+use breastmnist_core::prototypes::{LooksLike, PrototypeError};
 use breastmnist_core::result_file;
 use breastmnist_core::torch::TorchError;
 use breastmnist_core::train::{
@@ -23,8 +24,9 @@ use breastmnist_core::train::{
 use breastmnist_core::{Environment, MetricsFile, ModelSize, Stage};
 use breastmnist_data::{DataError, Dataset, DecodeOptions, Flag};
 use breastmnist_protocol::{
-    self as protocol, BackendKind, CertaintyView, ConvView, DataFile, DoneView, EpochView, ErrorKind, Explained, ModelKind,
-    ModelView, PretrainRequest, ResultFileView, Split, TaskConfusion, TaskView, TrainRequest, WorkerError,
+    self as protocol, BackendKind, CertaintyView, ConvView, DataFile, DoneView, EpochView, ErrorKind, Explained, LooksLikeView,
+    ModelKind, ModelView, PatchView, PretrainRequest, PrototypeView, ResultFileView, Split, TaskConfusion, TaskView,
+    TrainRequest, WorkerError,
 };
 
 pub fn model_size(m: ModelKind) -> ModelSize {
@@ -86,7 +88,7 @@ pub fn train_error(e: &TrainError) -> WorkerError {
         | TrainError::Classes { .. }
         | TrainError::Head { .. }
         | TrainError::State(_) => ErrorKind::Checkpoint,
-        TrainError::Read(_) | TrainError::Eval(_) => ErrorKind::Device,
+        TrainError::Read(_) | TrainError::Eval(_) | TrainError::Prototype(_) => ErrorKind::Device,
         TrainError::Unlabeled => ErrorKind::Data,
         TrainError::Metrics(_) | TrainError::Evaluator(_) | TrainError::NotAtEpochBoundary | TrainError::NoModel => {
             ErrorKind::Worker
@@ -171,8 +173,36 @@ pub fn explained(
         classes: k,
         indices,
         probabilities: out.probabilities,
+        prototypes: false,
     };
     (view, out.maps)
+}
+
+/// "This looks like that" for image `index` of `split`, as the page receives it.
+pub fn looks_like(why: LooksLike, split: Split, index: usize) -> LooksLikeView {
+    let matches = why
+        .matches
+        .into_iter()
+        .map(|m| PrototypeView {
+            prototype: m.prototype,
+            class: m.class,
+            similarity: m.similarity,
+            weight: m.weight,
+            contribution: m.contribution,
+            map: m.map,
+            source: m.source.map(|p| PatchView { index: p.index, row: p.row, col: p.col, distance: p.distance }),
+        })
+        .collect();
+    LooksLikeView { split, index, class: why.class, map_side: why.map_side, cell: why.cell, matches }
+}
+
+/// Why a prototype explanation failed.
+pub fn prototype_error(e: &PrototypeError) -> WorkerError {
+    let kind = match e {
+        PrototypeError::NoHead | PrototypeError::Class { .. } => ErrorKind::Worker,
+        PrototypeError::Eval(_) => ErrorKind::Device,
+    };
+    WorkerError::new(kind, e.to_string())
 }
 
 fn augmentation(a: protocol::Augment) -> Augmentation {
@@ -223,7 +253,8 @@ pub fn config_of(req: &TrainRequest) -> TrainConfig {
         .with_tta(req.tta)
         .with_preset(req.preset.map(preset))
         .with_freeze_backbone(req.fine_tune && req.freeze_backbone)
-        .with_conv(req.conv.map(conv));
+        .with_conv(req.conv.map(conv))
+        .with_prototypes(req.prototypes);
     // torchvision's stem as MedMNIST's 224 px rows use it: on the images upsampled to 224 px
     // with nearest neighbours (unless the request resizes otherwise).
     if req.stem == Some(protocol::Stem::Torchvision) {
@@ -458,6 +489,9 @@ mod tests {
         assert_eq!(config_of(&req).resize, Some(112));
         req.stem = Some(protocol::Stem::Medmnist);
         assert_eq!(config_of(&req).stem, Stem::Medmnist);
+        assert_eq!(config_of(&req).prototypes, None);
+        req.prototypes = Some(10);
+        assert_eq!(config_of(&req).prototypes, Some(10));
         for a in protocol::Augment::ALL {
             assert_eq!(augmentation(a).name(), a.name());
         }

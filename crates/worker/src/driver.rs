@@ -78,7 +78,15 @@ pub async fn evaluate(
     let report = &mut |split, done, total| post(&FromWorker::Eval { split, done, total }, None);
     let (result, model) =
         evaluate_checkpoint_reporting(&checkpoint, &data, &device, tta, report).await.map_err(|e| train_error(&e))?;
-    explainer.keep(Session { device, backend: kind, data, model, config: result.model.clone(), tta });
+    explainer.keep(Session {
+        device,
+        backend: kind,
+        data,
+        model,
+        config: result.model.clone(),
+        tta,
+        sources: Default::default(),
+    });
     post_checkpoint(&name, ckpt).await;
     post(&FromWorker::Done(done_view(&result, kind, &adapter, Settled::unchecked(ConvAlgo::Direct), None)), None);
     Ok(())
@@ -130,7 +138,15 @@ pub async fn run(
         let (epoch, model) = trainer.best_model()?;
         let config = trainer.model_config().clone();
         let tta = trainer.config().tta;
-        explainer.keep(Session { device: device.clone(), backend: kind, data: data.clone(), model: model.clone(), config, tta });
+        explainer.keep(Session {
+            device: device.clone(),
+            backend: kind,
+            data: data.clone(),
+            model: model.clone(),
+            config,
+            tta,
+            sources: Default::default(),
+        });
         Some(epoch)
     };
 

@@ -1,6 +1,7 @@
 //! The explanation queue: once a run is done (or a checkpoint evaluated) its model stays here
-//! and answers `explain` (scores and Grad-CAM maps of a whole split, in chunks with progress)
-//! and `activations` (one image's strongest channels), one request at a time.
+//! and answers `explain` (scores and Grad-CAM maps of a whole split, in chunks with progress),
+//! `activations` (one image's strongest channels) and, for a prototype head, `looks_like` (one
+//! image's strongest prototypes and the training patches they are), one request at a time.
 //!
 //! It must not know how the model was trained.
 
@@ -11,6 +12,7 @@ use std::sync::Arc;
 
 use breastmnist_core::batch::ImageView;
 use breastmnist_core::explain::{Explanations, activations, explain};
+use breastmnist_core::prototypes::{self, Patch};
 use breastmnist_core::{Device, ModelConfig, Network};
 use breastmnist_data::Dataset;
 use breastmnist_protocol::{ActivationGridView, BackendKind, ErrorKind, FromWorker, MAX_EXPLAIN_IMAGES, Split, WorkerError};
@@ -46,6 +48,8 @@ pub struct Session {
     pub config: ModelConfig,
     /// Whether the run's metrics used flip TTA (the explorer's scores then do too).
     pub tta: bool,
+    /// A prototype head's training patches, found on the first `looks_like`.
+    pub sources: RefCell<Option<Vec<Option<Patch>>>>,
 }
 
 #[derive(Default)]
@@ -119,7 +123,8 @@ impl Explainer {
                     yield_now(0).await;
                 }
                 let out = out.ok_or_else(|| WorkerError::new(ErrorKind::Worker, format!("the {split:?} split is empty")))?;
-                let (view, maps) = convert::explained(out, split, indices, s.backend, now_ms() - started);
+                let (mut view, maps) = convert::explained(out, split, indices, s.backend, now_ms() - started);
+                view.prototypes = s.model.prototypes().is_some();
                 post(&FromWorker::Explained(view), Some(maps));
             }
             Question::Activations { split, index, stage } => {
@@ -141,6 +146,33 @@ impl Explainer {
                     means: grid.means,
                 };
                 post(&FromWorker::ActivationGrid(msg), Some(grid.values));
+            }
+            Question::LooksLike { split, index } => {
+                let view = ImageView::of(&s.data, split);
+                if index >= view.len() {
+                    let message = format!("{} has {} images; there is no image {index}", split.key(), view.len());
+                    return Err(WorkerError::new(ErrorKind::Worker, message));
+                }
+                let failed = |e: prototypes::PrototypeError| convert::prototype_error(&e);
+                let known = s.sources.borrow().clone();
+                let sources = match known {
+                    Some(found) => found,
+                    None => {
+                        let train = ImageView::of(&s.data, Split::Train);
+                        let found = prototypes::sources(&s.model, &train, &s.device).await.map_err(failed)?;
+                        s.sources.replace(Some(found.clone()));
+                        found
+                    }
+                };
+                // The predicted class, as the run's scores computed it.
+                let probs = breastmnist_core::eval::probabilities_as(&s.model, &view, &[index], &s.device, s.tta, false)
+                    .await
+                    .map_err(|e| failed(e.into()))?;
+                let class = probs.iter().enumerate().fold(0, |best, (j, &p)| if p > probs[best] { j } else { best });
+                let why = prototypes::looks_like(&s.model, &s.config, &view, index, class, 3, &sources, &s.device)
+                    .await
+                    .map_err(failed)?;
+                post(&FromWorker::LooksLike(convert::looks_like(why, split, index)), None);
             }
         }
         Ok(())

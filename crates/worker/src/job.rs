@@ -25,6 +25,8 @@ pub enum Question {
     Explain { split: Split, stage: Stage, indices: Option<Vec<usize>> },
     /// One image's strongest channels at `stage`.
     Activations { split: Split, index: usize, stage: Stage },
+    /// One image's strongest prototypes and the training patches they are.
+    LooksLike { split: Split, index: usize },
 }
 
 /// A long piece of work: one runs at a time.
@@ -91,6 +93,7 @@ pub fn plan(command: ToWorker, buffers: Buffers, busy: bool) -> Job {
             Job::Ask(Question::Explain { split, stage, indices: Some(indices) })
         }
         (ToWorker::Activations { split, index, stage }, _) => Job::Ask(Question::Activations { split, index, stage }),
+        (ToWorker::LooksLike { split, index }, _) => Job::Ask(Question::LooksLike { split, index }),
     }
 }
 

@@ -4,11 +4,12 @@
 //! The maths runs in the trainer worker (a whole split per model and stage, asked through
 //! [`ExploreCtx`]); this widget only paints what came back. The rules (which samples a filter
 //! keeps, deep links, colour maps) are plain functions in `view::explore`. Its parts, one file
-//! each: the filters, the scrubber, the sample view and the activation grid; they share the
-//! [`Nav`] made here.
+//! each: the filters, the scrubber, the sample view, the activation grid and, for a prototype
+//! head, "this looks like that"; they share the [`Nav`] made here.
 
 mod activations;
 mod filters;
+mod prototypes;
 mod sample;
 mod scrubber;
 
@@ -22,6 +23,7 @@ use crate::state::explore::ExploreCtx;
 use crate::view::explore::ExploreView;
 use activations::ActivationGrid;
 use filters::Filters;
+use prototypes::LooksLike;
 use sample::SampleView;
 use scrubber::Scrubber;
 
@@ -127,6 +129,20 @@ pub fn Explorer() -> impl IntoView {
         ctx.request_grid_when_settled(key, now);
     });
 
+    // A prototype head's "this looks like that" for the current sample, the same way.
+    Effect::new(move |_| {
+        if !ctx.ready.get() || !ctx.has_prototypes() || ctx.looks_busy() {
+            return;
+        }
+        let key = (split.get(), view.with(|v| v.index));
+        if key.1 >= labels.with(Vec::len) {
+            return;
+        }
+        ctx.looks_like.track();
+        let now = move || (split.get_untracked(), view.with_untracked(|v| v.index));
+        ctx.request_looks_like_when_settled(key, now);
+    });
+
     let on_key = move |ev: web_sys::KeyboardEvent| {
         let from_input = ev
             .target()
@@ -157,6 +173,7 @@ pub fn Explorer() -> impl IntoView {
                 <p class="placeholder">"The samples appear here once the dataset is verified."</p>
             })}
             <SampleView nav=nav />
+            <LooksLike />
             <ActivationGrid grid_stage=grid_stage />
         </div>
     }

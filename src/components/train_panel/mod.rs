@@ -14,7 +14,7 @@ use leptos::prelude::*;
 
 use crate::state::data::DataCtx;
 use crate::state::train::TrainCtx;
-use crate::view::draft::Draft;
+use crate::view::draft::{Draft, PROTOTYPES};
 use crate::view::run::RunPhase;
 use crate::view::served::start_label;
 use curves::Curves;
@@ -133,6 +133,12 @@ pub fn TrainPanel() -> impl IntoView {
                         disabled=move || active.get()
                         on:change=move |ev| { let on = event_target_checked(&ev); draft.update(|d| d.tta = on); } />
                     " Flip test-time augmentation"
+                </label>
+                <label class="field check" title="ProtoPNet: classify by similarity to learned parts of training images (c8, c16, c32)">
+                    <input type="checkbox" data-testid="train-prototypes" prop:checked=move || draft.with(|d| d.prototypes.is_some())
+                        disabled=move || active.get()
+                        on:change=move |ev| { let on = event_target_checked(&ev); draft.update(|d| d.prototypes = on.then_some(PROTOTYPES)); } />
+                    " Prototype head (\"this looks like that\")"
                 </label>
                 <label class="field">"Backend"
                     <select data-testid="train-backend" disabled=move || active.get()

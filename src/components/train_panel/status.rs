@@ -47,8 +47,7 @@ pub fn Status() -> impl IntoView {
                 RunPhase::Failed(_) => format!("Stopped at epoch {}, step {}", s.epoch, s.step),
                 RunPhase::Training | RunPhase::Paused => {
                     let paused = if s.phase == RunPhase::Paused { " (paused)" } else { "" };
-                    let evaluating =
-                        s.eval.as_ref().map(|(split, d, t)| format!(" · evaluating {} {d}/{t}", split.key())).unwrap_or_default();
+                    let evaluating = s.eval_note();
                     format!(
                         "Epoch {} of {} · step {} of {}{evaluating}{eta}{paused}",
                         s.epoch,

@@ -52,8 +52,15 @@ breastmnist_data::names! {
         Imagenet => "imagenet",
         /// The ImageNet features frozen, a linear probe (lr 1e-2).
         ImagenetProbe => "imagenet-probe",
+        /// Interpretable by design: a ProtoPNet prototype head (10 prototypes per class,
+        /// projected onto training patches after every epoch) instead of the linear classifier;
+        /// the plain CNNs only.
+        Prototypes => "prototypes",
     }
 }
+
+/// Prototypes per class of the `prototypes` method (ProtoPNet's 10).
+pub const PROTOTYPES_PER_CLASS: usize = 10;
 
 impl Method {
     /// The self-supervised task whose encoder this method starts from, if any.
@@ -68,6 +75,17 @@ impl Method {
     /// Whether this method starts from ImageNet's weights (EfficientNet-Lite0 only).
     pub fn imagenet(self) -> bool {
         matches!(self, Method::Imagenet | Method::ImagenetProbe)
+    }
+
+    /// Whether `model` can run this method (the ImageNet methods need lite0, a prototype head
+    /// a plain CNN).
+    pub fn runs_on(self, model: crate::model::ModelSize) -> bool {
+        use crate::model::{Family, ModelSize};
+        match self {
+            Method::Imagenet | Method::ImagenetProbe => model == ModelSize::Lite0,
+            Method::Prototypes => model.family() == Family::Cnn,
+            _ => true,
+        }
     }
 
     /// The recipe this method trains, from `base` (for `transfer`, the self-supervised
@@ -85,6 +103,7 @@ impl Method {
             Method::CurriculumEasy => c.with_curriculum(paced(Order::EasyFirst)),
             Method::CurriculumHard => c.with_curriculum(paced(Order::HardFirst)),
             Method::CurriculumRandom => c.with_curriculum(paced(Order::Random)),
+            Method::Prototypes => c.with_prototypes(Some(PROTOTYPES_PER_CLASS)),
         }
     }
 }

@@ -15,6 +15,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, Relu};
 use burn::tensor::{Device, Tensor};
 
 use super::conv::{self, ConvAlgo};
+use super::proto::ProtoHead;
 use super::resnet::conv_layer;
 use super::{ModelConfig, Resample, Stage, global_average_pool, resize_input};
 
@@ -47,6 +48,8 @@ pub struct Cnn {
     pub layer4: Vec<ConvBn>,
     pub pool: MaxPool2d,
     pub fc: Linear,
+    /// A prototype head that replaces `fc` as the classifier ([`ModelConfig::prototypes`]).
+    pub proto: Option<ProtoHead>,
     #[module(skip)]
     pub resize: Option<usize>,
     #[module(skip)]
@@ -69,6 +72,7 @@ impl Cnn {
             layer4: stage(4 * w, 8 * w),
             pool: MaxPool2dConfig::new([2, 2]).init(),
             fc: LinearConfig::new(8 * w, config.num_classes).init(device),
+            proto: config.prototypes.map(|m| ProtoHead::new(8 * w, config.num_classes, m, device)),
             resize: config.resize.filter(|&r| r != config.input_size),
             resample: config.resample,
             conv: None,
@@ -111,8 +115,12 @@ impl Cnn {
         self
     }
 
-    /// Global average pooling and the linear classifier on layer4's activations.
+    /// Global average pooling and the linear classifier on layer4's activations, or the
+    /// prototype head's logits.
     pub fn head(&self, features: Tensor<4>) -> Tensor<2> {
-        self.fc.forward(global_average_pool(features))
+        match &self.proto {
+            Some(p) => p.forward(features).logits,
+            None => self.fc.forward(global_average_pool(features)),
+        }
     }
 }

@@ -13,6 +13,9 @@ use super::{Cnn, Family, Lite0, ModelSize, Network, ResNet, Stage, lite0, reinit
 /// configuration from allocating a huge classifier).
 pub const MAX_CLASSES: usize = 1000;
 
+/// The most prototypes per class a prototype head may have.
+pub const MAX_PROTOTYPES: usize = 50;
+
 /// Errors in a model configuration.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ModelError {
@@ -26,6 +29,12 @@ pub enum ModelError {
     Classes(usize),
     #[error("the {0} has no torchvision stem (only the ResNets do)")]
     Stem(ModelSize),
+    #[error("the {0} takes no prototype head (only the plain CNNs c8, c16 and c32 do)")]
+    PrototypeModel(ModelSize),
+    #[error("{0} prototypes per class are not supported (expected 1 to {MAX_PROTOTYPES})")]
+    Prototypes(usize),
+    #[error("a prototype head classifies one label per image; multi-label data has several")]
+    PrototypesMultiLabel,
 }
 
 breastmnist_data::names! {
@@ -79,6 +88,10 @@ pub struct ModelConfig {
     /// e.g. ChestMNIST) rather than classes read through a softmax.
     #[serde(default, skip_serializing_if = "crate::is_default")]
     pub multi_label: bool,
+    /// Classify with a prototype head of this many prototypes per class instead of the linear
+    /// classifier ([`super::proto`]; the plain CNNs only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prototypes: Option<usize>,
 }
 
 impl Default for ModelConfig {
@@ -96,6 +109,7 @@ builders! { ModelConfig {
     with_resample(resample: Resample),
     with_stem(stem: Stem),
     with_multi_label(multi_label: bool),
+    with_prototypes(prototypes: Option<usize>),
 }}
 
 impl ModelConfig {
@@ -110,6 +124,7 @@ impl ModelConfig {
             resample: Resample::Bilinear,
             stem: Stem::Medmnist,
             multi_label: false,
+            prototypes: None,
         }
     }
 
@@ -136,6 +151,17 @@ impl ModelConfig {
         }
         if self.stem == Stem::Torchvision && self.size.family() != Family::ResNet {
             return Err(ModelError::Stem(self.size));
+        }
+        if let Some(m) = self.prototypes {
+            if self.size.family() != Family::Cnn {
+                return Err(ModelError::PrototypeModel(self.size));
+            }
+            if !(1..=MAX_PROTOTYPES).contains(&m) {
+                return Err(ModelError::Prototypes(m));
+            }
+            if self.multi_label {
+                return Err(ModelError::PrototypesMultiLabel);
+            }
         }
         Ok(())
     }

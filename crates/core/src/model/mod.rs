@@ -5,7 +5,7 @@
 //! `resnet18` of BasicBlocks, `resnet50` of Bottlenecks; [`resnet`]), the plain CNNs (`c8`,
 //! `c16`, `c32`; [`cnn`]) and EfficientNet-Lite0 (`lite0`, the ImageNet starting point;
 //! [`lite0`]). Each has a stem, four stages named `layer1`-`layer4` and a linear head on
-//! globally pooled features. A ResNet's stem is MedMNIST's 28 px one or torchvision's
+//! globally pooled features; a plain CNN may classify with a prototype head instead ([`proto`]). A ResNet's stem is MedMNIST's 28 px one or torchvision's
 //! ImageNet one ([`Stem`]), which MedMNIST's 224 px rows use on images upsampled with nearest
 //! neighbours ([`Resample`]).
 //! Adding a model is one [`ModelSize`] variant: every `match` on it fails to compile until the
@@ -19,6 +19,7 @@ pub mod config;
 pub mod conv;
 pub mod conv_check;
 pub mod lite0;
+pub mod proto;
 pub mod resnet;
 
 use burn::module::{Module, ModuleMapper, Param};
@@ -29,9 +30,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::rng::Rng;
 pub use cnn::Cnn;
-pub use config::{MAX_CLASSES, ModelConfig, ModelError, Resample, Stem};
+pub use config::{MAX_CLASSES, MAX_PROTOTYPES, ModelConfig, ModelError, Resample, Stem};
 pub use conv::ConvAlgo;
 pub use lite0::{LITE0_IMAGENET_PARAMS, Lite0};
+pub use proto::ProtoHead;
 pub use resnet::{BasicBlock, Bottleneck, ResNet};
 
 /// Number of trainable parameters of the MedMNIST ResNet-18 (1 input channel, 2 classes):
@@ -223,20 +225,67 @@ impl Network {
         self.head(self.forward_from(features, stage, Stage::Layer4))
     }
 
-    /// Fine-tuning: every layer frozen except the last stage (layer4) and the classifier.
+    /// Fine-tuning: every layer frozen except the last stage (layer4) and the classifier (a
+    /// prototype head counts as the classifier).
     pub fn freeze_backbone(self) -> Network {
         map_each!(self.freeze(), m => {
             m.fc = m.fc.unfreeze();
             m.unfreeze_last_stage()
         })
+        .unfreeze_prototypes()
     }
 
-    /// A linear probe: every layer frozen except the classifier.
+    /// A linear probe: every layer frozen except the classifier (or the prototype head).
     pub fn freeze_features(self) -> Network {
         map_each!(self.freeze(), m => {
             m.fc = m.fc.unfreeze();
             m
         })
+        .unfreeze_prototypes()
+    }
+
+    fn unfreeze_prototypes(self) -> Network {
+        match self {
+            Network::Cnn(mut m) => {
+                m.proto = m.proto.map(Module::unfreeze);
+                Network::Cnn(m)
+            }
+            other => other,
+        }
+    }
+
+    /// The prototype head, if this network classifies with one ([`proto`]; the CNNs only).
+    pub fn prototypes(&self) -> Option<&ProtoHead> {
+        match self {
+            Network::Cnn(m) => m.proto.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The network with `values` (`[prototypes, proto::DIM]`) as its prototypes (the
+    /// projection); unchanged without a prototype head.
+    pub fn with_prototypes(self, values: Vec<f32>) -> Network {
+        match self {
+            Network::Cnn(mut m) => {
+                m.proto = m.proto.map(|p| p.with_prototypes(values));
+                Network::Cnn(m)
+            }
+            other => other,
+        }
+    }
+
+    /// Logits for training, and the cost the architecture adds to the loss for `targets`
+    /// (`[batch, classes]`): a prototype head's cluster, separation and L1 costs
+    /// ([`proto::costs`]); `None` for the others.
+    pub fn forward_costed(&self, x: Tensor<4>, targets: Tensor<2>) -> (Tensor<2>, Option<Tensor<1>>) {
+        match self.prototypes() {
+            Some(head) => {
+                let out = head.forward(self.forward_to(x, Stage::Layer4));
+                let costs = proto::costs(head, out.min_distances, targets);
+                (out.logits, Some(costs))
+            }
+            None => (self.forward(x), None),
+        }
     }
 
     /// This network with `fresh`'s classifier (transfer to data with other classes: the
@@ -254,6 +303,7 @@ impl Network {
             }
             (Network::Cnn(mut m), Network::Cnn(f)) => {
                 m.fc = f.fc;
+                m.proto = f.proto;
                 Some(Network::Cnn(m))
             }
             (Network::Lite0(mut m), Network::Lite0(f)) => {
@@ -390,6 +440,10 @@ pub fn reinit<M: Module>(model: M, seed: u64) -> M {
             let last = self.path.last().map(String::as_str).unwrap_or("");
             let parent = self.path.iter().rev().nth(1).map(String::as_str).unwrap_or("");
             let values: Vec<f32> = match last {
+                // A prototype head ([`proto`]): prototypes uniform in [0, 1) as ProtoPNet's, the
+                // last layer's class connections 1 and -0.5.
+                "prototypes" => (0..n).map(|_| self.rng.uniform(0.0, 1.0)).collect(),
+                "weight" if D == 2 && parent == "last" => proto::ProtoHead::class_connections(dims[0], dims[1]),
                 "running_mean" | "beta" => vec![0.0; n],
                 "running_var" | "gamma" => vec![1.0; n],
                 "weight" if D == 4 => {

@@ -217,6 +217,11 @@ pub struct TrainConfig {
     /// Written only when set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init: Option<InitFile>,
+    /// Classify with a prototype head of this many prototypes per class (ProtoPNet,
+    /// [`crate::model::proto`]; the plain CNNs only), projected onto training patches after
+    /// every epoch. Written only when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prototypes: Option<usize>,
 }
 
 fn default_ema_decay() -> f64 {
@@ -261,6 +266,7 @@ builders! { TrainConfig {
     with_curriculum(curriculum: Option<Curriculum>),
     with_conv(conv: Option<ConvAlgo>),
     with_init(init: Option<InitFile>),
+    with_prototypes(prototypes: Option<usize>),
 }}
 
 impl Default for OptimizerConfig {
@@ -296,6 +302,10 @@ pub enum ConfigError {
         "the curriculum must start from a fraction in (0, 1] and reach all images at epoch 2 or later (got {start} until epoch {full_at})"
     )]
     Curriculum { start: f64, full_at: usize },
+    #[error(
+        "a prototype head cannot be kept as a weight average (ema-last): averaged prototypes are no longer training patches; choose last or best-val-auc"
+    )]
+    PrototypesAverage,
 }
 
 impl OptimizerConfig {
@@ -372,6 +382,7 @@ impl TrainConfig {
             curriculum: None,
             conv: None,
             init: None,
+            prototypes: None,
         }
     }
 
@@ -402,6 +413,9 @@ impl TrainConfig {
         {
             return Err(ConfigError::Curriculum { start: c.start, full_at: c.full_at });
         }
+        if self.prototypes.is_some() && self.selection == Selection::EmaLast {
+            return Err(ConfigError::PrototypesAverage);
+        }
         Ok(())
     }
 
@@ -410,11 +424,15 @@ impl TrainConfig {
         self.optimizer.lr_at(epoch, self.epochs)
     }
 
-    /// The recipe with `model`'s architecture (size, resize, resampling, stem): the inverse of
+    /// The recipe with `model`'s architecture (size, resize, resampling, stem, prototypes): the inverse of
     /// [`model_config`](Self::model_config), for runs that start from a checkpoint.
     #[must_use]
     pub fn with_architecture(self, model: &ModelConfig) -> Self {
-        self.with_model(model.size).with_resize(model.resize).with_resample(model.resample).with_stem(model.stem)
+        self.with_model(model.size)
+            .with_resize(model.resize)
+            .with_resample(model.resample)
+            .with_stem(model.stem)
+            .with_prototypes(model.prototypes)
     }
 
     /// The model configuration for images of `side` px with `channels` channels.
@@ -426,6 +444,7 @@ impl TrainConfig {
             .with_resize(self.resize)
             .with_resample(self.resample)
             .with_stem(self.stem)
+            .with_prototypes(self.prototypes)
     }
 
     /// [`model_config`](Self::model_config) for `data`: its side and channels, one output per

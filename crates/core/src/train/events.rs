@@ -13,6 +13,7 @@ use crate::eval::EvalError;
 use crate::evaluator::{EvaluatorError, TaskMetrics};
 use crate::metrics::{self, Evaluation, MetricsError, RocPoint};
 use crate::model::{ModelConfig, ModelError};
+use crate::prototypes::PrototypeError;
 use crate::read::ReadError;
 use crate::stats::{self, Interval};
 
@@ -226,6 +227,8 @@ pub enum TrainError {
     Checkpoint(#[from] CheckpointError),
     #[error(transparent)]
     Read(#[from] ReadError),
+    #[error(transparent)]
+    Prototype(#[from] PrototypeError),
     #[error("the checkpoint is for {ckpt} px, {ckpt_ch}-channel images but the data is {data} px, {data_ch}-channel")]
     DataShape { ckpt: usize, ckpt_ch: usize, data: usize, data_ch: usize },
     #[error("the checkpoint's model has {got} outputs, but the data has {expected} classes")]

@@ -49,6 +49,7 @@ use crate::ema::Ema;
 use crate::eval;
 use crate::model::conv_check::{ConvRace, Settled};
 use crate::model::{ConvAlgo, ModelConfig, Network};
+use crate::prototypes::Search;
 use crate::read::{read_all, read_f32};
 use crate::rng::Rng;
 use imported::checkpoint_shape_for;
@@ -62,6 +63,12 @@ pub enum Phase {
     Train {
         epoch: usize,
         step: usize,
+    },
+    /// Projecting a prototype head's prototypes onto their nearest training patches after
+    /// epoch `epoch`'s steps; `done` training images searched so far.
+    Project {
+        epoch: usize,
+        done: usize,
     },
     /// Evaluating epoch `epoch`'s model on the validation split; `done` images so far.
     Val {
@@ -117,6 +124,8 @@ pub struct Trainer {
     /// A race between the convolution algorithms over the first full steps, and the clock
     /// (milliseconds) that times them; see [`Trainer::race_conv`].
     race: Option<(ConvRace, fn() -> f64)>,
+    /// The projection in progress (a prototype head's, [`Phase::Project`]).
+    search: Option<Search>,
 }
 
 impl Trainer {
@@ -149,8 +158,17 @@ impl Trainer {
         task_of(&data)?;
         let mc = checkpoint_shape_for(checkpoint, &data)?;
         let target = config.model_config_for(&data);
-        let target = mc.clone().with_num_classes(target.num_classes).with_multi_label(target.multi_label);
+        // A prototype head asked for starts fresh on the checkpoint's features; one the checkpoint
+        // has is kept unless the recipe asks for another.
+        let target = mc
+            .clone()
+            .with_num_classes(target.num_classes)
+            .with_multi_label(target.multi_label)
+            .with_prototypes(config.prototypes.or(mc.prototypes));
         let config = config.with_architecture(&target);
+        // Again with the checkpoint's architecture (a prototype head it brings cannot be kept as
+        // a weight average either).
+        config.validate(data.train.len())?;
         let ad = device.clone().autodiff();
         let model = checkpoint.load(&ad)?;
         let model = if target == mc {
@@ -202,6 +220,7 @@ impl Trainer {
             best: None,
             result: None,
             race: None,
+            search: None,
             config,
         })
     }
@@ -341,6 +360,7 @@ impl Trainer {
     pub async fn step(&mut self) -> Result<Vec<TrainEvent>, TrainError> {
         match self.phase.clone() {
             Phase::Train { epoch, step } => self.train_step(epoch, step).await,
+            Phase::Project { epoch, done } => self.project_chunk(epoch, done).await,
             Phase::Val { epoch, done } => self.val_chunk(epoch, done).await,
             Phase::Test { done } => self.test_chunk(done).await,
             Phase::Done | Phase::Failed => Ok(Vec::new()),
@@ -375,9 +395,14 @@ impl Trainer {
         }
         let model = self.model.take().ok_or(TrainError::NoModel)?;
         let before = model.clone();
-        let logits = model.forward(batch.images(&self.device));
+        let targets = batch.targets(&self.device);
+        let (logits, costs) = model.forward_costed(batch.images(&self.device), targets.clone());
         let (k, multi_label) = (self.model_config.num_classes, self.model_config.multi_label);
-        let loss = loss(logits.clone(), batch.targets(&self.device), multi_label);
+        let loss = loss(logits.clone(), targets, multi_label);
+        let loss = match costs {
+            Some(c) => loss + c,
+            None => loss,
+        };
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         let model = self.optim.step(lr, model, grads);
         // One read a step: the loss and the logits together, after the update.
@@ -429,8 +454,39 @@ impl Trainer {
         }
         self.seen += idx.len();
         let step = step + 1;
-        self.phase = if step >= spe { Phase::Val { epoch, done: 0 } } else { Phase::Train { epoch, step } };
+        self.phase = if step < spe {
+            Phase::Train { epoch, step }
+        } else if self.model_config.prototypes.is_some() {
+            Phase::Project { epoch, done: 0 }
+        } else {
+            Phase::Val { epoch, done: 0 }
+        };
         Ok(vec![TrainEvent::Step { epoch, step, steps_per_epoch: spe, loss: loss_value, lr }])
+    }
+
+    /// Searches the next chunk of training images for every prototype's nearest patch of its
+    /// class; after the last, moves each prototype onto its patch (ProtoPNet's projection), so
+    /// the model evaluated next explains itself with real training patches.
+    async fn project_chunk(&mut self, epoch: usize, done: usize) -> Result<Vec<TrainEvent>, TrainError> {
+        let model = self.model.as_ref().ok_or(TrainError::NoModel)?.valid();
+        if done == 0 {
+            self.search = Some(Search::new(&model).await?);
+        }
+        let view = ImageView::of(&self.data, Split::Train);
+        let total = self.train_len;
+        let end = (done + eval::chunk_size(&model, view.side)).min(total);
+        let idx: Vec<usize> = (done..end).collect();
+        let search = self.search.as_mut().ok_or(TrainError::NoModel)?;
+        search.add(&model, &view, &idx, &self.device).await?;
+        if end < total {
+            self.phase = Phase::Project { epoch, done: end };
+        } else {
+            let values = search.projected();
+            self.search = None;
+            self.model = self.model.take().map(|m| m.with_prototypes(values));
+            self.phase = Phase::Val { epoch, done: 0 };
+        }
+        Ok(vec![TrainEvent::Eval { split: Split::Train, done: end, total }])
     }
 
     async fn val_chunk(&mut self, epoch: usize, done: usize) -> Result<Vec<TrainEvent>, TrainError> {
