@@ -174,3 +174,45 @@ async fn pretraining_in_the_tab_shows_what_it_learns_and_feeds_the_lab() {
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     b.close().await;
 }
+
+/// GAN-based augmentation in the tab: a GAN trained for two epochs on the first 64 training
+/// images draws both losses, after every epoch a grid of generated images per class captioned
+/// as synthetic, and the Fréchet distance in the served SimCLR encoder's features.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gan_trains_in_the_tab_and_shows_its_synthetic_images_per_class() {
+    let server = StaticServer::start(dist());
+    let b = Browser::start(Options::default()).await;
+    b.client.goto(&format!("{}?gan_epochs=2&gan_subset=64&gan_seed=1&backend=cpu", server.base)).await.unwrap();
+    b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
+    b.wait_js("return !!document.querySelector('[data-testid=gan-run]')", READY).await;
+    b.js("document.querySelector('[data-testid=gan]').scrollIntoView({behavior: 'instant'})", vec![]).await;
+    assert_eq!(b.js("return document.querySelector('[data-testid=gan-epochs]').value", vec![]).await, "2", "the link's epochs");
+    b.click("gan-run").await;
+    let status = b.wait_text("gan-status", Duration::from_secs(600), |t| t.starts_with("done") || t.starts_with("failed")).await;
+    eprintln!("FIGURE the tab's GAN (CPU trainer, the first 64 training images, with the Fréchet distance each epoch): {status}");
+    assert!(status.starts_with("done: 2 epochs") && status.contains("Fréchet distance"), "{status}");
+    assert_eq!(b.attr("gan-grid", "data-epoch").await, "2");
+    let points: usize = b.attr("gan-loss", "data-points").await.parse().unwrap();
+    assert_eq!(points, 4, "two steps of 32 images per epoch, two epochs");
+    for class in 0..2 {
+        let row = b
+            .js(
+                &format!(
+                    "const r = document.querySelector('[data-testid=gan-row-{class}]'); \
+                     return [r.querySelectorAll('canvas').length, r.title, r.querySelector('.gan-label').textContent]"
+                ),
+                vec![],
+            )
+            .await;
+        assert_eq!(row[0], 8, "eight generated images of class {class}");
+        assert!(row[1].as_str().unwrap().starts_with("Synthetic"), "{row}");
+        assert!(row[2].as_str().unwrap().starts_with("synthetic ·"), "{row}");
+    }
+    let caption = b.wait_text("gan-caption", READY, |t| !t.is_empty()).await;
+    assert!(caption.starts_with("Synthetic images, not patients' scans"), "{caption}");
+    let fetched = server.requests().iter().filter(|r| r.path.ends_with("pretrained/c16-contrastive.ckpt")).count();
+    assert_eq!(fetched, 1, "the served encoder, for the distance");
+    assert!(b.console_errors().await.is_empty());
+    b.screenshot("gan").await;
+    b.close().await;
+}

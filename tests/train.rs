@@ -689,3 +689,56 @@ async fn a_diverged_run_keeps_and_stores_its_checkpoint() {
     assert_eq!(magic.as_str(), Some("BMNCKPT1"), "the stored checkpoint came back after the reload");
     b.close().await;
 }
+
+/// The generic starting point: EfficientNet-Lite0 with ImageNet's weights, served in half
+/// precision for the 64 px images. At 28 px Start refuses it before fetching anything; at 64 px
+/// the file is fetched once, verified, kept in Cache Storage, and fine-tuned on the CPU trainer,
+/// and the run's metrics name it by MD5.
+#[tokio::test(flavor = "multi_thread")]
+async fn lite0_fine_tunes_from_the_served_imagenet_start_on_the_64_px_images() {
+    let server = StaticServer::start(dist());
+    let point = "pretrained/lite0-imagenet.ckpt";
+    let fetched = |server: &StaticServer| server.requests().iter().filter(|r| r.path.ends_with(point)).count();
+    let b = Browser::start(Options::default()).await;
+    let link = format!("{}?model=lite0&start=imagenet&epochs=1&batch=16&subset=32&seed=1&backend=cpu", server.base);
+    b.client.goto(&link).await.unwrap();
+    b.wait_text("dataset-status", READY, |t| t.contains("546")).await;
+    assert_eq!(b.js("return document.querySelector('[data-testid=train-start-from]').value", vec![]).await, "imagenet");
+    b.click("train-start").await;
+    let e = b.wait_text("error", READY, |t| t.contains("lite0-imagenet.ckpt")).await;
+    assert!(e.contains("is for the 64 px images") && e.contains("choose 64 px under Resolution"), "{e}");
+    assert_eq!((fetched(&server), b.count("backend-badge").await), (0, 0), "refused before any fetch or worker");
+
+    b.client.goto(&format!("{link}&res=64")).await.unwrap();
+    b.wait_text("dataset-status", READY, |t| t.contains("546") && t.contains("64×64")).await;
+    // What Start costs is said before it.
+    let cost = b.wait_text("train-start-cost", READY, |t| t.contains("lite0-imagenet.ckpt (9.4 MB)")).await;
+    assert!(cost.contains("per epoch of the 546 training images at 64 px") && cost.contains("1 epoch(s) of 32 images"), "{cost}");
+    let clicked = Instant::now();
+    b.click("train-start").await;
+    b.wait_text("train-progress", TRAINED, |t| t.starts_with("Done: 1 epoch")).await;
+    let took = clicked.elapsed().as_secs_f64();
+    assert_eq!(b.count("error").await, 0);
+    assert_eq!(fetched(&server), 1, "fetched once");
+    let doc = b.exported_metrics().await;
+    assert_eq!(doc["config"]["model"].as_str(), Some("lite0"));
+    assert_eq!(doc["config"]["init"]["name"].as_str(), Some("lite0-imagenet.ckpt"));
+    assert_eq!(doc["config"]["init"]["md5"].as_str(), Some("5685b2286c281ed7964dc2fbd320730d"), "the served file, verified");
+    let auc = doc["test"]["auc"].as_f64().unwrap();
+    assert!(auc.is_finite() && (0.0..=1.0).contains(&auc), "test AUC {auc}");
+    let cached = b
+        .client
+        .execute_async(
+            "const url = arguments[0], done = arguments[1]; caches.keys().then(ks => Promise.all(ks.map(k => caches.open(k).then(c => c.match(url)))))\
+             .then(hits => done(hits.some(h => h !== undefined)))",
+            vec![serde_json::json!(format!("{}{point}", server.base))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(cached, serde_json::json!(true), "kept in Cache Storage once verified");
+    eprintln!(
+        "FIGURE lite0 from the ImageNet start, 64 px, 32 training images, 1 epoch, CPU trainer (fetch, verify, train, score 78 + 156 images): {took:.1} s"
+    );
+    b.screenshot("train-imagenet-start").await;
+    b.close().await;
+}

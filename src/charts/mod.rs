@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod class_balance;
 pub mod curves;
+pub mod gan;
 pub mod methods;
 pub mod roc;
 

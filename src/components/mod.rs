@@ -9,6 +9,7 @@ pub mod benchmark_table;
 pub mod dataset_card;
 pub mod explorer;
 pub mod gallery;
+pub mod gan;
 pub mod lazy;
 pub mod methods_lab;
 pub mod other_datasets;

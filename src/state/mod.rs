@@ -19,6 +19,7 @@
 pub mod beyond;
 pub mod data;
 pub mod explore;
+pub mod gan;
 pub mod loads;
 pub mod methods;
 pub mod resolution;

@@ -264,6 +264,8 @@ impl<P: Clone, L> RunControl<P, L> {
             | FromWorker::ExplainFailed(_)
             | FromWorker::PretextStep { .. }
             | FromWorker::PretextEpoch(_)
+            | FromWorker::GanStep { .. }
+            | FromWorker::GanEpoch(_)
             | FromWorker::Encoder { .. } => effects.push(Effect::Show),
         }
         effects

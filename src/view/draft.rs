@@ -123,6 +123,30 @@ impl Draft {
         }
     }
 
+    /// Whether the served starting point fits the loaded images of `side` px (each file is
+    /// converted for one side: ImageNet's Lite0 for 64 px, the others for 28 px).
+    pub fn start_fits(&self, side: usize) -> Result<(), String> {
+        match self.served() {
+            Some(p) if p.side() != side => Err(format!(
+                "the {} starting point ({}) is for the {} px images, and the {side} px ones are loaded: choose {} px under Resolution",
+                p.kind,
+                p.file,
+                p.side(),
+                p.side()
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// What Start will fetch and, for a heavy start, how long the form's recipe takes on
+    /// `train_len` training images (the subset's, when one is set); `None` without a served start.
+    pub fn start_cost(&self, train_len: usize) -> Option<String> {
+        let point = self.served()?;
+        let epochs = self.epochs.trim().parse::<usize>().unwrap_or(1).max(1);
+        let images = self.subset.trim().parse::<usize>().map_or(train_len, |n| n.min(train_len));
+        Some(point.before_start(epochs, images))
+    }
+
     /// The preset whose recipe the form holds, or `None` once the reader changed a field.
     pub fn preset(&self) -> Option<Preset> {
         Preset::ALL.into_iter().find(|&p| {
@@ -230,7 +254,8 @@ impl Draft {
             && self.point(kind).is_none()
         {
             return Err(format!(
-                "the page serves the {kind} starting point for c8 and c16 only: pick one of them, or start {model} from fresh weights"
+                "the page serves the {kind} starting point for {} only: pick it, or start {model} from fresh weights",
+                ServedPoint::models_of(kind)
             ));
         }
         if let Some(m) = self.prototypes {
@@ -367,7 +392,7 @@ mod tests {
         let asked = Draft::from_query(query(&[("model", "tiny"), ("start", "masked")]));
         assert_eq!(asked.start, Some(StartingPoint::Masked));
         let e = asked.validate(546).unwrap_err();
-        assert!(e.contains("masked starting point for c8 and c16 only") && e.contains("tiny from fresh weights"), "{e}");
+        assert!(e.contains("masked starting point for c8 and c16 only: pick it") && e.contains("tiny from fresh weights"), "{e}");
         // c8 has its own encoders; `start` picks one, `none` drops it.
         let c8 = Draft::from_query(query(&[("model", "c8"), ("start", "pneumonia")]));
         let r = c8.validate(546).unwrap();
@@ -380,7 +405,23 @@ mod tests {
         let r = simclr.validate(546).unwrap();
         assert_eq!((r.fine_tune, r.init_name.as_deref()), (true, Some("c16-contrastive.ckpt")));
         assert_eq!(simclr.preset(), None, "another start is another recipe");
-        assert_eq!(Draft::from_query(query(&[("start", "imagenet")])).start, None, "an unknown start keeps the preset's");
+        assert_eq!(Draft::from_query(query(&[("start", "nope")])).start, None, "an unknown start keeps the preset's");
+        // ImageNet's start is Lite0's, converted for the 64 px images; the served 28 px files
+        // are refused at 64 px and it at 28.
+        let l0 = Draft::from_query(query(&[("model", "lite0"), ("start", "imagenet")]));
+        let r = l0.validate(546).unwrap();
+        assert_eq!((r.model, r.fine_tune, r.init_name.as_deref()), (ModelKind::Lite0, true, Some("lite0-imagenet.ckpt")));
+        assert_eq!((l0.start_fits(64), c8.start_fits(28), fresh.start_fits(64)), (Ok(()), Ok(()), Ok(())));
+        let e = l0.start_fits(28).unwrap_err();
+        assert!(e.contains("lite0-imagenet.ckpt) is for the 64 px images") && e.contains("choose 64 px under Resolution"), "{e}");
+        assert!(c8.start_fits(64).unwrap_err().contains("is for the 28 px images"));
+        let said = l0.start_cost(546).unwrap();
+        assert!(said.contains(&format!("{} epoch(s) of 546 images", l0.epochs)), "{said}");
+        let small = Draft { subset: "32".into(), epochs: "1".into(), ..l0.clone() };
+        assert!(small.start_cost(546).unwrap().contains("1 epoch(s) of 32 images"));
+        assert_eq!(fresh.start_cost(546), None, "fresh weights fetch nothing");
+        let e = Draft::from_query(query(&[("start", "imagenet")])).validate(546).unwrap_err();
+        assert!(e.contains("imagenet starting point for lite0 only") && e.contains("start c16 from fresh weights"), "{e}");
         // Changing the model in the form: a served start stays where it can.
         let mut d = Draft::from_query(query(&[("start", "contrastive")]));
         d.set_model("c8".into());

@@ -11,6 +11,7 @@ pub mod control;
 pub mod draft;
 pub mod explore;
 pub mod gallery;
+pub mod gan;
 pub mod methods;
 pub mod model_note;
 pub mod prototypes;

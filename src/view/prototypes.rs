@@ -8,7 +8,8 @@
 use breastmnist_protocol::PrototypeView;
 
 /// The cell of a `map_side` x `map_side` map of `cell`-pixel cells that pixel (`y`, `x`) is in,
-/// if any.
+/// if any: the core's `prototypes::cell_of` (which the page cannot import), for the wire's
+/// `LooksLikeView::cell`; the tests below hold it to the same cells.
 pub fn cell_of(y: usize, x: usize, cell: f64, map_side: usize) -> Option<(usize, usize)> {
     let at = |p: usize| (p as f64 / cell).floor() as usize;
     let (r, c) = (at(y), at(x));

@@ -157,6 +157,8 @@ impl RunView {
             | FromWorker::ExplainFailed(_)
             | FromWorker::PretextStep { .. }
             | FromWorker::PretextEpoch(_)
+            | FromWorker::GanStep { .. }
+            | FromWorker::GanEpoch(_)
             | FromWorker::Encoder { .. } => {}
         }
     }

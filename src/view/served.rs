@@ -18,7 +18,7 @@ pub struct ServedPoint {
 }
 
 /// Every served starting point (the tidy test checks these against the files).
-pub const STARTING_POINTS: [ServedPoint; 6] = [
+pub const STARTING_POINTS: [ServedPoint; 7] = [
     ServedPoint {
         model: ModelKind::C8,
         kind: StartingPoint::Pneumonia,
@@ -61,6 +61,15 @@ pub const STARTING_POINTS: [ServedPoint; 6] = [
         bytes: 1186144,
         md5: "79d9f50a647b235306e0484341bcd006",
     },
+    // ImageNet's EfficientNet-Lite0 for the 64 px images, in half precision (9.4 MB; made by
+    // `breastmnist export --half`, see assets/pretrained/README.md).
+    ServedPoint {
+        model: ModelKind::Lite0,
+        kind: StartingPoint::Imagenet,
+        file: "lite0-imagenet.ckpt",
+        bytes: 9433133,
+        md5: "5685b2286c281ed7964dc2fbd320730d",
+    },
 ];
 
 impl ServedPoint {
@@ -69,10 +78,64 @@ impl ServedPoint {
         format!("pretrained/{}", self.file)
     }
 
-    /// The served file of `kind` for `model`, if the app serves one (c8 and c16).
+    /// The served file of `kind` for `model`, if the app serves one (c8 and c16; ImageNet's for
+    /// Lite0).
     pub fn find(model: ModelKind, kind: StartingPoint) -> Option<&'static ServedPoint> {
         STARTING_POINTS.iter().find(|p| p.model == model && p.kind == kind)
     }
+
+    /// The image side the file is for, when it is for one only: ImageNet's Lite0 is converted
+    /// for the 64 px images (the served encoders and the X-ray model are 28 px files).
+    pub fn side(&self) -> usize {
+        match self.kind {
+            StartingPoint::Imagenet => IMAGENET_SIDE,
+            StartingPoint::Pneumonia | StartingPoint::Contrastive | StartingPoint::Masked => 28,
+        }
+    }
+
+    /// What Start will cost, said before it: the download, and for ImageNet's Lite0 (heavy for a
+    /// tab) the training time of `epochs` epochs of `images` images at the measured pace.
+    pub fn before_start(&self, epochs: usize, images: usize) -> String {
+        let fetch = format!(
+            "Start fetches {} ({:.1} MB) once, checks its MD5 and keeps it in this browser",
+            self.file,
+            self.bytes as f64 / 1e6
+        );
+        match self.kind {
+            StartingPoint::Imagenet => format!(
+                "{fetch}. Lite0 is heavy for a tab: on a 2-core machine the CPU trainer took {} per epoch of the 546 \
+                 training images at 64 px, so {epochs} epoch(s) of {images} images take {} of training, plus scoring \
+                 (WebGPU is faster where the GPU is).",
+                duration(546.0 * LITE0_64_SECONDS_PER_IMAGE),
+                duration(epochs as f64 * images as f64 * LITE0_64_SECONDS_PER_IMAGE)
+            ),
+            StartingPoint::Pneumonia | StartingPoint::Contrastive | StartingPoint::Masked => format!("{fetch}."),
+        }
+    }
+
+    /// The models the app serves `kind` for, by name ("c8 and c16").
+    pub fn models_of(kind: StartingPoint) -> String {
+        let names: Vec<&str> = STARTING_POINTS.iter().filter(|p| p.kind == kind).map(|p| p.model.name()).collect();
+        match names.as_slice() {
+            [] => "no model".into(),
+            [one] => one.to_string(),
+            [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+        }
+    }
+}
+
+/// The side of the images the ImageNet starting point is served for.
+pub const IMAGENET_SIDE: usize = 64;
+
+/// Seconds the tab's CPU trainer spent per training image per epoch fine-tuning Lite0 from the
+/// ImageNet start at 64 px: measured in headless Chromium on a 2-core machine (the browser test
+/// `lite0_fine_tunes_from_the_served_imagenet_start_on_the_64_px_images`, one epoch of all 546
+/// images against one of 32: 34.3 s against 10.9 s, 23.4 s for 514 more images).
+pub const LITE0_64_SECONDS_PER_IMAGE: f64 = 0.046;
+
+/// "about 40 s", "about 9 min".
+fn duration(seconds: f64) -> String {
+    if seconds < 90.0 { format!("about {:.0} s", seconds.max(1.0)) } else { format!("about {:.0} min", seconds / 60.0) }
 }
 
 /// How the form names a served starting point: a short label and its tooltip.
@@ -85,6 +148,10 @@ pub fn start_label(kind: StartingPoint) -> (&'static str, &'static str) {
             ("masked", "The masked-reconstruction encoder this page serves, pretrained without labels on 8,002 scans")
         }
         StartingPoint::Pneumonia => ("chest X-rays", "The model this page serves, trained on PneumoniaMNIST's chest X-rays"),
+        StartingPoint::Imagenet => (
+            "ImageNet",
+            "EfficientNet-Lite0 with ImageNet's weights (1.28 million everyday photographs; Apache 2.0), for the 64 px images: 9.4 MB, fetched once",
+        ),
     }
 }
 
@@ -100,7 +167,24 @@ mod tests {
             assert_eq!(bytes.len() as u64, p.bytes, "{}: size", p.file);
             assert_eq!(breastmnist_data::md5_hex(&bytes), p.md5, "{}: MD5", p.file);
             assert_eq!(&bytes[..8], breastmnist_protocol::CHECKPOINT_MAGIC, "{}: a checkpoint", p.file);
+            // The configuration's side and model, as the page checks them before Start.
+            let len = u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize;
+            let config: serde_json::Value = serde_json::from_slice(&bytes[12..12 + len]).unwrap();
+            assert_eq!(config["input_size"], p.side(), "{}: side", p.file);
+            assert_eq!(config["size"], p.model.name(), "{}: model", p.file);
         }
+        assert_eq!(ServedPoint::models_of(StartingPoint::Masked), "c8 and c16");
+        let l0 = ServedPoint::find(ModelKind::Lite0, StartingPoint::Imagenet).unwrap();
+        let said = l0.before_start(20, 546);
+        assert!(said.starts_with("Start fetches lite0-imagenet.ckpt (9.4 MB) once"), "{said}");
+        assert!(said.contains("about 25 s per epoch") && said.contains("20 epoch(s) of 546 images take about 8 min"), "{said}");
+        assert!(l0.before_start(1, 32).contains("take about 1 s of training"));
+        let c8 = ServedPoint::find(ModelKind::C8, StartingPoint::Masked).unwrap();
+        assert_eq!(
+            c8.before_start(20, 546),
+            "Start fetches c8-masked.ckpt (0.3 MB) once, checks its MD5 and keeps it in this browser."
+        );
+        assert_eq!(ServedPoint::models_of(StartingPoint::Imagenet), "lite0");
         let files = std::fs::read_dir(&dir)
             .unwrap()
             .filter_map(|e| e.ok())

@@ -7,7 +7,8 @@ use breastmnist_core::evaluator::Confusions;
 use breastmnist_core::model::ModelSize;
 use breastmnist_data::Split;
 use breastmnist_ops::ensemble::{EnsembleRequest, ensemble};
-use breastmnist_ops::evaluate::{self as ops, EvalRequest, ExplainRequest, ExportRequest, PredictRequest};
+use breastmnist_ops::evaluate::{self as ops, EvalRequest, ExplainRequest, PredictRequest};
+use breastmnist_ops::export::{ExportRequest, export};
 
 use crate::CliError;
 use crate::catalog::{DataArgs, print_task};
@@ -57,9 +58,12 @@ pub(crate) struct ExportArgs {
     /// Our checkpoint (.ckpt), or a PyTorch file (.safetensors, .pt/.pth) with --data.
     #[arg(long)]
     checkpoint: PathBuf,
-    /// The .safetensors file to write.
+    /// The file to write: .safetensors with PyTorch's names, or .ckpt, our checkpoint.
     #[arg(long)]
     out: PathBuf,
+    /// Store our checkpoint's floats in half precision (f16, half the bytes; .ckpt only).
+    #[arg(long)]
+    half: bool,
     /// For a PyTorch file: the data it is for (its image size and channels).
     #[arg(long)]
     data: Option<PathBuf>,
@@ -123,12 +127,13 @@ impl OnSplit {
 }
 
 pub(crate) fn cmd_export(a: ExportArgs, printer: &mut Printer) -> Result<(), CliError> {
-    let req = ExportRequest { checkpoint: a.checkpoint, out: a.out, data: a.data, model: a.model };
-    let e = ops::export(&req, printer)?;
+    let req = ExportRequest { checkpoint: a.checkpoint, out: a.out, data: a.data, model: a.model, half: a.half };
+    let e = export(&req, printer)?;
     let files = vec![e.out.clone()];
     let result = serde_json::to_value(&e).unwrap_or_default();
-    printer.done("export", result, files, || {
-        println!("wrote {} ({} model, PyTorch names; see the README to load it)", e.out.display(), e.model)
+    printer.done("export", result, files, || match e.format {
+        "safetensors" => println!("wrote {} ({} model, PyTorch names; see the README to load it)", e.out.display(), e.model),
+        f => println!("wrote {} ({} model, our {f}, {:.1} MB)", e.out.display(), e.model, e.bytes as f64 / 1e6),
     });
     Ok(())
 }

@@ -27,9 +27,9 @@ pub(crate) struct LabArgs {
     seeds: String,
     /// Comma-separated methods (base, no-tta, best-val-auc, ema-last, curriculum-easy,
     /// curriculum-hard, curriculum-random, transfer, contrastive, contrastive-probe, masked,
-    /// masked-probe, ensemble, imagenet, imagenet-probe, prototypes) [all but prototypes;
-    /// transfer needs --pretrain-data, the imagenet methods --imagenet and the lite0 model,
-    /// prototypes a plain CNN (c8, c16, c32)].
+    /// masked-probe, ensemble, imagenet, imagenet-probe, prototypes, gan-aug, mixup) [all but
+    /// prototypes, gan-aug and mixup; transfer needs --pretrain-data, the imagenet methods --imagenet
+    /// and the lite0 model, prototypes a plain CNN (c8, c16, c32), gan-aug 28 px gray images].
     #[arg(long)]
     methods: Option<String>,
     /// Override the base recipe's epochs.
@@ -65,6 +65,16 @@ pub(crate) struct LabArgs {
     /// Every run sees the images resized to this side (e.g. 128 on the 64 px file).
     #[arg(long, value_name = "PX")]
     resize: Option<usize>,
+    /// gan-aug: the GAN's epochs (each seed trains its own, on the training images only).
+    #[arg(long, value_name = "N", default_value_t = breastmnist_ops::gan::GAN_EPOCHS)]
+    gan_epochs: usize,
+    /// gan-aug: generated images added per real training image, class by class.
+    #[arg(long, value_name = "R", default_value_t = breastmnist_ops::gan::GAN_RATIO)]
+    gan_ratio: f64,
+    /// gan-aug: the encoder whose features the per-epoch Fréchet distance compares (e.g. the
+    /// served assets/pretrained/c16-contrastive.ckpt) [a SimCLR encoder this lab pretrains, or none].
+    #[arg(long, value_name = "CKPT")]
+    fid_encoder: Option<PathBuf>,
 }
 
 /// A comma-separated list of names or numbers.
@@ -96,6 +106,9 @@ impl LabArgs {
             save_pretrained: self.save_pretrained.clone(),
             imagenet: self.imagenet.clone(),
             resize: self.resize,
+            gan_epochs: self.gan_epochs,
+            gan_ratio: self.gan_ratio,
+            fid_encoder: self.fid_encoder.clone(),
         })
     }
 }

@@ -80,7 +80,7 @@ enum Command {
     /// Run training methods side by side on a base recipe, for several seeds and models, and
     /// write the summary (mean ± sd of validation AUC, test AUC and ACC, and each method
     /// against the base recipe with paired bootstrap intervals) as JSON.
-    Lab(LabArgs),
+    Lab(Box<LabArgs>),
     /// Audit a dataset file for near-duplicate images within and across its splits (pixel
     /// correlation): print the pairs, the counts per pair of splits and the de-duplicated test
     /// subset as JSON.
@@ -185,7 +185,7 @@ fn run(command: Command, printer: &mut Printer) -> Result<(), CliError> {
         Command::Bench(a) => cmd_bench(a, printer, &cancel),
         Command::Check(a) => cmd_check(a, printer, &cancel),
         Command::Ensemble(a) => cmd_ensemble(a, printer),
-        Command::Lab(a) => cmd_lab(a, printer, &cancel),
+        Command::Lab(a) => cmd_lab(*a, printer, &cancel),
         Command::Ssl(a) => pretext::cmd_ssl(a, printer, &cancel),
     }
 }

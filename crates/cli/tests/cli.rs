@@ -533,6 +533,66 @@ fn the_lab_starts_lite0_from_imagenet_beside_the_same_network_from_scratch() {
     let _ = std::fs::remove_dir_all(out.parent().unwrap());
 }
 
+/// GAN-based augmentation in the lab: each seed's GAN learns from the run's training images
+/// (here the first 64), the Fréchet distance is reported per epoch, the run trains on them and
+/// the samples, and the row pairs with base; refused, before any training, where it cannot run.
+#[test]
+fn gan_augmentation_runs_in_the_lab_with_its_frechet_distance_and_is_refused_where_it_cannot() {
+    let Some(data) = real_file("breastmnist.npz") else { return };
+    let dir = scratch("gan");
+    let out = dir.join("lab.json");
+    std::fs::create_dir_all(&dir).unwrap();
+    let encoder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/pretrained/c8-contrastive.ckpt");
+    let encoder = encoder.to_str().unwrap();
+    let args = [
+        "lab",
+        "--models",
+        "c8",
+        "--seeds",
+        "0,1",
+        "--epochs",
+        "1",
+        "--subset",
+        "64",
+        "--methods",
+        "base,gan-aug",
+        "--gan-epochs",
+        "2",
+        "--gan-ratio",
+        "0.5",
+        "--fid-encoder",
+        encoder,
+    ];
+    let o = run_with(&args, &data, &out);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "stderr: {stderr}");
+    assert!(stderr.contains("c8 gan-aug seed 1: GAN epoch 2/2") && stderr.contains("Fréchet distance"), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let rows: Vec<String> = v["rows"].as_array().unwrap().iter().map(|r| format!("{} {}", r["model"], r["method"])).collect();
+    assert_eq!(rows, [r#""c8" "base""#, r#""c8" "gan-aug""#]);
+    assert!(v["rows"][1]["versus_base"]["test"]["delta"].is_f64(), "paired with c8's base");
+    let gans = v["gan"].as_array().unwrap();
+    assert_eq!(gans.len(), 2, "one GAN per seed");
+    for (g, seed) in gans.iter().zip([0, 1]) {
+        assert_eq!((g["seed"].as_u64(), g["model"].as_str()), (Some(seed), Some("c8")));
+        // Half as many again as the 64 real images, class by class (rounded).
+        let synthetic = g["synthetic"].as_u64().unwrap();
+        assert!((31..=33).contains(&synthetic), "{g}");
+        let history = g["history"].as_array().unwrap();
+        assert_eq!(history.len(), 2);
+        assert!(history.iter().all(|e| e["frechet"].as_f64().is_some_and(|f| f > 0.0 && f.is_finite())), "{g}");
+    }
+    // Refused before anything trains: a 64 px file, a ratio out of range.
+    if let Some(wide) = real_file("breastmnist_64.npz") {
+        let o = run_with(&["lab", "--models", "c8", "--methods", "gan-aug"], &wide, &out);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("28 px gray images"), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let o = run_with(&["lab", "--models", "c8", "--methods", "gan-aug", "--gan-ratio", "9"], &data, &out);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--gan-ratio in (0, 4]"), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
 #[test]
 fn a_prototype_head_trains_in_the_lab_and_explains_an_image_by_its_training_patches() {
     let Some(data) = real_file("breastmnist.npz") else { return };

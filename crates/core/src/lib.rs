@@ -65,6 +65,8 @@ pub mod eval;
 pub mod evaluator;
 pub mod explain;
 pub mod export;
+pub mod frechet;
+pub mod gan;
 pub mod gradcam;
 pub mod lab;
 pub mod metrics;

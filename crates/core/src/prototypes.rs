@@ -174,6 +174,15 @@ pub fn cell_pixels(config: &ModelConfig) -> f64 {
     8.0 * config.input_size as f64 / config.effective_size() as f64
 }
 
+/// The cell of a `map_side` x `map_side` map of `cell`-pixel cells ([`cell_pixels`]) that pixel
+/// (`y`, `x`) is in, if any: cells floor, so the pixels past the last cell are in none. (The
+/// page, which cannot use the core, mirrors this as `view::prototypes::cell_of`.)
+pub fn cell_of(y: usize, x: usize, cell: f64, map_side: usize) -> Option<(usize, usize)> {
+    let at = |p: usize| (p as f64 / cell).floor() as usize;
+    let (r, c) = (at(y), at(x));
+    (r < map_side && c < map_side).then_some((r, c))
+}
+
 /// Explains `image` (index `index` of `view`) for `class` by its `top` strongest prototypes,
 /// their sources found in `sources` ([`sources`]).
 #[allow(clippy::too_many_arguments)]

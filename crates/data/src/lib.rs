@@ -128,6 +128,13 @@ impl SplitData {
         self.labels.len() / self.width.max(1)
     }
 
+    /// The first `n` images (all of them when there are fewer) and their labels.
+    pub fn first(&self, n: usize) -> SplitData {
+        let n = n.min(self.len());
+        let per = self.images.len() / self.len().max(1);
+        SplitData { images: self.images[..n * per].to_vec(), labels: self.labels[..n * self.width].to_vec(), width: self.width }
+    }
+
     /// The labels of image `index` (`width` values).
     pub fn labels_of(&self, index: usize) -> &[u8] {
         &self.labels[index * self.width..(index + 1) * self.width]

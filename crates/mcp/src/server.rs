@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use breastmnist_data::{Flag, Size, Split};
-use breastmnist_ops::evaluate::{EvalRequest, ExplainRequest, ExportRequest, PredictRequest};
+use breastmnist_ops::evaluate::{EvalRequest, ExplainRequest, PredictRequest};
+use breastmnist_ops::export::{self, ExportRequest};
 use breastmnist_ops::train::{Purpose, TrainRequest};
 use breastmnist_ops::{Backend, Cancel, DataSource, DataSpec, Error, Event, Recipe};
 use rmcp::model::{
@@ -93,9 +94,9 @@ impl Server {
             "export_weights" => {
                 let a: tools::Export = parse(name, args)?;
                 let req = self.root.existing(&a.checkpoint).and_then(|checkpoint| {
-                    Ok(ExportRequest { checkpoint, out: self.root.writable(&a.out)?, data: None, model: None })
+                    Ok(ExportRequest { checkpoint, out: self.root.writable(&a.out)?, data: None, model: None, half: false })
                 });
-                operate(req, |r| evaluate::export(r, &mut discard)).await
+                operate(req, |r| export::export(r, &mut discard)).await
             }
             other => return Err(McpError::invalid_params(format!("unknown tool '{other}'"), None)),
         };

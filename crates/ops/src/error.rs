@@ -88,6 +88,8 @@ pub enum Error {
     Train(#[from] train::TrainError),
     #[error("evaluation failed: {0}")]
     Eval(#[from] eval::EvalError),
+    #[error("the GAN: {0}")]
+    Gan(#[from] breastmnist_core::gan::GanError),
     #[error("{0}")]
     Usage(String),
     #[error("training stopped: {0}")]
@@ -136,6 +138,10 @@ impl Error {
                 | train::TrainError::Unlabeled
                 | train::TrainError::Checkpoint(_),
             ) => ErrorKind::BadInput,
+            Error::Gan(breastmnist_core::gan::GanError::Shape { .. } | breastmnist_core::gan::GanError::Setting(_)) => {
+                ErrorKind::BadInput
+            }
+            Error::Gan(_) => ErrorKind::Internal,
             Error::Limit(_) => ErrorKind::TooLarge,
             Error::NotFound(_) => ErrorKind::NotFound,
             Error::Unverified(_) => ErrorKind::Unverified,

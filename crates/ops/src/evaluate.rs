@@ -1,6 +1,6 @@
 //! `eval` (a checkpoint scored on a split as MedMNIST's Evaluator scores it, optionally with
 //! metrics.json and the standard result files), `predict` (every image's probabilities) and
-//! `export` (a checkpoint's weights with PyTorch's names).
+//! `explain` (Grad-CAM, and a prototype head's "this looks like that").
 
 use std::path::{Path, PathBuf};
 
@@ -11,17 +11,16 @@ use breastmnist_core::export::MetricsFile;
 use breastmnist_core::model::ModelSize;
 use breastmnist_core::prototypes::{self, LooksLike};
 use breastmnist_core::result_file;
-use breastmnist_core::torch;
 use breastmnist_core::{Network, eval, train};
 use breastmnist_data::{DecodeOptions, Split, Task};
 use futures_lite::future::block_on;
 use serde::Serialize;
 
 use crate::backend::{Backend, device};
-use crate::error::{Error, create_dir, read, write};
+use crate::error::{Error, create_dir, write};
 use crate::event::{EVENTS_VERSION, Event, Sink, Written};
 use crate::picture::{Panel, cell_mask, upsample};
-use crate::source::{DataSpec, Opened, load_data};
+use crate::source::{DataSpec, Opened};
 use crate::train::write_result_files;
 use crate::weights::load_weights;
 
@@ -405,50 +404,6 @@ pub fn explain(req: &ExplainRequest, sink: &mut dyn Sink) -> Result<Explained, E
         png,
         files: written.0,
     })
-}
-
-/// A checkpoint's weights as .safetensors with PyTorch's names.
-#[derive(Clone, Debug)]
-pub struct ExportRequest {
-    pub checkpoint: PathBuf,
-    pub out: PathBuf,
-    /// For a PyTorch file: the data it is for.
-    pub data: Option<PathBuf>,
-    pub model: Option<ModelSize>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct Exported {
-    pub out: PathBuf,
-    pub model: String,
-    pub bytes: usize,
-}
-
-pub fn export(req: &ExportRequest, sink: &mut dyn Sink) -> Result<Exported, Error> {
-    sink.emit(Event::Started {
-        version: EVENTS_VERSION,
-        command: "export".into(),
-        data: None,
-        detail: req.checkpoint.display().to_string(),
-    });
-    let bytes = read(&req.checkpoint)?;
-    let ckpt = match (torch::Format::sniff(&bytes), &req.data) {
-        (Some(torch::Format::Ours), _) | (None, None) => {
-            Checkpoint::from_bytes(&bytes).map_err(|source| Error::Checkpoint { path: req.checkpoint.clone(), source })?
-        }
-        (_, Some(data)) => load_weights(&req.checkpoint, &load_data(data)?, req.model)?,
-        (Some(_), None) => {
-            return Err(Error::Usage(format!(
-                "{} is a PyTorch file: add --data NPZ (the images it is for) to convert it",
-                req.checkpoint.display()
-            )));
-        }
-    };
-    let out_bytes = block_on(torch::to_safetensors(&ckpt))
-        .map_err(|source| Error::Weights { path: req.checkpoint.clone(), source: Box::new(source) })?;
-    write(&req.out, &out_bytes)?;
-    sink.emit(Event::file(req.out.clone(), "weights"));
-    Ok(Exported { out: req.out.clone(), model: ckpt.config.size.to_string(), bytes: out_bytes.len() })
 }
 
 #[cfg(test)]

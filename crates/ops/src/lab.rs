@@ -26,9 +26,12 @@ use breastmnist_data::{Dataset, DecodeOptions, Split, Targets};
 use futures_lite::future::block_on;
 use serde::Serialize;
 
+use breastmnist_core::burn::module::Module;
+
 use crate::ensemble::mean_probability;
 use crate::error::{Error, create_dir, read};
 use crate::event::{Cancel, EVENTS_VERSION, Event, Sink, Written};
+use crate::gan::{self, GanSettings};
 use crate::pretext::{pool, pretrain};
 use crate::source::{DataSpec, load_data_with};
 use crate::weights::weights_from;
@@ -63,6 +66,13 @@ pub struct LabRequest {
     pub imagenet: Option<PathBuf>,
     /// Every run sees the images resized to this side (e.g. the 64 px file at 128 px).
     pub resize: Option<usize>,
+    /// `gan-aug`: the GAN's epochs and the generated images added per real training image.
+    pub gan_epochs: usize,
+    pub gan_ratio: f64,
+    /// `gan-aug`: the encoder checkpoint whose features the Fréchet distance compares (the
+    /// served `c16-contrastive.ckpt`); without it, a SimCLR encoder this lab pretrains for the
+    /// model, or no distance.
+    pub fid_encoder: Option<PathBuf>,
 }
 
 /// A finished lab.
@@ -273,8 +283,10 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
             .into_iter()
             .filter(|&m| m != Method::Transfer || req.pretrain_data.is_some())
             .filter(|m| !m.imagenet() || (req.imagenet.is_some() && req.models.contains(&ModelSize::Lite0)))
-            // A prototype head is another classifier, not a training method: named only.
-            .filter(|&m| m != Method::Prototypes)
+            // A prototype head is another classifier, not a training method; a GAN trains a
+            // network of its own for every seed, and mixup is gan-aug's yardstick: they run
+            // when named only.
+            .filter(|m| !matches!(m, Method::Prototypes | Method::GanAug | Method::Mixup))
             .filter(|m| gray || !needs_gray(m))
             .filter(|m| req.resize.is_none() || !needs_gray(m))
             .collect(),
@@ -315,6 +327,28 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
     }
     if methods.contains(&Method::Prototypes) {
         prototypes_fit(req, &opened.data).map_err(Error::Usage)?;
+    }
+    let fid_encoder = match req.fid_encoder.as_ref().filter(|_| methods.contains(&Method::GanAug)) {
+        Some(path) => {
+            let ckpt = checkpoint_of(&read(path)?, &path.display().to_string())?;
+            let c = &ckpt.config;
+            if (c.input_size, c.in_channels) != (opened.data.side, opened.data.channels) {
+                return Err(Error::Usage(format!(
+                    "--fid-encoder {} is for {} px images with {} channel(s); the data has {} px with {}",
+                    path.display(),
+                    c.input_size,
+                    c.in_channels,
+                    opened.data.side,
+                    opened.data.channels
+                )));
+            }
+            Some(ckpt.load(&Device::flex()).map_err(|source| Error::Checkpoint { path: path.clone(), source })?.valid())
+        }
+        None => None,
+    };
+    if methods.contains(&Method::GanAug) {
+        let settings = GanSettings { epochs: req.gan_epochs, ratio: req.gan_ratio, encoder: None };
+        gan::gan_fits(&opened.data, &settings)?;
     }
     if let Some(m) = methods.iter().find(|m| !gray && needs_gray(m)) {
         return Err(Error::Usage(format!(
@@ -368,6 +402,7 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
         Pool::new(data.side)
     });
     let mut written = Written::default();
+    let mut gan_runs = Vec::new();
     let mut pretext_rows = Vec::new();
     let mut rows = Vec::new();
     for &model in &req.models {
@@ -423,7 +458,24 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
                     None if method.imagenet() => imagenet.as_ref(),
                     None => None,
                 };
-                let (result, net, seconds) = run_once(config, &data, init, &device, sink, cancel)?;
+                let (result, net, seconds) = if method == Method::GanAug {
+                    // The GAN learns from the run's own training images (the subset, if any),
+                    // and the run trains on them and every sample.
+                    let own = Dataset { train: data.train.first(config.subset.unwrap_or(data.train.len())), ..(*data).clone() };
+                    let encoder = fid_encoder.clone().or_else(|| {
+                        encoders
+                            .iter()
+                            .find(|(t, _)| *t == Task::Contrastive)
+                            .and_then(|(_, c)| c.load(&Device::flex()).ok())
+                            .map(|n| n.valid())
+                    });
+                    let settings = GanSettings { epochs: req.gan_epochs, ratio: req.gan_ratio, encoder };
+                    let (mixed, gan_run) = gan::augment(&own, model.name(), &settings, seed, &device, sink, cancel)?;
+                    gan_runs.push(gan_run);
+                    run_once(config.with_subset(None), &mixed, init, &device, sink, cancel)?
+                } else {
+                    run_once(config, &data, init, &device, sink, cancel)?
+                };
                 sink.emit(Event::LabRun {
                     model: model.name().into(),
                     method: method.name().into(),
@@ -497,6 +549,7 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
         seeds: req.seeds.clone(),
         pretrain,
         pretext: pretext_rows,
+        gan: gan_runs,
         rows,
         total_seconds: started.elapsed().as_secs_f64(),
         note: note(&data, opened_flag, resamples),

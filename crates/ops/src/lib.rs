@@ -15,6 +15,8 @@ pub mod ensemble;
 pub mod error;
 pub mod evaluate;
 pub mod event;
+pub mod export;
+pub mod gan;
 pub mod lab;
 pub mod picture;
 pub mod pretext;

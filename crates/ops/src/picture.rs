@@ -2,6 +2,8 @@
 //! the left, the map over it on the right) and a grid of panels ("this looks like that": an
 //! image's similarity to a prototype beside the training patch the prototype is).
 
+use breastmnist_core::prototypes::cell_of;
+
 use crate::error::Error;
 
 /// Each source pixel becomes a `SCALE` x `SCALE` block.
@@ -71,29 +73,21 @@ pub fn grid(rows: &[Vec<Panel<'_>>]) -> Result<Vec<u8>, Error> {
     Ok(out)
 }
 
-/// The cell of pixel `p` (along one side) for cells of `cell` pixels, if it is in one of
-/// `map_side`.
-fn cell_at(p: usize, cell: f64, map_side: usize) -> Option<usize> {
-    let c = (p as f64 / cell).floor() as usize;
-    (c < map_side).then_some(c)
-}
-
 /// A `map_side` x `map_side` map spread over a `side` px image (cells of `cell` pixels; pixels
 /// past the last cell get 0) and scaled to [0, 1] by its maximum.
 pub fn upsample(map: &[f32], map_side: usize, side: usize, cell: f64) -> Vec<f32> {
     let top = map.iter().copied().fold(f32::MIN_POSITIVE, f32::max);
     (0..side * side)
-        .map(|i| match (cell_at(i / side, cell, map_side), cell_at(i % side, cell, map_side)) {
-            (Some(r), Some(c)) => map.get(r * map_side + c).copied().unwrap_or(0.0) / top,
-            _ => 0.0,
+        .map(|i| match cell_of(i / side, i % side, cell, map_side) {
+            Some((r, c)) => map.get(r * map_side + c).copied().unwrap_or(0.0) / top,
+            None => 0.0,
         })
         .collect()
 }
 
 /// 1 over the pixels of cell (`row`, `col`) (cells of `cell` pixels) of a `side` px image, else 0.
 pub fn cell_mask(row: usize, col: usize, side: usize, cell: f64) -> Vec<f32> {
-    let at = |p: usize| (p as f64 / cell).floor() as usize;
-    (0..side * side).map(|i| f32::from(u8::from(at(i / side) == row && at(i % side) == col))).collect()
+    (0..side * side).map(|i| f32::from(u8::from(cell_of(i / side, i % side, cell, usize::MAX) == Some((row, col))))).collect()
 }
 
 /// Black (0) through red to yellow (1).

@@ -195,6 +195,37 @@ pub struct PretrainRequest {
     pub extra: Vec<ExtraFile>,
 }
 
+/// A class-conditional GAN trained in the tab on the dataset's training images only (28 px gray;
+/// the dataset file's `bytes`), and, when `init` carries the served SimCLR encoder, the
+/// Fréchet distance between the training images and as many generated ones in its features.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GanRequest {
+    pub epochs: usize,
+    pub seed: u64,
+    pub backend: BackendChoice,
+    /// Learn from the first N training images only.
+    #[serde(default)]
+    pub subset: Option<usize>,
+    /// Generated images shown per class after every epoch.
+    pub per_class: usize,
+}
+
+/// A GAN epoch: its mean losses, the Fréchet distance when an encoder was sent, and
+/// `per_class` generated images of every class — synthetic, never a patient's scan.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GanView {
+    pub epoch: usize,
+    pub epochs: usize,
+    pub d_loss: f64,
+    pub g_loss: f64,
+    #[serde(default)]
+    pub frechet: Option<f64>,
+    pub side: usize,
+    pub per_class: usize,
+    /// Class-major: `per_class` images of class 0, then of class 1, …, `side²` bytes each.
+    pub samples: Vec<u8>,
+}
+
 /// What pretraining learned after an epoch: every image of the three splits projected on the
 /// first two principal components of the encoder's pooled features (for the picture only: the
 /// encoder never trained on validation or test images), and for the masked task a few training
@@ -224,6 +255,9 @@ pub enum ToWorker {
     Start(TrainRequest),
     /// Pretrain an encoder (self-supervised) on the dataset's training images.
     Pretrain(PretrainRequest),
+    /// Train a GAN on the dataset's training images (the served SimCLR encoder as `init`, for
+    /// the Fréchet distance).
+    Gan(GanRequest),
     /// Continue an interrupted run from its last snapshot (`init`), on `backend` (which may
     /// differ from the original one, e.g. the CPU after a lost GPU).
     Continue(TrainRequest),
@@ -275,6 +309,7 @@ impl ToWorker {
         match self {
             ToWorker::Start(r) | ToWorker::Continue(r) => Some(r.backend),
             ToWorker::Pretrain(r) => Some(r.backend),
+            ToWorker::Gan(r) => Some(r.backend),
             ToWorker::Evaluate { backend, .. } => Some(*backend),
             _ => None,
         }
@@ -491,6 +526,16 @@ pub enum FromWorker {
     },
     /// A pretraining epoch ended (see [`PretextView`]).
     PretextEpoch(PretextView),
+    /// One GAN step: the discriminator's and the generator's losses.
+    GanStep {
+        epoch: usize,
+        step: usize,
+        steps_per_epoch: usize,
+        d_loss: f64,
+        g_loss: f64,
+    },
+    /// A GAN epoch ended (see [`GanView`]); the last one ends the run.
+    GanEpoch(GanView),
     /// The pretrained encoder as a checkpoint (bytes beside), after the last epoch.
     Encoder {
         name: String,

@@ -145,6 +145,8 @@ names! {
         Contrastive => "contrastive",
         /// A masked-reconstruction encoder.
         Masked => "masked",
+        /// EfficientNet-Lite0 with ImageNet's weights (generic, not medical).
+        Imagenet => "imagenet",
     }
 }
 

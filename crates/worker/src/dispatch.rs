@@ -1,6 +1,6 @@
 //! The worker's top: the message loop. Each command's envelope is read (`io::read`), turned into
 //! a [`Job`] by the pure [`plan`], and carried out by the room that owns it: a run (`driver`),
-//! an evaluation, pretraining (`pretext`), a question for the kept model (`explain`), or the
+//! an evaluation, pretraining (`pretext`), a GAN (`gan`), a question for the kept model (`explain`), or the
 //! run's switches (`control`).
 //!
 //! Nothing imports it: it is the only room that knows every other one.
@@ -16,7 +16,7 @@ use crate::control::Control;
 use crate::explain::Explainer;
 use crate::io::{fail, post, read, scope};
 use crate::job::{Job, Run, plan};
-use crate::{driver, pretext};
+use crate::{driver, gan, pretext};
 
 /// Installs the message handler and announces readiness.
 pub fn listen() {
@@ -49,6 +49,7 @@ fn carry_out(job: Job, control: &Rc<Control>, explainer: &Rc<Explainer>) {
                         driver::evaluate(backend, name, tta, data, checkpoint, &explainer).await
                     }
                     Run::Pretrain { request, data, extras } => pretext::run(request, data, extras, &control).await,
+                    Run::Gan { request, data, encoder } => gan::run(request, data, encoder, &control).await,
                 };
                 if let Err(error) = outcome {
                     fail(error);

@@ -168,7 +168,7 @@ impl Explainer {
                 let probs = breastmnist_core::eval::probabilities_as(&s.model, &view, &[index], &s.device, s.tta, false)
                     .await
                     .map_err(|e| failed(e.into()))?;
-                let class = probs.iter().enumerate().fold(0, |best, (j, &p)| if p > probs[best] { j } else { best });
+                let class = breastmnist_core::evaluator::argmax(&probs.iter().map(|&p| f64::from(p)).collect::<Vec<_>>());
                 let why = prototypes::looks_like(&s.model, &s.config, &view, index, class, 3, &sources, &s.device)
                     .await
                     .map_err(failed)?;

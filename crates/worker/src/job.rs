@@ -5,7 +5,7 @@
 //! It must not know how a job is carried out.
 
 use breastmnist_protocol::{
-    BackendChoice, Buffers, ErrorKind, PretrainRequest, Split, Stage, ToWorker, TrainRequest, WorkerError,
+    BackendChoice, Buffers, ErrorKind, GanRequest, PretrainRequest, Split, Stage, ToWorker, TrainRequest, WorkerError,
 };
 
 /// Where a run's weights come from.
@@ -32,9 +32,29 @@ pub enum Question {
 /// A long piece of work: one runs at a time.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Run {
-    Train { request: TrainRequest, data: Vec<u8>, init: Init },
-    Evaluate { backend: BackendChoice, name: String, tta: bool, data: Vec<u8>, checkpoint: Vec<u8> },
-    Pretrain { request: PretrainRequest, data: Vec<u8>, extras: Vec<Vec<u8>> },
+    Train {
+        request: TrainRequest,
+        data: Vec<u8>,
+        init: Init,
+    },
+    Evaluate {
+        backend: BackendChoice,
+        name: String,
+        tta: bool,
+        data: Vec<u8>,
+        checkpoint: Vec<u8>,
+    },
+    Pretrain {
+        request: PretrainRequest,
+        data: Vec<u8>,
+        extras: Vec<Vec<u8>>,
+    },
+    /// A GAN on the training images; `encoder`: the SimCLR encoder for the Fréchet distance.
+    Gan {
+        request: GanRequest,
+        data: Vec<u8>,
+        encoder: Option<Vec<u8>>,
+    },
 }
 
 /// One thing for the worker to do.
@@ -57,8 +77,10 @@ fn refuse(message: &str) -> Job {
 /// one is refused).
 pub fn plan(command: ToWorker, buffers: Buffers, busy: bool) -> Job {
     let Buffers { data, init, extra } = buffers;
-    let starts_a_run =
-        matches!(command, ToWorker::Start(_) | ToWorker::Continue(_) | ToWorker::Evaluate { .. } | ToWorker::Pretrain(_));
+    let starts_a_run = matches!(
+        command,
+        ToWorker::Start(_) | ToWorker::Continue(_) | ToWorker::Evaluate { .. } | ToWorker::Pretrain(_) | ToWorker::Gan(_)
+    );
     if starts_a_run && busy {
         return refuse("a run is already in progress");
     }
@@ -84,6 +106,9 @@ pub fn plan(command: ToWorker, buffers: Buffers, busy: bool) -> Job {
         (ToWorker::Evaluate { .. }, None) => refuse("no checkpoint file was sent"),
         (ToWorker::Pretrain(request), _) => {
             needs_data(&|data| Job::Run(Run::Pretrain { request: request.clone(), data, extras: extra.clone() }))
+        }
+        (ToWorker::Gan(request), encoder) => {
+            needs_data(&|data| Job::Run(Run::Gan { request: request.clone(), data, encoder: encoder.clone() }))
         }
         (ToWorker::Pause, _) => Job::Pause,
         (ToWorker::Unpause, _) => Job::Unpause,
@@ -166,6 +191,17 @@ mod tests {
         };
         let job = plan(ToWorker::Pretrain(req.clone()), with(true, false), false);
         assert_eq!(job, Job::Run(Run::Pretrain { request: req, data: vec![1, 2], extras: vec![vec![7]] }));
+    }
+
+    #[test]
+    fn a_gan_takes_the_dataset_and_the_encoder_if_sent() {
+        let req = GanRequest { epochs: 2, seed: 1, backend: BackendChoice::Cpu, subset: Some(64), per_class: 8 };
+        let job = plan(ToWorker::Gan(req.clone()), with(true, true), false);
+        assert_eq!(job, Job::Run(Run::Gan { request: req.clone(), data: vec![1, 2], encoder: Some(vec![9]) }));
+        let job = plan(ToWorker::Gan(req.clone()), with(true, false), false);
+        assert_eq!(job, Job::Run(Run::Gan { request: req.clone(), data: vec![1, 2], encoder: None }));
+        assert!(refused(plan(ToWorker::Gan(req.clone()), with(false, false), false)).contains("no dataset"));
+        assert!(refused(plan(ToWorker::Gan(req), with(true, false), true)).contains("already in progress"));
     }
 
     #[test]

