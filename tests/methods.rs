@@ -209,7 +209,10 @@ async fn a_gan_trains_in_the_tab_and_shows_its_synthetic_images_per_class() {
         assert!(row[2].as_str().unwrap().starts_with("synthetic ·"), "{row}");
     }
     let caption = b.wait_text("gan-caption", READY, |t| !t.is_empty()).await;
-    assert!(caption.starts_with("Synthetic images, not patients' scans"), "{caption}");
+    assert!(
+        caption.starts_with("Synthetic images, not patients' scans") && caption.ends_with("the 64 training scans only."),
+        "{caption}"
+    );
     let fetched = server.requests().iter().filter(|r| r.path.ends_with("pretrained/c16-contrastive.ckpt")).count();
     assert_eq!(fetched, 1, "the served encoder, for the distance");
     assert!(b.console_errors().await.is_empty());

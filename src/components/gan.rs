@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 
 use crate::charts::gan::draw_gan_loss;
 use crate::state::gan::GanCtx;
-use crate::view::gan::{EPOCH_NOTE, GanStatus, MAX_EPOCHS, synthetic_caption};
+use crate::view::gan::{EPOCH_NOTE, GanStatus, MAX_EPOCHS, grid_caption, synthetic_caption};
 
 /// BreastMNIST's classes, in label order.
 const CLASSES: [&str; 2] = ["malignant", "normal/benign"];
@@ -59,8 +59,8 @@ pub fn GanLab() -> impl IntoView {
     view! {
         <div class="gan" data-testid="gan">
             <p class="hint">
-                "A class-conditional DCGAN trained here on the 546 training scans only (validation and test are never "
-                "read): " {EPOCH_NOTE} ". After every epoch it shows eight of its images per class, and the Fréchet "
+                "A class-conditional DCGAN trained here on the training scans only (all 546 unless the link sets "
+                "gan_subset; validation and test are never read): " {EPOCH_NOTE} ". After every epoch it shows eight of its images per class, and the Fréchet "
                 "distance between the training scans and as many of its images in the features of the SimCLR encoder "
                 "this site serves (fetched once, 1.2 MB): lower is closer."
             </p>
@@ -99,10 +99,7 @@ pub fn GanLab() -> impl IntoView {
                     <figure class="gan-samples">
                         <div node_ref=grid class="gan-grid" data-testid="gan-grid"
                             data-epoch=move || ctx.run.with(|r| r.view.as_ref().map_or(0, |v| v.epoch)).to_string()></div>
-                        <figcaption data-testid="gan-caption">
-                            "Synthetic images, not patients' scans: what the GAN generates for each class after the latest "
-                            "epoch, from the same random inputs every epoch. It learned from the 546 training scans only."
-                        </figcaption>
+                        <figcaption data-testid="gan-caption">{move || ctx.run.with(|r| grid_caption(r.view.as_ref()))}</figcaption>
                     </figure>
                 </div>
             </Show>

@@ -22,6 +22,10 @@ pub struct GanCtx {
     pub settings: RwSignal<GanSettings>,
     pub run: RwSignal<GanRun>,
     worker: StoredValue<Option<WorkerHandle>, LocalStorage>,
+    /// Counts starts and stops: a load that finishes after Stop (or after a newer Start) starts
+    /// nothing and reports nothing.
+    generation: StoredValue<u64>,
+    cancel: StoredValue<Option<Cancel>, LocalStorage>,
 }
 
 impl GanCtx {
@@ -31,6 +35,8 @@ impl GanCtx {
             settings: RwSignal::new(GanSettings::from_query(param)),
             run: RwSignal::new(GanRun::default()),
             worker: StoredValue::new_local(None),
+            generation: StoredValue::new(0),
+            cancel: StoredValue::new_local(None),
         }
     }
 
@@ -41,25 +47,43 @@ impl GanCtx {
         }
         let settings = self.settings.get_untracked();
         self.run.set(GanRun::starting(settings.epochs));
-        let fail = move |why: String| self.run.update(|r| r.status = GanStatus::Failed(why));
+        self.generation.update_value(|g| *g += 1);
+        let generation = self.generation.get_value();
+        let cancel = Cancel::new();
+        self.cancel.set_value(Some(cancel.clone()));
+        let current = move || self.generation.get_value() == generation;
+        let fail = move |why: String| {
+            if current() {
+                self.run.update(|r| r.status = GanStatus::Failed(why));
+            }
+        };
         spawn_local(async move {
-            let file = match self.data.file_of(28, &Cancel::new()).await {
+            let file = match self.data.file_of(28, &cancel).await {
                 Ok(f) => f,
                 Err(e) => return fail(e),
             };
+            if !current() {
+                return;
+            }
             self.run.update(|r| r.status = GanStatus::Loading("the SimCLR encoder (for the Fréchet distance)".into()));
             let Some(point) = ServedPoint::find(ModelKind::C16, StartingPoint::Contrastive) else {
                 return fail("this page serves no SimCLR encoder".into());
             };
-            let encoder = match pretrained::load(point, &Cancel::new()).await {
+            let encoder = match pretrained::load(point, &cancel).await {
                 Ok(bytes) => bytes,
                 Err(e) => return fail(format!("the encoder {} could not be loaded ({e}); nothing was started", point.url())),
             };
+            if !current() {
+                return;
+            }
             self.run.update(|r| r.status = GanStatus::Loading("the trainer".into()));
             let started = js_sys::Date::now();
             let first =
                 Outgoing { cmd: ToWorker::Gan(settings.request()), bytes: Some(file), init: Some(encoder), extra: Vec::new() };
             let spawned = WorkerHandle::spawn(first, move |report: Report| {
+                if !current() {
+                    return;
+                }
                 let elapsed = (js_sys::Date::now() - started) / 1000.0;
                 self.run.update(|r| r.apply(&report.msg, elapsed));
                 if !self.run.with_untracked(GanRun::is_running) {
@@ -73,8 +97,13 @@ impl GanCtx {
         });
     }
 
-    /// Stops the GAN; its last grid and curves stay.
+    /// Stops the GAN, also while its files load; its last grid and curves stay.
     pub fn stop(self) {
+        self.generation.update_value(|g| *g += 1);
+        if let Some(c) = self.cancel.get_value() {
+            c.cancel();
+        }
+        self.cancel.set_value(None);
         self.worker.set_value(None);
         self.run.update(|r| {
             if r.is_running() {

@@ -141,6 +141,15 @@ pub fn synthetic_caption(class_name: &str, epoch: usize) -> String {
     format!("Synthetic — generated as \"{class_name}\" by the GAN after epoch {epoch}; not a patient's scan")
 }
 
+/// The caption under the grid: what the images are and what the GAN learned from.
+pub fn grid_caption(view: Option<&GanView>) -> String {
+    let from = view.map_or("the training scans only".to_string(), |v| format!("the {} training scans only", v.images));
+    format!(
+        "Synthetic images, not patients' scans: what the GAN generates for each class after the latest epoch, from the \
+         same random inputs every epoch. It learned from {from}."
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,6 +182,7 @@ mod tests {
             g_loss: 1.0,
             frechet: Some(3.0 / epoch as f64),
             side: 2,
+            images: 64,
             per_class: 2,
             samples: (0..16).collect(),
         };
@@ -191,5 +201,7 @@ mod tests {
         assert_eq!(g.frechet, vec![(1, 3.0), (2, 1.5)]);
         assert_eq!(g.describe(), "done: 2 epochs in 10 s (5.0 s an epoch), Fréchet distance 1.50");
         assert!(synthetic_caption("malignant", 2).starts_with("Synthetic"));
+        assert!(grid_caption(g.view.as_ref()).ends_with("It learned from the 64 training scans only."));
+        assert!(grid_caption(None).starts_with("Synthetic images, not patients' scans"));
     }
 }

@@ -105,15 +105,30 @@ impl Checkpoint {
     /// The same checkpoint with every float tensor stored in half precision (f16): half the
     /// bytes, for a starting point a page serves. [`load`](Self::load) casts it back to f32, so
     /// a model loaded from it computes with its weights rounded to f16 (about 3 significant
-    /// digits). Built on the CPU (Flex) device.
+    /// digits). Built on the CPU (Flex) device. A value beyond f16's range (±65,504) is refused
+    /// rather than stored as infinity.
     pub fn to_half(&self) -> Result<Checkpoint, CheckpointError> {
-        struct Half;
+        struct Half {
+            largest: f32,
+        }
         impl ModuleMapper for Half {
             fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-                param.map(|t| t.cast(FloatDType::F16))
+                param.map(|t| {
+                    let top = t.clone().abs().max().into_data().try_into_vec::<f32>().ok().and_then(|v| v.first().copied());
+                    // An unreadable or NaN maximum counts as out of range.
+                    self.largest = self.largest.max(top.filter(|v| !v.is_nan()).unwrap_or(f32::INFINITY));
+                    t.cast(FloatDType::F16)
+                })
             }
         }
-        let model = self.load(&Device::flex())?.map(&mut Half);
+        let mut half = Half { largest: 0.0 };
+        let model = self.load(&Device::flex())?.map(&mut half);
+        if half.largest > f32::from(half::f16::MAX) {
+            return Err(CheckpointError::Weights {
+                model: self.config.size.to_string(),
+                reason: format!("a value of magnitude {} does not fit half precision (at most 65504)", half.largest),
+            });
+        }
         let record = model.record().into_bytes().map_err(|e| CheckpointError::Record(e.to_string()))?;
         Ok(Checkpoint { config: self.config.clone(), record: record.to_vec() })
     }
@@ -186,6 +201,13 @@ mod tests {
             }
         }
         assert!(changed > 0, "the weights were rounded");
+        // Beyond f16's range: refused, not stored as infinity.
+        let mut values: std::collections::HashMap<_, _> = a.iter().map(|n| (n.path.clone(), (None, n.values.clone()))).collect();
+        let first = a[0].path.clone();
+        values.get_mut(&first).unwrap().1[0] = 1e6;
+        let big = weights::build(&config, &Device::flex(), values).unwrap();
+        let big = Checkpoint::from_bytes(&save(&big, &config).unwrap()).unwrap();
+        assert!(matches!(big.to_half(), Err(CheckpointError::Weights { reason, .. }) if reason.contains("65504")));
         // The loaded model computes in f32, as every other.
         let x = Tensor::<4>::ones([1, 1, 28, 28], &Device::flex());
         let (p, q) = (model.forward(x.clone()), half.load(&Device::flex()).unwrap().forward(x));

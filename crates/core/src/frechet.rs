@@ -14,6 +14,8 @@ pub enum FrechetError {
     TooFew(usize),
     #[error("the vectors have different lengths ({0} and {1})")]
     Dims(usize, usize),
+    #[error("a feature vector holds a value that is not a finite number")]
+    NotFinite,
 }
 
 /// A set's mean and (unbiased) covariance.
@@ -35,6 +37,9 @@ impl Moments {
         let d = rows[0].len();
         if let Some(r) = rows.iter().find(|r| r.len() != d) {
             return Err(FrechetError::Dims(d, r.len()));
+        }
+        if rows.iter().flatten().any(|v| !v.is_finite()) {
+            return Err(FrechetError::NotFinite);
         }
         let mut mean = vec![0.0; d];
         for r in rows {
@@ -148,7 +153,11 @@ pub fn distance(a: &Moments, b: &Moments) -> Result<f64, FrechetError> {
     // Symmetrised against rounding before its eigenvalues are read.
     let middle: Vec<f64> = (0..d * d).map(|i| 0.5 * (middle[i] + middle[(i % d) * d + i / d])).collect();
     let cross: f64 = eigen_symmetric(&middle, d).0.iter().map(|&x| x.max(0.0).sqrt()).sum();
-    Ok((shift + trace(&a.cov) + trace(&b.cov) - 2.0 * cross).max(0.0))
+    let d2 = shift + trace(&a.cov) + trace(&b.cov) - 2.0 * cross;
+    if !d2.is_finite() {
+        return Err(FrechetError::NotFinite);
+    }
+    Ok(d2.max(0.0))
 }
 
 #[cfg(test)]
@@ -194,6 +203,7 @@ mod tests {
         values.sort_by(f64::total_cmp);
         assert!((values[0] - 1.0).abs() < 1e-12 && (values[1] - 3.0).abs() < 1e-12, "{values:?}");
         assert_eq!(Moments::of(&[vec![1.0]]), Err(FrechetError::TooFew(1)));
+        assert_eq!(Moments::of(&[vec![1.0], vec![f32::NAN]]), Err(FrechetError::NotFinite));
         assert_eq!(Moments::of(&[vec![1.0], vec![1.0, 2.0]]), Err(FrechetError::Dims(1, 2)));
     }
 }

@@ -85,8 +85,8 @@ pub fn catalog() -> Vec<(&'static str, &'static str, Value)> {
         ),
         (
             "export_weights",
-            "Write a two-class checkpoint's weights as .safetensors with PyTorch's names (MedMNIST's ResNet).",
-            json!({ "type": "object", "properties": { "checkpoint": checkpoint, "out": { "type": "string", "description": "A .safetensors file under the root" } },
+            "Write a two-class checkpoint's weights as .safetensors with PyTorch's names (MedMNIST's ResNet), or copy it as our .ckpt.",
+            json!({ "type": "object", "properties": { "checkpoint": checkpoint, "out": { "type": "string", "description": "A .safetensors file (or .ckpt: our checkpoint) under the root" } },
                 "required": ["checkpoint", "out"], "additionalProperties": false }),
         ),
     ]

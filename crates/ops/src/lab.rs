@@ -349,6 +349,9 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
     if methods.contains(&Method::GanAug) {
         let settings = GanSettings { epochs: req.gan_epochs, ratio: req.gan_ratio, encoder: None };
         gan::gan_fits(&opened.data, &settings)?;
+    } else if req.fid_encoder.is_some() || req.gan_epochs != gan::GAN_EPOCHS || req.gan_ratio != gan::GAN_RATIO {
+        early_notes
+            .push("--fid-encoder, --gan-epochs and --gan-ratio set gan-aug, which --methods does not name: ignored".into());
     }
     if let Some(m) = methods.iter().find(|m| !gray && needs_gray(m)) {
         return Err(Error::Usage(format!(
@@ -401,6 +404,12 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
     } else {
         Pool::new(data.side)
     });
+    // The test images without a training twin (two classes only): each row's subset, and the
+    // paired comparisons'.
+    let dedup = match task {
+        None => breastmnist_data::audit::deduplicated_test(&data, breastmnist_data::audit::TWIN_THRESHOLD),
+        Some(_) => Vec::new(),
+    };
     let mut written = Written::default();
     let mut gan_runs = Vec::new();
     let mut pretext_rows = Vec::new();
@@ -447,6 +456,23 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
         if methods.contains(&Method::Prototypes) && !Method::Prototypes.runs_on(model) {
             sink.emit(Event::Note { message: format!("{model}: the prototypes method runs on c8, c16 and c32 only") });
         }
+        // gan-aug's Fréchet distance: the encoder given, else the SimCLR encoder pretrained here.
+        let gan_encoder = match (&fid_encoder, encoders.iter().find(|(t, _)| *t == Task::Contrastive)) {
+            _ if !methods.contains(&Method::GanAug) => None,
+            (Some(e), _) => Some(e.clone()),
+            (None, Some((_, ckpt))) => Some(
+                ckpt.load(&Device::flex())
+                    .map_err(|source| Error::Checkpoint { path: PathBuf::from("(pretext encoder)"), source })?
+                    .valid(),
+            ),
+            (None, None) => {
+                let message = format!(
+                    "{model}: gan-aug without --fid-encoder or a SimCLR encoder pretrained here: the GAN's Fréchet distance is not measured"
+                );
+                sink.emit(Event::Note { message });
+                None
+            }
+        };
         let runs_on = |m: Method| m != Method::Ensemble && m.runs_on(model);
         for &method in methods.iter().filter(|&&m| runs_on(m)) {
             let mut runs = Vec::new();
@@ -462,17 +488,17 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
                     // The GAN learns from the run's own training images (the subset, if any),
                     // and the run trains on them and every sample.
                     let own = Dataset { train: data.train.first(config.subset.unwrap_or(data.train.len())), ..(*data).clone() };
-                    let encoder = fid_encoder.clone().or_else(|| {
-                        encoders
-                            .iter()
-                            .find(|(t, _)| *t == Task::Contrastive)
-                            .and_then(|(_, c)| c.load(&Device::flex()).ok())
-                            .map(|n| n.valid())
-                    });
-                    let settings = GanSettings { epochs: req.gan_epochs, ratio: req.gan_ratio, encoder };
+                    let settings = GanSettings { epochs: req.gan_epochs, ratio: req.gan_ratio, encoder: gan_encoder.clone() };
                     let (mixed, gan_run) = gan::augment(&own, model.name(), &settings, seed, &device, sink, cancel)?;
                     gan_runs.push(gan_run);
-                    run_once(config.with_subset(None), &mixed, init, &device, sink, cancel)?
+                    let (mut result, net, seconds) = run_once(config.with_subset(None), &mixed, init, &device, sink, cancel)?;
+                    // The test images without a twin are the real training split's, as for
+                    // every other row (not the generated images' nor a subset's).
+                    if task.is_none() {
+                        result.test.deduplicated = None;
+                        result.test = result.test.clone().with_deduplicated(&dedup);
+                    }
+                    (result, net, seconds)
                 } else {
                     run_once(config, &data, init, &device, sink, cancel)?
                 };
@@ -525,10 +551,6 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
     }
     // Each row against its model's base row, paired over the same images (validation, test,
     // and the test images without a training twin).
-    let dedup = match task {
-        None => breastmnist_data::audit::deduplicated_test(&data, breastmnist_data::audit::TWIN_THRESHOLD),
-        Some(_) => Vec::new(),
-    };
     let resamples = resamples_for(data.test.len(), data.classes());
     let labels = Labels { val: &data.val.labels, test: &data.test.labels, dedup_test: &dedup, task, resamples };
     compare_to_base(&mut rows, &labels);

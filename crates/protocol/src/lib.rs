@@ -221,6 +221,9 @@ pub struct GanView {
     #[serde(default)]
     pub frechet: Option<f64>,
     pub side: usize,
+    /// The training images it learned from.
+    #[serde(default)]
+    pub images: usize,
     pub per_class: usize,
     /// Class-major: `per_class` images of class 0, then of class 1, …, `side²` bytes each.
     pub samples: Vec<u8>,

@@ -459,6 +459,7 @@ mod tests {
             let start = p.starts_from().map(|s| s.name());
             assert_eq!(start, preset(p).starts_from().map(|s| s.name()), "{}", p.name());
         }
+        assert_eq!(protocol::StartingPoint::ALL.len(), breastmnist_core::train::StartingPoint::ALL.len());
         for (ours, core) in protocol::StartingPoint::ALL.into_iter().zip(breastmnist_core::train::StartingPoint::ALL) {
             assert_eq!(ours.name(), core.name());
         }
