@@ -695,7 +695,7 @@ async fn a_diverged_run_keeps_and_stores_its_checkpoint() {
 /// the file is fetched once, verified, kept in Cache Storage, and fine-tuned on the CPU trainer,
 /// and the run's metrics name it by MD5.
 #[tokio::test(flavor = "multi_thread")]
-async fn lite0_fine_tunes_from_the_served_imagenet_start_on_the_64_px_images() {
+async fn lite0_fine_tunes_from_the_served_imagenet_start_on_the_64_px_images_and_at_128() {
     let server = StaticServer::start(dist());
     let point = "pretrained/lite0-imagenet.ckpt";
     let fetched = |server: &StaticServer| server.requests().iter().filter(|r| r.path.ends_with(point)).count();
@@ -739,6 +739,40 @@ async fn lite0_fine_tunes_from_the_served_imagenet_start_on_the_64_px_images() {
     eprintln!(
         "FIGURE lite0 from the ImageNet start, 64 px, 32 training images, 1 epoch, CPU trainer (fetch, verify, train, score 78 + 156 images): {took:.1} s"
     );
+
+    // Seen at 128 px: the same served file (now from Cache Storage) on the 64 px images
+    // upsampled, with what that costs said before Start.
+    b.client.goto(&format!("{link}&res=64&resize=128")).await.unwrap();
+    b.wait_text("dataset-status", READY, |t| t.contains("546") && t.contains("64×64")).await;
+    assert_eq!(b.js("return document.querySelector('[data-testid=train-resize]').value", vec![]).await, "128");
+    let cost = b.wait_text("train-start-cost", READY, |t| t.contains("seen at 128 px")).await;
+    assert!(
+        cost.contains("the CPU trainer took") && !cost.contains("not measured") && cost.contains("1 epoch(s) of 32 images"),
+        "{cost}"
+    );
+    // The first run is back from storage until the new one launches.
+    b.wait_text("run-restored", READY, |t| t.contains("results")).await;
+    let clicked = Instant::now();
+    b.click("train-start").await;
+    b.wait_count("run-restored", 0, READY).await;
+    b.wait_text("train-progress", TRAINED, |t| t.starts_with("Done: 1 epoch")).await;
+    let took = clicked.elapsed().as_secs_f64();
+    assert_eq!(b.count("error").await, 0);
+    assert_eq!(fetched(&server), 1, "the second run reads the file from Cache Storage");
+    let doc = b.exported_metrics().await;
+    assert_eq!(doc["config"]["resize"].as_u64(), Some(128), "the run saw the images at 128 px: {}", doc["config"]);
+    assert_eq!(doc["config"]["init"]["md5"].as_str(), Some("5685b2286c281ed7964dc2fbd320730d"));
+    assert!(doc["test"]["auc"].as_f64().is_some_and(|a| (0.0..=1.0).contains(&a)), "{}", doc["test"]);
+    eprintln!("FIGURE the same, seen at 128 px (the 64 px images upsampled): {took:.1} s");
     b.screenshot("train-imagenet-start").await;
+
+    // Seeing them smaller than loaded is refused by name, before any worker.
+    b.client.goto(&format!("{link}&res=64&resize=32")).await.unwrap();
+    b.wait_text("dataset-status", READY, |t| t.contains("64×64")).await;
+    b.wait_text("run-restored", READY, |t| t.contains("results")).await;
+    b.click("train-start").await;
+    let e = b.wait_text("error", READY, |t| t.contains("Seen at")).await;
+    assert!(e.contains("32 px is below the loaded 64 px"), "{e}");
+    assert_eq!(b.count("run-restored").await, 1, "refused before any run: the stored one stays");
     b.close().await;
 }

@@ -5,6 +5,7 @@ use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
+use super::loss::{Loss, draw_loss};
 use super::{BENIGN, MALIGNANT, Theme, XAxis, draw_mesh};
 use crate::view::methods::Bar;
 
@@ -115,21 +116,8 @@ pub fn draw_bars(canvas: HtmlCanvasElement, bars: &[Bar]) -> Result<(), String> 
 
 /// The pretext loss of every pretraining step against epochs.
 pub fn draw_pretext_loss(canvas: HtmlCanvasElement, steps: &[(f64, f64)], epochs: usize) -> Result<(), String> {
-    super::fit(&canvas, 280.0 / 560.0);
-    let theme = Theme::current();
-    let root = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D canvas context")?.into_drawing_area();
-    root.fill(&theme.bg).map_err(err)?;
-    let y_max = steps.iter().map(|p| p.1).filter(|v| v.is_finite()).fold(0.01f64, f64::max) * 1.1;
-    let mut chart = ChartBuilder::on(&root)
-        .margin(10)
-        .margin_right(22)
-        .x_label_area_size(40)
-        .y_label_area_size(50)
-        .build_cartesian_2d(0f64..epochs.max(1) as f64, 0f64..y_max)
-        .map_err(err)?;
-    draw_mesh(&mut chart, &theme, XAxis::Epochs(epochs), "epoch", "pretext loss")?;
-    chart.draw_series(LineSeries::new(steps.iter().copied(), BENIGN.stroke_width(2))).map_err(err)?;
-    root.present().map_err(err)
+    let curve = Loss { label: None, color: BENIGN, points: steps.to_vec() };
+    draw_loss(canvas, &[curve], epochs, "pretext loss")
 }
 
 /// Every image as a dot at its two principal-component scores, vermillion for malignant and

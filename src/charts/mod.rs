@@ -6,6 +6,7 @@ pub mod audit;
 pub mod class_balance;
 pub mod curves;
 pub mod gan;
+pub mod loss;
 pub mod methods;
 pub mod roc;
 

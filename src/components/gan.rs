@@ -9,7 +9,8 @@ use wasm_bindgen::JsCast;
 
 use crate::charts::gan::draw_gan_loss;
 use crate::state::gan::GanCtx;
-use crate::view::gan::{EPOCH_NOTE, GanStatus, MAX_EPOCHS, grid_caption, synthetic_caption};
+use crate::view::gan::{EPOCH_NOTE, MAX_EPOCHS, grid_caption, synthetic_caption};
+use crate::view::side_job::JobStatus;
 
 /// BreastMNIST's classes, in label order.
 const CLASSES: [&str; 2] = ["malignant", "normal/benign"];
@@ -55,7 +56,7 @@ pub fn GanLab() -> impl IntoView {
         });
     });
     let running = move || ctx.run.with(|r| r.is_running());
-    let started = move || ctx.run.with(|r| r.status != GanStatus::Idle);
+    let started = move || ctx.run.with(|r| r.status != JobStatus::Idle);
     view! {
         <div class="gan" data-testid="gan">
             <p class="hint">
@@ -85,7 +86,7 @@ pub fn GanLab() -> impl IntoView {
                 </div>
             </div>
             <p class="status" data-testid="gan-status" aria-live="polite"
-                data-done=move || ctx.run.with(|r| matches!(r.status, GanStatus::Done { .. })).to_string()>
+                data-done=move || ctx.run.with(|r| matches!(r.status, JobStatus::Done { .. })).to_string()>
                 {move || ctx.run.with(|r| r.describe())}
             </p>
             <Show when=started>

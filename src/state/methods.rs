@@ -16,9 +16,8 @@ use crate::runtime::url::param;
 use crate::runtime::worker::{Outgoing, Report, WorkerHandle};
 use crate::state::data::DataCtx;
 use crate::state::series::{Jobs, Series};
-use crate::view::methods::{
-    self, DEFAULT_METHODS, LabSettings, MODELS, MethodRun, PretextRun, PretextStatus, Status, TAB_METHODS, TabEncoder,
-};
+use crate::view::methods::{self, DEFAULT_METHODS, LabSettings, MODELS, MethodRun, PretextRun, Status, TAB_METHODS, TabEncoder};
+use crate::view::side_job::JobStatus;
 
 /// The methods lab, provided in context; `Copy`.
 #[derive(Clone, Copy)]
@@ -99,21 +98,21 @@ impl MethodsCtx {
         spawn_local(async move {
             let file = match self.data.file_of(28, &Cancel::new()).await {
                 Ok(f) => f,
-                Err(e) => return self.pretext.update(|p| p.status = PretextStatus::Failed(e)),
+                Err(e) => return self.pretext.update(|p| p.status = JobStatus::Failed(e)),
             };
             let mut extras = Vec::new();
             for &e in &extra {
                 let file = methods::extra_file(e);
-                self.pretext.update(|p| p.status = PretextStatus::Loading(file.file_name().into()));
+                self.pretext.update(|p| p.status = JobStatus::Loading(file.file_name().into()));
                 match load_extra(file, &Cancel::new()).await {
                     Ok(bytes) => extras.push(bytes),
                     Err(err) => {
                         let why = format!("{}: {err} — {}", file.file_name(), err.hint());
-                        return self.pretext.update(|p| p.status = PretextStatus::Failed(why));
+                        return self.pretext.update(|p| p.status = JobStatus::Failed(why));
                     }
                 }
             }
-            self.pretext.update(|p| p.status = PretextStatus::Loading("the trainer".into()));
+            self.pretext.update(|p| p.status = JobStatus::Loading("the trainer".into()));
             let request = methods::pretrain_request(task, &settings, epochs, extra);
             let started = js_sys::Date::now();
             let first = Outgoing { cmd: ToWorker::Pretrain(request), bytes: Some(file), init: None, extra: extras };
@@ -130,7 +129,7 @@ impl MethodsCtx {
             });
             match spawned {
                 Ok(w) => self.pretext_worker.set_value(Some(w)),
-                Err(e) => self.pretext.update(|p| p.status = PretextStatus::Failed(e.message)),
+                Err(e) => self.pretext.update(|p| p.status = JobStatus::Failed(e.message)),
             }
         });
     }
@@ -140,7 +139,7 @@ impl MethodsCtx {
         self.pretext_worker.set_value(None);
         self.pretext.update(|p| {
             if p.is_running() {
-                p.status = PretextStatus::Failed("stopped".into());
+                p.status = JobStatus::Failed("stopped".into());
             }
         });
     }

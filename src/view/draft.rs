@@ -42,7 +42,14 @@ pub struct Draft {
     /// A prototype head of this many prototypes per class (`?prototypes=M`, or the form's
     /// "this looks like that" box: [`PROTOTYPES`]); `None`: the linear classifier.
     pub prototypes: Option<usize>,
+    /// The side the network sees the images at, upsampled (bilinear) from the loaded ones
+    /// (`?resize=N`, or the form's "Seen at"; e.g. the 64 px images at 128 px); empty: as
+    /// loaded. Like the seed it is not part of a preset's recipe.
+    pub resize: String,
 }
+
+/// The sides "Seen at" may upsample to (the core's bound on an input side).
+pub const RESIZE_SIDES: std::ops::RangeInclusive<usize> = 32..=224;
 
 /// Prototypes per class when the form's box is ticked (ProtoPNet's 10, as the lab's method).
 pub const PROTOTYPES: usize = 10;
@@ -72,6 +79,7 @@ impl Default for Draft {
             conv: None,
             stem: None,
             prototypes: None,
+            resize: String::new(),
         };
         d.apply_preset(DEFAULT_PRESET);
         d
@@ -85,7 +93,8 @@ fn number(x: f64) -> String {
 
 impl Draft {
     /// Fills the recipe fields (model, epochs, batch, learning rate, augmentation, mixup,
-    /// selection, TTA, starting point) from `preset`; seed, subset and backend stay.
+    /// selection, TTA, starting point) from `preset`; seed, subset, backend and the side the
+    /// images are seen at stay.
     pub fn apply_preset(&mut self, preset: Preset) {
         let r = preset.request();
         self.model = r.model.name().to_string();
@@ -124,8 +133,9 @@ impl Draft {
     }
 
     /// Whether the served starting point fits the loaded images of `side` px (each file is
-    /// converted for one side: ImageNet's Lite0 for 64 px, the others for 28 px).
-    pub fn start_fits(&self, side: usize) -> Result<(), String> {
+    /// converted for one side: ImageNet's Lite0 for 64 px, the others for 28 px), and "Seen at"
+    /// upsamples them (never down).
+    pub fn fits(&self, side: usize) -> Result<(), String> {
         match self.served() {
             Some(p) if p.side() != side => Err(format!(
                 "the {} starting point ({}) is for the {} px images, and the {side} px ones are loaded: choose {} px under Resolution",
@@ -134,8 +144,38 @@ impl Draft {
                 p.side(),
                 p.side()
             )),
-            _ => Ok(()),
+            _ => match self.resize_side() {
+                Ok(Some(r)) if r < side => Err(format!(
+                    "\"Seen at\" upsamples the images: {r} px is below the loaded {side} px (choose a larger side, or \"as loaded\")"
+                )),
+                _ => Ok(()),
+            },
         }
+    }
+
+    /// "Seen at" as a side: `None` for as loaded.
+    fn resize_side(&self) -> Result<Option<usize>, String> {
+        match self.resize.trim() {
+            "" => Ok(None),
+            r => match r.parse::<usize>() {
+                Ok(n) if RESIZE_SIDES.contains(&n) => Ok(Some(n)),
+                _ => Err(format!(
+                    "\"Seen at\" must be a side from {} to {} px, or empty for as loaded (got '{r}')",
+                    RESIZE_SIDES.start(),
+                    RESIZE_SIDES.end()
+                )),
+            },
+        }
+    }
+
+    /// The run the form asks for on the loaded images (`train_len` training images of `side`
+    /// px): [`Draft::validate`], then [`Draft::fits`]; seeing them at their own side is no
+    /// resize.
+    pub fn request_for(&self, train_len: usize, side: usize) -> Result<TrainRequest, String> {
+        let mut request = self.validate(train_len)?;
+        self.fits(side)?;
+        request.resize = request.resize.filter(|&r| r != side);
+        Ok(request)
     }
 
     /// What Start will fetch and, for a heavy start, how long the form's recipe takes on
@@ -144,7 +184,8 @@ impl Draft {
         let point = self.served()?;
         let epochs = self.epochs.trim().parse::<usize>().unwrap_or(1).max(1);
         let images = self.subset.trim().parse::<usize>().map_or(train_len, |n| n.min(train_len));
-        Some(point.before_start(epochs, images))
+        let seen = self.resize_side().ok().flatten().unwrap_or(point.side());
+        Some(point.before_start(epochs, images, seen))
     }
 
     /// The preset whose recipe the form holds, or `None` once the reader changed a field.
@@ -159,8 +200,9 @@ impl Draft {
     /// The default draft overridden by query parameters: `preset` first (`paper`, `reader` or
     /// `best`), then `model`, `epochs`, `batch`, `lr`, `seed`, `subset`, `backend`, `augment`
     /// (`none|flip|full`, or a boolean), `mixup`, `selection`, `tta`, `conv`, `stem` and `start`
-    /// (`none`, `contrastive`, `masked` or `pneumonia`; without it a preset's starting point
-    /// gives way to fresh weights for a model the app serves none for); `get` looks one up.
+    /// (`none`, `contrastive`, `masked`, `pneumonia` or `imagenet`; without it a preset's
+    /// starting point gives way to fresh weights for a model the app serves none for),
+    /// `prototypes` and `resize`; `get` looks one up.
     pub fn from_query(get: impl Fn(&str) -> Option<String>) -> Draft {
         let mut d = Draft::default();
         if let Some(p) = get("preset").as_deref().and_then(Preset::parse) {
@@ -206,6 +248,9 @@ impl Draft {
         }
         if let Some(m) = get("prototypes").and_then(|v| v.trim().parse::<usize>().ok()) {
             d.prototypes = (m > 0).then_some(m);
+        }
+        if let Some(r) = get("resize") {
+            d.resize = if r.trim() == "none" { String::new() } else { r };
         }
         d
     }
@@ -271,6 +316,7 @@ impl Draft {
                 );
             }
         }
+        let resize = self.resize_side()?;
         let served = self.served();
         Ok(TrainRequest {
             model,
@@ -284,7 +330,7 @@ impl Draft {
             backend: self.backend,
             fine_tune: self.fine_tune || served.is_some(),
             freeze_backbone: self.fine_tune && self.freeze_backbone,
-            resize: None,
+            resize,
             selection: self.selection,
             ema_decay: (self.selection == Selection::EmaLast).then_some(self.ema_decay).flatten(),
             tta: self.tta,
@@ -411,10 +457,10 @@ mod tests {
         let l0 = Draft::from_query(query(&[("model", "lite0"), ("start", "imagenet")]));
         let r = l0.validate(546).unwrap();
         assert_eq!((r.model, r.fine_tune, r.init_name.as_deref()), (ModelKind::Lite0, true, Some("lite0-imagenet.ckpt")));
-        assert_eq!((l0.start_fits(64), c8.start_fits(28), fresh.start_fits(64)), (Ok(()), Ok(()), Ok(())));
-        let e = l0.start_fits(28).unwrap_err();
+        assert_eq!((l0.fits(64), c8.fits(28), fresh.fits(64)), (Ok(()), Ok(()), Ok(())));
+        let e = l0.fits(28).unwrap_err();
         assert!(e.contains("lite0-imagenet.ckpt) is for the 64 px images") && e.contains("choose 64 px under Resolution"), "{e}");
-        assert!(c8.start_fits(64).unwrap_err().contains("is for the 28 px images"));
+        assert!(c8.fits(64).unwrap_err().contains("is for the 28 px images"));
         let said = l0.start_cost(546).unwrap();
         assert!(said.contains(&format!("{} epoch(s) of 546 images", l0.epochs)), "{said}");
         let small = Draft { subset: "32".into(), epochs: "1".into(), ..l0.clone() };
@@ -432,6 +478,29 @@ mod tests {
         let d = Draft { fine_tune: true, freeze_backbone: false, ..Draft::default() };
         let r = d.validate(546).unwrap();
         assert_eq!((d.served(), r.fine_tune, r.init_name), (None, true, None));
+    }
+
+    #[test]
+    fn seen_at_upsamples_the_loaded_images_and_says_what_it_costs() {
+        let l0 = Draft::from_query(query(&[("model", "lite0"), ("start", "imagenet"), ("resize", "128")]));
+        let r = l0.request_for(546, 64).unwrap();
+        assert_eq!((r.resize, r.init_name.as_deref()), (Some(128), Some("lite0-imagenet.ckpt")), "the 64 px start seen at 128");
+        let said = l0.start_cost(546).unwrap();
+        assert!(said.contains("seen at 128 px (the 64 px images upsampled)"), "{said}");
+        let same = Draft { resize: "64".into(), ..l0.clone() };
+        assert_eq!(same.request_for(546, 64).unwrap().resize, None, "its own side is no resize");
+        let c16 = Draft::from_query(query(&[("resize", "64")]));
+        assert_eq!(c16.request_for(546, 28).unwrap().resize, Some(64), "the resolution experiment's 28 px seen at 64");
+        let e = Draft { resize: "32".into(), ..l0.clone() }.request_for(546, 64).unwrap_err();
+        assert!(e.contains("upsamples the images: 32 px is below the loaded 64 px"), "{e}");
+        for bad in ["500", "abc", "0"] {
+            let e = Draft { resize: bad.into(), ..Draft::default() }.validate(546).unwrap_err();
+            assert!(e.contains("from 32 to 224 px") && e.contains(&format!("(got '{bad}')")), "{e}");
+        }
+        assert_eq!(Draft::from_query(query(&[("resize", "none")])).resize, "");
+        let mut kept = l0.clone();
+        kept.apply_preset(Preset::Reader);
+        assert_eq!(kept.resize, "128", "a preset keeps the side, as it keeps the seed");
     }
 
     #[test]

@@ -6,6 +6,8 @@
 
 use breastmnist_protocol::{BackendChoice, FromWorker, GanRequest, GanView};
 
+use crate::view::side_job::JobStatus;
+
 /// Generated images shown per class after every epoch.
 pub const PER_CLASS: usize = 8;
 /// The most epochs the form takes.
@@ -48,23 +50,10 @@ impl GanSettings {
     }
 }
 
-/// Where the tab's GAN is.
-#[derive(Clone, Debug, PartialEq, Default)]
-pub enum GanStatus {
-    #[default]
-    Idle,
-    Loading(String),
-    Training,
-    Done {
-        seconds: f64,
-    },
-    Failed(String),
-}
-
 /// The tab's GAN: status, loss curves (per step), Fréchet distances (per epoch) and the latest grid.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GanRun {
-    pub status: GanStatus,
+    pub status: JobStatus,
     pub epochs: usize,
     /// `(epoch fraction, discriminator loss, generator loss)` per step.
     pub steps: Vec<(f64, f64, f64)>,
@@ -75,15 +64,17 @@ pub struct GanRun {
 
 impl GanRun {
     pub fn starting(epochs: usize) -> Self {
-        GanRun { status: GanStatus::Loading("the data".into()), epochs, ..GanRun::default() }
+        GanRun { status: JobStatus::Loading("the data".into()), epochs, ..GanRun::default() }
     }
 
     /// Folds a worker report in; `elapsed` is seconds since the GAN started.
     pub fn apply(&mut self, msg: &FromWorker, elapsed: f64) {
+        if self.status.apply(msg) {
+            return;
+        }
         match msg {
-            FromWorker::Backend { .. } => self.status = GanStatus::Training,
             FromWorker::GanStep { epoch, step, steps_per_epoch, d_loss, g_loss } => {
-                self.status = GanStatus::Training;
+                self.status = JobStatus::Training;
                 let x = (*epoch - 1) as f64 + *step as f64 / (*steps_per_epoch).max(1) as f64;
                 self.steps.push((x, *d_loss, *g_loss));
             }
@@ -92,35 +83,34 @@ impl GanRun {
                     self.frechet.push((v.epoch, f));
                 }
                 if v.epoch >= v.epochs {
-                    self.status = GanStatus::Done { seconds: elapsed };
+                    self.status = JobStatus::Done { seconds: elapsed };
                 }
                 self.view = Some(v.clone());
             }
-            FromWorker::Failed(e) => self.status = GanStatus::Failed(e.message.clone()),
-            FromWorker::Stopped => self.status = GanStatus::Failed("stopped".into()),
             _ => {}
         }
     }
 
     pub fn is_running(&self) -> bool {
-        matches!(self.status, GanStatus::Loading(_) | GanStatus::Training)
+        self.status.is_running()
     }
 
     pub fn describe(&self) -> String {
+        if let Some(said) = self.status.describe() {
+            return said;
+        }
         let frechet = self.frechet.last().map_or(String::new(), |(_, f)| format!(", Fréchet distance {f:.2}"));
         match &self.status {
-            GanStatus::Idle => String::new(),
-            GanStatus::Loading(what) => format!("loading {what}…"),
-            GanStatus::Training => {
+            JobStatus::Training => {
                 let epoch = self.view.as_ref().map_or(0, |v| v.epoch);
                 let losses = self.steps.last().map_or(String::new(), |s| format!(", D loss {:.3}, G loss {:.3}", s.1, s.2));
                 format!("training the GAN: epoch {epoch} of {} done{losses}{frechet}", self.epochs)
             }
-            GanStatus::Done { seconds } => {
+            JobStatus::Done { seconds } => {
                 let per = seconds / self.epochs.max(1) as f64;
                 format!("done: {} epochs in {seconds:.0} s ({per:.1} s an epoch){frechet}", self.epochs)
             }
-            GanStatus::Failed(m) => format!("failed: {m}"),
+            JobStatus::Idle | JobStatus::Loading(_) | JobStatus::Failed(_) => String::new(),
         }
     }
 
@@ -197,7 +187,7 @@ mod tests {
         assert_eq!(g.samples(1), vec![&[8u8, 9, 10, 11][..], &[12, 13, 14, 15]]);
         assert!(g.samples(2).is_empty());
         g.apply(&FromWorker::GanEpoch(view(2)), 10.0);
-        assert_eq!(g.status, GanStatus::Done { seconds: 10.0 });
+        assert_eq!(g.status, JobStatus::Done { seconds: 10.0 });
         assert_eq!(g.frechet, vec![(1, 3.0), (2, 1.5)]);
         assert_eq!(g.describe(), "done: 2 epochs in 10 s (5.0 s an epoch), Fréchet distance 1.50");
         assert!(synthetic_caption("malignant", 2).starts_with("Synthetic"));

@@ -19,4 +19,5 @@ pub mod published;
 pub mod resolution;
 pub mod run;
 pub mod served;
+pub mod side_job;
 pub mod threads;

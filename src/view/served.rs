@@ -94,21 +94,40 @@ impl ServedPoint {
     }
 
     /// What Start will cost, said before it: the download, and for ImageNet's Lite0 (heavy for a
-    /// tab) the training time of `epochs` epochs of `images` images at the measured pace.
-    pub fn before_start(&self, epochs: usize, images: usize) -> String {
+    /// tab) the training time of `epochs` epochs of `images` images seen at `seen` px, at the
+    /// measured pace ([`lite0_pace`]).
+    pub fn before_start(&self, epochs: usize, images: usize, seen: usize) -> String {
         let fetch = format!(
             "Start fetches {} ({:.1} MB) once, checks its MD5 and keeps it in this browser",
             self.file,
             self.bytes as f64 / 1e6
         );
         match self.kind {
-            StartingPoint::Imagenet => format!(
-                "{fetch}. Lite0 is heavy for a tab: on a 2-core machine the CPU trainer took {} per epoch of the 546 \
-                 training images at 64 px, so {epochs} epoch(s) of {images} images take {} of training, plus scoring \
-                 (WebGPU is faster where the GPU is).",
-                duration(546.0 * LITE0_64_SECONDS_PER_IMAGE),
-                duration(epochs as f64 * images as f64 * LITE0_64_SECONDS_PER_IMAGE)
-            ),
+            StartingPoint::Imagenet => {
+                let (pace, measured) = lite0_pace(seen);
+                let at = if seen == IMAGENET_SIDE {
+                    format!("at {seen} px")
+                } else {
+                    format!("seen at {seen} px (the {IMAGENET_SIDE} px images upsampled)")
+                };
+                let took = if measured {
+                    format!(
+                        "on a 2-core machine the CPU trainer took {} per epoch of the 546 training images {at}",
+                        duration(546.0 * pace)
+                    )
+                } else {
+                    format!(
+                        "on a 2-core machine the CPU trainer would take {} per epoch of the 546 training images {at} \
+                         (not measured: the measured pace scaled by the pixel count)",
+                        duration(546.0 * pace)
+                    )
+                };
+                format!(
+                    "{fetch}. Lite0 is heavy for a tab: {took}, so {epochs} epoch(s) of {images} images take {} of \
+                     training, plus scoring (WebGPU is faster where the GPU is).",
+                    duration(epochs as f64 * images as f64 * pace)
+                )
+            }
             StartingPoint::Pneumonia | StartingPoint::Contrastive | StartingPoint::Masked => format!("{fetch}."),
         }
     }
@@ -128,10 +147,22 @@ impl ServedPoint {
 pub const IMAGENET_SIDE: usize = 64;
 
 /// Seconds the tab's CPU trainer spent per training image per epoch fine-tuning Lite0 from the
-/// ImageNet start at 64 px: measured in headless Chromium on a 2-core machine (the browser test
-/// `lite0_fine_tunes_from_the_served_imagenet_start_on_the_64_px_images`, one epoch of all 546
-/// images against one of 32: 34.3 s against 10.9 s, 23.4 s for 514 more images).
-pub const LITE0_64_SECONDS_PER_IMAGE: f64 = 0.046;
+/// ImageNet start, by the side the network sees the images at: measured in headless Chromium on
+/// a 2-core machine, both sides in one run of the browser test
+/// `lite0_fine_tunes_from_the_served_imagenet_start_on_the_64_px_images_and_at_128` with one epoch
+/// of all 546 images against one of 32 (the difference is 514 images' training). At 64 px 43.3 s
+/// against 10.8 s (an earlier run: 34.3 against 10.9, 0.046 s an image); at 128 px, the 64 px
+/// images upsampled, 111.5 s against 24.6 s: 2.7 times the 64 px pace, not 4 (not all of a
+/// step's cost grows with the pixels).
+pub const LITE0_SECONDS_PER_IMAGE: [(usize, f64); 2] = [(64, 0.063), (128, 0.169)];
+
+/// The pace at `seen` px, and whether it was measured: else the nearest measured side's, scaled
+/// by the pixel count (a convolution's cost).
+pub fn lite0_pace(seen: usize) -> (f64, bool) {
+    let &(side, pace) = LITE0_SECONDS_PER_IMAGE.iter().min_by_key(|(s, _)| s.abs_diff(seen)).expect("a measured pace");
+    let scale = (seen as f64 / side as f64).powi(2);
+    (pace * scale, side == seen)
+}
 
 /// "about 40 s", "about 9 min".
 fn duration(seconds: f64) -> String {
@@ -175,13 +206,26 @@ mod tests {
         }
         assert_eq!(ServedPoint::models_of(StartingPoint::Masked), "c8 and c16");
         let l0 = ServedPoint::find(ModelKind::Lite0, StartingPoint::Imagenet).unwrap();
-        let said = l0.before_start(20, 546);
+        let said = l0.before_start(20, 546, 64);
         assert!(said.starts_with("Start fetches lite0-imagenet.ckpt (9.4 MB) once"), "{said}");
-        assert!(said.contains("about 25 s per epoch") && said.contains("20 epoch(s) of 546 images take about 8 min"), "{said}");
-        assert!(l0.before_start(1, 32).contains("take about 1 s of training"));
+        assert!(said.contains("about 34 s per epoch") && said.contains("20 epoch(s) of 546 images take about 11 min"), "{said}");
+        assert!(l0.before_start(1, 32, 64).contains("take about 2 s of training"));
+        // Upsampled, the measured pace at 128 px; a side not measured is said to be an estimate.
+        let big = l0.before_start(20, 546, 128);
+        assert!(
+            big.contains("CPU trainer took about 2 min per epoch") && big.contains("seen at 128 px (the 64 px images upsampled)"),
+            "{big}"
+        );
+        assert!(big.contains("20 epoch(s) of 546 images take about 31 min"), "{big}");
+        assert!(!big.contains("not measured"), "{big}");
+        let (p64, p128) = (lite0_pace(64), lite0_pace(128));
+        assert!(p64.1 && p128.1 && p128.0 > 2.0 * p64.0, "{p64:?} {p128:?}");
+        let (p96, measured) = lite0_pace(96);
+        assert!(!measured && (p96 - p64.0 * 2.25).abs() < 1e-12, "{p96}: scaled from the nearer 64 px pace");
+        assert!(l0.before_start(20, 546, 224).contains("would take") && l0.before_start(20, 546, 224).contains("not measured"));
         let c8 = ServedPoint::find(ModelKind::C8, StartingPoint::Masked).unwrap();
         assert_eq!(
-            c8.before_start(20, 546),
+            c8.before_start(20, 546, 64),
             "Start fetches c8-masked.ckpt (0.3 MB) once, checks its MD5 and keeps it in this browser."
         );
         assert_eq!(ServedPoint::models_of(StartingPoint::Imagenet), "lite0");

@@ -26,9 +26,10 @@ const RUSTFLAGS: &str = "-C target-feature=+atomics,+bulk-memory,+mutable-global
      -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size \
      -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base";
 
-/// Where its cargo builds: apart from the stable builds, whose `std` differs.
+/// Where its cargo builds: `threads/` in the stable builds' target folder, apart from them
+/// (its `std` differs).
 fn target_dir() -> PathBuf {
-    root().join("target/threads")
+    sh::target_dir().join("threads")
 }
 
 /// `rustup run NIGHTLY <program>`, without the variables the stable cargo running xtask (or

@@ -61,6 +61,7 @@ pub mod batch;
 pub mod checkpoint;
 pub mod device_check;
 pub mod ema;
+pub mod epochs;
 pub mod eval;
 pub mod evaluator;
 pub mod explain;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use breastmnist_core::batch::ImageView;
-use breastmnist_core::checkpoint::{self, Checkpoint};
+use breastmnist_core::checkpoint;
 use breastmnist_core::eval;
 use breastmnist_core::evaluator;
 use breastmnist_core::lab::{
@@ -20,21 +20,20 @@ use breastmnist_core::lab::{
 };
 use breastmnist_core::model::ModelSize;
 use breastmnist_core::pretext::{Pool, PretextConfig, Task};
-use breastmnist_core::train::{self, Preset, RunResult, TrainConfig, TrainEvent, Trainer};
+use breastmnist_core::train::{self, Preset};
 use breastmnist_core::{Device, Network};
 use breastmnist_data::{Dataset, DecodeOptions, Split, Targets};
 use futures_lite::future::block_on;
 use serde::Serialize;
 
-use breastmnist_core::burn::module::Module;
-
 use crate::ensemble::mean_probability;
 use crate::error::{Error, create_dir, read};
 use crate::event::{Cancel, EVENTS_VERSION, Event, Sink, Written};
-use crate::gan::{self, GanSettings};
+use crate::gan;
 use crate::pretext::{pool, pretrain};
 use crate::source::{DataSpec, load_data_with};
-use crate::weights::weights_from;
+use crate::train::run_once;
+use crate::weights::{checkpoint_of, weights_from};
 
 /// Methods on a base recipe.
 #[derive(Clone, Debug)]
@@ -127,45 +126,6 @@ impl Labbed {
     }
 }
 
-/// Trains `config` to the end (fresh, or from `init`), reporting its steps and stopping when
-/// `cancel` is set; returns the run, its kept model and the seconds it took.
-pub fn run_once(
-    config: TrainConfig,
-    data: &Arc<Dataset>,
-    init: Option<&Checkpoint>,
-    device: &Device,
-    sink: &mut dyn Sink,
-    cancel: &Cancel,
-) -> Result<(RunResult, Network, f64), Error> {
-    let started = Instant::now();
-    let epochs = config.epochs;
-    let mut trainer = match init {
-        Some(ckpt) => Trainer::from_checkpoint(config, data.clone(), ckpt, device)?,
-        None => Trainer::new(config, data.clone(), device)?,
-    };
-    let result = loop {
-        if cancel.is_cancelled() {
-            return Err(Error::Cancelled { kept: Vec::new() });
-        }
-        let mut end = None;
-        for ev in block_on(trainer.step())? {
-            match ev {
-                TrainEvent::Step { epoch, step, steps_per_epoch, loss, .. } => {
-                    sink.emit(Event::Step { epoch, epochs, step, steps_per_epoch, loss })
-                }
-                TrainEvent::Done(r) => end = Some(Ok(*r)),
-                TrainEvent::Error(f) => end = Some(Err(Error::Failure(f))),
-                _ => {}
-            }
-        }
-        if let Some(end) = end {
-            break end?;
-        }
-    };
-    let model = trainer.best_model().map(|(_, m)| m.clone()).ok_or(train::TrainError::NoModel)?;
-    Ok((result, model, started.elapsed().as_secs_f64()))
-}
-
 /// Writes a pretrained starting point into `dir`, if one was given.
 fn save_pretrained(
     dir: Option<&Path>,
@@ -177,10 +137,6 @@ fn save_pretrained(
     let Some(dir) = dir else { return Ok(()) };
     create_dir(dir)?;
     written.write(sink, dir.join(name), bytes, "starting-point")
-}
-
-fn checkpoint_of(bytes: &[u8], what: &str) -> Result<Checkpoint, Error> {
-    Checkpoint::from_bytes(bytes).map_err(|source| Error::Checkpoint { path: PathBuf::from(what), source })
 }
 
 /// The report's note on how to read it: the test split's size and what a difference needs.
@@ -328,31 +284,8 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
     if methods.contains(&Method::Prototypes) {
         prototypes_fit(req, &opened.data).map_err(Error::Usage)?;
     }
-    let fid_encoder = match req.fid_encoder.as_ref().filter(|_| methods.contains(&Method::GanAug)) {
-        Some(path) => {
-            let ckpt = checkpoint_of(&read(path)?, &path.display().to_string())?;
-            let c = &ckpt.config;
-            if (c.input_size, c.in_channels) != (opened.data.side, opened.data.channels) {
-                return Err(Error::Usage(format!(
-                    "--fid-encoder {} is for {} px images with {} channel(s); the data has {} px with {}",
-                    path.display(),
-                    c.input_size,
-                    c.in_channels,
-                    opened.data.side,
-                    opened.data.channels
-                )));
-            }
-            Some(ckpt.load(&Device::flex()).map_err(|source| Error::Checkpoint { path: path.clone(), source })?.valid())
-        }
-        None => None,
-    };
-    if methods.contains(&Method::GanAug) {
-        let settings = GanSettings { epochs: req.gan_epochs, ratio: req.gan_ratio, encoder: None };
-        gan::gan_fits(&opened.data, &settings)?;
-    } else if req.fid_encoder.is_some() || req.gan_epochs != gan::GAN_EPOCHS || req.gan_ratio != gan::GAN_RATIO {
-        early_notes
-            .push("--fid-encoder, --gan-epochs and --gan-ratio set gan-aug, which --methods does not name: ignored".into());
-    }
+    let gan_flags = gan::GanFlags { epochs: req.gan_epochs, ratio: req.gan_ratio, fid_encoder: req.fid_encoder.as_deref() };
+    let gan_settings = gan_flags.settings(&opened.data, methods.contains(&Method::GanAug), &mut early_notes)?;
     if let Some(m) = methods.iter().find(|m| !gray && needs_gray(m)) {
         return Err(Error::Usage(format!(
             "{} has {} channels; the {m} method starts from a grayscale self-supervised encoder: leave it out of --methods",
@@ -456,23 +389,8 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
         if methods.contains(&Method::Prototypes) && !Method::Prototypes.runs_on(model) {
             sink.emit(Event::Note { message: format!("{model}: the prototypes method runs on c8, c16 and c32 only") });
         }
-        // gan-aug's Fréchet distance: the encoder given, else the SimCLR encoder pretrained here.
-        let gan_encoder = match (&fid_encoder, encoders.iter().find(|(t, _)| *t == Task::Contrastive)) {
-            _ if !methods.contains(&Method::GanAug) => None,
-            (Some(e), _) => Some(e.clone()),
-            (None, Some((_, ckpt))) => Some(
-                ckpt.load(&Device::flex())
-                    .map_err(|source| Error::Checkpoint { path: PathBuf::from("(pretext encoder)"), source })?
-                    .valid(),
-            ),
-            (None, None) => {
-                let message = format!(
-                    "{model}: gan-aug without --fid-encoder or a SimCLR encoder pretrained here: the GAN's Fréchet distance is not measured"
-                );
-                sink.emit(Event::Note { message });
-                None
-            }
-        };
+        let simclr = encoders.iter().find(|(t, _)| *t == Task::Contrastive).map(|(_, c)| c);
+        let gan_settings = gan_settings.as_ref().map(|s| gan::for_model(s, simclr, model.name(), sink)).transpose()?;
         let runs_on = |m: Method| m != Method::Ensemble && m.runs_on(model);
         for &method in methods.iter().filter(|&&m| runs_on(m)) {
             let mut runs = Vec::new();
@@ -484,23 +402,14 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
                     None if method.imagenet() => imagenet.as_ref(),
                     None => None,
                 };
-                let (result, net, seconds) = if method == Method::GanAug {
-                    // The GAN learns from the run's own training images (the subset, if any),
-                    // and the run trains on them and every sample.
-                    let own = Dataset { train: data.train.first(config.subset.unwrap_or(data.train.len())), ..(*data).clone() };
-                    let settings = GanSettings { epochs: req.gan_epochs, ratio: req.gan_ratio, encoder: gan_encoder.clone() };
-                    let (mixed, gan_run) = gan::augment(&own, model.name(), &settings, seed, &device, sink, cancel)?;
-                    gan_runs.push(gan_run);
-                    let (mut result, net, seconds) = run_once(config.with_subset(None), &mixed, init, &device, sink, cancel)?;
-                    // The test images without a twin are the real training split's, as for
-                    // every other row (not the generated images' nor a subset's).
-                    if task.is_none() {
-                        result.test.deduplicated = None;
-                        result.test = result.test.clone().with_deduplicated(&dedup);
+                let (result, net, seconds) = match gan_settings.as_ref().filter(|_| method == Method::GanAug) {
+                    Some(settings) => {
+                        let own = gan::GanAugRun { config, data: &data, init, settings, model: model.name(), seed };
+                        let (run, gan_run) = own.run(&dedup, task.is_none(), &device, sink, cancel)?;
+                        gan_runs.push(gan_run);
+                        run
                     }
-                    (result, net, seconds)
-                } else {
-                    run_once(config, &data, init, &device, sink, cancel)?
+                    None => run_once(config, &data, init, &device, sink, cancel)?,
                 };
                 sink.emit(Event::LabRun {
                     model: model.name().into(),

@@ -3,18 +3,20 @@
 //! metrics.json, predictions.csv, best.ckpt and MedMNIST's standard result files.
 //!
 //! Cancelled, it keeps what it has: best.ckpt (the model kept so far) and progress.json (the
-//! epochs so far), and fails with [`Error::Cancelled`] naming them.
+//! epochs so far), and fails with [`Error::Cancelled`] naming them. The lab's runs, which write
+//! no files, step the same trainer through [`run_once`].
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use breastmnist_core::RunResult;
+use breastmnist_core::checkpoint::Checkpoint;
 use breastmnist_core::export::{MetricsFile, predictions_csv, task_predictions_csv};
 use breastmnist_core::model::conv_check::{settle, should_race};
 use breastmnist_core::result_file::{self, ResultFile};
-use breastmnist_core::train::{self, InitFile, TrainEvent, Trainer};
-use breastmnist_data::{DecodeOptions, Flag};
+use breastmnist_core::train::{self, InitFile, TrainConfig, TrainEvent, Trainer};
+use breastmnist_core::{Device, Network, RunResult};
+use breastmnist_data::{Dataset, DecodeOptions, Flag};
 use futures_lite::future::block_on;
 use serde::Serialize;
 
@@ -305,4 +307,43 @@ pub fn write_result_files(
         paths.push(path);
     }
     Ok(paths)
+}
+
+/// The lab's runs: trains `config` to the end (fresh, or from `init`), reporting its steps and stopping when
+/// `cancel` is set; returns the run, its kept model and the seconds it took.
+pub fn run_once(
+    config: TrainConfig,
+    data: &Arc<Dataset>,
+    init: Option<&Checkpoint>,
+    device: &Device,
+    sink: &mut dyn Sink,
+    cancel: &Cancel,
+) -> Result<(RunResult, Network, f64), Error> {
+    let started = Instant::now();
+    let epochs = config.epochs;
+    let mut trainer = match init {
+        Some(ckpt) => Trainer::from_checkpoint(config, data.clone(), ckpt, device)?,
+        None => Trainer::new(config, data.clone(), device)?,
+    };
+    let result = loop {
+        if cancel.is_cancelled() {
+            return Err(Error::Cancelled { kept: Vec::new() });
+        }
+        let mut end = None;
+        for ev in block_on(trainer.step())? {
+            match ev {
+                TrainEvent::Step { epoch, step, steps_per_epoch, loss, .. } => {
+                    sink.emit(Event::Step { epoch, epochs, step, steps_per_epoch, loss })
+                }
+                TrainEvent::Done(r) => end = Some(Ok(*r)),
+                TrainEvent::Error(f) => end = Some(Err(Error::Failure(f))),
+                _ => {}
+            }
+        }
+        if let Some(end) = end {
+            break end?;
+        }
+    };
+    let model = trainer.best_model().map(|(_, m)| m.clone()).ok_or(train::TrainError::NoModel)?;
+    Ok((result, model, started.elapsed().as_secs_f64()))
 }

@@ -2,7 +2,7 @@
 //! `.pt`/`.pth`) converted for the data's images. The one place `eval`, `predict`, `export`,
 //! `ensemble`, `train --init` and the lab's ImageNet start read weights; it knows no command.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use breastmnist_core::checkpoint::Checkpoint;
 use breastmnist_core::model::ModelSize;
@@ -55,4 +55,9 @@ pub fn load_weights(path: &Path, data: &breastmnist_data::Dataset, model: Option
     // The core's own check of a model's outputs against the data.
     train::outputs_fit(&ckpt.config, data).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
     Ok(ckpt)
+}
+
+/// Our checkpoint from its bytes; `what` names it in the error.
+pub(crate) fn checkpoint_of(bytes: &[u8], what: &str) -> Result<Checkpoint, Error> {
+    Checkpoint::from_bytes(bytes).map_err(|source| Error::Checkpoint { path: PathBuf::from(what), source })
 }

@@ -237,6 +237,15 @@ fn preset(p: protocol::Preset) -> Preset {
     }
 }
 
+/// A fine-tuned checkpoint's architecture wins over the request's, except for the side the
+/// images are seen at when the request names one: the served 64 px ImageNet start seen at
+/// 128 px. Without one the checkpoint keeps its own (an imported run's resize included).
+pub fn seen_as_asked(checkpoint: &mut ModelConfig, req: &TrainRequest, side: usize) {
+    if let Some(r) = req.resize {
+        checkpoint.resize = Some(r).filter(|&r| r != side);
+    }
+}
+
 /// The core's configuration for a request (validated later, by the trainer).
 pub fn config_of(req: &TrainRequest) -> TrainConfig {
     let mut config = TrainConfig::new()
@@ -463,6 +472,23 @@ mod tests {
         for (ours, core) in protocol::StartingPoint::ALL.into_iter().zip(breastmnist_core::train::StartingPoint::ALL) {
             assert_eq!(ours.name(), core.name());
         }
+    }
+
+    #[test]
+    fn a_fine_tuned_checkpoint_is_seen_at_the_side_the_request_names_else_at_its_own() {
+        let lite0 = || ModelConfig::of(ModelSize::Lite0).with_input_size(64);
+        let mut req = protocol::Preset::Reader.request();
+        req.resize = Some(128);
+        let mut c = lite0();
+        seen_as_asked(&mut c, &req, 64);
+        assert_eq!((c.input_size, c.resize), (64, Some(128)), "the 64 px start seen at 128 px");
+        req.resize = Some(64);
+        seen_as_asked(&mut c, &req, 64);
+        assert_eq!(c.resize, None, "its own side is no resize");
+        req.resize = None;
+        let mut kept = lite0().with_resize(Some(96));
+        seen_as_asked(&mut kept, &req, 64);
+        assert_eq!(kept.resize, Some(96), "without a side asked, the checkpoint's own");
     }
 
     #[test]

@@ -121,7 +121,8 @@ pub async fn run(
     let mut trainer = match init {
         Init::Fresh => Trainer::new(config, data.clone(), &device),
         Init::FineTune(b) => match checkpoint_of(&b, &data) {
-            Ok(ckpt) => {
+            Ok(mut ckpt) => {
+                convert::seen_as_asked(&mut ckpt.config, &req, data.side);
                 let name = req.init_name.clone().unwrap_or_else(|| "init.ckpt".into());
                 let config = config.with_init(Some(InitFile::of(name, &b)));
                 Trainer::from_checkpoint(config, data.clone(), &ckpt, &device)

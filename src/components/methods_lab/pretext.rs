@@ -47,7 +47,7 @@ pub fn Pretext() -> impl IntoView {
         });
     });
     let running = move || ctx.pretext.with(|p| p.is_running());
-    let started = move || ctx.pretext.with(|p| p.status != crate::view::methods::PretextStatus::Idle);
+    let started = move || ctx.pretext.with(|p| p.status != crate::view::side_job::JobStatus::Idle);
     view! {
         <details class="pretext" data-testid="pretext" open=started>
             <summary>"Pretrain an encoder in this tab"</summary>

@@ -171,7 +171,7 @@ impl TrainCtx {
     pub fn start(self) {
         let Some((_, train_len, side)) = self.dataset() else { return };
         let draft = self.draft.get_untracked();
-        let mut request = match draft.validate(train_len).and_then(|r| draft.start_fits(side).map(|()| r)) {
+        let mut request = match draft.request_for(train_len, side) {
             Ok(r) => r,
             Err(e) => return self.form_error.set(Some(e)),
         };

@@ -13,7 +13,7 @@ pub mod runs;
 use breastmnist_protocol::{BackendChoice, Method, ModelKind, Preset, PretextTask, StartingPoint, TrainRequest};
 
 pub use native::{NATIVE_LAB_JSON, NativeLab, verdict};
-pub use pretext::{PretextRun, PretextStatus, TabEncoder, extra_file, extra_label, pretrain_request};
+pub use pretext::{PretextRun, TabEncoder, extra_file, extra_label, pretrain_request};
 pub use runs::{Bar, MethodRun, Status, bars};
 
 use crate::view::served::ServedPoint;

@@ -5,6 +5,7 @@
 use breastmnist_protocol::{ExtraFile, FromWorker, Method, ModelKind, PretextTask, PretextView, PretrainRequest};
 
 use super::{LabSettings, pretext_of};
+use crate::view::side_job::JobStatus;
 
 /// The data crate's file for an extra pretraining file's wire name.
 pub fn extra_file(e: ExtraFile) -> breastmnist_data::Extra {
@@ -43,23 +44,10 @@ pub fn pretrain_request(task: PretextTask, s: &LabSettings, epochs: usize, extra
     PretrainRequest { task, model: s.model, epochs, batch_size: 128, seed: s.seed, backend: s.backend, extra }
 }
 
-/// Where pretraining in the tab is.
-#[derive(Clone, Debug, PartialEq, Default)]
-pub enum PretextStatus {
-    #[default]
-    Idle,
-    Loading(String),
-    Training,
-    Done {
-        seconds: f64,
-    },
-    Failed(String),
-}
-
 /// Pretraining in the tab: its status, loss curve and the latest picture of what it learned.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PretextRun {
-    pub status: PretextStatus,
+    pub status: JobStatus,
     pub epochs: usize,
     /// `(epoch fraction, loss)` per step.
     pub steps: Vec<(f64, f64)>,
@@ -71,44 +59,45 @@ pub struct PretextRun {
 
 impl PretextRun {
     pub fn starting(epochs: usize) -> Self {
-        PretextRun { status: PretextStatus::Loading("the data".into()), epochs, ..PretextRun::default() }
+        PretextRun { status: JobStatus::Loading("the data".into()), epochs, ..PretextRun::default() }
     }
 
     /// Folds a worker report in; `elapsed` is seconds since pretraining started.
     pub fn apply(&mut self, msg: &FromWorker, elapsed: f64) {
+        if self.status.apply(msg) {
+            return;
+        }
         match msg {
-            FromWorker::Backend { .. } => self.status = PretextStatus::Training,
             FromWorker::PretextStep { epoch, step, steps_per_epoch, loss } => {
-                self.status = PretextStatus::Training;
+                self.status = JobStatus::Training;
                 let x = (*epoch - 1) as f64 + *step as f64 / (*steps_per_epoch).max(1) as f64;
                 self.steps.push((x, *loss));
             }
             FromWorker::PretextEpoch(v) => self.view = Some(v.clone()),
             FromWorker::Encoder { name } => {
                 self.encoder = Some(name.clone());
-                self.status = PretextStatus::Done { seconds: elapsed };
+                self.status = JobStatus::Done { seconds: elapsed };
             }
-            FromWorker::Failed(e) => self.status = PretextStatus::Failed(e.message.clone()),
-            FromWorker::Stopped => self.status = PretextStatus::Failed("stopped".into()),
             _ => {}
         }
     }
 
     pub fn is_running(&self) -> bool {
-        matches!(self.status, PretextStatus::Loading(_) | PretextStatus::Training)
+        self.status.is_running()
     }
 
     pub fn describe(&self) -> String {
+        if let Some(said) = self.status.describe() {
+            return said;
+        }
         match &self.status {
-            PretextStatus::Idle => String::new(),
-            PretextStatus::Loading(what) => format!("loading {what}…"),
-            PretextStatus::Training => {
+            JobStatus::Training => {
                 let epoch = self.view.as_ref().map_or(0, |v| v.epoch);
                 let loss = self.steps.last().map_or(String::new(), |s| format!(", loss {:.4}", s.1));
                 format!("pretraining: epoch {epoch} of {} done{loss}", self.epochs)
             }
-            PretextStatus::Done { seconds } => format!("done in {seconds:.0} s: the encoder is ready"),
-            PretextStatus::Failed(m) => format!("failed: {m}"),
+            JobStatus::Done { seconds } => format!("done in {seconds:.0} s: the encoder is ready"),
+            JobStatus::Idle | JobStatus::Loading(_) | JobStatus::Failed(_) => String::new(),
         }
     }
 
@@ -158,7 +147,7 @@ mod tests {
         assert_eq!(r, vec![(&[1u8, 1, 1, 1][..], &[3u8, 3, 3, 3][..]), (&[2u8, 2, 2, 2][..], &[4u8, 4, 4, 4][..])]);
         assert!(p.describe().contains("epoch 1 of 2"));
         p.apply(&FromWorker::Encoder { name: "e.ckpt".into() }, 9.6);
-        assert_eq!(p.status, PretextStatus::Done { seconds: 9.6 });
+        assert_eq!(p.status, JobStatus::Done { seconds: 9.6 });
         assert!(!p.is_running());
         let enc = TabEncoder { model: ModelKind::C8, task: PretextTask::Masked };
         assert!(enc.serves(Method::Masked, ModelKind::C8) && enc.serves(Method::MaskedProbe, ModelKind::C8));

@@ -20,6 +20,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::batch::normalise;
+use crate::epochs::{Epochs, Turn};
 use crate::read::{ReadError, read_f32};
 use crate::rng::Rng;
 use nets::{Discriminator, Generator, LATENT, SIDE};
@@ -217,9 +218,7 @@ pub struct GanTrainer {
     opt_g: ModuleOptimizer,
     opt_d: ModuleOptimizer,
     rng: Rng,
-    order: Vec<usize>,
-    epoch: usize,
-    step: usize,
+    epochs: Epochs,
     sums: (f64, f64),
     history: Vec<GanEpoch>,
 }
@@ -238,10 +237,8 @@ impl GanTrainer {
             opt_d: adam(),
             rng: Rng::new(config.seed).fork(11),
             device: ad,
+            epochs: Epochs::new(real.len(), config.batch_size, config.epochs),
             real,
-            order: Vec::new(),
-            epoch: 1,
-            step: 0,
             sums: (0.0, 0.0),
             history: Vec::new(),
             config,
@@ -253,11 +250,11 @@ impl GanTrainer {
     }
 
     pub fn steps_per_epoch(&self) -> usize {
-        self.real.len().div_ceil(self.config.batch_size)
+        self.epochs.steps_per_epoch()
     }
 
     pub fn is_finished(&self) -> bool {
-        self.epoch > self.config.epochs
+        self.epochs.is_finished()
     }
 
     /// Each finished epoch's mean losses.
@@ -281,19 +278,11 @@ impl GanTrainer {
         if self.is_finished() {
             return Ok(Vec::new());
         }
-        let (epoch, step) = (self.epoch, self.step);
-        if step == 0 {
-            self.order = (0..self.real.len()).collect();
-            self.rng.shuffle(&mut self.order);
+        let Turn { epoch, step, indices: idx, starts_epoch } = self.epochs.turn(&mut self.rng);
+        if starts_epoch {
             self.sums = (0.0, 0.0);
         }
-        let bs = self.config.batch_size;
         let spe = self.steps_per_epoch();
-        let mut idx: Vec<usize> = self.order[step * bs..((step + 1) * bs).min(self.order.len())].to_vec();
-        if idx.len() < 2 {
-            // BatchNorm needs two images: borrow one from the epoch's start.
-            idx.push(self.order[0]);
-        }
         let n = idx.len();
         // Real images, flipped at random (the only augmentation), and their classes.
         let mut pixels = Vec::with_capacity(n * SIDE * SIDE);
@@ -337,17 +326,13 @@ impl GanTrainer {
         self.sums.0 += dl;
         self.sums.1 += gl;
         let mut events = vec![GanEvent::Step { epoch, step: step + 1, steps_per_epoch: spe, d_loss: dl, g_loss: gl }];
-        if step + 1 >= spe {
+        if self.epochs.advance() {
             let e = GanEpoch { epoch, d_loss: self.sums.0 / spe as f64, g_loss: self.sums.1 / spe as f64 };
             self.history.push(e.clone());
             events.push(GanEvent::Epoch(e));
-            self.epoch += 1;
-            self.step = 0;
             if self.is_finished() {
                 events.push(GanEvent::Done);
             }
-        } else {
-            self.step = step + 1;
         }
         Ok(events)
     }

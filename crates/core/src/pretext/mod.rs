@@ -31,6 +31,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{self, CheckpointError};
+use crate::epochs::{Epochs, Turn};
 use crate::model::{ModelConfig, ModelError, ModelSize, Network, Stage, reinit};
 use crate::read::{ReadError, read_f32};
 use crate::rng::Rng;
@@ -194,9 +195,7 @@ pub struct PretextTrainer {
     model: Option<PretextModel>,
     optim: ModuleOptimizer,
     rng: Rng,
-    order: Vec<usize>,
-    epoch: usize,
-    step: usize,
+    epochs: Epochs,
     loss_sum: f64,
     history: Vec<EpochLoss>,
 }
@@ -223,11 +222,9 @@ impl PretextTrainer {
             rng: Rng::new(config.seed).fork(7),
             model: Some(PretextModel { encoder, head }),
             model_config,
+            epochs: Epochs::new(pool.len(), config.batch_size, config.epochs),
             pool,
             device: ad,
-            order: Vec::new(),
-            epoch: 1,
-            step: 0,
             loss_sum: 0.0,
             history: Vec::new(),
             config,
@@ -239,11 +236,11 @@ impl PretextTrainer {
     }
 
     pub fn steps_per_epoch(&self) -> usize {
-        self.pool.len().div_ceil(self.config.batch_size)
+        self.epochs.steps_per_epoch()
     }
 
     pub fn is_finished(&self) -> bool {
-        self.epoch > self.config.epochs
+        self.epochs.is_finished()
     }
 
     /// Each finished epoch's mean loss.
@@ -272,19 +269,11 @@ impl PretextTrainer {
         if self.is_finished() {
             return Ok(Vec::new());
         }
-        let (epoch, step) = (self.epoch, self.step);
-        if step == 0 {
-            self.order = (0..self.pool.len()).collect();
-            self.rng.shuffle(&mut self.order);
+        let Turn { epoch, step, indices: idx, starts_epoch } = self.epochs.turn(&mut self.rng);
+        if starts_epoch {
             self.loss_sum = 0.0;
         }
-        let bs = self.config.batch_size;
         let spe = self.steps_per_epoch();
-        let mut idx: Vec<usize> = self.order[step * bs..((step + 1) * bs).min(self.order.len())].to_vec();
-        if idx.len() < 2 {
-            // A last batch of one image has no negative: borrow one from the epoch's start.
-            idx.push(self.order[0]);
-        }
         let lr = self.config.optimizer.lr_at(epoch, self.config.epochs);
         let model = self.model.take().ok_or(PretextError::NoModel)?;
         let loss = self.loss(&model, &idx);
@@ -299,17 +288,13 @@ impl PretextTrainer {
         self.model = Some(model);
         self.loss_sum += value as f64;
         let mut events = vec![PretextEvent::Step { epoch, step: step + 1, steps_per_epoch: spe, loss: value as f64, lr }];
-        if step + 1 >= spe {
+        if self.epochs.advance() {
             let mean = self.loss_sum / spe as f64;
             self.history.push(EpochLoss { epoch, loss: mean });
             events.push(PretextEvent::Epoch { epoch, loss: mean });
-            self.epoch += 1;
-            self.step = 0;
             if self.is_finished() {
                 events.push(PretextEvent::Done);
             }
-        } else {
-            self.step = step + 1;
         }
         Ok(events)
     }
