@@ -774,5 +774,6 @@ async fn lite0_fine_tunes_from_the_served_imagenet_start_on_the_64_px_images_and
     let e = b.wait_text("error", READY, |t| t.contains("Seen at")).await;
     assert!(e.contains("32 px is below the loaded 64 px"), "{e}");
     assert_eq!(b.count("run-restored").await, 1, "refused before any run: the stored one stays");
+    assert_eq!(fetched(&server), 1, "and before any fetch");
     b.close().await;
 }

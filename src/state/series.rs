@@ -1,6 +1,7 @@
 //! A series of training jobs run one after another, each in a fresh trainer worker of its own
 //! (a WebGPU device initialises once per worker, and the article's run keeps its worker): the
-//! methods lab's comparison and the resolution experiment are both series.
+//! methods lab's comparison and the resolution experiment are series, and the tab's GAN is a
+//! series of one job.
 //!
 //! A series is numbered: Stop (or a new series) bumps the number, cancels the loading job's
 //! downloads and drops its worker, and from then on nothing of the old series runs, starts a

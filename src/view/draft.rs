@@ -169,12 +169,13 @@ impl Draft {
     }
 
     /// The run the form asks for on the loaded images (`train_len` training images of `side`
-    /// px): [`Draft::validate`], then [`Draft::fits`]; seeing them at their own side is no
-    /// resize.
+    /// px): [`Draft::validate`], "Seen at", then [`Draft::fits`]. A side equal to the loaded one
+    /// is sent as asked: the networks ignore it, and it overrides torchvision's 224 px and an
+    /// imported checkpoint's own side.
     pub fn request_for(&self, train_len: usize, side: usize) -> Result<TrainRequest, String> {
         let mut request = self.validate(train_len)?;
+        request.resize = self.resize_side()?;
         self.fits(side)?;
-        request.resize = request.resize.filter(|&r| r != side);
         Ok(request)
     }
 
@@ -184,7 +185,8 @@ impl Draft {
         let point = self.served()?;
         let epochs = self.epochs.trim().parse::<usize>().unwrap_or(1).max(1);
         let images = self.subset.trim().parse::<usize>().map_or(train_len, |n| n.min(train_len));
-        let seen = self.resize_side().ok().flatten().unwrap_or(point.side());
+        // A side Start would refuse (below the file's) costs nothing to say.
+        let seen = self.resize_side().ok().flatten().filter(|&r| r >= point.side()).unwrap_or(point.side());
         Some(point.before_start(epochs, images, seen))
     }
 
@@ -250,12 +252,14 @@ impl Draft {
             d.prototypes = (m > 0).then_some(m);
         }
         if let Some(r) = get("resize") {
-            d.resize = if r.trim() == "none" { String::new() } else { r };
+            let r = r.trim();
+            d.resize = if r == "none" { String::new() } else { r.to_string() };
         }
         d
     }
 
-    /// One validation: every field, with a message naming it.
+    /// One validation: every field but "Seen at" (read against the loaded images by
+    /// [`Draft::request_for`]), with a message naming it. An import evaluates with it.
     pub fn validate(&self, train_len: usize) -> Result<TrainRequest, String> {
         let Some(model) = ModelKind::parse(&self.model) else {
             let names: Vec<_> = ModelKind::ALL.iter().map(|m| m.name()).collect();
@@ -316,7 +320,6 @@ impl Draft {
                 );
             }
         }
-        let resize = self.resize_side()?;
         let served = self.served();
         Ok(TrainRequest {
             model,
@@ -330,7 +333,8 @@ impl Draft {
             backend: self.backend,
             fine_tune: self.fine_tune || served.is_some(),
             freeze_backbone: self.fine_tune && self.freeze_backbone,
-            resize,
+            // "Seen at" is read against the loaded images: `request_for`.
+            resize: None,
             selection: self.selection,
             ema_decay: (self.selection == Selection::EmaLast).then_some(self.ema_decay).flatten(),
             tta: self.tta,
@@ -488,16 +492,22 @@ mod tests {
         let said = l0.start_cost(546).unwrap();
         assert!(said.contains("seen at 128 px (the 64 px images upsampled)"), "{said}");
         let same = Draft { resize: "64".into(), ..l0.clone() };
-        assert_eq!(same.request_for(546, 64).unwrap().resize, None, "its own side is no resize");
+        assert_eq!(same.request_for(546, 64).unwrap().resize, Some(64), "sent as asked: it overrides a checkpoint's own side");
+        assert_eq!(Draft { resize: "".into(), ..l0.clone() }.request_for(546, 64).unwrap().resize, None, "as loaded");
         let c16 = Draft::from_query(query(&[("resize", "64")]));
         assert_eq!(c16.request_for(546, 28).unwrap().resize, Some(64), "the resolution experiment's 28 px seen at 64");
-        let e = Draft { resize: "32".into(), ..l0.clone() }.request_for(546, 64).unwrap_err();
+        let small = Draft { resize: "32".into(), ..l0.clone() };
+        let e = small.request_for(546, 64).unwrap_err();
         assert!(e.contains("upsamples the images: 32 px is below the loaded 64 px"), "{e}");
+        assert!(!small.start_cost(546).unwrap().contains("32 px"), "no cost said for a side Start refuses");
         for bad in ["500", "abc", "0"] {
-            let e = Draft { resize: bad.into(), ..Draft::default() }.validate(546).unwrap_err();
+            let d = Draft { resize: bad.into(), ..Draft::default() };
+            let e = d.request_for(546, 28).unwrap_err();
             assert!(e.contains("from 32 to 224 px") && e.contains(&format!("(got '{bad}')")), "{e}");
+            assert!(d.validate(546).is_ok(), "an import, which reads no \"Seen at\", is not blocked by it");
         }
         assert_eq!(Draft::from_query(query(&[("resize", "none")])).resize, "");
+        assert_eq!(Draft::from_query(query(&[("resize", " 128 ")])).resize, "128");
         let mut kept = l0.clone();
         kept.apply_preset(Preset::Reader);
         assert_eq!(kept.resize, "128", "a preset keeps the side, as it keeps the seed");

@@ -30,6 +30,7 @@ impl Epochs {
     /// At the first step of epoch 1. `len` and `batch` are at least 1 (the loops refuse an
     /// empty set and a batch of 0 first).
     pub fn new(len: usize, batch: usize, epochs: usize) -> Self {
+        debug_assert!(len >= 1, "an empty set has no batches");
         Epochs { len, batch: batch.max(1), epochs, epoch: 1, step: 0, order: Vec::new() }
     }
 

@@ -12,8 +12,9 @@ use crate::error::{Error, read};
 
 /// Our checkpoint from a weight file's `bytes` (read from `path`, which a legacy `.pth` is read
 /// from again): our .ckpt as it is, or a PyTorch state dict (.safetensors, .pt/.pth) for
-/// `data`'s images, its architecture `model` or inferred. An import takes `resize` when one is
-/// asked for (the side its runs see the images at; our checkpoints keep their own). The head is
+/// `data`'s images, its architecture `model` or inferred. A `resize` asked for (the side the
+/// run sees the images at) wins over the file's own, as the page's "Seen at" does for a served
+/// start; without one our checkpoints keep theirs. The head is
 /// whatever the file's is: [`load_weights`] checks it against the data, fine-tuning replaces it.
 pub fn weights_from(
     path: &Path,
@@ -32,7 +33,7 @@ pub fn weights_from(
         }
         _ => torch::checkpoint_from_bytes_for(bytes, data.side, data.channels, outputs, model).map_err(weights)?,
     };
-    if let Some(r) = resize.filter(|_| format != Some(torch::Format::Ours)) {
+    if let Some(r) = resize {
         ckpt.config.resize = Some(r).filter(|&r| r != data.side);
     }
     Ok(ckpt)

@@ -131,7 +131,8 @@ pub struct TrainRequest {
     #[serde(default)]
     pub freeze_backbone: bool,
     /// Resize the images to this side inside the model (the resolution experiment: 28 px
-    /// seen at 64 px).
+    /// seen at 64 px; the form's "Seen at"). When fine-tuning it wins over the checkpoint's
+    /// own side; `None` keeps that.
     #[serde(default)]
     pub resize: Option<usize>,
     /// Which model the run keeps.
