@@ -199,17 +199,7 @@ fn a_preset_sets_the_recipe_and_later_flags_override_it() {
     let md5 = breastmnist_data::md5_hex(&std::fs::read(&simclr).unwrap());
     assert_eq!(v["config"]["init"], serde_json::json!({"name": "c16-contrastive.ckpt", "md5": md5}));
     // --resize wins over our checkpoint's own side, as the page's "Seen at" does.
-    let o = bin()
-        .args(reader)
-        .args(["--resize", "56"])
-        .arg("--init")
-        .arg(&simclr)
-        .arg("--data")
-        .arg(&data)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = run_with(&[&reader[..], &["--resize", "56", "--init", simclr.to_str().unwrap()]].concat(), &data, &out);
     assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
     assert_eq!((v["config"]["resize"].as_u64(), v["config"]["model_config"]["resize"].as_u64()), (Some(56), Some(56)));

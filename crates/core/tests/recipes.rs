@@ -375,6 +375,26 @@ fn the_imagenet_comparison_the_article_quotes_is_its_report() {
     }
 }
 
+/// A lab row as docs/results.md's tables print it: validation AUC, test AUC and ACC with their
+/// intervals, and the test AUC without twins (`val | test AUC | test ACC | no twins`).
+fn cells(r: &breastmnist_core::lab::LabRow) -> String {
+    let (auc, acc) = (r.test_auc_ci.unwrap(), r.test_acc_ci.unwrap());
+    format!(
+        "{:.3} ± {:.3} | {:.3} ± {:.3} [{:.3}, {:.3}] | {:.3} ± {:.3} [{:.3}, {:.3}] | {:.3}",
+        r.val_auc.mean,
+        r.val_auc.sd,
+        r.test_auc.mean,
+        r.test_auc.sd,
+        auc.lo,
+        auc.hi,
+        r.test_acc.mean,
+        r.test_acc.sd,
+        acc.lo,
+        acc.hi,
+        r.dedup_test_auc.unwrap().mean
+    )
+}
+
 /// The same fine-tuning seen at 128 px (the 64 px images upsampled inside the network:
 /// `breastmnist lab --data breastmnist_64.npz --resize 128 --models lite0 --methods imagenet`,
 /// docs/lab/imagenet-128.json). docs/results.md and the article quote it beside the 64 px row;
@@ -399,23 +419,6 @@ fn the_imagenet_128_run_results_md_and_the_article_quote_is_its_report() {
         (r64.config.epochs, &r64.config.optimizer, r64.config.augment, r64.config.tta, r64.config.selection),
         "the same recipe"
     );
-    let cells = |r: &breastmnist_core::lab::LabRow| {
-        let (auc, acc) = (r.test_auc_ci.unwrap(), r.test_acc_ci.unwrap());
-        format!(
-            "{:.3} ± {:.3} | {:.3} ± {:.3} [{:.3}, {:.3}] | {:.3} ± {:.3} [{:.3}, {:.3}] | {:.3}",
-            r.val_auc.mean,
-            r.val_auc.sd,
-            r.test_auc.mean,
-            r.test_auc.sd,
-            auc.lo,
-            auc.hi,
-            r.test_acc.mean,
-            r.test_acc.sd,
-            acc.lo,
-            acc.hi,
-            r.dedup_test_auc.unwrap().mean
-        )
-    };
     let results = std::fs::read_to_string(format!("{root}/docs/results.md")).unwrap();
     for r in [&r128, &r64] {
         assert!(results.contains(&cells(r)), "docs/results.md lacks the row: {}", cells(r));
@@ -470,21 +473,7 @@ fn the_gan_comparison_results_md_and_the_article_quote_is_its_report() {
     let signed = |x: f64| format!("{x:+.3}").replace('-', "−");
     let diff = |d: breastmnist_core::stats::Difference| format!("{} [{}, {}]", signed(d.delta), signed(d.ci.lo), signed(d.ci.hi));
     for r in [base, mixup, gan] {
-        let (auc, acc) = (r.test_auc_ci.unwrap(), r.test_acc_ci.unwrap());
-        let cells = format!(
-            "| {:.3} ± {:.3} | {:.3} ± {:.3} [{:.3}, {:.3}] | {:.3} ± {:.3} [{:.3}, {:.3}] | {:.3} |",
-            r.val_auc.mean,
-            r.val_auc.sd,
-            r.test_auc.mean,
-            r.test_auc.sd,
-            auc.lo,
-            auc.hi,
-            r.test_acc.mean,
-            r.test_acc.sd,
-            acc.lo,
-            acc.hi,
-            r.dedup_test_auc.unwrap().mean
-        );
+        let cells = format!("| {} |", cells(r));
         assert!(results.contains(&cells), "docs/results.md lacks c16 {}: {cells}", r.method);
     }
     for d in [versus.test, versus.val, versus.dedup_test.unwrap(), mix.test, mix.val] {
@@ -520,21 +509,7 @@ fn the_prototype_comparison_results_md_quotes_is_its_report() {
     let results = std::fs::read_to_string(format!("{root}/docs/results.md")).unwrap();
     let signed = |x: f64| format!("{x:+.3}").replace('-', "−");
     for r in [base, proto] {
-        let (auc, acc) = (r.test_auc_ci.unwrap(), r.test_acc_ci.unwrap());
-        let cells = format!(
-            "| {:.3} ± {:.3} | {:.3} ± {:.3} [{:.3}, {:.3}] | {:.3} ± {:.3} [{:.3}, {:.3}] | {:.3} |",
-            r.val_auc.mean,
-            r.val_auc.sd,
-            r.test_auc.mean,
-            r.test_auc.sd,
-            auc.lo,
-            auc.hi,
-            r.test_acc.mean,
-            r.test_acc.sd,
-            acc.lo,
-            acc.hi,
-            r.dedup_test_auc.unwrap().mean
-        );
+        let cells = format!("| {} |", cells(r));
         assert!(results.contains(&cells), "docs/results.md lacks c16 {}: {cells}", r.method);
     }
     // The article's text with its string literals joined across lines.
