@@ -262,7 +262,9 @@ fn Practice() -> impl IntoView {
                 "respect to a stage's activations weighs each channel, and the weighted, rectified sum shows "
                 "where evidence for that class lies. At 28 pixels the last stage (layer4) is only 3 × 3 cells "
                 "for the default c16 network and 4 × 4 for a ResNet, so its maps are coarse; layer3 (7 × 7) is "
-                "sharper but less class-specific. Treat the maps as hypotheses about "
+                "sharper but less class-specific. EfficientNet-Lite0 halves the image five times, so at 28 "
+                "pixels its layer4 is a single cell that cannot say where anything is: for Lite0 the explorer "
+                "shows layer3 (2 × 2) and says why. Treat the maps as hypotheses about "
                 "the model, not about the patient: they pass the weight-randomisation check of Adebayo et al. "
                 "(2018) in our tests, yet a bright region says only that the model used it."
             </p>

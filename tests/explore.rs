@@ -274,3 +274,30 @@ async fn a_prototype_head_shows_which_training_patches_a_sample_looks_like() {
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     b.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lite0_at_28_px_is_explained_at_layer3_and_the_explorer_says_why() {
+    let server = StaticServer::start(dist());
+    let b = Browser::start(Options { webgpu: false, ..Options::default() }).await;
+    // The default (and this link) asks for layer4, which is 1 x 1 for Lite0 at 28 px.
+    let query = "?model=lite0&epochs=1&batch=16&subset=32&seed=1&backend=cpu&split=test&i=3&stage=layer4";
+    train_and_wait(&b, query, &server).await;
+    let timing = b.wait_text("explain-timing", READY, |t| t.contains("156")).await;
+    assert!(timing.contains("the CPU"), "{timing}");
+    let stage = b.js("return document.querySelector('[data-testid=gradcam-stage]').value", vec![]).await;
+    assert_eq!(stage, json!("layer3"), "the explorer shows the deepest stage Lite0 can explain at 28 px");
+    let options = b
+        .js("return [...document.querySelectorAll('[data-testid=gradcam-stage] option')].map(o => [o.value, o.textContent, o.disabled])", vec![])
+        .await;
+    assert_eq!(options, json!([["layer4", "layer4 · 1 × 1, too coarse", true], ["layer3", "layer3 · 2 × 2", false]]));
+    let note = b.wait_text("gradcam-stage-note", READY, |t| !t.is_empty()).await;
+    assert!(note.contains("layer4 map is 1 × 1 for 28 px images") && note.contains("shows layer3 (2 × 2)"), "{note}");
+    let s = snapshot(&b).await;
+    assert!(s[6].as_i64().unwrap() > 0, "the layer3 map is drawn (not blank)");
+    let error = b.js("return document.querySelector('.explorer .error')?.textContent ?? ''", vec![]).await;
+    assert_eq!(error, json!(""), "no Grad-CAM error");
+    b.screenshot("explore-lite0-28").await;
+    let errors = b.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    b.close().await;
+}

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use breastmnist_protocol::envelope::key;
 use breastmnist_protocol::{
-    ActivationGridView, ErrorKind, Explained, FromWorker, LooksLikeView, Split, Stage, ToWorker, WIRE_ID, WorkerError,
+    ActivationGridView, ErrorKind, Explained, FromWorker, LooksLikeView, ModelView, Split, Stage, ToWorker, WIRE_ID, WorkerError,
 };
 use js_sys::{Object, Reflect, Uint8Array};
 use leptos::prelude::*;
@@ -263,6 +263,9 @@ pub struct TrainerLink {
     explain_sink: StoredValue<Option<Sink>, LocalStorage>,
     /// A trained model waits in the worker for the explorer's questions.
     pub has_model: RwSignal<bool>,
+    /// That model's architecture, where the worker described it (the Grad-CAM stages it can
+    /// explain follow from it).
+    pub kept_model: RwSignal<Option<ModelView>>,
 }
 
 impl TrainerLink {
@@ -271,6 +274,7 @@ impl TrainerLink {
             worker: StoredValue::new_local(None),
             explain_sink: StoredValue::new_local(None),
             has_model: RwSignal::new(false),
+            kept_model: RwSignal::new(None),
         }
     }
 
@@ -301,11 +305,13 @@ impl TrainerLink {
     pub fn close(self) {
         self.worker.set_value(None);
         self.has_model.set(false);
+        self.kept_model.set(None);
         self.tell_explorer(ExplainReply::Reset);
     }
 
-    /// The worker now holds a model that can answer the explorer.
-    pub fn announce_model(self) {
+    /// The worker now holds a model, described by `model`, that can answer the explorer.
+    pub fn announce_model(self, model: Option<ModelView>) {
+        self.kept_model.set(model);
         self.has_model.set(true);
     }
 

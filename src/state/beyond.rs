@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use breastmnist_data::Flag;
-use breastmnist_protocol::{BackendChoice, Explained, FromWorker, ModelKind, Split, Stage, ToWorker};
+use breastmnist_protocol::{BackendChoice, Explained, FromWorker, ModelKind, Split, ToWorker};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen_futures::JsFuture;
@@ -220,7 +220,8 @@ impl BeyondCtx {
 
     fn ask(self, indices: Vec<usize>) {
         self.cam_class.set(None);
-        let ask = ToWorker::ExplainImages { split: Split::Test, stage: Stage::GRADCAM[0], indices };
+        let stage = self.run.with_untracked(Run::cam_stage);
+        let ask = ToWorker::ExplainImages { split: Split::Test, stage, indices };
         self.explaining.set(match self.series.send(ask) {
             Ok(()) => Explaining::Asked,
             Err(e) => Explaining::Failed(e),

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use breastmnist_data::Split;
-use breastmnist_protocol::{ActivationGridView, Explained, LooksLikeView, Stage, ToWorker};
+use breastmnist_protocol::{ActivationGridView, Explained, LooksLikeView, ModelView, Stage, ToWorker};
 use std::time::Duration;
 
 use leptos::leptos_dom::helpers::IntervalHandle;
@@ -62,6 +62,8 @@ pub struct ExploreCtx {
     pub looks_like: RwSignal<HashMap<(Split, usize), Arc<LooksLikeView>>>,
     /// A trained model is waiting in the worker.
     pub ready: RwSignal<bool>,
+    /// Its architecture, where the worker described it (which Grad-CAM stages it can explain).
+    pub model: RwSignal<Option<ModelView>>,
     pub progress: RwSignal<Option<Progress>>,
     pub error: RwSignal<Option<String>>,
     link: TrainerLink,
@@ -87,6 +89,7 @@ impl ExploreCtx {
             grids: RwSignal::new(HashMap::new()),
             looks_like: RwSignal::new(HashMap::new()),
             ready: link.has_model,
+            model: link.kept_model,
             progress: RwSignal::new(None),
             error: RwSignal::new(None),
             link,

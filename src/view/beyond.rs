@@ -7,7 +7,8 @@
 
 use breastmnist_data::{Dataset, Flag, Size, Split, Task};
 use breastmnist_protocol::{
-    BackendChoice, DataFile, DoneView, EpochView, FromWorker, ModelKind, Preset, TaskConfusion, TaskView, TrainRequest,
+    BackendChoice, DataFile, DoneView, EpochView, FromWorker, ModelKind, ModelView, Preset, Stage, TaskConfusion, TaskView,
+    TrainRequest,
 };
 
 /// The most bytes of pixels and labels a set may decode to in this section: the page and the
@@ -229,6 +230,15 @@ impl Run {
         }
     }
 
+    /// The stage Grad-CAM explains this run's model at: the deepest whose map can say where
+    /// anything is (Lite0's layer4 at 28 px is 1 x 1, so layer3 there).
+    pub fn cam_stage(&self) -> Stage {
+        match &self.status {
+            Status::Done(d) => d.model.as_deref().map_or(Stage::GRADCAM[0], ModelView::cam_stage),
+            _ => Stage::GRADCAM[0],
+        }
+    }
+
     /// `(epoch, value)` series for the curves: validation AUC and ACC.
     pub fn curves(&self) -> [(String, Vec<(f64, f64)>); 2] {
         let series = |f: fn(&EpochView) -> f64| self.history.iter().map(|e| (e.epoch as f64, f(e))).collect();
@@ -402,8 +412,19 @@ mod tests {
             certainty: None,
             task: Some(Box::new(task.clone())),
         };
+        assert_eq!(run.cam_stage(), Stage::Layer4, "before it is done");
+        let lite0 = ModelView {
+            kind: ModelKind::Lite0,
+            stem: breastmnist_protocol::Stem::Medmnist,
+            input_size: 28,
+            resize: None,
+            nearest: false,
+            stage_sides: vec![14, 7, 4, 2, 1],
+        };
+        let done = DoneView { model: Some(Box::new(lite0)), ..done };
         assert!(run.apply(&FromWorker::Done(done)));
         assert_eq!(run.task(), Some(&task));
+        assert_eq!(run.cam_stage(), Stage::Layer3, "lite0's layer4 is 1 x 1 at 28 px");
         // The worker failing afterwards (while it explains) ends it, but the run stays done.
         assert!(run.apply(&FromWorker::Failed(WorkerError::new(ErrorKind::Worker, "lost device"))));
         assert_eq!(run.task(), Some(&task));

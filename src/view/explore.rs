@@ -1,11 +1,11 @@
 //! The explorer's rules as plain data: which samples a filter keeps and in what order, what the
-//! page address says about the view (deep links), predictions read from label-1 scores, and the
-//! Grad-CAM colour map.
+//! page address says about the view (deep links), predictions read from label-1 scores, the
+//! Grad-CAM stage a model can explain, and the Grad-CAM colour map.
 //!
 //! No signals and no DOM, so every rule here is tested natively.
 
 use breastmnist_data::{Class, Split};
-use breastmnist_protocol::Stage;
+use breastmnist_protocol::{ModelView, Stage};
 
 /// MedMNIST's threshold: label 1 is predicted when its score is above 0.5.
 pub const THRESHOLD: f32 = 0.5;
@@ -216,6 +216,56 @@ impl ExploreView {
     }
 }
 
+/// The Grad-CAM stage the explorer shows: the one asked for (the select, the link), unless the
+/// kept model's map there is too coarse to say where anything is (Lite0's layer4 at 28 px is
+/// 1 x 1), then the deepest stage it can explain.
+pub fn shown_stage(asked: Stage, model: Option<&ModelView>) -> Stage {
+    model.map_or(asked, |m| m.cam_stage_for(asked))
+}
+
+/// One choice in the Grad-CAM stage select.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StageOption {
+    pub stage: Stage,
+    /// The stage and, where the model is known, its map's side: `layer4 · 3 × 3`.
+    pub label: String,
+    /// Grad-CAM can explain it on the kept model.
+    pub enabled: bool,
+}
+
+/// The Grad-CAM stages, deepest first, as the kept model (if known) allows them.
+pub fn stage_options(model: Option<&ModelView>) -> Vec<StageOption> {
+    Stage::GRADCAM
+        .into_iter()
+        .map(|stage| {
+            let side = model.and_then(|m| m.stage_side(stage));
+            let enabled = model.is_none_or(|m| m.explains(stage));
+            let label = match side {
+                Some(n) if enabled => format!("{stage} · {n} × {n}"),
+                Some(n) => format!("{stage} · {n} × {n}, too coarse"),
+                None => stage.name().to_string(),
+            };
+            StageOption { stage, label, enabled }
+        })
+        .collect()
+}
+
+/// Why the stage shown is not the one asked for, if it is not.
+pub fn stage_note(asked: Stage, model: Option<&ModelView>) -> Option<String> {
+    let m = model?;
+    let shown = m.cam_stage_for(asked);
+    (shown != asked).then(|| {
+        let px = m.resize.unwrap_or(m.input_size);
+        let side = |s: Stage| m.stage_side(s).map_or(String::from("?"), |n| format!("{n} × {n}"));
+        format!(
+            "{}'s {asked} map is {} for {px} px images and cannot say where anything is: Grad-CAM shows {shown} ({}) instead.",
+            m.kind.name(),
+            side(asked),
+            side(shown)
+        )
+    })
+}
+
 /// `"0.6-1"` to `(0.6, 1.0)`, clamped to `[0.5, 1]` and ordered.
 pub fn parse_range(s: &str) -> Option<(f32, f32)> {
     let (a, b) = s.split_once('-')?;
@@ -251,6 +301,7 @@ fn gradient_rgba(map: &[u8], gradient: &colorous::Gradient) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use breastmnist_protocol::{ModelKind, Stem};
 
     const LABELS: [u8; 6] = [0, 0, 1, 1, 1, 0];
     // predicted:            1  0  1  0  1  0  → wrong at 0 and 3
@@ -320,5 +371,38 @@ mod tests {
         assert!(lum(&rgba[0..4]) < lum(&rgba[4..8]) && lum(&rgba[4..8]) < lum(&rgba[8..12]));
         assert!(rgba.chunks(4).all(|p| p[3] == 255));
         assert_eq!(activation_rgba(&[0, 255]).len(), 8);
+    }
+
+    fn model(kind: ModelKind, px: usize, sides: Vec<usize>) -> ModelView {
+        ModelView { kind, stem: Stem::Medmnist, input_size: px, resize: None, nearest: false, stage_sides: sides }
+    }
+
+    #[test]
+    fn a_stage_too_coarse_for_the_kept_model_shows_the_deepest_it_can_explain() {
+        let lite0 = model(ModelKind::Lite0, 28, vec![14, 7, 4, 2, 1]);
+        // A link or the default asks for layer4; Lite0 at 28 px shows layer3 and says why.
+        assert_eq!(shown_stage(Stage::Layer4, Some(&lite0)), Stage::Layer3);
+        assert_eq!(shown_stage(Stage::Layer3, Some(&lite0)), Stage::Layer3);
+        assert_eq!(
+            stage_note(Stage::Layer4, Some(&lite0)).as_deref(),
+            Some(
+                "lite0's layer4 map is 1 × 1 for 28 px images and cannot say where anything is: Grad-CAM shows layer3 (2 × 2) instead."
+            )
+        );
+        assert_eq!(stage_note(Stage::Layer3, Some(&lite0)), None);
+        let options = stage_options(Some(&lite0));
+        assert_eq!(
+            options.iter().map(|o| (o.stage, o.label.as_str(), o.enabled)).collect::<Vec<_>>(),
+            vec![(Stage::Layer4, "layer4 · 1 × 1, too coarse", false), (Stage::Layer3, "layer3 · 2 × 2", true)]
+        );
+        // c16 at 28 px explains layer4 (3 × 3): nothing changes.
+        let c16 = model(ModelKind::C16, 28, vec![28, 28, 14, 7, 3]);
+        assert_eq!((shown_stage(Stage::Layer4, Some(&c16)), stage_note(Stage::Layer4, Some(&c16))), (Stage::Layer4, None));
+        assert!(stage_options(Some(&c16)).iter().all(|o| o.enabled));
+        // Before a model is kept, or from a worker that said no sides: as asked, every stage.
+        assert_eq!(shown_stage(Stage::Layer4, None), Stage::Layer4);
+        assert_eq!(stage_options(None).iter().map(|o| o.label.as_str()).collect::<Vec<_>>(), vec!["layer4", "layer3"]);
+        let unsaid = model(ModelKind::Lite0, 28, Vec::new());
+        assert_eq!((shown_stage(Stage::Layer4, Some(&unsaid)), stage_note(Stage::Layer4, Some(&unsaid))), (Stage::Layer4, None));
     }
 }

@@ -57,7 +57,7 @@ mod tests {
     use super::*;
 
     fn view(kind: ModelKind, stem: Stem, resize: Option<usize>, nearest: bool) -> ModelView {
-        ModelView { kind, stem, input_size: 28, resize, nearest }
+        ModelView { kind, stem, input_size: 28, resize, nearest, stage_sides: Vec::new() }
     }
 
     #[test]

@@ -471,6 +471,19 @@ fn the_lab_runs_methods_side_by_side_and_summarises_them() {
     }
     assert_eq!((rows[0]["config"]["tta"].as_bool(), rows[1]["config"]["tta"].as_bool()), (Some(true), Some(false)));
     assert_eq!(rows[2]["runs"][0]["seed"], 2, "the ensemble combines the two base models");
+    // The report names its data by MD5 and keeps every run's scores, which give its figures
+    // again (so a run can be paired with one in another report on the same file).
+    let bytes = std::fs::read(&data).unwrap();
+    assert_eq!(v["data"], format!("breastmnist.npz (MD5 {})", breastmnist_data::md5_hex(&bytes)));
+    let dataset = breastmnist_data::decode_npz(&bytes, &breastmnist_data::DecodeOptions::default()).unwrap();
+    for run in rows.iter().flat_map(|r| r["runs"].as_array().unwrap()) {
+        let scores =
+            |split: &str| -> Vec<f64> { run["scores"][split].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect() };
+        let (val, test) = (scores("val"), scores("test"));
+        assert_eq!((val.len(), test.len()), (78, 156));
+        assert!((pairwise_auc(&dataset.test.labels, &test) - run["test_auc"].as_f64().unwrap()).abs() < 1e-9);
+        assert!((pairwise_auc(&dataset.val.labels, &val) - run["val_auc"].as_f64().unwrap()).abs() < 1e-9);
+    }
     let o = bin().args(["lab", "--methods", "transfer"]).arg("--data").arg(&data).arg("--out").arg(&out).output().unwrap();
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("--pretrain-data"));

@@ -296,6 +296,7 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
     let data_path = opened.path.clone();
     let opened_flag = opened.flag;
     let info = opened.info();
+    let info_md5 = info.md5.clone();
     let data = Arc::new(opened.data);
     let pretrain_data = match &req.pretrain_data {
         Some(p) => Some(Arc::new(load_data_with(p, &DecodeOptions { split_sizes: None, ..DecodeOptions::default() })?)),
@@ -477,6 +478,7 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
         schema_version: breastmnist_core::export::SCHEMA_VERSION,
         kind: "lab".into(),
         base: req.preset.name().into(),
+        data: Some(format!("{} (MD5 {})", data_path.file_name().unwrap_or_default().to_string_lossy(), info_md5)),
         seeds: req.seeds.clone(),
         pretrain,
         pretext: pretext_rows,

@@ -427,6 +427,34 @@ pub struct ModelView {
     pub resize: Option<usize>,
     /// Resized with nearest neighbours (MedMNIST's 224 px rows) rather than bilinearly.
     pub nearest: bool,
+    /// Side of the feature map after each of [`Stage::ALL`] (stem to layer4), as the core's
+    /// `ModelConfig::stage_side` says; empty from workers built before it existed.
+    #[serde(default)]
+    pub stage_sides: Vec<usize>,
+}
+
+impl ModelView {
+    /// Side of `stage`'s feature map, where the worker said it.
+    pub fn stage_side(&self, stage: Stage) -> Option<usize> {
+        Stage::ALL.iter().position(|&s| s == stage).and_then(|i| self.stage_sides.get(i).copied())
+    }
+
+    /// Whether Grad-CAM can explain `stage`: its map is at least 2 x 2 (a 1 x 1 map cannot say
+    /// where anything is, and the core refuses it); a side not said counts as explainable.
+    pub fn explains(&self, stage: Stage) -> bool {
+        self.stage_side(stage).is_none_or(|side| side >= 2)
+    }
+
+    /// The deepest of [`Stage::GRADCAM`] that Grad-CAM can explain on this model (Lite0's
+    /// layer4 is 1 x 1 at 28 px, so layer3 there).
+    pub fn cam_stage(&self) -> Stage {
+        Stage::GRADCAM.into_iter().find(|&s| self.explains(s)).unwrap_or(Stage::GRADCAM[Stage::GRADCAM.len() - 1])
+    }
+
+    /// `asked`, or this model's [`cam_stage`](Self::cam_stage) when Grad-CAM cannot explain it.
+    pub fn cam_stage_for(&self, asked: Stage) -> Stage {
+        if self.explains(asked) { asked } else { self.cam_stage() }
+    }
 }
 
 /// How a run's convolutions ran: the algorithm, `gemm`'s check against burn's kernel on the
@@ -694,6 +722,30 @@ mod tests {
         let msg =
             FromWorker::from_json(r#"{"msg":"failed","kind":"worker","message":"the threaded trainer failed to start: x"}"#);
         assert!(matches!(msg, Ok(FromWorker::Failed(e)) if e.kind == ErrorKind::Worker && e.message.ends_with(": x")));
+    }
+
+    #[test]
+    fn grad_cam_falls_back_to_the_deepest_stage_whose_map_can_say_where() {
+        let mut lite0 = ModelView {
+            kind: ModelKind::Lite0,
+            stem: Stem::Medmnist,
+            input_size: 28,
+            resize: None,
+            nearest: false,
+            stage_sides: vec![14, 7, 4, 2, 1],
+        };
+        assert_eq!(lite0.stage_side(Stage::Layer4), Some(1));
+        assert!(!lite0.explains(Stage::Layer4) && lite0.explains(Stage::Layer3));
+        assert_eq!(lite0.cam_stage(), Stage::Layer3);
+        assert_eq!((lite0.cam_stage_for(Stage::Layer4), lite0.cam_stage_for(Stage::Layer3)), (Stage::Layer3, Stage::Layer3));
+        // At 64 px layer4 is 2 x 2: the default stands.
+        lite0.stage_sides = vec![32, 16, 8, 4, 2];
+        assert_eq!(lite0.cam_stage(), Stage::Layer4);
+        // A worker that said no sides: every stage is offered, as before.
+        lite0.stage_sides.clear();
+        assert_eq!((lite0.stage_side(Stage::Layer4), lite0.cam_stage()), (None, Stage::Layer4));
+        let old = r#"{"kind":"lite0","stem":"medmnist","input_size":28,"resize":null,"nearest":false}"#;
+        assert_eq!(serde_json::from_str::<ModelView>(old).expect("an older worker's view").stage_sides, Vec::<usize>::new());
     }
 
     #[test]

@@ -429,6 +429,7 @@ pub fn model_view(c: &ModelConfig) -> ModelView {
         input_size: c.input_size,
         resize: c.resize,
         nearest: c.resample == Resample::Nearest,
+        stage_sides: Stage::ALL.into_iter().map(|s| c.stage_side(s)).collect(),
     }
 }
 
@@ -472,6 +473,28 @@ mod tests {
         for (ours, core) in protocol::StartingPoint::ALL.into_iter().zip(breastmnist_core::train::StartingPoint::ALL) {
             assert_eq!(ours.name(), core.name());
         }
+    }
+
+    #[test]
+    fn the_page_offers_grad_cam_at_the_stages_the_core_can_explain() {
+        // The page's rule (`ModelView::explains`, on the sides sent here) and the core's
+        // (`ModelConfig::cam_stage`, which `gradcam` enforces) agree for every model and side.
+        for size in ModelSize::ALL {
+            for (side, resize) in [(28, None), (28, Some(64)), (64, None), (64, Some(128)), (128, None)] {
+                let c = ModelConfig::of(size).with_input_size(side).with_resize(resize);
+                let v = model_view(&c);
+                assert_eq!(v.stage_sides.len(), Stage::ALL.len());
+                for s in protocol::Stage::GRADCAM {
+                    let core = stage(s);
+                    assert_eq!(v.stage_side(s), Some(c.stage_side(core)), "{size} at {side}/{resize:?}: {s}");
+                    assert_eq!(v.explains(s), c.cam_stage(core) == core, "{size} at {side}/{resize:?}: {s}");
+                }
+            }
+        }
+        let lite0 = model_view(&ModelConfig::of(ModelSize::Lite0));
+        assert_eq!((lite0.stage_side(protocol::Stage::Layer4), lite0.cam_stage()), (Some(1), protocol::Stage::Layer3));
+        let c16 = model_view(&ModelConfig::of(ModelSize::C16));
+        assert_eq!((c16.stage_side(protocol::Stage::Layer4), c16.cam_stage()), (Some(3), protocol::Stage::Layer4));
     }
 
     #[test]
@@ -704,8 +727,14 @@ mod tests {
         assert_eq!((d.best_epoch, d.val_auc, d.test_auc, d.test_acc), (3, 0.9, 0.91, 0.897));
         assert_eq!(d.confusion, [[30, 12], [4, 110]]);
         assert_eq!(d.roc, vec![(0.0, 0.0), (1.0, 1.0)]);
-        let model =
-            ModelView { kind: ModelKind::Resnet18, stem: protocol::Stem::Medmnist, input_size: 28, resize: None, nearest: false };
+        let model = ModelView {
+            kind: ModelKind::Resnet18,
+            stem: protocol::Stem::Medmnist,
+            input_size: 28,
+            resize: None,
+            nearest: false,
+            stage_sides: vec![28, 28, 14, 7, 4],
+        };
         assert_eq!(d.model.as_deref(), Some(&model));
         let wide = ModelConfig::of(ModelSize::Resnet50)
             .with_stem(Stem::Torchvision)

@@ -20,7 +20,7 @@ use wasm_bindgen::JsCast;
 
 use crate::state::data::DataCtx;
 use crate::state::explore::ExploreCtx;
-use crate::view::explore::ExploreView;
+use crate::view::explore::{ExploreView, shown_stage};
 use activations::ActivationGrid;
 use filters::Filters;
 use prototypes::LooksLike;
@@ -73,7 +73,8 @@ pub fn Explorer() -> impl IntoView {
     let grid_stage = RwSignal::new(Stage::Layer2);
 
     let split = Memo::new(move |_| view.with(|v| v.split));
-    let stage = Memo::new(move |_| view.with(|v| v.stage));
+    // The stage asked for, or the deepest the kept model can explain (`view::explore`).
+    let stage = Memo::new(move |_| ctx.model.with(|m| shown_stage(view.with(|v| v.stage), m.as_ref())));
     let labels = Memo::new(move |_| {
         data.loaded.with(|l| l.as_ref().map(|l| l.dataset.split(split.get()).labels.clone()).unwrap_or_default())
     });

@@ -9,7 +9,7 @@ use super::Nav;
 use crate::draw::{paint_image, paint_rgba};
 use crate::state::data::DataCtx;
 use crate::state::explore::ExploreCtx;
-use crate::view::explore::{confidence, heat_rgba, predicted};
+use crate::view::explore::{confidence, heat_rgba, predicted, stage_note, stage_options};
 
 /// Which class the heatmap explains.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,7 +121,9 @@ pub fn SampleView(nav: Nav) -> impl IntoView {
                         <label class="field inline">"Grad-CAM stage"
                             <select data-testid="gradcam-stage" prop:value=move || stage.get().name()
                                 on:change=move |ev| { if let Some(st) = Stage::parse(&event_target_value(&ev)) { view.update(|v| v.stage = st); } }>
-                                {Stage::GRADCAM.into_iter().map(|s| view! { <option value=s.name()>{s.name()}</option> }).collect::<Vec<_>>()}
+                                {move || ctx.model.with(|m| stage_options(m.as_ref())).into_iter().map(|o| view! {
+                                    <option value=o.stage.name() disabled=!o.enabled>{o.label}</option>
+                                }).collect::<Vec<_>>()}
                             </select>
                         </label>
                         <label class="field inline">"Explain"
@@ -143,6 +145,9 @@ pub fn SampleView(nav: Nav) -> impl IntoView {
                             " Side by side"
                         </label>
                     </div>
+                    {move || ctx.model.with(|m| stage_note(view.with(|v| v.stage), m.as_ref())).map(|note| view! {
+                        <p class="muted small" data-testid="gradcam-stage-note">{note}</p>
+                    })}
                     {move || ctx.progress.get().map(|(sp, st, d, t)| view! {
                         <p class="muted" role="status">{format!("Explaining {} at {st}: {d} of {t} images…", sp.key())}</p>
                     })}

@@ -75,7 +75,7 @@ pub fn GradCam() -> impl IntoView {
             let figures = (0..n).map(|pos| figure(ctx, e.clone(), pos, shown)).collect::<Vec<_>>();
             view! {
                 <div class="other-gradcam" data-testid="other-gradcam-set">
-                    <label class="field">"Grad-CAM (last stage) of"
+                    <label class="field">{format!("Grad-CAM ({}) of", e.info.stage)}
                         <select data-testid="other-gradcam-class"
                             prop:value=move || shown.get().map_or("predicted".to_string(), |c| c.to_string())
                             on:change=move |ev| shown.set(event_target_value(&ev).parse::<usize>().ok())>

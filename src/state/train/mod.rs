@@ -366,7 +366,8 @@ impl TrainCtx {
                 Effect::Publish => {
                     self.run.with_untracked(|s| self.publish_exports(s));
                     // The worker keeps the chosen model to answer the explorer.
-                    self.link.announce_model();
+                    let model = self.run.with_untracked(|s| s.done.as_ref().and_then(|d| d.model.as_deref().cloned()));
+                    self.link.announce_model(model);
                 }
                 // Nothing lost: the state and the snapshot go to storage after every epoch.
                 Effect::StoreSnapshot => {

@@ -141,15 +141,16 @@ pub struct LabRun {
     pub dedup_test_acc: Option<f64>,
     /// Wall-clock seconds of training and evaluation.
     pub seconds: f64,
-    /// Every validation and test image's scores, for the paired comparisons (not written):
-    /// the label-1 score for two classes, else the `k` probabilities.
-    #[serde(skip)]
+    /// Every validation and test image's scores, for the paired comparisons: the label-1 score
+    /// for two classes, else the `k` probabilities. Written, so that a run can be paired with
+    /// one in another report over the same images; absent in reports written before that.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scores: Option<Scores>,
 }
 
 /// A run's scores, in split order: one label-1 score per image for two classes, else `k`
 /// probabilities per image.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct Scores {
     pub val: Vec<f64>,
     pub test: Vec<f64>,
@@ -321,6 +322,10 @@ pub struct LabReport {
     pub kind: String,
     /// What the base recipe is (a preset's name, or `custom`).
     pub base: String,
+    /// The data file every run trained and was scored on: its name and MD5 (never a path).
+    /// Absent in reports written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
     pub seeds: Vec<u64>,
     /// The file `transfer` pretrained on, if it ran: its name and MD5 (never a path).
     pub pretrain: Option<String>,
@@ -456,6 +461,7 @@ mod tests {
             schema_version: 1,
             kind: "lab".into(),
             base: "reader".into(),
+            data: None,
             seeds: vec![0, 1, 2],
             pretrain: None,
             pretext: vec![],
@@ -464,6 +470,35 @@ mod tests {
             total_seconds: 0.0,
             note: String::new(),
         }
+    }
+
+    #[test]
+    fn a_report_keeps_every_runs_scores_and_reads_older_reports_without_them() {
+        let run = |scores| LabRun {
+            seed: 2,
+            val_auc: 0.9,
+            val_acc: 0.8,
+            test_auc: 0.85,
+            test_acc: 0.75,
+            dedup_test_auc: None,
+            dedup_test_acc: None,
+            seconds: 1.0,
+            scores,
+        };
+        let scored = run(Some(Scores { val: vec![0.25, 0.75], test: vec![0.1, 0.6, 0.9] }));
+        let written = report(vec![LabRow::new(Method::Base, "c16", Preset::Reader.config(), vec![scored.clone()])]);
+        let back: LabReport = serde_json::from_str(&written.to_json()).unwrap();
+        assert_eq!(back.rows[0].runs[0].scores, scored.scores, "read back as written, for pairing across reports");
+        // A report from before the scores were written still reads, without them.
+        let mut old: serde_json::Value = serde_json::from_str(&written.to_json()).unwrap();
+        old["rows"][0]["runs"][0].as_object_mut().unwrap().remove("scores");
+        let back: LabReport = serde_json::from_value(old).unwrap();
+        assert_eq!(back.rows[0].runs[0], run(None));
+        assert!(
+            !report(vec![LabRow::new(Method::Base, "c16", Preset::Reader.config(), vec![run(None)])])
+                .to_json()
+                .contains("scores")
+        );
     }
 
     /// The rule reads validation only: the test differences in the fixture (+9) never matter.
