@@ -268,7 +268,7 @@ impl Jobs for BeyondCtx {
 
     fn report(self, _: usize, report: Report) -> bool {
         match (&report.msg, &report.bytes) {
-            (FromWorker::Checkpoint { name }, Some(b)) => {
+            (FromWorker::Checkpoint { name, .. }, Some(b)) => {
                 self.add_download("checkpoint", name.clone(), "application/octet-stream", b)
             }
             (FromWorker::Weights { name }, Some(b)) => {

@@ -326,7 +326,7 @@ mod tests {
     fn a_successful_import_replaces_the_run_for_good_and_is_adopted() {
         let mut c = owner();
         c.began(LaunchKind::Import, "finished run");
-        assert_eq!(c.fold(&FromWorker::Checkpoint { name: "m.ckpt".into() }, true), [Effect::Show]);
+        assert_eq!(c.fold(&FromWorker::Checkpoint { name: "m.ckpt".into(), model: None }, true), [Effect::Show]);
         assert_eq!(
             c.fold(&done(), true),
             [Effect::Show, Effect::Forget("finished run"), Effect::AdoptImport, Effect::Publish, Effect::StoreWithCheckpoint]
@@ -348,7 +348,7 @@ mod tests {
         let mut c = owner();
         c.began(LaunchKind::Start, "previous");
         assert_eq!(c.fold(&FromWorker::Snapshot { epoch: 1 }, false), [Effect::Show, Effect::StoreSnapshot]);
-        assert_eq!(c.fold(&FromWorker::Checkpoint { name: "best.ckpt".into() }, true), [Effect::Show]);
+        assert_eq!(c.fold(&FromWorker::Checkpoint { name: "best.ckpt".into(), model: None }, true), [Effect::Show]);
         assert_eq!(
             c.fold(&failed(ErrorKind::Diverged), true),
             [Effect::Show, Effect::Forget("previous"), Effect::Publish, Effect::StoreWithCheckpoint]

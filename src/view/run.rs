@@ -6,7 +6,7 @@
 
 use breastmnist_protocol::{
     BackendChoice, BackendKind, CHECKPOINT_MAGIC, CertaintyView, Conv, ConvView, DoneView, EpochView, ErrorKind, FromWorker,
-    Split, TrainRequest, WorkerError,
+    ModelView, Split, TrainRequest, WorkerError,
 };
 use serde::{Deserialize, Serialize};
 
@@ -56,6 +56,8 @@ pub struct RunView {
     pub history: Vec<EpochView>,
     pub done: Option<DoneView>,
     pub checkpoint_name: Option<String>,
+    /// The architecture of the checkpoint the worker keeps, as it said with the checkpoint.
+    pub checkpoint_model: Option<ModelView>,
     /// When training (not set-up) began, and the steps taken since, for the ETA.
     pub first_step_ms: Option<f64>,
     pub steps_done: usize,
@@ -141,7 +143,10 @@ impl RunView {
                 self.phase = RunPhase::Done;
                 self.eval = None;
             }
-            FromWorker::Checkpoint { name } => self.checkpoint_name = Some(name.clone()),
+            FromWorker::Checkpoint { name, model } => {
+                self.checkpoint_name = Some(name.clone());
+                self.checkpoint_model = model.as_deref().cloned();
+            }
             FromWorker::Snapshot { epoch } => self.snapshot_epoch = Some(*epoch),
             // The same weights as .safetensors: a download only (the train state keeps it).
             FromWorker::Weights { .. } => {}
@@ -212,6 +217,8 @@ impl RunView {
             history,
             done: run.done,
             checkpoint_name: run.checkpoint_name,
+            // A restored run's model is `done`'s, or the worker's again once it reloads it.
+            checkpoint_model: None,
             first_step_ms: None,
             steps_done: 0,
             step_millis: Vec::new(),
@@ -236,6 +243,12 @@ impl RunView {
     }
 
     /// Whether the run can continue from a stored snapshot.
+    /// The architecture of the model the worker keeps for the explorer: as the checkpoint
+    /// said (a run that failed after keeping one has no `Done`), else as `Done` said.
+    pub fn kept_model(&self) -> Option<ModelView> {
+        self.checkpoint_model.clone().or_else(|| self.done.as_ref().and_then(|d| d.model.as_deref().cloned()))
+    }
+
     pub fn can_continue(&self) -> bool {
         self.snapshot_epoch.is_some()
             && matches!(self.phase, RunPhase::Interrupted | RunPhase::Failed(_) | RunPhase::Stopped)
@@ -400,6 +413,45 @@ mod tests {
         let mut run = RunView::starting(Preset::Reader.request());
         run.apply(&backend, 0.0);
         assert_eq!(run.evaluation_progress(), None);
+    }
+
+    #[test]
+    fn the_kept_model_is_the_checkpoints_even_when_the_run_fails_before_done() {
+        use breastmnist_protocol::{ModelKind, Stage, Stem};
+        let lite0 = ModelView {
+            kind: ModelKind::Lite0,
+            stem: Stem::Medmnist,
+            input_size: 28,
+            resize: None,
+            nearest: false,
+            stage_sides: vec![14, 7, 4, 2, 1],
+        };
+        let mut v = RunView::starting(Preset::Reader.request());
+        assert_eq!(v.kept_model(), None);
+        let kept = FromWorker::Checkpoint { name: "best.ckpt".into(), model: Some(Box::new(lite0.clone())) };
+        v.apply(&kept, 1.0);
+        v.apply(&FromWorker::Failed(WorkerError::new(ErrorKind::Diverged, "the loss became NaN")), 2.0);
+        assert_eq!(v.done, None);
+        assert_eq!(v.kept_model().map(|m| m.cam_stage()), Some(Stage::Layer3), "the explorer asks lite0 for layer3");
+        // From an older worker, the checkpoint says nothing: Done's description stands.
+        let mut old = RunView::starting(Preset::Reader.request());
+        old.apply(&FromWorker::Checkpoint { name: "best.ckpt".into(), model: None }, 1.0);
+        old.done = Some(DoneView {
+            best_epoch: 1,
+            val_auc: 0.9,
+            test_auc: 0.9,
+            test_acc: 0.9,
+            confusion: [[1, 0], [0, 1]],
+            roc: vec![],
+            metrics_json: String::new(),
+            result_files: vec![],
+            worker_memory: 0,
+            conv: None,
+            model: Some(Box::new(lite0.clone())),
+            certainty: None,
+            task: None,
+        });
+        assert_eq!(old.kept_model(), Some(lite0));
     }
 
     #[test]

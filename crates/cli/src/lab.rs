@@ -75,6 +75,12 @@ pub(crate) struct LabArgs {
     /// served assets/pretrained/c16-contrastive.ckpt) [a SimCLR encoder this lab pretrains, or none].
     #[arg(long, value_name = "CKPT")]
     fid_encoder: Option<PathBuf>,
+    /// Earlier lab reports of the same data file (comma-separated): a run one holds with its
+    /// scores (same model, method, recipe and seed) is taken instead of trained again, and
+    /// compared with this lab's rows over the same images. Not for transfer, the
+    /// self-supervised methods, gan-aug or an ensemble's base models.
+    #[arg(long, value_delimiter = ',', value_name = "JSON")]
+    reuse: Vec<PathBuf>,
 }
 
 /// A comma-separated list of names or numbers.
@@ -109,6 +115,7 @@ impl LabArgs {
             gan_epochs: self.gan_epochs,
             gan_ratio: self.gan_ratio,
             fid_encoder: self.fid_encoder.clone(),
+            reuse: self.reuse.clone(),
         })
     }
 }

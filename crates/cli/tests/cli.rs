@@ -484,6 +484,40 @@ fn the_lab_runs_methods_side_by_side_and_summarises_them() {
         assert!((pairwise_auc(&dataset.test.labels, &test) - run["test_auc"].as_f64().unwrap()).abs() < 1e-9);
         assert!((pairwise_auc(&dataset.val.labels, &val) - run["val_auc"].as_f64().unwrap()).abs() < 1e-9);
     }
+    // A later lab takes the base runs from this report (same data, recipe and seeds) and
+    // trains only the new method, compared with them over the same images: exactly what it
+    // gives when it trains everything (a seed reproduces its run).
+    let later = ["lab", "--models", "c8", "--seeds", "0,1", "--epochs", "1", "--subset", "64", "--methods", "base,ema-last"];
+    let fresh_out = out.with_file_name("fresh.json");
+    let fresh = run_with(&later, &data, &fresh_out);
+    assert!(fresh.status.success(), "stderr: {}", String::from_utf8_lossy(&fresh.stderr));
+    let reused_out = out.with_file_name("reused.json");
+    let reuse = ["--reuse", out.to_str().unwrap()];
+    let reused = run_with(&[&later[..], &reuse[..]].concat(), &data, &reused_out);
+    assert!(reused.status.success(), "stderr: {}", String::from_utf8_lossy(&reused.stderr));
+    let said = String::from_utf8_lossy(&reused.stderr).into_owned() + &String::from_utf8_lossy(&reused.stdout);
+    assert!(
+        said.contains("c8 base seed 0: taken from lab.json") && said.contains("c8 base seed 1: taken from lab.json"),
+        "{said}"
+    );
+    let read = |p: &Path| -> serde_json::Value { serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap() };
+    let (f, r) = (read(&fresh_out), read(&reused_out));
+    for (t, orig) in r["rows"][0]["runs"].as_array().unwrap().iter().zip(rows[0]["runs"].as_array().unwrap()) {
+        assert_eq!((&t["test_auc"], &t["scores"], t["from"].as_str()), (&orig["test_auc"], &orig["scores"], Some("lab.json")));
+    }
+    assert_eq!(r["rows"][1]["runs"][0].get("from"), None, "ema-last is trained");
+    for key in ["test_auc", "versus_base"] {
+        assert_eq!(r["rows"][1][key], f["rows"][1][key], "{key}: taken or trained, the same comparison");
+    }
+    assert!(r["rows"][1]["versus_base"]["test"]["ci"]["lo"].is_number());
+    assert_eq!(f["rows"][0]["runs"][0].get("from"), None);
+    // Another data file's report is refused before anything trains (the 64 px file has the
+    // same splits, so only its MD5 tells).
+    if let Some(other) = real_file("breastmnist_64.npz") {
+        let o = run_with(&[&later[..], &reuse[..]].concat(), &other, &reused_out);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains("is of another data file, breastmnist.npz (MD5"), "{err}");
+    }
     let o = bin().args(["lab", "--methods", "transfer"]).arg("--data").arg(&data).arg("--out").arg(&out).output().unwrap();
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("--pretrain-data"));
@@ -648,6 +682,7 @@ fn a_prototype_head_trains_in_the_lab_and_explains_an_image_by_its_training_patc
     assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
     let stdout = String::from_utf8_lossy(&o.stdout);
     let done: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(done["result"]["stage"], "layer4", "c8's layer4 is 3 x 3 at 28 px");
     let why = &done["result"]["prototypes"];
     assert_eq!(why["map_side"], 3);
     let matches = why["matches"].as_array().unwrap();
@@ -667,6 +702,26 @@ fn a_prototype_head_trains_in_the_lab_and_explains_an_image_by_its_training_patc
     text.args(["explain", "--index", "7", "--checkpoint"]).arg(run.join("best.ckpt")).arg("--data").arg(&data);
     let o = text.arg("--out").arg(&png).output().unwrap();
     assert!(String::from_utf8_lossy(&o.stdout).contains("this looks like that"), "{}", String::from_utf8_lossy(&o.stdout));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn grad_cam_of_lite0_at_28_px_takes_layer3_and_names_it() {
+    let Some(data) = real_file("breastmnist.npz") else { return };
+    let dir = scratch("lite0-explain");
+    let train = ["train", "--model", "lite0", "--epochs", "1", "--subset", "32", "--batch", "16"];
+    let o = run_with(&train, &data, &dir);
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let png = dir.join("why.png");
+    let ckpt = dir.join("best.ckpt");
+    let o = run_with(&["--json", "explain", "--index", "3", "--checkpoint", ckpt.to_str().unwrap()], &data, &png);
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let done: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    // Lite0's layer4 is 1 x 1 at 28 px: the map comes from layer3 (2 x 2), upsampled to the image.
+    assert_eq!((done["result"]["stage"].as_str(), done["result"]["side"].as_u64()), (Some("layer3"), Some(28)));
+    assert_eq!(done["result"]["map"].as_array().unwrap().len(), 28 * 28);
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -72,7 +72,7 @@ pub fn catalog() -> Vec<(&'static str, &'static str, Value)> {
         ),
         (
             "explain",
-            "Grad-CAM (last stage) of one image for a class (default: the predicted one): the map, the probabilities, and a PNG of the image beside the map over it.",
+            "Grad-CAM of one image for a class (default: the predicted one), at the last stage whose map is at least 2 x 2 (layer4; layer3 for lite0 at 28 px; named in `stage`): the map, the probabilities, and a PNG of the image beside the map over it.",
             json!({ "type": "object", "properties": { "checkpoint": checkpoint, "data": data, "size": size, "split": split,
                 "index": { "type": "integer", "minimum": 0 }, "class": { "type": "integer", "minimum": 0 }, "tta": tta },
                 "required": ["checkpoint", "data", "split", "index"], "additionalProperties": false }),

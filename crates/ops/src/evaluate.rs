@@ -326,7 +326,7 @@ pub struct Explained {
     pub files: Vec<PathBuf>,
 }
 
-/// Grad-CAM (last stage) of image `index` of `split` for `class` (default: the predicted one).
+/// Grad-CAM (the last stage whose map is at least 2 x 2: layer3 for Lite0 at 28 px) of image `index` of `split` for `class` (default: the predicted one).
 pub fn explain(req: &ExplainRequest, sink: &mut dyn Sink) -> Result<Explained, Error> {
     let l = load(&req.data, &req.checkpoint, None, req.backend)?;
     let split = l.opened.data.split(req.split);
@@ -397,7 +397,7 @@ pub fn explain(req: &ExplainRequest, sink: &mut dyn Sink) -> Result<Explained, E
         probabilities: probs,
         tta,
         probability: map.probability,
-        stage: format!("{stage:?}"),
+        stage: stage.to_string(),
         side: map.side,
         map: map.values,
         prototypes,

@@ -31,6 +31,7 @@ use crate::error::{Error, create_dir, read};
 use crate::event::{Cancel, EVENTS_VERSION, Event, Sink, Written};
 use crate::gan;
 use crate::pretext::{pool, pretrain};
+use crate::reuse;
 use crate::source::{DataSpec, load_data_with};
 use crate::train::run_once;
 use crate::weights::{checkpoint_of, weights_from};
@@ -72,6 +73,9 @@ pub struct LabRequest {
     /// served `c16-contrastive.ckpt`); without it, a SimCLR encoder this lab pretrains for the
     /// model, or no distance.
     pub fid_encoder: Option<PathBuf>,
+    /// Earlier reports of the same data file whose runs are taken instead of being trained
+    /// again, where model, method, recipe and seed match (`crate::reuse`).
+    pub reuse: Vec<PathBuf>,
 }
 
 /// A finished lab.
@@ -297,6 +301,7 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
     let opened_flag = opened.flag;
     let info = opened.info();
     let info_md5 = info.md5.clone();
+    let earlier = reuse::earlier(&req.reuse, &info_md5)?;
     let data = Arc::new(opened.data);
     let pretrain_data = match &req.pretrain_data {
         Some(p) => Some(Arc::new(load_data_with(p, &DecodeOptions { split_sizes: None, ..DecodeOptions::default() })?)),
@@ -397,6 +402,20 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
             let mut runs = Vec::new();
             for &seed in &req.seeds {
                 let config = method.config(&base).with_seed(seed);
+                // A run an earlier report holds is taken, not trained (the ensemble needs the
+                // base models themselves).
+                let keep_base_models = method == Method::Base && methods.contains(&Method::Ensemble);
+                if let Some(run) = reuse::find(&earlier, model.name(), method, &config).filter(|_| !keep_base_models) {
+                    sink.emit(Event::Note {
+                        message: format!(
+                            "{model} {method} seed {seed}: taken from {} (test AUC {:.4})",
+                            run.from.as_deref().unwrap_or_default(),
+                            run.test_auc
+                        ),
+                    });
+                    runs.push(run);
+                    continue;
+                }
                 let init = match method.pretext() {
                     Some(task) => encoders.iter().find(|(t, _)| *t == task).map(|(_, c)| c),
                     None if method == Method::Transfer => pretrained.as_ref(),

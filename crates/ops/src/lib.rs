@@ -21,6 +21,7 @@ pub mod lab;
 pub mod picture;
 pub mod pretext;
 pub mod recipe;
+pub mod reuse;
 pub mod runs;
 pub mod source;
 pub mod train;

@@ -428,7 +428,7 @@ pub struct ModelView {
     /// Resized with nearest neighbours (MedMNIST's 224 px rows) rather than bilinearly.
     pub nearest: bool,
     /// Side of the feature map after each of [`Stage::ALL`] (stem to layer4), as the core's
-    /// `ModelConfig::stage_side` says; empty from workers built before it existed.
+    /// `ModelConfig::stage_side` says; empty in runs stored by builds before it existed.
     #[serde(default)]
     pub stage_sides: Vec<usize>,
 }
@@ -446,7 +446,9 @@ impl ModelView {
     }
 
     /// The deepest of [`Stage::GRADCAM`] that Grad-CAM can explain on this model (Lite0's
-    /// layer4 is 1 x 1 at 28 px, so layer3 there).
+    /// layer4 is 1 x 1 at 28 px, so layer3 there). The core's `ModelConfig::cam_stage` would
+    /// go on down to the stem; the page offers layer4 and layer3 only, and at the smallest side
+    /// a model accepts (28 px) layer3 is at least 2 x 2 for every model.
     pub fn cam_stage(&self) -> Stage {
         Stage::GRADCAM.into_iter().find(|&s| self.explains(s)).unwrap_or(Stage::GRADCAM[Stage::GRADCAM.len() - 1])
     }
@@ -519,6 +521,10 @@ pub enum FromWorker {
     Done(DoneView),
     Checkpoint {
         name: String,
+        /// The kept model's architecture (absent from older workers): what the explorer may
+        /// ask of it, even when the run fails before `Done`.
+        #[serde(default)]
+        model: Option<Box<ModelView>>,
     },
     /// The kept model's weights as a PyTorch `.safetensors` state dict (MedMNIST's names;
     /// bytes beside), sent after `Checkpoint`.

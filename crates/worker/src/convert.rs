@@ -489,6 +489,7 @@ mod tests {
                     assert_eq!(v.stage_side(s), Some(c.stage_side(core)), "{size} at {side}/{resize:?}: {s}");
                     assert_eq!(v.explains(s), c.cam_stage(core) == core, "{size} at {side}/{resize:?}: {s}");
                 }
+                assert_eq!(stage(v.cam_stage()), c.cam_stage(Stage::Layer4), "{size} at {side}/{resize:?}");
             }
         }
         let lite0 = model_view(&ModelConfig::of(ModelSize::Lite0));

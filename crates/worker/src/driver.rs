@@ -34,11 +34,13 @@ fn checkpoint_of(bytes: &[u8], data: &Dataset) -> Result<Checkpoint, WorkerError
 
 /// Posts the kept checkpoint and the same weights as PyTorch `.safetensors` (`name`'s stem).
 async fn post_checkpoint(name: &str, ckpt: Vec<u8>) {
-    let weights = match Checkpoint::from_bytes(&ckpt) {
-        Ok(c) => torch::to_safetensors(&c).await.ok(),
-        Err(_) => None,
+    let decoded = Checkpoint::from_bytes(&ckpt).ok();
+    let model = decoded.as_ref().map(|c| Box::new(convert::model_view(&c.config)));
+    let weights = match &decoded {
+        Some(c) => torch::to_safetensors(c).await.ok(),
+        None => None,
     };
-    post(&FromWorker::Checkpoint { name: name.to_string() }, Some(ckpt));
+    post(&FromWorker::Checkpoint { name: name.to_string(), model }, Some(ckpt));
     if let Some(w) = weights {
         let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
         post(&FromWorker::Weights { name: format!("{stem}.safetensors") }, Some(w));

@@ -339,7 +339,7 @@ impl TrainCtx {
         let Report { msg, bytes } = report;
         let mut snapshot = None;
         match (&msg, bytes) {
-            (FromWorker::Checkpoint { name }, Some(b)) => self.checkpoint.set_value(Some((name.clone(), b))),
+            (FromWorker::Checkpoint { name, .. }, Some(b)) => self.checkpoint.set_value(Some((name.clone(), b))),
             (FromWorker::Weights { name }, Some(b)) => self.weights.set_value(Some((name.clone(), b))),
             (FromWorker::Snapshot { .. }, Some(b)) => snapshot = Some(b),
             _ => {}
@@ -366,8 +366,7 @@ impl TrainCtx {
                 Effect::Publish => {
                     self.run.with_untracked(|s| self.publish_exports(s));
                     // The worker keeps the chosen model to answer the explorer.
-                    let model = self.run.with_untracked(|s| s.done.as_ref().and_then(|d| d.model.as_deref().cloned()));
-                    self.link.announce_model(model);
+                    self.link.announce_model(self.run.with_untracked(RunView::kept_model));
                 }
                 // Nothing lost: the state and the snapshot go to storage after every epoch.
                 Effect::StoreSnapshot => {

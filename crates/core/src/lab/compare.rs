@@ -99,6 +99,7 @@ mod tests {
             dedup_test_acc: None,
             seconds: 1.0,
             scores: Some(Scores { val: scores.clone(), test: scores }),
+            from: None,
         }
     }
 

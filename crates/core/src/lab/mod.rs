@@ -85,6 +85,14 @@ impl Method {
         matches!(self, Method::Imagenet | Method::ImagenetProbe)
     }
 
+    /// Whether a run of this method can be taken from an earlier report (`lab --reuse`): its
+    /// recipe and its starting point are all the row records. Not so for the methods that
+    /// start from something the lab itself trains (the pretrained network of `transfer`, the
+    /// self-supervised encoders, `gan-aug`'s GAN), nor for `ensemble`, made of base models.
+    pub fn reusable(self) -> bool {
+        self != Method::Transfer && self != Method::GanAug && self != Method::Ensemble && self.pretext().is_none()
+    }
+
     /// Whether `model` can run this method (the ImageNet methods need lite0, a prototype head
     /// a plain CNN).
     pub fn runs_on(self, model: crate::model::ModelSize) -> bool {
@@ -146,6 +154,9 @@ pub struct LabRun {
     /// one in another report over the same images; absent in reports written before that.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scores: Option<Scores>,
+    /// The report this run was taken from (`lab --reuse`); absent for a run this lab trained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
 }
 
 /// A run's scores, in split order: one label-1 score per image for two classes, else `k`
@@ -186,6 +197,7 @@ impl LabRun {
             dedup_test_acc: None,
             seconds,
             scores: Some(Scores { val: wide(val_probabilities), test: wide(test_probabilities) }),
+            from: None,
         }
     }
 
@@ -206,6 +218,7 @@ impl LabRun {
                 val: val_predictions.iter().map(|p| p.score).collect(),
                 test: test.predictions.iter().map(|p| p.score).collect(),
             }),
+            from: None,
         }
     }
 }
@@ -484,6 +497,7 @@ mod tests {
             dedup_test_acc: None,
             seconds: 1.0,
             scores,
+            from: None,
         };
         let scored = run(Some(Scores { val: vec![0.25, 0.75], test: vec![0.1, 0.6, 0.9] }));
         let written = report(vec![LabRow::new(Method::Base, "c16", Preset::Reader.config(), vec![scored.clone()])]);
