@@ -86,7 +86,8 @@ impl Method {
     }
 
     /// Whether a run of this method can be taken from an earlier report (`lab --reuse`): its
-    /// recipe and its starting point are all the row records. Not so for the methods that
+    /// row records its recipe, and it starts from fresh weights or from ImageNet's (the one
+    /// file `cargo xtask imagenet` fetches and checks by MD5). Not so for the methods that
     /// start from something the lab itself trains (the pretrained network of `transfer`, the
     /// self-supervised encoders, `gan-aug`'s GAN), nor for `ensemble`, made of base models.
     pub fn reusable(self) -> bool {
