@@ -368,8 +368,9 @@ fn Practice() -> impl IntoView {
                     "0.979 against 0.952 at 64 pixels: better on validation, but on test the change (+0.010) is far "
                     "inside one run's noise and changed sign across the seeds. At 128 pixels the same network from "
                     "fresh weights reaches 0.834, and a classifier on its frozen ImageNet features 0.937 (95% interval "
-                    "0.893–0.973; +0.103 [+0.040, +0.171] over fresh weights, paired): the one mean here above 0.93, "
-                    "but not a model a choice without test would pick, since on validation it trails fine-tuning "
+                    "0.893–0.973; +0.103 [+0.040, +0.171] over fresh weights, paired): the one test-AUC mean here "
+                    "above 0.93, but not a model a choice without test would take, since on validation its gain over "
+                    "fresh weights is within noise (+0.056 [-0.028, +0.141]) and it trails fine-tuning "
                     "(0.923 against 0.979). Try it "
                     "in the train panel: model lite0, Start from "<em>"ImageNet"</em>", at 64 px, or "<em>"Seen at"</em>
                     " 128 px (the 9.4 MB of weights are fetched once, checked and kept; the form says first what the "

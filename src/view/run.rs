@@ -242,13 +242,13 @@ impl RunView {
         next
     }
 
-    /// Whether the run can continue from a stored snapshot.
     /// The architecture of the model the worker keeps for the explorer: as the checkpoint
     /// said (a run that failed after keeping one has no `Done`), else as `Done` said.
     pub fn kept_model(&self) -> Option<ModelView> {
         self.checkpoint_model.clone().or_else(|| self.done.as_ref().and_then(|d| d.model.as_deref().cloned()))
     }
 
+    /// Whether the run can continue from a stored snapshot.
     pub fn can_continue(&self) -> bool {
         self.snapshot_epoch.is_some()
             && matches!(self.phase, RunPhase::Interrupted | RunPhase::Failed(_) | RunPhase::Stopped)

@@ -502,6 +502,9 @@ fn the_lab_runs_methods_side_by_side_and_summarises_them() {
     );
     let read = |p: &Path| -> serde_json::Value { serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap() };
     let (f, r) = (read(&fresh_out), read(&reused_out));
+    assert_eq!((r["rows"][0]["runs"].as_array().unwrap().len(), rows[0]["runs"].as_array().unwrap().len()), (2, 2));
+    // A taken run is still announced like a trained one (the `lab-run` event).
+    assert!(said.contains("c8 base seed 0: test AUC") && said.contains("c8 base seed 1: test AUC"), "{said}");
     for (t, orig) in r["rows"][0]["runs"].as_array().unwrap().iter().zip(rows[0]["runs"].as_array().unwrap()) {
         assert_eq!((&t["test_auc"], &t["scores"], t["from"].as_str()), (&orig["test_auc"], &orig["scores"], Some("lab.json")));
     }

@@ -451,7 +451,7 @@ fn the_imagenet_128_run_results_md_and_the_article_quote_is_its_report() {
 /// article quote the report, and their claims hold against it.
 #[test]
 fn the_lite0_128_rows_results_md_and_the_article_quote_are_their_reports() {
-    use breastmnist_core::lab::{LabReport, Method};
+    use breastmnist_core::lab::{LabReport, Method, choose_defaults};
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
     let read = |name: &str| -> LabReport {
         serde_json::from_str(&std::fs::read_to_string(format!("{root}/docs/lab/{name}")).unwrap()).unwrap()
@@ -461,8 +461,12 @@ fn the_lite0_128_rows_results_md_and_the_article_quote_are_their_reports() {
     let (base, probe, tuned) = (row(&lab, Method::Base), row(&lab, Method::ImagenetProbe), row(&tuned, Method::Imagenet));
     let (base64, probe64) = (row(&at64, Method::Base), row(&at64, Method::ImagenetProbe));
     assert!(lab.data.as_deref().is_some_and(|d| d.starts_with("breastmnist_64.npz (MD5 ")), "{:?}", lab.data);
-    for r in [&base, &probe] {
+    // "Not paired over the images": the fine-tuned report keeps no scores and names no data.
+    assert!(tuned.runs.iter().all(|x| x.scores.is_none()) && read("imagenet-128.json").data.is_none());
+    for r in [&base, &probe, &tuned] {
         assert_eq!(r.runs.iter().map(|x| x.seed).collect::<Vec<_>>(), [0, 1, 2]);
+    }
+    for r in [&base, &probe] {
         assert!(r.runs.iter().all(|x| x.scores.as_ref().is_some_and(|s| (s.val.len(), s.test.len()) == (78, 156))));
     }
     // The same recipe as the fine-tuned row, so `--reuse docs/lab/lite0-128.json` takes these
@@ -475,8 +479,13 @@ fn the_lite0_128_rows_results_md_and_the_article_quote_are_their_reports() {
     let results = std::fs::read_to_string(format!("{root}/docs/results.md")).unwrap();
     let signed = |x: f64| format!("{x:+.3}").replace('-', "−");
     let diff = |d: breastmnist_core::stats::Difference| format!("{} [{}, {}]", signed(d.delta), signed(d.ci.lo), signed(d.ci.hi));
-    for r in [&base, &probe, &tuned] {
-        assert!(results.contains(&format!(" | {} |", cells(r))), "docs/results.md lacks {}: {}", r.method, cells(r));
+    for (label, r) in [
+        ("`base` (fresh weights), seen at 128 px", &base),
+        ("`imagenet-probe` (frozen, linear), seen at 128 px", &probe),
+        ("from ImageNet, fine-tuned, seen at 128 px", &tuned),
+    ] {
+        let line = format!("| {label} | {} |", cells(r));
+        assert!(results.contains(&line), "docs/results.md lacks {line}");
     }
     let versus = probe.versus_base.unwrap();
     for d in [versus.test, versus.dedup_test.unwrap(), versus.val] {
@@ -488,7 +497,16 @@ fn the_lite0_128_rows_results_md_and_the_article_quote_are_their_reports() {
     // "above 0.93 on test, but not the model a choice without test picks": the probe trails
     // fine-tuning on validation, and fine-tuning's test mean is short of 0.93.
     assert!(probe.test_auc.mean > 0.93 && tuned.test_auc.mean < 0.93 && probe.val_auc.mean < tuned.val_auc.mean);
+    assert_eq!(choose_defaults(&lab, "lite0").start, Method::Base, "the rule does not take the probe");
     assert!(probe.test_acc.mean < tuned.test_acc.mean, "its ACC is below fine-tuning's");
+    for said in [
+        format!("above fine-tuning's ({})", signed(probe.test_auc.mean - tuned.test_auc.mean)),
+        format!("Fine-tuning is {:.3}\n  against {:.3}", tuned.test_auc.mean, base.test_auc.mean),
+        format!("trails fine-tuning by far ({:.3} against\n  {:.3}, unpaired)", probe.val_auc.mean, tuned.val_auc.mean),
+        format!("gain is {}", diff(versus.val)),
+    ] {
+        assert!(results.contains(&said), "docs/results.md does not say {said}");
+    }
     assert!(
         results.contains(&format!("({:.3} against {:.3}, the same probe recipe", probe.test_auc.mean, probe64.test_auc.mean))
     );
@@ -510,6 +528,8 @@ fn the_lite0_128_rows_results_md_and_the_article_quote_are_their_reports() {
             diff(versus.test).replace('−', "-")
         ),
         format!("({:.3} against {:.3})", probe.val_auc.mean, tuned.val_auc.mean),
+        format!("fresh weights is within noise ({})", diff(versus.val).replace('−', "-")),
+        "the one test-AUC mean here above 0.93".to_string(),
     ] {
         assert!(app.contains(&said), "the article does not say {said}");
     }

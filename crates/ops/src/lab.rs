@@ -314,10 +314,15 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
         )));
     }
     // The ImageNet start, imported once (its 1,000-class head is replaced in each run).
-    let imagenet = match req.imagenet.as_ref().filter(|_| methods.iter().any(|m| m.imagenet())) {
+    let (imagenet, imagenet_named) = match req.imagenet.as_ref().filter(|_| methods.iter().any(|m| m.imagenet())) {
         // The runs see the images at the lab's side (the padding follows it).
-        Some(path) => Some(weights_from(path, &read(path)?, &data, Some(ModelSize::Lite0), req.resize)?),
-        None => None,
+        Some(path) => {
+            let bytes = read(path)?;
+            let named =
+                format!("{} (MD5 {})", path.file_name().unwrap_or_default().to_string_lossy(), breastmnist_data::md5_hex(&bytes));
+            (Some(weights_from(path, &bytes, &data, Some(ModelSize::Lite0), req.resize)?), Some(named))
+        }
+        None => (None, None),
     };
     // Data other than two classes is compared on the Evaluator's task AUC.
     let task = train::task_of(&data)?.map(|task| TaskLabels { task, targets: data.targets, k: data.classes() });
@@ -405,13 +410,19 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
                 // A run an earlier report holds is taken, not trained (the ensemble needs the
                 // base models themselves).
                 let keep_base_models = method == Method::Base && methods.contains(&Method::Ensemble);
-                if let Some(run) = reuse::find(&earlier, model.name(), method, &config).filter(|_| !keep_base_models) {
+                let start = reuse::Start { imagenet: imagenet_named.as_deref() };
+                if let Some(run) = reuse::find(&earlier, model.name(), method, &config, start).filter(|_| !keep_base_models) {
                     sink.emit(Event::Note {
-                        message: format!(
-                            "{model} {method} seed {seed}: taken from {} (test AUC {:.4})",
-                            run.from.as_deref().unwrap_or_default(),
-                            run.test_auc
-                        ),
+                        message: format!("{model} {method} seed {seed}: taken from {}", run.from.as_deref().unwrap_or_default()),
+                    });
+                    sink.emit(Event::LabRun {
+                        model: model.name().into(),
+                        method: method.name().into(),
+                        seed,
+                        val_auc: run.val_auc,
+                        test_auc: run.test_auc,
+                        test_acc: run.test_acc,
+                        seconds: run.seconds,
                     });
                     runs.push(run);
                     continue;
@@ -497,6 +508,7 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
         schema_version: breastmnist_core::export::SCHEMA_VERSION,
         kind: "lab".into(),
         base: req.preset.name().into(),
+        imagenet: imagenet_named.clone(),
         data: Some(format!("{} (MD5 {})", data_path.file_name().unwrap_or_default().to_string_lossy(), info_md5)),
         seeds: req.seeds.clone(),
         pretrain,

@@ -4,8 +4,11 @@
 //!
 //! A run is taken only when nothing it depends on can differ: its report names the same data
 //! file (by MD5), its row has the same model, method and recipe (the seed aside), the method
-//! starts from nothing the lab itself trains ([`Method::reusable`]), and the run kept its
-//! scores (reports written before they were cannot be paired, so they are refused).
+//! starts from nothing the lab itself trains ([`Method::reusable`]) and, for the ImageNet
+//! methods, from the same weights file (by MD5), and the run kept its scores (reports written
+//! before they were cannot be paired, so they are refused). The code, backend and machine are
+//! not recorded: a run is what retraining gives on the same build and backend (a seed
+//! reproduces its run), which is how the two labs should be run.
 
 use std::path::{Path, PathBuf};
 
@@ -36,21 +39,40 @@ fn one(path: &Path, md5: &str) -> Result<Earlier, Error> {
             "--reuse {shown} does not name its data file (it was written before lab reports did), so its runs cannot be paired with this lab's"
         )));
     };
-    if !data.contains(&format!("(MD5 {md5})")) {
+    if !data.ends_with(&format!(" (MD5 {md5})")) {
         return Err(Error::Usage(format!("--reuse {shown} is of another data file, {data}; this lab's has MD5 {md5}")));
     }
     let name = path.file_name().map_or_else(|| shown.to_string(), |n| n.to_string_lossy().into_owned());
     Ok(Earlier { name, report })
 }
 
+/// What this lab's runs start from beyond their recipe.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Start<'a> {
+    /// The ImageNet weights file as a report names it (`name (MD5 …)`), when the lab has one.
+    pub imagenet: Option<&'a str>,
+}
+
+fn same_md5(a: &str, b: &str) -> bool {
+    let md5 = |s: &str| s.rsplit_once(" (MD5 ").map(|(_, m)| m.to_string());
+    md5(a).is_some() && md5(a) == md5(b)
+}
+
 /// The run of `method` on `model` with `config` (whose seed is the run's) in the first of
-/// `earlier` that has one with its scores, marked with the report it came from.
-pub fn find(earlier: &[Earlier], model: &str, method: Method, config: &TrainConfig) -> Option<LabRun> {
+/// `earlier` that has one with its scores, marked with the report it came from. The ImageNet
+/// methods' runs are taken only from a report that names the same weights file as `start`.
+pub fn find(earlier: &[Earlier], model: &str, method: Method, config: &TrainConfig, start: Start) -> Option<LabRun> {
     if !method.reusable() {
         return None;
     }
     let recipe = config.clone().with_seed(0);
     earlier.iter().find_map(|e| {
+        if method.imagenet() {
+            let (ours, theirs) = (start.imagenet?, e.report.imagenet.as_deref()?);
+            if !same_md5(ours, theirs) {
+                return None;
+            }
+        }
         let row =
             e.report.rows.iter().find(|r| r.model == model && r.method == method && r.config.clone().with_seed(0) == recipe)?;
         let run = row.runs.iter().find(|r| r.seed == config.seed && r.scores.is_some())?;
@@ -85,6 +107,7 @@ mod tests {
             kind: "lab".into(),
             base: "reader".into(),
             data: data.map(str::to_string),
+            imagenet: None,
             seeds: vec![0, 1],
             pretrain: None,
             pretext: vec![],
@@ -112,18 +135,33 @@ mod tests {
         ];
         let path = written("a.json", &report(Some("breastmnist_64.npz (MD5 abc)"), rows));
         let e = earlier(std::slice::from_ref(&path), "abc").unwrap();
-        let taken = find(&e, "lite0", Method::Base, &base.clone().with_seed(0)).expect("seed 0 is there with its scores");
+        let taken = find(&e, "lite0", Method::Base, &base.clone().with_seed(0), Start::default())
+            .expect("seed 0 is there with its scores");
         assert_eq!((taken.seed, taken.test_auc, taken.from.as_deref()), (0, 0.85, Some("a.json")));
         assert_eq!(taken.scores.map(|s| s.test.len()), Some(156));
         // Seed 1 kept no scores, seed 2 never ran: both are trained again.
-        assert_eq!(find(&e, "lite0", Method::Base, &base.clone().with_seed(1)), None);
-        assert_eq!(find(&e, "lite0", Method::Base, &base.clone().with_seed(2)), None);
+        assert_eq!(find(&e, "lite0", Method::Base, &base.clone().with_seed(1), Start::default()), None);
+        assert_eq!(find(&e, "lite0", Method::Base, &base.clone().with_seed(2), Start::default()), None);
         // Another model, method or recipe is not the same run.
-        assert_eq!(find(&e, "c16", Method::Base, &base.clone().with_seed(0)), None);
-        assert_eq!(find(&e, "lite0", Method::NoTta, &base.clone().with_seed(0)), None);
-        assert_eq!(find(&e, "lite0", Method::Base, &base.clone().with_seed(0).with_resize(Some(128))), None);
+        assert_eq!(find(&e, "c16", Method::Base, &base.clone().with_seed(0), Start::default()), None);
+        assert_eq!(find(&e, "lite0", Method::NoTta, &base.clone().with_seed(0), Start::default()), None);
+        assert_eq!(find(&e, "lite0", Method::Base, &base.clone().with_seed(0).with_resize(Some(128)), Start::default()), None);
         // A method whose start the lab itself pretrains is never taken.
-        assert_eq!(find(&e, "lite0", Method::Contrastive, &base.clone().with_seed(0)), None);
+        assert_eq!(find(&e, "lite0", Method::Contrastive, &base.clone().with_seed(0), Start::default()), None);
+        // An ImageNet run only from a report naming the same weights file (by MD5).
+        let probe = Method::ImagenetProbe.config(&base).with_seed(0);
+        let rows = vec![LabRow::new(Method::ImagenetProbe, "lite0", probe.clone(), vec![run(0, true)])];
+        let unnamed = written("unnamed.json", &report(Some("b.npz (MD5 abc)"), rows.clone()));
+        let named = written(
+            "named.json",
+            &LabReport { imagenet: Some("w.pth (MD5 aaa)".into()), ..report(Some("b.npz (MD5 abc)"), rows) },
+        );
+        let e = earlier(&[unnamed, named], "abc").unwrap();
+        let same = Start { imagenet: Some("efficientnet-lite0.pth (MD5 aaa)") };
+        assert_eq!(find(&e, "lite0", Method::ImagenetProbe, &probe, same).and_then(|r| r.from), Some("named.json".into()));
+        let other = Start { imagenet: Some("w.pth (MD5 bbb)") };
+        assert_eq!(find(&e, "lite0", Method::ImagenetProbe, &probe, other), None);
+        assert_eq!(find(&e, "lite0", Method::ImagenetProbe, &probe, Start::default()), None);
 
         // Another data file, or a report that does not name one, is refused by name.
         let err = earlier(std::slice::from_ref(&path), "def").unwrap_err().to_string();

@@ -86,8 +86,8 @@ impl Method {
     }
 
     /// Whether a run of this method can be taken from an earlier report (`lab --reuse`): its
-    /// row records its recipe, and it starts from fresh weights or from ImageNet's (the one
-    /// file `cargo xtask imagenet` fetches and checks by MD5). Not so for the methods that
+    /// row records its recipe, and it starts from fresh weights or from ImageNet's (whose file
+    /// the report names by MD5, which must match). Not so for the methods that
     /// start from something the lab itself trains (the pretrained network of `transfer`, the
     /// self-supervised encoders, `gan-aug`'s GAN), nor for `ensemble`, made of base models.
     pub fn reusable(self) -> bool {
@@ -340,6 +340,10 @@ pub struct LabReport {
     /// Absent in reports written before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<String>,
+    /// The ImageNet weights the `imagenet` methods started from, if they ran: the file's name
+    /// and MD5. Absent in reports written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imagenet: Option<String>,
     pub seeds: Vec<u64>,
     /// The file `transfer` pretrained on, if it ran: its name and MD5 (never a path).
     pub pretrain: Option<String>,
@@ -476,6 +480,7 @@ mod tests {
             kind: "lab".into(),
             base: "reader".into(),
             data: None,
+            imagenet: None,
             seeds: vec![0, 1, 2],
             pretrain: None,
             pretext: vec![],
