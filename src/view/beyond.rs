@@ -413,15 +413,7 @@ mod tests {
             task: Some(Box::new(task.clone())),
         };
         assert_eq!(run.cam_stage(), Stage::Layer4, "before it is done");
-        let lite0 = ModelView {
-            kind: ModelKind::Lite0,
-            stem: breastmnist_protocol::Stem::Medmnist,
-            input_size: 28,
-            resize: None,
-            nearest: false,
-            stage_sides: vec![14, 7, 4, 2, 1],
-        };
-        let done = DoneView { model: Some(Box::new(lite0)), ..done };
+        let done = DoneView { model: Some(Box::new(crate::view::explore::tests::lite0_at_28())), ..done };
         assert!(run.apply(&FromWorker::Done(done)));
         assert_eq!(run.task(), Some(&task));
         assert_eq!(run.cam_stage(), Stage::Layer3, "lite0's layer4 is 1 x 1 at 28 px");

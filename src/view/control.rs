@@ -273,7 +273,7 @@ impl<P: Clone, L> RunControl<P, L> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use breastmnist_protocol::{DoneView, WorkerError};
 
     use super::*;
@@ -288,7 +288,12 @@ mod tests {
     }
 
     fn done() -> FromWorker {
-        FromWorker::Done(DoneView {
+        FromWorker::Done(done_view())
+    }
+
+    /// A finished run's view for tests (also used by `view::run`'s).
+    pub(crate) fn done_view() -> DoneView {
+        DoneView {
             best_epoch: 1,
             val_auc: 0.9,
             test_auc: 0.9,
@@ -302,7 +307,7 @@ mod tests {
             model: None,
             certainty: None,
             task: None,
-        })
+        }
     }
 
     fn failed(kind: ErrorKind) -> FromWorker {

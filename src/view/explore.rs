@@ -299,7 +299,7 @@ fn gradient_rgba(map: &[u8], gradient: &colorous::Gradient) -> Vec<u8> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use breastmnist_protocol::{ModelKind, Stem};
 
@@ -377,9 +377,15 @@ mod tests {
         ModelView { kind, stem: Stem::Medmnist, input_size: px, resize: None, nearest: false, stage_sides: sides }
     }
 
+    /// Lite0 on the 28 px images, as the worker describes it (layer4 is 1 x 1); also used by
+    /// `view::run`'s and `view::beyond`'s tests.
+    pub(crate) fn lite0_at_28() -> ModelView {
+        model(ModelKind::Lite0, 28, vec![14, 7, 4, 2, 1])
+    }
+
     #[test]
     fn a_stage_too_coarse_for_the_kept_model_shows_the_deepest_it_can_explain() {
-        let lite0 = model(ModelKind::Lite0, 28, vec![14, 7, 4, 2, 1]);
+        let lite0 = lite0_at_28();
         // A link or the default asks for layer4; Lite0 at 28 px shows layer3 and says why.
         assert_eq!(shown_stage(Stage::Layer4, Some(&lite0)), Stage::Layer3);
         assert_eq!(shown_stage(Stage::Layer3, Some(&lite0)), Stage::Layer3);

@@ -417,15 +417,8 @@ mod tests {
 
     #[test]
     fn the_kept_model_is_the_checkpoints_even_when_the_run_fails_before_done() {
-        use breastmnist_protocol::{ModelKind, Stage, Stem};
-        let lite0 = ModelView {
-            kind: ModelKind::Lite0,
-            stem: Stem::Medmnist,
-            input_size: 28,
-            resize: None,
-            nearest: false,
-            stage_sides: vec![14, 7, 4, 2, 1],
-        };
+        use breastmnist_protocol::Stage;
+        let lite0 = crate::view::explore::tests::lite0_at_28();
         let mut v = RunView::starting(Preset::Reader.request());
         assert_eq!(v.kept_model(), None);
         let kept = FromWorker::Checkpoint { name: "best.ckpt".into(), model: Some(Box::new(lite0.clone())) };
@@ -436,21 +429,7 @@ mod tests {
         // From an older worker, the checkpoint says nothing: Done's description stands.
         let mut old = RunView::starting(Preset::Reader.request());
         old.apply(&FromWorker::Checkpoint { name: "best.ckpt".into(), model: None }, 1.0);
-        old.done = Some(DoneView {
-            best_epoch: 1,
-            val_auc: 0.9,
-            test_auc: 0.9,
-            test_acc: 0.9,
-            confusion: [[1, 0], [0, 1]],
-            roc: vec![],
-            metrics_json: String::new(),
-            result_files: vec![],
-            worker_memory: 0,
-            conv: None,
-            model: Some(Box::new(lite0.clone())),
-            certainty: None,
-            task: None,
-        });
+        old.done = Some(DoneView { model: Some(Box::new(lite0.clone())), ..crate::view::control::tests::done_view() });
         assert_eq!(old.kept_model(), Some(lite0));
     }
 
