@@ -39,7 +39,7 @@ fn one(path: &Path, md5: &str) -> Result<Earlier, Error> {
             "--reuse {shown} does not name its data file (it was written before lab reports did), so its runs cannot be paired with this lab's"
         )));
     };
-    if !data.ends_with(&format!(" (MD5 {md5})")) {
+    if md5_of(data) != Some(md5) {
         return Err(Error::Usage(format!("--reuse {shown} is of another data file, {data}; this lab's has MD5 {md5}")));
     }
     let name = path.file_name().map_or_else(|| shown.to_string(), |n| n.to_string_lossy().into_owned());
@@ -53,9 +53,13 @@ pub struct Start<'a> {
     pub imagenet: Option<&'a str>,
 }
 
+/// The MD5 of a file as a report names it: `name (MD5 hex)`.
+fn md5_of(named: &str) -> Option<&str> {
+    named.rsplit_once(" (MD5 ").and_then(|(_, m)| m.strip_suffix(')'))
+}
+
 fn same_md5(a: &str, b: &str) -> bool {
-    let md5 = |s: &str| s.rsplit_once(" (MD5 ").map(|(_, m)| m.to_string());
-    md5(a).is_some() && md5(a) == md5(b)
+    md5_of(a).is_some() && md5_of(a) == md5_of(b)
 }
 
 /// The run of `method` on `model` with `config` (whose seed is the run's) in the first of
