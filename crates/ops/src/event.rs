@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use breastmnist_core::lab::{LabRun, Method};
 use serde::Serialize;
 
 use crate::error::{Error, ErrorKind};
@@ -87,6 +88,20 @@ pub enum Event {
 }
 
 impl Event {
+    /// One lab run finished, trained or taken from an earlier report (for `ensemble`, `seed`
+    /// is its number of members, as the run records).
+    pub fn lab_run(model: &str, method: Method, run: &LabRun) -> Event {
+        Event::LabRun {
+            model: model.into(),
+            method: method.name().into(),
+            seed: run.seed,
+            val_auc: run.val_auc,
+            test_auc: run.test_auc,
+            test_acc: run.test_acc,
+            seconds: run.seconds,
+        }
+    }
+
     pub fn error(e: &Error) -> Event {
         let kind = e.kind();
         Event::Error { kind, exit_code: kind.exit_code(), message: e.to_string() }

@@ -318,8 +318,7 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
         // The runs see the images at the lab's side (the padding follows it).
         Some(path) => {
             let bytes = read(path)?;
-            let named =
-                format!("{} (MD5 {})", path.file_name().unwrap_or_default().to_string_lossy(), breastmnist_data::md5_hex(&bytes));
+            let named = reuse::named(path, &breastmnist_data::md5_hex(&bytes));
             (Some(weights_from(path, &bytes, &data, Some(ModelSize::Lite0), req.resize)?), Some(named))
         }
         None => (None, None),
@@ -415,15 +414,7 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
                     sink.emit(Event::Note {
                         message: format!("{model} {method} seed {seed}: taken from {}", run.from.as_deref().unwrap_or_default()),
                     });
-                    sink.emit(Event::LabRun {
-                        model: model.name().into(),
-                        method: method.name().into(),
-                        seed,
-                        val_auc: run.val_auc,
-                        test_auc: run.test_auc,
-                        test_acc: run.test_acc,
-                        seconds: run.seconds,
-                    });
+                    sink.emit(Event::lab_run(model.name(), method, &run));
                     runs.push(run);
                     continue;
                 }
@@ -442,19 +433,14 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
                     }
                     None => run_once(config, &data, init, &device, sink, cancel)?,
                 };
-                sink.emit(Event::LabRun {
-                    model: model.name().into(),
-                    method: method.name().into(),
-                    seed,
-                    val_auc: result.val.auc,
-                    test_auc: result.test.auc,
-                    test_acc: result.test.acc,
-                    seconds,
-                });
+                // Its figures are the run's (for data other than two classes, `result.val` and
+                // `result.test` carry the task's AUC and ACC, as `LabRun::of` takes them).
+                let run = LabRun::of(seed, &result, seconds);
+                sink.emit(Event::lab_run(model.name(), method, &run));
                 if method == Method::Base {
                     base_models.push(net);
                 }
-                runs.push(LabRun::of(seed, &result, seconds));
+                runs.push(run);
             }
             rows.push(LabRow::new(method, model.name(), method.config(&base).with_seed(req.seeds[0]), runs));
         }
@@ -477,15 +463,7 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
                     LabRun::from_parts(members, &val, &val_predictions, &test, t.elapsed().as_secs_f64())
                 }
             };
-            sink.emit(Event::LabRun {
-                model: model.name().into(),
-                method: Method::Ensemble.name().into(),
-                seed: members,
-                val_auc: run.val_auc,
-                test_auc: run.test_auc,
-                test_acc: run.test_acc,
-                seconds: run.seconds,
-            });
+            sink.emit(Event::lab_run(model.name(), Method::Ensemble, &run));
             rows.push(LabRow::new(Method::Ensemble, model.name(), base.clone().with_seed(req.seeds[0]), vec![run]));
         }
     }
@@ -497,11 +475,7 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
     interval_rows(&mut rows, &labels);
     let pretrain = match req.pretrain_data.as_ref().filter(|_| methods.contains(&Method::Transfer)) {
         // The file by name and MD5: a report carries no path of the machine that wrote it.
-        Some(p) => Some(format!(
-            "{} (MD5 {})",
-            p.file_name().unwrap_or_default().to_string_lossy(),
-            breastmnist_data::md5_hex(&read(p)?)
-        )),
+        Some(p) => Some(reuse::named(p, &breastmnist_data::md5_hex(&read(p)?))),
         None => None,
     };
     let report = LabReport {
@@ -509,7 +483,7 @@ pub fn lab(req: &LabRequest, sink: &mut dyn Sink, cancel: &Cancel) -> Result<Lab
         kind: "lab".into(),
         base: req.preset.name().into(),
         imagenet: imagenet_named.clone(),
-        data: Some(format!("{} (MD5 {})", data_path.file_name().unwrap_or_default().to_string_lossy(), info_md5)),
+        data: Some(reuse::named(&data_path, &info_md5)),
         seeds: req.seeds.clone(),
         pretrain,
         pretext: pretext_rows,

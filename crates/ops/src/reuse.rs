@@ -8,7 +8,8 @@
 //! methods, from the same weights file (by MD5), and the run kept its scores (reports written
 //! before they were cannot be paired, so they are refused). The code, backend and machine are
 //! not recorded: a run is what retraining gives on the same build and backend (a seed
-//! reproduces its run), which is how the two labs should be run.
+//! reproduces its run), which is how the two labs should be run. A report names each file it
+//! read as `name (MD5 …)` ([`named`]), and this module reads that back.
 
 use std::path::{Path, PathBuf};
 
@@ -53,7 +54,13 @@ pub struct Start<'a> {
     pub imagenet: Option<&'a str>,
 }
 
-/// The MD5 of a file as a report names it: `name (MD5 hex)`.
+/// A file as a report names it, `name (MD5 hex)`: never a path of the machine that wrote it.
+/// [`md5_of`] reads it back.
+pub fn named(path: &Path, md5: &str) -> String {
+    format!("{} (MD5 {md5})", path.file_name().unwrap_or_default().to_string_lossy())
+}
+
+/// The MD5 of a file as a report names it ([`named`]).
 fn md5_of(named: &str) -> Option<&str> {
     named.rsplit_once(" (MD5 ").and_then(|(_, m)| m.strip_suffix(')'))
 }
