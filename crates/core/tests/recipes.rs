@@ -617,21 +617,29 @@ fn the_gan_comparison_results_md_and_the_article_quote_is_its_report() {
     // One GAN per seed, trained on the training images, each adding half as many again.
     assert_eq!(report.gan.iter().map(|g| g.seed).collect::<Vec<_>>(), [0, 1, 2]);
     assert!(report.gan.iter().all(|g| g.synthetic == 274 && g.ratio == 0.5 && g.history.len() == 60));
+    // results.md's Fréchet figures: 34–52 after the first epoch, 0.47–0.61 at the last.
     let first: Vec<f64> = report.gan.iter().map(|g| g.history[0].frechet.unwrap()).collect();
     let last: Vec<f64> = report.gan.iter().map(|g| g.history[59].frechet.unwrap()).collect();
     assert!(
-        first.iter().all(|&f| (35.0..52.0).contains(&f)) && last.iter().all(|&f| (1.5..1.75).contains(&f)),
+        first.iter().all(|&f| (34.0..52.0).contains(&f)) && last.iter().all(|&f| (0.465..0.615).contains(&f)),
         "{first:?} {last:?}"
     );
+    // Its `base` is the shipped lab's, seed for seed (one build, one recipe).
+    let shipped: breastmnist_core::lab::LabReport = serde_json::from_str(&repo_file("assets/lab/lab.json")).unwrap();
+    let shipped_base = shipped.rows.iter().find(|r| r.model == "c16" && r.method == Method::Base).unwrap();
+    let aucs = |r: &breastmnist_core::lab::LabRow| r.runs.iter().map(|x| (x.seed, x.test_auc)).collect::<Vec<_>>();
+    assert_eq!(aucs(base), aucs(shipped_base), "results.md: the shipped lab's base row again");
     let (versus, mix) = (gan.versus_base.unwrap(), mixup.versus_base.unwrap());
     assert!(versus.test.ci.hi < 0.0 && versus.val.ci.lo < 0.0 && versus.val.ci.hi > 0.0, "worse on test, not on validation");
-    assert!(mix.test.ci.lo < 0.0 && mix.test.ci.hi > 0.0, "mixup within noise");
+    assert!(versus.dedup_test.unwrap().ci.hi < 0.0, "worse without the twins");
+    assert!(mix.test.ci.lo < 0.0 && mix.test.ci.hi > 0.0 && mix.val.ci.lo < 0.0 && mix.val.ci.hi > 0.0, "mixup within noise");
+    assert!(mix.dedup_test.unwrap().ci.hi < 0.0, "results.md: mixup worse without the twins");
     let results = repo_file("docs/results.md");
     for r in [base, mixup, gan] {
         let cells = format!("| {} |", cells(r));
         assert!(results.contains(&cells), "docs/results.md lacks c16 {}: {cells}", r.method);
     }
-    for d in [versus.test, versus.val, versus.dedup_test.unwrap(), mix.test, mix.val] {
+    for d in [versus.test, versus.val, versus.dedup_test.unwrap(), mix.test, mix.val, mix.dedup_test.unwrap()] {
         assert!(results.contains(&diff(d)), "docs/results.md lacks {}", diff(d));
     }
     let app = article();
@@ -639,6 +647,7 @@ fn the_gan_comparison_results_md_and_the_article_quote_is_its_report() {
         format!("test AUC {:.3} against {:.3} without them", gan.test_auc.mean, base.test_auc.mean),
         format!("a paired difference of {}, worse", diff(versus.test)),
         format!("mixup at α {MIXUP_ALPHA} is within noise ({})", diff(mix.test)),
+        format!("worse on the test images without a training twin ({})", diff(mix.dedup_test.unwrap())),
     ] {
         assert!(app.contains(&said), "the article lacks: {said}");
     }

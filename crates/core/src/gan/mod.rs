@@ -298,9 +298,11 @@ impl GanTrainer {
         let real = Tensor::<4>::from_data(TensorData::new(pixels, [n, 1, SIDE, SIDE]), &self.device);
         let labels: Vec<u8> = idx.iter().map(|&i| self.real.label(i)).collect();
         let y = self.onehot(&labels);
-        // Fakes of random classes.
-        let fake_labels: Vec<u8> = (0..n).map(|_| self.rng.below(self.real.classes()) as u8).collect();
-        let fy = self.onehot(&fake_labels);
+        // Fakes of the batch's classes, so that they come at the training prior: were their
+        // classes drawn uniformly, the conditional discriminator could call a fake by its class
+        // alone (on BreastMNIST a malignant label would mostly mean "fake"), and the generator
+        // would be pushed to match the class frequencies rather than the images.
+        let fy = y.clone();
         let (g, d) = (self.generator.take().ok_or(GanError::NoModel)?, self.discriminator.take().ok_or(GanError::NoModel)?);
         let lr = self.config.lr;
 
