@@ -262,10 +262,10 @@ impl GanTrainer {
         &self.history
     }
 
-    fn onehot(&self, labels: &[u8]) -> Tensor<2> {
-        let k = self.real.classes();
+    /// The generator's and discriminator's class input: `[n, k]`, one-hot.
+    fn onehot(labels: &[u8], k: usize, device: &Device) -> Tensor<2> {
         let v: Vec<f32> = labels.iter().flat_map(|&l| (0..k).map(move |c| f32::from(u8::from(usize::from(l) == c)))).collect();
-        Tensor::<2>::from_data(TensorData::new(v, [labels.len(), k]), &self.device)
+        Tensor::<2>::from_data(TensorData::new(v, [labels.len(), k]), device)
     }
 
     fn latent(rng: &mut Rng, n: usize, device: &Device) -> Tensor<2> {
@@ -297,7 +297,7 @@ impl GanTrainer {
         }
         let real = Tensor::<4>::from_data(TensorData::new(pixels, [n, 1, SIDE, SIDE]), &self.device);
         let labels: Vec<u8> = idx.iter().map(|&i| self.real.label(i)).collect();
-        let y = self.onehot(&labels);
+        let y = Self::onehot(&labels, self.real.classes(), &self.device);
         // Fakes of the batch's classes, so that they come at the training prior: were their
         // classes drawn uniformly, the conditional discriminator could call a fake by its class
         // alone (on BreastMNIST a malignant label would mostly mean "fake"), and the generator
@@ -355,9 +355,7 @@ impl GanTrainer {
             while left > 0 {
                 let n = left.min(128);
                 let labels = vec![class as u8; n];
-                let v: Vec<f32> =
-                    labels.iter().flat_map(|&l| (0..k).map(move |c| f32::from(u8::from(usize::from(l) == c)))).collect();
-                let y = Tensor::<2>::from_data(TensorData::new(v, [n, k]), &plain);
+                let y = Self::onehot(&labels, k, &plain);
                 let images = read_f32(g.forward(Self::latent(&mut rng, n, &plain), y)).await?;
                 out.images.extend(images.iter().map(|&v| ((v * 0.5 + 0.5) * 255.0).round().clamp(0.0, 255.0) as u8));
                 out.labels.extend(labels);
