@@ -224,7 +224,7 @@ fn the_reader_preset_beats_the_paper_on_the_real_file() {
 fn the_reader_preset_is_what_the_rule_chooses_from_the_shipped_lab() {
     use breastmnist_core::lab::{LabReport, Method, choose_defaults};
     use breastmnist_core::train::StartingPoint;
-    let report: LabReport = serde_json::from_str(&repo_file("assets/lab/lab.json")).unwrap();
+    let report = shipped_lab();
     let d = choose_defaults(&report, "c16");
     let start = match d.start {
         Method::Base => None,
@@ -340,7 +340,7 @@ fn the_imagenet_comparison_the_article_quotes_is_its_report() {
     // The validation-only rule would start lite0 from ImageNet.
     assert_eq!(choose_defaults(&report, "lite0").start, Method::Imagenet);
     // c16 from fresh weights on the 28 px file, from the shipped BreastMNIST lab.
-    let shipped: LabReport = serde_json::from_str(&repo_file("assets/lab/lab.json")).unwrap();
+    let shipped = shipped_lab();
     let c16_base = shipped.rows.iter().find(|r| r.model == "c16" && r.method == Method::Base).unwrap().test_auc.mean;
     // docs/results.md's table quotes the three rows.
     let results = repo_file("docs/results.md");
@@ -394,6 +394,21 @@ fn repo_file(path: &str) -> String {
 /// A lab report committed under `docs/lab/`.
 fn lab_report(name: &str) -> breastmnist_core::lab::LabReport {
     serde_json::from_str(&repo_file(&format!("docs/lab/{name}"))).unwrap()
+}
+
+/// The shipped methods lab (`assets/lab/lab.json`), which the article renders.
+fn shipped_lab() -> breastmnist_core::lab::LabReport {
+    serde_json::from_str(&repo_file("assets/lab/lab.json")).unwrap()
+}
+
+/// Two rows of one recipe with the same runs, seed for seed (what one build gives again).
+fn same_runs(a: &breastmnist_core::lab::LabRow, b: &breastmnist_core::lab::LabRow) -> bool {
+    a.config == b.config
+        && a.runs.len() == b.runs.len()
+        && a.runs
+            .iter()
+            .zip(&b.runs)
+            .all(|(x, y)| (x.seed, x.val_auc, x.test_auc, x.test_acc) == (y.seed, y.val_auc, y.test_auc, y.test_acc))
 }
 
 /// The article's text (src/app.rs) with its string literals joined across lines.
@@ -499,16 +514,8 @@ fn the_lite0_128_rows_results_md_and_the_article_quote_are_their_reports() {
     // (one build, one backend: a seed reproduces its run), so those reports' rows stand too.
     assert!(base.runs.iter().all(|x| x.from.as_deref() == Some("lite0-128.json")));
     assert!(tuned.runs.iter().chain(&probe.runs).all(|x| x.from.is_none()));
-    let same = |a: &breastmnist_core::lab::LabRow, b: &breastmnist_core::lab::LabRow| {
-        a.config == b.config
-            && a.runs.len() == b.runs.len()
-            && a.runs
-                .iter()
-                .zip(&b.runs)
-                .all(|(x, y)| (x.seed, x.val_auc, x.test_auc, x.test_acc) == (y.seed, y.val_auc, y.test_auc, y.test_acc))
-    };
-    assert!(same(&base, &row(&lab, Method::Base)) && same(&probe, &row(&lab, Method::ImagenetProbe)));
-    assert!(same(&tuned, &row(&earlier, Method::Imagenet)), "fine-tuning reproduced imagenet-128.json");
+    assert!(same_runs(&base, &row(&lab, Method::Base)) && same_runs(&probe, &row(&lab, Method::ImagenetProbe)));
+    assert!(same_runs(&tuned, &row(&earlier, Method::Imagenet)), "fine-tuning reproduced imagenet-128.json");
     // "Differ … in the third decimal": the bootstrap is seeded by a row's place in its report.
     for (now, then) in [(&tuned, row(&earlier, Method::Imagenet)), (&probe, row(&lab, Method::ImagenetProbe))] {
         let (a, b) = (now.test_auc_ci.unwrap(), then.test_auc_ci.unwrap());
@@ -625,10 +632,9 @@ fn the_gan_comparison_results_md_and_the_article_quote_is_its_report() {
         "{first:?} {last:?}"
     );
     // Its `base` is the shipped lab's, seed for seed (one build, one recipe).
-    let shipped: breastmnist_core::lab::LabReport = serde_json::from_str(&repo_file("assets/lab/lab.json")).unwrap();
+    let shipped = shipped_lab();
     let shipped_base = shipped.rows.iter().find(|r| r.model == "c16" && r.method == Method::Base).unwrap();
-    let aucs = |r: &breastmnist_core::lab::LabRow| r.runs.iter().map(|x| (x.seed, x.test_auc)).collect::<Vec<_>>();
-    assert_eq!(aucs(base), aucs(shipped_base), "results.md: the shipped lab's base row again");
+    assert!(same_runs(base, shipped_base), "results.md: the shipped lab's base runs again");
     let (versus, mix) = (gan.versus_base.unwrap(), mixup.versus_base.unwrap());
     assert!(versus.test.ci.hi < 0.0 && versus.val.ci.lo < 0.0 && versus.val.ci.hi > 0.0, "worse on test, not on validation");
     assert!(versus.dedup_test.unwrap().ci.hi < 0.0, "worse without the twins");
@@ -674,7 +680,7 @@ fn the_prototype_comparison_results_md_quotes_is_its_report() {
     }
     let app = article();
     for (name, d) in [("test", versus.test), ("val", versus.val)] {
-        let said = format!("{} [{}, {}]", signed(d.delta), signed(d.ci.lo), signed(d.ci.hi));
+        let said = diff(d);
         assert!(results.contains(&said), "docs/results.md lacks the {name} difference {said}");
         assert!(app.contains(&said), "the article lacks the {name} difference {said}");
     }
