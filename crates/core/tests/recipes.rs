@@ -222,7 +222,7 @@ fn the_reader_preset_beats_the_paper_on_the_real_file() {
 /// starting point, selection rule, test-time augmentation and image order.
 #[test]
 fn the_reader_preset_is_what_the_rule_chooses_from_the_shipped_lab() {
-    use breastmnist_core::lab::{LabReport, Method, choose_defaults};
+    use breastmnist_core::lab::{Method, choose_defaults};
     use breastmnist_core::train::StartingPoint;
     let report = shipped_lab();
     let d = choose_defaults(&report, "c16");
@@ -326,7 +326,7 @@ fn the_retinamnist_recipe_is_what_the_rule_chooses_from_its_lab() {
 /// the report's figures and reads its paired comparison as the report reads it.
 #[test]
 fn the_imagenet_comparison_the_article_quotes_is_its_report() {
-    use breastmnist_core::lab::{LabReport, Method, choose_defaults};
+    use breastmnist_core::lab::{Method, choose_defaults};
     let report = lab_report("imagenet-64.json");
     let row = |m: Method| report.rows.iter().find(|r| r.model == "lite0" && r.method == m).unwrap();
     let (base, imagenet, probe) = (row(Method::Base), row(Method::Imagenet), row(Method::ImagenetProbe));
